@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Set up, build and run vmplan on Debian 12: ./bootstrap.sh demo|test|sanitize|build
+#   demo      install what is missing, build, and plan an example VM on this host
+#   test      install what is missing, build, and run the whole test suite (ctest)
+#   sanitize  the same suite, built with AddressSanitizer and UBSan (build-asan/)
+#   build     install what is missing and build build/vmplan
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential cmake pkg-config libhwloc-dev hwloc libvirt-dev libvirt0
+	libxml2-dev libxml2-utils libjansson-dev libyaml-dev libsqlite3-dev libnuma-dev
+	libcmocka-dev)
+
+install_missing() {
+	local missing=()
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	local sudo=()
+	[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+	echo "bootstrap: installing ${missing[*]}" >&2
+	"${sudo[@]}" apt-get update -q
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${missing[@]}"
+}
+
+build() { # build DIR [cmake args...]
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" -DVMPLAN_WERROR=ON "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)"
+}
+
+case "${1:-}" in
+demo)
+	install_missing
+	build build
+	set -x
+	build/vmplan suggest --vm name=demo,vcpus=1,memory=1G --show-xml
+	;;
+test)
+	install_missing
+	build build
+	cd build && ctest --output-on-failure
+	;;
+sanitize)
+	install_missing
+	build build-asan -DVMPLAN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure
+	;;
+build)
+	install_missing
+	build build
+	;;
+*)
+	sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,114 @@
+/* vmplan's entry point: the subcommand table, --help and --version. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vmplan/error.h"
+#include "vmplan/probe.h"
+#include "vmplan/version.h"
+
+static const vmp_command *const commands[] = {
+	&cmd_suggest,
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char exit_text[] =
+	"Exit status:\n"
+	"  0  success (suggest: every VM was placed)\n"
+	"  1  runtime error (I/O, a library, the system)\n"
+	"  2  bad usage or bad input (a spec, a size, a file's content)\n"
+	"  3  the plan was made but at least one VM could not be placed\n";
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vmplan: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_status(int err)
+{
+	switch (err) {
+	case VMP_OK:
+		return EXIT_PLACED;
+	case VMP_EINVAL:
+	case VMP_ENOTFOUND:
+	case VMP_EUNSUPPORTED:
+		return EXIT_USAGE;
+	case VMP_EINFEASIBLE:
+		return EXIT_UNPLACED;
+	default:
+		return EXIT_RUNTIME;
+	}
+}
+
+int cli_load_host(vmp_host **out, const char *topology, const char *synthetic)
+{
+	if (topology)
+		return vmp_probe_xml(out, topology);
+	if (synthetic)
+		return vmp_probe_synthetic(out, synthetic);
+	return vmp_probe_live(out);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vmplan [--help] [--version] <command> [<args>]\n\n"
+		   "Plan and prove libvirt performance tuning: where each VM's vCPUs, emulator\n"
+		   "thread and memory should go on a host, as libvirt domain XML.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\n'vmplan help <command>' or 'vmplan <command> --help' shows a command's "
+		   "options.\n\n%s",
+		exit_text);
+}
+
+static const vmp_command *find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const vmp_command *cmd;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("vmplan %s\n", VMPLAN_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "help")) {
+		if (argc < 3) {
+			usage(stdout);
+			return 0;
+		}
+		if (!(cmd = find(argv[2]))) {
+			cli_error("no such command '%s'; see 'vmplan --help'", argv[2]);
+			return EXIT_USAGE;
+		}
+		fputs(cmd->usage, stdout);
+		printf("\n%s", exit_text);
+		return 0;
+	}
+	if (!(cmd = find(argv[1]))) {
+		cli_error("no such command '%s'; see 'vmplan --help'", argv[1]);
+		return EXIT_USAGE;
+	}
+	return cmd->exec(argc - 1, argv + 1);
+}

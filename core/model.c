@@ -1,0 +1,173 @@
+/* Host and plan lifetimes, lookups, consistency checks and fingerprints. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmplan/error.h"
+#include "vmplan/model.h"
+
+int vmp_host_new(vmp_host **out)
+{
+	vmp_host *h = calloc(1, sizeof(*h));
+
+	*out = NULL;
+	if (!h) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	*out = h;
+	return VMP_OK;
+}
+
+void vmp_host_free(vmp_host *host)
+{
+	if (!host)
+		return;
+	free(host->packages);
+	free(host->nodes);
+	free(host->l3s);
+	free(host->cores);
+	free(host->pus);
+	free(host->distances);
+	free(host);
+}
+
+int vmp_host_node_index(const vmp_host *host, int id)
+{
+	for (int i = 0; i < host->nnodes; i++)
+		if (host->nodes[i].id == id)
+			return i;
+	return -1;
+}
+
+int vmp_host_pu_index(const vmp_host *host, int os_index)
+{
+	/* PUs are sorted by os_index. */
+	int lo = 0, hi = host->npus - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (host->pus[mid].os_index == os_index)
+			return mid;
+		if (host->pus[mid].os_index < os_index)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+uint32_t vmp_host_distance(const vmp_host *host, int a, int b)
+{
+	if (host->distances)
+		return host->distances[(size_t)a * host->nnodes + b];
+	return a == b ? 10 : 20;
+}
+
+int vmp_host_check(const vmp_host *h)
+{
+	if (h->npus <= 0 || h->ncores <= 0 || h->nnodes <= 0 || h->npackages <= 0) {
+		vmp_error_set("host model has no %s",
+			      h->npus <= 0 ? "CPUs" : h->ncores <= 0 ? "cores"
+					    : h->nnodes <= 0 ? "NUMA nodes" : "packages");
+		return VMP_EINVAL;
+	}
+	for (int i = 0; i < h->npus; i++) {
+		const vmp_pu *p = &h->pus[i];
+		if (p->os_index < 0 || p->os_index >= VMP_CPUSET_MAX) {
+			vmp_error_set("host model has CPU %d outside 0-%d", p->os_index,
+				      VMP_CPUSET_MAX - 1);
+			return VMP_EINVAL;
+		}
+		if (i > 0 && h->pus[i - 1].os_index >= p->os_index) {
+			vmp_error_set("host model lists CPU %d out of order or twice", p->os_index);
+			return VMP_EINVAL;
+		}
+		if (p->core < 0 || p->core >= h->ncores || p->node < 0 || p->node >= h->nnodes ||
+		    p->package < 0 || p->package >= h->npackages || p->l3 < -1 || p->l3 >= h->nl3) {
+			vmp_error_set("host model has CPU %d with a core, node, package or L3 "
+				      "that does not exist",
+				      p->os_index);
+			return VMP_EINVAL;
+		}
+		if (!vmp_cpuset_isset(&h->cores[p->core].pus, p->os_index) ||
+		    !vmp_cpuset_isset(&h->nodes[p->node].cpus, p->os_index)) {
+			vmp_error_set("host model has CPU %d missing from its core or node",
+				      p->os_index);
+			return VMP_EINVAL;
+		}
+		if (h->cores[p->core].node != p->node) {
+			vmp_error_set("host model has core %d spanning NUMA nodes",
+				      h->cores[p->core].id);
+			return VMP_EINVAL;
+		}
+	}
+	for (int i = 0; i < h->nnodes; i++)
+		for (int j = i + 1; j < h->nnodes; j++)
+			if (h->nodes[i].id == h->nodes[j].id) {
+				vmp_error_set("host model has NUMA node %d twice", h->nodes[i].id);
+				return VMP_EINVAL;
+			}
+	return VMP_OK;
+}
+
+/* FNV-1a, 64 bits: a fingerprint, not a defence against forgery. */
+static void fnv(uint64_t *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= UINT64_C(1099511628211);
+	}
+}
+
+static void fnv_cpuset(uint64_t *h, const vmp_cpuset *set)
+{
+	char buf[8192];
+	size_t n = vmp_cpuset_format(buf, sizeof(buf), set);
+
+	fnv(h, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
+	fnv(h, ";", 1);
+}
+
+static void fnv_u64(uint64_t *h, uint64_t v)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64 ";", v);
+
+	fnv(h, buf, (size_t)n);
+}
+
+void vmp_host_fingerprint(char out[17], const vmp_host *host)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (int i = 0; i < host->npackages; i++)
+		fnv_cpuset(&h, &host->packages[i].cpus);
+	for (int i = 0; i < host->nnodes; i++) {
+		fnv_u64(&h, (uint64_t)host->nodes[i].id);
+		fnv_cpuset(&h, &host->nodes[i].cpus);
+		fnv_u64(&h, host->nodes[i].memory_bytes);
+		for (int k = 0; k < host->nodes[i].nhugepages; k++)
+			fnv_u64(&h, host->nodes[i].hugepages[k].size_kib);
+	}
+	for (int i = 0; i < host->nl3; i++) {
+		fnv_cpuset(&h, &host->l3s[i].cpus);
+		fnv_u64(&h, host->l3s[i].size_bytes);
+	}
+	for (int i = 0; i < host->ncores; i++)
+		fnv_cpuset(&h, &host->cores[i].pus);
+	snprintf(out, 17, "%016" PRIx64, h);
+}
+
+void vmp_plan_free(vmp_plan *plan)
+{
+	if (!plan)
+		return;
+	for (int i = 0; i < plan->nvms; i++)
+		free(plan->vms[i].vcpupin);
+	free(plan->vms);
+	free(plan);
+}

@@ -1,0 +1,28 @@
+/* VM requests from the command line's --vm SPEC. */
+#ifndef VMPLAN_SPEC_H
+#define VMPLAN_SPEC_H
+
+#include "vmplan/model.h"
+
+/**
+ * Parse a --vm SPEC, "name=db,vcpus=8,memory=16G[,key=value...]", into a
+ * request. Keys: name, vcpus, memory (see vmp_size_parse), threads
+ * (prefer|isolate|require), numa (guest cells), emulator (share|isolate),
+ * hugepages (2M|1G, or any size). name, vcpus and memory are required.
+ *
+ * @param out  the request; fields the spec does not set keep their defaults
+ * @param spec the text
+ * @return VMP_OK, or VMP_EINVAL with a message that quotes the spec and
+ *         names the bad key or value
+ */
+int vmp_spec_parse(vmp_vm_request *out, const char *spec);
+
+/**
+ * Check that a VM name is one vmplan can use as a libvirt name and a file
+ * name: 1 to VMP_NAME_MAX-1 bytes of letters, digits, '.', '-', '_', not
+ * starting with '.' or '-'.
+ * @return VMP_OK or VMP_EINVAL with a message quoting the name
+ */
+int vmp_spec_check_name(const char *name);
+
+#endif

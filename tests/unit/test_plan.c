@@ -1,0 +1,348 @@
+/* The first planner: whole cores, thread policies, NUMA fit, reservations, order, reasons. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmplan/error.h"
+#include "vmplan/plan.h"
+#include "vmplan/probe.h"
+#include "vmplan/spec.h"
+
+static vmp_host *synth(const char *desc)
+{
+	vmp_host *h = NULL;
+
+	assert_int_equal(vmp_probe_synthetic(&h, desc), VMP_OK);
+	return h;
+}
+
+static vmp_plan *solve(const vmp_host *h, vmp_plan_order order, const char *const *specs,
+		       size_t n)
+{
+	vmp_vm_request reqs[16];
+	vmp_plan_options opts = {.order = order};
+	vmp_plan *plan = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&reqs[i], 0, sizeof(reqs[i]));
+		assert_int_equal(vmp_spec_parse(&reqs[i], specs[i]), VMP_OK);
+	}
+	assert_int_equal(vmp_plan_solve(&plan, h, reqs, n, &opts), VMP_OK);
+	return plan;
+}
+
+static int core_of(const vmp_host *h, int cpu)
+{
+	return h->pus[vmp_host_pu_index(h, cpu)].core;
+}
+
+static int node_of(const vmp_host *h, int cpu)
+{
+	return h->nodes[h->pus[vmp_host_pu_index(h, cpu)].node].id;
+}
+
+/* No PU is pinned twice across the whole plan, and none is reserved. */
+static void assert_disjoint(const vmp_host *h, const vmp_plan *plan)
+{
+	vmp_cpuset all = {0};
+
+	for (int i = 0; i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		if (!vm->placed)
+			continue;
+		for (unsigned v = 0; v < vm->req.vcpus; v++) {
+			assert_false(vmp_cpuset_isset(&all, vm->vcpupin[v]));
+			assert_false(vmp_cpuset_isset(&h->reserved, vm->vcpupin[v]));
+			vmp_cpuset_set(&all, vm->vcpupin[v]);
+		}
+	}
+}
+
+static void test_whole_cores_first(void **st)
+{
+	static const char *const specs[] = {"name=a,vcpus=4,memory=128M"};
+	vmp_host *h = synth("node:1 core:4 pu:2");
+	vmp_plan *p = solve(h, VMP_ORDER_BATCH, specs, 1);
+	const vmp_plan_vm *vm = &p->vms[0];
+
+	(void)st;
+	assert_true(vm->placed);
+	/* vCPU pairs share a core, and two cores are used, not four. */
+	assert_int_equal(core_of(h, vm->vcpupin[0]), core_of(h, vm->vcpupin[1]));
+	assert_int_equal(core_of(h, vm->vcpupin[2]), core_of(h, vm->vcpupin[3]));
+	assert_int_not_equal(core_of(h, vm->vcpupin[0]), core_of(h, vm->vcpupin[2]));
+	assert_int_equal(vm->threads, 2);
+	assert_int_equal(vm->sockets * vm->dies * vm->cores * vm->threads, 4);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+static void test_odd_vcpu_fills_hole(void **st)
+{
+	static const char *const specs[] = {
+		"name=a,vcpus=3,memory=128M",
+		"name=b,vcpus=1,memory=128M",
+	};
+	vmp_host *h = synth("node:1 core:4 pu:2");
+	vmp_plan *p = solve(h, VMP_ORDER_GIVEN, specs, 2);
+
+	(void)st;
+	assert_int_equal(vmp_plan_placed_count(p), 2);
+	/* b takes the lone sibling a left, so two whole cores stay free. */
+	assert_int_equal(core_of(h, p->vms[1].vcpupin[0]), core_of(h, p->vms[0].vcpupin[2]));
+	/* Three vCPUs cannot form guest thread pairs. */
+	assert_int_equal(p->vms[0].threads, 1);
+	assert_disjoint(h, p);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+static void test_isolate_leaves_siblings_idle(void **st)
+{
+	static const char *const specs[] = {
+		"name=iso,vcpus=2,memory=128M,threads=isolate",
+		"name=fill,vcpus=4,memory=128M",
+		"name=more,vcpus=1,memory=128M",
+	};
+	vmp_host *h = synth("node:1 core:4 pu:2");
+	vmp_plan *p = solve(h, VMP_ORDER_GIVEN, specs, 3);
+	const vmp_plan_vm *iso = &p->vms[0];
+
+	(void)st;
+	assert_true(iso->placed);
+	assert_int_not_equal(core_of(h, iso->vcpupin[0]), core_of(h, iso->vcpupin[1]));
+	assert_int_equal(iso->threads, 1);
+	/* Two isolated cores hold 4 PUs; the other two cores hold fill; none is left. */
+	assert_true(p->vms[1].placed);
+	for (unsigned v = 0; v < 4; v++) {
+		int c = core_of(h, p->vms[1].vcpupin[v]);
+		assert_int_not_equal(c, core_of(h, iso->vcpupin[0]));
+		assert_int_not_equal(c, core_of(h, iso->vcpupin[1]));
+	}
+	assert_false(p->vms[2].placed);
+	assert_disjoint(h, p);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+static void test_require_whole_cores(void **st)
+{
+	static const char *const specs[] = {
+		"name=odd,vcpus=3,memory=1G,threads=require",
+		"name=even,vcpus=4,memory=1G,threads=require",
+	};
+	vmp_host *h = synth("node:1 core:4 pu:2");
+	vmp_plan *p = solve(h, VMP_ORDER_GIVEN, specs, 2);
+
+	(void)st;
+	assert_false(p->vms[0].placed);
+	assert_non_null(strstr(p->vms[0].reason, "threads=require"));
+	assert_true(p->vms[1].placed);
+	assert_int_equal(p->vms[1].threads, 2);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+static void test_one_node_when_it_fits(void **st)
+{
+	static const char *const specs[] = {
+		"name=a,vcpus=6,memory=20G",
+		"name=b,vcpus=6,memory=20G",
+	};
+	vmp_host *h = synth("pack:2 [numa(memory=32GB)] l3:2 core:4 pu:2");
+	vmp_plan *p = solve(h, VMP_ORDER_BATCH, specs, 2);
+
+	(void)st;
+	for (int i = 0; i < 2; i++) {
+		const vmp_plan_vm *vm = &p->vms[i];
+		assert_true(vm->placed);
+		assert_int_equal(vm->ncells, 1);
+		for (unsigned v = 0; v < vm->req.vcpus; v++)
+			assert_int_equal(node_of(h, vm->vcpupin[v]), vm->cells[0].host_node);
+		assert_int_equal(vm->cells[0].memory_bytes, 20ULL << 30);
+	}
+	/* Memory alone keeps them apart: 20G + 20G do not fit in one 32G node. */
+	assert_int_not_equal(p->vms[0].cells[0].host_node, p->vms[1].cells[0].host_node);
+	assert_disjoint(h, p);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+static void test_fewest_l3_domains(void **st)
+{
+	static const char *const specs[] = {"name=a,vcpus=4,memory=128M"};
+	vmp_host *h = synth("pack:1 [numa(memory=32GB)] l3:2 core:4 pu:2");
+	vmp_plan *p = solve(h, VMP_ORDER_BATCH, specs, 1);
+	const vmp_plan_vm *vm = &p->vms[0];
+
+	(void)st;
+	assert_true(vm->placed);
+	int l3 = h->pus[vmp_host_pu_index(h, vm->vcpupin[0])].l3;
+	for (unsigned v = 1; v < 4; v++)
+		assert_int_equal(h->pus[vmp_host_pu_index(h, vm->vcpupin[v])].l3, l3);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+static void test_spread_when_too_big(void **st)
+{
+	static const char *const specs[] = {"name=wide,vcpus=12,memory=8G"};
+	vmp_host *h = synth("pack:2 [numa(memory=32GB)] core:4 pu:2");
+	vmp_plan *p = solve(h, VMP_ORDER_BATCH, specs, 1);
+	const vmp_plan_vm *vm = &p->vms[0];
+
+	(void)st;
+	assert_true(vm->placed);
+	assert_int_equal(vm->ncells, 2);
+	assert_int_not_equal(vm->cells[0].host_node, vm->cells[1].host_node);
+	assert_int_equal(vm->cells[0].memory_bytes + vm->cells[1].memory_bytes, 8ULL << 30);
+	/* Each cell's vCPUs sit on that cell's host node. */
+	for (int c = 0; c < 2; c++) {
+		int v;
+		VMP_CPUSET_FOREACH(v, &vm->cells[c].vcpus)
+		assert_int_equal(node_of(h, vm->vcpupin[v]), vm->cells[c].host_node);
+	}
+	assert_int_equal(vm->sockets, 2);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+static void test_reserved_and_emulator(void **st)
+{
+	static const char *const specs[] = {
+		"name=a,vcpus=6,memory=1G,emulator=isolate",
+		"name=b,vcpus=1,memory=128M",
+	};
+	vmp_host *h = synth("node:1 core:4 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	/* Without a reservation an isolated emulator has nowhere to go. */
+	p = solve(h, VMP_ORDER_GIVEN, specs, 1);
+	assert_false(p->vms[0].placed);
+	assert_non_null(strstr(p->vms[0].reason, "--reserve"));
+	vmp_plan_free(p);
+
+	assert_int_equal(vmp_cpuset_parse(&h->reserved, "0-1"), VMP_OK);
+	p = solve(h, VMP_ORDER_GIVEN, specs, 2);
+	assert_true(p->vms[0].placed);
+	assert_true(vmp_cpuset_equal(&p->vms[0].emulatorpin, &h->reserved));
+	/* The reservation holds: 6 + 2 PUs, and b finds nothing. */
+	assert_false(p->vms[1].placed);
+	assert_non_null(strstr(p->vms[1].reason, "node 0: 0 vCPUs"));
+	assert_disjoint(h, p);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* Given order never revisits; batch places the biggest first and keeps all in one node. */
+static void test_batch_beats_given(void **st)
+{
+	static const char *const specs[] = {
+		"name=a,vcpus=1,memory=128M", "name=b,vcpus=1,memory=128M",
+		"name=c,vcpus=3,memory=128M", "name=d,vcpus=3,memory=128M",
+	};
+	vmp_host *h = synth("pack:2 [numa(memory=16GB)] core:4 pu:1");
+	vmp_plan *given = solve(h, VMP_ORDER_GIVEN, specs, 4);
+	vmp_plan *batch = solve(h, VMP_ORDER_BATCH, specs, 4);
+
+	(void)st;
+	assert_int_equal(vmp_plan_placed_count(given), 4);
+	assert_int_equal(vmp_plan_placed_count(batch), 4);
+	assert_int_equal(given->vms[3].ncells, 2);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(batch->vms[i].ncells, 1);
+	assert_true(batch->vms[3].score > given->vms[3].score);
+	/* The plan lists VMs in the order given, whatever order they were placed in. */
+	assert_string_equal(batch->vms[0].req.name, "a");
+	vmp_plan_free(given);
+	vmp_plan_free(batch);
+	vmp_host_free(h);
+}
+
+static void test_deterministic(void **st)
+{
+	static const char *const specs[] = {
+		"name=a,vcpus=5,memory=3G", "name=b,vcpus=2,memory=128M", "name=c,vcpus=7,memory=9G",
+	};
+	vmp_host *h = synth("pack:2 [numa(memory=16GB)] l3:2 core:4 pu:2");
+	vmp_plan *p1 = solve(h, VMP_ORDER_BATCH, specs, 3);
+	vmp_plan *p2 = solve(h, VMP_ORDER_BATCH, specs, 3);
+
+	(void)st;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(p1->vms[i].placed, p2->vms[i].placed);
+		assert_memory_equal(p1->vms[i].vcpupin, p2->vms[i].vcpupin,
+				    p1->vms[i].req.vcpus * sizeof(int));
+	}
+	assert_disjoint(h, p1);
+	vmp_plan_free(p1);
+	vmp_plan_free(p2);
+	vmp_host_free(h);
+}
+
+static void test_hugepages(void **st)
+{
+	static const char *const specs[] = {
+		"name=a,vcpus=2,memory=4G,hugepages=1G",
+		"name=b,vcpus=2,memory=4G,hugepages=2M",
+	};
+	vmp_host *h = synth("pack:2 [numa(memory=16GB)] core:4 pu:1");
+	vmp_plan *p;
+
+	(void)st;
+	/* Only node 1 has a 1G pool, with room for four pages. */
+	h->nodes[1].nhugepages = 1;
+	h->nodes[1].hugepages[0] = (vmp_hugepages){.size_kib = 1048576, .total = 6, .free = 4};
+	p = solve(h, VMP_ORDER_GIVEN, specs, 2);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].cells[0].host_node, 1);
+	assert_false(p->vms[1].placed);
+	assert_non_null(strstr(p->vms[1].reason, "hugepages"));
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+static void test_bad_requests(void **st)
+{
+	vmp_host *h = synth("node:1 core:2 pu:1");
+	vmp_vm_request r[2];
+	vmp_plan *p = NULL;
+
+	(void)st;
+	memset(r, 0, sizeof(r));
+	assert_int_equal(vmp_spec_parse(&r[0], "name=x,vcpus=1,memory=128M"), VMP_OK);
+	r[1] = r[0];
+	assert_int_equal(vmp_plan_solve(&p, h, r, 2, NULL), VMP_EINVAL);
+	assert_null(p);
+	assert_non_null(strstr(vmp_error_last(), "'x'"));
+	r[0].vcpus = 0;
+	assert_int_equal(vmp_plan_solve(&p, h, r, 1, NULL), VMP_EINVAL);
+	assert_int_equal(vmp_spec_parse(&r[0], "name=y,vcpus=2,memory=3M,hugepages=2M"), VMP_OK);
+	assert_int_equal(vmp_plan_solve(&p, h, r, 1, NULL), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "multiple of the page size"));
+	vmp_host_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_whole_cores_first),
+		cmocka_unit_test(test_odd_vcpu_fills_hole),
+		cmocka_unit_test(test_isolate_leaves_siblings_idle),
+		cmocka_unit_test(test_require_whole_cores),
+		cmocka_unit_test(test_one_node_when_it_fits),
+		cmocka_unit_test(test_fewest_l3_domains),
+		cmocka_unit_test(test_spread_when_too_big),
+		cmocka_unit_test(test_reserved_and_emulator),
+		cmocka_unit_test(test_batch_beats_given),
+		cmocka_unit_test(test_deterministic),
+		cmocka_unit_test(test_hugepages),
+		cmocka_unit_test(test_bad_requests),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
