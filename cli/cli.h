@@ -26,10 +26,31 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The exit status for a negative vmp error code. */
 int cli_status(int err);
 
+/* Where a command's host model comes from: at most one is set; none is the live host. */
+typedef struct cli_host_opts {
+	const char *host_json; /* --host host.json */
+	const char *topology;  /* --topology FILE.xml */
+	const char *synthetic; /* --synthetic DESC */
+	const char *fsroot;    /* --fsroot DIR */
+	const char *connect;   /* --connect URI */
+} cli_host_opts;
+
+/* getopt_long codes of the host options, for the commands' option tables. */
+enum { OPT_HOST = 0x1000, OPT_TOPOLOGY, OPT_SYNTHETIC, OPT_FSROOT, OPT_CONNECT };
+#define CLI_HOST_LONGOPTS                                                                  \
+	{"host", required_argument, NULL, OPT_HOST},                                       \
+		{"topology", required_argument, NULL, OPT_TOPOLOGY},                       \
+		{"synthetic", required_argument, NULL, OPT_SYNTHETIC},                     \
+		{"fsroot", required_argument, NULL, OPT_FSROOT},                           \
+		{"connect", required_argument, NULL, OPT_CONNECT}
+
+/* Take one host option from getopt; returns 1 when c was one, 0 otherwise. */
+int cli_host_option(cli_host_opts *o, int c, const char *arg);
+
 /*
- * Load the host from the one source the options name (topology file,
- * synthetic description, or the live host when both are NULL).
+ * Load the host from the one source the options name, or probe the live
+ * host when none is named. Two sources is an error (VMP_EINVAL).
  */
-int cli_load_host(vmp_host **out, const char *topology, const char *synthetic);
+int cli_load_host(vmp_host **out, const cli_host_opts *o);
 
 #endif

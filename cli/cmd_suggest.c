@@ -121,8 +121,7 @@ static int show_xml(const vmp_plan *plan, const char *type)
 static int exec_suggest(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"topology", required_argument, NULL, 'T'},
-		{"synthetic", required_argument, NULL, 'S'},
+		CLI_HOST_LONGOPTS,
 		{"vm", required_argument, NULL, 'v'},
 		{"reserve", required_argument, NULL, 'r'},
 		{"order", required_argument, NULL, 'O'},
@@ -133,7 +132,8 @@ static int exec_suggest(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *topology = NULL, *synthetic = NULL, *output = NULL, *xml_dir = NULL;
+	const char *output = NULL, *xml_dir = NULL;
+	cli_host_opts host_opts = {0};
 	const char *reserve = NULL, *type = "kvm";
 	vmp_plan_options opts = {0};
 	vmp_vm_request *reqs = NULL;
@@ -146,13 +146,9 @@ static int exec_suggest(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		if (cli_host_option(&host_opts, c, optarg))
+			continue;
 		switch (c) {
-		case 'T':
-			topology = optarg;
-			break;
-		case 'S':
-			synthetic = optarg;
-			break;
 		case 'v': {
 			vmp_vm_request *n = realloc(reqs, (nreqs + 1) * sizeof(*reqs));
 			if (!n) {
@@ -215,15 +211,11 @@ static int exec_suggest(int argc, char **argv)
 		cli_error("unexpected argument '%s'; see 'vmplan suggest --help'", argv[optind]);
 		goto out;
 	}
-	if (topology && synthetic) {
-		cli_error("--topology and --synthetic both name a host; give one");
-		goto out;
-	}
 	if (nreqs == 0) {
 		cli_error("no VM to plan; give at least one --vm SPEC (see 'vmplan suggest --help')");
 		goto out;
 	}
-	if ((err = cli_load_host(&host, topology, synthetic)) < 0) {
+	if ((err = cli_load_host(&host, &host_opts)) < 0) {
 		cli_error("%s", vmp_error_last());
 		status = cli_status(err);
 		goto out;

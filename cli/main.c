@@ -5,7 +5,6 @@
 
 #include "cli.h"
 #include "vmplan/error.h"
-#include "vmplan/probe.h"
 #include "vmplan/version.h"
 
 static const vmp_command *const commands[] = {
@@ -45,15 +44,6 @@ int cli_status(int err)
 	default:
 		return EXIT_RUNTIME;
 	}
-}
-
-int cli_load_host(vmp_host **out, const char *topology, const char *synthetic)
-{
-	if (topology)
-		return vmp_probe_xml(out, topology);
-	if (synthetic)
-		return vmp_probe_synthetic(out, synthetic);
-	return vmp_probe_live(out);
 }
 
 static void usage(FILE *f)

@@ -30,6 +30,12 @@ void vmp_host_free(vmp_host *host)
 	free(host->cores);
 	free(host->pus);
 	free(host->distances);
+	free(host->devices);
+	free(host->existing);
+	free(host->read_gbs);
+	free(host->triad_gbs);
+	free(host->latency_ns);
+	free(host->c2c_ns);
 	free(host);
 }
 

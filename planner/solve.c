@@ -1,5 +1,6 @@
 /* The first planner: dedicated vCPUs, whole cores first, as few NUMA nodes and L3s as fit. */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,32 +398,47 @@ static bool place_spread(state *st, vmp_plan_vm *vm, int k, int *l3_used, uint32
 	return try_nodes(st, vm, best, k, l3_used);
 }
 
+/* Append to a NUL-terminated buffer, truncating quietly at its size. */
+static void append(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
 static void explain_failure(const state *st, vmp_plan_vm *vm)
 {
 	const vmp_host *h = st->host;
 	const vmp_vm_request *r = &vm->req;
 	static const char *const pol[] = {"prefer", "isolate", "require"};
-	char want[64], have[VMP_REASON_MAX] = "", sz[32], cells[48] = "";
-	size_t off = 0;
+	char want[32], sz[32];
 
 	vmp_size_format(want, sizeof(want), r->memory_bytes);
-	for (int n = 0; n < h->nnodes && off < sizeof(have); n++) {
+	vm->reason[0] = '\0';
+	append(vm->reason, sizeof(vm->reason),
+	       "needs %u dedicated vCPUs (threads=%s) and %s of %s", r->vcpus, pol[r->threads],
+	       want, r->hugepage_bytes ? "hugepages" : "memory");
+	if (r->numa_cells)
+		append(vm->reason, sizeof(vm->reason), " in %u guest NUMA cells", r->numa_cells);
+	append(vm->reason, sizeof(vm->reason), "; free:");
+	for (int n = 0; n < h->nnodes; n++) {
 		uint64_t free_mem = st->mem_free[n];
 		int k = r->hugepage_bytes ? huge_pool(h, n, r->hugepage_bytes) : -1;
 		if (r->hugepage_bytes)
 			free_mem = k < 0 ? 0 : st->huge_free[n][k] * r->hugepage_bytes;
 		vmp_size_format(sz, sizeof(sz), free_mem);
-		off += (size_t)snprintf(have + off, sizeof(have) - off, "%snode %d: %d vCPUs, %s",
-					n ? "; " : "", h->nodes[n].id,
-					capacity(st, n, -1, r->threads), sz);
+		append(vm->reason, sizeof(vm->reason), "%s node %d: %d vCPUs, %s", n ? ";" : "",
+		       h->nodes[n].id, capacity(st, n, -1, r->threads), sz);
 	}
-	if (r->numa_cells)
-		snprintf(cells, sizeof(cells), " in %u guest NUMA cells", r->numa_cells);
-	snprintf(vm->reason, sizeof(vm->reason),
-		 "needs %u dedicated vCPUs (threads=%s) and %s of %s%s; free: %s; "
-		 "lower vcpus or memory, relax threads, or free capacity",
-		 r->vcpus, pol[r->threads], want, r->hugepage_bytes ? "hugepages" : "memory",
-		 cells, have);
+	append(vm->reason, sizeof(vm->reason),
+	       "; lower vcpus or memory, relax threads, or free capacity");
 }
 
 static void place_vm(state *st, vmp_plan_vm *vm)

@@ -68,6 +68,69 @@ typedef struct vmp_pu {
 	int kind;     /* CPU kind (hybrid P/E): 0 where the host has one kind */
 } vmp_pu;
 
+/* Most cache or memory-bandwidth domains one resctrl resource tracks. */
+#define VMP_RDT_DOMAINS_MAX 64
+
+/* One resctrl domain of a cache resource. */
+typedef struct vmp_rdt_domain {
+	int id;             /* the domain id in schemata lines (the cache id) */
+	uint64_t used_mask; /* ways that the default group or existing groups hold exclusively
+			     * or that the planner must otherwise not hand out */
+} vmp_rdt_domain;
+
+/* A resctrl cache allocation resource: L3 or L2 (with CDP, code and data share the masks). */
+typedef struct vmp_rdt_cache {
+	bool present;
+	bool cdp;                /* code/data prioritisation on (L3CODE/L3DATA) */
+	uint64_t cbm_mask;       /* all ways, e.g. 0x7ff */
+	unsigned min_cbm_bits;   /* the fewest contiguous ways a group may hold */
+	unsigned num_closids;    /* classes of service, the default group included */
+	uint64_t shareable_bits; /* ways other agents (I/O) may use too */
+	int ndomains;
+	vmp_rdt_domain domains[VMP_RDT_DOMAINS_MAX];
+} vmp_rdt_cache;
+
+/* How memory-bandwidth values are expressed. */
+typedef enum vmp_mb_unit {
+	VMP_MB_PERCENT = 0, /* Intel MBA: percent of the link */
+	VMP_MB_AMD_GBS8,    /* AMD: multiples of 1/8 GB/s */
+	VMP_MB_MBPS         /* the mba_MBps mount option: MB/s */
+} vmp_mb_unit;
+
+/* The resctrl memory-bandwidth resource (MB). */
+typedef struct vmp_rdt_mb {
+	bool present;
+	unsigned min_bandwidth;  /* the smallest value a group may be given */
+	unsigned bandwidth_gran; /* values are multiples of this */
+	bool delay_linear;
+	vmp_mb_unit unit;
+	int ndomains;
+	int domain_ids[VMP_RDT_DOMAINS_MAX];
+} vmp_rdt_mb;
+
+typedef struct vmp_resctrl {
+	bool present;          /* resctrl mounted (or found under the fsroot) */
+	vmp_rdt_cache l3, l2;
+	vmp_rdt_mb mb;
+	unsigned groups_used;  /* CLOSIDs already taken, the default group included */
+} vmp_resctrl;
+
+/* A PCI device and its locality. */
+typedef struct vmp_device {
+	char name[64];    /* the OS name (eth0, nvme0n1) or the PCI address */
+	char pci[16];     /* PCI address, dddd:bb:dd.f */
+	char kind[16];    /* "net", "nvme", "gpu", "storage", "other" */
+	int node;         /* index into vmp_host.nodes of the nearest node, or -1 */
+} vmp_device;
+
+/* A VM that already runs (or is defined) on the host, from libvirt. */
+typedef struct vmp_existing_vm {
+	char name[VMP_NAME_MAX];
+	vmp_cpuset cpus;       /* PUs its vCPUs (and emulator, iothreads) are pinned to */
+	uint64_t memory_bytes;
+	vmp_cpuset nodes;      /* OS ids of the nodes its memory is bound to; empty if unbound */
+} vmp_existing_vm;
+
 /*
  * A host: everything the planner knows. Arrays are owned by the host and
  * released by vmp_host_free(). Objects refer to each other by index into
@@ -96,6 +159,25 @@ typedef struct vmp_host {
 
 	vmp_cpuset online;   /* PUs that can run vCPUs */
 	vmp_cpuset reserved; /* housekeeping PUs no dedicated vCPU may use */
+	vmp_cpuset isolated; /* the kernel's isolcpus= set (/sys/devices/system/cpu/isolated) */
+	vmp_cpuset nohz_full;
+	vmp_cpuset used;     /* PUs pinned by existing VMs; no dedicated vCPU goes there */
+
+	vmp_resctrl resctrl;
+
+	int ndevices;
+	vmp_device *devices;
+	int nexisting;
+	vmp_existing_vm *existing;
+
+	/* Measured (probe --measure), nnodes * nnodes, threads on row node, memory on
+	 * column node; NULL where not measured. */
+	double *read_gbs;
+	double *triad_gbs;
+	double *latency_ns;
+	/* Core-to-core latency, npus * npus by PU index; NaN for pairs not measured;
+	 * NULL where not measured. */
+	double *c2c_ns;
 } vmp_host;
 
 /* How a VM's vCPUs use SMT siblings. */
@@ -111,15 +193,64 @@ typedef enum vmp_emulator_policy {
 	VMP_EMULATOR_ISOLATE    /* on the housekeeping (reserved) PUs */
 } vmp_emulator_policy;
 
-/* One VM as the user asks for it. */
+/* Dedicated pCPUs per vCPU, or a share of a common pool. */
+typedef enum vmp_cpu_policy {
+	VMP_CPU_DEDICATED = 0,
+	VMP_CPU_SHARED
+} vmp_cpu_policy;
+
+/* numatune memory mode. */
+typedef enum vmp_mem_mode {
+	VMP_MEM_STRICT = 0,
+	VMP_MEM_INTERLEAVE,
+	VMP_MEM_PREFERRED,
+	VMP_MEM_RESTRICTIVE
+} vmp_mem_mode;
+
+/* Where I/O threads run. */
+typedef enum vmp_iothread_policy {
+	VMP_IOTHREADS_HOUSEKEEPING = 0, /* on the reserved PUs */
+	VMP_IOTHREADS_NEAR_DEVICE       /* on free PUs of the node nearest the VM's device */
+} vmp_iothread_policy;
+
+/* Real-time and batch schedulers for vCPUs (libvirt vcpusched). */
+typedef enum vmp_sched {
+	VMP_SCHED_NONE = 0,
+	VMP_SCHED_FIFO,
+	VMP_SCHED_RR,
+	VMP_SCHED_BATCH,
+	VMP_SCHED_IDLE
+} vmp_sched;
+
+/* One VM as the user asks for it (from --vm, a mix file and its profile). */
 typedef struct vmp_vm_request {
 	char name[VMP_NAME_MAX];
+	char profile[64];        /* the profile it came from, or "" */
 	unsigned vcpus;
 	uint64_t memory_bytes;
+	vmp_cpu_policy cpu;
 	vmp_thread_policy threads;
 	vmp_emulator_policy emulator;
 	unsigned numa_cells;     /* guest cells wanted; 0 lets the planner choose */
+	vmp_mem_mode mem_mode;
 	uint64_t hugepage_bytes; /* back memory with pages of this size; 0 for none */
+	bool mem_locked;         /* <memoryBacking><locked/> */
+	bool nosharepages;       /* <memoryBacking><nosharepages/> (no KSM) */
+	uint64_t hard_limit_bytes, soft_limit_bytes, swap_hard_limit_bytes, min_guarantee_bytes;
+	unsigned iothreads;
+	vmp_iothread_policy iothread_policy;
+	char device[64];         /* a device the VM uses (PCI address or name), or "" */
+	uint64_t cache_bytes;    /* L3 to allocate in each L3 domain the VM uses; 0 for none */
+	unsigned membw_percent;  /* memory bandwidth cap in percent; 0 for none */
+	uint64_t membw_mbps;     /* or an absolute cap in MB/s; 0 for none */
+	vmp_sched vcpu_sched;
+	int vcpu_priority;       /* for fifo/rr, 1-99 */
+	unsigned shares;         /* cputune shares for shared VMs; 0 for libvirt's default */
+	uint64_t period_us;      /* cputune period; 0 for none */
+	int64_t quota_us;        /* cputune quota; 0 for none, -1 unlimited */
+	int priority;            /* placement weight: higher is placed first (default 0) */
+	bool efi;                /* UEFI firmware */
+	bool secure_boot;
 } vmp_vm_request;
 
 /* One guest NUMA cell and the host node that backs it. */
@@ -129,14 +260,40 @@ typedef struct vmp_plan_cell {
 	uint64_t memory_bytes; /* guest memory of the cell */
 } vmp_plan_cell;
 
+#define VMP_MAX_IOTHREADS 16
+#define VMP_MAX_CACHETUNE 64
+
+/* L3 (or L2) ways given to one VM in one cache domain. */
+typedef struct vmp_plan_cachetune {
+	int level;          /* 3 or 2 */
+	int cache_id;       /* resctrl domain id */
+	char type[8];       /* "both", or "code"/"data" under CDP */
+	uint64_t ways_mask; /* contiguous ways */
+	uint64_t size_bytes;
+} vmp_plan_cachetune;
+
+/* A memory-bandwidth limit in one MB domain. */
+typedef struct vmp_plan_memorytune {
+	int node_id;        /* resctrl MB domain id (libvirt's <node id>) */
+	unsigned bandwidth; /* in the resource's unit (percent, 1/8 GB/s or MB/s) */
+} vmp_plan_memorytune;
+
 /* The decision for one VM. */
 typedef struct vmp_plan_vm {
 	vmp_vm_request req;
 	bool placed;
 	char reason[VMP_REASON_MAX]; /* why not placed; "" when placed */
-	int *vcpupin;                /* req.vcpus host PU numbers, vCPU i on vcpupin[i] */
-	vmp_cpuset pcpus;            /* the union of vcpupin */
+	int *vcpupin;                /* req.vcpus host PU numbers, vCPU i on vcpupin[i];
+				      * -1 for every vCPU of a cpu=shared VM */
+	vmp_cpuset pcpus;            /* the union of vcpupin; for cpu=shared the pool the
+				      * vCPUs float on */
 	vmp_cpuset emulatorpin;
+	int niothreads;
+	vmp_cpuset iothreadpin[VMP_MAX_IOTHREADS];
+	int ncachetune;
+	vmp_plan_cachetune cachetune[VMP_MAX_CACHETUNE];
+	int nmemorytune;
+	vmp_plan_memorytune memorytune[VMP_RDT_DOMAINS_MAX];
 	int ncells;
 	vmp_plan_cell cells[VMP_MAX_CELLS];
 	/* Guest CPU topology; sockets * dies * cores * threads == vcpus. */

@@ -32,4 +32,63 @@ int vmp_probe_xml(vmp_host **out, const char *path);
  */
 int vmp_probe_synthetic(vmp_host **out, const char *desc);
 
+/**
+ * Build a host from a snapshot of /sys and /proc under root (such as the
+ * hwloc test tarballs, unpacked): topology through hwloc (HWLOC_FSROOT), then
+ * vmp_probe_sysfs() and vmp_probe_resctrl() under the same root.
+ *
+ * @param out  the new host (source VMP_SOURCE_FSROOT); the caller frees it
+ * @param root the snapshot's root directory
+ * @return VMP_OK, VMP_ENOTFOUND when root is missing, VMP_EINVAL when its
+ *         content is unusable (the message names the file)
+ */
+int vmp_probe_fsroot(vmp_host **out, const char *root);
+
+/**
+ * Complete a host from sysfs under root ("/" for the live host): memory per
+ * node (total, free from nodeN/meminfo), hugepage pools per node and size
+ * (nr_hugepages, free_hugepages), the isolated and nohz_full CPU sets, and
+ * the L3 cache ids. A file that is missing is skipped; one with garbage in it
+ * is an error.
+ * @return VMP_OK, or VMP_EINVAL naming the file with bad content
+ */
+int vmp_probe_sysfs(vmp_host *host, const char *root);
+
+/**
+ * Read resctrl (root/sys/fs/resctrl) into out: L3/L2 allocation (with CDP),
+ * MB, and the ways the default and existing groups hold. Not mounted is not
+ * an error: out->present is false.
+ * @return VMP_OK, or VMP_EINVAL naming the file with bad content
+ */
+int vmp_probe_resctrl(vmp_resctrl *out, const char *root);
+
+/**
+ * Build a host from a libvirt connection's capabilities XML (NUMA cells,
+ * CPUs, pages, distances, caches, memory bandwidth) and its domains, whose
+ * pins and memory become used resources.
+ * @param out the new host (source VMP_SOURCE_LIBVIRT); the caller frees it
+ * @param uri a libvirt URI, e.g. "qemu:///system", "test:///default"
+ * @return VMP_OK, VMP_ESYS when the connection fails (naming the URI),
+ *         VMP_EINVAL when the capabilities cannot be used
+ */
+int vmp_probe_libvirt(vmp_host **out, const char *uri);
+
+/* How much to measure. */
+typedef enum vmp_measure_level {
+	VMP_MEASURE_NONE = 0,
+	VMP_MEASURE_QUICK, /* a few seconds: small arrays, few repetitions */
+	VMP_MEASURE_FULL   /* the figures to trust */
+} vmp_measure_level;
+
+/* Progress callback: what is being measured, and how far along (0..1). */
+typedef void (*vmp_progress_fn)(void *opaque, const char *what, double fraction);
+
+/**
+ * Measure the live host and fill host->read_gbs, triad_gbs, latency_ns and
+ * c2c_ns. Only meaningful for a host probed live.
+ * @return VMP_OK, VMP_EINVAL for a host that is not live, VMP_ESYS
+ */
+int vmp_probe_measure(vmp_host *host, vmp_measure_level level, vmp_progress_fn progress,
+		      void *opaque);
+
 #endif
