@@ -1,6 +1,7 @@
-/* Build the host model from an hwloc topology: the live host, an XML export or a synthetic one. */
+/* The hwloc probes: the live host, an hwloc XML export, a synthetic topology, a sysfs snapshot. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -471,7 +472,14 @@ int vmp_probe_live(vmp_host **out)
 		err = VMP_ESYS;
 		goto out;
 	}
-	err = copy_topology(out, topo, VMP_SOURCE_LIVE, hostname);
+	if ((err = copy_topology(out, topo, VMP_SOURCE_LIVE, hostname)) < 0)
+		goto out;
+	/* Free memory, hugepage pools, isolated CPUs and resctrl come from sysfs itself. */
+	if ((err = vmp_probe_sysfs(*out, "/")) < 0 ||
+	    (err = vmp_probe_resctrl(&(*out)->resctrl, "/")) < 0) {
+		vmp_host_free(*out);
+		*out = NULL;
+	}
 out:
 	if (topo)
 		hwloc_topology_destroy(topo);
@@ -541,6 +549,109 @@ int vmp_probe_synthetic(vmp_host **out, const char *desc)
 	}
 	err = copy_topology(out, topo, VMP_SOURCE_SYNTHETIC, "synthetic");
 out:
+	if (topo)
+		hwloc_topology_destroy(topo);
+	return err;
+}
+
+/*
+ * Load the topology of a sysfs/procfs snapshot. hwloc 2 has no call for
+ * another root; its Linux backend reads HWLOC_FSROOT while the topology
+ * loads (and then treats the topology as another system's), so the
+ * variable is set around the load and put back as it was.
+ */
+static int load_fsroot(hwloc_topology_t topo, const char *root)
+{
+	const char *old = getenv("HWLOC_FSROOT");
+	char *saved = old ? strdup(old) : NULL;
+	int rc, e;
+
+	if (old && !saved) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	if (setenv("HWLOC_FSROOT", root, 1) < 0) {
+		e = errno;
+		free(saved);
+		vmp_error_set("cannot set HWLOC_FSROOT: %s", strerror(e));
+		return VMP_ESYS;
+	}
+	rc = hwloc_topology_load(topo);
+	e = errno;
+	if (saved)
+		setenv("HWLOC_FSROOT", saved, 1);
+	else
+		unsetenv("HWLOC_FSROOT");
+	free(saved);
+	if (rc < 0) {
+		vmp_error_set("cannot load fsroot '%s': hwloc cannot read its topology: %s", root,
+			      strerror(e));
+		return VMP_EINVAL;
+	}
+	return VMP_OK;
+}
+
+/* The snapshot's host name (proc/sys/kernel/hostname), else the root directory's name. */
+static void fsroot_hostname(char *out, size_t size, const char *root)
+{
+	char path[PATH_MAX], *nl;
+	size_t len = strlen(root);
+	const char *base;
+	FILE *f;
+
+	out[0] = '\0';
+	if (snprintf(path, sizeof(path), "%s/proc/sys/kernel/hostname", root) < (int)sizeof(path) &&
+	    (f = fopen(path, "r"))) {
+		if (!fgets(out, (int)size, f))
+			out[0] = '\0';
+		fclose(f);
+		if ((nl = strchr(out, '\n')))
+			*nl = '\0';
+	}
+	if (out[0])
+		return;
+	while (len > 1 && root[len - 1] == '/')
+		len--;
+	base = memrchr(root, '/', len);
+	base = base && len > 1 ? base + 1 : root;
+	snprintf(out, size, "%.*s", (int)(len - (size_t)(base - root)), base);
+}
+
+int vmp_probe_fsroot(vmp_host **out, const char *root)
+{
+	hwloc_topology_t topo = NULL;
+	char hostname[VMP_NAME_MAX], path[PATH_MAX];
+	struct stat st;
+	vmp_host *h = NULL;
+	int err;
+
+	*out = NULL;
+	if (stat(root, &st) < 0) {
+		vmp_error_set("cannot read fsroot '%s': %s", root, strerror(errno));
+		return VMP_ENOTFOUND;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		vmp_error_set("cannot read fsroot '%s': not a directory", root);
+		return VMP_ENOTFOUND;
+	}
+	/* Without CPUs in it hwloc would make up a one-CPU machine; refuse instead. */
+	if (snprintf(path, sizeof(path), "%s/sys/devices/system/cpu", root) >= (int)sizeof(path) ||
+	    stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		vmp_error_set("cannot load fsroot '%s': no sys/devices/system/cpu in it; is it a "
+			      "snapshot of / with sys and proc?",
+			      root);
+		return VMP_EINVAL;
+	}
+	fsroot_hostname(hostname, sizeof(hostname), root);
+	if ((err = topology_new(&topo)) < 0 || (err = load_fsroot(topo, root)) < 0 ||
+	    (err = copy_topology(&h, topo, VMP_SOURCE_FSROOT, hostname)) < 0 ||
+	    (err = vmp_probe_sysfs(h, root)) < 0 ||
+	    (err = vmp_probe_resctrl(&h->resctrl, root)) < 0)
+		goto out;
+	*out = h;
+	h = NULL;
+out:
+	vmp_host_free(h);
 	if (topo)
 		hwloc_topology_destroy(topo);
 	return err;

@@ -13,7 +13,9 @@ int vmp_host_to_json(char **out, const vmp_host *host);
 
 /**
  * Load a host.json file.
- * @param out  the new host (source VMP_SOURCE_JSON); the caller frees it
+ * @param out  the new host, with the source the file records (where the model
+ *             was first built; VMP_SOURCE_JSON when it records none), so that
+ *             saving it again gives the same file; the caller frees it
  * @param path the file
  * @return VMP_OK, VMP_ENOTFOUND when it cannot be read, VMP_EINVAL when it
  *         is not a host.json this version understands (the message names
