@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Set up, build and run vmplan on Debian 12: ./bootstrap.sh demo|test|sanitize|build
+# Set up, build and run vmplan on Debian 12: ./bootstrap.sh demo|test|sanitize|build|integration
 #   demo      install what is missing, build, and plan an example VM on this host
 #   test      install what is missing, build, and run the whole test suite (ctest)
 #   sanitize  the same suite, built with AddressSanitizer and UBSan (build-asan/)
 #   build     install what is missing and build build/vmplan
+#   integration  also libvirtd and QEMU; start them (as root) and run the libvirt tests
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libhwloc-dev hwloc libvirt-dev libvirt0
 	libxml2-dev libxml2-utils libjansson-dev libyaml-dev libsqlite3-dev libnuma-dev
 	libcmocka-dev)
+# For the libvirt integration test (tests/libvirt/t_qemu.sh): a daemon and QEMU.
+INTEGRATION_PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86)
 
 install_missing() {
 	local missing=()
-	for p in "${PACKAGES[@]}"; do
+	for p in "${PACKAGES[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -53,8 +56,20 @@ build)
 	install_missing
 	build build
 	;;
+integration)
+	install_missing "${INTEGRATION_PACKAGES[@]}"
+	build build
+	status=0
+	tests/libvirt/start-daemons.sh || status=$?
+	if [ "$status" -eq 77 ]; then
+		echo "bootstrap: libvirt integration test skipped (see the message above)" >&2
+		exit 0
+	fi
+	[ "$status" -eq 0 ] || exit "$status"
+	cd build && ctest --output-on-failure -L libvirt
+	;;
 *)
-	sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,8s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 	;;
 esac

@@ -1,12 +1,15 @@
-/* libvirt domain XML for a placed VM, built with libxml2's tree API. */
+/* libvirt domain XML for a placed VM, new or merged, built with libxml2's tree API. */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "internal.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
@@ -23,14 +26,158 @@
 #define GUEST_ARCH "x86_64"
 #endif
 
+/* The order libvirt writes a domain's top-level elements in; new elements go where
+ * libvirt would put them, so a merged domain reads like one libvirt wrote. */
+static const char *const domain_order[] = {"name",
+					   "uuid",
+					   "genid",
+					   "title",
+					   "description",
+					   "metadata",
+					   "maxMemory",
+					   "memory",
+					   "currentMemory",
+					   "blkiotune",
+					   "memtune",
+					   "memoryBacking",
+					   "vcpu",
+					   "vcpus",
+					   "iothreads",
+					   "iothreadids",
+					   "defaultiothread",
+					   "cputune",
+					   "numatune",
+					   "resource",
+					   "sysinfo",
+					   "bootloader",
+					   "bootloader_args",
+					   "os",
+					   "idmap",
+					   "features",
+					   "cpu",
+					   "clock",
+					   "on_poweroff",
+					   "on_reboot",
+					   "on_crash",
+					   "on_lockfailure",
+					   "pm",
+					   "perf",
+					   "devices",
+					   "seclabel",
+					   "keywrap",
+					   "launchSecurity",
+					   NULL};
+
+/* Inside <cpu>: libvirt's order of the children vmplan writes. */
+static const char *const cpu_order[] = {"model",       "vendor",  "topology", "cache",
+					"maxphysaddr", "feature", "numa",     NULL};
+static const char *const os_order[] = {"type",	 "firmware", "loader", "nvram", "kernel",
+				       "initrd", "cmdline",  "boot",   NULL};
+
+static bool is_elem(xmlNodePtr n, const char *name)
+{
+	return n && n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST name);
+}
+
+static xmlNodePtr find(xmlNodePtr parent, const char *name)
+{
+	for (xmlNodePtr n = parent ? parent->children : NULL; n; n = n->next)
+		if (is_elem(n, name))
+			return n;
+	return NULL;
+}
+
+static int rank(const char *const *order, const xmlChar *name)
+{
+	for (int i = 0; order[i]; i++)
+		if (!xmlStrcmp(name, BAD_CAST order[i]))
+			return i;
+	return INT_MAX;
+}
+
+/* Add node under parent before the first element child libvirt writes after it. */
+static xmlNodePtr insert(xmlNodePtr parent, xmlNodePtr node, const char *const *order)
+{
+	int r = order ? rank(order, node->name) : INT_MAX;
+
+	if (r != INT_MAX)
+		for (xmlNodePtr n = parent->children; n; n = n->next)
+			if (n->type == XML_ELEMENT_NODE && rank(order, n->name) != INT_MAX &&
+			    rank(order, n->name) > r)
+				return xmlAddPrevSibling(n, node);
+	return xmlAddChild(parent, node);
+}
+
+static xmlNodePtr new_elem(const char *name, const char *text)
+{
+	xmlNodePtr n = xmlNewNode(NULL, BAD_CAST name);
+
+	if (text)
+		xmlNodeAddContent(n, BAD_CAST text);
+	return n;
+}
+
+/* The element name under parent: the existing one, or a new one put in libvirt's order. */
+static xmlNodePtr ensure(xmlNodePtr parent, const char *name, const char *const *order)
+{
+	xmlNodePtr n = find(parent, name);
+
+	return n ? n : insert(parent, new_elem(name, NULL), order);
+}
+
+/* Put node where old is (keeping its place among the siblings), or in libvirt's order. */
+static xmlNodePtr replace(xmlNodePtr parent, xmlNodePtr old, xmlNodePtr node,
+			  const char *const *order)
+{
+	if (old) {
+		xmlReplaceNode(old, node);
+		xmlFreeNode(old);
+		return node;
+	}
+	return insert(parent, node, order);
+}
+
+static void drop(xmlNodePtr n)
+{
+	if (n) {
+		xmlUnlinkNode(n);
+		xmlFreeNode(n);
+	}
+}
+
+static void drop_children(xmlNodePtr parent, const char *const *names)
+{
+	xmlNodePtr n, next;
+
+	for (n = parent ? parent->children : NULL; n; n = next) {
+		next = n->next;
+		for (int i = 0; names[i]; i++)
+			if (is_elem(n, names[i])) {
+				drop(n);
+				break;
+			}
+	}
+}
+
+/* Remove an element that has nothing left in it (no element child, no attribute). */
+static void drop_if_empty(xmlNodePtr n)
+{
+	if (!n || n->properties)
+		return;
+	for (xmlNodePtr c = n->children; c; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			return;
+	drop(n);
+}
+
 static xmlNodePtr child(xmlNodePtr parent, const char *name, const char *text)
 {
-	return xmlNewTextChild(parent, NULL, BAD_CAST name, text ? BAD_CAST text : NULL);
+	return xmlAddChild(parent, new_elem(name, text));
 }
 
 static void attr(xmlNodePtr node, const char *name, const char *value)
 {
-	xmlNewProp(node, BAD_CAST name, BAD_CAST value);
+	xmlSetProp(node, BAD_CAST name, BAD_CAST value);
 }
 
 static void attr_u64(xmlNodePtr node, const char *name, uint64_t value)
@@ -49,67 +196,287 @@ static void attr_set(xmlNodePtr node, const char *name, const vmp_cpuset *set)
 	attr(node, name, buf);
 }
 
-static void add_cputune(xmlNodePtr dom, const vmp_plan_vm *vm)
+static void set_text_u64(xmlNodePtr node, uint64_t value)
 {
-	xmlNodePtr tune = child(dom, "cputune", NULL);
+	char buf[32];
 
-	for (unsigned i = 0; i < vm->req.vcpus; i++) {
-		xmlNodePtr pin = child(tune, "vcpupin", NULL);
-		vmp_cpuset one = {0};
-		vmp_cpuset_set(&one, vm->vcpupin[i]);
-		attr_u64(pin, "vcpu", i);
-		attr_set(pin, "cpuset", &one);
-	}
-	attr_set(child(tune, "emulatorpin", NULL), "cpuset", &vm->emulatorpin);
+	snprintf(buf, sizeof(buf), "%" PRIu64, value);
+	xmlNodeSetContent(node, BAD_CAST buf);
 }
 
-static void add_numatune(xmlNodePtr dom, const vmp_plan_vm *vm)
+static xmlNodePtr child_kib(xmlNodePtr parent, const char *name, uint64_t bytes)
 {
-	xmlNodePtr tune = child(dom, "numatune", NULL), mem;
-	vmp_cpuset all = {0};
+	xmlNodePtr n = child(parent, name, NULL);
+
+	set_text_u64(n, bytes / 1024);
+	attr(n, "unit", "KiB");
+	return n;
+}
+
+uint64_t vmp_vm_memory_bytes(const vmp_plan_vm *vm)
+{
+	uint64_t sum = 0;
 
 	for (int i = 0; i < vm->ncells; i++)
-		vmp_cpuset_set(&all, vm->cells[i].host_node);
+		sum += vm->cells[i].memory_bytes;
+	return sum ? sum : vm->req.memory_bytes;
+}
+
+void vmp_vm_vcpu_cpus(vmp_cpuset *out, const vmp_plan_vm *vm, unsigned vcpu)
+{
+	vmp_cpuset_zero(out);
+	if (vcpu < vm->req.vcpus && vm->vcpupin && vm->vcpupin[vcpu] >= 0)
+		vmp_cpuset_set(out, vm->vcpupin[vcpu]);
+	else
+		*out = vm->pcpus;
+}
+
+void vmp_vm_nodes(vmp_cpuset *out, const vmp_plan_vm *vm)
+{
+	vmp_cpuset_zero(out);
+	for (int i = 0; i < vm->ncells; i++)
+		vmp_cpuset_set(out, vm->cells[i].host_node);
+}
+
+static unsigned iothread_count(const vmp_plan_vm *vm)
+{
+	return vm->niothreads > 0 ? (unsigned)vm->niothreads : vm->req.iothreads;
+}
+
+static void all_vcpus(vmp_cpuset *out, const vmp_plan_vm *vm)
+{
+	vmp_cpuset_zero(out);
+	vmp_cpuset_set_range(out, 0, (int)vm->req.vcpus - 1);
+}
+
+static void apply_memory(xmlNodePtr dom, const vmp_plan_vm *vm)
+{
+	uint64_t kib = vmp_vm_memory_bytes(vm) / 1024;
+	xmlNodePtr n = ensure(dom, "memory", domain_order);
+
+	set_text_u64(n, kib);
+	attr(n, "unit", "KiB");
+	if ((n = find(dom, "currentMemory"))) {
+		set_text_u64(n, kib);
+		attr(n, "unit", "KiB");
+	}
+}
+
+static void apply_vcpu(xmlNodePtr dom, const vmp_plan_vm *vm)
+{
+	xmlNodePtr n = ensure(dom, "vcpu", domain_order), vcpus;
+	xmlChar *cur;
+
+	set_text_u64(n, vm->req.vcpus);
+	attr(n, "placement", "static");
+	if (!vmp_cpuset_empty(&vm->pcpus))
+		attr_set(n, "cpuset", &vm->pcpus);
+	else
+		xmlUnsetProp(n, BAD_CAST "cpuset");
+	if ((cur = xmlGetProp(n, BAD_CAST "current"))) {
+		if (strtoul((const char *)cur, NULL, 10) > vm->req.vcpus)
+			xmlUnsetProp(n, BAD_CAST "current");
+		xmlFree(cur);
+	}
+	/* Per-vCPU hotplug settings must list every vCPU; a changed count makes them stale. */
+	if ((vcpus = find(dom, "vcpus"))) {
+		unsigned count = 0;
+		for (xmlNodePtr c = vcpus->children; c; c = c->next)
+			count += is_elem(c, "vcpu");
+		if (count != vm->req.vcpus)
+			drop(vcpus);
+	}
+}
+
+/* <iothreads>, <iothreadids> and the devices' <driver iothread>. */
+static void apply_iothreads(xmlNodePtr dom, const vmp_plan_vm *vm)
+{
+	unsigned n = iothread_count(vm), k = 0;
+	xmlNodePtr ids, devices;
+
+	if (!n)
+		return; /* the plan does not decide them; disks may use the ones there */
+	set_text_u64(ensure(dom, "iothreads", domain_order), n);
+	ids = new_elem("iothreadids", NULL);
+	for (unsigned i = 1; i <= n; i++)
+		attr_u64(child(ids, "iothread", NULL), "id", i);
+	replace(dom, find(dom, "iothreadids"), ids, domain_order);
+
+	if (!(devices = find(dom, "devices")))
+		return;
+	for (xmlNodePtr d = devices->children; d; d = d->next) {
+		xmlNodePtr drv, target;
+		xmlChar *v;
+		if (d->type != XML_ELEMENT_NODE)
+			continue;
+		drv = find(d, "driver");
+		if (is_elem(d, "disk") && (target = find(d, "target"))) {
+			bool virtio = false;
+			if ((v = xmlGetProp(target, BAD_CAST "bus"))) {
+				virtio = !xmlStrcmp(v, BAD_CAST "virtio");
+				xmlFree(v);
+			}
+			if (virtio) {
+				/* Spread virtio disks over the I/O threads, in device order. */
+				if (!drv && d->children)
+					drv = xmlAddPrevSibling(d->children,
+								new_elem("driver", NULL));
+				else if (!drv)
+					drv = child(d, "driver", NULL);
+				v = xmlGetProp(drv, BAD_CAST "name");
+				if (!v)
+					attr(drv, "name", "qemu");
+				xmlFree(v);
+				attr_u64(drv, "iothread", k++ % n + 1);
+				continue;
+			}
+		}
+		if (drv && (v = xmlGetProp(drv, BAD_CAST "iothread"))) {
+			unsigned long id = strtoul((const char *)v, NULL, 10);
+			if (id > n)
+				attr_u64(drv, "iothread", (id - 1) % n + 1);
+			xmlFree(v);
+		}
+	}
+}
+
+static void apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm)
+{
+	static const char *const owned[] = {"vcpupin",	  "emulatorpin", "iothreadpin", "shares",
+					    "period",	  "quota",	 "vcpusched",	"cachetune",
+					    "memorytune", NULL};
+	const vmp_vm_request *r = &vm->req;
+	xmlNodePtr tune = ensure(dom, "cputune", domain_order), n;
+	vmp_cpuset vcpus;
+	char buf[32];
+
+	drop_children(tune, owned);
+	all_vcpus(&vcpus, vm);
+	if (r->shares)
+		set_text_u64(child(tune, "shares", NULL), r->shares);
+	if (r->period_us)
+		set_text_u64(child(tune, "period", NULL), r->period_us);
+	if (r->quota_us) {
+		snprintf(buf, sizeof(buf), "%" PRId64, r->quota_us);
+		child(tune, "quota", buf);
+	}
+	for (unsigned i = 0; i < r->vcpus; i++) {
+		vmp_cpuset one = {0};
+		if (vm->vcpupin[i] < 0)
+			continue; /* a shared vCPU floats on <vcpu cpuset> */
+		vmp_cpuset_set(&one, vm->vcpupin[i]);
+		n = child(tune, "vcpupin", NULL);
+		attr_u64(n, "vcpu", i);
+		attr_set(n, "cpuset", &one);
+	}
+	if (!vmp_cpuset_empty(&vm->emulatorpin))
+		attr_set(child(tune, "emulatorpin", NULL), "cpuset", &vm->emulatorpin);
+	for (int i = 0; i < vm->niothreads; i++) {
+		n = child(tune, "iothreadpin", NULL);
+		attr_u64(n, "iothread", (uint64_t)i + 1);
+		attr_set(n, "cpuset", &vm->iothreadpin[i]);
+	}
+	/* One vcpusched per vCPU, as libvirt writes them back: a define of the merged XML
+	 * then reads as unchanged. */
+	for (unsigned i = 0; r->vcpu_sched != VMP_SCHED_NONE && i < r->vcpus; i++) {
+		vmp_cpuset one = {0};
+		vmp_cpuset_set(&one, (int)i);
+		n = child(tune, "vcpusched", NULL);
+		attr_set(n, "vcpus", &one);
+		attr(n, "scheduler", vmp_sched_name(r->vcpu_sched));
+		if (r->vcpu_sched == VMP_SCHED_FIFO || r->vcpu_sched == VMP_SCHED_RR)
+			attr_u64(n, "priority",
+				 (uint64_t)(r->vcpu_priority > 0 ? r->vcpu_priority : 1));
+	}
+	if (vm->ncachetune) {
+		xmlNodePtr ct = child(tune, "cachetune", NULL);
+		attr_set(ct, "vcpus", &vcpus);
+		for (int i = 0; i < vm->ncachetune; i++) {
+			const vmp_plan_cachetune *c = &vm->cachetune[i];
+			n = child(ct, "cache", NULL);
+			attr_u64(n, "id", (uint64_t)c->cache_id);
+			attr_u64(n, "level", (uint64_t)c->level);
+			attr(n, "type", *c->type ? c->type : "both");
+			/* The unit is always written: without it libvirt reads bytes. The largest
+			 * exact one, as libvirt itself writes it. */
+			if (c->size_bytes % (1ULL << 20) == 0) {
+				attr_u64(n, "size", c->size_bytes >> 20);
+				attr(n, "unit", "MiB");
+			} else if (c->size_bytes % 1024 == 0) {
+				attr_u64(n, "size", c->size_bytes >> 10);
+				attr(n, "unit", "KiB");
+			} else {
+				attr_u64(n, "size", c->size_bytes);
+				attr(n, "unit", "B");
+			}
+		}
+	}
+	if (vm->nmemorytune) {
+		xmlNodePtr mt = child(tune, "memorytune", NULL);
+		attr_set(mt, "vcpus", &vcpus);
+		for (int i = 0; i < vm->nmemorytune; i++) {
+			n = child(mt, "node", NULL);
+			attr_u64(n, "id", (uint64_t)vm->memorytune[i].node_id);
+			attr_u64(n, "bandwidth", vm->memorytune[i].bandwidth);
+		}
+	}
+	drop_if_empty(tune);
+}
+
+static void apply_numatune(xmlNodePtr dom, const vmp_plan_vm *vm)
+{
+	const char *mode = vmp_mem_mode_name(vm->req.mem_mode);
+	xmlNodePtr old = find(dom, "numatune"), tune, mem;
+	vmp_cpuset nodes;
+
+	if (!vm->ncells) {
+		drop(old);
+		return;
+	}
+	vmp_vm_nodes(&nodes, vm);
+	tune = new_elem("numatune", NULL);
 	mem = child(tune, "memory", NULL);
-	attr(mem, "mode", "strict");
-	attr_set(mem, "nodeset", &all);
+	attr(mem, "mode", mode);
+	attr_set(mem, "nodeset", &nodes);
 	for (int i = 0; i < vm->ncells; i++) {
 		xmlNodePtr node = child(tune, "memnode", NULL);
 		vmp_cpuset one = {0};
 		vmp_cpuset_set(&one, vm->cells[i].host_node);
 		attr_u64(node, "cellid", (uint64_t)i);
-		attr(node, "mode", "strict");
+		attr(node, "mode", mode);
 		attr_set(node, "nodeset", &one);
 	}
+	replace(dom, old, tune, domain_order);
 }
 
-static void add_hugepages(xmlNodePtr dom, const vmp_plan_vm *vm)
+static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
-	xmlNodePtr pages, page;
-	vmp_cpuset cells = {0};
+	static const char *const custom_only[] = {"model", "vendor", NULL};
+	xmlNodePtr cpu = ensure(dom, "cpu", domain_order), topo, numa;
+	xmlChar *type = xmlGetProp(dom, BAD_CAST "type");
 
-	if (!vm->req.hugepage_bytes)
+	/* Software emulation (TCG) cannot pass the host CPU through; 'maximum' gives a
+	 * qemu domain every feature it can emulate. */
+	attr(cpu, "mode",
+	     type && !xmlStrcmp(type, BAD_CAST "qemu") ? "maximum" : "host-passthrough");
+	xmlFree(type);
+	if (!xmlHasProp(cpu, BAD_CAST "check"))
+		attr(cpu, "check", "none");
+	xmlUnsetProp(cpu, BAD_CAST "match"); /* only for mode='custom' */
+	drop_children(cpu, custom_only);
+
+	topo = new_elem("topology", NULL);
+	attr_u64(topo, "sockets", vm->sockets ? vm->sockets : 1);
+	attr_u64(topo, "dies", vm->dies ? vm->dies : 1);
+	attr_u64(topo, "cores", vm->cores ? vm->cores : vm->req.vcpus);
+	attr_u64(topo, "threads", vm->threads ? vm->threads : 1);
+	replace(cpu, find(cpu, "topology"), topo, cpu_order);
+
+	if (!vm->ncells) {
+		drop(find(cpu, "numa"));
 		return;
-	pages = child(child(dom, "memoryBacking", NULL), "hugepages", NULL);
-	page = child(pages, "page", NULL);
-	vmp_cpuset_set_range(&cells, 0, vm->ncells - 1);
-	attr_u64(page, "size", vm->req.hugepage_bytes / 1024);
-	attr(page, "unit", "KiB");
-	attr_set(page, "nodeset", &cells);
-}
-
-static void add_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
-{
-	xmlNodePtr cpu = child(dom, "cpu", NULL), topo, numa;
-
-	attr(cpu, "mode", "host-passthrough");
-	attr(cpu, "check", "none");
-	topo = child(cpu, "topology", NULL);
-	attr_u64(topo, "sockets", vm->sockets);
-	attr_u64(topo, "dies", vm->dies);
-	attr_u64(topo, "cores", vm->cores);
-	attr_u64(topo, "threads", vm->threads);
-	numa = child(cpu, "numa", NULL);
+	}
+	numa = new_elem("numa", NULL);
 	for (int i = 0; i < vm->ncells; i++) {
 		xmlNodePtr cell = child(numa, "cell", NULL);
 		attr_u64(cell, "id", (uint64_t)i);
@@ -117,58 +484,116 @@ static void add_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 		attr_u64(cell, "memory", vm->cells[i].memory_bytes / 1024);
 		attr(cell, "unit", "KiB");
 	}
+	replace(cpu, find(cpu, "numa"), numa, cpu_order);
 }
 
-static xmlDocPtr build(const vmp_plan_vm *vm, const char *type)
+static void apply_memory_backing(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
-	xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
-	xmlNodePtr dom, n;
-	uint64_t kib = 0;
-	char buf[32];
+	static const char *const owned[] = {"hugepages", "nosharepages", "locked", NULL};
+	const vmp_vm_request *r = &vm->req;
+	xmlNodePtr mb = find(dom, "memoryBacking"), pages = NULL;
 
-	dom = xmlNewNode(NULL, BAD_CAST "domain");
-	xmlDocSetRootElement(doc, dom);
-	attr(dom, "type", type);
-	child(dom, "name", vm->req.name);
-	for (int i = 0; i < vm->ncells; i++)
-		kib += vm->cells[i].memory_bytes / 1024;
-	snprintf(buf, sizeof(buf), "%" PRIu64, kib);
-	attr(child(dom, "memory", buf), "unit", "KiB");
-	snprintf(buf, sizeof(buf), "%u", vm->req.vcpus);
-	attr(child(dom, "vcpu", buf), "placement", "static");
-	add_cputune(dom, vm);
-	add_numatune(dom, vm);
-	add_hugepages(dom, vm);
-	n = child(child(dom, "os", NULL), "type", "hvm");
-	attr(n, "arch", GUEST_ARCH);
-	add_cpu(dom, vm);
-	return doc;
+	if (!mb && !r->hugepage_bytes && !r->nosharepages && !r->mem_locked)
+		return;
+	if (!mb)
+		mb = ensure(dom, "memoryBacking", domain_order);
+	drop_children(mb, owned);
+	/* libvirt's order: hugepages, nosharepages, locked, then source, access, ... */
+	if (r->hugepage_bytes) {
+		xmlNodePtr page;
+		vmp_cpuset cells = {0};
+		pages = new_elem("hugepages", NULL);
+		page = child(pages, "page", NULL);
+		attr_u64(page, "size", r->hugepage_bytes / 1024);
+		attr(page, "unit", "KiB");
+		if (vm->ncells) {
+			vmp_cpuset_set_range(&cells, 0, vm->ncells - 1);
+			attr_set(page, "nodeset", &cells);
+		}
+	}
+	{
+		xmlNodePtr first = mb->children;
+		xmlNodePtr add[3] = {pages, r->nosharepages ? new_elem("nosharepages", NULL) : NULL,
+				     r->mem_locked ? new_elem("locked", NULL) : NULL};
+		for (int i = 0; i < 3; i++) {
+			if (!add[i])
+				continue;
+			if (first)
+				xmlAddPrevSibling(first, add[i]);
+			else
+				xmlAddChild(mb, add[i]);
+		}
+	}
+	drop_if_empty(mb);
 }
 
-int vmp_export_libvirt_xml(char **out, size_t *len, const vmp_plan_vm *vm, const char *type)
+static void apply_memtune(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
-	xmlDocPtr doc;
+	static const char *const owned[] = {"hard_limit", "soft_limit", "swap_hard_limit",
+					    "min_guarantee", NULL};
+	const vmp_vm_request *r = &vm->req;
+	xmlNodePtr mt = find(dom, "memtune");
+
+	if (!mt && !r->hard_limit_bytes && !r->soft_limit_bytes && !r->swap_hard_limit_bytes &&
+	    !r->min_guarantee_bytes)
+		return;
+	if (!mt)
+		mt = ensure(dom, "memtune", domain_order);
+	drop_children(mt, owned);
+	if (r->hard_limit_bytes)
+		child_kib(mt, "hard_limit", r->hard_limit_bytes);
+	if (r->soft_limit_bytes)
+		child_kib(mt, "soft_limit", r->soft_limit_bytes);
+	if (r->min_guarantee_bytes)
+		child_kib(mt, "min_guarantee", r->min_guarantee_bytes);
+	if (r->swap_hard_limit_bytes)
+		child_kib(mt, "swap_hard_limit", r->swap_hard_limit_bytes);
+	drop_if_empty(mt);
+}
+
+/* UEFI: only when the request asks for it; a domain's own firmware is left alone otherwise. */
+static void apply_firmware(xmlNodePtr dom, const vmp_plan_vm *vm)
+{
+	xmlNodePtr os, fw;
+
+	if (!vm->req.efi)
+		return;
+	os = ensure(dom, "os", domain_order);
+	attr(os, "firmware", "efi");
+	fw = find(os, "firmware");
+	if (!vm->req.secure_boot) {
+		drop(fw);
+		return;
+	}
+	fw = replace(os, fw, new_elem("firmware", NULL), os_order);
+	attr(fw = child(fw, "feature", NULL), "enabled", "yes");
+	attr(fw, "name", "enrolled-keys");
+	attr(fw = xmlAddNextSibling(fw, new_elem("feature", NULL)), "enabled", "yes");
+	attr(fw, "name", "secure-boot");
+}
+
+void vmp_libvirt_apply(xmlNodePtr dom, const vmp_plan_vm *vm)
+{
+	apply_memory(dom, vm);
+	apply_memtune(dom, vm);
+	apply_memory_backing(dom, vm);
+	apply_vcpu(dom, vm);
+	apply_iothreads(dom, vm);
+	apply_cputune(dom, vm);
+	apply_numatune(dom, vm);
+	apply_firmware(dom, vm);
+	apply_cpu(dom, vm);
+}
+
+int vmp_xml_dump(char **out, size_t *len, xmlDocPtr doc)
+{
 	xmlChar *mem = NULL;
 	int size = 0;
 
 	*out = NULL;
-	if (!vm->placed) {
-		vmp_error_set("cannot export VM '%s': it was not placed", vm->req.name);
-		return VMP_EINVAL;
-	}
-	if (!(doc = build(vm, type))) {
-		vmp_error_set("out of memory");
-		return VMP_ENOMEM;
-	}
 	xmlDocDumpFormatMemoryEnc(doc, &mem, &size, "UTF-8", 1);
-	xmlFreeDoc(doc);
-	if (!mem) {
-		vmp_error_set("out of memory");
-		return VMP_ENOMEM;
-	}
-	/* Hand out memory the caller can release with free(), not xmlFree(). */
-	*out = malloc((size_t)size + 1);
-	if (*out) {
+	if (mem && (*out = malloc((size_t)size + 1))) {
+		/* Hand out memory the caller can release with free(), not xmlFree(). */
 		memcpy(*out, mem, (size_t)size);
 		(*out)[size] = '\0';
 		if (len)
@@ -176,10 +601,89 @@ int vmp_export_libvirt_xml(char **out, size_t *len, const vmp_plan_vm *vm, const
 	}
 	xmlFree(mem);
 	if (!*out) {
-		vmp_error_set("out of memory");
+		vmp_error_set("cannot write domain XML: out of memory");
 		return VMP_ENOMEM;
 	}
 	return VMP_OK;
+}
+
+static int check_placed(const vmp_plan_vm *vm)
+{
+	if (!vm->placed) {
+		vmp_error_set("cannot export VM '%s': it was not placed", vm->req.name);
+		return VMP_EINVAL;
+	}
+	return VMP_OK;
+}
+
+int vmp_export_libvirt_xml_opts(char **out, size_t *len, const vmp_plan_vm *vm,
+				const vmp_export_opts *opts)
+{
+	xmlDocPtr doc;
+	xmlNodePtr dom, os, type;
+	int err;
+
+	*out = NULL;
+	if ((err = check_placed(vm)) < 0)
+		return err;
+	doc = xmlNewDoc(BAD_CAST "1.0");
+	dom = xmlNewNode(NULL, BAD_CAST "domain");
+	xmlDocSetRootElement(doc, dom);
+	attr(dom, "type", opts && opts->type ? opts->type : "kvm");
+	child(dom, "name", vm->req.name);
+	os = child(dom, "os", NULL);
+	type = child(os, "type", "hvm");
+	attr(type, "arch", opts && opts->arch ? opts->arch : GUEST_ARCH);
+	if (opts && opts->machine)
+		attr(type, "machine", opts->machine);
+	vmp_libvirt_apply(dom, vm);
+	err = vmp_xml_dump(out, len, doc);
+	xmlFreeDoc(doc);
+	return err;
+}
+
+int vmp_export_libvirt_xml(char **out, size_t *len, const vmp_plan_vm *vm, const char *type)
+{
+	vmp_export_opts opts = {.type = type};
+
+	return vmp_export_libvirt_xml_opts(out, len, vm, &opts);
+}
+
+int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const char *what,
+			     const vmp_plan_vm *vm)
+{
+	xmlDocPtr doc;
+	xmlNodePtr dom;
+	int err;
+
+	*out = NULL;
+	if ((err = check_placed(vm)) < 0)
+		return err;
+	/* Without the blank text nodes libxml2 can indent what it adds like what was there. */
+	doc = xmlReadMemory(in_xml, (int)strlen(in_xml), what, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOWARNING |
+				XML_PARSE_NOERROR);
+	if (!doc) {
+		const xmlError *e = xmlGetLastError();
+		char msg[256] = "not well-formed";
+		if (e && e->message) {
+			snprintf(msg, sizeof(msg), "line %d: %s", e->line, e->message);
+			msg[strcspn(msg, "\n")] = '\0';
+		}
+		vmp_error_set("cannot merge into %s: %s", what, msg);
+		return VMP_EINVAL;
+	}
+	dom = xmlDocGetRootElement(doc);
+	if (!is_elem(dom, "domain")) {
+		vmp_error_set("cannot merge into %s: the root element is <%s>, not <domain>", what,
+			      dom ? (const char *)dom->name : "");
+		xmlFreeDoc(doc);
+		return VMP_EINVAL;
+	}
+	vmp_libvirt_apply(dom, vm);
+	err = vmp_xml_dump(out, len, doc);
+	xmlFreeDoc(doc);
+	return err;
 }
 
 int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *type)
@@ -208,5 +712,73 @@ int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *ty
 		if (err < 0)
 			return err;
 	}
+	return VMP_OK;
+}
+
+static int export_libvirt(char **out, size_t *len, const vmp_plan *plan, int vm,
+			  const vmp_export_opts *opts)
+{
+	if (vm < 0 || vm >= plan->nvms) {
+		vmp_error_set("cannot export VM %d of a plan of %d", vm, plan->nvms);
+		return VMP_EINVAL;
+	}
+	return vmp_export_libvirt_xml_opts(out, len, &plan->vms[vm], opts);
+}
+
+const vmp_exporter vmp_exporter_libvirt = {
+    .name = "libvirt",
+    .ext = ".xml",
+    .per_vm = true,
+    .file = NULL,
+    .fn = export_libvirt,
+};
+
+const vmp_exporter *vmp_exporter_find(const char *name)
+{
+	static const vmp_exporter *const all[] = {&vmp_exporter_libvirt, &vmp_exporter_salt,
+						  &vmp_exporter_json};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(all[i]->name, name))
+			return all[i];
+	return NULL;
+}
+
+int vmp_export_read_file(char **out, size_t *len, const char *path, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t size = 0, cap = 0, n;
+
+	*out = NULL;
+	if (!f) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		return VMP_ENOTFOUND;
+	}
+	do {
+		if (cap - size < 4096) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				vmp_error_set("cannot read %s '%s': out of memory", what, path);
+				return VMP_ENOMEM;
+			}
+			buf = nb;
+		}
+		n = fread(buf + size, 1, cap - size - 1, f);
+		size += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		free(buf);
+		fclose(f);
+		return VMP_ENOTFOUND;
+	}
+	fclose(f);
+	buf[size] = '\0';
+	*out = buf;
+	if (len)
+		*len = size;
 	return VMP_OK;
 }

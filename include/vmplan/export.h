@@ -1,15 +1,52 @@
-/* Writing plans out: libvirt domain XML and plan.json. */
+/* Writing plans out: libvirt domain XML (new or merged), Salt states, plan.json; define, verify. */
 #ifndef VMPLAN_EXPORT_H
 #define VMPLAN_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vmplan/model.h"
 
+/* Options shared by the output formats. Zero-initialised means the defaults. */
+typedef struct vmp_export_opts {
+	const char *type;    /* <domain type>: "kvm" (default), "qemu", "test" */
+	const char *arch;    /* <os><type arch>; default: the build's architecture */
+	const char *machine; /* <os><type machine>, or NULL to let libvirt choose */
+	bool salt_running;   /* Salt: virt.running instead of virt.defined */
+} vmp_export_opts;
+
+/*
+ * One output format (lstopo-style: one export/<format>.c each).
+ *
+ * @param out  a NUL-terminated document; the caller frees it with free()
+ * @param len  its length in bytes, or NULL
+ * @param plan the plan
+ * @param vm   the index of the VM to write for per-VM formats (.per_vm), or -1 for
+ *             formats that write the whole plan in one document
+ * @param opts options, never NULL
+ * @return VMP_OK, VMP_EINVAL (an unplaced VM, a plan the format cannot express), VMP_ENOMEM
+ */
+typedef int (*vmp_export_fn)(char **out, size_t *len, const vmp_plan *plan, int vm,
+			     const vmp_export_opts *opts);
+
+typedef struct vmp_exporter {
+	const char *name; /* as --format names it: "libvirt", "salt", "json" */
+	const char *ext;  /* the file name extension with the dot: ".xml" */
+	bool per_vm;	  /* one document per placed VM (DIR/<name><ext>), else one per plan */
+	const char *file; /* for whole-plan formats: the file name under --out-dir */
+	vmp_export_fn fn;
+} vmp_exporter;
+
+/** The exporter called name, or NULL (borrowed, static). */
+const vmp_exporter *vmp_exporter_find(const char *name);
+
 /**
- * Build the libvirt domain XML of one placed VM with libxml2's tree API:
- * <vcpu>, <cputune> (vcpupin, emulatorpin), <numatune> (memory, memnode;
- * strict), <cpu mode='host-passthrough'> with <topology> and <numa>.
+ * Build the libvirt domain XML of one placed VM with libxml2's tree API: a
+ * minimal domain (name, memory, os) carrying every tuning element the plan and
+ * the request set: <vcpu>, <iothreads>/<iothreadids>, <cputune> (vcpupin,
+ * emulatorpin, iothreadpin, shares, period, quota, vcpusched, cachetune,
+ * memorytune), <numatune> (memory, memnode), <cpu mode='host-passthrough'> with
+ * <topology> and <numa>, <memoryBacking>, <memtune> and UEFI firmware.
  *
  * @param out  a NUL-terminated UTF-8 document; the caller frees it with free()
  * @param len  its length in bytes, or NULL
@@ -19,6 +56,10 @@
  */
 int vmp_export_libvirt_xml(char **out, size_t *len, const vmp_plan_vm *vm, const char *type);
 
+/** As vmp_export_libvirt_xml() with every option (type, arch, machine). */
+int vmp_export_libvirt_xml_opts(char **out, size_t *len, const vmp_plan_vm *vm,
+				const vmp_export_opts *opts);
+
 /**
  * Write DIR/<name>.xml for every placed VM of the plan; DIR is created
  * when missing. Each file is written to a temporary name and renamed.
@@ -27,9 +68,169 @@ int vmp_export_libvirt_xml(char **out, size_t *len, const vmp_plan_vm *vm, const
 int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *type);
 
 /**
- * Serialise a plan as plan.json (see DESIGN.md).
+ * Merge a VM's tuning into an existing domain XML.
+ *
+ * Only the elements vmplan owns are rewritten: <vcpu>, <memory>/<currentMemory>,
+ * <iothreads>, <iothreadids>, the disks' <driver iothread>, the <cputune>
+ * children vcpupin, emulatorpin, iothreadpin, shares, period, quota, vcpusched,
+ * cachetune and memorytune, <numatune>, <cpu> mode/topology/numa, the
+ * <memoryBacking> children hugepages, nosharepages and locked, the <memtune>
+ * limits, and (when the request asks for UEFI) <os firmware> with its
+ * <firmware> features. Everything else, comments included, is kept. Tuning the
+ * plan no longer sets is removed. Merging the result again gives the same XML.
+ *
+ * @param out    the merged document; the caller frees it with free()
+ * @param len    its length, or NULL
+ * @param in_xml the existing domain XML
+ * @param what   a name for in_xml in messages (a file name, "domain 'db'")
+ * @param vm     a placed VM of a plan
+ * @return VMP_OK, VMP_EINVAL when in_xml does not parse or is not a <domain>, or
+ *         vm is not placed; VMP_ENOMEM
+ */
+int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const char *what,
+			     const vmp_plan_vm *vm);
+
+/**
+ * Merge a VM's tuning into a domain XML file (vmp_export_libvirt_merge()). The
+ * previous content of in_path is first written to <out_path>.bak, then the merged
+ * XML to out_path, both atomically: the backup sits next to the new file.
+ *
+ * @param changed  set to whether the merged XML differs from in_path's
+ * @param in_path  the existing domain XML
+ * @param out_path where the merged XML goes; NULL rewrites in_path
+ * @param vm       a placed VM
+ * @return VMP_OK, VMP_ENOTFOUND (in_path unreadable), VMP_EINVAL, VMP_ESYS, VMP_ENOMEM
+ */
+int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_path,
+			  const vmp_plan_vm *vm);
+
+/**
+ * Read a whole file into a NUL-terminated buffer.
+ * @param out  the content; the caller frees it with free()
+ * @param len  its length, or NULL
+ * @param what what the file is, for messages ("plan", "domain XML")
+ * @return VMP_OK, VMP_ENOTFOUND when it cannot be read, VMP_ENOMEM
+ */
+int vmp_export_read_file(char **out, size_t *len, const char *path, const char *what);
+
+/**
+ * The <name> of a domain XML document.
+ * @return VMP_OK, or VMP_EINVAL when xml does not parse or has no name (no message set)
+ */
+int vmp_domain_xml_name(char *out, size_t size, const char *xml);
+
+/**
+ * Serialise a plan as plan.json (see DESIGN.md): every plan field and, under
+ * "request", every field of each VM's request.
  * @param out a NUL-terminated string; the caller frees it with free()
+ * @return VMP_OK or VMP_ENOMEM
  */
 int vmp_plan_to_json(char **out, const vmp_plan *plan);
+
+/**
+ * Load a plan.json as vmp_plan_to_json() writes it; plan -> JSON -> plan is lossless.
+ * Types and ranges are checked; a message names the file and the field.
+ * @param out  the plan; the caller frees it with vmp_plan_free()
+ * @param path the file
+ * @return VMP_OK, VMP_ENOTFOUND when it cannot be read, VMP_EINVAL for content that is
+ *         not a plan this version understands, VMP_ENOMEM
+ */
+int vmp_plan_load_json(vmp_plan **out, const char *path);
+
+/** As vmp_plan_load_json() from a string; name is used in messages. */
+int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name);
+
+/**
+ * The line-by-line difference between two documents, unified-diff style
+ * ("--- old", "+++ new", then " ", "-" and "+" lines); XML is canonicalised
+ * (indented by libxml2) first when both parse.
+ * @param out the diff, "" when equal; the caller frees it with free()
+ * @return VMP_OK or VMP_ENOMEM
+ */
+int vmp_export_diff(char **out, const char *old_doc, const char *new_doc, const char *old_name,
+		    const char *new_name);
+
+/* What vmp_define_plan() did with one VM. */
+typedef enum vmp_define_action {
+	VMP_DEFINE_SKIPPED = 0, /* not placed */
+	VMP_DEFINE_CREATED,	/* a new domain */
+	VMP_DEFINE_UPDATED,	/* merged into the existing definition */
+	VMP_DEFINE_UNCHANGED	/* the existing definition already matched */
+} vmp_define_action;
+
+typedef struct vmp_define_result {
+	char name[VMP_NAME_MAX];
+	vmp_define_action action;
+	char backup[4096]; /* where the previous XML was saved, or "" */
+	char *diff;	   /* dry run: the difference (owned; "" when none) */
+} vmp_define_result;
+
+typedef struct vmp_define_opts {
+	bool dry_run;		/* change nothing; fill each result's diff */
+	const char *backup_dir; /* where <name>.xml.bak goes before an update (default ".") */
+	const char *type;	/* force the domain type of new domains; NULL asks libvirt */
+} vmp_define_opts;
+
+/**
+ * Define every placed VM of the plan through libvirt with VIR_DOMAIN_DEFINE_VALIDATE.
+ * A new domain gets the domain type and machine the connection offers (domain
+ * capabilities: kvm, else qemu; else the capabilities' guest domain types). An
+ * existing one gets its current (inactive) XML merged (vmp_export_libvirt_merge()),
+ * after the old XML is written to backup_dir/<name>.xml.bak. A failure leaves that
+ * VM's previous definition as it was; VMs before it stay defined.
+ *
+ * @param out  an array of plan->nvms results, set on failure too (what was done up
+ *             to the failure); the caller frees it with vmp_define_results_free()
+ * @param plan the plan
+ * @param uri  the libvirt connection URI
+ * @param opts options, or NULL
+ * @return VMP_OK, VMP_ESYS (libvirt refused; the message names the VM and says why),
+ *         VMP_ENOMEM
+ */
+int vmp_define_plan(vmp_define_result **out, const vmp_plan *plan, const char *uri,
+		    const vmp_define_opts *opts);
+
+void vmp_define_results_free(vmp_define_result *results, int n);
+
+/* One difference between the plan and what runs. */
+typedef struct vmp_mismatch {
+	char vm[VMP_NAME_MAX];
+	char what[64];	    /* "vcpu 3", "emulator", "iothread 1", "numa nodeset", "thread 1234" */
+	char source[32];    /* "libvirt" or "/proc" */
+	char expected[256]; /* cpuset or value the plan says */
+	char actual[256];   /* what was found */
+} vmp_mismatch;
+
+typedef struct vmp_verify_report {
+	int nchecked; /* checks made, mismatches included */
+	int nmismatches;
+	vmp_mismatch *mismatches;
+	int nproc_vms; /* VMs whose QEMU threads were also read from /proc */
+} vmp_verify_report;
+
+typedef struct vmp_verify_opts {
+	/* Look at the QEMU threads in /proc: 1 always, 0 never, -1 (default) when the
+	 * URI is local (qemu:///system or qemu:///session) and the pid file exists. */
+	int proc;
+	const char *pid_dir;   /* where NAME.pid lives; default "/run/libvirt/qemu" */
+	const char *proc_root; /* default "/proc" */
+} vmp_verify_opts;
+
+/**
+ * Compare every placed VM of the plan with the running domain: libvirt's live
+ * vCPU, emulator and I/O thread pinning (virDomainGetVcpuPinInfo,
+ * virDomainGetEmulatorPinInfo, virDomainGetIOThreadInfo), its NUMA memory mode
+ * and nodeset (virDomainGetNumaParameters), and, on the local host, the
+ * Cpus_allowed_list of the QEMU threads (/proc/PID/task/TID/status: "CPU n/KVM"
+ * or "CPU n/TCG" for vCPUs, "IO iothreadN" for I/O threads, the main thread for
+ * the emulator). A VM that is not defined or not running is a mismatch too.
+ *
+ * @param out  the report; the caller frees it with vmp_verify_report_free()
+ * @return VMP_OK (mismatches or not), VMP_ESYS when the connection fails, VMP_ENOMEM
+ */
+int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *uri,
+		    const vmp_verify_opts *opts);
+
+void vmp_verify_report_free(vmp_verify_report *report);
 
 #endif

@@ -1,0 +1,419 @@
+/* Write a plan out: libvirt XML (new or merged), Salt states, plan.json; or define it. */
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "cli.h"
+#include "vmplan/error.h"
+#include "vmplan/export.h"
+#include "vmplan/fileio.h"
+
+static const char export_usage[] =
+    "usage: vmplan export plan.json [--format libvirt|salt|json] [--out-dir DIR]\n"
+    "                     [--domain-xml IN.xml | --connect URI --domain NAME] [--vm NAME]\n"
+    "                     [--define URI [--dry-run]] [--type kvm|qemu]\n"
+    "                     [--salt-state defined|running]\n"
+    "\n"
+    "Write what the plan decided in the form a tool applies it with.\n"
+    "\n"
+    "  --format FORMAT      libvirt (default): one domain XML per placed VM;\n"
+    "                       salt: one Salt state file (virt.defined) for all of them;\n"
+    "                       json: plan.json again (as suggest -o writes it)\n"
+    "  --out-dir DIR        write DIR/<name>.xml, DIR/vmplan.sls or DIR/plan.json\n"
+    "                       (atomically) instead of printing\n"
+    "  --domain-xml IN.xml  merge the tuning into this existing domain: only the tuning\n"
+    "                       elements change, the old XML is kept as IN.xml.bak (or\n"
+    "                       DIR/<name>.xml and DIR/<name>.xml.bak with --out-dir)\n"
+    "  --connect URI --domain NAME\n"
+    "                       merge into the definition of NAME on that connection\n"
+    "                       (printed, or written with --out-dir); nothing is defined\n"
+    "  --vm NAME            the plan's VM to merge (default: the one named like the\n"
+    "                       domain, or the only placed one)\n"
+    "  --define URI         define every placed VM through libvirt: new domains get\n"
+    "                       the type and machine the connection offers; existing\n"
+    "                       ones get the tuning merged, after their XML is saved as\n"
+    "                       <name>.xml.bak in --out-dir (default: next to plan.json)\n"
+    "  --dry-run            with --define: show the difference, change nothing\n"
+    "  --type TYPE          the domain type of new XML (default: kvm)\n"
+    "  --salt-state STATE   defined (default) or running: the Salt state function\n"
+    "  -h, --help           show this help\n";
+
+enum {
+	OPT_FORMAT = 0x2000,
+	OPT_OUTDIR,
+	OPT_DOMXML,
+	OPT_DOMAIN,
+	OPT_VM,
+	OPT_DEFINE,
+	OPT_DRY,
+	OPT_TYPE,
+	OPT_SALT
+};
+
+static void quiet(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
+/* The plan's VM for a domain called domain_name (or the one named by --vm). */
+static const vmp_plan_vm *pick_vm(const vmp_plan *plan, const char *vm_name,
+				  const char *domain_name)
+{
+	const vmp_plan_vm *only = NULL;
+	int nplaced = 0;
+
+	for (int i = 0; i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		if (vm_name && !strcmp(vm->req.name, vm_name)) {
+			if (!vm->placed) {
+				cli_error("VM '%s' of the plan was not placed: %s", vm_name,
+					  vm->reason);
+				return NULL;
+			}
+			return vm;
+		}
+		if (!vm_name && vm->placed && domain_name && !strcmp(vm->req.name, domain_name))
+			return vm;
+		if (vm->placed) {
+			only = vm;
+			nplaced++;
+		}
+	}
+	if (vm_name)
+		cli_error("the plan has no VM named '%s'", vm_name);
+	else if (nplaced == 1)
+		return only;
+	else
+		cli_error("the plan has %d placed VMs and none is named '%s'; choose one with "
+			  "--vm NAME",
+			  nplaced, domain_name ? domain_name : "");
+	return NULL;
+}
+
+static int write_or_print(const char *dir, const char *file, const char *doc, size_t len)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!dir) {
+		fputs(doc, stdout);
+		return EXIT_PLACED;
+	}
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path)) {
+		cli_error("cannot write '%s/%s': path too long", dir, file);
+		return EXIT_RUNTIME;
+	}
+	if ((err = vmp_mkdir_p(dir)) < 0 || (err = vmp_file_write_atomic(path, doc, len)) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	printf("wrote %s\n", path);
+	return EXIT_PLACED;
+}
+
+static int do_formats(const vmp_plan *plan, const vmp_exporter *ex, const char *dir,
+		      const vmp_export_opts *opts)
+{
+	char *doc, file[VMP_NAME_MAX + 16];
+	size_t len;
+	int err, status, n = 0;
+
+	if (!ex->per_vm) {
+		if ((err = ex->fn(&doc, &len, plan, -1, opts)) < 0) {
+			cli_error("%s", vmp_error_last());
+			return cli_status(err);
+		}
+		status = write_or_print(dir, ex->file, doc, len);
+		free(doc);
+		return status;
+	}
+	for (int i = 0; i < plan->nvms; i++) {
+		if (!plan->vms[i].placed) {
+			fprintf(stderr, "vmplan: skipping VM '%s': it was not placed\n",
+				plan->vms[i].req.name);
+			continue;
+		}
+		if ((err = ex->fn(&doc, &len, plan, i, opts)) < 0) {
+			cli_error("%s", vmp_error_last());
+			return cli_status(err);
+		}
+		if (!dir && n++)
+			fputc('\n', stdout);
+		if (!dir && plan->nvms > 1)
+			printf("<!-- %s%s -->\n", plan->vms[i].req.name, ex->ext);
+		snprintf(file, sizeof(file), "%s%s", plan->vms[i].req.name, ex->ext);
+		status = write_or_print(dir, file, doc, len);
+		free(doc);
+		if (status)
+			return status;
+	}
+	return EXIT_PLACED;
+}
+
+static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_name, const char *dir)
+{
+	char *xml = NULL, name[VMP_NAME_MAX], out[PATH_MAX];
+	const vmp_plan_vm *vm;
+	bool changed;
+	int err;
+
+	if ((err = vmp_export_read_file(&xml, NULL, in, "domain XML")) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	vmp_domain_xml_name(name, sizeof(name), xml);
+	free(xml);
+	if (!(vm = pick_vm(plan, vm_name, name)))
+		return EXIT_USAGE;
+	if (dir) {
+		if ((err = vmp_mkdir_p(dir)) < 0) {
+			cli_error("%s", vmp_error_last());
+			return cli_status(err);
+		}
+		snprintf(out, sizeof(out), "%s/%s.xml", dir, vm->req.name);
+	}
+	if ((err = vmp_export_merge_file(&changed, in, dir ? out : NULL, vm)) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	printf("%s VM '%s' into %s (previous XML kept in %s.bak)\n",
+	       changed ? "merged" : "nothing to change for", vm->req.name, dir ? out : in,
+	       dir ? out : in);
+	return EXIT_PLACED;
+}
+
+static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *domain,
+			   const char *vm_name, const char *dir)
+{
+	virConnectPtr conn;
+	virDomainPtr dom;
+	const vmp_plan_vm *vm;
+	char *old = NULL, *xml = NULL, file[VMP_NAME_MAX + 16], label[VMP_NAME_MAX + 16];
+	size_t len;
+	int err, status = EXIT_RUNTIME;
+
+	virSetErrorFunc(NULL, quiet);
+	if (!(conn = virConnectOpenReadOnly(uri))) {
+		virErrorPtr e = virGetLastError();
+		cli_error("cannot connect to '%s': %s", uri, e && e->message ? e->message : "?");
+		return EXIT_RUNTIME;
+	}
+	if (!(dom = virDomainLookupByName(conn, domain))) {
+		cli_error("no domain '%s' on '%s'", domain, uri);
+		status = EXIT_USAGE;
+		goto out;
+	}
+	old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	virDomainFree(dom);
+	if (old && !(vm = pick_vm(plan, vm_name, domain))) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if (!old) {
+		virErrorPtr e = virGetLastError();
+		cli_error("cannot read domain '%s': %s", domain,
+			  e && e->message ? e->message : "?");
+		goto out;
+	}
+	snprintf(label, sizeof(label), "domain '%s'", domain);
+	if ((err = vmp_export_libvirt_merge(&xml, &len, old, label, vm)) < 0) {
+		cli_error("%s", vmp_error_last());
+		status = cli_status(err);
+		goto out;
+	}
+	if (dir) {
+		snprintf(file, sizeof(file), "%s.xml.bak", domain);
+		if ((status = write_or_print(dir, file, old, strlen(old))) != 0)
+			goto out;
+	}
+	snprintf(file, sizeof(file), "%s.xml", domain);
+	status = write_or_print(dir, file, xml, len);
+out:
+	free(old);
+	free(xml);
+	virConnectClose(conn);
+	return status;
+}
+
+static const char *const action_names[] = {"skipped", "created", "updated", "unchanged"};
+
+static int do_define(const vmp_plan *plan, const char *plan_path, const char *uri, const char *dir,
+		     bool dry_run, const char *type)
+{
+	vmp_define_opts o = {.dry_run = dry_run, .backup_dir = dir, .type = type};
+	vmp_define_result *res = NULL;
+	char plan_dir[PATH_MAX];
+	int err;
+
+	if (!dir) {
+		snprintf(plan_dir, sizeof(plan_dir), "%s", plan_path);
+		o.backup_dir = dirname(plan_dir);
+	}
+	err = vmp_define_plan(&res, plan, uri, &o);
+	for (int i = 0; res && i < plan->nvms; i++) {
+		const vmp_define_result *r = &res[i];
+		if (!plan->vms[i].placed) {
+			printf("%s: not placed, not defined\n", r->name);
+			continue;
+		}
+		if (r->action == VMP_DEFINE_SKIPPED)
+			break; /* not reached: an earlier VM failed */
+		if (dry_run) {
+			printf("%s: would be %s\n", r->name, action_names[r->action]);
+			if (r->diff && *r->diff)
+				fputs(r->diff, stdout);
+			continue;
+		}
+		printf("%s: %s", r->name, action_names[r->action]);
+		if (*r->backup)
+			printf(" (previous definition saved in %s)", r->backup);
+		putchar('\n');
+	}
+	vmp_define_results_free(res, plan->nvms);
+	if (err < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	return EXIT_PLACED;
+}
+
+static int exec_export(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"out-dir", required_argument, NULL, OPT_OUTDIR},
+	    {"domain-xml", required_argument, NULL, OPT_DOMXML},
+	    {"connect", required_argument, NULL, 'c'},
+	    {"domain", required_argument, NULL, OPT_DOMAIN},
+	    {"vm", required_argument, NULL, OPT_VM},
+	    {"define", required_argument, NULL, OPT_DEFINE},
+	    {"dry-run", no_argument, NULL, OPT_DRY},
+	    {"type", required_argument, NULL, OPT_TYPE},
+	    {"salt-state", required_argument, NULL, OPT_SALT},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *format = "libvirt", *dir = NULL, *domxml = NULL, *uri = NULL, *domain = NULL;
+	const char *vm_name = NULL, *define = NULL, *type = NULL;
+	vmp_export_opts opts = {0};
+	const vmp_exporter *ex;
+	vmp_plan *plan = NULL;
+	bool dry_run = false;
+	int c, err, status = EXIT_USAGE;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case OPT_OUTDIR:
+			dir = optarg;
+			break;
+		case OPT_DOMXML:
+			domxml = optarg;
+			break;
+		case 'c':
+			uri = optarg;
+			break;
+		case OPT_DOMAIN:
+			domain = optarg;
+			break;
+		case OPT_VM:
+			vm_name = optarg;
+			break;
+		case OPT_DEFINE:
+			define = optarg;
+			break;
+		case OPT_DRY:
+			dry_run = true;
+			break;
+		case OPT_TYPE:
+			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
+				cli_error("bad --type '%s': use kvm or qemu", optarg);
+				return EXIT_USAGE;
+			}
+			type = optarg;
+			break;
+		case OPT_SALT:
+			if (strcmp(optarg, "defined") && strcmp(optarg, "running")) {
+				cli_error("bad --salt-state '%s': use defined or running", optarg);
+				return EXIT_USAGE;
+			}
+			opts.salt_running = !strcmp(optarg, "running");
+			break;
+		case 'h':
+			fputs(export_usage, stdout);
+			return EXIT_PLACED;
+		case ':':
+			cli_error("option '%s' needs a value; see 'vmplan export --help'",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			cli_error("unknown option '%s'; see 'vmplan export --help'",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error(optind >= argc ? "no plan given; see 'vmplan export --help'"
+					 : "unexpected argument '%s'; see 'vmplan export --help'",
+			  argv[argc - 1]);
+		return EXIT_USAGE;
+	}
+	if (!(ex = vmp_exporter_find(format))) {
+		cli_error("unknown --format '%s': use libvirt, salt or json", format);
+		return EXIT_USAGE;
+	}
+	if ((uri != NULL) != (domain != NULL)) {
+		cli_error("--connect and --domain go together");
+		return EXIT_USAGE;
+	}
+	if ((domxml || domain) && strcmp(format, "libvirt")) {
+		cli_error("merging into a domain writes libvirt XML; drop --format %s", format);
+		return EXIT_USAGE;
+	}
+	if (domxml && domain) {
+		cli_error("give --domain-xml or --connect/--domain, not both");
+		return EXIT_USAGE;
+	}
+	if (dry_run && !define) {
+		cli_error("--dry-run goes with --define");
+		return EXIT_USAGE;
+	}
+	if (define && (domxml || domain)) {
+		cli_error("--define merges into the defined domains itself; drop --domain-xml "
+			  "and --domain");
+		return EXIT_USAGE;
+	}
+	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	opts.type = type;
+	if (define)
+		status = do_define(plan, argv[optind], define, dir, dry_run, type);
+	else if (domxml)
+		status = do_merge_file(plan, domxml, vm_name, dir);
+	else if (domain)
+		status = do_merge_domain(plan, uri, domain, vm_name, dir);
+	else
+		status = do_formats(plan, ex, dir, &opts);
+	vmp_plan_free(plan);
+	return status;
+}
+
+const vmp_command cmd_export = {
+    .name = "export",
+    .summary = "write a plan as libvirt XML (new or merged), Salt state or JSON; define it",
+    .usage = export_usage,
+    .exec = exec_export,
+};

@@ -1,0 +1,128 @@
+/* Check that running domains are pinned where the plan says; list every mismatch. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vmplan/error.h"
+#include "vmplan/export.h"
+
+static const char verify_usage[] =
+    "usage: vmplan verify plan.json --connect URI [--proc auto|yes|no]\n"
+    "\n"
+    "Compare every placed VM of the plan with its running domain: libvirt's live\n"
+    "vCPU, emulator and I/O thread pinning and the NUMA memory mode and nodes and,\n"
+    "on the local host (qemu:///system, qemu:///session), the CPUs each QEMU\n"
+    "thread may really run on (/proc/PID/task/*/status, Cpus_allowed_list).\n"
+    "Every mismatch is listed; a VM that is not running is one.\n"
+    "\n"
+    "  --connect URI        the libvirt connection (required)\n"
+    "  --proc WHEN          read the QEMU threads in /proc: auto (default: for a\n"
+    "                       local URI when /run/libvirt/qemu/NAME.pid exists),\n"
+    "                       yes, or no\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "Exit status 0 when everything matches, 4 when something does not.\n";
+
+static int exec_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"connect", required_argument, NULL, 'c'},
+	    {"proc", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	vmp_verify_opts opts = {.proc = -1};
+	vmp_verify_report *rep = NULL;
+	vmp_plan *plan = NULL;
+	const char *uri = NULL;
+	int c, err, status;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			uri = optarg;
+			break;
+		case 'p':
+			if (!strcmp(optarg, "auto"))
+				opts.proc = -1;
+			else if (!strcmp(optarg, "yes"))
+				opts.proc = 1;
+			else if (!strcmp(optarg, "no"))
+				opts.proc = 0;
+			else {
+				cli_error("bad --proc '%s': use auto, yes or no", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			fputs(verify_usage, stdout);
+			return EXIT_PLACED;
+		case ':':
+			cli_error("option '%s' needs a value; see 'vmplan verify --help'",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		default:
+			cli_error("unknown option '%s'; see 'vmplan verify --help'",
+				  argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error(optind >= argc ? "no plan given; see 'vmplan verify --help'"
+					 : "unexpected argument '%s'; see 'vmplan verify --help'",
+			  argv[argc - 1]);
+		return EXIT_USAGE;
+	}
+	if (!uri) {
+		cli_error("verify needs --connect URI; see 'vmplan verify --help'");
+		return EXIT_USAGE;
+	}
+	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	if ((err = vmp_verify_plan(&rep, plan, uri, &opts)) < 0) {
+		cli_error("%s", vmp_error_last());
+		vmp_plan_free(plan);
+		return cli_status(err);
+	}
+	for (int i = 0; i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		int n = 0;
+		if (!vm->placed) {
+			printf("vm %s: not placed, not checked\n", vm->req.name);
+			continue;
+		}
+		for (int k = 0; k < rep->nmismatches; k++)
+			n += !strcmp(rep->mismatches[k].vm, vm->req.name);
+		if (!n) {
+			printf("vm %s: matches the plan\n", vm->req.name);
+			continue;
+		}
+		printf("vm %s: %d mismatch%s\n", vm->req.name, n, n == 1 ? "" : "es");
+		for (int k = 0; k < rep->nmismatches; k++) {
+			const vmp_mismatch *m = &rep->mismatches[k];
+			if (strcmp(m->vm, vm->req.name))
+				continue;
+			printf("  %-24s %-8s planned %s, found %s\n", m->what, m->source,
+			       m->expected, m->actual);
+		}
+	}
+	printf("\n%d checks (%d VMs also read from /proc), %d mismatch%s\n", rep->nchecked,
+	       rep->nproc_vms, rep->nmismatches, rep->nmismatches == 1 ? "" : "es");
+	status = rep->nmismatches ? EXIT_MISMATCH : EXIT_PLACED;
+	vmp_verify_report_free(rep);
+	vmp_plan_free(plan);
+	return status;
+}
+
+const vmp_command cmd_verify = {
+    .name = "verify",
+    .summary = "check that running domains are pinned as the plan says",
+    .usage = verify_usage,
+    .exec = exec_verify,
+};

@@ -1,0 +1,248 @@
+/* Defining a plan's domains through libvirt: new ones built, existing ones merged. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "internal.h"
+#include "vmplan/error.h"
+#include "vmplan/export.h"
+#include "vmplan/fileio.h"
+
+#if defined(__x86_64__)
+#define HOST_ARCH "x86_64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "aarch64"
+#else
+#define HOST_ARCH NULL
+#endif
+
+static void quiet(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
+}
+
+static const char *last_libvirt_error(void)
+{
+	virErrorPtr e = virGetLastError();
+
+	return e && e->message ? e->message : "unknown libvirt error";
+}
+
+/* The text of the first node an XPath expression selects, into out; false when none. */
+static bool xpath_text(char *out, size_t size, xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr r = ctx ? xmlXPathEvalExpression(BAD_CAST expr, ctx) : NULL;
+	bool found = false;
+
+	if (r && r->nodesetval && r->nodesetval->nodeNr > 0) {
+		xmlChar *s = xmlNodeGetContent(r->nodesetval->nodeTab[0]);
+		if (s && *s) {
+			snprintf(out, size, "%s", (const char *)s);
+			found = true;
+		}
+		xmlFree(s);
+	}
+	xmlXPathFreeObject(r);
+	xmlXPathFreeContext(ctx);
+	return found;
+}
+
+/* The domain type, architecture and machine the connection offers a new domain. */
+typedef struct guest_kind {
+	char type[32], arch[32], machine[128];
+} guest_kind;
+
+static int guest_kind_of(guest_kind *out, virConnectPtr conn)
+{
+	static const char *const types[] = {"kvm", "qemu"};
+	char *xml;
+	xmlDocPtr doc;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < 2; i++) {
+		xml = virConnectGetDomainCapabilities(conn, NULL, HOST_ARCH, NULL, types[i], 0);
+		if (!xml)
+			continue;
+		doc = xmlReadMemory(xml, (int)strlen(xml), "domcaps.xml", NULL, XML_PARSE_NONET);
+		free(xml);
+		if (!doc)
+			continue;
+		xpath_text(out->type, sizeof(out->type), doc, "/domainCapabilities/domain");
+		xpath_text(out->arch, sizeof(out->arch), doc, "/domainCapabilities/arch");
+		xpath_text(out->machine, sizeof(out->machine), doc, "/domainCapabilities/machine");
+		xmlFreeDoc(doc);
+		if (*out->type)
+			return VMP_OK;
+	}
+	/* Drivers without domain capabilities (the test driver): the guests they list. */
+	if (!(xml = virConnectGetCapabilities(conn))) {
+		vmp_error_set("cannot read the capabilities of the connection: %s",
+			      last_libvirt_error());
+		return VMP_ESYS;
+	}
+	doc = xmlReadMemory(xml, (int)strlen(xml), "caps.xml", NULL, XML_PARSE_NONET);
+	free(xml);
+	if (doc) {
+		char expr[256];
+		const char *arch = HOST_ARCH ? HOST_ARCH : "";
+		for (int pass = 0; pass < 2 && !*out->type; pass++) {
+			const char *sel = pass == 0 ? arch : "";
+			for (size_t i = 0; i < 3 && !*out->type; i++) {
+				const char *t = i < 2 ? types[i] : NULL;
+				snprintf(
+				    expr, sizeof(expr),
+				    "/capabilities/guest[os_type='hvm']/arch%s%s%s/domain%s%s%s/"
+				    "@type",
+				    *sel ? "[@name='" : "", sel, *sel ? "']" : "",
+				    t ? "[@type='" : "", t ? t : "", t ? "']" : "");
+				if (!xpath_text(out->type, sizeof(out->type), doc, expr))
+					continue;
+				snprintf(expr, sizeof(expr),
+					 "/capabilities/guest[os_type='hvm']/arch%s%s%s/@name",
+					 *sel ? "[@name='" : "", sel, *sel ? "']" : "");
+				xpath_text(out->arch, sizeof(out->arch), doc, expr);
+			}
+		}
+		xmlFreeDoc(doc);
+	}
+	if (!*out->type) {
+		vmp_error_set("cannot define domains on this connection: it offers no hvm guest");
+		return VMP_EUNSUPPORTED;
+	}
+	return VMP_OK;
+}
+
+static bool same_xml(const char *a, const char *b)
+{
+	char *diff = NULL;
+	bool same = vmp_export_diff(&diff, a, b, "a", "b") == VMP_OK && diff && !*diff;
+
+	free(diff);
+	return same;
+}
+
+static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan_vm *vm,
+		      const vmp_define_opts *opts, guest_kind *kind, bool *kind_known)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, vm->req.name), def;
+	char *old = NULL, *xml = NULL, label[VMP_NAME_MAX + 32];
+	int err;
+
+	snprintf(res->name, sizeof(res->name), "%s", vm->req.name);
+	if (dom) {
+		if (!(old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE))) {
+			vmp_error_set("cannot read the definition of domain '%s': %s", vm->req.name,
+				      last_libvirt_error());
+			err = VMP_ESYS;
+			goto out;
+		}
+		snprintf(label, sizeof(label), "domain '%s'", vm->req.name);
+		if ((err = vmp_export_libvirt_merge(&xml, NULL, old, label, vm)) < 0)
+			goto out;
+		res->action = same_xml(old, xml) ? VMP_DEFINE_UNCHANGED : VMP_DEFINE_UPDATED;
+	} else {
+		vmp_export_opts eo = {0};
+		if (!*kind_known) {
+			if ((err = guest_kind_of(kind, conn)) < 0)
+				goto out;
+			*kind_known = true;
+		}
+		eo.type = opts->type ? opts->type : kind->type;
+		eo.arch = *kind->arch ? kind->arch : NULL;
+		eo.machine = *kind->machine ? kind->machine : NULL;
+		if ((err = vmp_export_libvirt_xml_opts(&xml, NULL, vm, &eo)) < 0)
+			goto out;
+		res->action = VMP_DEFINE_CREATED;
+	}
+	if (opts->dry_run) {
+		char a[VMP_NAME_MAX + 32], b[VMP_NAME_MAX + 32];
+		snprintf(a, sizeof(a), "%s (defined)", vm->req.name);
+		snprintf(b, sizeof(b), "%s (planned)", vm->req.name);
+		err = vmp_export_diff(&res->diff, old ? old : "", xml, old ? a : "/dev/null", b);
+		goto out;
+	}
+	if (res->action == VMP_DEFINE_UNCHANGED) {
+		err = VMP_OK;
+		goto out;
+	}
+	if (old) {
+		const char *dir = opts->backup_dir ? opts->backup_dir : ".";
+		if ((err = vmp_mkdir_p(dir)) < 0)
+			goto out;
+		if (snprintf(res->backup, sizeof(res->backup), "%s/%s.xml.bak", dir,
+			     vm->req.name) >= (int)sizeof(res->backup)) {
+			vmp_error_set("cannot back up domain '%s' into '%s': path too long",
+				      vm->req.name, dir);
+			err = VMP_ESYS;
+			goto out;
+		}
+		if ((err = vmp_file_write_atomic(res->backup, old, strlen(old))) < 0)
+			goto out;
+	}
+	/* libvirt replaces a definition only once the new one is accepted whole. */
+	if (!(def = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE))) {
+		vmp_error_set("libvirt refuses the definition of '%s': %s", vm->req.name,
+			      last_libvirt_error());
+		err = VMP_ESYS;
+		goto out;
+	}
+	virDomainFree(def);
+	err = VMP_OK;
+out:
+	if (dom)
+		virDomainFree(dom);
+	free(old);
+	free(xml);
+	return err;
+}
+
+int vmp_define_plan(vmp_define_result **out, const vmp_plan *plan, const char *uri,
+		    const vmp_define_opts *opts)
+{
+	static const vmp_define_opts defaults = {0};
+	vmp_define_result *res;
+	virConnectPtr conn;
+	guest_kind kind;
+	bool kind_known = false;
+	int err = VMP_OK;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (!(res = calloc((size_t)(plan->nvms ? plan->nvms : 1), sizeof(*res)))) {
+		vmp_error_set("cannot define the plan: out of memory");
+		return VMP_ENOMEM;
+	}
+	virSetErrorFunc(NULL, quiet);
+	if (!(conn = virConnectOpen(uri))) {
+		vmp_error_set("cannot connect to '%s': %s", uri, last_libvirt_error());
+		free(res);
+		return VMP_ESYS;
+	}
+	for (int i = 0; i < plan->nvms; i++) {
+		snprintf(res[i].name, sizeof(res[i].name), "%s", plan->vms[i].req.name);
+		if (!plan->vms[i].placed)
+			continue;
+		if ((err = define_one(&res[i], conn, &plan->vms[i], opts, &kind, &kind_known)) < 0)
+			break;
+	}
+	virConnectClose(conn);
+	*out = res;
+	return err;
+}
+
+void vmp_define_results_free(vmp_define_result *results, int n)
+{
+	if (!results)
+		return;
+	for (int i = 0; i < n; i++)
+		free(results[i].diff);
+	free(results);
+}

@@ -1,0 +1,251 @@
+/* Merging a plan into domain XML files, and the line diff that --dry-run shows. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "internal.h"
+#include "vmplan/error.h"
+#include "vmplan/export.h"
+#include "vmplan/fileio.h"
+
+int vmp_domain_xml_name(char *out, size_t size, const char *xml)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+				      XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	xmlNodePtr root, n;
+	int err = VMP_EINVAL;
+
+	*out = '\0';
+	if (!doc)
+		return VMP_EINVAL;
+	root = xmlDocGetRootElement(doc);
+	for (n = root ? root->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST "name")) {
+			xmlChar *s = xmlNodeGetContent(n);
+			snprintf(out, size, "%s", s ? (const char *)s : "");
+			xmlFree(s);
+			err = *out ? VMP_OK : VMP_EINVAL;
+			break;
+		}
+	xmlFreeDoc(doc);
+	return err;
+}
+
+int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_path,
+			  const vmp_plan_vm *vm)
+{
+	char *old = NULL, *merged = NULL, bak[4096];
+	size_t old_len, len;
+	int err;
+
+	*changed = false;
+	if (!out_path)
+		out_path = in_path;
+	if ((err = vmp_export_read_file(&old, &old_len, in_path, "domain XML")) < 0)
+		return err;
+	if ((err = vmp_export_libvirt_merge(&merged, &len, old, in_path, vm)) < 0)
+		goto out;
+	*changed = strcmp(old, merged) != 0;
+	if (snprintf(bak, sizeof(bak), "%s.bak", out_path) >= (int)sizeof(bak)) {
+		vmp_error_set("cannot write '%s.bak': path too long", out_path);
+		err = VMP_ESYS;
+		goto out;
+	}
+	/* The backup first: a failure after it leaves the old XML in both places. */
+	if ((err = vmp_file_write_atomic(bak, old, old_len)) < 0 ||
+	    (err = vmp_file_write_atomic(out_path, merged, len)) < 0)
+		goto out;
+out:
+	free(old);
+	free(merged);
+	return err;
+}
+
+/* Canonical text for the diff: XML re-indented by libxml2; anything else as it is. */
+static char *canonical(const char *doc_text)
+{
+	xmlDocPtr doc;
+	char *out = NULL;
+
+	if (!*doc_text)
+		return strdup("");
+	doc = xmlReadMemory(doc_text, (int)strlen(doc_text), "doc.xml", NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOWARNING |
+				XML_PARSE_NOERROR);
+	if (doc) {
+		if (vmp_xml_dump(&out, NULL, doc) < 0)
+			out = NULL;
+		xmlFreeDoc(doc);
+		if (out)
+			return out;
+	}
+	return strdup(doc_text);
+}
+
+/* Split text into lines in place (the newlines become NULs). */
+static char **split(char *text, int *n)
+{
+	int cap = 64, count = 0;
+	char **lines = malloc((size_t)cap * sizeof(*lines));
+
+	for (char *p = text; lines && *p;) {
+		char *nl = strchr(p, '\n');
+		if (count == cap) {
+			char **nw = realloc(lines, (size_t)(cap *= 2) * sizeof(*lines));
+			if (!nw) {
+				free(lines);
+				return NULL;
+			}
+			lines = nw;
+		}
+		lines[count++] = p;
+		if (!nl)
+			break;
+		*nl = '\0';
+		p = nl + 1;
+	}
+	*n = count;
+	return lines;
+}
+
+typedef struct out_buf {
+	char *s;
+	size_t len, cap;
+	bool oom;
+} out_buf;
+
+static void put(out_buf *b, char prefix, const char *line)
+{
+	size_t need = strlen(line) + 3;
+
+	if (b->oom)
+		return;
+	if (b->len + need > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		char *n;
+		while (b->len + need > cap)
+			cap *= 2;
+		if (!(n = realloc(b->s, cap))) {
+			b->oom = true;
+			return;
+		}
+		b->s = n;
+		b->cap = cap;
+	}
+	b->len += (size_t)sprintf(b->s + b->len, "%c%s\n", prefix, line);
+}
+
+#define CONTEXT 3
+
+int vmp_export_diff(char **out, const char *old_doc, const char *new_doc, const char *old_name,
+		    const char *new_name)
+{
+	char *a_text = canonical(old_doc), *b_text = canonical(new_doc), **a = NULL, **b = NULL;
+	int na = 0, nb = 0, *lcs = NULL, err = VMP_ENOMEM;
+	char *ops = NULL; /* the edit script: ' ', '-', '+' */
+	int nops = 0, *ai = NULL, *bi = NULL;
+	out_buf o = {0};
+
+	*out = NULL;
+	if (!a_text || !b_text || !(a = split(a_text, &na)) || !(b = split(b_text, &nb)))
+		goto out;
+	if (!(lcs = calloc((size_t)(na + 1) * (size_t)(nb + 1), sizeof(int))) ||
+	    !(ops = malloc((size_t)(na + nb + 1))) || !(ai = malloc(sizeof(int) * (na + nb + 1))) ||
+	    !(bi = malloc(sizeof(int) * (na + nb + 1))))
+		goto out;
+#define L(i, j) lcs[(size_t)(i) * (size_t)(nb + 1) + (size_t)(j)]
+	for (int i = na - 1; i >= 0; i--)
+		for (int j = nb - 1; j >= 0; j--)
+			L(i, j) = !strcmp(a[i], b[j])
+				      ? L(i + 1, j + 1) + 1
+				      : (L(i + 1, j) > L(i, j + 1) ? L(i + 1, j) : L(i, j + 1));
+	for (int i = 0, j = 0; i < na || j < nb;) {
+		ai[nops] = i;
+		bi[nops] = j;
+		if (i < na && j < nb && !strcmp(a[i], b[j])) {
+			ops[nops++] = ' ';
+			i++, j++;
+		} else if (i < na && (j == nb || L(i + 1, j) >= L(i, j + 1))) {
+			ops[nops++] = '-';
+			i++;
+		} else {
+			ops[nops++] = '+';
+			j++;
+		}
+	}
+#undef L
+	{
+		bool any = false;
+		for (int k = 0; k < nops; k++)
+			any |= ops[k] != ' ';
+		if (!any) {
+			*out = strdup("");
+			err = *out ? VMP_OK : VMP_ENOMEM;
+			goto out;
+		}
+	}
+	{
+		char head[600];
+		snprintf(head, sizeof(head), "-- %s", old_name);
+		put(&o, '-', head);
+		snprintf(head, sizeof(head), "++ %s", new_name);
+		put(&o, '+', head);
+	}
+	for (int k = 0; k < nops;) {
+		int start, end, acount = 0, bcount = 0;
+		char head[64];
+		if (ops[k] == ' ') {
+			k++;
+			continue;
+		}
+		/* A hunk: the changes from k on, joined while less than 2*CONTEXT lines apart. */
+		start = k - CONTEXT < 0 ? 0 : k - CONTEXT;
+		while (start < k && ops[start] != ' ')
+			start++;
+		end = k;
+		for (;;) {
+			while (end < nops && ops[end] != ' ')
+				end++;
+			int gap = end;
+			while (gap < nops && ops[gap] == ' ' && gap - end < 2 * CONTEXT)
+				gap++;
+			if (gap < nops && ops[gap] != ' ') {
+				end = gap;
+				continue;
+			}
+			end = end + CONTEXT < nops ? end + CONTEXT : nops;
+			break;
+		}
+		for (int x = start; x < end; x++) {
+			acount += ops[x] != '+';
+			bcount += ops[x] != '-';
+		}
+		snprintf(head, sizeof(head), "@ -%d,%d +%d,%d @@", ai[start] + 1, acount,
+			 bi[start] + 1, bcount);
+		put(&o, '@', head);
+		for (int x = start; x < end; x++)
+			put(&o, ops[x], ops[x] == '+' ? b[bi[x]] : a[ai[x]]);
+		k = end;
+	}
+	if (o.oom || !o.s) {
+		free(o.s);
+		goto out;
+	}
+	*out = o.s;
+	err = VMP_OK;
+out:
+	if (err == VMP_ENOMEM)
+		vmp_error_set("cannot compute the difference: out of memory");
+	free(a_text);
+	free(b_text);
+	free(a);
+	free(b);
+	free(lcs);
+	free(ops);
+	free(ai);
+	free(bi);
+	return err;
+}

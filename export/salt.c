@@ -1,0 +1,491 @@
+/* A Salt state (virt.defined / virt.running) per plan, emitted with libyaml's emitter. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "internal.h"
+#include "vmplan/error.h"
+#include "vmplan/export.h"
+#include "vmplan/size.h"
+
+typedef struct sbuf {
+	char *data;
+	size_t len, cap;
+	bool oom;
+} sbuf;
+
+static int write_handler(void *data, unsigned char *buffer, size_t size)
+{
+	sbuf *b = data;
+
+	if (b->len + size + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *n;
+		while (b->len + size + 1 > cap)
+			cap *= 2;
+		if (!(n = realloc(b->data, cap))) {
+			b->oom = true;
+			return 0;
+		}
+		b->data = n;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, buffer, size);
+	b->len += size;
+	b->data[b->len] = '\0';
+	return 1;
+}
+
+/* The emitter and whether every event so far was accepted. */
+typedef struct em {
+	yaml_emitter_t e;
+	bool ok;
+} em;
+
+static void ev(em *m, yaml_event_t *event)
+{
+	if (m->ok && !yaml_emitter_emit(&m->e, event))
+		m->ok = false;
+	else if (!m->ok)
+		yaml_event_delete(event);
+}
+
+/* A scalar; quoted strings stay strings where YAML would read a number ("0" as a cpuset). */
+static void scalar(em *m, const char *s, bool quoted)
+{
+	yaml_event_t event;
+
+	yaml_scalar_event_initialize(
+	    &event, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), !quoted, 1,
+	    quoted ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_ANY_SCALAR_STYLE);
+	ev(m, &event);
+}
+
+static void str(em *m, const char *s)
+{
+	scalar(m, s, false);
+}
+
+static void quoted(em *m, const char *s)
+{
+	scalar(m, s, true);
+}
+
+static void num(em *m, int64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRId64, v);
+	scalar(m, buf, false);
+}
+
+static void null(em *m)
+{
+	/* YAML's null, which Salt's virt.update reads as "remove"; never the string "None". */
+	scalar(m, "null", false);
+}
+
+static void size(em *m, uint64_t bytes)
+{
+	char buf[32];
+
+	vmp_size_format(buf, sizeof(buf), bytes);
+	scalar(m, buf, false);
+}
+
+static void cpuset(em *m, const vmp_cpuset *set)
+{
+	char buf[8192];
+
+	vmp_cpuset_format(buf, sizeof(buf), set);
+	quoted(m, buf);
+}
+
+static void map_start(em *m)
+{
+	yaml_event_t event;
+
+	yaml_mapping_start_event_initialize(&event, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE);
+	ev(m, &event);
+}
+
+static void map_end(em *m)
+{
+	yaml_event_t event;
+
+	yaml_mapping_end_event_initialize(&event);
+	ev(m, &event);
+}
+
+static void seq_start(em *m)
+{
+	yaml_event_t event;
+
+	yaml_sequence_start_event_initialize(&event, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE);
+	ev(m, &event);
+}
+
+static void seq_end(em *m)
+{
+	yaml_event_t event;
+
+	yaml_sequence_end_event_initialize(&event);
+	ev(m, &event);
+}
+
+static void key(em *m, const char *k)
+{
+	str(m, k);
+}
+
+static void key_num(em *m, int64_t k)
+{
+	num(m, k);
+}
+
+static void cpu_tuning(em *m, const vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+	vmp_cpuset vcpus = {0};
+	bool pinned = false;
+
+	vmp_cpuset_set_range(&vcpus, 0, (int)r->vcpus - 1);
+	map_start(m);
+	for (unsigned i = 0; i < r->vcpus; i++)
+		pinned |= vm->vcpupin[i] >= 0;
+	key(m, "vcpupin");
+	if (pinned) {
+		map_start(m);
+		for (unsigned i = 0; i < r->vcpus; i++) {
+			vmp_cpuset one = {0};
+			if (vm->vcpupin[i] < 0)
+				continue;
+			vmp_cpuset_set(&one, vm->vcpupin[i]);
+			key_num(m, i);
+			cpuset(m, &one);
+		}
+		map_end(m);
+	} else {
+		null(m);
+	}
+	key(m, "emulatorpin");
+	if (vmp_cpuset_empty(&vm->emulatorpin))
+		null(m);
+	else
+		cpuset(m, &vm->emulatorpin);
+	key(m, "iothreadpin");
+	if (vm->niothreads) {
+		map_start(m);
+		for (int i = 0; i < vm->niothreads; i++) {
+			key_num(m, i + 1);
+			cpuset(m, &vm->iothreadpin[i]);
+		}
+		map_end(m);
+	} else {
+		null(m);
+	}
+	key(m, "shares");
+	r->shares ? num(m, r->shares) : null(m);
+	key(m, "period");
+	r->period_us ? num(m, (int64_t)r->period_us) : null(m);
+	key(m, "quota");
+	r->quota_us ? num(m, r->quota_us) : null(m);
+	key(m, "vcpusched");
+	if (r->vcpu_sched != VMP_SCHED_NONE) {
+		/* Without its vcpus list, Salt would give the scheduler to no vCPU at all. */
+		seq_start(m);
+		map_start(m);
+		key(m, "scheduler");
+		str(m, vmp_sched_name(r->vcpu_sched));
+		if (r->vcpu_sched == VMP_SCHED_FIFO || r->vcpu_sched == VMP_SCHED_RR) {
+			key(m, "priority");
+			num(m, r->vcpu_priority > 0 ? r->vcpu_priority : 1);
+		}
+		key(m, "vcpus");
+		cpuset(m, &vcpus);
+		map_end(m);
+		seq_end(m);
+	} else {
+		null(m);
+	}
+	/* vmplan plans no I/O thread or emulator scheduler: remove stale ones. */
+	key(m, "iothreadsched");
+	null(m);
+	key(m, "emulatorsched");
+	null(m);
+	key(m, "cachetune");
+	if (vm->ncachetune) {
+		char vset[8192];
+		vmp_cpuset_format(vset, sizeof(vset), &vcpus);
+		map_start(m);
+		quoted(m, vset);
+		map_start(m);
+		for (int i = 0; i < vm->ncachetune; i++) {
+			const vmp_plan_cachetune *c = &vm->cachetune[i];
+			key_num(m, c->cache_id);
+			map_start(m);
+			key(m, "level");
+			num(m, c->level);
+			key(m, "type");
+			str(m, *c->type ? c->type : "both");
+			key(m, "size");
+			num(m, (int64_t)(c->size_bytes / 1024));
+			key(m, "unit");
+			str(m, "KiB");
+			map_end(m);
+		}
+		map_end(m);
+		map_end(m);
+	} else {
+		null(m);
+	}
+	key(m, "memorytune");
+	if (vm->nmemorytune) {
+		char vset[8192];
+		vmp_cpuset_format(vset, sizeof(vset), &vcpus);
+		map_start(m);
+		quoted(m, vset);
+		map_start(m);
+		for (int i = 0; i < vm->nmemorytune; i++) {
+			key_num(m, vm->memorytune[i].node_id);
+			num(m, vm->memorytune[i].bandwidth);
+		}
+		map_end(m);
+		map_end(m);
+	} else {
+		null(m);
+	}
+	map_end(m);
+}
+
+static void cpu_param(em *m, const vmp_plan_vm *vm)
+{
+	map_start(m);
+	key(m, "placement");
+	str(m, "static");
+	if (!vmp_cpuset_empty(&vm->pcpus)) {
+		key(m, "cpuset");
+		cpuset(m, &vm->pcpus);
+	}
+	key(m, "maximum");
+	num(m, vm->req.vcpus);
+	key(m, "mode");
+	str(m, "host-passthrough");
+	key(m, "topology");
+	map_start(m);
+	key(m, "sockets");
+	num(m, vm->sockets ? vm->sockets : 1);
+	if (vm->dies > 1) {
+		key(m, "dies");
+		num(m, vm->dies);
+	}
+	key(m, "cores");
+	num(m, vm->cores ? vm->cores : vm->req.vcpus);
+	key(m, "threads");
+	num(m, vm->threads ? vm->threads : 1);
+	map_end(m);
+	if (vm->ncells) {
+		key(m, "numa");
+		map_start(m);
+		for (int i = 0; i < vm->ncells; i++) {
+			key_num(m, i);
+			map_start(m);
+			key(m, "cpus");
+			cpuset(m, &vm->cells[i].vcpus);
+			key(m, "memory");
+			size(m, vm->cells[i].memory_bytes);
+			map_end(m);
+		}
+		map_end(m);
+	}
+	key(m, "tuning");
+	cpu_tuning(m, vm);
+	if (vm->niothreads || vm->req.iothreads) {
+		key(m, "iothreads");
+		num(m, vm->niothreads ? vm->niothreads : (int)vm->req.iothreads);
+	}
+	map_end(m);
+}
+
+static void limit(em *m, const char *name, uint64_t bytes)
+{
+	key(m, name);
+	bytes ? size(m, bytes) : null(m);
+}
+
+static void mem_param(em *m, const vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+	uint64_t bytes = vmp_vm_memory_bytes(vm);
+
+	map_start(m);
+	key(m, "boot");
+	size(m, bytes);
+	key(m, "current");
+	size(m, bytes);
+	key(m, "hugepages");
+	if (r->hugepage_bytes) {
+		vmp_cpuset cells = {0};
+		seq_start(m);
+		map_start(m);
+		if (vm->ncells) {
+			vmp_cpuset_set_range(&cells, 0, vm->ncells - 1);
+			key(m, "nodeset");
+			cpuset(m, &cells);
+		}
+		key(m, "size");
+		size(m, r->hugepage_bytes);
+		map_end(m);
+		seq_end(m);
+	} else {
+		null(m);
+	}
+	key(m, "nosharepages");
+	r->nosharepages ? str(m, "true") : null(m);
+	key(m, "locked");
+	r->mem_locked ? str(m, "true") : null(m);
+	limit(m, "hard_limit", r->hard_limit_bytes);
+	limit(m, "soft_limit", r->soft_limit_bytes);
+	limit(m, "swap_hard_limit", r->swap_hard_limit_bytes);
+	limit(m, "min_guarantee", r->min_guarantee_bytes);
+	map_end(m);
+}
+
+static void numatune_param(em *m, const vmp_plan_vm *vm)
+{
+	const char *mode = vmp_mem_mode_name(vm->req.mem_mode);
+	vmp_cpuset nodes;
+
+	vmp_vm_nodes(&nodes, vm);
+	map_start(m);
+	key(m, "memory");
+	map_start(m);
+	key(m, "mode");
+	str(m, mode);
+	key(m, "nodeset");
+	cpuset(m, &nodes);
+	map_end(m);
+	key(m, "memnodes");
+	map_start(m);
+	for (int i = 0; i < vm->ncells; i++) {
+		vmp_cpuset one = {0};
+		vmp_cpuset_set(&one, vm->cells[i].host_node);
+		key_num(m, i);
+		map_start(m);
+		key(m, "mode");
+		str(m, mode);
+		key(m, "nodeset");
+		cpuset(m, &one);
+		map_end(m);
+	}
+	map_end(m);
+	map_end(m);
+}
+
+/* One "- key: value" item of a state's argument list. */
+static void arg_start(em *m, const char *name)
+{
+	map_start(m);
+	key(m, name);
+}
+
+static void vm_state(em *m, const vmp_plan_vm *vm, const vmp_export_opts *opts)
+{
+	key(m, vm->req.name);
+	map_start(m);
+	key(m, opts->salt_running ? "virt.running" : "virt.defined");
+	seq_start(m);
+	arg_start(m, "cpu");
+	cpu_param(m, vm);
+	map_end(m);
+	arg_start(m, "mem");
+	mem_param(m, vm);
+	map_end(m);
+	if (vm->ncells) {
+		arg_start(m, "numatune");
+		numatune_param(m, vm);
+		map_end(m);
+	}
+	if (vm->req.efi) {
+		/* Salt's boot parameters know efi; secure boot has no key there. */
+		arg_start(m, "boot");
+		map_start(m);
+		key(m, "efi");
+		str(m, "true");
+		map_end(m);
+		map_end(m);
+	}
+	arg_start(m, "vm_type");
+	str(m, opts->type ? opts->type : "kvm");
+	map_end(m);
+	seq_end(m);
+	map_end(m);
+}
+
+static int export_salt(char **out, size_t *len, const vmp_plan *plan, int vm,
+		       const vmp_export_opts *opts)
+{
+	yaml_event_t event;
+	sbuf buf = {0};
+	em m = {.ok = true};
+	int nplaced = 0;
+
+	*out = NULL;
+	for (int i = 0; i < plan->nvms; i++)
+		nplaced += plan->vms[i].placed && (vm < 0 || vm == i);
+	if (vm >= 0 && (vm >= plan->nvms || !plan->vms[vm].placed)) {
+		vmp_error_set("cannot export VM '%s': it was not placed",
+			      vm < plan->nvms ? plan->vms[vm].req.name : "?");
+		return VMP_EINVAL;
+	}
+	if (!yaml_emitter_initialize(&m.e)) {
+		vmp_error_set("cannot write Salt state: out of memory");
+		return VMP_ENOMEM;
+	}
+	yaml_emitter_set_output(&m.e, write_handler, &buf);
+	yaml_emitter_set_unicode(&m.e, 1);
+	yaml_emitter_set_width(&m.e, 100);
+	yaml_stream_start_event_initialize(&event, YAML_UTF8_ENCODING);
+	ev(&m, &event);
+	yaml_document_start_event_initialize(&event, NULL, NULL, NULL, 1);
+	ev(&m, &event);
+	if (nplaced == 0) {
+		/* An empty state file: an empty mapping, still valid YAML. */
+		yaml_mapping_start_event_initialize(&event, NULL, NULL, 1, YAML_FLOW_MAPPING_STYLE);
+		ev(&m, &event);
+	} else {
+		map_start(&m);
+	}
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].placed && (vm < 0 || vm == i))
+			vm_state(&m, &plan->vms[i], opts);
+	map_end(&m);
+	yaml_document_end_event_initialize(&event, 1);
+	ev(&m, &event);
+	yaml_stream_end_event_initialize(&event);
+	ev(&m, &event);
+	if (m.ok && !yaml_emitter_flush(&m.e))
+		m.ok = false;
+	yaml_emitter_delete(&m.e);
+	if (!m.ok || buf.oom || !buf.data) {
+		free(buf.data);
+		vmp_error_set("cannot write Salt state: %s",
+			      buf.oom ? "out of memory" : "the YAML emitter refused it");
+		return buf.oom ? VMP_ENOMEM : VMP_EINVAL;
+	}
+	*out = buf.data;
+	if (len)
+		*len = buf.len;
+	return VMP_OK;
+}
+
+const vmp_exporter vmp_exporter_salt = {
+    .name = "salt",
+    .ext = ".sls",
+    .per_vm = false,
+    .file = "vmplan.sls",
+    .fn = export_salt,
+};

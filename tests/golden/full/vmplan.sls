@@ -1,0 +1,126 @@
+rt:
+  virt.defined:
+  - cpu:
+      placement: static
+      cpuset: "2,4,10,12"
+      maximum: 4
+      mode: host-passthrough
+      topology:
+        sockets: 2
+        cores: 2
+        threads: 1
+      numa:
+        0:
+          cpus: "0-1"
+          memory: 2GiB
+        1:
+          cpus: "2-3"
+          memory: 2GiB
+      tuning:
+        vcpupin:
+          0: "2"
+          1: "4"
+          2: "10"
+          3: "12"
+        emulatorpin: "0-1"
+        iothreadpin:
+          1: "0"
+          2: "1,8"
+        shares: 2048
+        period: 100000
+        quota: 50000
+        vcpusched:
+        - scheduler: fifo
+          priority: 10
+          vcpus: "0-3"
+        iothreadsched: null
+        emulatorsched: null
+        cachetune:
+          "0-3":
+            0:
+              level: 3
+              type: both
+              size: 4096
+              unit: KiB
+            1:
+              level: 3
+              type: both
+              size: 4096
+              unit: KiB
+        memorytune:
+          "0-3":
+            0: 50
+            1: 50
+      iothreads: 2
+  - mem:
+      boot: 4GiB
+      current: 4GiB
+      hugepages:
+      - nodeset: "0-1"
+        size: 2MiB
+      nosharepages: true
+      locked: true
+      hard_limit: 6GiB
+      soft_limit: 5GiB
+      swap_hard_limit: 7GiB
+      min_guarantee: 3GiB
+  - numatune:
+      memory:
+        mode: strict
+        nodeset: "0-1"
+      memnodes:
+        0:
+          mode: strict
+          nodeset: "0"
+        1:
+          mode: strict
+          nodeset: "1"
+  - boot:
+      efi: true
+  - vm_type: kvm
+pool:
+  virt.defined:
+  - cpu:
+      placement: static
+      cpuset: "5-7"
+      maximum: 2
+      mode: host-passthrough
+      topology:
+        sockets: 1
+        cores: 2
+        threads: 1
+      numa:
+        0:
+          cpus: "0-1"
+          memory: 1GiB
+      tuning:
+        vcpupin: null
+        emulatorpin: "5-7"
+        iothreadpin: null
+        shares: 512
+        period: null
+        quota: -1
+        vcpusched: null
+        iothreadsched: null
+        emulatorsched: null
+        cachetune: null
+        memorytune: null
+  - mem:
+      boot: 1GiB
+      current: 1GiB
+      hugepages: null
+      nosharepages: null
+      locked: null
+      hard_limit: null
+      soft_limit: null
+      swap_hard_limit: null
+      min_guarantee: null
+  - numatune:
+      memory:
+        mode: preferred
+        nodeset: "0"
+      memnodes:
+        0:
+          mode: preferred
+          nodeset: "0"
+  - vm_type: kvm

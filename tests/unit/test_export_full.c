@@ -1,0 +1,997 @@
+/* Every tuning element: plan.json round trip, XML golden files, merge, Salt, define, verify. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <yaml.h>
+
+#include "unit/xmlcheck.h"
+#include "vmplan/error.h"
+#include "vmplan/export.h"
+#include "vmplan/fileio.h"
+
+#define DATA_DIR VMPLAN_SOURCE_DIR "/tests/data"
+
+static bool updating(void)
+{
+	const char *u = getenv("VMPLAN_UPDATE_GOLDEN");
+	return u && *u && strcmp(u, "0");
+}
+
+static void set(vmp_cpuset *s, const char *text)
+{
+	assert_int_equal(vmp_cpuset_parse(s, text), VMP_OK);
+}
+
+/*
+ * A plan filled by hand (not by the planner): "rt" sets every knob, "pool" floats on
+ * a shared pool, "big" was not placed. Host CPUs stay below 16 so that libvirt's test
+ * driver (16 CPUs) reports the pins back unclipped.
+ */
+static vmp_plan *full_plan(void)
+{
+	vmp_plan *p = calloc(1, sizeof(*p));
+	vmp_plan_vm *vm;
+	vmp_vm_request *r;
+
+	assert_non_null(p);
+	p->schema = VMP_PLAN_SCHEMA;
+	snprintf(p->host, sizeof(p->host), "0123456789abcdef");
+	snprintf(p->hostname, sizeof(p->hostname), "lab1");
+	p->nvms = 3;
+	p->vms = calloc(3, sizeof(*p->vms));
+	assert_non_null(p->vms);
+
+	vm = &p->vms[0];
+	r = &vm->req;
+	snprintf(r->name, sizeof(r->name), "rt");
+	snprintf(r->profile, sizeof(r->profile), "realtime");
+	snprintf(r->device, sizeof(r->device), "0000:3b:00.0");
+	r->vcpus = 4;
+	r->memory_bytes = 4ULL << 30;
+	r->threads = VMP_THREADS_ISOLATE;
+	r->emulator = VMP_EMULATOR_ISOLATE;
+	r->numa_cells = 2;
+	r->mem_mode = VMP_MEM_STRICT;
+	r->hugepage_bytes = 2ULL << 20;
+	r->mem_locked = true;
+	r->nosharepages = true;
+	r->hard_limit_bytes = 6ULL << 30;
+	r->soft_limit_bytes = 5ULL << 30;
+	r->swap_hard_limit_bytes = 7ULL << 30;
+	r->min_guarantee_bytes = 3ULL << 30;
+	r->iothreads = 2;
+	r->iothread_policy = VMP_IOTHREADS_NEAR_DEVICE;
+	r->cache_bytes = 4ULL << 20;
+	r->membw_percent = 50;
+	r->vcpu_sched = VMP_SCHED_FIFO;
+	r->vcpu_priority = 10;
+	r->shares = 2048;
+	r->period_us = 100000;
+	r->quota_us = 50000;
+	r->priority = 5;
+	r->efi = true;
+	r->secure_boot = true;
+	vm->placed = true;
+	vm->vcpupin = malloc(4 * sizeof(int));
+	vm->vcpupin[0] = 2, vm->vcpupin[1] = 4, vm->vcpupin[2] = 10, vm->vcpupin[3] = 12;
+	set(&vm->pcpus, "2,4,10,12");
+	set(&vm->emulatorpin, "0-1");
+	vm->niothreads = 2;
+	set(&vm->iothreadpin[0], "0");
+	set(&vm->iothreadpin[1], "1,8");
+	vm->ncachetune = 2;
+	vm->cachetune[0] = (vmp_plan_cachetune){3, 0, "both", 0x30, 4ULL << 20};
+	vm->cachetune[1] = (vmp_plan_cachetune){3, 1, "both", 0x300, 4ULL << 20};
+	vm->nmemorytune = 2;
+	vm->memorytune[0] = (vmp_plan_memorytune){0, 50};
+	vm->memorytune[1] = (vmp_plan_memorytune){1, 50};
+	vm->ncells = 2;
+	vm->cells[0].host_node = 0;
+	set(&vm->cells[0].vcpus, "0-1");
+	vm->cells[0].memory_bytes = 2ULL << 30;
+	vm->cells[1].host_node = 1;
+	set(&vm->cells[1].vcpus, "2-3");
+	vm->cells[1].memory_bytes = 2ULL << 30;
+	vm->sockets = 2, vm->dies = 1, vm->cores = 2, vm->threads = 1;
+	vm->score = 87.25;
+	vm->explain = strdup("node 0 and 1: the device is on node 0\nisolated cores");
+
+	vm = &p->vms[1];
+	r = &vm->req;
+	snprintf(r->name, sizeof(r->name), "pool");
+	r->vcpus = 2;
+	r->memory_bytes = 1ULL << 30;
+	r->cpu = VMP_CPU_SHARED;
+	r->mem_mode = VMP_MEM_PREFERRED;
+	r->shares = 512;
+	r->quota_us = -1;
+	vm->placed = true;
+	vm->vcpupin = malloc(2 * sizeof(int));
+	vm->vcpupin[0] = vm->vcpupin[1] = -1;
+	set(&vm->pcpus, "5-7");
+	set(&vm->emulatorpin, "5-7");
+	vm->ncells = 1;
+	vm->cells[0].host_node = 0;
+	set(&vm->cells[0].vcpus, "0-1");
+	vm->cells[0].memory_bytes = 1ULL << 30;
+	vm->sockets = 1, vm->dies = 1, vm->cores = 2, vm->threads = 1;
+	vm->score = 40;
+
+	vm = &p->vms[2];
+	r = &vm->req;
+	snprintf(r->name, sizeof(r->name), "big");
+	r->vcpus = 64;
+	r->memory_bytes = 512ULL << 30;
+	vm->placed = false;
+	snprintf(vm->reason, sizeof(vm->reason), "asked for 64 dedicated vCPUs; 10 were free");
+	return p;
+}
+
+static void golden_text(const char *dir, const char *file, const char *actual, bool xml)
+{
+	char path[1024];
+	char *expected;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", VMPLAN_GOLDEN_DIR, dir, file);
+	if (updating()) {
+		char d[1024];
+		snprintf(d, sizeof(d), "%s/%s", VMPLAN_GOLDEN_DIR, dir);
+		assert_int_equal(vmp_mkdir_p(d), VMP_OK);
+		assert_int_equal(vmp_file_write_atomic(path, actual, strlen(actual)), VMP_OK);
+		return;
+	}
+	if (!(expected = slurp(path)))
+		fail_msg("golden file %s is missing; regenerate with VMPLAN_UPDATE_GOLDEN=1", path);
+	if (xml) {
+		char *ca = xml_canonical(actual), *ce = xml_canonical(expected);
+		assert_non_null(ca);
+		assert_non_null(ce);
+		if (strcmp(ca, ce))
+			fail_msg("%s differs from the golden file\nexpected: %s\nactual:   %s",
+				 path, ce, ca);
+		free(ca);
+		free(ce);
+	} else if (strcmp(actual, expected)) {
+		fail_msg("%s differs from the golden file:\n%s", path, actual);
+	}
+	free(expected);
+}
+
+static xmlDocPtr parse(const char *xml)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "t.xml", NULL, XML_PARSE_NOBLANKS);
+	assert_non_null(doc);
+	return doc;
+}
+
+static int count(xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr r = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	int n = r && r->nodesetval ? r->nodesetval->nodeNr : 0;
+	xmlXPathFreeObject(r);
+	xmlXPathFreeContext(ctx);
+	return n;
+}
+
+/* The string value of an XPath expression ("" when nothing); caller frees. */
+static char *xstr(xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	char buf[512];
+	xmlXPathObjectPtr r;
+	char *s;
+
+	snprintf(buf, sizeof(buf), "string(%s)", expr);
+	r = xmlXPathEvalExpression(BAD_CAST buf, ctx);
+	s = strdup(r && r->stringval ? (const char *)r->stringval : "");
+	xmlXPathFreeObject(r);
+	xmlXPathFreeContext(ctx);
+	return s;
+}
+
+static void assert_xpath(xmlDocPtr doc, const char *expr, const char *expected)
+{
+	char *s = xstr(doc, expr);
+	if (strcmp(s, expected))
+		fail_msg("%s is '%s', expected '%s'", expr, s, expected);
+	free(s);
+}
+
+/* The serialisation of the elements an XPath selects, wrapped in <group>. */
+static char *group_xml(xmlDocPtr doc, const char *expr)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr r = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	xmlBufferPtr buf = xmlBufferCreate();
+	char *s;
+
+	xmlBufferCat(buf, BAD_CAST "<group>\n");
+	for (int i = 0; r && r->nodesetval && i < r->nodesetval->nodeNr; i++) {
+		xmlNodeDump(buf, doc, r->nodesetval->nodeTab[i], 1, 1);
+		xmlBufferCat(buf, BAD_CAST "\n");
+	}
+	xmlBufferCat(buf, BAD_CAST "</group>\n");
+	s = strdup((const char *)xmlBufferContent(buf));
+	xmlBufferFree(buf);
+	xmlXPathFreeObject(r);
+	xmlXPathFreeContext(ctx);
+	return s;
+}
+
+/* Schema, then the test driver: define with VALIDATE and read back what it kept. */
+static char *libvirt_roundtrip(virConnectPtr conn, const char *xml)
+{
+	virDomainPtr dom;
+	char *back;
+
+	if (xml_validate_rng(xml) == 1) {
+		fprintf(stderr, "schema refuses:\n%s\n", xml);
+		fail();
+	}
+	dom = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+	if (!dom) {
+		virErrorPtr e = virGetLastError();
+		fail_msg("libvirt refuses: %s\n%s", e ? e->message : "?", xml);
+	}
+	back = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	assert_non_null(back);
+	virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM);
+	virDomainFree(dom);
+	return back;
+}
+
+/* The tuning of vm as libvirt re-read it. */
+static void assert_tuning(const char *xml, const vmp_plan_vm *vm)
+{
+	xmlDocPtr doc = parse(xml);
+	char expr[256], buf[256];
+	int npins = 0;
+
+	for (unsigned i = 0; i < vm->req.vcpus; i++) {
+		if (vm->vcpupin[i] < 0)
+			continue;
+		npins++;
+		snprintf(expr, sizeof(expr), "/domain/cputune/vcpupin[@vcpu='%u']/@cpuset", i);
+		snprintf(buf, sizeof(buf), "%d", vm->vcpupin[i]);
+		assert_xpath(doc, expr, buf);
+	}
+	assert_int_equal(count(doc, "/domain/cputune/vcpupin"), npins);
+	vmp_cpuset_format(buf, sizeof(buf), &vm->emulatorpin);
+	assert_xpath(doc, "/domain/cputune/emulatorpin/@cpuset", buf);
+	vmp_cpuset_format(buf, sizeof(buf), &vm->pcpus);
+	assert_xpath(doc, "/domain/vcpu/@cpuset", buf);
+	assert_int_equal(count(doc, "/domain/cputune/iothreadpin"), vm->niothreads);
+	for (int i = 0; i < vm->niothreads; i++) {
+		snprintf(expr, sizeof(expr), "/domain/cputune/iothreadpin[@iothread='%d']/@cpuset",
+			 i + 1);
+		vmp_cpuset_format(buf, sizeof(buf), &vm->iothreadpin[i]);
+		assert_xpath(doc, expr, buf);
+	}
+	assert_int_equal(count(doc, "/domain/cpu/numa/cell"), vm->ncells);
+	assert_int_equal(count(doc, "/domain/numatune/memnode"), vm->ncells);
+	for (int i = 0; i < vm->ncells; i++) {
+		snprintf(expr, sizeof(expr), "/domain/cpu/numa/cell[@id='%d']/@cpus", i);
+		vmp_cpuset_format(buf, sizeof(buf), &vm->cells[i].vcpus);
+		assert_xpath(doc, expr, buf);
+		snprintf(expr, sizeof(expr), "/domain/numatune/memnode[@cellid='%d']/@nodeset", i);
+		snprintf(buf, sizeof(buf), "%d", vm->cells[i].host_node);
+		assert_xpath(doc, expr, buf);
+	}
+	assert_int_equal(count(doc, "/domain/cputune/cachetune/cache"), vm->ncachetune);
+	for (int i = 0; i < vm->ncachetune; i++) {
+		uint64_t kib;
+		char *size, *unit;
+		snprintf(expr, sizeof(expr), "/domain/cputune/cachetune/cache[@id='%d']/@size",
+			 vm->cachetune[i].cache_id);
+		size = xstr(doc, expr);
+		snprintf(expr, sizeof(expr), "/domain/cputune/cachetune/cache[@id='%d']/@unit",
+			 vm->cachetune[i].cache_id);
+		unit = xstr(doc, expr);
+		/* libvirt may rescale (4096 KiB -> 4 MiB); the bytes must stay. */
+		kib = strtoull(size, NULL, 10) * (!strcmp(unit, "MiB") ? 1024 : 1);
+		assert_true(!strcmp(unit, "KiB") || !strcmp(unit, "MiB"));
+		assert_int_equal(kib * 1024, vm->cachetune[i].size_bytes);
+		free(size);
+		free(unit);
+	}
+	assert_int_equal(count(doc, "/domain/cputune/memorytune/node"), vm->nmemorytune);
+	xmlFreeDoc(doc);
+}
+
+static void test_json_roundtrip(void **st)
+{
+	vmp_plan *p = full_plan(), *q = NULL;
+	char *a, *b, path[] = "/tmp/vmplan-plan-XXXXXX";
+	int fd;
+
+	(void)st;
+	assert_int_equal(vmp_plan_to_json(&a, p), VMP_OK);
+	assert_int_equal(vmp_plan_from_json(&q, a, "plan.json"), VMP_OK);
+	assert_int_equal(q->nvms, p->nvms);
+	for (int i = 0; i < p->nvms; i++) {
+		vmp_plan_vm x = p->vms[i], y = q->vms[i];
+		if (x.placed)
+			assert_memory_equal(x.vcpupin, y.vcpupin, x.req.vcpus * sizeof(int));
+		assert_true((x.explain == NULL) == (y.explain == NULL));
+		if (x.explain)
+			assert_string_equal(x.explain, y.explain);
+		x.vcpupin = y.vcpupin = NULL;
+		x.explain = y.explain = NULL;
+		/* Both were zeroed before being filled, so every byte must match. */
+		assert_memory_equal(&x, &y, sizeof(x));
+	}
+	assert_memory_equal(p->host, q->host, sizeof(p->host));
+	assert_string_equal(p->hostname, q->hostname);
+	assert_int_equal(vmp_plan_to_json(&b, q), VMP_OK);
+	assert_string_equal(a, b);
+	golden_text("full", "plan.json", a, false);
+
+	/* And through a file. */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(vmp_file_write_atomic(path, a, strlen(a)), VMP_OK);
+	vmp_plan_free(q);
+	assert_int_equal(vmp_plan_load_json(&q, path), VMP_OK);
+	assert_int_equal(q->vms[0].vcpupin[2], 10);
+	unlink(path);
+	free(a);
+	free(b);
+	vmp_plan_free(p);
+	vmp_plan_free(q);
+}
+
+/* Break one field of a good plan.json and expect the file and that field in the error. */
+static void expect_refused(const char *good, const char *from, const char *to, const char *field)
+{
+	char *bad = malloc(strlen(good) + strlen(to) + 1), *at = strstr(good, from);
+	vmp_plan *q = (vmp_plan *)1;
+
+	assert_non_null(at);
+	memcpy(bad, good, (size_t)(at - good));
+	strcpy(bad + (at - good), to);
+	strcat(bad, at + strlen(from));
+	assert_int_equal(vmp_plan_from_json(&q, bad, "broken.json"), VMP_EINVAL);
+	assert_null(q);
+	if (!strstr(vmp_error_last(), "'broken.json'") || !strstr(vmp_error_last(), field))
+		fail_msg("message '%s' does not name the file and '%s'", vmp_error_last(), field);
+	free(bad);
+}
+
+static void test_json_errors(void **st)
+{
+	vmp_plan *p = full_plan(), *q = NULL;
+	char *good;
+
+	(void)st;
+	assert_int_equal(vmp_plan_to_json(&good, p), VMP_OK);
+	expect_refused(good, "\"schema\": 1", "\"schema\": 7", "schema");
+	expect_refused(good, "\"mem_mode\": \"strict\"", "\"mem_mode\": \"loose\"",
+		       "vms[0].request.mem_mode");
+	expect_refused(good, "\"numa_cells\": 2", "\"numa_cells\": \"2\"",
+		       "vms[0].request.numa_cells");
+	expect_refused(good, "\"emulatorpin\": \"0-1\"", "\"emulatorpin\": \"0-x\"",
+		       "vms[0].emulatorpin");
+	expect_refused(good, "\"vcpupin\": [\n        2,", "\"vcpupin\": [\n        99999,",
+		       "vms[0].vcpupin[0]");
+	expect_refused(good, "\"ways_mask\": \"0x30\"", "\"ways_mask\": \"48\"",
+		       "vms[0].cachetune[0].ways_mask");
+	expect_refused(good, "\"host_node\": 1", "\"host_node\": -1", "vms[0].cells[1].host_node");
+	expect_refused(good, "\"secure_boot\": true", "\"secure_boot\": 1",
+		       "vms[0].request.secure_boot");
+	expect_refused(good, "\"name\": \"pool\"", "\"name\": \"rt\"", "vms[1]");
+	assert_int_equal(vmp_plan_from_json(&q, "{\"schema\": 1,", "cut.json"), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "'cut.json'"));
+	assert_int_equal(vmp_plan_load_json(&q, "/nonexistent/plan.json"), VMP_ENOTFOUND);
+	assert_non_null(strstr(vmp_error_last(), "/nonexistent/plan.json"));
+	free(good);
+	vmp_plan_free(p);
+}
+
+/* One golden file per element group of the VM that sets every knob. */
+static void test_golden_groups(void **st)
+{
+	static const struct {
+		const char *file, *expr;
+	} groups[] = {
+	    {"rt.vcpu.xml", "/domain/vcpu | /domain/iothreads | /domain/iothreadids"},
+	    {"rt.memory.xml", "/domain/memory | /domain/memtune | /domain/memoryBacking"},
+	    {"rt.cputune.xml", "/domain/cputune"},
+	    {"rt.numatune.xml", "/domain/numatune"},
+	    {"rt.cpu.xml", "/domain/cpu"},
+	    {"rt.os.xml", "/domain/os"},
+	};
+	vmp_plan *p = full_plan();
+	char *xml;
+	xmlDocPtr doc;
+
+	(void)st;
+	assert_int_equal(vmp_export_libvirt_xml(&xml, NULL, &p->vms[0], "kvm"), VMP_OK);
+	doc = parse(xml);
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		char *g = group_xml(doc, groups[i].expr);
+		golden_text("full", groups[i].file, g, true);
+		free(g);
+	}
+	/* What only the request decides. */
+	assert_int_equal(count(doc, "/domain/cputune/vcpusched[@scheduler='fifo' and "
+				    "@priority='10']"),
+			 4);
+	assert_xpath(doc, "/domain/cputune/vcpusched[4]/@vcpus", "3");
+	assert_xpath(doc, "/domain/cputune/cachetune/cache[@id='1']/@unit", "MiB");
+	assert_xpath(doc, "/domain/cputune/cachetune/cache[@id='1']/@size", "4");
+	assert_xpath(doc, "/domain/memtune/hard_limit", "6291456");
+	assert_xpath(doc, "/domain/memtune/hard_limit/@unit", "KiB");
+	assert_xpath(doc, "/domain/memoryBacking/hugepages/page/@nodeset", "0-1");
+	assert_int_equal(count(doc, "/domain/memoryBacking/locked"), 1);
+	assert_xpath(doc, "/domain/os/@firmware", "efi");
+	assert_int_equal(count(doc, "/domain/os/firmware/feature[@enabled='yes']"), 2);
+	xmlFreeDoc(doc);
+	free(xml);
+
+	/* The shared VM: no vcpupin, the pool on <vcpu cpuset>, no element it did not ask for. */
+	assert_int_equal(vmp_export_libvirt_xml(&xml, NULL, &p->vms[1], "kvm"), VMP_OK);
+	golden_text("full", "pool.xml", xml, true);
+	doc = parse(xml);
+	assert_int_equal(count(doc, "/domain/cputune/vcpupin"), 0);
+	assert_xpath(doc, "/domain/vcpu/@cpuset", "5-7");
+	assert_xpath(doc, "/domain/numatune/memory/@mode", "preferred");
+	assert_xpath(doc, "/domain/cputune/quota", "-1");
+	assert_int_equal(count(doc, "/domain/memtune | /domain/memoryBacking | "
+				    "/domain/iothreads | /domain/os/@firmware"),
+			 0);
+	xmlFreeDoc(doc);
+	free(xml);
+	assert_int_equal(vmp_export_libvirt_xml(&xml, NULL, &p->vms[2], "kvm"), VMP_EINVAL);
+	vmp_plan_free(p);
+}
+
+static virConnectPtr test_conn(void)
+{
+	virConnectPtr conn;
+
+	virSetErrorFunc(NULL, quiet_libvirt);
+	conn = virConnectOpen("test:///default");
+	if (!conn)
+		skip();
+	return conn;
+}
+
+static void test_libvirt_roundtrip(void **st)
+{
+	vmp_plan *p = full_plan();
+	virConnectPtr conn = test_conn();
+
+	(void)st;
+	for (int i = 0; i < 2; i++) {
+		char *xml, *back;
+		assert_int_equal(vmp_export_libvirt_xml(&xml, NULL, &p->vms[i], "kvm"), VMP_OK);
+		back = libvirt_roundtrip(conn, xml);
+		assert_tuning(back, &p->vms[i]);
+		free(back);
+		free(xml);
+	}
+	virConnectClose(conn);
+	vmp_plan_free(p);
+}
+
+/* Everything outside the tuning, as canonical XML, for before/after comparison. */
+static char *untouched_parts(const char *xml)
+{
+	xmlDocPtr doc = parse(xml);
+	char *s;
+
+	s = group_xml(doc,
+		      "/domain/name | /domain/uuid | /domain/title | /domain/metadata | "
+		      "/domain/features | /domain/clock | /domain/on_poweroff | "
+		      "/domain/devices/interface | /domain/devices/controller | "
+		      "/domain/devices/hostdev | /domain/devices/graphics | "
+		      "/domain/devices/video | /domain/devices/input | /domain/devices/serial | "
+		      "/domain/devices/disk/source | /domain/devices/disk/target | "
+		      "/domain/memoryBacking/source | /domain/memoryBacking/access | "
+		      "/domain/os/type | /domain/os/boot | /domain/os/bootmenu | "
+		      "/domain/cputune/emulator_period | //comment()");
+	xmlFreeDoc(doc);
+	return s;
+}
+
+static void test_merge(void **st)
+{
+	vmp_plan *p = full_plan();
+	virConnectPtr conn = test_conn();
+	char *in = slurp(DATA_DIR "/domains/webshop.xml"), *once, *twice, *back, *a, *b;
+	xmlDocPtr doc;
+
+	(void)st;
+	assert_non_null(in);
+	assert_int_equal(vmp_export_libvirt_merge(&once, NULL, in, "webshop.xml", &p->vms[0]),
+			 VMP_OK);
+	assert_int_equal(vmp_export_libvirt_merge(&twice, NULL, once, "once", &p->vms[0]), VMP_OK);
+	assert_string_equal(once, twice); /* idempotent */
+	golden_text("merge", "webshop.xml", once, true);
+
+	a = untouched_parts(in);
+	b = untouched_parts(once);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+
+	doc = parse(once);
+	/* Stale: 8 pins for a VM that now has 4; the old 6 MiB cachetune on cache 1 only. */
+	assert_int_equal(count(doc, "/domain/cputune/vcpupin"), 4);
+	assert_int_equal(count(doc, "/domain/cputune/cachetune"), 1);
+	assert_int_equal(count(doc, "/domain/cputune/cachetune/cache"), 2);
+	assert_int_equal(count(doc, "/domain/cputune/cachetune/cache[@size='6']"), 0);
+	assert_xpath(doc, "/domain/vcpu", "4");
+	assert_xpath(doc, "/domain/numatune/memory/@mode", "strict");
+	assert_xpath(doc, "/domain/cpu/@mode", "host-passthrough");
+	assert_int_equal(count(doc, "/domain/cpu/model | /domain/cpu/@match"), 0);
+	assert_int_equal(count(doc, "/domain/cpu/feature[@name='pcid']"), 1);
+	assert_xpath(doc, "/domain/memory", "4194304");
+	assert_xpath(doc, "/domain/currentMemory", "4194304");
+	assert_xpath(doc, "/domain/memoryBacking/hugepages/page/@size", "2048");
+	assert_xpath(doc, "/domain/iothreads", "2");
+	/* Virtio disks spread over the two I/O threads; the SATA disk has none. */
+	assert_xpath(doc, "/domain/devices/disk[target/@dev='vda']/driver/@iothread", "1");
+	assert_xpath(doc, "/domain/devices/disk[target/@dev='vda']/driver/@cache", "none");
+	assert_xpath(doc, "/domain/devices/disk[target/@dev='vdb']/driver/@iothread", "2");
+	assert_int_equal(count(doc, "/domain/devices/disk[target/@dev='sda']/driver/@iothread"), 0);
+	/* The tuning is under <cputune> and the firmware under <os>, where libvirt reads it. */
+	assert_int_equal(count(doc, "/domain/vcpupin | /domain/firmware"), 0);
+	assert_xpath(doc, "/domain/os/@firmware", "efi");
+	assert_int_equal(count(doc, "/domain/comment()"), 0);
+	assert_int_equal(count(doc, "//comment()"), 3);
+	xmlFreeDoc(doc);
+
+	back = libvirt_roundtrip(conn, once);
+	assert_tuning(back, &p->vms[0]);
+	free(back);
+
+	/* A plan without cache allocation takes the old one away entirely. */
+	p->vms[0].ncachetune = 0;
+	p->vms[0].nmemorytune = 0;
+	free(twice);
+	assert_int_equal(vmp_export_libvirt_merge(&twice, NULL, once, "once", &p->vms[0]), VMP_OK);
+	doc = parse(twice);
+	assert_int_equal(count(doc, "/domain/cputune/cachetune | /domain/cputune/memorytune"), 0);
+	xmlFreeDoc(doc);
+
+	free(twice);
+	assert_int_equal(vmp_export_libvirt_merge(&twice, NULL, "<network/>", "n.xml", &p->vms[0]),
+			 VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "n.xml"));
+	assert_int_equal(vmp_export_libvirt_merge(&twice, NULL, "<domain>", "cut.xml", &p->vms[0]),
+			 VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "cut.xml"));
+	free(once);
+	free(in);
+	virConnectClose(conn);
+	vmp_plan_free(p);
+}
+
+static void test_merge_file(void **st)
+{
+	vmp_plan *p = full_plan();
+	char dir[] = "/tmp/vmplan-merge-XXXXXX", in[256], bak[256], *orig, *now, *saved;
+	bool changed;
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(in, sizeof(in), "%s/rt.xml", dir);
+	snprintf(bak, sizeof(bak), "%s/rt.xml.bak", dir);
+	orig = slurp(DATA_DIR "/domains/webshop.xml");
+	assert_int_equal(vmp_file_write_atomic(in, orig, strlen(orig)), VMP_OK);
+	assert_int_equal(vmp_export_merge_file(&changed, in, NULL, &p->vms[0]), VMP_OK);
+	assert_true(changed);
+	saved = slurp(bak);
+	assert_string_equal(saved, orig); /* byte for byte */
+	free(saved);
+	now = slurp(in);
+	assert_non_null(strstr(now, "host-passthrough"));
+	free(now);
+	assert_int_equal(vmp_export_merge_file(&changed, in, NULL, &p->vms[0]), VMP_OK);
+	assert_false(changed);
+	unlink(in);
+	unlink(bak);
+	rmdir(dir);
+	free(orig);
+	vmp_plan_free(p);
+}
+
+/* Salt: libyaml reads it back, and the shapes are the ones Salt's virt module documents. */
+static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
+{
+	assert_int_equal(map->type, YAML_MAPPING_NODE);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(d, p->key);
+		if (k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
+			return yaml_document_get_node(d, p->value);
+	}
+	fail_msg("no key '%s'", key);
+	return NULL;
+}
+
+static const char *sval(yaml_node_t *n)
+{
+	assert_int_equal(n->type, YAML_SCALAR_NODE);
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null(yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       !strcmp(sval(n), "null");
+}
+
+/* A size with its unit: digits then B, KiB, MiB, GiB or TiB. */
+static void assert_size(yaml_node_t *n)
+{
+	const char *s = sval(n), *u = s;
+	while (*u >= '0' && *u <= '9')
+		u++;
+	if (u == s || (strcmp(u, "B") && strcmp(u, "KiB") && strcmp(u, "MiB") && strcmp(u, "GiB") &&
+		       strcmp(u, "TiB")))
+		fail_msg("size '%s' has no unit", s);
+}
+
+/* The argument called name of a state: its list holds one-key mappings. */
+static yaml_node_t *arg(yaml_document_t *d, yaml_node_t *list, const char *name)
+{
+	assert_int_equal(list->type, YAML_SEQUENCE_NODE);
+	for (yaml_node_item_t *i = list->data.sequence.items.start;
+	     i < list->data.sequence.items.top; i++) {
+		yaml_node_t *m = yaml_document_get_node(d, *i);
+		yaml_node_t *k;
+		assert_int_equal(m->type, YAML_MAPPING_NODE);
+		assert_int_equal(m->data.mapping.pairs.top - m->data.mapping.pairs.start, 1);
+		k = yaml_document_get_node(d, m->data.mapping.pairs.start->key);
+		if (!strcmp(sval(k), name))
+			return yaml_document_get_node(d, m->data.mapping.pairs.start->value);
+	}
+	return NULL;
+}
+
+static void test_salt(void **st)
+{
+	vmp_plan *p = full_plan();
+	const vmp_exporter *ex = vmp_exporter_find("salt");
+	vmp_export_opts opts = {.type = "kvm"};
+	yaml_parser_t parser;
+	yaml_document_t d;
+	yaml_node_t *root, *list, *cpu, *tuning, *n, *mem;
+	char *sls;
+	size_t len;
+
+	(void)st;
+	assert_non_null(ex);
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_OK);
+	assert_int_equal(strlen(sls), len);
+	golden_text("full", "vmplan.sls", sls, false);
+	assert_null(strstr(sls, "None"));
+
+	assert_true(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_string(&parser, (unsigned char *)sls, len);
+	assert_true(yaml_parser_load(&parser, &d));
+	root = yaml_document_get_root_node(&d);
+	assert_non_null(root);
+	assert_int_equal(root->data.mapping.pairs.top - root->data.mapping.pairs.start, 2);
+
+	list = get(&d, get(&d, root, "rt"), "virt.defined");
+	cpu = arg(&d, list, "cpu");
+	assert_non_null(cpu);
+	assert_string_equal(sval(get(&d, cpu, "maximum")), "4");
+	assert_string_equal(sval(get(&d, get(&d, cpu, "topology"), "sockets")), "2");
+	n = get(&d, get(&d, cpu, "numa"), "1");
+	assert_string_equal(sval(get(&d, n, "cpus")), "2-3");
+	assert_size(get(&d, n, "memory"));
+	tuning = get(&d, cpu, "tuning");
+	assert_string_equal(sval(get(&d, get(&d, tuning, "vcpupin"), "2")), "10");
+	assert_int_equal(get(&d, get(&d, tuning, "vcpupin"), "3")->data.scalar.style,
+			 YAML_DOUBLE_QUOTED_SCALAR_STYLE); /* a cpuset, not the number 12 */
+	assert_string_equal(sval(get(&d, get(&d, tuning, "iothreadpin"), "2")), "1,8");
+	assert_string_equal(sval(get(&d, tuning, "emulatorpin")), "0-1");
+	n = get(&d, tuning, "vcpusched");
+	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
+	n = yaml_document_get_node(&d, *n->data.sequence.items.start);
+	assert_string_equal(sval(get(&d, n, "vcpus")), "0-3");
+	assert_string_equal(sval(get(&d, n, "scheduler")), "fifo");
+	assert_string_equal(sval(get(&d, n, "priority")), "10");
+	assert_true(is_null(get(&d, tuning, "emulatorsched")));
+	assert_true(is_null(get(&d, tuning, "iothreadsched")));
+	n = get(&d, get(&d, get(&d, tuning, "cachetune"), "0-3"), "1");
+	assert_string_equal(sval(get(&d, n, "level")), "3");
+	assert_string_equal(sval(get(&d, n, "size")), "4096");
+	assert_string_equal(sval(get(&d, n, "unit")), "KiB");
+	assert_string_equal(sval(get(&d, get(&d, get(&d, tuning, "memorytune"), "0-3"), "1")),
+			    "50");
+	assert_string_equal(sval(get(&d, tuning, "shares")), "2048");
+	assert_string_equal(sval(get(&d, cpu, "iothreads")), "2");
+
+	mem = arg(&d, list, "mem");
+	assert_non_null(mem);
+	assert_size(get(&d, mem, "boot"));
+	assert_size(get(&d, mem, "hard_limit"));
+	assert_size(get(&d, mem, "soft_limit"));
+	assert_size(get(&d, mem, "swap_hard_limit"));
+	assert_size(get(&d, mem, "min_guarantee"));
+	assert_string_equal(sval(get(&d, mem, "hard_limit")), "6GiB");
+	n = get(&d, mem, "hugepages");
+	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
+	n = yaml_document_get_node(&d, *n->data.sequence.items.start);
+	assert_string_equal(sval(get(&d, n, "size")), "2MiB");
+	assert_string_equal(sval(get(&d, n, "nodeset")), "0-1");
+	assert_string_equal(sval(get(&d, mem, "locked")), "true");
+	n = arg(&d, list, "numatune");
+	assert_string_equal(sval(get(&d, get(&d, n, "memory"), "nodeset")), "0-1");
+	assert_string_equal(sval(get(&d, get(&d, get(&d, n, "memnodes"), "1"), "nodeset")), "1");
+	assert_string_equal(sval(get(&d, arg(&d, list, "boot"), "efi")), "true");
+	assert_string_equal(sval(arg(&d, list, "vm_type")), "kvm");
+
+	/* The shared VM: removals are YAML nulls. */
+	list = get(&d, get(&d, root, "pool"), "virt.defined");
+	tuning = get(&d, arg(&d, list, "cpu"), "tuning");
+	assert_true(is_null(get(&d, tuning, "vcpupin")));
+	assert_true(is_null(get(&d, tuning, "cachetune")));
+	assert_true(is_null(get(&d, arg(&d, list, "mem"), "hard_limit")));
+	assert_null(arg(&d, list, "boot"));
+	yaml_document_delete(&d);
+	yaml_parser_delete(&parser);
+	free(sls);
+
+	opts.salt_running = true;
+	assert_int_equal(ex->fn(&sls, &len, p, 1, &opts), VMP_OK);
+	assert_non_null(strstr(sls, "virt.running"));
+	assert_null(strstr(sls, "rt:"));
+	free(sls);
+	vmp_plan_free(p);
+}
+
+static void test_diff(void **st)
+{
+	char *d;
+
+	(void)st;
+	assert_int_equal(
+	    vmp_export_diff(&d, "<a><b/><c/></a>", "<a>\n <b/>\n <c/>\n</a>", "x", "y"), VMP_OK);
+	assert_string_equal(d, "");
+	free(d);
+	assert_int_equal(
+	    vmp_export_diff(&d, "<a><b/><c/><e/></a>", "<a><b/><d/><e/></a>", "x", "y"), VMP_OK);
+	assert_non_null(strstr(d, "--- x\n+++ y\n"));
+	assert_non_null(strstr(d, "\n-  <c/>\n+  <d/>\n"));
+	assert_non_null(strstr(d, "\n   <b/>\n"));
+	free(d);
+}
+
+static char *domain_xml(virConnectPtr conn, const char *name)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, name);
+	char *xml;
+
+	assert_non_null(dom);
+	xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	virDomainFree(dom);
+	return xml;
+}
+
+static void test_define(void **st)
+{
+	/* The test driver keeps its domains while a connection to it stays open. */
+	virConnectPtr conn = test_conn();
+	vmp_plan *p = full_plan();
+	vmp_define_result *res = NULL;
+	vmp_define_opts opts = {0};
+	char dir[] = "/tmp/vmplan-define-XXXXXX", bak[256], *before, *after, *saved;
+	xmlDocPtr doc;
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	opts.backup_dir = dir;
+	assert_int_equal(vmp_define_plan(&res, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(res[0].action, VMP_DEFINE_CREATED);
+	assert_int_equal(res[1].action, VMP_DEFINE_CREATED);
+	assert_int_equal(res[2].action, VMP_DEFINE_SKIPPED);
+	vmp_define_results_free(res, p->nvms);
+	before = domain_xml(conn, "rt");
+	assert_tuning(before, &p->vms[0]);
+	/* The test driver has no domain capabilities: the type comes from its guests. */
+	doc = parse(before);
+	assert_xpath(doc, "/domain/@type", "test");
+	xmlFreeDoc(doc);
+
+	assert_int_equal(vmp_define_plan(&res, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(res[0].action, VMP_DEFINE_UNCHANGED);
+	vmp_define_results_free(res, p->nvms);
+
+	/* A smaller VM: merged, the old definition backed up first. */
+	p->vms[0].req.vcpus = 2;
+	p->vms[0].cells[1].vcpus = (vmp_cpuset){0};
+	vmp_cpuset_set(&p->vms[0].cells[1].vcpus, 1);
+	vmp_cpuset_clr(&p->vms[0].cells[0].vcpus, 1);
+	p->vms[0].sockets = 2, p->vms[0].cores = 1;
+	set(&p->vms[0].pcpus, "2,4");
+
+	opts.dry_run = true;
+	assert_int_equal(vmp_define_plan(&res, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(res[0].action, VMP_DEFINE_UPDATED);
+	assert_non_null(res[0].diff);
+	assert_non_null(strstr(res[0].diff, "-    <vcpupin vcpu=\"3\" cpuset=\"12\"/>"));
+	assert_string_equal(res[1].diff, "");
+	vmp_define_results_free(res, p->nvms);
+	after = domain_xml(conn, "rt");
+	assert_string_equal(before, after); /* a dry run changes nothing */
+	free(after);
+
+	opts.dry_run = false;
+	assert_int_equal(vmp_define_plan(&res, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(res[0].action, VMP_DEFINE_UPDATED);
+	snprintf(bak, sizeof(bak), "%s/rt.xml.bak", dir);
+	assert_string_equal(res[0].backup, bak);
+	vmp_define_results_free(res, p->nvms);
+	saved = slurp(bak);
+	assert_string_equal(saved, before);
+	free(saved);
+	free(before);
+	before = domain_xml(conn, "rt");
+	assert_tuning(before, &p->vms[0]);
+
+	/* A definition libvirt refuses (a cell naming a vCPU the VM lacks) changes nothing. */
+	vmp_cpuset_set(&p->vms[0].cells[1].vcpus, 7);
+	assert_int_equal(vmp_define_plan(&res, p, "test:///default", &opts), VMP_ESYS);
+	assert_non_null(strstr(vmp_error_last(), "'rt'"));
+	vmp_define_results_free(res, p->nvms);
+	after = domain_xml(conn, "rt");
+	assert_string_equal(before, after);
+	free(after);
+	free(before);
+	unlink(bak);
+	rmdir(dir);
+	virConnectClose(conn);
+	vmp_plan_free(p);
+}
+
+static const vmp_mismatch *find_mismatch(const vmp_verify_report *r, const char *what)
+{
+	for (int i = 0; i < r->nmismatches; i++)
+		if (!strcmp(r->mismatches[i].what, what))
+			return &r->mismatches[i];
+	return NULL;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	assert_int_equal(vmp_file_write_atomic(path, text, strlen(text)), VMP_OK);
+}
+
+/* A /proc of one QEMU process: main thread 100, vCPU threads 101-104, I/O threads 105-106. */
+static void fake_proc(const char *root, const char *cpu3_allowed)
+{
+	static const struct {
+		int tid;
+		const char *comm, *allowed;
+	} t[] = {{100, "qemu-system-x86", "0-1"}, {101, "CPU 0/KVM", "2"},
+		 {102, "CPU 1/KVM", "4"},	  {103, "CPU 2/KVM", "10"},
+		 {104, "CPU 3/KVM", NULL},	  {105, "IO iothread1", "0"},
+		 {106, "IO iothread2", "1,8"},	  {107, "call_rcu", "0-1"}};
+	char path[512], text[256];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(path, sizeof(path), "%s/proc/100/task/%d", root, t[i].tid);
+		assert_int_equal(vmp_mkdir_p(path), VMP_OK);
+		snprintf(path, sizeof(path), "%s/proc/100/task/%d/comm", root, t[i].tid);
+		snprintf(text, sizeof(text), "%s\n", t[i].comm);
+		write_file(path, text);
+		snprintf(path, sizeof(path), "%s/proc/100/task/%d/status", root, t[i].tid);
+		snprintf(text, sizeof(text),
+			 "Name:\t%s\nCpus_allowed:\tffff\nCpus_allowed_list:\t%s\n", t[i].comm,
+			 t[i].allowed ? t[i].allowed : cpu3_allowed);
+		write_file(path, text);
+	}
+	snprintf(path, sizeof(path), "%s/run", root);
+	assert_int_equal(vmp_mkdir_p(path), VMP_OK);
+	snprintf(path, sizeof(path), "%s/run/rt.pid", root);
+	write_file(path, "100");
+}
+
+static void test_verify(void **st)
+{
+	virConnectPtr conn = test_conn();
+	vmp_plan *p = full_plan();
+	vmp_verify_report *rep = NULL;
+	vmp_verify_opts opts = {.proc = 0};
+	const vmp_mismatch *m;
+	char *xml, root[] = "/tmp/vmplan-proc-XXXXXX", pid_dir[300], proc_root[300], cmd[400];
+	virDomainPtr dom;
+	unsigned char map = 0;
+
+	(void)st;
+	/* Not defined yet: every placed VM is a mismatch. */
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(rep->nmismatches, 2);
+	assert_non_null(find_mismatch(rep, "domain"));
+	vmp_verify_report_free(rep);
+
+	for (int i = 0; i < 2; i++) {
+		vmp_export_opts eo = {.type = "test"};
+		assert_int_equal(vmp_export_libvirt_xml_opts(&xml, NULL, &p->vms[i], &eo), VMP_OK);
+		dom = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+		assert_non_null(dom);
+		assert_int_equal(virDomainCreate(dom), 0);
+		virDomainFree(dom);
+		free(xml);
+	}
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	for (int i = 0; i < rep->nmismatches; i++)
+		fprintf(stderr, "unexpected: %s %s planned %s found %s\n", rep->mismatches[i].vm,
+			rep->mismatches[i].what, rep->mismatches[i].expected,
+			rep->mismatches[i].actual);
+	assert_int_equal(rep->nmismatches, 0);
+	/* rt: 2 (domain) + 4 vCPUs + emulator + 2 iothreads + mode, nodeset. */
+	assert_true(rep->nchecked >= 2 + 4 + 1 + 2 + 2 + 2 + 1 + 2);
+	vmp_verify_report_free(rep);
+
+	/* Planted: vCPU 1 moved to CPU 7. */
+	dom = virDomainLookupByName(conn, "rt");
+	map = 1 << 7;
+	assert_int_equal(virDomainPinVcpu(dom, 1, &map, 1), 0);
+	virDomainFree(dom);
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(rep->nmismatches, 1);
+	m = find_mismatch(rep, "vcpu 1");
+	assert_non_null(m);
+	assert_string_equal(m->vm, "rt");
+	assert_string_equal(m->expected, "4");
+	assert_string_equal(m->actual, "7");
+	vmp_verify_report_free(rep);
+
+	/* The QEMU threads in /proc: right, then one vCPU thread may run anywhere. */
+	assert_non_null(mkdtemp(root));
+	snprintf(pid_dir, sizeof(pid_dir), "%s/run", root);
+	snprintf(proc_root, sizeof(proc_root), "%s/proc", root);
+	fake_proc(root, "12");
+	dom = virDomainLookupByName(conn, "rt");
+	map = 1 << 4;
+	assert_int_equal(virDomainPinVcpu(dom, 1, &map, 1), 0);
+	virDomainFree(dom);
+	p->vms[1].placed = false; /* only rt has a pid file */
+	opts = (vmp_verify_opts){.proc = 1, .pid_dir = pid_dir, .proc_root = proc_root};
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(rep->nproc_vms, 1);
+	assert_int_equal(rep->nmismatches, 0);
+	vmp_verify_report_free(rep);
+	fake_proc(root, "0-15");
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(rep->nmismatches, 1);
+	m = find_mismatch(rep, "vcpu 3 thread 104");
+	assert_non_null(m);
+	assert_string_equal(m->source, "/proc");
+	assert_string_equal(m->expected, "12");
+	assert_string_equal(m->actual, "0-15");
+	vmp_verify_report_free(rep);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+
+	assert_int_equal(vmp_verify_plan(&rep, p, "bogus+x:///nothing", &opts), VMP_ESYS);
+	assert_null(rep);
+	virConnectClose(conn);
+	vmp_plan_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json_roundtrip), cmocka_unit_test(test_json_errors),
+	    cmocka_unit_test(test_golden_groups),  cmocka_unit_test(test_libvirt_roundtrip),
+	    cmocka_unit_test(test_merge),	   cmocka_unit_test(test_merge_file),
+	    cmocka_unit_test(test_salt),	   cmocka_unit_test(test_diff),
+	    cmocka_unit_test(test_define),	   cmocka_unit_test(test_verify),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
