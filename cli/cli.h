@@ -2,6 +2,8 @@
 #ifndef VMPLAN_CLI_H
 #define VMPLAN_CLI_H
 
+#include <stdio.h>
+
 #include "vmplan/model.h"
 
 /* Exit statuses; documented in --help and the README. */
@@ -9,17 +11,25 @@ enum {
 	EXIT_PLACED = 0,   /* success; every VM placed */
 	EXIT_RUNTIME = 1,  /* a runtime error: I/O, a library, the system */
 	EXIT_USAGE = 2,    /* bad usage or bad input */
-	EXIT_UNPLACED = 3  /* the plan was made but some VM could not be placed */
+	EXIT_UNPLACED = 3, /* the plan was made but some VM could not be placed */
+	EXIT_MISMATCH = 4  /* verify: a running domain differs from the plan */
 };
 
 typedef struct vmp_command {
 	const char *name;
 	const char *summary; /* one line for the command list */
 	const char *usage;   /* the full help text */
+	void (*print_usage)(FILE *out); /* or a function that prints it, when it is built */
 	int (*exec)(int argc, char **argv);
 } vmp_command;
 
 extern const vmp_command cmd_suggest;
+extern const vmp_command cmd_probe;
+extern const vmp_command cmd_export;
+extern const vmp_command cmd_verify;
+
+/* Print a command's help text. */
+void cli_print_usage(const vmp_command *cmd, FILE *out);
 
 /* Print "vmplan: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,47 +10,58 @@
 #include "vmplan/fileio.h"
 #include "vmplan/plan.h"
 #include "vmplan/size.h"
+#include "vmplan/profile.h"
+#include "vmplan/request.h"
 #include "vmplan/spec.h"
 
 static const char suggest_usage[] =
-	"usage: vmplan suggest [--topology FILE.xml | --synthetic DESC]\n"
-	"                      --vm SPEC [--vm SPEC ...] [--reserve CPUSET|none]\n"
+	"usage: vmplan suggest [--host host.json | --topology FILE.xml | --synthetic DESC |\n"
+	"                       --fsroot DIR | --connect URI]\n"
+	"                      (--vm SPEC ... | --vms mix.yaml) [--reserve CPUSET|auto|none]\n"
 	"                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
-	"                      [--show-xml] [--type kvm|qemu]\n"
+	"                      [--explain] [--show-xml] [--type kvm|qemu]\n"
 	"\n"
 	"Place the VMs on the host and print the plan: which host CPU each vCPU is\n"
-	"pinned to, where the emulator thread runs, which host NUMA node backs each\n"
-	"guest NUMA cell, and the guest CPU topology that matches. Every vCPU gets a\n"
-	"dedicated host CPU; whole cores are used first, a VM stays in one NUMA node\n"
-	"and as few L3 domains as it fits in.\n"
+	"pinned to, where the emulator and I/O threads run, which host NUMA node backs\n"
+	"each guest NUMA cell, the guest CPU topology that matches, and the L3 ways and\n"
+	"memory bandwidth each VM gets where the host has resctrl. Dedicated vCPUs get\n"
+	"a host CPU each, whole cores first; a VM stays in one NUMA node and as few L3\n"
+	"domains as it fits in. Batch mode plans the whole set together.\n"
 	"\n"
-	"Host (one of; default: the running host, probed with hwloc):\n"
+	"Host (one of; default: the running host, probed with hwloc and sysfs):\n"
+	"  --host host.json     a host saved by 'vmplan probe -o'\n"
 	"  --topology FILE.xml  an hwloc XML export (lstopo host.xml)\n"
 	"  --synthetic DESC     an hwloc synthetic topology, e.g.\n"
 	"                       \"pack:2 [numa(memory=64GB)] l3:2 core:4 pu:2\"\n"
+	"  --fsroot DIR         a snapshot of /sys and /proc\n"
+	"  --connect URI        a libvirt host (capabilities, and its domains' pins\n"
+	"                       become used resources)\n"
 	"\n"
 	"VMs:\n"
-	"  --vm SPEC            name=NAME,vcpus=N,memory=SIZE[,threads=prefer|isolate|require]\n"
-	"                       [,numa=CELLS][,emulator=share|isolate][,hugepages=SIZE]\n"
+	"  --vm SPEC            name=NAME,vcpus=N,memory=SIZE[,profile=NAME][,KEY=VALUE...]\n"
+	"  --vms mix.yaml       a list of VMs: 'vms:' with one mapping per VM of the\n"
+	"                       same keys\n"
 	"                       SIZE: 512M, 16G, 1GiB, 2048k; a bare number is MiB;\n"
 	"                       k/m/g/t and KiB/MiB/GiB/TiB are powers of 1024,\n"
 	"                       kb/mb/gb/tb powers of 1000.\n"
-	"                       threads: prefer (default) puts vCPU pairs on SMT\n"
-	"                       siblings; isolate gives each vCPU a whole core and\n"
-	"                       leaves the sibling idle; require takes whole cores only.\n"
-	"                       numa: the number of guest NUMA cells, each on its own\n"
-	"                       host node (default: one node if the VM fits, else the\n"
-	"                       fewest nearest nodes).\n"
-	"                       emulator: share (default) runs the emulator thread on\n"
-	"                       the VM's CPUs; isolate on the --reserve CPUs.\n"
-	"                       hugepages: back memory with this page size (2M, 1G)\n"
-	"                       from the host nodes' free pools.\n"
+	"                       A profile (profiles/NAME.yaml: latency-critical,\n"
+	"                       realtime, throughput, database, nfv, general, batch)\n"
+	"                       sets the other keys; the spec overrides it. Keys:\n"
+	"%s"
 	"\n"
 	"Options:\n"
-	"  --reserve CPUSET     host CPUs kept for housekeeping, never given to a vCPU\n"
-	"                       (libvirt syntax: 0-3,8,^2); default: none\n"
-	"  --order batch|given  batch (default) places the biggest VMs first; given\n"
-	"                       places them in the order given, never revisiting one\n"
+	"  --reserve CPUSET|auto|none\n"
+	"                       host CPUs kept for housekeeping (emulator and I/O\n"
+	"                       threads of isolating VMs), never given to a vCPU\n"
+	"                       (libvirt syntax: 0-3,8,^2). auto (default): the CPUs\n"
+	"                       the kernel does not isolate (isolcpus=) where it\n"
+	"                       isolates some, else the first core of each NUMA node\n"
+	"                       that has two or more cores\n"
+	"  --order batch|given  batch (default) plans the set together: priority, then\n"
+	"                       the hardest to fit first, keeping the best of a few\n"
+	"                       orders; given places them in the order given, never\n"
+	"                       revisiting one (what a scheduler sees)\n"
+	"  --explain            say per VM where it went and why, and what was rejected\n"
 	"  -o FILE              write the plan as JSON (plan.json)\n"
 	"  --xml-dir DIR        write DIR/<name>.xml, the libvirt domain XML of each\n"
 	"                       placed VM\n"
@@ -60,9 +71,88 @@ static const char suggest_usage[] =
 
 static const char *const thread_names[] = {"prefer", "isolate", "require"};
 
-static void print_plan(const vmp_plan *plan, const vmp_host *host)
+static void print_suggest_usage(FILE *out)
+{
+	const char *keys_at = strstr(suggest_usage, "%s");
+	size_t nkeys;
+	const vmp_request_key *keys = vmp_request_keys(&nkeys);
+
+	fwrite(suggest_usage, 1, (size_t)(keys_at - suggest_usage), out);
+	for (size_t i = 0; i < nkeys; i++)
+		fprintf(out, "                         %s=%s\n                             %s\n",
+			keys[i].name, keys[i].values, keys[i].help);
+	fputs(keys_at + 2, out);
+}
+
+static void print_vm(const vmp_plan_vm *vm)
 {
 	char buf[8192], mem[32];
+	bool shared = vm->req.cpu == VMP_CPU_SHARED;
+
+	vmp_size_format(mem, sizeof(mem), vm->req.memory_bytes);
+	printf("\nvm %s: %u vCPUs, %s, %s%s%s%s\n", vm->req.name, vm->req.vcpus, mem,
+	       shared ? "cpu=shared" : "threads=", shared ? "" : thread_names[vm->req.threads],
+	       vm->req.profile[0] ? ", profile " : "", vm->req.profile);
+	if (!vm->placed) {
+		printf("  not placed: %s\n", vm->reason);
+		goto explain;
+	}
+	printf("  topology  sockets=%u dies=%u cores=%u threads=%u\n", vm->sockets, vm->dies,
+	       vm->cores, vm->threads);
+	for (int c = 0; c < vm->ncells; c++) {
+		char vcpus[8192];
+		vmp_cpuset host_cpus = {0};
+		int v;
+		if (shared) {
+			host_cpus = vm->pcpus;
+		} else {
+			VMP_CPUSET_FOREACH(v, &vm->cells[c].vcpus)
+			vmp_cpuset_set(&host_cpus, vm->vcpupin[v]);
+		}
+		vmp_cpuset_format(vcpus, sizeof(vcpus), &vm->cells[c].vcpus);
+		vmp_cpuset_format(buf, sizeof(buf), &host_cpus);
+		vmp_size_format(mem, sizeof(mem), vm->cells[c].memory_bytes);
+		printf("  cell %d    host node %d, vCPUs %s on CPUs %s, %s%s\n", c,
+		       vm->cells[c].host_node, vcpus, buf, mem,
+		       vm->req.hugepage_bytes ? " in hugepages" : "");
+	}
+	if (!shared) {
+		printf("  vcpupin  ");
+		for (unsigned v = 0; v < vm->req.vcpus; v++)
+			printf(" %u:%d", v, vm->vcpupin[v]);
+		printf("\n");
+	}
+	vmp_cpuset_format(buf, sizeof(buf), &vm->emulatorpin);
+	printf("  emulator  %s\n", buf);
+	for (int t = 0; t < vm->niothreads; t++) {
+		vmp_cpuset_format(buf, sizeof(buf), &vm->iothreadpin[t]);
+		printf("  iothread%d %s\n", t + 1, buf);
+	}
+	for (int t = 0; t < vm->ncachetune; t++) {
+		vmp_size_format(mem, sizeof(mem), vm->cachetune[t].size_bytes);
+		printf("  cache     L%d id %d %s: ways 0x%llx (%s)\n", vm->cachetune[t].level,
+		       vm->cachetune[t].cache_id, vm->cachetune[t].type,
+		       (unsigned long long)vm->cachetune[t].ways_mask, mem);
+	}
+	for (int t = 0; t < vm->nmemorytune; t++)
+		printf("  membw     MB domain %d: %u\n", vm->memorytune[t].node_id,
+		       vm->memorytune[t].bandwidth);
+	printf("  score     %.1f\n", vm->score);
+explain:
+	if (vm->explain) {
+		const char *line = vm->explain;
+		while (*line) {
+			const char *nl = strchr(line, '\n');
+			int len = nl ? (int)(nl - line) : (int)strlen(line);
+			printf("  why       %.*s\n", len, line);
+			line += len + (nl ? 1 : 0);
+		}
+	}
+}
+
+static void print_plan(const vmp_plan *plan, const vmp_host *host)
+{
+	char buf[8192];
 
 	printf("host %s: %d packages, %d NUMA nodes, %d cores, %d CPUs (fingerprint %s)\n",
 	       host->hostname, host->npackages, host->nnodes, host->ncores, host->npus,
@@ -71,35 +161,8 @@ static void print_plan(const vmp_plan *plan, const vmp_host *host)
 		vmp_cpuset_format(buf, sizeof(buf), &host->reserved);
 		printf("reserved for housekeeping: %s\n", buf);
 	}
-	for (int i = 0; i < plan->nvms; i++) {
-		const vmp_plan_vm *vm = &plan->vms[i];
-		vmp_size_format(mem, sizeof(mem), vm->req.memory_bytes);
-		printf("\nvm %s: %u vCPUs, %s, threads=%s\n", vm->req.name, vm->req.vcpus, mem,
-		       thread_names[vm->req.threads]);
-		if (!vm->placed) {
-			printf("  not placed: %s\n", vm->reason);
-			continue;
-		}
-		printf("  topology  sockets=%u dies=%u cores=%u threads=%u\n", vm->sockets, vm->dies,
-		       vm->cores, vm->threads);
-		for (int c = 0; c < vm->ncells; c++) {
-			char vcpus[8192], pcpus[8192];
-			vmp_cpuset host_cpus = {0};
-			int v;
-			VMP_CPUSET_FOREACH(v, &vm->cells[c].vcpus)
-			vmp_cpuset_set(&host_cpus, vm->vcpupin[v]);
-			vmp_cpuset_format(vcpus, sizeof(vcpus), &vm->cells[c].vcpus);
-			vmp_cpuset_format(pcpus, sizeof(pcpus), &host_cpus);
-			vmp_size_format(mem, sizeof(mem), vm->cells[c].memory_bytes);
-			printf("  cell %d    host node %d, vCPUs %s on CPUs %s, %s\n", c,
-			       vm->cells[c].host_node, vcpus, pcpus, mem);
-		}
-		printf("  vcpupin  ");
-		for (unsigned v = 0; v < vm->req.vcpus; v++)
-			printf(" %u:%d", v, vm->vcpupin[v]);
-		vmp_cpuset_format(buf, sizeof(buf), &vm->emulatorpin);
-		printf("\n  emulator  %s\n  score     %.1f\n", buf, vm->score);
-	}
+	for (int i = 0; i < plan->nvms; i++)
+		print_vm(&plan->vms[i]);
 	printf("\n%d of %d VMs placed\n", vmp_plan_placed_count(plan), plan->nvms);
 }
 
@@ -123,6 +186,8 @@ static int exec_suggest(int argc, char **argv)
 	static const struct option longopts[] = {
 		CLI_HOST_LONGOPTS,
 		{"vm", required_argument, NULL, 'v'},
+		{"vms", required_argument, NULL, 'm'},
+		{"explain", no_argument, NULL, 'E'},
 		{"reserve", required_argument, NULL, 'r'},
 		{"order", required_argument, NULL, 'O'},
 		{"output", required_argument, NULL, 'o'},
@@ -134,7 +199,7 @@ static int exec_suggest(int argc, char **argv)
 	};
 	const char *output = NULL, *xml_dir = NULL;
 	cli_host_opts host_opts = {0};
-	const char *reserve = NULL, *type = "kvm";
+	const char *reserve = "auto", *type = "kvm", *mix = NULL;
 	vmp_plan_options opts = {0};
 	vmp_vm_request *reqs = NULL;
 	vmp_host *host = NULL;
@@ -167,6 +232,12 @@ static int exec_suggest(int argc, char **argv)
 		case 'r':
 			reserve = optarg;
 			break;
+		case 'm':
+			mix = optarg;
+			break;
+		case 'E':
+			opts.explain = true;
+			break;
 		case 'O':
 			if (!strcmp(optarg, "batch")) {
 				opts.order = VMP_ORDER_BATCH;
@@ -194,7 +265,7 @@ static int exec_suggest(int argc, char **argv)
 			type = optarg;
 			break;
 		case 'h':
-			fputs(suggest_usage, stdout);
+			print_suggest_usage(stdout);
 			status = 0;
 			goto out;
 		case ':':
@@ -211,8 +282,28 @@ static int exec_suggest(int argc, char **argv)
 		cli_error("unexpected argument '%s'; see 'vmplan suggest --help'", argv[optind]);
 		goto out;
 	}
+	if (mix) {
+		vmp_vm_request *more = NULL, *all;
+		size_t nmore = 0;
+		if ((err = vmp_mix_load(&more, &nmore, mix)) < 0) {
+			cli_error("%s", vmp_error_last());
+			status = cli_status(err);
+			goto out;
+		}
+		if (!(all = realloc(reqs, (nreqs + nmore) * sizeof(*reqs)))) {
+			free(more);
+			cli_error("out of memory");
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+		reqs = all;
+		memcpy(reqs + nreqs, more, nmore * sizeof(*reqs));
+		nreqs += nmore;
+		free(more);
+	}
 	if (nreqs == 0) {
-		cli_error("no VM to plan; give at least one --vm SPEC (see 'vmplan suggest --help')");
+		cli_error("no VM to plan; give at least one --vm SPEC or --vms mix.yaml (see "
+			  "'vmplan suggest --help')");
 		goto out;
 	}
 	if ((err = cli_load_host(&host, &host_opts)) < 0) {
@@ -220,7 +311,9 @@ static int exec_suggest(int argc, char **argv)
 		status = cli_status(err);
 		goto out;
 	}
-	if (reserve && strcmp(reserve, "none")) {
+	if (!strcmp(reserve, "auto")) {
+		vmp_plan_reserve_auto(&host->reserved, host);
+	} else if (strcmp(reserve, "none")) {
 		vmp_cpuset set;
 		char buf[8192];
 		if (vmp_cpuset_parse(&set, reserve) < 0) {
@@ -271,5 +364,6 @@ const vmp_command cmd_suggest = {
 	.name = "suggest",
 	.summary = "plan VMs on a host; print the plan, write plan.json and domain XML",
 	.usage = suggest_usage,
+	.print_usage = print_suggest_usage,
 	.exec = exec_suggest,
 };

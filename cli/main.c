@@ -8,7 +8,10 @@
 #include "vmplan/version.h"
 
 static const vmp_command *const commands[] = {
+	&cmd_probe,
 	&cmd_suggest,
+	&cmd_export,
+	&cmd_verify,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -17,7 +20,8 @@ static const char exit_text[] =
 	"  0  success (suggest: every VM was placed)\n"
 	"  1  runtime error (I/O, a library, the system)\n"
 	"  2  bad usage or bad input (a spec, a size, a file's content)\n"
-	"  3  the plan was made but at least one VM could not be placed\n";
+	"  3  the plan was made but at least one VM could not be placed\n"
+	"  4  verify: a running domain differs from the plan\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -44,6 +48,14 @@ int cli_status(int err)
 	default:
 		return EXIT_RUNTIME;
 	}
+}
+
+void cli_print_usage(const vmp_command *cmd, FILE *out)
+{
+	if (cmd->print_usage)
+		cmd->print_usage(out);
+	else
+		fputs(cmd->usage, out);
 }
 
 static void usage(FILE *f)
@@ -92,7 +104,7 @@ int main(int argc, char **argv)
 			cli_error("no such command '%s'; see 'vmplan --help'", argv[2]);
 			return EXIT_USAGE;
 		}
-		fputs(cmd->usage, stdout);
+		cli_print_usage(cmd, stdout);
 		printf("\n%s", exit_text);
 		return 0;
 	}

@@ -172,8 +172,10 @@ void vmp_plan_free(vmp_plan *plan)
 {
 	if (!plan)
 		return;
-	for (int i = 0; i < plan->nvms; i++)
+	for (int i = 0; i < plan->nvms; i++) {
 		free(plan->vms[i].vcpupin);
+		free(plan->vms[i].explain);
+	}
 	free(plan->vms);
 	free(plan);
 }

@@ -1,150 +1,292 @@
-/* The first planner: dedicated vCPUs, whole cores first, as few NUMA nodes and L3s as fit. */
+/* The planner: places a set of VMs on a host model, every hard constraint kept, and says why. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "planner/internal.h"
 #include "vmplan/error.h"
 #include "vmplan/plan.h"
 #include "vmplan/size.h"
 
 /*
- * The objective, per VM: place it (everything else is secondary), then use
- * the fewest NUMA nodes, the nearest ones, and the fewest L3 domains. Among
- * the nodes and L3 domains that can hold a VM the tightest fit is taken, so
- * the largest free blocks stay whole for the VMs that come later.
+ * The objective.
  *
- * score = 100 - 20 * (nodes - 1) - 5 * (L3 domains - fewest possible)
- *             - (sum of distances between the VM's nodes - 10 per pair) / 2
+ * A plan is better when it places more VMs, each weighted by 1 + priority.
+ * Between plans that place the same, the sum of the VMs' scores decides:
+ *
+ *   score = 100 - 20 * (nodes - 1)                 fewest NUMA nodes
+ *               - (sum of distances - 10 * pairs) / 2   nearest nodes
+ *               - 5 * (L3 domains - fewest possible)    fewest L3 domains
+ *               - 10 * (device distance - 10) / 10      near the VM's device
+ *
+ * Among the nodes that can hold a VM, the one with the lowest cost is taken:
+ *
+ *   cost = 10 * free PUs left on the node / its PUs   tightest fit: keep free
+ *                                                      blocks whole for later VMs
+ *        + 20 * (L3 domains needed - fewest possible)
+ *        + 30 * (distance to the device's node - 10) / 10
+ *        + 10 * bandwidth demand on the node / its measured triad bandwidth
+ *
+ * Batch mode tries a few orders (priority first, then the VMs that are
+ * hardest to fit) and keeps the best plan by the objective above.
  */
 #define SCORE_BASE 100.0
 #define SCORE_PER_EXTRA_NODE 20.0
 #define SCORE_PER_EXTRA_L3 5.0
+#define SCORE_DEVICE 10.0
+#define COST_FIT 10.0
+#define COST_L3 20.0
+#define COST_DEVICE 30.0
+#define COST_BANDWIDTH 10.0
 
-/* What is still free while the plan is built. */
-typedef struct state {
-	const vmp_host *host;
-	vmp_cpuset used;         /* PUs given to a VM or kept idle for one */
-	uint64_t *mem_free;      /* per node index, bytes */
-	uint64_t (*huge_free)[VMP_PAGESIZES_MAX]; /* per node index and pool, pages */
-} state;
+static const char *const thread_names[] = {"prefer", "isolate", "require"};
 
-/* Free PUs of one core under the current state. */
-static int core_free(const state *st, int core, vmp_cpuset *out)
+void vmp_plan_reserve_auto(vmp_cpuset *out, const vmp_host *h)
 {
-	vmp_cpuset f;
-
-	vmp_cpuset_andnot(&f, &st->host->cores[core].pus, &st->used);
-	vmp_cpuset_andnot(&f, &f, &st->host->reserved);
-	vmp_cpuset_and(&f, &f, &st->host->online);
-	if (out)
-		*out = f;
-	return vmp_cpuset_count(&f);
+	vmp_cpuset_zero(out);
+	if (!vmp_cpuset_empty(&h->isolated)) {
+		vmp_cpuset_andnot(out, &h->online, &h->isolated);
+		return;
+	}
+	for (int n = 0; n < h->nnodes; n++) {
+		int first = -1, count = 0;
+		for (int c = 0; c < h->ncores; c++) {
+			if (h->cores[c].node != n)
+				continue;
+			if (first < 0)
+				first = c;
+			count++;
+		}
+		if (count >= 2)
+			vmp_cpuset_or(out, out, &h->cores[first].pus);
+	}
+	vmp_cpuset_and(out, out, &h->online);
 }
 
-static bool core_whole(const state *st, int core)
+/* ---- state ---- */
+
+static int count_max_core(const vmp_host *h);
+
+int planner_state_init(planner_state *st, const vmp_host *h)
 {
-	return core_free(st, core, NULL) == vmp_cpuset_count(&st->host->cores[core].pus);
+	memset(st, 0, sizeof(*st));
+	st->h = h;
+	st->pu_free = calloc((size_t)h->npus, 1);
+	st->core_nfree = calloc((size_t)h->ncores, sizeof(int));
+	st->core_size = calloc((size_t)h->ncores, sizeof(int));
+	st->core_pu_start = calloc((size_t)h->ncores + 1, sizeof(int));
+	st->core_pu = calloc((size_t)h->npus, sizeof(int));
+	st->node_core_start = calloc((size_t)h->nnodes + 1, sizeof(int));
+	st->node_core = calloc((size_t)h->ncores, sizeof(int));
+	st->mem_free = calloc((size_t)h->nnodes, sizeof(uint64_t));
+	st->huge_free = calloc((size_t)h->nnodes, sizeof(*st->huge_free));
+	st->bw_demand = calloc((size_t)h->nnodes, sizeof(double));
+	if (!st->pu_free || !st->core_nfree || !st->core_size || !st->core_pu_start ||
+	    !st->core_pu || !st->node_core_start || !st->node_core || !st->mem_free ||
+	    !st->huge_free || !st->bw_demand) {
+		planner_state_free(st);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	/* PUs per core, in OS order (CSR arrays). */
+	for (int p = 0; p < h->npus; p++)
+		st->core_pu_start[h->pus[p].core + 1]++;
+	for (int c = 0; c < h->ncores; c++)
+		st->core_pu_start[c + 1] += st->core_pu_start[c];
+	{
+		int fill[h->ncores];
+		memcpy(fill, st->core_pu_start, sizeof(fill));
+		for (int p = 0; p < h->npus; p++)
+			st->core_pu[fill[h->pus[p].core]++] = p;
+	}
+	/* Cores per node, grouped by L3 domain so a domain's cores are adjacent. */
+	for (int c = 0; c < h->ncores; c++)
+		st->node_core_start[h->cores[c].node + 1]++;
+	for (int n = 0; n < h->nnodes; n++)
+		st->node_core_start[n + 1] += st->node_core_start[n];
+	{
+		int pos = 0;
+		for (int n = 0; n < h->nnodes; n++)
+			for (int l = -1; l < h->nl3; l++)
+				for (int c = 0; c < h->ncores; c++)
+					if (h->cores[c].node == n && h->cores[c].l3 == l)
+						st->node_core[pos++] = c;
+	}
+	for (int p = 0; p < h->npus; p++) {
+		int cpu = h->pus[p].os_index;
+		st->pu_free[p] = vmp_cpuset_isset(&h->online, cpu) &&
+				 !vmp_cpuset_isset(&h->reserved, cpu) &&
+				 !vmp_cpuset_isset(&h->used, cpu);
+		st->core_size[h->pus[p].core]++;
+		st->core_nfree[h->pus[p].core] += st->pu_free[p];
+	}
+	st->max_core = count_max_core(h);
+	for (int n = 0; n < h->nnodes; n++) {
+		st->mem_free[n] = h->nodes[n].free_bytes;
+		for (int k = 0; k < h->nodes[n].nhugepages; k++)
+			st->huge_free[n][k] = h->nodes[n].hugepages[k].free;
+	}
+	return VMP_OK;
 }
 
-/* How many vCPUs a core can still take under a thread policy. */
-static int core_capacity(const state *st, int core, vmp_thread_policy pol)
+void planner_state_free(planner_state *st)
 {
-	int f = core_free(st, core, NULL);
+	free(st->pu_free);
+	free(st->core_nfree);
+	free(st->core_size);
+	free(st->core_pu_start);
+	free(st->core_pu);
+	free(st->node_core_start);
+	free(st->node_core);
+	free(st->mem_free);
+	free(st->huge_free);
+	free(st->bw_demand);
+	memset(st, 0, sizeof(*st));
+}
 
+/* ---- CPU capacity ---- */
+
+static bool core_whole(const planner_state *st, int c)
+{
+	return st->core_nfree[c] == st->core_size[c] && st->core_size[c] > 0;
+}
+
+/* vCPUs a core can still take under a thread policy. */
+static int core_capacity(const planner_state *st, int c, vmp_thread_policy pol)
+{
 	switch (pol) {
 	case VMP_THREADS_ISOLATE:
-		return core_whole(st, core) && f > 0 ? 1 : 0;
+		return core_whole(st, c) ? 1 : 0;
 	case VMP_THREADS_REQUIRE:
-		return core_whole(st, core) ? f : 0;
+		return core_whole(st, c) ? st->core_size[c] : 0;
 	default:
-		return f;
+		return st->core_nfree[c];
 	}
 }
 
-/* vCPU capacity of a node (l3 < 0) or of one L3 domain within a node. */
-static int capacity(const state *st, int node, int l3, vmp_thread_policy pol)
+/* vCPU capacity of a node, or of one L3 domain of it (l3 >= -1; -2 for the whole node). */
+#define ANY_L3 (-2)
+static int capacity(const planner_state *st, int node, int l3, vmp_thread_policy pol)
 {
 	int n = 0;
 
-	for (int c = 0; c < st->host->ncores; c++) {
-		const vmp_core *core = &st->host->cores[c];
-		if (core->node == node && (l3 < 0 || core->l3 == l3))
+	for (int i = st->node_core_start[node]; i < st->node_core_start[node + 1]; i++) {
+		int c = st->node_core[i];
+		if (l3 == ANY_L3 || st->h->cores[c].l3 == l3)
 			n += core_capacity(st, c, pol);
 	}
 	return n;
 }
 
-/* The pool index of a page size on a node, or -1. */
-static int huge_pool(const vmp_host *host, int node, uint64_t page_bytes)
+/* The L3 domains of a node: their indexes into out (at most h->nl3 + 1, -1 for none). */
+static int node_l3s(const planner_state *st, int node, int *out)
 {
-	const vmp_node *n = &host->nodes[node];
+	int n = 0, last = ANY_L3;
 
-	for (int k = 0; k < n->nhugepages; k++)
-		if (n->hugepages[k].size_kib * 1024 == page_bytes)
-			return k;
-	return -1;
-}
-
-/* Can a node back mem bytes of guest memory (from the right pool)? */
-static bool mem_fits(const state *st, int node, uint64_t mem, uint64_t page_bytes)
-{
-	if (page_bytes == 0)
-		return st->mem_free[node] >= mem;
-	int k = huge_pool(st->host, node, page_bytes);
-	return k >= 0 && st->huge_free[node][k] >= mem / page_bytes;
-}
-
-static void mem_take(state *st, int node, uint64_t mem, uint64_t page_bytes)
-{
-	if (page_bytes == 0) {
-		st->mem_free[node] -= mem;
-		return;
+	for (int i = st->node_core_start[node]; i < st->node_core_start[node + 1]; i++) {
+		int l = st->h->cores[st->node_core[i]].l3;
+		if (l != last)
+			out[n++] = last = l;
 	}
-	st->huge_free[node][huge_pool(st->host, node, page_bytes)] -= mem / page_bytes;
+	return n;
+}
+
+/* How many L3 domains n vCPUs would span on a node: now, or on the empty node. */
+static int l3_needed(const planner_state *st, int node, vmp_thread_policy pol, int n, bool empty)
+{
+	int ids[st->h->nl3 + 1], caps[st->h->nl3 + 1];
+	int k = node_l3s(st, node, ids), need = 0;
+
+	for (int i = 0; i < k; i++) {
+		caps[i] = 0;
+		for (int j = st->node_core_start[node]; j < st->node_core_start[node + 1]; j++) {
+			int c = st->node_core[j];
+			if (st->h->cores[c].l3 != ids[i])
+				continue;
+			if (empty)
+				caps[i] += pol == VMP_THREADS_ISOLATE ? 1 : st->core_size[c];
+			else
+				caps[i] += core_capacity(st, c, pol);
+		}
+	}
+	while (n > 0) {
+		int big = -1;
+		for (int i = 0; i < k; i++)
+			if (caps[i] > 0 && (big < 0 || caps[i] > caps[big]))
+				big = i;
+		if (big < 0)
+			return need + 1;
+		/* One domain that holds all of it is better than the biggest one. */
+		for (int i = 0; i < k; i++)
+			if (caps[i] >= n && caps[i] < caps[big])
+				big = i;
+		n -= caps[big];
+		caps[big] = 0;
+		need++;
+	}
+	return need;
+}
+
+/* ---- taking and giving back ---- */
+
+static void take_pu(planner_state *st, int p)
+{
+	st->pu_free[p] = 0;
+	st->core_nfree[st->h->pus[p].core]--;
+}
+
+static void give_pu(planner_state *st, int p)
+{
+	st->pu_free[p] = 1;
+	st->core_nfree[st->h->pus[p].core]++;
 }
 
 /*
- * Take up to want vCPUs' worth of PUs from cores of one node (and one L3
- * domain when l3 >= 0), appending the PU of each vCPU to pins. Whole cores
- * are taken first so that sibling threads hold consecutive vCPUs; a lone
- * leftover vCPU goes to a partly used core, filling a hole rather than
- * breaking a whole core.
+ * Take up to want vCPUs' worth of PUs from the cores of one node (one L3
+ * domain when l3 != ANY_L3), recording the PU index of each vCPU in pus and
+ * every PU taken (idle isolate siblings too) in the undo log. Whole cores are
+ * filled first so that sibling threads hold consecutive vCPUs; a lone
+ * leftover vCPU goes to a partly used core rather than breaking a whole one.
  */
-static int take_cores(state *st, int node, int l3, vmp_thread_policy pol, int want, int *pins)
+static int take_cores(planner_state *st, planner_undo *undo, int node, int l3,
+		      vmp_thread_policy pol, int want, int *pus)
 {
-	const vmp_host *h = st->host;
 	int got = 0;
 
 	for (int pass = 0; pass < 2 && got < want; pass++) {
-		for (int c = 0; c < h->ncores && got < want; c++) {
-			const vmp_core *core = &h->cores[c];
-			vmp_cpuset f;
-			int nf, cpu;
-
-			if (core->node != node || (l3 >= 0 && core->l3 != l3))
-				continue;
-			if ((nf = core_free(st, c, &f)) == 0 || core_capacity(st, c, pol) == 0)
-				continue;
+		for (int i = st->node_core_start[node];
+		     i < st->node_core_start[node + 1] && got < want; i++) {
+			int c = st->node_core[i], nf = st->core_nfree[c];
 			bool whole = core_whole(st, c);
-			if (pol == VMP_THREADS_PREFER) {
-				/* Pass 0: whole cores that we fill completely, then
-				 * holes for a remainder; pass 1: anything left. */
-				if (pass == 0 && whole && want - got < nf)
-					continue;
-			}
+
+			if ((l3 != ANY_L3 && st->h->cores[c].l3 != l3) || nf == 0 ||
+			    core_capacity(st, c, pol) == 0)
+				continue;
+			/* Pass 0: whole cores we fill completely, then holes. */
+			if (pol == VMP_THREADS_PREFER && pass == 0 && whole && want - got < nf)
+				continue;
 			if (pol == VMP_THREADS_REQUIRE && want - got < nf)
 				continue;
-			VMP_CPUSET_FOREACH(cpu, &f)
-			{
+			for (int j = st->core_pu_start[c]; j < st->core_pu_start[c + 1]; j++) {
+				int p = st->core_pu[j];
+				if (!st->pu_free[p])
+					continue;
 				if (got == want)
 					break;
-				pins[got++] = cpu;
-				vmp_cpuset_set(&st->used, cpu);
+				pus[got++] = p;
+				take_pu(st, p);
+				undo->pus[undo->npus++] = p;
 				if (pol == VMP_THREADS_ISOLATE) {
 					/* The siblings stay idle, given to no one. */
-					vmp_cpuset_or(&st->used, &st->used, &core->pus);
+					for (int q = st->core_pu_start[c]; q < st->core_pu_start[c + 1];
+					     q++)
+						if (st->pu_free[st->core_pu[q]]) {
+							take_pu(st, st->core_pu[q]);
+							undo->pus[undo->npus++] = st->core_pu[q];
+						}
 					break;
 				}
 			}
@@ -154,83 +296,146 @@ static int take_cores(state *st, int node, int l3, vmp_thread_policy pol, int wa
 }
 
 /*
- * Place n vCPUs on one node, in as few L3 domains as possible: the L3
- * domain that fits most tightly, else the fullest-free domains in turn.
- * Returns the number of L3 domains used, or -1 (state untouched) when the
- * node cannot hold them.
+ * Place n vCPUs on one node, in as few L3 domains as possible: the domain
+ * that fits most tightly, else the domains with most room in turn. Returns
+ * the number of L3 domains used, or -1 when the node cannot hold them.
  */
-static int place_on_node(state *st, int node, vmp_thread_policy pol, int n, int *pins)
+static int place_on_node(planner_state *st, planner_undo *undo, int node, vmp_thread_policy pol,
+			 int n, int *pus)
 {
-	const vmp_host *h = st->host;
-	int best = -1, best_cap = 0, used_l3 = 0;
+	int ids[st->h->nl3 + 1], k = node_l3s(st, node, ids);
+	int best = -1, best_cap = 0, used = 0, got = 0;
 
-	if (capacity(st, node, -1, pol) < n)
+	if (capacity(st, node, ANY_L3, pol) < n)
 		return -1;
-	if (h->nl3 == 0)
-		return take_cores(st, node, -1, pol, n, pins) == n ? 0 : -1;
-
-	for (int l = 0; l < h->nl3; l++) {
-		int cap = capacity(st, node, l, pol);
+	for (int i = 0; i < k; i++) {
+		int cap = capacity(st, node, ids[i], pol);
 		if (cap >= n && (best < 0 || cap < best_cap)) {
-			best = l;
+			best = i;
 			best_cap = cap;
 		}
 	}
 	if (best >= 0)
-		return take_cores(st, node, best, pol, n, pins) == n ? 1 : -1;
-
-	/* No single domain holds it: fill the domains with most room first. */
-	int got = 0;
+		return take_cores(st, undo, node, ids[best], pol, n, pus) == n ? 1 : -1;
 	while (got < n) {
 		int pick = -1, pick_cap = 0;
-		for (int l = 0; l < h->nl3; l++) {
-			int cap = capacity(st, node, l, pol);
+		for (int i = 0; i < k; i++) {
+			int cap = capacity(st, node, ids[i], pol);
 			if (cap > pick_cap) {
-				pick = l;
+				pick = i;
 				pick_cap = cap;
 			}
 		}
 		if (pick < 0)
 			break;
-		got += take_cores(st, node, pick, pol, n - got, pins + got);
-		used_l3++;
+		got += take_cores(st, undo, node, ids[pick], pol, n - got, pus + got);
+		used++;
 	}
-	/* Cores outside any L3 domain of the node. */
-	if (got < n)
-		got += take_cores(st, node, -1, pol, n - got, pins + got);
-	return got == n ? used_l3 : -1;
+	return got == n ? used : -1;
 }
 
-/* The fewest L3 domains n vCPUs need on a node, as if it were empty. */
-static int min_l3(const vmp_host *h, int node, int n, vmp_thread_policy pol)
+/* ---- memory ---- */
+
+static int huge_pool(const vmp_host *h, int node, uint64_t page_bytes)
 {
-	int need = 0, sizes[h->nl3 > 0 ? h->nl3 : 1];
-
-	if (h->nl3 == 0)
-		return 0;
-	for (int l = 0; l < h->nl3; l++) {
-		sizes[l] = 0;
-		for (int c = 0; c < h->ncores; c++)
-			if (h->cores[c].node == node && h->cores[c].l3 == l)
-				sizes[l] += pol == VMP_THREADS_ISOLATE
-						    ? 1
-						    : vmp_cpuset_count(&h->cores[c].pus);
-	}
-	while (n > 0) {
-		int big = 0;
-		for (int l = 1; l < h->nl3; l++)
-			if (sizes[l] > sizes[big])
-				big = l;
-		if (sizes[big] == 0)
-			break;
-		n -= sizes[big];
-		sizes[big] = 0;
-		need++;
-	}
-	return need;
+	for (int k = 0; k < h->nodes[node].nhugepages; k++)
+		if (h->nodes[node].hugepages[k].size_kib * 1024 == page_bytes)
+			return k;
+	return -1;
 }
 
-/* Split total into k shares as even as possible, each a multiple of unit. */
+/*
+ * Whether any node has a pool of this page size. Where none has (a host not
+ * yet set up for hugepages, or a synthetic one), hugepages are planned out of
+ * free memory and the explanation says how many pages to reserve where.
+ */
+static bool pool_configured(const vmp_host *h, uint64_t page_bytes)
+{
+	for (int n = 0; n < h->nnodes; n++) {
+		int k = huge_pool(h, n, page_bytes);
+		if (k >= 0 && h->nodes[n].hugepages[k].total > 0)
+			return true;
+	}
+	return false;
+}
+
+/* The pool index a request draws from on a node; -1 for normal memory. */
+static int pool_of(const vmp_host *h, int node, uint64_t page_bytes)
+{
+	if (page_bytes == 0 || !pool_configured(h, page_bytes))
+		return -1;
+	return huge_pool(h, node, page_bytes);
+}
+
+/* Bytes a node can still back from the pool a request uses. */
+static uint64_t mem_room(const planner_state *st, int node, uint64_t page_bytes)
+{
+	int k = pool_of(st->h, node, page_bytes);
+
+	if (k < 0) {
+		if (page_bytes && pool_configured(st->h, page_bytes))
+			return 0; /* pools exist, just not on this node */
+		return page_bytes ? st->mem_free[node] / page_bytes * page_bytes
+				  : st->mem_free[node];
+	}
+	return st->huge_free[node][k] * page_bytes;
+}
+
+static void mem_move(planner_state *st, int node, uint64_t mem, uint64_t page_bytes, bool give)
+{
+	int k = pool_of(st->h, node, page_bytes);
+
+	if (k < 0) {
+		st->mem_free[node] = give ? st->mem_free[node] + mem : st->mem_free[node] - mem;
+		return;
+	}
+	st->huge_free[node][k] = give ? st->huge_free[node][k] + mem / page_bytes
+				      : st->huge_free[node][k] - mem / page_bytes;
+}
+
+static void mem_take(planner_state *st, planner_undo *undo, int node, uint64_t mem,
+		     uint64_t page_bytes)
+{
+	mem_move(st, node, mem, page_bytes, false);
+	undo->mem_node[undo->nmem] = node;
+	undo->mem_bytes[undo->nmem++] = mem;
+}
+
+void planner_undo_apply(planner_state *st, planner_undo *undo, uint64_t page_bytes)
+{
+	for (int i = 0; i < undo->npus; i++)
+		give_pu(st, undo->pus[i]);
+	for (int i = 0; i < undo->nmem; i++)
+		mem_move(st, undo->mem_node[i], undo->mem_bytes[i], page_bytes, true);
+	undo->npus = undo->nmem = 0;
+}
+
+/* ---- helpers ---- */
+
+void planner_append(char **buf, const char *fmt, ...)
+{
+	va_list ap;
+	char *add = NULL, *joined = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&add, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (!*buf) {
+		*buf = add;
+		return;
+	}
+	if (asprintf(&joined, "%s%s", *buf, add) >= 0) {
+		free(*buf);
+		*buf = joined;
+	}
+	free(add);
+}
+
+/* Split total into k shares as even as possible, each a multiple of unit (the last takes
+ * what does not divide). */
 static void split(uint64_t *out, int k, uint64_t total, uint64_t unit)
 {
 	uint64_t units = total / unit;
@@ -240,24 +445,42 @@ static void split(uint64_t *out, int k, uint64_t total, uint64_t unit)
 	out[k - 1] += total - units * unit;
 }
 
-/* vCPUs per cell: even shares, in multiples of the threads per core for require. */
-static void split_vcpus(int *out, int k, int vcpus, int unit)
-{
-	uint64_t shares[VMP_MAX_CELLS];
-
-	split(shares, k, (uint64_t)vcpus, (uint64_t)unit);
-	for (int i = 0; i < k; i++)
-		out[i] = (int)shares[i];
-}
-
-static int threads_per_core(const vmp_host *h)
+/* The most threads any core has; computed once per host by the state. */
+static int count_max_core(const vmp_host *h)
 {
 	int t = 1;
 
-	for (int c = 0; c < h->ncores; c++)
-		if (vmp_cpuset_count(&h->cores[c].pus) > t)
-			t = vmp_cpuset_count(&h->cores[c].pus);
+	for (int c = 0; c < h->ncores; c++) {
+		int n = vmp_cpuset_count(&h->cores[c].pus);
+		if (n > t)
+			t = n;
+	}
 	return t;
+}
+
+int planner_device_node(const vmp_host *h, const char *device)
+{
+	if (!device[0])
+		return -1;
+	for (int i = 0; i < h->ndevices; i++)
+		if (!strcmp(h->devices[i].name, device) || !strcmp(h->devices[i].pci, device))
+			return h->devices[i].node;
+	return -1;
+}
+
+static double node_triad(const vmp_host *h, int n)
+{
+	return h->triad_gbs ? h->triad_gbs[(size_t)n * h->nnodes + n] : 0.0;
+}
+
+/* GB/s a VM is expected to draw from each of its nodes: its cap, when it has one. */
+static double bw_demand(const vmp_host *h, const vmp_vm_request *r, int node, int ncells)
+{
+	if (r->membw_mbps)
+		return (double)r->membw_mbps / 1000.0 / ncells;
+	if (r->membw_percent && node_triad(h, node) > 0)
+		return node_triad(h, node) * r->membw_percent / 100.0 / ncells;
+	return 0.0;
 }
 
 /*
@@ -265,9 +488,9 @@ static int threads_per_core(const vmp_host *h)
  * the cells are equal, and threads > 1 only where every group of that many
  * consecutive vCPUs sits on the siblings of one core.
  */
-static void guest_topology(vmp_plan_vm *vm, const vmp_host *h)
+static void guest_topology(vmp_plan_vm *vm, const vmp_host *h, int max_core)
 {
-	unsigned v = vm->req.vcpus, t = (unsigned)threads_per_core(h);
+	unsigned v = vm->req.vcpus, t = (unsigned)max_core;
 	bool equal = true;
 
 	for (int i = 1; i < vm->ncells; i++)
@@ -275,6 +498,8 @@ static void guest_topology(vmp_plan_vm *vm, const vmp_host *h)
 			equal = false;
 	vm->sockets = equal ? (unsigned)vm->ncells : 1;
 	vm->dies = 1;
+	if (vm->req.cpu == VMP_CPU_SHARED)
+		t = 1;
 	for (; t > 1; t--) {
 		bool ok = (v / vm->sockets) % t == 0;
 		for (unsigned i = 0; ok && i < v; i += t) {
@@ -290,78 +515,149 @@ static void guest_topology(vmp_plan_vm *vm, const vmp_host *h)
 	vm->cores = v / vm->sockets / t;
 }
 
-/* Try to place vm on exactly the nodes listed; on failure restore the state. */
-static bool try_nodes(state *st, vmp_plan_vm *vm, const int *nodes, int k, int *l3_used)
+/* ---- one VM ---- */
+
+/* The cost of putting n vCPUs of r on node (lower is better); terms into out. */
+static double node_cost(const planner_state *st, const vmp_vm_request *r, int node, int n,
+			int devnode, double *terms)
+{
+	const vmp_host *h = st->h;
+	int cap = capacity(st, node, ANY_L3, r->threads);
+	double fit, l3, dev = 0, bw = 0;
+
+	fit = COST_FIT * (cap - n) / (double)(cap > 0 ? cap : 1);
+	l3 = COST_L3 * (l3_needed(st, node, r->threads, n, false) -
+			l3_needed(st, node, r->threads, n, true));
+	if (devnode >= 0)
+		dev = COST_DEVICE * ((double)vmp_host_distance(h, node, devnode) - 10.0) / 10.0;
+	if (node_triad(h, node) > 0)
+		bw = COST_BANDWIDTH * (st->bw_demand[node] + bw_demand(h, r, node, 1)) /
+		     node_triad(h, node);
+	if (terms) {
+		terms[0] = fit;
+		terms[1] = l3;
+		terms[2] = dev;
+		terms[3] = bw;
+	}
+	return fit + l3 + dev + bw;
+}
+
+/* Commit vcpus/memory of vm to nodes[0..k); false (state restored) if it does not fit. */
+static bool try_nodes(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, const int *nodes,
+		      int k, int *l3_used)
 {
 	const vmp_vm_request *r = &vm->req;
-	uint64_t mem[VMP_MAX_CELLS];
-	int vc[VMP_MAX_CELLS], unit = r->threads == VMP_THREADS_REQUIRE ? threads_per_core(st->host) : 1;
-	state saved = *st;
-	size_t memsz = sizeof(uint64_t) * st->host->nnodes;
-	uint64_t mem_saved[st->host->nnodes];
-	uint64_t huge_saved[st->host->nnodes][VMP_PAGESIZES_MAX];
+	uint64_t mem[VMP_MAX_CELLS], vc[VMP_MAX_CELLS];
+	int unit = r->threads == VMP_THREADS_REQUIRE ? st->max_core : 1;
+	int pus[VMP_MAX_VCPUS];
+	int v = 0;
 
 	if ((int)r->vcpus < k || ((int)r->vcpus % unit) != 0)
 		return false;
-	split_vcpus(vc, k, (int)r->vcpus, unit);
+	split(vc, k, r->vcpus, (uint64_t)unit);
 	split(mem, k, r->memory_bytes, r->hugepage_bytes ? r->hugepage_bytes : 1024 * 1024);
 	for (int i = 0; i < k; i++)
-		if (vc[i] == 0 || !mem_fits(st, nodes[i], mem[i], r->hugepage_bytes) ||
-		    capacity(st, nodes[i], -1, r->threads) < vc[i])
+		if (vc[i] == 0 || mem[i] == 0 || mem_room(st, nodes[i], r->hugepage_bytes) < mem[i] ||
+		    capacity(st, nodes[i], ANY_L3, r->threads) < (int)vc[i])
 			return false;
-
-	memcpy(mem_saved, st->mem_free, memsz);
-	memcpy(huge_saved, st->huge_free, sizeof(huge_saved));
-	int v = 0;
 	*l3_used = 0;
 	for (int i = 0; i < k; i++) {
-		int l3 = place_on_node(st, nodes[i], r->threads, vc[i], vm->vcpupin + v);
+		int l3 = place_on_node(st, undo, nodes[i], r->threads, (int)vc[i], pus + v);
 		if (l3 < 0) {
-			st->used = saved.used;
-			memcpy(st->mem_free, mem_saved, memsz);
-			memcpy(st->huge_free, huge_saved, sizeof(huge_saved));
+			planner_undo_apply(st, undo, r->hugepage_bytes);
 			return false;
 		}
 		*l3_used += l3;
-		mem_take(st, nodes[i], mem[i], r->hugepage_bytes);
+		mem_take(st, undo, nodes[i], mem[i], r->hugepage_bytes);
 		vmp_plan_cell *cell = &vm->cells[i];
-		cell->host_node = st->host->nodes[nodes[i]].id;
+		cell->host_node = st->h->nodes[nodes[i]].id;
 		cell->memory_bytes = mem[i];
 		vmp_cpuset_zero(&cell->vcpus);
-		vmp_cpuset_set_range(&cell->vcpus, v, v + vc[i] - 1);
-		v += vc[i];
+		vmp_cpuset_set_range(&cell->vcpus, v, v + (int)vc[i] - 1);
+		v += (int)vc[i];
 	}
+	for (unsigned i = 0; i < r->vcpus; i++)
+		vm->vcpupin[i] = st->h->pus[pus[i]].os_index;
 	vm->ncells = k;
 	return true;
 }
 
 /*
- * Choose k nodes for a VM: for each possible first node (tightest first),
- * grow the set by the nearest node that still has room, and keep the set
+ * Choose k >= 2 nodes: from each possible first node, grow the set by the
+ * nearest node that can still take a share, and keep the set with the
+ * smallest total distance that the VM fits in.
+ */
+/* Order a node set by free capacity, most first, so the larger shares go there. */
+static void sort_by_capacity(const planner_state *st, int *nodes, int k, vmp_thread_policy pol)
+{
+	for (int i = 1; i < k; i++)
+		for (int j = i; j > 0 && capacity(st, nodes[j], ANY_L3, pol) >
+					      capacity(st, nodes[j - 1], ANY_L3, pol);
+		     j--) {
+			int t = nodes[j];
+			nodes[j] = nodes[j - 1];
+			nodes[j - 1] = t;
+		}
+}
+
+/* Would the shares of vm fit on nodes[0..k) (sorted by capacity)? */
+static bool shares_fit(const planner_state *st, const vmp_vm_request *r, const int *nodes, int k)
+{
+	uint64_t mem[VMP_MAX_CELLS], vc[VMP_MAX_CELLS];
+	int unit = r->threads == VMP_THREADS_REQUIRE ? st->max_core : 1;
+
+	split(vc, k, r->vcpus, (uint64_t)unit);
+	split(mem, k, r->memory_bytes, r->hugepage_bytes ? r->hugepage_bytes : 1024 * 1024);
+	for (int i = 0; i < k; i++)
+		if (vc[i] == 0 || mem[i] == 0 ||
+		    capacity(st, nodes[i], ANY_L3, r->threads) < (int)vc[i] ||
+		    mem_room(st, nodes[i], r->hugepage_bytes) < mem[i])
+			return false;
+	return true;
+}
+
+/*
+ * Choose k >= 2 nodes: from each possible first node, grow the set by the
+ * nearest node that can take at least the smallest share, and keep the set
  * with the smallest total distance that the VM fits in.
  */
-static bool place_spread(state *st, vmp_plan_vm *vm, int k, int *l3_used, uint32_t *dist_out)
+static bool place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int k,
+			 int *l3_used, uint32_t *dist_out)
 {
-	const vmp_host *h = st->host;
+	const vmp_host *h = st->h;
+	const vmp_vm_request *r = &vm->req;
+	int unit = r->threads == VMP_THREADS_REQUIRE ? st->max_core : 1;
 	int best[VMP_MAX_CELLS], nodes[VMP_MAX_CELLS];
 	uint32_t best_dist = UINT32_MAX;
+	int nn = h->nnodes;
+	bool ok_node[nn];
+	int min_cpu;
 
-	for (int first = 0; first < h->nnodes; first++) {
-		bool in[h->nnodes];
+	if ((int)r->vcpus < k)
+		return false;
+	/* The smallest share, which every node of the set must at least take. */
+	min_cpu = (int)((r->vcpus / unit) / k) * unit;
+	if (min_cpu == 0)
+		return false;
+	for (int n = 0; n < nn; n++)
+		ok_node[n] = capacity(st, n, ANY_L3, r->threads) >= min_cpu &&
+			     mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / k / 2;
+	for (int first = 0; first < nn; first++) {
+		bool in[nn];
 		uint32_t dist = 0;
+		int i, sorted[VMP_MAX_CELLS];
 
+		if (!ok_node[first])
+			continue;
 		memset(in, 0, sizeof(in));
-		int i;
 		nodes[0] = first;
 		in[first] = true;
-		if (capacity(st, first, -1, vm->req.threads) == 0)
-			continue;
 		for (i = 1; i < k; i++) {
 			int pick = -1;
 			uint32_t pick_d = UINT32_MAX;
-			for (int n = 0; n < h->nnodes; n++) {
+			for (int n = 0; n < nn; n++) {
 				uint32_t d = 0;
-				if (in[n] || capacity(st, n, -1, vm->req.threads) == 0)
+				if (in[n] || !ok_node[n])
 					continue;
 				for (int j = 0; j < i; j++)
 					d += vmp_host_distance(h, nodes[j], n);
@@ -378,130 +674,447 @@ static bool place_spread(state *st, vmp_plan_vm *vm, int k, int *l3_used, uint32
 		}
 		if (i < k || dist >= best_dist)
 			continue;
-		/* Check the fit without committing. */
-		state probe = *st;
-		uint64_t mem_copy[h->nnodes];
-		uint64_t huge_copy[h->nnodes][VMP_PAGESIZES_MAX];
-		int l3;
-		memcpy(mem_copy, st->mem_free, sizeof(mem_copy));
-		memcpy(huge_copy, st->huge_free, sizeof(huge_copy));
-		probe.mem_free = mem_copy;
-		probe.huge_free = huge_copy;
-		if (try_nodes(&probe, vm, nodes, k, &l3)) {
-			memcpy(best, nodes, sizeof(int) * k);
-			best_dist = dist;
-		}
+		memcpy(sorted, nodes, sizeof(int) * k);
+		sort_by_capacity(st, sorted, k, r->threads);
+		if (!shares_fit(st, r, sorted, k))
+			continue;
+		memcpy(best, sorted, sizeof(int) * k);
+		best_dist = dist;
 	}
 	if (best_dist == UINT32_MAX)
 		return false;
 	*dist_out = best_dist;
-	return try_nodes(st, vm, best, k, l3_used);
+	return try_nodes(st, undo, vm, best, k, l3_used);
 }
 
-/* Append to a NUL-terminated buffer, truncating quietly at its size. */
-static void append(char *buf, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void append(char *buf, size_t size, const char *fmt, ...)
+/* Why vm cannot be placed: the binding constraint, with numbers, and what would fit. */
+static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 {
-	size_t len = strnlen(buf, size);
-	va_list ap;
-
-	if (len + 1 >= size)
+	if (!st->reasons) {
+		/* A trial run: only the final run's reasons are read. */
+		snprintf(vm->reason, sizeof(vm->reason), "not placed");
 		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
-static void explain_failure(const state *st, vmp_plan_vm *vm)
-{
-	const vmp_host *h = st->host;
-	const vmp_vm_request *r = &vm->req;
-	static const char *const pol[] = {"prefer", "isolate", "require"};
-	char want[32], sz[32];
-
-	vmp_size_format(want, sizeof(want), r->memory_bytes);
-	vm->reason[0] = '\0';
-	append(vm->reason, sizeof(vm->reason),
-	       "needs %u dedicated vCPUs (threads=%s) and %s of %s", r->vcpus, pol[r->threads],
-	       want, r->hugepage_bytes ? "hugepages" : "memory");
-	if (r->numa_cells)
-		append(vm->reason, sizeof(vm->reason), " in %u guest NUMA cells", r->numa_cells);
-	append(vm->reason, sizeof(vm->reason), "; free:");
-	for (int n = 0; n < h->nnodes; n++) {
-		uint64_t free_mem = st->mem_free[n];
-		int k = r->hugepage_bytes ? huge_pool(h, n, r->hugepage_bytes) : -1;
-		if (r->hugepage_bytes)
-			free_mem = k < 0 ? 0 : st->huge_free[n][k] * r->hugepage_bytes;
-		vmp_size_format(sz, sizeof(sz), free_mem);
-		append(vm->reason, sizeof(vm->reason), "%s node %d: %d vCPUs, %s", n ? ";" : "",
-		       h->nodes[n].id, capacity(st, n, -1, r->threads), sz);
 	}
-	append(vm->reason, sizeof(vm->reason),
-	       "; lower vcpus or memory, relax threads, or free capacity");
+	const vmp_host *h = st->h;
+	const vmp_vm_request *r = &vm->req;
+	int total_cap = 0, best_cap = -1, best_node = 0;
+	uint64_t total_mem = 0, best_mem = 0;
+	int best_mem_node = 0;
+	char a[32], b[32], *s = NULL;
+	const char *what = r->threads == VMP_THREADS_ISOLATE ? "whole cores"
+			   : r->threads == VMP_THREADS_REQUIRE ? "vCPUs on whole cores"
+							       : "dedicated vCPUs";
+
+	for (int n = 0; n < h->nnodes; n++) {
+		int cap = capacity(st, n, ANY_L3, r->threads);
+		uint64_t mem = mem_room(st, n, r->hugepage_bytes);
+		total_cap += cap;
+		total_mem += mem;
+		if (cap > best_cap) {
+			best_cap = cap;
+			best_node = n;
+		}
+		if (mem > best_mem) {
+			best_mem = mem;
+			best_mem_node = n;
+		}
+	}
+	const char *pool = r->hugepage_bytes ? "memory in hugepages" : "memory";
+	if (r->threads == VMP_THREADS_REQUIRE && r->vcpus % st->max_core) {
+		planner_append(&s, "needs whole cores (threads=require) but %u vCPUs do not fill "
+			       "cores of %d threads; ask for a multiple of %d",
+			       r->vcpus, st->max_core, st->max_core);
+	} else if (total_cap < (int)r->vcpus) {
+		planner_append(&s, "needs %u %s with threads=%s; the host has %d free in all",
+			       r->vcpus, what, thread_names[r->threads], total_cap);
+		for (int n = 0; n < h->nnodes; n++)
+			planner_append(&s, "%snode %d: %d", n ? ", " : " (", h->nodes[n].id,
+				       capacity(st, n, ANY_L3, r->threads));
+		planner_append(&s, "); lower vcpus to %d%s, or free CPUs", total_cap,
+			       r->threads != VMP_THREADS_PREFER ? ", use threads=prefer" : "");
+	} else if (total_mem < r->memory_bytes) {
+		vmp_size_format(a, sizeof(a), r->memory_bytes);
+		planner_append(&s, "needs %s of %s", a, pool);
+		if (r->hugepage_bytes) {
+			vmp_size_format(b, sizeof(b), r->hugepage_bytes);
+			planner_append(&s, " of %s", b);
+		}
+		vmp_size_format(a, sizeof(a), total_mem);
+		planner_append(&s, "; the host has %s free in all", a);
+		for (int n = 0; n < h->nnodes; n++) {
+			vmp_size_format(a, sizeof(a), mem_room(st, n, r->hugepage_bytes));
+			planner_append(&s, "%snode %d: %s", n ? ", " : " (", h->nodes[n].id, a);
+		}
+		vmp_size_format(a, sizeof(a), total_mem);
+		if (total_mem)
+			planner_append(&s, "); lower memory to %s%s", a,
+				       r->hugepage_bytes ? " or grow the hugepage pools" : "");
+		else
+			planner_append(&s, "); %s", r->hugepage_bytes ? "grow the hugepage pools"
+								      : "free memory");
+	} else if (r->numa_cells) {
+		vmp_size_format(a, sizeof(a), r->memory_bytes / r->numa_cells);
+		planner_append(&s, "needs %u guest cells, each on its own host node with %u %s "
+			       "(threads=%s) and %s of %s; ",
+			       r->numa_cells, (r->vcpus + r->numa_cells - 1) / r->numa_cells, what,
+			       thread_names[r->threads], a, pool);
+		int fit = 0;
+		for (int n = 0; n < h->nnodes; n++) {
+			if (capacity(st, n, ANY_L3, r->threads) >=
+				    (int)((r->vcpus + r->numa_cells - 1) / r->numa_cells) &&
+			    mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / r->numa_cells)
+				fit++;
+		}
+		planner_append(&s, "%d node%s can take a share; change numa or free capacity", fit,
+			       fit == 1 ? "" : "s");
+	} else {
+		vmp_size_format(a, sizeof(a), best_mem);
+		vmp_size_format(b, sizeof(b), r->memory_bytes);
+		planner_append(&s, "needs %u %s (threads=%s) and %s of %s, but no set of nodes "
+			       "has both: the most CPUs free are %d (node %d), the most %s %s "
+			       "(node %d); lower vcpus or memory, or free capacity",
+			       r->vcpus, what, thread_names[r->threads], b, pool, best_cap,
+			       h->nodes[best_node].id, pool, a, h->nodes[best_mem_node].id);
+	}
+	snprintf(vm->reason, sizeof(vm->reason), "%s", s ? s : "cannot be placed");
+	free(s);
 }
 
-static void place_vm(state *st, vmp_plan_vm *vm)
+/* Dedicated vCPUs: one node when one fits (lowest cost), else the fewest nearest nodes. */
+static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode,
+			    int max_cells)
 {
-	const vmp_host *h = st->host;
+	const vmp_host *h = st->h;
 	const vmp_vm_request *r = &vm->req;
 	int k_first = r->numa_cells ? (int)r->numa_cells : 1;
 	int k_last = r->numa_cells ? (int)r->numa_cells : h->nnodes;
 	int l3_used = 0;
 	uint32_t dist = 0;
-
-	if (r->emulator == VMP_EMULATOR_ISOLATE && vmp_cpuset_empty(&h->reserved)) {
-		snprintf(vm->reason, sizeof(vm->reason),
-			 "emulator=isolate needs housekeeping CPUs and none are reserved; "
-			 "use --reserve or emulator=share");
-		return;
-	}
-	if (k_last > h->nnodes || k_last > VMP_MAX_CELLS) {
-		snprintf(vm->reason, sizeof(vm->reason),
-			 "asks for %u guest NUMA cells but the host has %d NUMA nodes", r->numa_cells,
-			 h->nnodes);
-		return;
-	}
 	bool ok = false;
-	int k;
-	for (k = k_first; k <= k_last && !ok; k++) {
-		if (k == 1) {
-			/* One node: the tightest fit of capacity, then fewest L3s. */
-			int best = -1, best_cap = 0;
-			for (int n = 0; n < h->nnodes; n++) {
-				int cap = capacity(st, n, -1, r->threads);
-				if (cap < (int)r->vcpus ||
-				    !mem_fits(st, n, r->memory_bytes, r->hugepage_bytes))
-					continue;
-				if (best < 0 || cap < best_cap) {
-					best = n;
-					best_cap = cap;
-				}
-			}
-			ok = best >= 0 && try_nodes(st, vm, &best, 1, &l3_used);
-		} else {
-			ok = place_spread(st, vm, k, &l3_used, &dist);
+
+	if (k_last > VMP_MAX_CELLS)
+		k_last = VMP_MAX_CELLS;
+	if (!r->numa_cells && k_last > max_cells)
+		k_last = max_cells;
+	if (r->numa_cells > (unsigned)h->nnodes) {
+		snprintf(vm->reason, sizeof(vm->reason),
+			 "asks for %u guest NUMA cells but the host has %d NUMA nodes; ask for "
+			 "numa=%d or fewer",
+			 r->numa_cells, h->nnodes, h->nnodes);
+		return false;
+	}
+	for (int k = k_first; k <= k_last && !ok; k++) {
+		if (k > 1) {
+			ok = place_spread(st, undo, vm, k, &l3_used, &dist);
+			if (ok && st->explain)
+				planner_append(&vm->explain,
+					       "no single node holds it; spread over %d nodes at "
+					       "total distance %u\n",
+					       k, dist);
+			continue;
 		}
+		int best = -1;
+		double best_cost = 0, terms[4], best_terms[4] = {0};
+		for (int n = 0; n < h->nnodes; n++) {
+			int cap = capacity(st, n, ANY_L3, r->threads);
+			uint64_t room = mem_room(st, n, r->hugepage_bytes);
+			if (cap < (int)r->vcpus || room < r->memory_bytes) {
+				if (st->explain) {
+					char a[32];
+					vmp_size_format(a, sizeof(a), room);
+					planner_append(&vm->explain,
+						       "rejected node %d: %d free vCPUs (threads=%s), "
+						       "%s free %s\n",
+						       h->nodes[n].id, cap, thread_names[r->threads], a,
+						       r->hugepage_bytes ? "hugepage memory" : "memory");
+				}
+				continue;
+			}
+			double cost = node_cost(st, r, n, (int)r->vcpus, devnode, terms);
+			if (st->explain)
+				planner_append(&vm->explain,
+					       "candidate node %d: cost %.2f (fit %.2f, L3 %.2f, device "
+					       "%.2f, bandwidth %.2f)\n",
+					       h->nodes[n].id, cost, terms[0], terms[1], terms[2],
+					       terms[3]);
+			if (best < 0 || cost < best_cost - 1e-9) {
+				best = n;
+				best_cost = cost;
+				memcpy(best_terms, terms, sizeof(terms));
+			}
+		}
+		ok = best >= 0 && try_nodes(st, undo, vm, &best, 1, &l3_used);
+		if (ok && st->explain)
+			planner_append(&vm->explain, "chose node %d, the lowest cost\n",
+				       h->nodes[best].id);
 	}
 	if (!ok) {
-		explain_failure(st, vm);
-		return;
+		if (!vm->reason[0])
+			explain_failure(st, vm);
+		return false;
 	}
-	vm->placed = true;
-	vmp_cpuset_zero(&vm->pcpus);
-	for (unsigned i = 0; i < r->vcpus; i++)
-		vmp_cpuset_set(&vm->pcpus, vm->vcpupin[i]);
-	vm->emulatorpin = r->emulator == VMP_EMULATOR_ISOLATE ? h->reserved : vm->pcpus;
-	guest_topology(vm, h);
-
 	int fewest = 0;
 	for (int i = 0; i < vm->ncells; i++)
-		fewest += min_l3(h, vmp_host_node_index(h, vm->cells[i].host_node),
-				 vmp_cpuset_count(&vm->cells[i].vcpus), r->threads);
+		fewest += l3_needed(st, vmp_host_node_index(h, vm->cells[i].host_node),
+				    r->threads, vmp_cpuset_count(&vm->cells[i].vcpus), true);
 	int pairs = vm->ncells * (vm->ncells - 1) / 2;
 	vm->score = SCORE_BASE - SCORE_PER_EXTRA_NODE * (vm->ncells - 1) -
-		    SCORE_PER_EXTRA_L3 * (l3_used > fewest ? l3_used - fewest : 0) -
-		    ((double)dist - 10.0 * pairs) / 2.0;
+		    ((double)dist - 10.0 * pairs) / 2.0 -
+		    SCORE_PER_EXTRA_L3 * (l3_used > fewest ? l3_used - fewest : 0);
+	if (devnode >= 0) {
+		int n = vmp_host_node_index(h, vm->cells[0].host_node);
+		vm->score -= SCORE_DEVICE * ((double)vmp_host_distance(h, n, devnode) - 10.0) / 10.0;
+	}
+	if (st->explain)
+		planner_append(&vm->explain, "L3 domains used: %d (fewest possible %d)\n", l3_used,
+			       fewest);
+	return true;
+}
+
+/* Shared VMs: memory on the node(s) with most room; vCPUs float on the pool there. */
+static bool place_shared(planner_state *st, planner_undo *undo, vmp_plan_vm *vm)
+{
+	const vmp_host *h = st->h;
+	const vmp_vm_request *r = &vm->req;
+	int k = r->numa_cells ? (int)r->numa_cells : 1;
+	uint64_t mem[VMP_MAX_CELLS], vc[VMP_MAX_CELLS];
+	int order[h->nnodes];
+	int v = 0;
+
+	if (k > h->nnodes || (unsigned)k > r->vcpus) {
+		snprintf(vm->reason, sizeof(vm->reason),
+			 "asks for %d guest NUMA cells; the host has %d nodes and the VM %u vCPUs",
+			 k, h->nnodes, r->vcpus);
+		return false;
+	}
+	/* Nodes by free CPUs for the pool, then memory room, most first (ties by index). */
+	int freepus[h->nnodes];
+	for (int n = 0; n < h->nnodes; n++) {
+		order[n] = n;
+		freepus[n] = capacity(st, n, ANY_L3, VMP_THREADS_PREFER);
+	}
+	for (int i = 1; i < h->nnodes; i++)
+		for (int j = i; j > 0; j--) {
+			int a = order[j], b = order[j - 1];
+			bool before = freepus[a] > freepus[b] ||
+				      (freepus[a] == freepus[b] &&
+				       mem_room(st, a, r->hugepage_bytes) >
+					       mem_room(st, b, r->hugepage_bytes));
+			if (!before)
+				break;
+			order[j] = b;
+			order[j - 1] = a;
+		}
+	split(vc, k, r->vcpus, 1);
+	split(mem, k, r->memory_bytes, r->hugepage_bytes ? r->hugepage_bytes : 1024 * 1024);
+	for (int i = 0; i < k; i++) {
+		if (mem[i] == 0 || mem_room(st, order[i], r->hugepage_bytes) < mem[i]) {
+			planner_undo_apply(st, undo, r->hugepage_bytes);
+			explain_failure(st, vm);
+			return false;
+		}
+		mem_take(st, undo, order[i], mem[i], r->hugepage_bytes);
+		vm->cells[i].host_node = h->nodes[order[i]].id;
+		vm->cells[i].memory_bytes = mem[i];
+		vmp_cpuset_zero(&vm->cells[i].vcpus);
+		vmp_cpuset_set_range(&vm->cells[i].vcpus, v, v + (int)vc[i] - 1);
+		v += (int)vc[i];
+	}
+	vm->ncells = k;
+	for (unsigned i = 0; i < r->vcpus; i++)
+		vm->vcpupin[i] = -1;
+	vm->score = SCORE_BASE - SCORE_PER_EXTRA_NODE * (k - 1);
+	return true;
+}
+
+/* The reserved PUs on the VM's nodes, or all reserved PUs when none is there. */
+static vmp_cpuset housekeeping_near(const vmp_host *h, const vmp_plan_vm *vm)
+{
+	vmp_cpuset near = {0}, out;
+
+	for (int i = 0; i < vm->ncells; i++)
+		vmp_cpuset_or(&near, &near,
+			      &h->nodes[vmp_host_node_index(h, vm->cells[i].host_node)].cpus);
+	vmp_cpuset_and(&out, &near, &h->reserved);
+	return vmp_cpuset_empty(&out) ? h->reserved : out;
+}
+
+/* Emulator and I/O threads; false with a reason when the policy cannot be met. */
+static bool place_threads(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode)
+{
+	const vmp_host *h = st->h;
+	const vmp_vm_request *r = &vm->req;
+
+	if (r->emulator == VMP_EMULATOR_ISOLATE)
+		vm->emulatorpin = housekeeping_near(h, vm);
+	else
+		vm->emulatorpin = vm->pcpus;
+
+	vm->niothreads = (int)r->iothreads;
+	if (!r->iothreads)
+		return true;
+	vmp_cpuset pin = vm->pcpus;
+	if (r->iothread_policy == VMP_IOTHREADS_NEAR_DEVICE && devnode >= 0) {
+		vmp_cpuset near;
+		vmp_cpuset_and(&near, &h->nodes[devnode].cpus, &h->reserved);
+		if (!vmp_cpuset_empty(&near)) {
+			pin = near;
+		} else {
+			/* No housekeeping CPU there: give the I/O threads a CPU of their own. */
+			int got = -1;
+			for (int i = st->node_core_start[devnode];
+			     i < st->node_core_start[devnode + 1] && got < 0; i++)
+				for (int j = st->core_pu_start[st->node_core[i]];
+				     j < st->core_pu_start[st->node_core[i] + 1]; j++)
+					if (st->pu_free[st->core_pu[j]]) {
+						got = st->core_pu[j];
+						break;
+					}
+			if (got >= 0) {
+				take_pu(st, got);
+				undo->pus[undo->npus++] = got;
+				vmp_cpuset_zero(&pin);
+				vmp_cpuset_set(&pin, h->pus[got].os_index);
+			}
+			if (st->explain && got >= 0)
+				planner_append(&vm->explain,
+					       "I/O threads get CPU %d of their own near the device\n",
+					       h->pus[got].os_index);
+			else if (st->explain)
+				planner_append(&vm->explain, "no CPU is free near the device; I/O "
+							     "threads share the VM's CPUs\n");
+		}
+	} else if (!vmp_cpuset_empty(&h->reserved)) {
+		pin = housekeeping_near(h, vm);
+	} else if (st->explain) {
+		planner_append(&vm->explain, "no housekeeping CPUs; I/O threads share the VM's "
+					     "CPUs\n");
+	}
+	for (int i = 0; i < vm->niothreads; i++)
+		vm->iothreadpin[i] = pin;
+	return true;
+}
+
+/*
+ * Place one VM, or leave it unplaced with a reason and the state as it was.
+ * max_cells bounds how many nodes a VM without numa= may be spread over.
+ */
+static void place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
+{
+	const vmp_host *h = st->h;
+	const vmp_vm_request *r = &vm->req;
+	int devnode = planner_device_node(h, r->device);
+	planner_undo undo = {0};
+	bool ok;
+
+	undo.pus = malloc(sizeof(int) * ((size_t)h->npus + 1));
+	if (!undo.pus) {
+		snprintf(vm->reason, sizeof(vm->reason), "out of memory");
+		return;
+	}
+	vm->placed = false;
+	vm->reason[0] = '\0';
+	vm->ncells = vm->niothreads = vm->ncachetune = vm->nmemorytune = 0;
+	if (r->device[0] && devnode < 0 && st->explain)
+		planner_append(&vm->explain, "device '%s' is not known on this host; placed "
+					     "without regard to it\n",
+			       r->device);
+	if ((r->emulator == VMP_EMULATOR_ISOLATE) && vmp_cpuset_empty(&h->reserved)) {
+		snprintf(vm->reason, sizeof(vm->reason),
+			 "emulator=isolate needs housekeeping CPUs and none are reserved; use "
+			 "--reserve (or auto) or emulator=share");
+		free(undo.pus);
+		return;
+	}
+	if (r->cpu == VMP_CPU_SHARED)
+		ok = place_shared(st, &undo, vm);
+	else
+		ok = place_dedicated(st, &undo, vm, devnode, max_cells);
+	if (ok && r->cpu == VMP_CPU_DEDICATED) {
+		vmp_cpuset_zero(&vm->pcpus);
+		for (unsigned i = 0; i < r->vcpus; i++)
+			vmp_cpuset_set(&vm->pcpus, vm->vcpupin[i]);
+		guest_topology(vm, h, st->max_core);
+	}
+	/* Shared VMs get their pool, emulator and I/O threads once all dedicated VMs are in. */
+	if (ok && r->cpu == VMP_CPU_DEDICATED)
+		ok = place_threads(st, &undo, vm, devnode);
+	if (ok)
+		ok = planner_rdt_allocate(st, vm);
+	if (!ok) {
+		planner_undo_apply(st, &undo, r->hugepage_bytes);
+		vm->ncells = 0;
+		if (!vm->reason[0])
+			explain_failure(st, vm);
+		free(undo.pus);
+		return;
+	}
+	for (int i = 0; i < vm->ncells; i++) {
+		int n = vmp_host_node_index(h, vm->cells[i].host_node);
+		st->bw_demand[n] += bw_demand(h, r, n, vm->ncells);
+		if (st->explain && r->hugepage_bytes && !pool_configured(h, r->hugepage_bytes))
+			planner_append(&vm->explain,
+				       "the host has no %" PRIu64 "kB hugepage pool: reserve %" PRIu64
+				       " pages on node %d (nr_hugepages of "
+				       "node%d/hugepages/hugepages-%" PRIu64 "kB)\n",
+				       r->hugepage_bytes / 1024,
+				       vm->cells[i].memory_bytes / r->hugepage_bytes,
+				       vm->cells[i].host_node, vm->cells[i].host_node,
+				       r->hugepage_bytes / 1024);
+	}
+	vm->placed = true;
+	free(undo.pus);
+}
+
+/* The pool of shared VMs: every PU no dedicated vCPU, idle sibling or reservation holds. */
+static void finish_shared(planner_state *st, vmp_plan *plan)
+{
+	const vmp_host *h = st->h;
+	vmp_cpuset pool = {0};
+
+	for (int p = 0; p < h->npus; p++)
+		if (st->pu_free[p])
+			vmp_cpuset_set(&pool, h->pus[p].os_index);
+	for (int i = 0; i < plan->nvms; i++) {
+		vmp_plan_vm *vm = &plan->vms[i];
+		vmp_cpuset near = {0}, mine;
+		if (!vm->placed || vm->req.cpu != VMP_CPU_SHARED)
+			continue;
+		if (vmp_cpuset_empty(&pool)) {
+			vm->placed = false;
+			snprintf(vm->reason, sizeof(vm->reason),
+				 "cpu=shared needs a pool of shared CPUs, but dedicated VMs and the "
+				 "reservation hold every CPU; place fewer dedicated VMs");
+			continue;
+		}
+		for (int c = 0; c < vm->ncells; c++)
+			vmp_cpuset_or(&near, &near,
+				      &h->nodes[vmp_host_node_index(h, vm->cells[c].host_node)].cpus);
+		vmp_cpuset_and(&mine, &pool, &near);
+		vm->pcpus = vmp_cpuset_empty(&mine) ? pool : mine;
+		vm->sockets = (unsigned)vm->ncells;
+		vm->dies = 1;
+		vm->threads = 1;
+		vm->cores = vm->req.vcpus / vm->sockets;
+		if (vm->req.vcpus % vm->sockets) {
+			vm->sockets = 1;
+			vm->cores = vm->req.vcpus;
+		}
+		vm->emulatorpin = vm->req.emulator == VMP_EMULATOR_ISOLATE
+					  ? housekeeping_near(h, vm)
+					  : vm->pcpus;
+		vm->niothreads = (int)vm->req.iothreads;
+		for (int t = 0; t < vm->niothreads; t++)
+			vm->iothreadpin[t] = vmp_cpuset_empty(&h->reserved)
+						     ? vm->pcpus
+						     : housekeeping_near(h, vm);
+		if (st->explain) {
+			char buf[256];
+			vmp_cpuset_format(buf, sizeof(buf), &vm->pcpus);
+			planner_append(&vm->explain, "shares CPUs %s with the other shared VMs\n",
+				       buf);
+		}
+	}
 }
 
 static int check_request(const vmp_vm_request *r)
@@ -530,34 +1143,179 @@ static int check_request(const vmp_vm_request *r)
 			      r->name, m, p);
 		return VMP_EINVAL;
 	}
+	if (r->numa_cells > r->vcpus) {
+		vmp_error_set("VM '%s' asks for %u guest NUMA cells but has only %u vCPUs",
+			      r->name, r->numa_cells, r->vcpus);
+		return VMP_EINVAL;
+	}
 	return VMP_OK;
 }
 
-/* Batch order: biggest first (vCPUs, then memory), ties by position. */
-static int by_size(const void *a, const void *b, void *arg)
-{
-	const vmp_vm_request *reqs = arg;
-	const vmp_vm_request *x = &reqs[*(const size_t *)a], *y = &reqs[*(const size_t *)b];
+/* ---- orders ---- */
 
-	if (x->vcpus != y->vcpus)
-		return x->vcpus > y->vcpus ? -1 : 1;
-	if (x->memory_bytes != y->memory_bytes)
-		return x->memory_bytes > y->memory_bytes ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+typedef struct order_ctx {
+	const vmp_vm_request *reqs;
+	const vmp_host *h;
+	int key;        /* 0: CPU demand first, 1: memory demand first */
+	bool ascending; /* smallest first (most VMs), else hardest first */
+	int max_core;
+} order_ctx;
+
+/* PUs a request takes off the market: isolate holds whole cores. */
+static double pu_demand(const order_ctx *o, const vmp_vm_request *r)
+{
+	if (r->cpu == VMP_CPU_SHARED)
+		return 0;
+	return r->threads == VMP_THREADS_ISOLATE ? (double)r->vcpus * o->max_core
+						 : (double)r->vcpus;
 }
+
+static int by_difficulty(const void *a, const void *b, void *arg)
+{
+	const order_ctx *o = arg;
+	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+	const vmp_vm_request *x = &o->reqs[ia], *y = &o->reqs[ib];
+	double cx = pu_demand(o, x), cy = pu_demand(o, y);
+	double mx = (double)x->memory_bytes, my = (double)y->memory_bytes;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->cpu != y->cpu)
+		return x->cpu == VMP_CPU_DEDICATED ? -1 : 1;
+	int sign = o->ascending ? -1 : 1;
+	if (o->key == 0 && cx != cy)
+		return cx > cy ? -sign : sign;
+	if (mx != my)
+		return mx > my ? -sign : sign;
+	if (cx != cy)
+		return cx > cy ? -sign : sign;
+	return ia < ib ? -1 : ia > ib;
+}
+
+/*
+ * Run the placement in one order on a fresh state and set the plan's value.
+ * With two_phase, VMs are first placed only where one node holds them, and
+ * the rest spread over nodes afterwards, so that a big VM spreading early
+ * does not crowd out smaller ones that fit whole.
+ */
+static int run_order(vmp_plan *plan, const vmp_host *h, const size_t *order, bool two_phase,
+		     bool final, bool explain, double *value)
+{
+	planner_state st;
+	int err;
+
+	if ((err = planner_state_init(&st, h)) < 0)
+		return err;
+	st.explain = explain && final;
+	st.reasons = final;
+	for (int i = 0; i < plan->nvms; i++) {
+		plan->vms[i].placed = false;
+		plan->vms[i].reason[0] = '\0';
+		free(plan->vms[i].explain);
+		plan->vms[i].explain = NULL;
+	}
+	for (int phase = two_phase ? 0 : 1; phase < 2; phase++)
+		for (int i = 0; i < plan->nvms; i++) {
+			vmp_plan_vm *vm = &plan->vms[order[i]];
+			if (vm->placed)
+				continue;
+			free(vm->explain);
+			vm->explain = NULL;
+			place_vm(&st, vm, phase == 0 ? 1 : VMP_MAX_CELLS);
+		}
+	finish_shared(&st, plan);
+	*value = 0;
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].placed)
+			*value += 1e6 * (1 + plan->vms[i].req.priority) + plan->vms[i].score;
+	planner_state_free(&st);
+	return VMP_OK;
+}
+
+static int plan_new(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs,
+		    size_t nreqs)
+{
+	vmp_plan *plan = calloc(1, sizeof(*plan));
+
+	*out = NULL;
+	if (!plan || !(plan->vms = calloc(nreqs ? nreqs : 1, sizeof(*plan->vms)))) {
+		free(plan);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	plan->schema = VMP_PLAN_SCHEMA;
+	vmp_host_fingerprint(plan->host, host);
+	snprintf(plan->hostname, sizeof(plan->hostname), "%s", host->hostname);
+	plan->nvms = (int)nreqs;
+	for (size_t i = 0; i < nreqs; i++) {
+		plan->vms[i].req = reqs[i];
+		if (!(plan->vms[i].vcpupin = calloc(reqs[i].vcpus, sizeof(int)))) {
+			vmp_plan_free(plan);
+			vmp_error_set("out of memory");
+			return VMP_ENOMEM;
+		}
+	}
+	*out = plan;
+	return VMP_OK;
+}
+
+/* The best plan found so far, and how it was made. */
+typedef struct search {
+	const vmp_host *h;
+	const vmp_vm_request *reqs;
+	size_t n;
+	bool explain;
+	vmp_plan *best, *trial; /* the trial's buffers are reused run after run */
+	double best_value;
+	size_t *best_order;
+	bool best_two_phase;
+} search;
+
+/* Run one order; keep the plan when it beats the best so far. */
+static int try_order(search *s, const size_t *order, bool two_phase)
+{
+	double value;
+	int err;
+
+	if (!s->trial && (err = plan_new(&s->trial, s->h, s->reqs, s->n)) < 0)
+		return err;
+	if ((err = run_order(s->trial, s->h, order, two_phase, false, false, &value)) < 0)
+		return err;
+	if (!s->best || value > s->best_value + 1e-9) {
+		vmp_plan *t = s->best;
+		s->best = s->trial;
+		s->trial = t;
+		s->best_value = value;
+		memcpy(s->best_order, order, s->n * sizeof(*order));
+		s->best_two_phase = two_phase;
+	}
+	return VMP_OK;
+}
+
+/* How many VMs the repair step tries to bring in, at most. */
+#define REPAIR_TRIES 8
 
 int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs,
 		   size_t nreqs, const vmp_plan_options *opts)
 {
+	/* Hardest first (by CPUs, by memory), in one phase and in two, and smallest
+	 * first: each a different guess at what packs best. */
+	static const struct {
+		int key;
+		bool ascending, two_phase;
+	} strategies[] = {
+		{0, false, false}, {0, false, true}, {1, false, true}, {1, false, false},
+		{0, true, true},   {1, true, true},  {0, true, false},
+	};
 	vmp_plan_options defaults = {0};
-	vmp_plan *plan = NULL;
+	search s = {.h = host, .reqs = reqs, .n = nreqs};
 	size_t *order = NULL;
-	state st = {.host = host};
-	int err = VMP_OK;
+	int err;
 
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
+	s.explain = opts->explain;
 	for (size_t i = 0; i < nreqs; i++) {
 		if ((err = check_request(&reqs[i])) < 0)
 			return err;
@@ -567,46 +1325,68 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 				return VMP_EINVAL;
 			}
 	}
-	plan = calloc(1, sizeof(*plan));
 	order = calloc(nreqs ? nreqs : 1, sizeof(*order));
-	st.mem_free = calloc((size_t)host->nnodes, sizeof(*st.mem_free));
-	st.huge_free = calloc((size_t)host->nnodes, sizeof(*st.huge_free));
-	if (!plan || !order || !st.mem_free || !st.huge_free ||
-	    !(plan->vms = calloc(nreqs ? nreqs : 1, sizeof(*plan->vms)))) {
+	s.best_order = calloc(nreqs ? nreqs : 1, sizeof(*order));
+	if (!order || !s.best_order) {
+		vmp_error_set("out of memory");
 		err = VMP_ENOMEM;
 		goto out;
 	}
-	plan->schema = VMP_PLAN_SCHEMA;
-	vmp_host_fingerprint(plan->host, host);
-	snprintf(plan->hostname, sizeof(plan->hostname), "%s", host->hostname);
-	plan->nvms = (int)nreqs;
-	for (size_t i = 0; i < nreqs; i++) {
-		plan->vms[i].req = reqs[i];
-		if (!(plan->vms[i].vcpupin = calloc(reqs[i].vcpus, sizeof(int)))) {
-			err = VMP_ENOMEM;
-			goto out;
-		}
-		order[i] = i;
-	}
-	for (int n = 0; n < host->nnodes; n++) {
-		st.mem_free[n] = host->nodes[n].free_bytes;
-		for (int k = 0; k < host->nodes[n].nhugepages; k++)
-			st.huge_free[n][k] = host->nodes[n].hugepages[k].free;
-	}
-	if (opts->order == VMP_ORDER_BATCH && nreqs > 1)
-		qsort_r(order, nreqs, sizeof(*order), by_size, (void *)reqs);
-
 	for (size_t i = 0; i < nreqs; i++)
-		place_vm(&st, &plan->vms[order[i]]);
-	*out = plan;
-	plan = NULL;
+		order[i] = i;
+	if (opts->order == VMP_ORDER_GIVEN) {
+		if ((err = try_order(&s, order, false)) < 0)
+			goto out;
+		goto done;
+	}
+	for (size_t k = 0; k < sizeof(strategies) / sizeof(strategies[0]); k++) {
+		order_ctx o = {.reqs = reqs, .h = host, .key = strategies[k].key,
+			       .ascending = strategies[k].ascending,
+			       .max_core = count_max_core(host)};
+		for (size_t i = 0; i < nreqs; i++)
+			order[i] = i;
+		qsort_r(order, nreqs, sizeof(*order), by_difficulty, &o);
+		if ((err = try_order(&s, order, strategies[k].two_phase)) < 0)
+			goto out;
+	}
+	/*
+	 * Repair: a VM left out may fit when it goes first. Move each of the
+	 * first few unplaced VMs (of equal or higher priority) to the front of
+	 * the best order and keep what improves the plan.
+	 */
+	for (int tries = 0; tries < REPAIR_TRIES; tries++) {
+		size_t pick = nreqs;
+		for (size_t i = 0; i < nreqs && pick == nreqs; i++) {
+			size_t v = s.best_order[nreqs - 1 - i];
+			if (!s.best->vms[v].placed)
+				pick = nreqs - 1 - i;
+		}
+		if (pick == nreqs || pick == 0)
+			break;
+		double before = s.best_value;
+		size_t v = s.best_order[pick];
+		memcpy(order, s.best_order, nreqs * sizeof(*order));
+		memmove(order + 1, order, pick * sizeof(*order));
+		order[0] = v;
+		for (int phase = 0; phase < 2; phase++)
+			if ((err = try_order(&s, order, phase == 1)) < 0)
+				goto out;
+		if (s.best_value <= before + 1e-9)
+			break;
+	}
+done:
+	/* The winning order once more, with the reasons (and explanations) kept. */
+	if ((err = run_order(s.best, host, s.best_order, s.best_two_phase, true, s.explain,
+			     &s.best_value)) < 0)
+		goto out;
+	*out = s.best;
+	s.best = NULL;
+	err = VMP_OK;
 out:
-	if (err == VMP_ENOMEM)
-		vmp_error_set("out of memory");
-	vmp_plan_free(plan);
+	vmp_plan_free(s.best);
+	vmp_plan_free(s.trial);
+	free(s.best_order);
 	free(order);
-	free(st.mem_free);
-	free(st.huge_free);
 	return err;
 }
 

@@ -299,6 +299,7 @@ typedef struct vmp_plan_vm {
 	/* Guest CPU topology; sockets * dies * cores * threads == vcpus. */
 	unsigned sockets, dies, cores, threads;
 	double score; /* higher is better; see the planner's objective */
+	char *explain; /* why it went where it went (with --explain); NULL otherwise; owned */
 } vmp_plan_vm;
 
 /* A plan for a set of VMs on one host. Owned arrays; vmp_plan_free(). */

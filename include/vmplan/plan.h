@@ -2,6 +2,7 @@
 #ifndef VMPLAN_PLAN_H
 #define VMPLAN_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "vmplan/model.h"
@@ -14,7 +15,23 @@ typedef enum vmp_plan_order {
 
 typedef struct vmp_plan_options {
 	vmp_plan_order order;
+	bool explain; /* fill vmp_plan_vm.explain: where each VM went and why */
 } vmp_plan_options;
+
+/*
+ * The objective, in the order it decides (see planner/solve.c for the
+ * weights): the priority-weighted number of VMs placed; then per VM the
+ * fewest NUMA nodes and the smallest distance between them, the fewest L3
+ * domains, the device's node, memory-bandwidth demand against each node's
+ * measured bandwidth, and the tightest fit (largest free blocks kept whole).
+ */
+
+/**
+ * The housekeeping CPUs that --reserve auto picks: where the kernel isolates
+ * CPUs (isolcpus=), every online CPU it does not isolate; otherwise the first
+ * core of every NUMA node that has at least two cores.
+ */
+void vmp_plan_reserve_auto(vmp_cpuset *out, const vmp_host *host);
 
 /**
  * Place a set of VMs on a host.

@@ -6,9 +6,9 @@
 
 /**
  * Parse a --vm SPEC, "name=db,vcpus=8,memory=16G[,key=value...]", into a
- * request. Keys: name, vcpus, memory (see vmp_size_parse), threads
- * (prefer|isolate|require), numa (guest cells), emulator (share|isolate),
- * hugepages (2M|1G, or any size). name, vcpus and memory are required.
+ * request. The keys are those of vmp_request_keys(); a profile=NAME item is
+ * applied first, wherever it stands, and the other items override it. name,
+ * vcpus and memory are required (from the spec or the profile).
  *
  * @param out  the request; fields the spec does not set keep their defaults
  * @param spec the text

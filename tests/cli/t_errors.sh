@@ -69,10 +69,11 @@ expect_in err "no such command 'frobnicate'" "unknown command named"
 run
 expect_status 2 "no command"
 
-run suggest --synthetic "$S" --vm name=big,vcpus=64,memory=1G
+run suggest --synthetic "$S" --reserve none --vm name=big,vcpus=64,memory=1G
 expect_status 3 "VM too big"
 expect_in out "needs 64 dedicated vCPUs" "reason says what was asked"
-expect_in out "free:" "reason says what was free"
+expect_in out "the host has 8 free in all (node 0: 4, node 1: 4)" "reason says what was free"
+expect_in out "lower vcpus to 8" "reason says what would fit"
 
 mkdir -p "$TMP/ro" && touch "$TMP/ro/blocker"
 run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G --xml-dir "$TMP/ro/blocker"

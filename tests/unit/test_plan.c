@@ -233,7 +233,7 @@ static void test_reserved_and_emulator(void **st)
 	assert_true(vmp_cpuset_equal(&p->vms[0].emulatorpin, &h->reserved));
 	/* The reservation holds: 6 + 2 PUs, and b finds nothing. */
 	assert_false(p->vms[1].placed);
-	assert_non_null(strstr(p->vms[1].reason, "node 0: 0 vCPUs"));
+	assert_non_null(strstr(p->vms[1].reason, "the host has 0 free in all (node 0: 0)"));
 	assert_disjoint(h, p);
 	vmp_plan_free(p);
 	vmp_host_free(h);
@@ -290,6 +290,7 @@ static void test_hugepages(void **st)
 	static const char *const specs[] = {
 		"name=a,vcpus=2,memory=4G,hugepages=1G",
 		"name=b,vcpus=2,memory=4G,hugepages=2M",
+		"name=c,vcpus=1,memory=2G,hugepages=1G",
 	};
 	vmp_host *h = synth("pack:2 [numa(memory=16GB)] core:4 pu:1");
 	vmp_plan *p;
@@ -298,11 +299,15 @@ static void test_hugepages(void **st)
 	/* Only node 1 has a 1G pool, with room for four pages. */
 	h->nodes[1].nhugepages = 1;
 	h->nodes[1].hugepages[0] = (vmp_hugepages){.size_kib = 1048576, .total = 6, .free = 4};
-	p = solve(h, VMP_ORDER_GIVEN, specs, 2);
+	p = solve(h, VMP_ORDER_GIVEN, specs, 3);
 	assert_true(p->vms[0].placed);
 	assert_int_equal(p->vms[0].cells[0].host_node, 1);
-	assert_false(p->vms[1].placed);
-	assert_non_null(strstr(p->vms[1].reason, "hugepages"));
+	/* No node has a 2M pool: planned out of free memory, to be reserved. */
+	assert_true(p->vms[1].placed);
+	/* The 1G pool is used up, and node 0 has none: c does not fit. */
+	assert_false(p->vms[2].placed);
+	assert_non_null(strstr(p->vms[2].reason, "hugepages"));
+	assert_non_null(strstr(p->vms[2].reason, "grow the hugepage pools"));
 	vmp_plan_free(p);
 	vmp_host_free(h);
 }

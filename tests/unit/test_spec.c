@@ -189,8 +189,11 @@ static void test_syntax_bad(void **state)
 {
 	(void)state;
 	expect_bad("name=a,vcpus=2,memory=1G,foo=1",
-		   "unknown key 'foo' (valid keys: name, vcpus, memory, threads, numa, emulator, "
-		   "hugepages)");
+		   "unknown key 'foo' (valid keys: name, profile, vcpus, memory, cpu, threads, "
+		   "numa, memory_mode, emulator, iothreads, iothread_placement, device, "
+		   "hugepages, locked, nosharepages, hard_limit, soft_limit, swap_hard_limit, "
+		   "min_guarantee, cache, membw, sched, sched_priority, shares, period, quota, "
+		   "priority, firmware)");
 	expect_bad("name=a,vcpus=2,memory=1G,Name=b", "unknown key 'Name'");
 	expect_bad("name=a,vcpus=2,memory=1G,=1", "unknown key ''");
 	expect_bad("name=a,vcpus=2,vcpus=4,memory=1G", "key 'vcpus' is given twice");

@@ -1,0 +1,264 @@
+/* Loading workload profiles and VM mixes from YAML (libyaml's document API). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "vmplan/error.h"
+#include "vmplan/profile.h"
+#include "vmplan/request.h"
+
+#ifndef VMPLAN_PROFILE_DIR
+#define VMPLAN_PROFILE_DIR "/usr/local/share/vmplan/profiles"
+#endif
+
+#define MAX_DIRS 16
+
+const char *const *vmp_profile_dirs(void)
+{
+	static char env[4096];
+	static const char *dirs[MAX_DIRS + 3];
+	const char *e = getenv("VMPLAN_PROFILE_DIR");
+	int n = 0;
+
+	if (e && *e) {
+		snprintf(env, sizeof(env), "%s", e);
+		for (char *save = NULL, *d = strtok_r(env, ":", &save); d && n < MAX_DIRS;
+		     d = strtok_r(NULL, ":", &save))
+			dirs[n++] = d;
+	}
+#ifdef VMPLAN_SOURCE_PROFILE_DIR
+	if (access(VMPLAN_SOURCE_PROFILE_DIR, R_OK) == 0)
+		dirs[n++] = VMPLAN_SOURCE_PROFILE_DIR;
+#endif
+	dirs[n++] = VMPLAN_PROFILE_DIR;
+	dirs[n] = NULL;
+	return dirs;
+}
+
+/* Parse a whole YAML file into doc; the message names path. */
+static int load_yaml(yaml_document_t *doc, const char *path, const char *what)
+{
+	yaml_parser_t parser;
+	FILE *f = fopen(path, "rb");
+	int ok;
+
+	if (!f) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		return VMP_ENOTFOUND;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	ok = yaml_parser_load(&parser, doc);
+	if (!ok)
+		vmp_error_set("cannot load %s '%s': %s at line %zu", what, path,
+			      parser.problem ? parser.problem : "bad YAML",
+			      parser.problem_mark.line + 1);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	if (!ok)
+		return VMP_EINVAL;
+	if (!yaml_document_get_root_node(doc)) {
+		yaml_document_delete(doc);
+		vmp_error_set("cannot load %s '%s': the file is empty", what, path);
+		return VMP_EINVAL;
+	}
+	return VMP_OK;
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/*
+ * Collect a mapping of scalars into keys/values (borrowed from doc); the
+ * message says what is wrong and where, for the caller to prefix.
+ */
+static int mapping_pairs(yaml_document_t *doc, yaml_node_t *map, const char **keys,
+			 const char **values, size_t *n, size_t max)
+{
+	*n = 0;
+	if (map->type != YAML_MAPPING_NODE) {
+		vmp_error_set("line %zu: expected a mapping of keys to values",
+			      map->start_mark.line + 1);
+		return VMP_EINVAL;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		if (!scalar(k) || !scalar(v)) {
+			vmp_error_set("line %zu: '%s' must have a single value",
+				      (k ? k->start_mark.line : 0) + 1, scalar(k) ? scalar(k) : "?");
+			return VMP_EINVAL;
+		}
+		if (*n == max) {
+			vmp_error_set("line %zu: too many keys", k->start_mark.line + 1);
+			return VMP_EINVAL;
+		}
+		keys[*n] = scalar(k);
+		values[*n] = scalar(v);
+		(*n)++;
+	}
+	return VMP_OK;
+}
+
+#define MAX_PAIRS 64
+
+int vmp_profile_apply(vmp_vm_request *req, const char *name)
+{
+	const char *const *dirs = vmp_profile_dirs();
+	const char *keys[MAX_PAIRS], *values[MAX_PAIRS];
+	char path[4096], searched[2048] = "";
+	yaml_document_t doc;
+	vmp_vm_request r = *req;
+	size_t n;
+	int err;
+
+	path[0] = '\0';
+	for (int i = 0; dirs[i]; i++) {
+		snprintf(path, sizeof(path), "%s/%s.yaml", dirs[i], name);
+		if (access(path, R_OK) == 0)
+			break;
+		size_t len = strlen(searched);
+		snprintf(searched + len, sizeof(searched) - len, "%s%s", i ? ", " : "", dirs[i]);
+		path[0] = '\0';
+	}
+	if (!path[0]) {
+		vmp_error_set("unknown profile '%s' (searched %s; set VMPLAN_PROFILE_DIR)", name,
+			      searched);
+		return VMP_ENOTFOUND;
+	}
+	if ((err = load_yaml(&doc, path, "profile")) < 0)
+		return err;
+	err = mapping_pairs(&doc, yaml_document_get_root_node(&doc), keys, values, &n, MAX_PAIRS);
+	for (size_t i = 0; err == 0 && i < n; i++) {
+		if (!strcmp(keys[i], "name") || !strcmp(keys[i], "profile")) {
+			vmp_error_set("a profile may not set '%s'", keys[i]);
+			err = VMP_EINVAL;
+		} else {
+			err = vmp_request_set(&r, keys[i], values[i]);
+		}
+	}
+	if (err < 0) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", vmp_error_last());
+		vmp_error_set("bad profile '%s' (%s): %s", name, path, msg);
+		err = err == VMP_ENOTFOUND ? VMP_EINVAL : err;
+	} else {
+		*req = r;
+	}
+	yaml_document_delete(&doc);
+	return err;
+}
+
+int vmp_request_build(vmp_vm_request *out, const char *const *keys, const char *const *values,
+		      size_t n)
+{
+	vmp_vm_request r = {0};
+	int err;
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(keys[i], keys[j])) {
+				vmp_error_set("key '%s' is given twice", keys[i]);
+				return VMP_EINVAL;
+			}
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(keys[i], "profile"))
+			continue;
+		if ((err = vmp_request_set(&r, keys[i], values[i])) < 0 ||
+		    (err = vmp_profile_apply(&r, values[i])) < 0)
+			return err;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(keys[i], "profile"))
+			continue;
+		if ((err = vmp_request_set(&r, keys[i], values[i])) < 0) {
+			if (err == VMP_ENOTFOUND) {
+				char valid[1024];
+				vmp_request_key_list(valid, sizeof(valid));
+				vmp_error_set("unknown key '%s' (valid keys: %s)", keys[i], valid);
+				err = VMP_EINVAL;
+			}
+			return err;
+		}
+	}
+	if (!r.name[0] || !r.vcpus || !r.memory_bytes) {
+		vmp_error_set("missing key '%s' (name, vcpus and memory are required)",
+			      !r.name[0] ? "name" : !r.vcpus ? "vcpus" : "memory");
+		return VMP_EINVAL;
+	}
+	*out = r;
+	return VMP_OK;
+}
+
+int vmp_mix_load(vmp_vm_request **out, size_t *n, const char *path)
+{
+	const char *keys[MAX_PAIRS], *values[MAX_PAIRS];
+	yaml_document_t doc;
+	yaml_node_t *root, *vms = NULL;
+	vmp_vm_request *reqs = NULL;
+	size_t count = 0, npairs;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if ((err = load_yaml(&doc, path, "mix")) < 0)
+		return err;
+	root = yaml_document_get_root_node(&doc);
+	if (root->type == YAML_MAPPING_NODE) {
+		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+		     p < root->data.mapping.pairs.top; p++) {
+			const char *k = scalar(yaml_document_get_node(&doc, p->key));
+			if (k && !strcmp(k, "vms"))
+				vms = yaml_document_get_node(&doc, p->value);
+			else {
+				vmp_error_set("cannot load mix '%s': unknown top-level key '%s' "
+					      "(expected 'vms')",
+					      path, k ? k : "?");
+				err = VMP_EINVAL;
+				goto out;
+			}
+		}
+	}
+	if (!vms || vms->type != YAML_SEQUENCE_NODE) {
+		vmp_error_set("cannot load mix '%s': expected a 'vms:' list at the top", path);
+		err = VMP_EINVAL;
+		goto out;
+	}
+	count = (size_t)(vms->data.sequence.items.top - vms->data.sequence.items.start);
+	if (count == 0) {
+		vmp_error_set("cannot load mix '%s': the 'vms' list is empty", path);
+		err = VMP_EINVAL;
+		goto out;
+	}
+	if (!(reqs = calloc(count, sizeof(*reqs)))) {
+		vmp_error_set("out of memory");
+		err = VMP_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_t *e = yaml_document_get_node(&doc, vms->data.sequence.items.start[i]);
+		if ((err = mapping_pairs(&doc, e, keys, values, &npairs, MAX_PAIRS)) < 0 ||
+		    (err = vmp_request_build(&reqs[i], keys, values, npairs)) < 0) {
+			char msg[1024];
+			snprintf(msg, sizeof(msg), "%s", vmp_error_last());
+			vmp_error_set("cannot load mix '%s': vms[%zu] (line %zu): %s", path, i,
+				      e->start_mark.line + 1, msg);
+			err = err == VMP_ENOTFOUND ? VMP_EINVAL : err;
+			goto out;
+		}
+	}
+	*out = reqs;
+	*n = count;
+	reqs = NULL;
+out:
+	free(reqs);
+	yaml_document_delete(&doc);
+	return err;
+}

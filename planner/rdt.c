@@ -1,0 +1,230 @@
+/* Cache ways (cachetune) and memory-bandwidth limits (memorytune) within resctrl's rules. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "planner/internal.h"
+#include "vmplan/size.h"
+
+static int domain_index(const vmp_rdt_cache *c, int id)
+{
+	for (int d = 0; d < c->ndomains; d++)
+		if (c->domains[d].id == id)
+			return d;
+	return -1;
+}
+
+/* The highest run of n contiguous set bits inside free, or 0 when there is none. */
+static uint64_t highest_run(uint64_t free, int n)
+{
+	uint64_t run = n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+
+	for (int shift = 64 - n; shift >= 0; shift--)
+		if (((run << shift) & free) == (run << shift))
+			return run << shift;
+	return 0;
+}
+
+/* The L3 domain indexes (into h->l3s) the VM's pinned CPUs use; their count. */
+static int vm_l3s(const vmp_host *h, const vmp_plan_vm *vm, int *out)
+{
+	int n = 0, cpu;
+
+	VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
+	{
+		int p = vmp_host_pu_index(h, cpu), l, i;
+		if (p < 0 || (l = h->pus[p].l3) < 0)
+			continue;
+		for (i = 0; i < n && out[i] != l; i++)
+			;
+		if (i == n && n < VMP_MAX_CACHETUNE)
+			out[n++] = l;
+	}
+	return n;
+}
+
+/* The bandwidth value for one MB domain near host node index node, or 0 when unknown. */
+static unsigned mb_value(const vmp_host *h, const vmp_vm_request *r, int node)
+{
+	const vmp_rdt_mb *mb = &h->resctrl.mb;
+	double triad = h->triad_gbs && node >= 0 ? h->triad_gbs[(size_t)node * h->nnodes + node]
+						 : 0.0;
+	double v = 0;
+	unsigned gran = mb->bandwidth_gran ? mb->bandwidth_gran : 1, out;
+
+	switch (mb->unit) {
+	case VMP_MB_PERCENT:
+		if (r->membw_percent)
+			v = r->membw_percent;
+		else if (triad > 0)
+			v = (double)r->membw_mbps / (triad * 1000.0) * 100.0;
+		break;
+	case VMP_MB_AMD_GBS8:
+		if (r->membw_mbps)
+			v = (double)r->membw_mbps / 125.0;
+		else if (triad > 0)
+			v = triad * 8.0 * r->membw_percent / 100.0;
+		break;
+	case VMP_MB_MBPS:
+		if (r->membw_mbps)
+			v = (double)r->membw_mbps;
+		else if (triad > 0)
+			v = triad * 1000.0 * r->membw_percent / 100.0;
+		break;
+	}
+	if (v <= 0)
+		return 0;
+	out = (unsigned)ceil(v / gran) * gran;
+	if (out < mb->min_bandwidth)
+		out = mb->min_bandwidth;
+	if (mb->unit == VMP_MB_PERCENT && out > 100)
+		out = 100;
+	return out;
+}
+
+bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
+{
+	const vmp_host *h = st->h;
+	const vmp_resctrl *rc = &h->resctrl;
+	const vmp_vm_request *r = &vm->req;
+	bool want_cache = r->cache_bytes > 0, want_mb = r->membw_percent || r->membw_mbps;
+	int l3s[VMP_MAX_CACHETUNE], nl3 = 0;
+	uint64_t masks[VMP_MAX_CACHETUNE];
+	int doms[VMP_MAX_CACHETUNE];
+
+	vm->ncachetune = vm->nmemorytune = 0;
+	if (!want_cache && !want_mb)
+		return true;
+	if (want_cache && !rc->l3.present) {
+		if (st->explain)
+			planner_append(&vm->explain, "cache: the host has no resctrl L3 allocation; "
+						     "no ways reserved\n");
+		want_cache = false;
+	}
+	if (want_mb && !rc->mb.present) {
+		if (st->explain)
+			planner_append(&vm->explain, "membw: the host has no resctrl memory-bandwidth "
+						     "allocation; no limit set\n");
+		want_mb = false;
+	}
+	if (want_cache && r->cpu == VMP_CPU_SHARED) {
+		if (st->explain)
+			planner_append(&vm->explain, "cache: a shared VM gets no dedicated ways\n");
+		want_cache = false;
+	}
+	if (!want_cache && !want_mb)
+		return true;
+
+	/* One resctrl group per VM holds both its cachetune and its memorytune. */
+	unsigned limit = rc->l3.present ? rc->l3.num_closids : UINT32_MAX;
+	if (rc->groups_used + st->closids + 1 > limit) {
+		snprintf(vm->reason, sizeof(vm->reason),
+			 "needs a resctrl class of service for its cache or bandwidth, but all %u "
+			 "are taken (%u by existing groups, %u by this plan); drop cache/membw or "
+			 "place fewer such VMs",
+			 limit, rc->groups_used, st->closids);
+		return false;
+	}
+
+	if (want_cache) {
+		int nbits = __builtin_popcountll(rc->l3.cbm_mask);
+		nl3 = vm_l3s(h, vm, l3s);
+		for (int i = 0; i < nl3; i++) {
+			uint64_t size = h->l3s[l3s[i]].size_bytes, way, free;
+			int ways, id = h->l3s[l3s[i]].id;
+			char a[32], b[32];
+
+			if (nbits == 0 || size == 0) {
+				snprintf(vm->reason, sizeof(vm->reason),
+					 "needs L3 ways but the size of cache %d is unknown", id);
+				return false;
+			}
+			way = size / (uint64_t)nbits;
+			ways = (int)((r->cache_bytes + way - 1) / way);
+			if (ways < (int)rc->l3.min_cbm_bits)
+				ways = (int)rc->l3.min_cbm_bits;
+			if ((doms[i] = domain_index(&rc->l3, id)) < 0) {
+				snprintf(vm->reason, sizeof(vm->reason),
+					 "needs L3 ways in cache %d, which resctrl does not list", id);
+				return false;
+			}
+			free = rc->l3.cbm_mask & ~rc->l3.domains[doms[i]].used_mask &
+			       ~st->l3_taken[doms[i]];
+			if (ways > nbits || !(masks[i] = highest_run(free, ways))) {
+				vmp_size_format(a, sizeof(a), r->cache_bytes);
+				vmp_size_format(b, sizeof(b), way);
+				snprintf(vm->reason, sizeof(vm->reason),
+					 "needs %s of L3 (%d contiguous ways of %s) in cache %d, but "
+					 "only ways 0x%" PRIx64 " (%d) are free there; lower cache",
+					 a, ways, b, id, free, __builtin_popcountll(free));
+				return false;
+			}
+		}
+		for (int i = 0; i < nl3; i++) {
+			int n = 0;
+			const char *types[2] = {"both", NULL};
+			uint64_t way = h->l3s[l3s[i]].size_bytes /
+				       (uint64_t)__builtin_popcountll(rc->l3.cbm_mask);
+			if (rc->l3.cdp) {
+				types[0] = "code";
+				types[1] = "data";
+			}
+			st->l3_taken[doms[i]] |= masks[i];
+			for (int t = 0; t < 2 && types[t] && vm->ncachetune < VMP_MAX_CACHETUNE;
+			     t++, n++) {
+				vmp_plan_cachetune *ct = &vm->cachetune[vm->ncachetune++];
+				ct->level = 3;
+				ct->cache_id = h->l3s[l3s[i]].id;
+				snprintf(ct->type, sizeof(ct->type), "%s", types[t]);
+				ct->ways_mask = masks[i];
+				ct->size_bytes = way * (uint64_t)__builtin_popcountll(masks[i]);
+			}
+			if (st->explain)
+				planner_append(&vm->explain, "cache %d: ways 0x%" PRIx64 "\n",
+					       h->l3s[l3s[i]].id, masks[i]);
+		}
+	}
+
+	if (want_mb) {
+		/* MB domains are named like the L3 domains where resctrl lists them so
+		 * (Intel), else like the NUMA nodes. */
+		int ids[VMP_RDT_DOMAINS_MAX], nodes[VMP_RDT_DOMAINS_MAX], n = 0;
+		if (!nl3)
+			nl3 = vm_l3s(h, vm, l3s);
+		for (int i = 0; i < nl3 && n < VMP_RDT_DOMAINS_MAX; i++)
+			for (int d = 0; d < rc->mb.ndomains; d++)
+				if (rc->mb.domain_ids[d] == h->l3s[l3s[i]].id) {
+					ids[n] = rc->mb.domain_ids[d];
+					nodes[n++] = h->pus[vmp_host_pu_index(
+								    h, vmp_cpuset_first(
+									       &h->l3s[l3s[i]].cpus))]
+							     .node;
+				}
+		if (n == 0)
+			for (int c = 0; c < vm->ncells && n < VMP_RDT_DOMAINS_MAX; c++)
+				for (int d = 0; d < rc->mb.ndomains; d++)
+					if (rc->mb.domain_ids[d] == vm->cells[c].host_node) {
+						ids[n] = vm->cells[c].host_node;
+						nodes[n] = vmp_host_node_index(h, ids[n]);
+						n++;
+					}
+		for (int i = 0; i < n; i++) {
+			unsigned v = mb_value(h, r, nodes[i]);
+			if (!v) {
+				if (st->explain)
+					planner_append(&vm->explain,
+						       "membw: cannot express the limit in this host's "
+						       "unit without a measured bandwidth (probe "
+						       "--measure); no limit set\n");
+				vm->nmemorytune = 0;
+				break;
+			}
+			vm->memorytune[vm->nmemorytune].node_id = ids[i];
+			vm->memorytune[vm->nmemorytune++].bandwidth = v;
+		}
+	}
+	if (vm->ncachetune || vm->nmemorytune)
+		st->closids++;
+	return true;
+}

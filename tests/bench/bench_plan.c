@@ -1,0 +1,123 @@
+/* Planner benchmark: plan time for big hosts and mixes, and how it grows with NUMA nodes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmplan/error.h"
+#include "vmplan/plan.h"
+#include "vmplan/probe.h"
+#include "vmplan/spec.h"
+
+static uint64_t rng = 1;
+static unsigned rnd(unsigned n)
+{
+	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)(rng >> 33) % n;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static vmp_vm_request *mix(int n, unsigned max_vcpus)
+{
+	static const char *const threads[] = {"prefer", "prefer", "isolate", "require"};
+	vmp_vm_request *reqs = calloc((size_t)n, sizeof(*reqs));
+
+	for (int i = 0; reqs && i < n; i++) {
+		char spec[128];
+		unsigned v = 1 + rnd(max_vcpus);
+		const char *t = threads[rnd(4)];
+		if (!strcmp(t, "require"))
+			v += v % 2;
+		snprintf(spec, sizeof(spec), "name=vm%d,vcpus=%u,memory=%uG,threads=%s", i, v,
+			 1 + rnd(4), t);
+		if (vmp_spec_parse(&reqs[i], spec) < 0) {
+			fprintf(stderr, "%s\n", vmp_error_last());
+			exit(1);
+		}
+	}
+	return reqs;
+}
+
+/* Plan n VMs on host `repeat` times; print the median time and the VMs placed. */
+static void run(const char *label, vmp_host *h, int n, unsigned max_vcpus, vmp_plan_order order)
+{
+	enum { REPEAT = 5 };
+	double ms[REPEAT];
+	int placed = 0;
+	vmp_vm_request *reqs = mix(n, max_vcpus);
+	vmp_plan_options opts = {.order = order};
+
+	vmp_plan_reserve_auto(&h->reserved, h);
+	for (int r = 0; r < REPEAT; r++) {
+		vmp_plan *plan = NULL;
+		double t0 = now_ms();
+		if (vmp_plan_solve(&plan, h, reqs, (size_t)n, &opts) < 0) {
+			fprintf(stderr, "%s\n", vmp_error_last());
+			exit(1);
+		}
+		ms[r] = now_ms() - t0;
+		placed = vmp_plan_placed_count(plan);
+		vmp_plan_free(plan);
+	}
+	for (int i = 1; i < REPEAT; i++)
+		for (int j = i; j > 0 && ms[j] < ms[j - 1]; j--) {
+			double t = ms[j];
+			ms[j] = ms[j - 1];
+			ms[j - 1] = t;
+		}
+	printf("%-44s %5d VMs %3d nodes %5d PUs  %-5s %9.2f ms (median of %d)  placed %d\n",
+	       label, n, h->nnodes, h->npus, order == VMP_ORDER_BATCH ? "batch" : "given",
+	       ms[REPEAT / 2], REPEAT, placed);
+	free(reqs);
+}
+
+static vmp_host *synth(const char *desc)
+{
+	vmp_host *h = NULL;
+
+	if (vmp_probe_synthetic(&h, desc) < 0) {
+		fprintf(stderr, "%s\n", vmp_error_last());
+		exit(1);
+	}
+	return h;
+}
+
+int main(int argc, char **argv)
+{
+	const char *fixture = argc > 1 ? argv[1] : NULL;
+	vmp_host *h = NULL;
+
+	printf("vmplan planner benchmark\n");
+	if (fixture && access(fixture, R_OK) == 0 && vmp_probe_xml(&h, fixture) == 0) {
+		run("fixture 192em64t-24n8c2t", h, 200, 8, VMP_ORDER_BATCH);
+		run("fixture 192em64t-24n8c2t", h, 200, 8, VMP_ORDER_GIVEN);
+		vmp_host_free(h);
+	}
+	h = synth("pack:4 numa:6(memory=64GiB) l3:1 core:8 pu:2");
+	run("synthetic 24 nodes x 8 cores x 2 threads", h, 200, 8, VMP_ORDER_BATCH);
+	run("synthetic 24 nodes x 8 cores x 2 threads", h, 200, 8, VMP_ORDER_GIVEN);
+	vmp_host_free(h);
+	h = synth("pack:8 numa:8(memory=64GiB) l3:1 core:8 pu:2");
+	run("synthetic 64 nodes x 8 cores x 2 threads", h, 1000, 4, VMP_ORDER_BATCH);
+	run("synthetic 64 nodes x 8 cores x 2 threads", h, 1000, 4, VMP_ORDER_GIVEN);
+	vmp_host_free(h);
+	printf("\ngrowth with NUMA nodes (10 VMs per node, batch):\n");
+	for (int nodes = 8; nodes <= 256; nodes *= 2) {
+		char desc[128], label[64];
+		snprintf(desc, sizeof(desc), "pack:%d numa:8(memory=64GiB) l3:1 core:4 pu:2",
+			 nodes / 8);
+		snprintf(label, sizeof(label), "synthetic %d nodes", nodes);
+		h = synth(desc);
+		run(label, h, 10 * nodes, 2, VMP_ORDER_BATCH);
+		vmp_host_free(h);
+	}
+	return 0;
+}
