@@ -1,5 +1,6 @@
 /* The hwloc probes: the live host, an hwloc XML export, a synthetic topology, a sysfs snapshot. */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -369,6 +370,135 @@ out:
  * index, found through the CPUs it holds; see model.h for the order of
  * the arrays.
  */
+/* What a PCI class says a device is; NULL for classes the planner does not care about. */
+static const char *device_kind(unsigned class_id)
+{
+	if (class_id == 0x0108)
+		return "nvme";
+	switch (class_id >> 8) {
+	case 0x01:
+		return "storage";
+	case 0x02:
+		return "net";
+	case 0x03:
+	case 0x12:
+		return "gpu";
+	default:
+		return class_id == 0x0c06 ? "net" : NULL; /* InfiniBand */
+	}
+}
+
+/*
+ * PCI devices the planner can place VMs and I/O threads near: NICs, storage,
+ * GPUs and accelerators, each with the node it is local to (-1 when its
+ * locality spans several nodes or is unknown).
+ */
+static int copy_devices(vmp_host *h, hwloc_topology_t topo)
+{
+	hwloc_obj_t pci = NULL;
+	int n = 0;
+
+	while ((pci = hwloc_get_next_pcidev(topo, pci)))
+		if (device_kind(pci->attr->pcidev.class_id))
+			n++;
+	if (n == 0)
+		return VMP_OK;
+	if (!(h->devices = calloc((size_t)n, sizeof(*h->devices))))
+		return no_memory();
+	while ((pci = hwloc_get_next_pcidev(topo, pci))) {
+		const struct hwloc_pcidev_attr_s *a = &pci->attr->pcidev;
+		const char *kind = device_kind(a->class_id);
+		hwloc_obj_t local = hwloc_get_non_io_ancestor_obj(topo, pci);
+		vmp_device *d;
+
+		if (!kind)
+			continue;
+		d = &h->devices[h->ndevices++];
+		snprintf(d->pci, sizeof(d->pci), "%04x:%02x:%02x.%01x", a->domain, a->bus, a->dev,
+			 a->func);
+		snprintf(d->kind, sizeof(d->kind), "%s", kind);
+		snprintf(d->name, sizeof(d->name), "%s", d->pci);
+		/* The OS name (eth0, nvme0n1) is what users write; prefer a network or block one. */
+		for (hwloc_obj_t os = pci->io_first_child; os; os = os->next_sibling)
+			if (os->type == HWLOC_OBJ_OS_DEVICE && os->name &&
+			    (os->attr->osdev.type == HWLOC_OBJ_OSDEV_NETWORK ||
+			     os->attr->osdev.type == HWLOC_OBJ_OSDEV_BLOCK ||
+			     os->attr->osdev.type == HWLOC_OBJ_OSDEV_GPU ||
+			     os->attr->osdev.type == HWLOC_OBJ_OSDEV_COPROC)) {
+				snprintf(d->name, sizeof(d->name), "%s", os->name);
+				break;
+			}
+		d->node = -1;
+		if (local && local->nodeset && hwloc_bitmap_weight(local->nodeset) == 1)
+			d->node = vmp_host_node_index(h, hwloc_bitmap_first(local->nodeset));
+	}
+	return VMP_OK;
+}
+
+/*
+ * Bandwidth and latency between nodes as the firmware reports them (ACPI
+ * HMAT, through hwloc's memory attributes), where it does: the planner's
+ * figures until `probe --measure` replaces them with measured ones.
+ */
+static int copy_memattrs(vmp_host *h, hwloc_topology_t topo)
+{
+	size_t nn = (size_t)h->nnodes;
+	double *bw = NULL, *lat = NULL;
+	bool have_bw = false, have_lat = false;
+
+	if (!(bw = calloc(nn * nn, sizeof(double))) || !(lat = calloc(nn * nn, sizeof(double)))) {
+		free(bw);
+		return no_memory();
+	}
+	/* Pairs the firmware does not describe stay unknown (NaN, null in host.json). */
+	for (size_t i = 0; i < nn * nn; i++)
+		bw[i] = lat[i] = NAN;
+	for (size_t i = 0; i < nn; i++) {
+		hwloc_obj_t from = hwloc_get_numanode_obj_by_os_index(topo, (unsigned)h->nodes[i].id);
+		if (!from || hwloc_bitmap_iszero(from->cpuset))
+			continue;
+		struct hwloc_location loc = {.type = HWLOC_LOCATION_TYPE_CPUSET,
+					     .location.cpuset = from->cpuset};
+		for (size_t j = 0; j < nn; j++) {
+			hwloc_obj_t to = hwloc_get_numanode_obj_by_os_index(
+				topo, (unsigned)h->nodes[j].id);
+			hwloc_uint64_t v;
+			if (!to)
+				continue;
+			/* Bandwidth in MiB/s, latency in ns. */
+			if (hwloc_memattr_get_value(topo, HWLOC_MEMATTR_ID_BANDWIDTH, to, &loc, 0,
+						    &v) == 0 && v) {
+				bw[i * nn + j] = (double)v * 1048576.0 / 1e9;
+				have_bw = true;
+			}
+			if (hwloc_memattr_get_value(topo, HWLOC_MEMATTR_ID_LATENCY, to, &loc, 0,
+						    &v) == 0 && v) {
+				lat[i * nn + j] = (double)v;
+				have_lat = true;
+			}
+		}
+	}
+	if (have_bw) {
+		double *copy = malloc(nn * nn * sizeof(double));
+		if (!copy) {
+			free(bw);
+			free(lat);
+			return no_memory();
+		}
+		memcpy(copy, bw, nn * nn * sizeof(double));
+		h->read_gbs = bw;
+		h->triad_gbs = copy;
+		bw = NULL;
+	}
+	if (have_lat) {
+		h->latency_ns = lat;
+		lat = NULL;
+	}
+	free(bw);
+	free(lat);
+	return VMP_OK;
+}
+
 static int copy_topology(vmp_host **out, hwloc_topology_t topo, vmp_host_source source,
 			 const char *hostname)
 {
@@ -427,6 +557,7 @@ static int copy_topology(vmp_host **out, hwloc_topology_t topo, vmp_host_source 
 	}
 
 	if ((err = copy_kinds(h, topo)) < 0 || (err = copy_distances(h, topo)) < 0 ||
+	    (err = copy_devices(h, topo)) < 0 || (err = copy_memattrs(h, topo)) < 0 ||
 	    (err = vmp_host_check(h)) < 0)
 		goto out;
 	*out = h;
@@ -437,7 +568,7 @@ out:
 	return err;
 }
 
-/* A topology that will be loaded without I/O devices. */
+/* A topology that will be loaded with the PCI devices that matter (NICs, disks, GPUs). */
 static int topology_new(hwloc_topology_t *out)
 {
 	if (hwloc_topology_init(out) < 0) {
@@ -447,8 +578,7 @@ static int topology_new(hwloc_topology_t *out)
 		vmp_error_set("cannot start hwloc: %s", strerror(e));
 		return e == ENOMEM ? VMP_ENOMEM : VMP_ESYS;
 	}
-	/* Devices come from their own probe; here they would only cost time. */
-	hwloc_topology_set_io_types_filter(*out, HWLOC_TYPE_FILTER_KEEP_NONE);
+	hwloc_topology_set_io_types_filter(*out, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
 	return VMP_OK;
 }
 
