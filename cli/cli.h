@@ -28,6 +28,11 @@ extern const vmp_command cmd_probe;
 extern const vmp_command cmd_export;
 extern const vmp_command cmd_verify;
 
+/* Terminal colours: only on a terminal, and never when NO_COLOR is set (no-color.org). */
+enum { CLI_RESET, CLI_BOLD, CLI_RED, CLI_GREEN, CLI_YELLOW };
+/* The escape sequence for colour on out, or "" when out gets no colour. */
+const char *cli_colour(FILE *out, int colour);
+
 /* Print a command's help text. */
 void cli_print_usage(const vmp_command *cmd, FILE *out);
 

@@ -19,7 +19,7 @@ static const char suggest_usage[] =
 	"                       --fsroot DIR | --connect URI]\n"
 	"                      (--vm SPEC ... | --vms mix.yaml) [--reserve CPUSET|auto|none]\n"
 	"                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
-	"                      [--explain] [--show-xml] [--type kvm|qemu]\n"
+	"                      [--explain] [--show-xml] [--json] [--type kvm|qemu]\n"
 	"\n"
 	"Place the VMs on the host and print the plan: which host CPU each vCPU is\n"
 	"pinned to, where the emulator and I/O threads run, which host NUMA node backs\n"
@@ -66,6 +66,7 @@ static const char suggest_usage[] =
 	"  --xml-dir DIR        write DIR/<name>.xml, the libvirt domain XML of each\n"
 	"                       placed VM\n"
 	"  --show-xml           also print each placed VM's domain XML\n"
+	"  --json               print the plan as JSON (plan.json) instead of the summary\n"
 	"  --type TYPE          the domain type in the XML (default: kvm)\n"
 	"  -h, --help           show this help\n";
 
@@ -90,11 +91,13 @@ static void print_vm(const vmp_plan_vm *vm)
 	bool shared = vm->req.cpu == VMP_CPU_SHARED;
 
 	vmp_size_format(mem, sizeof(mem), vm->req.memory_bytes);
-	printf("\nvm %s: %u vCPUs, %s, %s%s%s%s\n", vm->req.name, vm->req.vcpus, mem,
+	printf("\n%svm %s%s: %u vCPUs, %s, %s%s%s%s\n", cli_colour(stdout, CLI_BOLD), vm->req.name,
+	       cli_colour(stdout, CLI_RESET), vm->req.vcpus, mem,
 	       shared ? "cpu=shared" : "threads=", shared ? "" : thread_names[vm->req.threads],
 	       vm->req.profile[0] ? ", profile " : "", vm->req.profile);
 	if (!vm->placed) {
-		printf("  not placed: %s\n", vm->reason);
+		printf("  %snot placed%s: %s\n", cli_colour(stdout, CLI_RED),
+		       cli_colour(stdout, CLI_RESET), vm->reason);
 		goto explain;
 	}
 	printf("  topology  sockets=%u dies=%u cores=%u threads=%u\n", vm->sockets, vm->dies,
@@ -193,6 +196,7 @@ static int exec_suggest(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"xml-dir", required_argument, NULL, 'x'},
 		{"show-xml", no_argument, NULL, 'X'},
+		{"json", no_argument, NULL, 'J'},
 		{"type", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -206,7 +210,7 @@ static int exec_suggest(int argc, char **argv)
 	vmp_plan *plan = NULL;
 	char *json = NULL;
 	size_t nreqs = 0;
-	int c, err, status = EXIT_USAGE, print_xml = 0;
+	int c, err, status = EXIT_USAGE, print_xml = 0, json_out = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -253,6 +257,9 @@ static int exec_suggest(int argc, char **argv)
 			break;
 		case 'x':
 			xml_dir = optarg;
+			break;
+		case 'J':
+			json_out = 1;
 			break;
 		case 'X':
 			print_xml = 1;
@@ -334,18 +341,22 @@ static int exec_suggest(int argc, char **argv)
 		status = cli_status(err);
 		goto out;
 	}
-	print_plan(plan, host);
 	status = EXIT_RUNTIME;
+	if ((json_out || output) && (err = vmp_plan_to_json(&json, plan)) < 0) {
+		cli_error("%s", vmp_error_last());
+		goto out;
+	}
+	if (json_out)
+		printf("%s\n", json);
+	else
+		print_plan(plan, host);
 	if (print_xml && (err = show_xml(plan, type)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
-	if (output) {
-		if ((err = vmp_plan_to_json(&json, plan)) < 0 ||
-		    (err = vmp_file_write_atomic(output, json, strlen(json))) < 0) {
-			cli_error("%s", vmp_error_last());
-			goto out;
-		}
+	if (output && (err = vmp_file_write_atomic(output, json, strlen(json))) < 0) {
+		cli_error("%s", vmp_error_last());
+		goto out;
 	}
 	if (xml_dir && (err = vmp_export_libvirt_dir(plan, xml_dir, type)) < 0) {
 		cli_error("%s", vmp_error_last());

@@ -1,7 +1,9 @@
 /* vmplan's entry point: the subcommand table, --help and --version. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vmplan/error.h"
@@ -48,6 +50,17 @@ int cli_status(int err)
 	default:
 		return EXIT_RUNTIME;
 	}
+}
+
+const char *cli_colour(FILE *out, int colour)
+{
+	static const char *const codes[] = {"\033[0m", "\033[1m", "\033[31m", "\033[32m",
+					    "\033[33m"};
+	const char *no = getenv("NO_COLOR"), *term = getenv("TERM");
+
+	if ((no && *no) || !term || !strcmp(term, "dumb") || !isatty(fileno(out)))
+		return "";
+	return codes[colour];
 }
 
 void cli_print_usage(const vmp_command *cmd, FILE *out)
