@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 
 static const char verify_usage[] =
-    "usage: vmplan verify plan.json --connect URI [--proc auto|yes|no]\n"
+    "usage: vmplan verify plan.json --connect URI [--proc auto|yes|no] [--json]\n"
     "\n"
     "Compare every placed VM of the plan with its running domain: libvirt's live\n"
     "vCPU, emulator and I/O thread pinning and the NUMA memory mode and nodes and,\n"
@@ -21,15 +23,48 @@ static const char verify_usage[] =
     "  --proc WHEN          read the QEMU threads in /proc: auto (default: for a\n"
     "                       local URI when /run/libvirt/qemu/NAME.pid exists),\n"
     "                       yes, or no\n"
+    "  --json               print the result as JSON: checks, mismatches (vm, what,\n"
+    "                       source, expected, actual)\n"
     "  -h, --help           show this help\n"
     "\n"
     "Exit status 0 when everything matches, 4 when something does not.\n";
+
+static void print_json(const vmp_plan *plan, const vmp_verify_report *rep)
+{
+	json_t *root = json_object(), *vms = json_array(), *list = json_array();
+	char *text;
+
+	for (int i = 0; i < plan->nvms; i++) {
+		int n = 0;
+		for (int k = 0; k < rep->nmismatches; k++)
+			n += !strcmp(rep->mismatches[k].vm, plan->vms[i].req.name);
+		json_array_append_new(vms, json_pack("{s:s, s:b, s:i}", "name",
+						     plan->vms[i].req.name, "checked",
+						     plan->vms[i].placed, "mismatches", n));
+	}
+	for (int k = 0; k < rep->nmismatches; k++) {
+		const vmp_mismatch *m = &rep->mismatches[k];
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "vm", m->vm,
+						      "what", m->what, "source", m->source,
+						      "expected", m->expected, "actual", m->actual));
+	}
+	json_object_set_new(root, "checks", json_integer(rep->nchecked));
+	json_object_set_new(root, "proc_vms", json_integer(rep->nproc_vms));
+	json_object_set_new(root, "vms", vms);
+	json_object_set_new(root, "mismatches", list);
+	if ((text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
+		printf("%s\n", text);
+		free(text);
+	}
+	json_decref(root);
+}
 
 static int exec_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"connect", required_argument, NULL, 'c'},
 	    {"proc", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -37,7 +72,7 @@ static int exec_verify(int argc, char **argv)
 	vmp_verify_report *rep = NULL;
 	vmp_plan *plan = NULL;
 	const char *uri = NULL;
-	int c, err, status;
+	int c, err, status, json = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -57,6 +92,9 @@ static int exec_verify(int argc, char **argv)
 				cli_error("bad --proc '%s': use auto, yes or no", optarg);
 				return EXIT_USAGE;
 			}
+			break;
+		case 'j':
+			json = 1;
 			break;
 		case 'h':
 			fputs(verify_usage, stdout);
@@ -90,6 +128,10 @@ static int exec_verify(int argc, char **argv)
 		vmp_plan_free(plan);
 		return cli_status(err);
 	}
+	if (json) {
+		print_json(plan, rep);
+		goto done;
+	}
 	for (int i = 0; i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];
 		int n = 0;
@@ -114,6 +156,7 @@ static int exec_verify(int argc, char **argv)
 	}
 	printf("\n%d checks (%d VMs also read from /proc), %d mismatch%s\n", rep->nchecked,
 	       rep->nproc_vms, rep->nmismatches, rep->nmismatches == 1 ? "" : "es");
+done:
 	status = rep->nmismatches ? EXIT_MISMATCH : EXIT_PLACED;
 	vmp_verify_report_free(rep);
 	vmp_plan_free(plan);

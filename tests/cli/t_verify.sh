@@ -10,6 +10,12 @@ expect_in out "planned defined and running, found not defined" "what was expecte
 expect_in out "vm big: not placed, not checked" "unplaced VM named"
 expect_in out "2 mismatches" "summary"
 
+run verify "$PLAN" --connect test:///default --json
+expect_status 4 "--json keeps the exit status"
+expect_in out '"mismatches": [' "mismatch list in JSON"
+expect_in out '"expected": "defined and running"' "each mismatch's expectation"
+expect_in out '"checked": false' "the unplaced VM is not checked"
+
 run verify "$PLAN"
 expect_status 2 "no --connect"
 expect_in err "verify needs --connect URI" "why"
