@@ -294,6 +294,12 @@ static int pick_kernels(vmp_measure_isa *isa, read_fn *rd, triad_fn *tr)
 	return VMP_OK;
 }
 
+int vmp_measure_kernels(vmp_measure_isa *isa, vmp_measure_read_fn *read,
+			vmp_measure_triad_fn *triad)
+{
+	return pick_kernels(isa, read, triad);
+}
+
 /* Follow the chase for steps loads, each waiting on the one before. */
 __attribute__((noinline)) static void *chase(void *start, size_t steps)
 {
@@ -310,6 +316,11 @@ __attribute__((noinline)) static void *chase(void *start, size_t steps)
 		p = (void **)*p;
 	}
 	return p;
+}
+
+void *vmp_measure_chase(void *start, size_t steps)
+{
+	return chase(start, steps);
 }
 
 static uint64_t splitmix64(uint64_t *state)

@@ -127,6 +127,28 @@ int vmp_measure_page_node(int *out, const void *p, size_t len);
  */
 int vmp_measure_check_placement(const void *p, size_t len, int node);
 
+/* The bandwidth kernels: n doubles, a multiple of VMP_MEASURE_UNIT_DOUBLES, arrays aligned to
+ * 64 bytes. read returns the sum (keep it alive); triad writes a = b + s * c with
+ * non-temporal stores where the ISA has them. */
+#define VMP_MEASURE_UNIT_DOUBLES 64
+typedef double (*vmp_measure_read_fn)(const double *p, size_t n);
+typedef void (*vmp_measure_triad_fn)(double *a, const double *b, const double *c, double s,
+				     size_t n);
+
+/**
+ * Pick the read and triad kernels of an ISA, as vmp_measure_run() does.
+ * @param isa   in: the ISA wanted (VMP_ISA_AUTO: the widest); out: the one picked
+ * @return VMP_OK, or VMP_EINVAL when the CPU lacks the ISA asked for
+ */
+int vmp_measure_kernels(vmp_measure_isa *isa, vmp_measure_read_fn *read,
+			vmp_measure_triad_fn *triad);
+
+/**
+ * Follow a chase written by vmp_measure_chase_init() for steps dependent loads (a multiple
+ * of 8) from start; returns where it stopped, to go on from there.
+ */
+void *vmp_measure_chase(void *start, size_t steps);
+
 /**
  * Write a pointer chase into buf: the first word of each of its nlines
  * lines of VMP_MEASURE_LINE_BYTES points to the next line of one cycle
