@@ -42,6 +42,21 @@ static const vmp_request_key keys[] = {
 	{"quota", "USEC|-1", "cputune quota, 1000-17592186044415, or -1 for none"},
 	{"priority", "N", "placement weight, 0-1000: higher is placed first"},
 	{"firmware", "bios|efi|efi-secure", "boot firmware; efi-secure enables secure boot"},
+	{"loader", "PATH", "an explicit firmware image (pflash, read-only)"},
+	{"nvram", "PATH", "the firmware's variable store"},
+	{"cpu_cache", "none|passthrough|emulate|disable", "guest CPU cache information"},
+	{"mem_access", "default|shared|private", "memory access mode (shared for vhost-user)"},
+	{"mem_source", "default|anonymous|file|memfd", "memory backing source"},
+	{"mem_allocation", "default|immediate|ondemand", "allocate guest memory at start or on use"},
+	{"discard", "true|false", "discard freed guest memory"},
+	{"emulator_sched", "none|fifo|rr|batch|idle", "emulator thread scheduler"},
+	{"iothread_sched", "none|fifo|rr|batch|idle", "I/O thread scheduler"},
+	{"global_period", "USEC", "cputune global_period, 1000-1000000"},
+	{"global_quota", "USEC|-1", "cputune global_quota"},
+	{"emulator_period", "USEC", "cputune emulator_period, 1000-1000000"},
+	{"emulator_quota", "USEC|-1", "cputune emulator_quota"},
+	{"iothread_period", "USEC", "cputune iothread_period, 1000-1000000"},
+	{"iothread_quota", "USEC|-1", "cputune iothread_quota"},
 };
 /* clang-format on */
 
@@ -184,6 +199,47 @@ bad:
 	return VMP_EINVAL;
 }
 
+static int set_period(uint64_t *out, const char *key, const char *value)
+{
+	uint64_t u;
+
+	if (!parse_u64(&u, value, 1000, 1000000))
+		return bad_range(key, value, 1000, 1000000);
+	*out = u;
+	return VMP_OK;
+}
+
+static int set_quota(int64_t *out, const char *key, const char *value)
+{
+	uint64_t u;
+
+	if (!strcmp(value, "-1")) {
+		*out = -1;
+		return VMP_OK;
+	}
+	if (!parse_u64(&u, value, 1000, UINT64_C(17592186044415)))
+		return bad_range(key, value, 1000, UINT64_C(17592186044415));
+	*out = (int64_t)u;
+	return VMP_OK;
+}
+
+/* An absolute path without control characters, for loader and nvram. */
+static int set_path(char *out, size_t size, const char *key, const char *value)
+{
+	if (value[0] != '/' || strlen(value) >= size) {
+		vmp_error_set("%s must be an absolute path shorter than %zu bytes, not '%s'", key,
+			      size, value);
+		return VMP_EINVAL;
+	}
+	for (const char *p = value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			vmp_error_set("%s must not contain control characters", key);
+			return VMP_EINVAL;
+		}
+	snprintf(out, size, "%s", value);
+	return VMP_OK;
+}
+
 int vmp_request_set(vmp_vm_request *req, const char *key, const char *value)
 {
 	static const char *const cpu[] = {"dedicated", "shared", NULL};
@@ -284,21 +340,60 @@ int vmp_request_set(vmp_vm_request *req, const char *key, const char *value)
 	}
 	if (!strcmp(key, "shares"))
 		return set_uint(&req->shares, key, value, 2, 262144);
-	if (!strcmp(key, "period")) {
-		if (!parse_u64(&u, value, 1000, 1000000))
-			return bad_range(key, value, 1000, 1000000);
-		req->period_us = u;
-		return VMP_OK;
+	if (!strcmp(key, "period"))
+		return set_period(&req->period_us, key, value);
+	if (!strcmp(key, "quota"))
+		return set_quota(&req->quota_us, key, value);
+	if (!strcmp(key, "global_period"))
+		return set_period(&req->global_period_us, key, value);
+	if (!strcmp(key, "global_quota"))
+		return set_quota(&req->global_quota_us, key, value);
+	if (!strcmp(key, "emulator_period"))
+		return set_period(&req->emulator_period_us, key, value);
+	if (!strcmp(key, "emulator_quota"))
+		return set_quota(&req->emulator_quota_us, key, value);
+	if (!strcmp(key, "iothread_period"))
+		return set_period(&req->iothread_period_us, key, value);
+	if (!strcmp(key, "iothread_quota"))
+		return set_quota(&req->iothread_quota_us, key, value);
+	if (!strcmp(key, "loader"))
+		return set_path(req->loader, sizeof(req->loader), key, value);
+	if (!strcmp(key, "nvram"))
+		return set_path(req->nvram, sizeof(req->nvram), key, value);
+	if (!strcmp(key, "discard"))
+		return set_bool(&req->mem_discard, key, value);
+	if (!strcmp(key, "cpu_cache")) {
+		static const char *const names[] = {"none", "passthrough", "emulate", "disable",
+						    NULL};
+		if ((err = set_enum(&e, key, value, names,
+				    "none, passthrough, emulate or disable")) == 0)
+			req->cpu_cache = (vmp_cache_mode)e;
+		return err;
 	}
-	if (!strcmp(key, "quota")) {
-		if (!strcmp(value, "-1")) {
-			req->quota_us = -1;
-			return VMP_OK;
-		}
-		if (!parse_u64(&u, value, 1000, UINT64_C(17592186044415)))
-			return bad_range(key, value, 1000, UINT64_C(17592186044415));
-		req->quota_us = (int64_t)u;
-		return VMP_OK;
+	if (!strcmp(key, "mem_access")) {
+		static const char *const names[] = {"default", "shared", "private", NULL};
+		if ((err = set_enum(&e, key, value, names, "default, shared or private")) == 0)
+			req->mem_access = (vmp_mem_access)e;
+		return err;
+	}
+	if (!strcmp(key, "mem_source")) {
+		static const char *const names[] = {"default", "anonymous", "file", "memfd", NULL};
+		if ((err = set_enum(&e, key, value, names,
+				    "default, anonymous, file or memfd")) == 0)
+			req->mem_source = (vmp_mem_source)e;
+		return err;
+	}
+	if (!strcmp(key, "mem_allocation")) {
+		static const char *const names[] = {"default", "immediate", "ondemand", NULL};
+		if ((err = set_enum(&e, key, value, names, "default, immediate or ondemand")) == 0)
+			req->mem_allocation = (vmp_mem_allocation)e;
+		return err;
+	}
+	if (!strcmp(key, "emulator_sched") || !strcmp(key, "iothread_sched")) {
+		if ((err = set_enum(&e, key, value, sched, "none, fifo, rr, batch or idle")) == 0)
+			*(key[0] == 'e' ? &req->emulator_sched : &req->iothread_sched) =
+				(vmp_sched)e;
+		return err;
 	}
 	if (!strcmp(key, "priority")) {
 		if (!parse_u64(&u, value, 0, 1000))

@@ -19,6 +19,10 @@ static const char *const mem_mode_names[] = {"strict", "interleave", "preferred"
 					     NULL};
 static const char *const iothread_names[] = {"housekeeping", "near-device", NULL};
 static const char *const sched_names[] = {"none", "fifo", "rr", "batch", "idle", NULL};
+static const char *const cache_names[] = {"none", "passthrough", "emulate", "disable", NULL};
+static const char *const access_names[] = {"default", "shared", "private", NULL};
+static const char *const source_names[] = {"default", "anonymous", "file", "memfd", NULL};
+static const char *const allocation_names[] = {"default", "immediate", "ondemand", NULL};
 
 const char *vmp_mem_mode_name(vmp_mem_mode mode)
 {
@@ -77,6 +81,21 @@ static json_t *request_json(const vmp_vm_request *r)
 	json_object_set_new(o, "priority", json_integer(r->priority));
 	json_object_set_new(o, "efi", json_boolean(r->efi));
 	json_object_set_new(o, "secure_boot", json_boolean(r->secure_boot));
+	json_object_set_new(o, "loader", json_string(r->loader));
+	json_object_set_new(o, "nvram", json_string(r->nvram));
+	json_object_set_new(o, "cpu_cache", json_string(cache_names[r->cpu_cache]));
+	json_object_set_new(o, "mem_access", json_string(access_names[r->mem_access]));
+	json_object_set_new(o, "mem_source", json_string(source_names[r->mem_source]));
+	json_object_set_new(o, "mem_allocation", json_string(allocation_names[r->mem_allocation]));
+	json_object_set_new(o, "mem_discard", json_boolean(r->mem_discard));
+	json_object_set_new(o, "emulator_sched", json_string(sched_names[r->emulator_sched]));
+	json_object_set_new(o, "iothread_sched", json_string(sched_names[r->iothread_sched]));
+	json_object_set_new(o, "global_period_us", u64_json(r->global_period_us));
+	json_object_set_new(o, "global_quota_us", json_integer(r->global_quota_us));
+	json_object_set_new(o, "emulator_period_us", u64_json(r->emulator_period_us));
+	json_object_set_new(o, "emulator_quota_us", json_integer(r->emulator_quota_us));
+	json_object_set_new(o, "iothread_period_us", u64_json(r->iothread_period_us));
+	json_object_set_new(o, "iothread_quota_us", json_integer(r->iothread_quota_us));
 	return o;
 }
 
@@ -122,10 +141,13 @@ static json_t *vm_json(const vmp_plan_vm *vm)
 			if ((unsigned)v < r->vcpus && vm->vcpupin[v] >= 0)
 				vmp_cpuset_set(&host_cpus, vm->vcpupin[v]);
 		}
+		json_t *dist = json_array();
+		for (int j = 0; c->distances[i] && j < vm->ncells; j++)
+			json_array_append_new(dist, json_integer(c->distances[j]));
 		json_array_append_new(
-		    a, json_pack("{s:i, s:i, s:o, s:o, s:I}", "id", i, "host_node", c->host_node,
+		    a, json_pack("{s:i, s:i, s:o, s:o, s:I, s:o}", "id", i, "host_node", c->host_node,
 				 "vcpus", cpuset_json(&c->vcpus), "cpus", cpuset_json(&host_cpus),
-				 "memory_bytes", (json_int_t)c->memory_bytes));
+				 "memory_bytes", (json_int_t)c->memory_bytes, "distances", dist));
 	}
 	json_object_set_new(o, "cells", a);
 	json_object_set_new(o, "topology",
@@ -381,6 +403,22 @@ static int load_request(const loader *outer, json_t *o, vmp_vm_request *r)
 	GET_INT(&l, o, "period_us", 0, 1000000, r->period_us);
 	GET_INT(&l, o, "quota_us", -1, 17592186044415LL, r->quota_us);
 	GET_INT(&l, o, "priority", INT32_MIN, INT32_MAX, r->priority);
+	if ((err = get_str(&l, o, "loader", r->loader, sizeof(r->loader))) < 0 ||
+	    (err = get_str(&l, o, "nvram", r->nvram, sizeof(r->nvram))) < 0 ||
+	    (err = get_bool(&l, o, "mem_discard", &r->mem_discard)) < 0)
+		return err;
+	GET_ENUM(&l, o, "cpu_cache", cache_names, r->cpu_cache);
+	GET_ENUM(&l, o, "mem_access", access_names, r->mem_access);
+	GET_ENUM(&l, o, "mem_source", source_names, r->mem_source);
+	GET_ENUM(&l, o, "mem_allocation", allocation_names, r->mem_allocation);
+	GET_ENUM(&l, o, "emulator_sched", sched_names, r->emulator_sched);
+	GET_ENUM(&l, o, "iothread_sched", sched_names, r->iothread_sched);
+	GET_INT(&l, o, "global_period_us", 0, 1000000, r->global_period_us);
+	GET_INT(&l, o, "global_quota_us", -1, 17592186044415LL, r->global_quota_us);
+	GET_INT(&l, o, "emulator_period_us", 0, 1000000, r->emulator_period_us);
+	GET_INT(&l, o, "emulator_quota_us", -1, 17592186044415LL, r->emulator_quota_us);
+	GET_INT(&l, o, "iothread_period_us", 0, 1000000, r->iothread_period_us);
+	GET_INT(&l, o, "iothread_quota_us", -1, 17592186044415LL, r->iothread_quota_us);
 	if (r->secure_boot && !r->efi)
 		return bad(&l, "secure_boot", "secure boot needs efi");
 	return VMP_OK;
@@ -450,6 +488,24 @@ static int load_placed(const loader *l, json_t *o, vmp_plan_vm *vm)
 			return err;
 		GET_INT(&el, e, "host_node", 0, VMP_CPUSET_MAX - 1, c->host_node);
 		GET_INT(&el, e, "memory_bytes", 1, INT64_MAX, c->memory_bytes);
+		{
+			json_t *d = need(&el, e, "distances", &err), *v;
+			size_t j;
+			if (!d)
+				return err;
+			if (!json_is_array(d) ||
+			    (json_array_size(d) && json_array_size(d) != json_array_size(a)))
+				return bad(&el, "distances",
+					   "expected no distances or one to every cell");
+			json_array_foreach(d, j, v)
+			{
+				if (!json_is_integer(v) || json_integer_value(v) < 10 ||
+				    json_integer_value(v) > 255)
+					return bad(&el, "distances",
+						   "expected distances between 10 and 255");
+				c->distances[j] = (uint8_t)json_integer_value(v);
+			}
+		}
 		if (vmp_cpuset_next(&c->vcpus, (int)r->vcpus - 1) >= 0)
 			return bad(&el, "vcpus", "names a vCPU beyond the VM's %u", r->vcpus);
 	}

@@ -340,11 +340,22 @@ static void apply_iothreads(xmlNodePtr dom, const vmp_plan_vm *vm)
 	}
 }
 
+/* scheduler='...' and, for the real-time ones, priority='...' (1 when unset). */
+static void sched_attrs(xmlNodePtr n, vmp_sched sched, int priority)
+{
+	attr(n, "scheduler", vmp_sched_name(sched));
+	if (sched == VMP_SCHED_FIFO || sched == VMP_SCHED_RR)
+		attr_u64(n, "priority", (uint64_t)(priority > 0 ? priority : 1));
+}
+
 static void apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
-	static const char *const owned[] = {"vcpupin",	  "emulatorpin", "iothreadpin", "shares",
-					    "period",	  "quota",	 "vcpusched",	"cachetune",
-					    "memorytune", NULL};
+	static const char *const owned[] = {
+		"vcpupin",	   "emulatorpin",     "iothreadpin",	 "shares",
+		"period",	   "quota",	      "global_period",	 "global_quota",
+		"emulator_period", "emulator_quota",  "iothread_period", "iothread_quota",
+		"vcpusched",	   "iothreadsched",   "emulatorsched",	 "cachetune",
+		"memorytune",	   NULL};
 	const vmp_vm_request *r = &vm->req;
 	xmlNodePtr tune = ensure(dom, "cputune", domain_order), n;
 	vmp_cpuset vcpus;
@@ -359,6 +370,28 @@ static void apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm)
 	if (r->quota_us) {
 		snprintf(buf, sizeof(buf), "%" PRId64, r->quota_us);
 		child(tune, "quota", buf);
+	}
+	{
+		/* The other CFS bandwidth knobs, in libvirt's order. */
+		const struct {
+			const char *period, *quota;
+			uint64_t p;
+			int64_t q;
+		} bw[] = {
+			{"global_period", "global_quota", r->global_period_us, r->global_quota_us},
+			{"emulator_period", "emulator_quota", r->emulator_period_us,
+			 r->emulator_quota_us},
+			{"iothread_period", "iothread_quota", r->iothread_period_us,
+			 r->iothread_quota_us},
+		};
+		for (size_t i = 0; i < sizeof(bw) / sizeof(bw[0]); i++) {
+			if (bw[i].p)
+				set_text_u64(child(tune, bw[i].period, NULL), bw[i].p);
+			if (bw[i].q) {
+				snprintf(buf, sizeof(buf), "%" PRId64, bw[i].q);
+				child(tune, bw[i].quota, buf);
+			}
+		}
 	}
 	for (unsigned i = 0; i < r->vcpus; i++) {
 		vmp_cpuset one = {0};
@@ -383,11 +416,18 @@ static void apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm)
 		vmp_cpuset_set(&one, (int)i);
 		n = child(tune, "vcpusched", NULL);
 		attr_set(n, "vcpus", &one);
-		attr(n, "scheduler", vmp_sched_name(r->vcpu_sched));
-		if (r->vcpu_sched == VMP_SCHED_FIFO || r->vcpu_sched == VMP_SCHED_RR)
-			attr_u64(n, "priority",
-				 (uint64_t)(r->vcpu_priority > 0 ? r->vcpu_priority : 1));
+		sched_attrs(n, r->vcpu_sched, r->vcpu_priority);
 	}
+	if (r->iothread_sched != VMP_SCHED_NONE && iothread_count(vm)) {
+		vmp_cpuset ids = {0};
+		vmp_cpuset_set_range(&ids, 1, (int)iothread_count(vm));
+		n = child(tune, "iothreadsched", NULL);
+		attr_set(n, "iothreads", &ids);
+		sched_attrs(n, r->iothread_sched, r->vcpu_priority);
+	}
+	if (r->emulator_sched != VMP_SCHED_NONE)
+		sched_attrs(child(tune, "emulatorsched", NULL), r->emulator_sched,
+			    r->vcpu_priority);
 	if (vm->ncachetune) {
 		xmlNodePtr ct = child(tune, "cachetune", NULL);
 		attr_set(ct, "vcpus", &vcpus);
@@ -471,6 +511,12 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 	attr_u64(topo, "cores", vm->cores ? vm->cores : vm->req.vcpus);
 	attr_u64(topo, "threads", vm->threads ? vm->threads : 1);
 	replace(cpu, find(cpu, "topology"), topo, cpu_order);
+	if (vm->req.cpu_cache != VMP_CACHE_NONE) {
+		static const char *const modes[] = {"", "passthrough", "emulate", "disable"};
+		xmlNodePtr cache = new_elem("cache", NULL);
+		attr(cache, "mode", modes[vm->req.cpu_cache]);
+		replace(cpu, find(cpu, "cache"), cache, cpu_order);
+	}
 
 	if (!vm->ncells) {
 		drop(find(cpu, "numa"));
@@ -483,6 +529,19 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 		attr_set(cell, "cpus", &vm->cells[i].vcpus);
 		attr_u64(cell, "memory", vm->cells[i].memory_bytes / 1024);
 		attr(cell, "unit", "KiB");
+		if (vm->req.mem_access != VMP_ACCESS_DEFAULT)
+			attr(cell, "memAccess",
+			     vm->req.mem_access == VMP_ACCESS_SHARED ? "shared" : "private");
+		if (vm->req.mem_discard)
+			attr(cell, "discard", "yes");
+		if (vm->cells[i].distances[i]) {
+			xmlNodePtr d = child(cell, "distances", NULL);
+			for (int j = 0; j < vm->ncells; j++) {
+				xmlNodePtr sib = child(d, "sibling", NULL);
+				attr_u64(sib, "id", (uint64_t)j);
+				attr_u64(sib, "value", vm->cells[i].distances[j]);
+			}
+		}
 	}
 	replace(cpu, find(cpu, "numa"), numa, cpu_order);
 }
@@ -490,10 +549,16 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 static void apply_memory_backing(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
 	static const char *const owned[] = {"hugepages", "nosharepages", "locked", NULL};
+	static const char *const mb_order[] = {"hugepages", "nosharepages", "locked", "source",
+					       "access",    "allocation",   "discard", NULL};
+	static const char *const sources[] = {"", "anonymous", "file", "memfd"};
+	static const char *const accesses[] = {"", "shared", "private"};
+	static const char *const allocations[] = {"", "immediate", "ondemand"};
 	const vmp_vm_request *r = &vm->req;
 	xmlNodePtr mb = find(dom, "memoryBacking"), pages = NULL;
+	bool others = r->mem_source || r->mem_access || r->mem_allocation || r->mem_discard;
 
-	if (!mb && !r->hugepage_bytes && !r->nosharepages && !r->mem_locked)
+	if (!mb && !r->hugepage_bytes && !r->nosharepages && !r->mem_locked && !others)
 		return;
 	if (!mb)
 		mb = ensure(dom, "memoryBacking", domain_order);
@@ -524,6 +589,25 @@ static void apply_memory_backing(xmlNodePtr dom, const vmp_plan_vm *vm)
 				xmlAddChild(mb, add[i]);
 		}
 	}
+	/* Source, access, allocation and discard: replaced where the request sets them,
+	 * a domain's own kept otherwise. */
+	if (r->mem_source) {
+		xmlNodePtr n = new_elem("source", NULL);
+		attr(n, "type", sources[r->mem_source]);
+		replace(mb, find(mb, "source"), n, mb_order);
+	}
+	if (r->mem_access) {
+		xmlNodePtr n = new_elem("access", NULL);
+		attr(n, "mode", accesses[r->mem_access]);
+		replace(mb, find(mb, "access"), n, mb_order);
+	}
+	if (r->mem_allocation) {
+		xmlNodePtr n = new_elem("allocation", NULL);
+		attr(n, "mode", allocations[r->mem_allocation]);
+		replace(mb, find(mb, "allocation"), n, mb_order);
+	}
+	if (r->mem_discard && !find(mb, "discard"))
+		insert(mb, new_elem("discard", NULL), mb_order);
 	drop_if_empty(mb);
 }
 
@@ -551,25 +635,47 @@ static void apply_memtune(xmlNodePtr dom, const vmp_plan_vm *vm)
 	drop_if_empty(mt);
 }
 
-/* UEFI: only when the request asks for it; a domain's own firmware is left alone otherwise. */
+/*
+ * UEFI: only when the request asks for it; a domain's own firmware is left
+ * alone otherwise. An explicit loader (and nvram) replaces firmware
+ * autoselection; secure boot also turns on SMM, which q35 guests need for it.
+ */
 static void apply_firmware(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
+	const vmp_vm_request *r = &vm->req;
 	xmlNodePtr os, fw;
 
-	if (!vm->req.efi)
+	if (!r->efi && !r->loader[0])
 		return;
 	os = ensure(dom, "os", domain_order);
-	attr(os, "firmware", "efi");
 	fw = find(os, "firmware");
-	if (!vm->req.secure_boot) {
+	if (r->loader[0]) {
+		xmlNodePtr loader = new_elem("loader", r->loader);
+		xmlUnsetProp(os, BAD_CAST "firmware");
 		drop(fw);
-		return;
+		attr(loader, "readonly", "yes");
+		attr(loader, "type", "pflash");
+		if (r->secure_boot)
+			attr(loader, "secure", "yes");
+		replace(os, find(os, "loader"), loader, os_order);
+		if (r->nvram[0])
+			replace(os, find(os, "nvram"), new_elem("nvram", r->nvram), os_order);
+	} else {
+		attr(os, "firmware", "efi");
+		if (!r->secure_boot) {
+			drop(fw);
+		} else {
+			fw = replace(os, fw, new_elem("firmware", NULL), os_order);
+			attr(fw = child(fw, "feature", NULL), "enabled", "yes");
+			attr(fw, "name", "enrolled-keys");
+			attr(fw = xmlAddNextSibling(fw, new_elem("feature", NULL)), "enabled", "yes");
+			attr(fw, "name", "secure-boot");
+		}
 	}
-	fw = replace(os, fw, new_elem("firmware", NULL), os_order);
-	attr(fw = child(fw, "feature", NULL), "enabled", "yes");
-	attr(fw, "name", "enrolled-keys");
-	attr(fw = xmlAddNextSibling(fw, new_elem("feature", NULL)), "enabled", "yes");
-	attr(fw, "name", "secure-boot");
+	if (r->secure_boot) {
+		xmlNodePtr smm = ensure(ensure(dom, "features", domain_order), "smm", NULL);
+		attr(smm, "state", "on");
+	}
 }
 
 void vmp_libvirt_apply(xmlNodePtr dom, const vmp_plan_vm *vm)

@@ -146,6 +146,17 @@ static void key_num(em *m, int64_t k)
 	num(m, k);
 }
 
+/* scheduler and, for the real-time ones, priority (1 when unset). */
+static void sched_keys(em *m, vmp_sched sched, int priority)
+{
+	key(m, "scheduler");
+	str(m, vmp_sched_name(sched));
+	if (sched == VMP_SCHED_FIFO || sched == VMP_SCHED_RR) {
+		key(m, "priority");
+		num(m, priority > 0 ? priority : 1);
+	}
+}
+
 static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 {
 	const vmp_vm_request *r = &vm->req;
@@ -193,17 +204,24 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	r->period_us ? num(m, (int64_t)r->period_us) : null(m);
 	key(m, "quota");
 	r->quota_us ? num(m, r->quota_us) : null(m);
+	key(m, "global_period");
+	r->global_period_us ? num(m, (int64_t)r->global_period_us) : null(m);
+	key(m, "global_quota");
+	r->global_quota_us ? num(m, r->global_quota_us) : null(m);
+	key(m, "emulator_period");
+	r->emulator_period_us ? num(m, (int64_t)r->emulator_period_us) : null(m);
+	key(m, "emulator_quota");
+	r->emulator_quota_us ? num(m, r->emulator_quota_us) : null(m);
+	key(m, "iothread_period");
+	r->iothread_period_us ? num(m, (int64_t)r->iothread_period_us) : null(m);
+	key(m, "iothread_quota");
+	r->iothread_quota_us ? num(m, r->iothread_quota_us) : null(m);
 	key(m, "vcpusched");
 	if (r->vcpu_sched != VMP_SCHED_NONE) {
 		/* Without its vcpus list, Salt would give the scheduler to no vCPU at all. */
 		seq_start(m);
 		map_start(m);
-		key(m, "scheduler");
-		str(m, vmp_sched_name(r->vcpu_sched));
-		if (r->vcpu_sched == VMP_SCHED_FIFO || r->vcpu_sched == VMP_SCHED_RR) {
-			key(m, "priority");
-			num(m, r->vcpu_priority > 0 ? r->vcpu_priority : 1);
-		}
+		sched_keys(m, r->vcpu_sched, r->vcpu_priority);
 		key(m, "vcpus");
 		cpuset(m, &vcpus);
 		map_end(m);
@@ -211,11 +229,29 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	} else {
 		null(m);
 	}
-	/* vmplan plans no I/O thread or emulator scheduler: remove stale ones. */
+	/* Like vcpusched, iothreadsched names its threads; emulatorsched is one mapping. */
 	key(m, "iothreadsched");
-	null(m);
+	if (r->iothread_sched != VMP_SCHED_NONE && (vm->niothreads || r->iothreads)) {
+		vmp_cpuset ids = {0};
+		vmp_cpuset_set_range(&ids, 1, vm->niothreads ? vm->niothreads : (int)r->iothreads);
+		seq_start(m);
+		map_start(m);
+		sched_keys(m, r->iothread_sched, r->vcpu_priority);
+		key(m, "iothreads");
+		cpuset(m, &ids);
+		map_end(m);
+		seq_end(m);
+	} else {
+		null(m);
+	}
 	key(m, "emulatorsched");
-	null(m);
+	if (r->emulator_sched != VMP_SCHED_NONE) {
+		map_start(m);
+		sched_keys(m, r->emulator_sched, r->vcpu_priority);
+		map_end(m);
+	} else {
+		null(m);
+	}
 	key(m, "cachetune");
 	if (vm->ncachetune) {
 		char vset[8192];
@@ -287,6 +323,14 @@ static void cpu_param(em *m, const vmp_plan_vm *vm)
 	key(m, "threads");
 	num(m, vm->threads ? vm->threads : 1);
 	map_end(m);
+	if (vm->req.cpu_cache != VMP_CACHE_NONE) {
+		static const char *const modes[] = {"", "passthrough", "emulate", "disable"};
+		key(m, "cache");
+		map_start(m);
+		key(m, "mode");
+		str(m, modes[vm->req.cpu_cache]);
+		map_end(m);
+	}
 	if (vm->ncells) {
 		key(m, "numa");
 		map_start(m);
@@ -297,6 +341,23 @@ static void cpu_param(em *m, const vmp_plan_vm *vm)
 			cpuset(m, &vm->cells[i].vcpus);
 			key(m, "memory");
 			size(m, vm->cells[i].memory_bytes);
+			if (vm->req.mem_discard) {
+				key(m, "discard");
+				str(m, "true");
+			}
+			if (vm->req.mem_access != VMP_ACCESS_DEFAULT) {
+				key(m, "memAccess");
+				str(m, vm->req.mem_access == VMP_ACCESS_SHARED ? "shared" : "private");
+			}
+			if (vm->cells[i].distances[i]) {
+				key(m, "distances");
+				map_start(m);
+				for (int j = 0; j < vm->ncells; j++) {
+					key_num(m, j);
+					num(m, vm->cells[i].distances[j]);
+				}
+				map_end(m);
+			}
 			map_end(m);
 		}
 		map_end(m);
@@ -351,6 +412,19 @@ static void mem_param(em *m, const vmp_plan_vm *vm)
 	limit(m, "soft_limit", r->soft_limit_bytes);
 	limit(m, "swap_hard_limit", r->swap_hard_limit_bytes);
 	limit(m, "min_guarantee", r->min_guarantee_bytes);
+	{
+		static const char *const sources[] = {"", "anonymous", "file", "memfd"};
+		static const char *const accesses[] = {"", "shared", "private"};
+		static const char *const allocations[] = {"", "immediate", "ondemand"};
+		key(m, "source");
+		r->mem_source ? str(m, sources[r->mem_source]) : null(m);
+		key(m, "access");
+		r->mem_access ? str(m, accesses[r->mem_access]) : null(m);
+		key(m, "allocation");
+		r->mem_allocation ? str(m, allocations[r->mem_allocation]) : null(m);
+		key(m, "discard");
+		r->mem_discard ? str(m, "true") : null(m);
+	}
 	map_end(m);
 }
 
@@ -409,12 +483,22 @@ static void vm_state(em *m, const vmp_plan_vm *vm, const vmp_export_opts *opts)
 		numatune_param(m, vm);
 		map_end(m);
 	}
-	if (vm->req.efi) {
-		/* Salt's boot parameters know efi; secure boot has no key there. */
+	if (vm->req.efi || vm->req.loader[0]) {
+		/* Salt's boot parameters know efi, loader and nvram; secure boot has no key
+		 * there (an explicit secure loader carries it). */
 		arg_start(m, "boot");
 		map_start(m);
-		key(m, "efi");
-		str(m, "true");
+		if (vm->req.loader[0]) {
+			key(m, "loader");
+			str(m, vm->req.loader);
+			if (vm->req.nvram[0]) {
+				key(m, "nvram");
+				str(m, vm->req.nvram);
+			}
+		} else {
+			key(m, "efi");
+			str(m, "true");
+		}
 		map_end(m);
 		map_end(m);
 	}

@@ -1049,6 +1049,15 @@ static void place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
 		free(undo.pus);
 		return;
 	}
+	/* The guest sees the host's distances between its cells' nodes. */
+	for (int i = 0; i < vm->ncells; i++) {
+		memset(vm->cells[i].distances, 0, sizeof(vm->cells[i].distances));
+		for (int j = 0; h->distances && vm->ncells > 1 && j < vm->ncells; j++) {
+			uint32_t d = vmp_host_distance(h, vmp_host_node_index(h, vm->cells[i].host_node),
+						       vmp_host_node_index(h, vm->cells[j].host_node));
+			vm->cells[i].distances[j] = (uint8_t)(d > 255 ? 255 : d);
+		}
+	}
 	for (int i = 0; i < vm->ncells; i++) {
 		int n = vmp_host_node_index(h, vm->cells[i].host_node);
 		st->bw_demand[n] += bw_demand(h, r, n, vm->ncells);

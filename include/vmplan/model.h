@@ -222,6 +222,36 @@ typedef enum vmp_sched {
 	VMP_SCHED_IDLE
 } vmp_sched;
 
+/* <cpu><cache mode>; NONE writes no element. */
+typedef enum vmp_cache_mode {
+	VMP_CACHE_NONE = 0,
+	VMP_CACHE_PASSTHROUGH,
+	VMP_CACHE_EMULATE,
+	VMP_CACHE_DISABLE
+} vmp_cache_mode;
+
+/* <memoryBacking><access mode> and the cells' memAccess; DEFAULT writes nothing. */
+typedef enum vmp_mem_access {
+	VMP_ACCESS_DEFAULT = 0,
+	VMP_ACCESS_SHARED,
+	VMP_ACCESS_PRIVATE
+} vmp_mem_access;
+
+/* <memoryBacking><source type>; DEFAULT writes nothing. */
+typedef enum vmp_mem_source {
+	VMP_SOURCE_MEM_DEFAULT = 0,
+	VMP_SOURCE_MEM_ANONYMOUS,
+	VMP_SOURCE_MEM_FILE,
+	VMP_SOURCE_MEM_MEMFD
+} vmp_mem_source;
+
+/* <memoryBacking><allocation mode>; DEFAULT writes nothing. */
+typedef enum vmp_mem_allocation {
+	VMP_ALLOC_DEFAULT = 0,
+	VMP_ALLOC_IMMEDIATE,
+	VMP_ALLOC_ONDEMAND
+} vmp_mem_allocation;
+
 /* One VM as the user asks for it (from --vm, a mix file and its profile). */
 typedef struct vmp_vm_request {
 	char name[VMP_NAME_MAX];
@@ -251,6 +281,17 @@ typedef struct vmp_vm_request {
 	int priority;            /* placement weight: higher is placed first (default 0) */
 	bool efi;                /* UEFI firmware */
 	bool secure_boot;
+	char loader[256];        /* an explicit firmware image (pflash), or "" */
+	char nvram[256];         /* its variable store, or "" */
+	vmp_cache_mode cpu_cache;
+	vmp_mem_access mem_access;
+	vmp_mem_source mem_source;
+	vmp_mem_allocation mem_allocation;
+	bool mem_discard;        /* discard freed guest memory (memoryBacking and cells) */
+	vmp_sched emulator_sched; /* scheduler of the emulator thread (priority: vcpu_priority) */
+	vmp_sched iothread_sched; /* scheduler of the I/O threads (priority: vcpu_priority) */
+	uint64_t global_period_us, emulator_period_us, iothread_period_us; /* 0 for none */
+	int64_t global_quota_us, emulator_quota_us, iothread_quota_us;    /* 0 none, -1 unlimited */
 } vmp_vm_request;
 
 /* One guest NUMA cell and the host node that backs it. */
@@ -258,6 +299,10 @@ typedef struct vmp_plan_cell {
 	int host_node;         /* OS id of the host node */
 	vmp_cpuset vcpus;      /* guest vCPU numbers of the cell */
 	uint64_t memory_bytes; /* guest memory of the cell */
+	/* Distances to every cell of the VM (the host's between their nodes), so the guest
+	 * sees the real NUMA layout; all 0 when the host's distances are unknown or the VM
+	 * has one cell. */
+	uint8_t distances[VMP_MAX_CELLS];
 } vmp_plan_cell;
 
 #define VMP_MAX_IOTHREADS 16

@@ -229,6 +229,96 @@ static void test_libvirt_accepts_fixture(void **st)
 	vmp_plan_free(plan);
 }
 
+/* The XPath expression's number of matches in xml. */
+static int xcount(const char *xml, const char *expr)
+{
+	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "x.xml", NULL, 0);
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	int n = o && o->nodesetval ? o->nodesetval->nodeNr : 0;
+
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(ctx);
+	xmlFreeDoc(doc);
+	return n;
+}
+
+/* Every remaining knob of issue 5 reaches the XML, libvirt's schema and its test driver. */
+static void test_every_knob(void **st)
+{
+	static const char *const specs[] = {
+		"name=rt,vcpus=4,memory=4G,numa=2,cpu_cache=passthrough,mem_access=shared,"
+		"mem_source=memfd,mem_allocation=immediate,discard=true,emulator_sched=fifo,"
+		"iothreads=2,iothread_sched=rr,sched_priority=10,global_period=100000,"
+		"global_quota=50000,emulator_period=100000,emulator_quota=-1,"
+		"iothread_period=100000,iothread_quota=20000,firmware=efi-secure,"
+		"loader=/usr/share/OVMF/OVMF_CODE.secboot.fd,nvram=/var/lib/libvirt/qemu/nvram/rt.fd",
+	};
+	vmp_host *host = NULL;
+	vmp_plan *plan = NULL;
+	vmp_vm_request req;
+	char *xml;
+
+	(void)st;
+	assert_int_equal(vmp_probe_synthetic(&host, "pack:2 [numa(memory=32GiB)] core:4 pu:2"),
+			 VMP_OK);
+	/* The synthetic host has no distance table; give it a real-looking one. */
+	host->distances = calloc(4, sizeof(uint32_t));
+	host->distances[0] = host->distances[3] = 10;
+	host->distances[1] = host->distances[2] = 21;
+	assert_int_equal(vmp_spec_parse(&req, specs[0]), VMP_OK);
+	assert_int_equal(vmp_plan_solve(&plan, host, &req, 1, NULL), VMP_OK);
+	assert_true(plan->vms[0].placed);
+	assert_int_equal(vmp_export_libvirt_xml(&xml, NULL, &plan->vms[0], "kvm"), VMP_OK);
+	assert_int_equal(xcount(xml, "/domain/cpu/cache[@mode='passthrough']"), 1);
+	assert_int_equal(xcount(xml, "/domain/cpu/numa/cell[@memAccess='shared'][@discard='yes']"),
+			 2);
+	assert_int_equal(xcount(xml, "/domain/cpu/numa/cell[@id='0']/distances/"
+				     "sibling[@id='1'][@value='21']"),
+			 1);
+	assert_int_equal(xcount(xml, "/domain/cpu/numa/cell[@id='1']/distances/"
+				     "sibling[@id='1'][@value='10']"),
+			 1);
+	assert_int_equal(xcount(xml, "/domain/memoryBacking/source[@type='memfd']"), 1);
+	assert_int_equal(xcount(xml, "/domain/memoryBacking/access[@mode='shared']"), 1);
+	assert_int_equal(xcount(xml, "/domain/memoryBacking/allocation[@mode='immediate']"), 1);
+	assert_int_equal(xcount(xml, "/domain/memoryBacking/discard"), 1);
+	assert_int_equal(xcount(xml, "/domain/cputune/emulatorsched[@scheduler='fifo']"
+				     "[@priority='10']"),
+			 1);
+	assert_int_equal(xcount(xml, "/domain/cputune/iothreadsched[@iothreads='1-2']"
+				     "[@scheduler='rr']"),
+			 1);
+	assert_int_equal(xcount(xml, "/domain/cputune/global_quota[.='50000']"), 1);
+	assert_int_equal(xcount(xml, "/domain/cputune/emulator_quota[.='-1']"), 1);
+	assert_int_equal(xcount(xml, "/domain/cputune/iothread_period[.='100000']"), 1);
+	assert_int_equal(xcount(xml, "/domain/os/loader[@readonly='yes'][@type='pflash']"
+				     "[@secure='yes']"),
+			 1);
+	assert_int_equal(xcount(xml, "/domain/os/nvram"), 1);
+	assert_int_equal(xcount(xml, "/domain/features/smm[@state='on']"), 1);
+	free(xml);
+	assert_libvirt_accepts(plan);
+
+	/* And the plan carries all of it through plan.json. */
+	char *json, path[] = "/tmp/vmplan-knobs-XXXXXX";
+	vmp_plan *back = NULL;
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(vmp_plan_to_json(&json, plan), VMP_OK);
+	assert_int_equal(vmp_file_write_atomic(path, json, strlen(json)), VMP_OK);
+	assert_int_equal(vmp_plan_load_json(&back, path), VMP_OK);
+	assert_memory_equal(&back->vms[0].req, &plan->vms[0].req, sizeof(vmp_vm_request));
+	assert_memory_equal(back->vms[0].cells[0].distances, plan->vms[0].cells[0].distances,
+			    VMP_MAX_CELLS);
+	unlink(path);
+	free(json);
+	vmp_plan_free(back);
+	vmp_plan_free(plan);
+	vmp_host_free(host);
+}
+
 static void test_unplaced_refused(void **st)
 {
 	static const char *const specs[] = {"name=huge,vcpus=64,memory=1G"};
@@ -250,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_xml_shape),
 		cmocka_unit_test(test_libvirt_accepts_shapes),
 		cmocka_unit_test(test_libvirt_accepts_fixture),
+		cmocka_unit_test(test_every_knob),
 		cmocka_unit_test(test_unplaced_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

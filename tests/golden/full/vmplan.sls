@@ -29,6 +29,12 @@ rt:
         shares: 2048
         period: 100000
         quota: 50000
+        global_period: null
+        global_quota: null
+        emulator_period: null
+        emulator_quota: null
+        iothread_period: null
+        iothread_quota: null
         vcpusched:
         - scheduler: fifo
           priority: 10
@@ -64,6 +70,10 @@ rt:
       soft_limit: 5GiB
       swap_hard_limit: 7GiB
       min_guarantee: 3GiB
+      source: null
+      access: null
+      allocation: null
+      discard: null
   - numatune:
       memory:
         mode: strict
@@ -100,6 +110,12 @@ pool:
         shares: 512
         period: null
         quota: -1
+        global_period: null
+        global_quota: null
+        emulator_period: null
+        emulator_quota: null
+        iothread_period: null
+        iothread_quota: null
         vcpusched: null
         iothreadsched: null
         emulatorsched: null
@@ -115,6 +131,10 @@ pool:
       soft_limit: null
       swap_hard_limit: null
       min_guarantee: null
+      source: null
+      access: null
+      allocation: null
+      discard: null
   - numatune:
       memory:
         mode: preferred
