@@ -579,6 +579,9 @@ static int topology_new(hwloc_topology_t *out)
 		return e == ENOMEM ? VMP_ENOMEM : VMP_ESYS;
 	}
 	hwloc_topology_set_io_types_filter(*out, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+	/* The Linux backend reads PCI devices from sysfs itself; the libpciaccess-based
+	 * component would only add a dependency that leaks at exit. */
+	hwloc_topology_set_components(*out, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "pci");
 	return VMP_OK;
 }
 
