@@ -1,0 +1,350 @@
+/* Write capacity, bench-trend and host reports (HTML, Markdown, JSON, gnuplot charts). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vmplan/error.h"
+#include "vmplan/export.h"
+#include "vmplan/plan.h"
+#include "vmplan/profile.h"
+#include "vmplan/report.h"
+#include "vmplan/spec.h"
+
+static const char report_usage[] =
+	"usage: vmplan report capacity (--host F | --topology F.xml | --synthetic DESC)...\n"
+	"                      (--vms mix.yaml | --vm SPEC ...) [--reserve auto|none|CPUSET]\n"
+	"                      --out DIR [--svg] [--json]\n"
+	"       vmplan report bench --history DB [--host FINGERPRINT|HOSTNAME] --out DIR\n"
+	"                      [--svg] [--json]\n"
+	"       vmplan report host [host options] [--plan plan.json]\n"
+	"                      [--reserve auto|none|CPUSET] --out DIR [--svg] [--json]\n"
+	"\n"
+	"Write a report into DIR: index.html (charts and the numbers behind them),\n"
+	"summary.md, report.json, the gnuplot script report.gp, its data files and the\n"
+	"charts as PNG (and SVG with --svg). A summary table goes to the terminal, or\n"
+	"report.json with --json. Charts are drawn by gnuplot (Debian: gnuplot-nox).\n"
+	"\n"
+	"capacity  How many VMs of each shape of the mix, and how many copies of the\n"
+	"          whole mix, fit each host and the fleet, counted by the planner itself\n"
+	"          (N copies are all placed, N+1 are not, up to 1024); which resource\n"
+	"          binds first; what is left free and stranded (lone SMT siblings, CPUs\n"
+	"          on nodes without memory, memory on nodes without free CPUs); and the\n"
+	"          same under --reserve auto and none. Every --host, --topology,\n"
+	"          --synthetic, --fsroot or --connect adds a host to the fleet.\n"
+	"bench     From a bench history (vmplan bench --history): every metric over\n"
+	"          time per host and VM, regressions marked (a median worse than the\n"
+	"          median of the previous 5 runs by more than 10%, after 3 runs), and\n"
+	"          the plan against each baseline in each host's latest run.\n"
+	"host      A pin map (every PU in its core, L3 domain, node and package,\n"
+	"          coloured by the VM or reservation that holds it, from --plan) and\n"
+	"          heatmaps of the measured bandwidth, latency and core-to-core latency.\n"
+	"\n"
+	"Options:\n"
+	"  --out DIR            the report's folder (created when missing)\n"
+	"  --vms FILE           a mix: 'vms:' with one mapping per VM shape\n"
+	"  --vm SPEC            a shape: name=NAME,vcpus=N,memory=SIZE[,KEY=VALUE...]\n"
+	"  --reserve POLICY     housekeeping CPUs: auto (default), none or a cpuset\n"
+	"  --history DB         the bench history (SQLite)\n"
+	"  --plan FILE          a plan.json made for this host\n"
+	"  --svg                also write each chart as SVG\n"
+	"  --json               print report.json instead of the summary\n"
+	"  -h, --help           show this help\n";
+
+enum { OPT_OUT = 0x2000, OPT_VMS, OPT_VM, OPT_RESERVE, OPT_HISTORY, OPT_PLAN, OPT_SVG, OPT_JSON };
+
+typedef struct report_args {
+	const char *kind, *out, *mix, *reserve, *history, *plan;
+	bool svg, json;
+	cli_host_opts *hosts; /* each names one host */
+	int nhosts;
+	vmp_vm_request *reqs;
+	size_t nreqs;
+} report_args;
+
+static int add_host(report_args *a, int c, const char *arg)
+{
+	cli_host_opts *n = realloc(a->hosts, sizeof(*n) * (size_t)(a->nhosts + 1));
+
+	if (!n)
+		return -1;
+	a->hosts = n;
+	memset(&a->hosts[a->nhosts], 0, sizeof(a->hosts[0]));
+	cli_host_option(&a->hosts[a->nhosts++], c, arg);
+	return 0;
+}
+
+static int emit(int err, char *text, char *json, const report_args *a)
+{
+	if (err < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	fputs(a->json ? json : text, stdout);
+	if (a->json)
+		fputc('\n', stdout);
+	else
+		printf("\nwrote %s/index.html\n", a->out);
+	return 0;
+}
+
+static int set_reserve(vmp_host *h, const char *policy)
+{
+	vmp_cpuset set;
+
+	if (!strcmp(policy, "auto")) {
+		vmp_plan_reserve_auto(&h->reserved, h);
+		return VMP_OK;
+	}
+	if (!strcmp(policy, "none")) {
+		vmp_cpuset_zero(&h->reserved);
+		return VMP_OK;
+	}
+	if (vmp_cpuset_parse(&set, policy) < 0)
+		return VMP_EINVAL;
+	if (!vmp_cpuset_subset(&set, &h->online)) {
+		vmp_error_set("bad --reserve '%s': some of its CPUs are not online on this host",
+			      policy);
+		return VMP_EINVAL;
+	}
+	h->reserved = set;
+	return VMP_OK;
+}
+
+static int run_capacity(const report_args *a, const vmp_report_opts *opts)
+{
+	vmp_host **hosts = calloc((size_t)a->nhosts + 1, sizeof(*hosts));
+	vmp_capacity_report *r = NULL;
+	char *text = NULL, *json = NULL;
+	int err = VMP_ENOMEM, status;
+
+	if (!hosts) {
+		vmp_error_set("out of memory");
+		goto out;
+	}
+	for (int i = 0; i < a->nhosts; i++)
+		if ((err = cli_load_host(&hosts[i], &a->hosts[i])) < 0)
+			goto out;
+	if ((err = vmp_capacity_report_new(&r, hosts, a->nhosts, a->reqs, a->nreqs,
+					   a->reserve)) < 0)
+		goto out;
+	err = vmp_capacity_report_write(&text, &json, r, opts);
+out:
+	status = emit(err, text, json, a);
+	free(text);
+	free(json);
+	vmp_capacity_report_free(r);
+	for (int i = 0; hosts && i < a->nhosts; i++)
+		vmp_host_free(hosts[i]);
+	free(hosts);
+	return status;
+}
+
+static int run_bench(const report_args *a, const vmp_report_opts *opts)
+{
+	vmp_bench_report *r = NULL;
+	char *text = NULL, *json = NULL;
+	const char *host = a->nhosts ? a->hosts[0].host_json : NULL;
+	int err, status;
+
+	if ((err = vmp_bench_report_new(&r, a->history, host)) >= 0)
+		err = vmp_bench_report_write(&text, &json, r, opts);
+	status = emit(err, text, json, a);
+	free(text);
+	free(json);
+	vmp_bench_report_free(r);
+	return status;
+}
+
+static int run_host(const report_args *a, const vmp_report_opts *opts)
+{
+	cli_host_opts none = {0};
+	vmp_host *host = NULL;
+	vmp_plan *plan = NULL;
+	vmp_host_report *r = NULL;
+	char *text = NULL, *json = NULL;
+	int err, status;
+
+	if ((err = cli_load_host(&host, a->nhosts ? &a->hosts[0] : &none)) < 0 ||
+	    (err = set_reserve(host, a->reserve)) < 0 ||
+	    (a->plan && (err = vmp_plan_load_json(&plan, a->plan)) < 0) ||
+	    (err = vmp_host_report_new(&r, host, plan)) < 0)
+		goto out;
+	err = vmp_host_report_write(&text, &json, r, opts);
+out:
+	status = emit(err, text, json, a);
+	free(text);
+	free(json);
+	vmp_host_report_free(r);
+	vmp_plan_free(plan);
+	vmp_host_free(host);
+	return status;
+}
+
+static int exec_report(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_HOST_LONGOPTS,
+		{"out", required_argument, NULL, OPT_OUT},
+		{"vms", required_argument, NULL, OPT_VMS},
+		{"vm", required_argument, NULL, OPT_VM},
+		{"reserve", required_argument, NULL, OPT_RESERVE},
+		{"history", required_argument, NULL, OPT_HISTORY},
+		{"plan", required_argument, NULL, OPT_PLAN},
+		{"svg", no_argument, NULL, OPT_SVG},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	report_args a = {.reserve = "auto"};
+	vmp_report_opts opts = {0};
+	int c, err, status = EXIT_USAGE;
+
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(report_usage, stdout);
+		return 0;
+	}
+	if (argc < 2 || argv[1][0] == '-') {
+		cli_error("say which report: capacity, bench or host; see 'vmplan report --help'");
+		return EXIT_USAGE;
+	}
+	a.kind = argv[1];
+	if (strcmp(a.kind, "capacity") && strcmp(a.kind, "bench") && strcmp(a.kind, "host")) {
+		cli_error("no such report '%s': use capacity, bench or host", a.kind);
+		return EXIT_USAGE;
+	}
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOST:
+		case OPT_TOPOLOGY:
+		case OPT_SYNTHETIC:
+		case OPT_FSROOT:
+		case OPT_CONNECT:
+			if (add_host(&a, c, optarg) < 0) {
+				cli_error("out of memory");
+				status = EXIT_RUNTIME;
+				goto out;
+			}
+			break;
+		case OPT_OUT:
+			a.out = optarg;
+			break;
+		case OPT_VMS:
+			a.mix = optarg;
+			break;
+		case OPT_VM: {
+			vmp_vm_request *n = realloc(a.reqs, (a.nreqs + 1) * sizeof(*n));
+			if (!n) {
+				cli_error("out of memory");
+				status = EXIT_RUNTIME;
+				goto out;
+			}
+			a.reqs = n;
+			memset(&a.reqs[a.nreqs], 0, sizeof(*n));
+			if (vmp_spec_parse(&a.reqs[a.nreqs], optarg) < 0) {
+				cli_error("%s", vmp_error_last());
+				goto out;
+			}
+			a.nreqs++;
+			break;
+		}
+		case OPT_RESERVE:
+			a.reserve = optarg;
+			break;
+		case OPT_HISTORY:
+			a.history = optarg;
+			break;
+		case OPT_PLAN:
+			a.plan = optarg;
+			break;
+		case OPT_SVG:
+			a.svg = true;
+			break;
+		case OPT_JSON:
+			a.json = true;
+			break;
+		case 'h':
+			fputs(report_usage, stdout);
+			status = 0;
+			goto out;
+		case ':':
+			cli_error("option '%s' needs a value; see 'vmplan report --help'",
+				  argv[optind]);
+			goto out;
+		default:
+			cli_error("unknown option '%s'; see 'vmplan report --help'", argv[optind]);
+			goto out;
+		}
+	}
+	if (optind + 1 < argc) {
+		/* getopt ran on argv + 1. */
+		cli_error("unexpected argument '%s'; see 'vmplan report --help'", argv[optind + 1]);
+		goto out;
+	}
+	if (!a.out) {
+		cli_error("say where the report goes with --out DIR");
+		goto out;
+	}
+	opts.out_dir = a.out;
+	opts.svg = a.svg;
+	if (!strcmp(a.kind, "capacity")) {
+		if (a.mix) {
+			vmp_vm_request *more = NULL, *all;
+			size_t nmore = 0;
+			if ((err = vmp_mix_load(&more, &nmore, a.mix)) < 0) {
+				cli_error("%s", vmp_error_last());
+				status = cli_status(err);
+				goto out;
+			}
+			if (!(all = realloc(a.reqs, (a.nreqs + nmore + 1) * sizeof(*all)))) {
+				free(more);
+				cli_error("out of memory");
+				status = EXIT_RUNTIME;
+				goto out;
+			}
+			a.reqs = all;
+			memcpy(a.reqs + a.nreqs, more, nmore * sizeof(*all));
+			a.nreqs += nmore;
+			free(more);
+		}
+		if (!a.nreqs) {
+			cli_error("no VM shape; give --vms mix.yaml or --vm SPEC");
+			goto out;
+		}
+		if (!a.nhosts) {
+			cli_error("no host; give --host, --topology or --synthetic (each adds one)");
+			goto out;
+		}
+		status = run_capacity(&a, &opts);
+	} else if (!strcmp(a.kind, "bench")) {
+		if (!a.history) {
+			cli_error("say which bench history with --history DB");
+			goto out;
+		}
+		if (a.nhosts > 1 || (a.nhosts && !a.hosts[0].host_json)) {
+			cli_error("report bench takes one --host FINGERPRINT or HOSTNAME");
+			goto out;
+		}
+		status = run_bench(&a, &opts);
+	} else {
+		if (a.nhosts > 1) {
+			cli_error("report host takes one host");
+			goto out;
+		}
+		status = run_host(&a, &opts);
+	}
+out:
+	free(a.hosts);
+	free(a.reqs);
+	return status;
+}
+
+const vmp_command cmd_report = {
+	.name = "report",
+	.summary = "write capacity, bench-trend and host reports with charts",
+	.usage = report_usage,
+	.exec = exec_report,
+};

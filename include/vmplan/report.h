@@ -1,0 +1,239 @@
+/* Reports: capacity of hosts and fleets, bench trends and host maps, with charts by gnuplot. */
+#ifndef VMPLAN_REPORT_H
+#define VMPLAN_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmplan/model.h"
+
+/*
+ * Every report is a self-contained folder: index.html (the charts and the numbers
+ * behind them in tables), summary.md, report.json, report.gp (the gnuplot script),
+ * the data files it reads (*.dat, numbers only) and the charts (*.png, and *.svg
+ * with svg). gnuplot runs as a child process (no shell) in that folder.
+ *
+ * User text (host, VM, workload and metric names) reaches gnuplot only as a
+ * single-quoted string literal: a ' is doubled, control characters become spaces,
+ * and every terminal runs noenhanced, so no character has a meaning there (gnuplot
+ * expands neither backquotes nor @macros inside single quotes). File names in the
+ * folder are fixed or numbered, never made from user text.
+ */
+
+/* The size of the charts in pixels (pngcairo); the pin map grows with the host. */
+#define VMP_REPORT_CHART_W 900
+#define VMP_REPORT_CHART_H 500
+#define VMP_REPORT_HEATMAP_W 640
+#define VMP_REPORT_HEATMAP_H 520
+
+/* The most copies of one shape (or of the whole mix) the capacity search counts. */
+#define VMP_CAPACITY_LIMIT 1024
+
+/* A run is a regression when its median is worse than the median of the previous
+ * VMP_BENCH_WINDOW runs of the same series by more than VMP_BENCH_REGRESSION (a
+ * fraction); at least VMP_BENCH_MIN_PREVIOUS earlier runs are needed. */
+#define VMP_BENCH_WINDOW 5
+#define VMP_BENCH_MIN_PREVIOUS 3
+#define VMP_BENCH_REGRESSION 0.10
+
+typedef struct vmp_report_opts {
+	const char *out_dir; /* the folder; created when missing */
+	bool svg;            /* also write every chart as SVG */
+	const char *gnuplot; /* the program, searched on PATH when it has no '/'; NULL: "gnuplot" */
+} vmp_report_opts;
+
+/* What refused the next copy of a shape: the first resource that binds. */
+typedef enum vmp_bind {
+	VMP_BIND_NONE = 0,     /* nothing: the search stopped at VMP_CAPACITY_LIMIT */
+	VMP_BIND_CORES,        /* free dedicated CPUs (cores) */
+	VMP_BIND_MEMORY,       /* memory per node */
+	VMP_BIND_HUGEPAGES,    /* the hugepage pools */
+	VMP_BIND_NODE_FIT,     /* CPUs and memory are free, but not together on one node */
+	VMP_BIND_NUMA,         /* guest cells: not enough nodes with room for a share */
+	VMP_BIND_CACHE,        /* L3 cache ways */
+	VMP_BIND_CLOSIDS,      /* resctrl classes of service */
+	VMP_BIND_MEMBW,        /* memory bandwidth allocation */
+	VMP_BIND_HOUSEKEEPING, /* emulator=isolate and no housekeeping CPUs reserved */
+	VMP_BIND_SHARED_POOL,  /* cpu=shared and no CPU left for the shared pool */
+	VMP_BIND_SHAPE,        /* the shape can never fit this host (numa, whole cores) */
+	VMP_BIND_OTHER         /* a reason not classified above */
+} vmp_bind;
+
+/** A short name of a binding resource ("cores", "memory", ...); static. */
+const char *vmp_bind_name(vmp_bind bind);
+
+/** Classify a planner's refusal reason (vmp_plan_vm.reason). */
+vmp_bind vmp_bind_classify(const char *reason, const vmp_vm_request *req);
+
+/* How many copies of a unit (one shape, or a whole mix) fit a host, and what is left. */
+typedef struct vmp_capacity_count {
+	int count;   /* copies that the planner places all of; count + 1 copies it does not */
+	bool capped; /* count reached VMP_CAPACITY_LIMIT; more may fit */
+	vmp_bind bind;
+	char reason[VMP_REASON_MAX]; /* the planner's reason for a VM of copy count + 1 */
+	/* After count copies: */
+	int free_pus;              /* PUs no vCPU, reservation, idle sibling or VM holds */
+	int free_cores;            /* cores all of whose PUs are free */
+	uint64_t free_memory_bytes;
+	uint64_t free_hugepage_bytes; /* in every hugepage pool */
+	int stranded_siblings;     /* free PUs on a core another PU of which is held */
+	int stranded_cpus;         /* free PUs on nodes without memory for one vCPU of the unit */
+	uint64_t stranded_memory_bytes; /* free memory on nodes without a free PU */
+} vmp_capacity_count;
+
+/**
+ * Count the copies of a unit that fit a host, by planning: copy k of the unit is
+ * the requests renamed "<k>-<name>" and all copies are planned together with
+ * vmp_plan_solve() (batch order). A doubling search and bisection find a count
+ * n such that n copies are all placed and n + 1 are not; the binding resource is
+ * read from the refusal of a VM of the n + 1 copies.
+ *
+ * @param out   the count, the binding resource and what stays free
+ * @param host  the host, with its reservation already set
+ * @param unit  the requests of one copy
+ * @param n     how many
+ * @param limit the most copies to count (at most VMP_CAPACITY_LIMIT)
+ * @return VMP_OK, VMP_EINVAL for a malformed request, VMP_ENOMEM
+ */
+int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
+			      const vmp_vm_request *unit, size_t n, int limit);
+
+/* One host of a capacity report. */
+typedef struct vmp_capacity_host {
+	char label[VMP_NAME_MAX + 8]; /* its hostname, made unique in the fleet */
+	char fingerprint[17];
+	int npackages, nnodes, ncores, npus;
+	uint64_t memory_bytes;
+} vmp_capacity_host;
+
+/* The capacity of a fleet: per reservation policy, host and unit. */
+typedef struct vmp_capacity_report {
+	int nhosts;
+	vmp_capacity_host *hosts;
+	int nshapes; /* units 0..nshapes-1 are the shapes alone; unit nshapes the whole mix */
+	vmp_vm_request *shapes;
+	int npolicies; /* policy 0 is the one asked for; then auto and none where not it */
+	char policies[3][64];
+	vmp_capacity_count *counts; /* [policy][host][unit] */
+} vmp_capacity_report;
+
+/** The count of a policy, host and unit (unit == nshapes: the whole mix); borrowed. */
+const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int policy, int host,
+					  int unit);
+
+/**
+ * Compute a capacity report.
+ *
+ * @param out     the report; the caller frees it with vmp_capacity_report_free()
+ * @param hosts   the fleet; each host's reservation is set per policy while
+ *                counting and restored before returning
+ * @param nhosts  how many (at least 1)
+ * @param shapes  the shapes (a mix's entries)
+ * @param nshapes how many (at least 1)
+ * @param reserve "auto", "none" or a cpuset (libvirt syntax)
+ * @return VMP_OK, VMP_EINVAL (a bad reserve, a CPU not online, a bad request), VMP_ENOMEM
+ */
+int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
+			    const vmp_vm_request *shapes, size_t nshapes, const char *reserve);
+void vmp_capacity_report_free(vmp_capacity_report *r);
+
+/* One point of a bench series: a run's figures. */
+typedef struct vmp_bench_point {
+	long long run_id;
+	char started_at[32];
+	int64_t time;       /* started_at in seconds since the epoch */
+	double median, min, max;
+	double previous;    /* the median of the previous window, NaN without enough runs */
+	bool regression;
+} vmp_bench_point;
+
+/* One metric of one VM, workload and variant on one host, over time. */
+typedef struct vmp_bench_series {
+	char host[17];
+	char hostname[VMP_NAME_MAX];
+	char vm[VMP_NAME_MAX], workload[64], metric[64], unit[32], variant[32];
+	bool higher_is_better;
+	int npoints;
+	vmp_bench_point *points;
+} vmp_bench_series;
+
+/* The plan against a baseline in a host's latest run: ratio > 1 means the plan is better. */
+typedef struct vmp_bench_ratio {
+	int series;   /* index of the plan's series */
+	int baseline; /* index of the baseline's series */
+	long long run_id;
+	double plan, base, ratio;
+} vmp_bench_ratio;
+
+typedef struct vmp_bench_report {
+	int nruns;
+	int nseries;
+	vmp_bench_series *series;
+	int nratios;
+	vmp_bench_ratio *ratios;
+	int nregressions;
+} vmp_bench_report;
+
+/**
+ * Read a bench history (see history.h) into series ordered by host, metric, VM,
+ * workload and variant, mark regressions and compute the ratios.
+ *
+ * @param out  the report; the caller frees it with vmp_bench_report_free()
+ * @param path the SQLite database
+ * @param host only runs of this host (fingerprint or hostname), or NULL for all
+ * @return VMP_OK, VMP_ENOTFOUND (no such file, or no run of that host), VMP_EINVAL
+ *         (not a history of schema 1), VMP_ENOMEM
+ */
+int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *host);
+void vmp_bench_report_free(vmp_bench_report *r);
+
+/* What holds a PU in a host report's pin map. */
+enum {
+	VMP_PIN_FREE = -1,
+	VMP_PIN_RESERVED = -2, /* housekeeping */
+	VMP_PIN_EXISTING = -3, /* an existing domain (host->used) */
+	VMP_PIN_OFFLINE = -4,
+	VMP_PIN_IDLE = -5      /* the idle sibling of a threads=isolate VM's core */
+};
+
+typedef struct vmp_host_report {
+	const vmp_host *host; /* borrowed */
+	const vmp_plan *plan; /* borrowed; NULL without a plan */
+	int *holder;          /* per PU index: a plan VM index, or a VMP_PIN_* value */
+	int *idle_of;         /* per PU index: the VM whose isolated core it idles in, or -1 */
+} vmp_host_report;
+
+/**
+ * Build a host report: who holds each PU.
+ * @param out  the report; freed with vmp_host_report_free(); host and plan must
+ *             outlive it
+ * @param plan a plan for this host, or NULL
+ * @return VMP_OK, VMP_EINVAL when the plan was made for another host, VMP_ENOMEM
+ */
+int vmp_host_report_new(vmp_host_report **out, const vmp_host *host, const vmp_plan *plan);
+void vmp_host_report_free(vmp_host_report *r);
+
+/*
+ * Writing a report: the folder (see above), its terminal summary and its JSON.
+ *
+ * @param text the terminal summary (tables); the caller frees it; may be NULL
+ * @param json report.json's content; the caller frees it; may be NULL
+ * @return VMP_OK; VMP_ESYS when gnuplot is missing or fails (the message says which
+ *         and where its log is) or a file cannot be written; VMP_ENOMEM
+ */
+int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_report *r,
+			      const vmp_report_opts *opts);
+int vmp_bench_report_write(char **text, char **json, const vmp_bench_report *r,
+			   const vmp_report_opts *opts);
+int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
+			  const vmp_report_opts *opts);
+
+/**
+ * The path of the gnuplot program the reports run: opts->gnuplot when it has a
+ * '/', else the first executable of that name (default "gnuplot") on PATH.
+ * @return VMP_OK, or VMP_ESYS with a message that says how to install it
+ */
+int vmp_report_find_gnuplot(char *out, size_t size, const vmp_report_opts *opts);
+
+#endif

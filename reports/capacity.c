@@ -1,0 +1,723 @@
+/* Capacity: how many VMs of each shape fit each host and the fleet, counted by the planner. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/internal.h"
+#include "vmplan/error.h"
+#include "vmplan/plan.h"
+#include "vmplan/size.h"
+
+static const char *const bind_names[] = {
+	[VMP_BIND_NONE] = "none (limit reached)",
+	[VMP_BIND_CORES] = "dedicated cores",
+	[VMP_BIND_MEMORY] = "memory per node",
+	[VMP_BIND_HUGEPAGES] = "hugepages",
+	[VMP_BIND_NODE_FIT] = "cores and memory on one node",
+	[VMP_BIND_NUMA] = "nodes for the guest cells",
+	[VMP_BIND_CACHE] = "cache ways",
+	[VMP_BIND_CLOSIDS] = "resctrl classes of service",
+	[VMP_BIND_MEMBW] = "memory bandwidth",
+	[VMP_BIND_HOUSEKEEPING] = "housekeeping CPUs",
+	[VMP_BIND_SHARED_POOL] = "shared CPU pool",
+	[VMP_BIND_SHAPE] = "shape never fits",
+	[VMP_BIND_OTHER] = "other",
+};
+
+const char *vmp_bind_name(vmp_bind bind)
+{
+	if ((unsigned)bind >= sizeof(bind_names) / sizeof(bind_names[0]))
+		return "other";
+	return bind_names[bind];
+}
+
+/* Matches the refusals planner/solve.c and planner/rdt.c write. */
+vmp_bind vmp_bind_classify(const char *reason, const vmp_vm_request *req)
+{
+	if (!reason || !reason[0])
+		return VMP_BIND_OTHER;
+	if (strstr(reason, "needs whole cores (threads=require) but") ||
+	    (strstr(reason, "asks for") && strstr(reason, "guest NUMA cells")))
+		return VMP_BIND_SHAPE;
+	if (strstr(reason, "emulator=isolate needs housekeeping CPUs"))
+		return VMP_BIND_HOUSEKEEPING;
+	if (strstr(reason, "cpu=shared needs a pool"))
+		return VMP_BIND_SHARED_POOL;
+	if (strstr(reason, "resctrl class of service"))
+		return VMP_BIND_CLOSIDS;
+	if (strstr(reason, "of L3") || strstr(reason, "L3 ways"))
+		return VMP_BIND_CACHE;
+	if (strstr(reason, "bandwidth"))
+		return VMP_BIND_MEMBW;
+	if (strstr(reason, " with threads=") && strstr(reason, "free in all"))
+		return VMP_BIND_CORES;
+	if (strstr(reason, "no set of nodes has both"))
+		return VMP_BIND_NODE_FIT;
+	/* numa=N: no N nodes hold a share each; with one cell, cores and memory of one node. */
+	if (strstr(reason, "guest cells, each on its own host node"))
+		return req && req->numa_cells > 1 ? VMP_BIND_NUMA : VMP_BIND_NODE_FIT;
+	if (strstr(reason, "of memory in hugepages"))
+		return req && req->hugepage_bytes ? VMP_BIND_HUGEPAGES : VMP_BIND_MEMORY;
+	if (strstr(reason, "of memory"))
+		return VMP_BIND_MEMORY;
+	return VMP_BIND_OTHER;
+}
+
+/* ---- counting ---- */
+
+static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *unit,
+			size_t n, int k)
+{
+	vmp_plan_options opts = {.order = VMP_ORDER_BATCH};
+	vmp_vm_request *reqs = malloc(sizeof(*reqs) * n * (size_t)(k ? k : 1));
+	int err;
+
+	if (!reqs) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (int c = 0; c < k; c++)
+		for (size_t i = 0; i < n; i++) {
+			vmp_vm_request *r = &reqs[(size_t)c * n + i];
+			*r = unit[i];
+			snprintf(r->name, sizeof(r->name), "%d-%.*s", c + 1, VMP_NAME_MAX - 12,
+				 unit[i].name);
+		}
+	err = vmp_plan_solve(out, host, reqs, n * (size_t)k, &opts);
+	free(reqs);
+	return err;
+}
+
+static bool pool_configured(const vmp_host *h, uint64_t page_bytes)
+{
+	for (int n = 0; n < h->nnodes; n++)
+		for (int k = 0; k < h->nodes[n].nhugepages; k++)
+			if (h->nodes[n].hugepages[k].size_kib * 1024 == page_bytes &&
+			    h->nodes[n].hugepages[k].total > 0)
+				return true;
+	return false;
+}
+
+/* What stays free after a plan (NULL: nothing placed), and what of it is stranded. */
+static void leftovers(vmp_capacity_count *out, const vmp_host *h, const vmp_plan *plan,
+		      const vmp_vm_request *unit, size_t n)
+{
+	vmp_cpuset held, free;
+	uint64_t mem[h->nnodes > 0 ? h->nnodes : 1];
+	uint64_t huge[h->nnodes > 0 ? h->nnodes : 1][VMP_PAGESIZES_MAX];
+	double per_vcpu = 0;
+
+	vmp_cpuset_or(&held, &h->reserved, &h->used);
+	for (int i = 0; plan && i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		int cpu;
+		if (!vm->placed || vm->req.cpu == VMP_CPU_SHARED)
+			continue;
+		vmp_cpuset_or(&held, &held, &vm->pcpus);
+		/* threads=isolate keeps each core's siblings idle. */
+		if (vm->req.threads == VMP_THREADS_ISOLATE)
+			VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
+			{
+				int p = vmp_host_pu_index(h, cpu);
+				if (p >= 0)
+					vmp_cpuset_or(&held, &held, &h->cores[h->pus[p].core].pus);
+			}
+		/* I/O threads near a device may get a CPU of their own. */
+		for (int t = 0; t < vm->niothreads; t++)
+			if (!vmp_cpuset_subset(&vm->iothreadpin[t], &h->reserved))
+				vmp_cpuset_or(&held, &held, &vm->iothreadpin[t]);
+	}
+	vmp_cpuset_andnot(&free, &h->online, &held);
+
+	for (int nd = 0; nd < h->nnodes; nd++) {
+		mem[nd] = h->nodes[nd].free_bytes;
+		for (int k = 0; k < VMP_PAGESIZES_MAX; k++)
+			huge[nd][k] = k < h->nodes[nd].nhugepages ? h->nodes[nd].hugepages[k].free *
+									    h->nodes[nd].hugepages[k].size_kib * 1024
+								  : 0;
+	}
+	for (int i = 0; plan && i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		uint64_t page = vm->req.hugepage_bytes;
+		bool pooled = page && pool_configured(h, page);
+		if (!vm->placed)
+			continue;
+		for (int c = 0; c < vm->ncells; c++) {
+			int nd = vmp_host_node_index(h, vm->cells[c].host_node);
+			uint64_t m = vm->cells[c].memory_bytes;
+			int k = -1;
+			if (nd < 0)
+				continue;
+			for (int j = 0; pooled && j < h->nodes[nd].nhugepages; j++)
+				if (h->nodes[nd].hugepages[j].size_kib * 1024 == page)
+					k = j;
+			if (k >= 0)
+				huge[nd][k] -= m < huge[nd][k] ? m : huge[nd][k];
+			else
+				mem[nd] -= m < mem[nd] ? m : mem[nd];
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		double v = (double)unit[i].memory_bytes / (double)(unit[i].vcpus ? unit[i].vcpus : 1);
+		if (i == 0 || v < per_vcpu)
+			per_vcpu = v;
+	}
+
+	out->free_pus = vmp_cpuset_count(&free);
+	out->free_cores = 0;
+	out->stranded_siblings = 0;
+	for (int c = 0; c < h->ncores; c++) {
+		vmp_cpuset f;
+		int nf;
+		vmp_cpuset_and(&f, &h->cores[c].pus, &free);
+		nf = vmp_cpuset_count(&f);
+		if (nf && nf == vmp_cpuset_count(&h->cores[c].pus))
+			out->free_cores++;
+		else
+			out->stranded_siblings += nf;
+	}
+	out->free_memory_bytes = out->free_hugepage_bytes = 0;
+	out->stranded_cpus = 0;
+	out->stranded_memory_bytes = 0;
+	for (int nd = 0; nd < h->nnodes; nd++) {
+		vmp_cpuset f;
+		uint64_t all = mem[nd];
+		int nf;
+		for (int k = 0; k < VMP_PAGESIZES_MAX; k++) {
+			out->free_hugepage_bytes += huge[nd][k];
+			all += huge[nd][k];
+		}
+		out->free_memory_bytes += mem[nd];
+		vmp_cpuset_and(&f, &h->nodes[nd].cpus, &free);
+		nf = vmp_cpuset_count(&f);
+		if (nf == 0)
+			out->stranded_memory_bytes += mem[nd];
+		if ((double)all < per_vcpu)
+			out->stranded_cpus += nf;
+	}
+}
+
+static bool all_placed(const vmp_plan *p)
+{
+	return vmp_plan_placed_count(p) == p->nvms;
+}
+
+int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
+			      const vmp_vm_request *unit, size_t n, int limit)
+{
+	vmp_plan *fit = NULL, *fail = NULL, *p = NULL;
+	int lo = 0, hi = -1, k = 1, err = VMP_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (limit > VMP_CAPACITY_LIMIT || limit < 1)
+		limit = VMP_CAPACITY_LIMIT;
+	/* Double until a count fails (or the limit fits), then bisect: lo fits, hi does not. */
+	for (;;) {
+		if (k > limit)
+			k = limit;
+		if ((err = solve_copies(&p, host, unit, n, k)) < 0)
+			goto out;
+		if (all_placed(p)) {
+			vmp_plan_free(fit);
+			fit = p;
+			lo = k;
+			p = NULL;
+			if (k == limit)
+				break;
+			k *= 2;
+		} else {
+			fail = p;
+			hi = k;
+			p = NULL;
+			break;
+		}
+	}
+	while (hi > lo + 1) {
+		int mid = lo + (hi - lo) / 2;
+		if ((err = solve_copies(&p, host, unit, n, mid)) < 0)
+			goto out;
+		if (all_placed(p)) {
+			vmp_plan_free(fit);
+			fit = p;
+			lo = mid;
+		} else {
+			vmp_plan_free(fail);
+			fail = p;
+			hi = mid;
+		}
+		p = NULL;
+	}
+	out->count = lo;
+	out->capped = hi < 0;
+	out->bind = VMP_BIND_NONE;
+	for (int i = 0; fail && i < fail->nvms; i++) {
+		const vmp_plan_vm *vm = &fail->vms[i];
+		if (vm->placed)
+			continue;
+		snprintf(out->reason, sizeof(out->reason), "%s", vm->reason);
+		out->bind = vmp_bind_classify(vm->reason, &vm->req);
+		if (out->bind == VMP_BIND_HUGEPAGES && !pool_configured(host, vm->req.hugepage_bytes))
+			out->bind = VMP_BIND_MEMORY;
+		break;
+	}
+	leftovers(out, host, fit, unit, n);
+out:
+	vmp_plan_free(p);
+	vmp_plan_free(fit);
+	vmp_plan_free(fail);
+	return err;
+}
+
+/* ---- the report ---- */
+
+const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int policy, int host,
+					  int unit)
+{
+	return &r->counts[((size_t)policy * (size_t)r->nhosts + (size_t)host) *
+				  (size_t)(r->nshapes + 1) +
+			  (size_t)unit];
+}
+
+void vmp_capacity_report_free(vmp_capacity_report *r)
+{
+	if (!r)
+		return;
+	free(r->hosts);
+	free(r->shapes);
+	free(r->counts);
+	free(r);
+}
+
+static int set_reserve(vmp_host *h, const char *policy)
+{
+	vmp_cpuset set;
+	char buf[256];
+	int err;
+
+	if (!strcmp(policy, "auto")) {
+		vmp_plan_reserve_auto(&h->reserved, h);
+		return VMP_OK;
+	}
+	if (!strcmp(policy, "none")) {
+		vmp_cpuset_zero(&h->reserved);
+		return VMP_OK;
+	}
+	if ((err = vmp_cpuset_parse(&set, policy)) < 0)
+		return err;
+	if (!vmp_cpuset_subset(&set, &h->online)) {
+		vmp_cpuset_andnot(&set, &set, &h->online);
+		vmp_cpuset_format(buf, sizeof(buf), &set);
+		vmp_error_set("cannot reserve '%s' on host '%s': CPUs %s are not online there",
+			      policy, h->hostname, buf);
+		return VMP_EINVAL;
+	}
+	h->reserved = set;
+	return VMP_OK;
+}
+
+int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
+			    const vmp_vm_request *shapes, size_t nshapes, const char *reserve)
+{
+	vmp_capacity_report *r = NULL;
+	vmp_cpuset *saved = NULL;
+	int err = VMP_ENOMEM, units = (int)nshapes + 1;
+
+	*out = NULL;
+	if (nhosts < 1 || nshapes < 1) {
+		vmp_error_set("a capacity report needs at least one host and one VM shape");
+		return VMP_EINVAL;
+	}
+	if (strlen(reserve) >= sizeof(r->policies[0])) {
+		vmp_error_set("reservation '%s' is too long", reserve);
+		return VMP_EINVAL;
+	}
+	if (!(r = calloc(1, sizeof(*r))) || !(r->hosts = calloc((size_t)nhosts, sizeof(*r->hosts))) ||
+	    !(r->shapes = calloc(nshapes, sizeof(*r->shapes))) ||
+	    !(r->counts = calloc((size_t)(3 * nhosts * units), sizeof(*r->counts))) ||
+	    !(saved = calloc((size_t)nhosts, sizeof(*saved)))) {
+		vmp_error_set("out of memory");
+		goto out;
+	}
+	r->nhosts = nhosts;
+	r->nshapes = (int)nshapes;
+	memcpy(r->shapes, shapes, nshapes * sizeof(*shapes));
+	snprintf(r->policies[r->npolicies++], sizeof(r->policies[0]), "%s", reserve);
+	if (strcmp(reserve, "auto"))
+		snprintf(r->policies[r->npolicies++], sizeof(r->policies[0]), "auto");
+	if (strcmp(reserve, "none"))
+		snprintf(r->policies[r->npolicies++], sizeof(r->policies[0]), "none");
+
+	for (int i = 0; i < nhosts; i++) {
+		vmp_capacity_host *ch = &r->hosts[i];
+		const vmp_host *h = hosts[i];
+		int same = 0;
+		saved[i] = h->reserved;
+		for (int j = 0; j < i; j++)
+			same += !strcmp(hosts[j]->hostname, h->hostname);
+		if (same)
+			snprintf(ch->label, sizeof(ch->label), "%.*s #%d",
+				 (int)sizeof(ch->label) - 16, h->hostname[0] ? h->hostname : "host",
+				 same + 1);
+		else
+			snprintf(ch->label, sizeof(ch->label), "%s",
+				 h->hostname[0] ? h->hostname : "host");
+		vmp_host_fingerprint(ch->fingerprint, h);
+		ch->npackages = h->npackages;
+		ch->nnodes = h->nnodes;
+		ch->ncores = h->ncores;
+		ch->npus = h->npus;
+		for (int n = 0; n < h->nnodes; n++)
+			ch->memory_bytes += h->nodes[n].memory_bytes;
+	}
+	for (int pol = 0; pol < r->npolicies; pol++)
+		for (int i = 0; i < nhosts; i++) {
+			if ((err = set_reserve(hosts[i], r->policies[pol])) < 0)
+				goto out;
+			for (int u = 0; u < units; u++) {
+				vmp_capacity_count *c =
+					(vmp_capacity_count *)vmp_capacity_at(r, pol, i, u);
+				const vmp_vm_request *unit = u < (int)nshapes ? &shapes[u] : shapes;
+				size_t n = u < (int)nshapes ? 1 : nshapes;
+				if ((err = vmp_capacity_count_copies(c, hosts[i], unit, n,
+								     VMP_CAPACITY_LIMIT)) < 0)
+					goto out;
+			}
+		}
+	*out = r;
+	r = NULL;
+	err = VMP_OK;
+out:
+	for (int i = 0; saved && i < nhosts; i++)
+		hosts[i]->reserved = saved[i];
+	free(saved);
+	vmp_capacity_report_free(r);
+	return err;
+}
+
+/* ---- writing ---- */
+
+static const char *unit_name(const vmp_capacity_report *r, int u)
+{
+	return u < r->nshapes ? r->shapes[u].name : "whole mix";
+}
+
+static void shape_text(char *buf, size_t size, const vmp_vm_request *q)
+{
+	char mem[32];
+
+	vmp_size_format(mem, sizeof(mem), q->memory_bytes);
+	snprintf(buf, size, "%u vCPUs, %s%s%s", q->vcpus, mem, q->profile[0] ? ", " : "",
+		 q->profile);
+}
+
+static long fleet_total(const vmp_capacity_report *r, int pol, int u, bool *capped)
+{
+	long sum = 0;
+
+	*capped = false;
+	for (int i = 0; i < r->nhosts; i++) {
+		const vmp_capacity_count *c = vmp_capacity_at(r, pol, i, u);
+		sum += c->count;
+		*capped |= c->capped;
+	}
+	return sum;
+}
+
+static void count_cell(rdoc *d, const vmp_capacity_count *c)
+{
+	rdoc_cell(d, "%d%s", c->count, c->capped ? "+" : "");
+}
+
+static json_t *count_json(const vmp_capacity_count *c)
+{
+	return json_pack("{s:i, s:b, s:s, s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:I}", "count",
+			 c->count, "capped", c->capped, "binds", vmp_bind_name(c->bind), "reason",
+			 c->reason, "free_pus", c->free_pus, "free_cores", c->free_cores,
+			 "free_memory_bytes", (json_int_t)c->free_memory_bytes,
+			 "free_hugepage_bytes", (json_int_t)c->free_hugepage_bytes,
+			 "stranded_siblings", c->stranded_siblings, "stranded_cpus",
+			 c->stranded_cpus, "stranded_memory_bytes",
+			 (json_int_t)c->stranded_memory_bytes);
+}
+
+static char *capacity_json(const vmp_capacity_report *r, const rchart *charts, int ncharts)
+{
+	json_t *root = json_object(), *a;
+	char *s;
+	int units = r->nshapes + 1;
+
+	json_object_set_new(root, "report", json_string("capacity"));
+	a = json_array();
+	for (int p = 0; p < r->npolicies; p++)
+		json_array_append_new(a, json_string(r->policies[p]));
+	json_object_set_new(root, "policies", a);
+	a = json_array();
+	for (int i = 0; i < r->nhosts; i++) {
+		const vmp_capacity_host *h = &r->hosts[i];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I}", "label",
+						   h->label, "fingerprint", h->fingerprint,
+						   "packages", h->npackages, "nodes", h->nnodes,
+						   "cores", h->ncores, "pus", h->npus, "memory_bytes",
+						   (json_int_t)h->memory_bytes));
+	}
+	json_object_set_new(root, "hosts", a);
+	a = json_array();
+	for (int u = 0; u < r->nshapes; u++) {
+		const vmp_vm_request *q = &r->shapes[u];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:I}", "name", q->name,
+						   "profile", q->profile, "vcpus", (int)q->vcpus,
+						   "memory_bytes", (json_int_t)q->memory_bytes));
+	}
+	json_object_set_new(root, "shapes", a);
+	a = json_array();
+	for (int p = 0; p < r->npolicies; p++)
+		for (int i = 0; i < r->nhosts; i++)
+			for (int u = 0; u < units; u++) {
+				json_t *o = count_json(vmp_capacity_at(r, p, i, u));
+				json_object_set_new(o, "policy", json_string(r->policies[p]));
+				json_object_set_new(o, "host", json_string(r->hosts[i].label));
+				json_object_set_new(o, "shape", u < r->nshapes
+									 ? json_string(unit_name(r, u))
+									 : json_null());
+				json_array_append_new(a, o);
+			}
+	json_object_set_new(root, "counts", a);
+	a = json_array();
+	for (int p = 0; p < r->npolicies; p++)
+		for (int u = 0; u < units; u++) {
+			bool capped;
+			long n = fleet_total(r, p, u, &capped);
+			json_array_append_new(
+				a, json_pack("{s:s, s:o, s:I, s:b}", "policy", r->policies[p], "shape",
+					     u < r->nshapes ? json_string(unit_name(r, u)) : json_null(),
+					     "count", (json_int_t)n, "capped", capped));
+		}
+	json_object_set_new(root, "fleet", a);
+	a = json_array();
+	for (int c = 0; c < ncharts; c++) {
+		char file[sizeof(charts[c].name) + 8];
+		snprintf(file, sizeof(file), "%.*s.png", (int)sizeof(charts[c].name) - 1,
+			 charts[c].name);
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i}", "file", file, "width",
+						   charts[c].w, "height", charts[c].h));
+	}
+	json_object_set_new(root, "charts", a);
+	s = json_dumps(root, JSON_INDENT(2));
+	json_decref(root);
+	return s;
+}
+
+int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_report *r,
+			      const vmp_report_opts *opts)
+{
+	char prog[4096], buf[256], a[32], b[32];
+	rbuf dat = {0}, pol = {0}, gp = {0};
+	rchart charts[2];
+	char *js = NULL, *script = NULL, *d1 = NULL, *d2 = NULL;
+	int units = r->nshapes + 1, err;
+	rdoc d;
+
+	rdoc_init(&d, "vmplan capacity report");
+	if ((err = report_prepare(prog, sizeof(prog), opts)) < 0)
+		goto out;
+
+	/* capacity.dat: one row per unit, one column per host (policy 0). */
+	rbuf_add(&dat, "# unit");
+	for (int i = 0; i < r->nhosts; i++)
+		rbuf_add(&dat, " host%d", i + 1);
+	rbuf_add(&dat, "\n");
+	for (int u = 0; u < units; u++) {
+		rbuf_add(&dat, "%d", u);
+		for (int i = 0; i < r->nhosts; i++)
+			rbuf_add(&dat, " %d", vmp_capacity_at(r, 0, i, u)->count);
+		rbuf_add(&dat, "\n");
+	}
+	/* policy.dat: one row per unit, the fleet's count under each policy. */
+	rbuf_add(&pol, "# unit");
+	for (int p = 0; p < r->npolicies; p++)
+		rbuf_add(&pol, " policy%d", p + 1);
+	rbuf_add(&pol, "\n");
+	for (int u = 0; u < units; u++) {
+		bool capped;
+		rbuf_add(&pol, "%d", u);
+		for (int p = 0; p < r->npolicies; p++)
+			rbuf_add(&pol, " %ld", fleet_total(r, p, u, &capped));
+		rbuf_add(&pol, "\n");
+	}
+
+	for (int c = 0; c < 2; c++) {
+		gp_begin(&gp, &charts[c], c ? "policy" : "capacity", VMP_REPORT_CHART_W,
+			 VMP_REPORT_CHART_H);
+		rbuf_add(&gp, "set style data histograms\nset style histogram cluster gap 1\n"
+			      "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
+			      "set yrange [0:*]\nset grid ytics\nset key outside right top\n"
+			      "set xtics nomirror rotate by -30\nset ylabel 'VMs that fit'\n");
+		rbuf_add(&gp, "set title ");
+		if (c == 0) {
+			snprintf(buf, sizeof(buf), "VMs of each shape per host (reserve %s)",
+				 r->policies[0]);
+			rbuf_gp_str(&gp, buf);
+		} else {
+			rbuf_gp_str(&gp, "VMs of each shape on the fleet, by reservation policy");
+		}
+		rbuf_add(&gp, "\nset xtics (");
+		for (int u = 0; u < units; u++) {
+			rbuf_add(&gp, "%s", u ? ", " : "");
+			rbuf_gp_str(&gp, unit_name(r, u));
+			rbuf_add(&gp, " %d", u);
+		}
+		rbuf_add(&gp, ")\nplot ");
+		int ncol = c ? r->npolicies : r->nhosts;
+		for (int i = 0; i < ncol; i++) {
+			rbuf_add(&gp, "%s'%s.dat' using %d title ", i ? ", " : "",
+				 c ? "policy" : "capacity", i + 2);
+			if (c)
+				snprintf(buf, sizeof(buf), "reserve %s", r->policies[i]);
+			rbuf_gp_str(&gp, c ? buf : r->hosts[i].label);
+		}
+		rbuf_add(&gp, "\n");
+		gp_end(&gp, &charts[c], opts->svg);
+	}
+	if (!(d1 = rbuf_take(&dat)) || !(d2 = rbuf_take(&pol)) || !(script = rbuf_take(&gp))) {
+		vmp_error_set("out of memory");
+		err = VMP_ENOMEM;
+		goto out;
+	}
+	if ((err = report_write_file(opts->out_dir, "capacity.dat", d1, strlen(d1))) < 0 ||
+	    (err = report_write_file(opts->out_dir, "policy.dat", d2, strlen(d2))) < 0 ||
+	    (err = report_run_gnuplot(opts->out_dir, script, opts)) < 0)
+		goto out;
+
+	/* The document. */
+	buf[0] = '\0';
+	for (int p = 0; p < r->npolicies; p++)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", p ? ", " : "",
+			 r->policies[p]);
+	rdoc_p(&d, "%d host%s, %d VM shape%s; reservation policies compared: %s.", r->nhosts,
+	       r->nhosts == 1 ? "" : "s", r->nshapes, r->nshapes == 1 ? "" : "s", buf);
+	rdoc_p(&d, "Each figure is what vmplan's planner places: N copies of the shape (or of "
+		   "the whole mix) are all placed and N+1 are not; '+' marks a count that "
+		   "stopped at the limit of %d.",
+	       VMP_CAPACITY_LIMIT);
+
+	rdoc_h2(&d, "Fleet (reserve %s)", r->policies[0]);
+	rdoc_table(&d, 2 + r->npolicies);
+	rdoc_cell(&d, "shape");
+	rdoc_cell(&d, "asks");
+	for (int p = 0; p < r->npolicies; p++)
+		rdoc_cell(&d, "reserve %s", r->policies[p]);
+	for (int u = 0; u < units; u++) {
+		rdoc_cell(&d, "%s", unit_name(r, u));
+		if (u < r->nshapes)
+			shape_text(buf, sizeof(buf), &r->shapes[u]);
+		else
+			snprintf(buf, sizeof(buf), "all %d shapes together", r->nshapes);
+		rdoc_cell(&d, "%s", buf);
+		for (int p = 0; p < r->npolicies; p++) {
+			bool capped;
+			long n = fleet_total(r, p, u, &capped);
+			rdoc_cell(&d, "%ld%s", n, capped ? "+" : "");
+		}
+	}
+	rdoc_img(&d, "capacity.png", charts[0].w, charts[0].h, "VMs of each shape per host");
+	rdoc_img(&d, "policy.png", charts[1].w, charts[1].h,
+		 "VMs of each shape on the fleet, by reservation policy");
+
+	rdoc_h2(&d, "Per host (reserve %s)", r->policies[0]);
+	rdoc_table(&d, 10);
+	const char *heads[] = {"host", "shape", "fits", "binds first", "free PUs", "free cores",
+			       "free memory", "stranded siblings", "stranded CPUs",
+			       "stranded memory"};
+	for (int k = 0; k < 10; k++)
+		rdoc_cell(&d, "%s", heads[k]);
+	for (int i = 0; i < r->nhosts; i++)
+		for (int u = 0; u < units; u++) {
+			const vmp_capacity_count *c = vmp_capacity_at(r, 0, i, u);
+			rdoc_cell(&d, "%s", r->hosts[i].label);
+			rdoc_cell(&d, "%s", unit_name(r, u));
+			count_cell(&d, c);
+			rdoc_cell(&d, "%s", vmp_bind_name(c->bind));
+			rdoc_cell(&d, "%d", c->free_pus);
+			rdoc_cell(&d, "%d", c->free_cores);
+			vmp_size_format(a, sizeof(a), c->free_memory_bytes);
+			if (c->free_hugepage_bytes) {
+				vmp_size_format(b, sizeof(b), c->free_hugepage_bytes);
+				rdoc_cell(&d, "%s + %s hugepages", a, b);
+			} else {
+				rdoc_cell(&d, "%s", a);
+			}
+			rdoc_cell(&d, "%d", c->stranded_siblings);
+			rdoc_cell(&d, "%d", c->stranded_cpus);
+			vmp_size_format(a, sizeof(a), c->stranded_memory_bytes);
+			rdoc_cell(&d, "%s", a);
+		}
+	rdoc_p(&d, "Free: what no vCPU, reservation, idle sibling or VM holds once the fitting "
+		   "copies are placed. Stranded: free but unusable - siblings of cores partly "
+		   "held, CPUs on nodes with less free memory than one vCPU of the shape needs, "
+		   "memory on nodes without a free CPU.");
+
+	rdoc_h2(&d, "Reservation policies per host");
+	rdoc_table(&d, 2 + r->npolicies);
+	rdoc_cell(&d, "host");
+	rdoc_cell(&d, "shape");
+	for (int p = 0; p < r->npolicies; p++)
+		rdoc_cell(&d, "reserve %s", r->policies[p]);
+	for (int i = 0; i < r->nhosts; i++)
+		for (int u = 0; u < units; u++) {
+			rdoc_cell(&d, "%s", r->hosts[i].label);
+			rdoc_cell(&d, "%s", unit_name(r, u));
+			for (int p = 0; p < r->npolicies; p++) {
+				const vmp_capacity_count *c = vmp_capacity_at(r, p, i, u);
+				rdoc_cell(&d, "%d%s (%s)", c->count, c->capped ? "+" : "",
+					  vmp_bind_name(c->bind));
+			}
+		}
+
+	rdoc_h2(&d, "Why the next copy is refused (reserve %s)", r->policies[0]);
+	rdoc_table(&d, 3);
+	rdoc_cell(&d, "host");
+	rdoc_cell(&d, "shape");
+	rdoc_cell(&d, "the planner says");
+	for (int i = 0; i < r->nhosts; i++)
+		for (int u = 0; u < units; u++) {
+			const vmp_capacity_count *c = vmp_capacity_at(r, 0, i, u);
+			rdoc_cell(&d, "%s", r->hosts[i].label);
+			rdoc_cell(&d, "%s", unit_name(r, u));
+			rdoc_cell(&d, "%s", c->capped ? "(the limit was reached)" : c->reason);
+		}
+
+	rdoc_h2(&d, "Hosts");
+	rdoc_table(&d, 7);
+	const char *hh[] = {"host", "fingerprint", "packages", "nodes", "cores", "PUs", "memory"};
+	for (int k = 0; k < 7; k++)
+		rdoc_cell(&d, "%s", hh[k]);
+	for (int i = 0; i < r->nhosts; i++) {
+		const vmp_capacity_host *h = &r->hosts[i];
+		rdoc_cell(&d, "%s", h->label);
+		rdoc_cell(&d, "%s", h->fingerprint);
+		rdoc_cell(&d, "%d", h->npackages);
+		rdoc_cell(&d, "%d", h->nnodes);
+		rdoc_cell(&d, "%d", h->ncores);
+		rdoc_cell(&d, "%d", h->npus);
+		vmp_size_format(a, sizeof(a), h->memory_bytes);
+		rdoc_cell(&d, "%s", a);
+	}
+	if (!(js = capacity_json(r, charts, 2))) {
+		vmp_error_set("out of memory");
+		err = VMP_ENOMEM;
+		goto out;
+	}
+	err = report_finish(text, json, &d, js, opts);
+out:
+	free(js);
+	free(script);
+	free(d1);
+	free(d2);
+	free(dat.s);
+	free(pol.s);
+	free(gp.s);
+	rdoc_free(&d);
+	return err;
+}

@@ -1,0 +1,514 @@
+/* Host report: bandwidth and latency heatmaps, core-to-core latency and a pin map of every PU. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/internal.h"
+#include "vmplan/error.h"
+#include "vmplan/size.h"
+
+#define CELL_PX 40 /* pixels per PU column or row in the pin map */
+
+void vmp_host_report_free(vmp_host_report *r)
+{
+	if (!r)
+		return;
+	free(r->holder);
+	free(r->idle_of);
+	free(r);
+}
+
+int vmp_host_report_new(vmp_host_report **out, const vmp_host *host, const vmp_plan *plan)
+{
+	vmp_host_report *r;
+	char fp[17];
+
+	*out = NULL;
+	if (plan) {
+		vmp_host_fingerprint(fp, host);
+		if (strcmp(fp, plan->host)) {
+			vmp_error_set("the plan was made for host %s ('%s'), not for this host %s "
+				      "('%s')",
+				      plan->host, plan->hostname, fp, host->hostname);
+			return VMP_EINVAL;
+		}
+	}
+	if (!(r = calloc(1, sizeof(*r))) ||
+	    !(r->holder = calloc((size_t)host->npus + 1, sizeof(int))) ||
+	    !(r->idle_of = calloc((size_t)host->npus + 1, sizeof(int)))) {
+		vmp_host_report_free(r);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	r->host = host;
+	r->plan = plan;
+	for (int p = 0; p < host->npus; p++) {
+		int cpu = host->pus[p].os_index;
+		r->idle_of[p] = -1;
+		if (!vmp_cpuset_isset(&host->online, cpu))
+			r->holder[p] = VMP_PIN_OFFLINE;
+		else if (vmp_cpuset_isset(&host->reserved, cpu))
+			r->holder[p] = VMP_PIN_RESERVED;
+		else if (vmp_cpuset_isset(&host->used, cpu))
+			r->holder[p] = VMP_PIN_EXISTING;
+		else
+			r->holder[p] = VMP_PIN_FREE;
+	}
+	for (int v = 0; plan && v < plan->nvms; v++) {
+		const vmp_plan_vm *vm = &plan->vms[v];
+		int cpu;
+		if (!vm->placed || vm->req.cpu == VMP_CPU_SHARED)
+			continue;
+		VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
+		{
+			int p = vmp_host_pu_index(host, cpu);
+			if (p < 0)
+				continue;
+			r->holder[p] = v;
+			if (vm->req.threads != VMP_THREADS_ISOLATE)
+				continue;
+			int sib;
+			VMP_CPUSET_FOREACH(sib, &host->cores[host->pus[p].core].pus)
+			{
+				int q = vmp_host_pu_index(host, sib);
+				if (q >= 0 && r->holder[q] == VMP_PIN_FREE) {
+					r->holder[q] = VMP_PIN_IDLE;
+					r->idle_of[q] = v;
+				}
+			}
+		}
+	}
+	*out = r;
+	return VMP_OK;
+}
+
+/* Colours: VMs cycle through a qualitative palette; the rest are greys. */
+static const unsigned palette[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x9467bd, 0x8c564b,
+				   0xe377c2, 0xbcbd22, 0x17becf, 0xaec7e8, 0xffbb78, 0x98df8a,
+				   0xff9896, 0xc5b0d5, 0xc49c94, 0xf7b6d2};
+
+static unsigned holder_colour(int h)
+{
+	switch (h) {
+	case VMP_PIN_FREE:
+		return 0xffffff;
+	case VMP_PIN_RESERVED:
+		return 0x808080;
+	case VMP_PIN_EXISTING:
+		return 0x404040;
+	case VMP_PIN_OFFLINE:
+		return 0xe0e0e0;
+	case VMP_PIN_IDLE:
+		return 0xc8c8c8;
+	default:
+		return palette[h % (int)(sizeof(palette) / sizeof(palette[0]))];
+	}
+}
+
+static const char *holder_name(const vmp_host_report *r, int h)
+{
+	switch (h) {
+	case VMP_PIN_FREE:
+		return "free";
+	case VMP_PIN_RESERVED:
+		return "reserved (housekeeping)";
+	case VMP_PIN_EXISTING:
+		return "existing domains";
+	case VMP_PIN_OFFLINE:
+		return "offline";
+	case VMP_PIN_IDLE:
+		return "idle sibling (threads=isolate)";
+	default:
+		return r->plan->vms[h].req.name;
+	}
+}
+
+/* Nodes in pin-map order: by package, then id. */
+static int node_rank(const vmp_host *h, int n)
+{
+	int pkg = -1, cpu = vmp_cpuset_first(&h->nodes[n].cpus), p;
+
+	if (cpu >= 0 && (p = vmp_host_pu_index(h, cpu)) >= 0)
+		pkg = h->pus[p].package;
+	return pkg * 100000 + h->nodes[n].id;
+}
+
+static int node_package(const vmp_host *h, int n)
+{
+	int cpu = vmp_cpuset_first(&h->nodes[n].cpus), p;
+
+	return cpu >= 0 && (p = vmp_host_pu_index(h, cpu)) >= 0 ? h->pus[p].package : -1;
+}
+
+/* Write the pin map's data and plot; out_w/out_h get its size. */
+static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_report_opts *opts)
+{
+	const vmp_host *h = r->host;
+	int order[h->nnodes > 0 ? h->nnodes : 1], smt = 1, maxcols = 1, err;
+	rbuf pus = {0}, frames = {0}, labels = {0};
+	double y = 0;
+	char *s1 = NULL, *s2 = NULL, *s3 = NULL;
+
+	for (int c2 = 0; c2 < h->ncores; c2++) {
+		int n = vmp_cpuset_count(&h->cores[c2].pus);
+		smt = n > smt ? n : smt;
+	}
+	for (int n = 0; n < h->nnodes; n++)
+		order[n] = n;
+	for (int i = 1; i < h->nnodes; i++)
+		for (int j = i; j > 0 && node_rank(h, order[j]) < node_rank(h, order[j - 1]); j--) {
+			int t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	rbuf_add(&pus, "# x y half_w half_h rgb cpu\n");
+	rbuf_add(&frames, "# x y half_w half_h level (0 core, 1 L3, 2 node, 3 package)\n");
+	rbuf_add(&labels, "# x y kind (0 node, 1 package) id\n");
+	int prev_pkg = -2;
+	double pkg_top = 0;
+	for (int i = 0; i < h->nnodes; i++) {
+		int n = order[i], pkg = node_package(h, n), col = 0;
+		if (pkg != prev_pkg) {
+			if (prev_pkg != -2) {
+				rbuf_add(&frames, "%g %g %g %g 3\n", (maxcols + 0.4) / 2 - 0.2,
+					 (pkg_top + y) / 2, (maxcols + 0.4) / 2 + 0.1,
+					 (pkg_top - y) / 2);
+				y -= 0.4;
+			}
+			pkg_top = y;
+			y -= 0.9; /* room for the package's label */
+			rbuf_add(&labels, "%g %g 1 %d\n", -0.1, y + 0.45,
+				 pkg >= 0 ? h->packages[pkg].id : -1);
+			prev_pkg = pkg;
+		}
+		double top = y;
+		/* Cores grouped by L3 domain, a gap between domains. */
+		for (int l = -1; l < h->nl3; l++) {
+			int first = -1;
+			for (int k = 0; k < h->ncores; k++) {
+				const vmp_core *co = &h->cores[k];
+				int cpu, sib = 0;
+				if (co->node != n || co->l3 != l)
+					continue;
+				if (first < 0)
+					first = col;
+				VMP_CPUSET_FOREACH(cpu, &co->pus)
+				{
+					int p = vmp_host_pu_index(h, cpu);
+					if (p < 0)
+						continue;
+					rbuf_add(&pus, "%g %g 0.42 0.42 %u %d\n", col + 0.5,
+						 top - sib - 0.5, holder_colour(r->holder[p]), cpu);
+					sib++;
+				}
+				rbuf_add(&frames, "%g %g 0.47 %g 0\n", col + 0.5, top - smt / 2.0,
+					 smt / 2.0 - 0.03);
+				col++;
+			}
+			if (first >= 0 && l >= 0) {
+				rbuf_add(&frames, "%g %g %g %g 1\n", (first + col) / 2.0,
+					 top - smt / 2.0, (col - first) / 2.0 + 0.01, smt / 2.0 + 0.03);
+				col++; /* gap */
+			}
+		}
+		if (col > maxcols)
+			maxcols = col;
+		rbuf_add(&frames, "%g %g %g %g 2\n", (col > 0 ? col : 1) / 2.0, top - smt / 2.0,
+			 (col > 0 ? col : 1) / 2.0 + 0.08, smt / 2.0 + 0.1);
+		rbuf_add(&labels, "%g %g 0 %d\n", -0.15, top - smt / 2.0, h->nodes[n].id);
+		y = top - smt - 0.4;
+	}
+	if (prev_pkg != -2)
+		rbuf_add(&frames, "%g %g %g %g 3\n", (maxcols + 0.4) / 2 - 0.2, (pkg_top + y) / 2,
+			 (maxcols + 0.4) / 2 + 0.1, (pkg_top - y) / 2);
+
+	int w = (int)((maxcols + 5) * CELL_PX) + 420, hgt = (int)((-y + 2) * CELL_PX) + 100;
+	w = w < 640 ? 640 : w > 8000 ? 8000 : w;
+	hgt = hgt < 320 ? 320 : hgt > 8000 ? 8000 : hgt;
+	if (!(s1 = rbuf_take(&pus)) || !(s2 = rbuf_take(&frames)) || !(s3 = rbuf_take(&labels))) {
+		vmp_error_set("out of memory");
+		err = VMP_ENOMEM;
+		goto out;
+	}
+	if ((err = report_write_file(opts->out_dir, "pinmap.dat", s1, strlen(s1))) < 0 ||
+	    (err = report_write_file(opts->out_dir, "pinmap-frames.dat", s2, strlen(s2))) < 0 ||
+	    (err = report_write_file(opts->out_dir, "pinmap-labels.dat", s3, strlen(s3))) < 0)
+		goto out;
+
+	gp_begin(gp, c, "pinmap", w, hgt);
+	rbuf_add(gp, "unset border\nunset xtics\nunset ytics\nset key outside right top "
+		     "box\nset size ratio -1\nset xrange [-3:%d]\nset yrange [%g:0.3]\nset title ",
+		 maxcols + 1, y - 0.5);
+	char title[VMP_NAME_MAX + 64];
+	snprintf(title, sizeof(title), "Pin map of %s", h->hostname);
+	rbuf_gp_str(gp, title);
+	rbuf_add(gp, "\nplot 'pinmap-frames.dat' using 1:2:3:4:($5 == 3 ? 0x000000 : $5 == 2 ? "
+		     "0x1f4e79 : $5 == 1 ? 0x2e8b57 : 0xa0a0a0) with boxxyerror fs empty lc rgb "
+		     "variable lw 1 notitle, 'pinmap.dat' using 1:2:3:4:5 with boxxyerror fs "
+		     "solid 1.0 border lc rgb '#606060' lc rgb variable notitle, 'pinmap.dat' "
+		     "using 1:2:(sprintf('%%d', $6)) with labels font 'sans,7' notitle, "
+		     "'pinmap-labels.dat' using 1:2:($3 == 0 ? sprintf('node %%d', $4) : "
+		     "sprintf('package %%d', $4)) with labels right font 'sans,9' notitle");
+	/* The key: one entry per holder that occurs. */
+	int ncolours = r->plan ? r->plan->nvms : 0;
+	for (int k = VMP_PIN_IDLE; k < ncolours; k++) {
+		bool seen = false;
+		for (int p = 0; p < h->npus && !seen; p++)
+			seen = r->holder[p] == k;
+		if (!seen)
+			continue;
+		rbuf_add(gp, ", NaN with boxes fs solid 1.0 border lc rgb '#606060' lc rgb '#%06x' "
+			     "title ",
+			 holder_colour(k));
+		rbuf_gp_str(gp, holder_name(r, k));
+	}
+	rbuf_add(gp, "\n");
+	gp_end(gp, c, opts->svg);
+	err = VMP_OK;
+out:
+	free(s1);
+	free(s2);
+	free(s3);
+	free(pus.s);
+	free(frames.s);
+	free(labels.s);
+	return err;
+}
+
+/* A matrix heatmap: its data file, its plot and a table of its numbers. */
+static int heatmap(rbuf *gp, rchart *c, rdoc *d, const char *name, const char *title,
+		   const char *unit, const double *m, int n, const int *ids, const char *what,
+		   const vmp_report_opts *opts)
+{
+	rbuf dat = {0};
+	char *s, file[80];
+	int err;
+
+	for (int i = 0; i < n; i++) {
+		for (int j = 0; j < n; j++) {
+			double v = m[(size_t)i * (size_t)n + (size_t)j];
+			if (isnan(v))
+				rbuf_add(&dat, "%sNaN", j ? " " : "");
+			else
+				rbuf_add(&dat, "%s%.6g", j ? " " : "", v);
+		}
+		rbuf_add(&dat, "\n");
+	}
+	snprintf(file, sizeof(file), "%s.dat", name);
+	if (!(s = rbuf_take(&dat))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	err = report_write_file(opts->out_dir, file, s, strlen(s));
+	free(s);
+	if (err < 0)
+		return err;
+	gp_begin(gp, c, name, VMP_REPORT_HEATMAP_W, VMP_REPORT_HEATMAP_H);
+	rbuf_add(gp, "set title ");
+	rbuf_gp_str(gp, title);
+	rbuf_add(gp, "\nset xlabel '%s'\nset ylabel '%s'\nset cblabel '%s'\n", what, "threads on",
+		 unit);
+	rbuf_add(gp, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset palette rgbformulae "
+		     "33,13,10\nset size square\nset tics nomirror\n",
+		 n - 1, n - 1);
+	if (n <= 32) {
+		rbuf_add(gp, "set xtics (");
+		for (int i = 0; i < n; i++)
+			rbuf_add(gp, "%s'%d' %d", i ? ", " : "", ids[i], i);
+		rbuf_add(gp, ")\nset ytics (");
+		for (int i = 0; i < n; i++)
+			rbuf_add(gp, "%s'%d' %d", i ? ", " : "", ids[i], i);
+		rbuf_add(gp, ")\n");
+	}
+	rbuf_add(gp, "plot '%s' matrix with image notitle", file);
+	if (n <= 12)
+		rbuf_add(gp, ", '%s' matrix using 1:2:(sprintf('%%.1f', $3)) with labels font "
+			     "'sans,9' notitle",
+			 file);
+	rbuf_add(gp, "\n");
+	gp_end(gp, c, opts->svg);
+
+	rdoc_h2(d, "%s", title);
+	snprintf(file, sizeof(file), "%s.png", name);
+	rdoc_img(d, file, c->w, c->h, title);
+	if (n <= 64) {
+		rdoc_table(d, n + 1);
+		rdoc_cell(d, "%s \\ %s (%s)", "threads on", what, unit);
+		for (int j = 0; j < n; j++)
+			rdoc_cell(d, "%d", ids[j]);
+		for (int i = 0; i < n; i++) {
+			rdoc_cell(d, "%d", ids[i]);
+			for (int j = 0; j < n; j++) {
+				double v = m[(size_t)i * (size_t)n + (size_t)j];
+				if (isnan(v))
+					rdoc_cell(d, "-");
+				else
+					rdoc_cell(d, "%.1f", v);
+			}
+		}
+	}
+	return VMP_OK;
+}
+
+static char *host_json(const vmp_host_report *r, const rchart *charts, int ncharts)
+{
+	const vmp_host *h = r->host;
+	json_t *root = json_object(), *a = json_array();
+	char fp[17], buf[8192], *s;
+
+	vmp_host_fingerprint(fp, h);
+	json_object_set_new(root, "report", json_string("host"));
+	json_object_set_new(root, "hostname", json_string(h->hostname));
+	json_object_set_new(root, "fingerprint", json_string(fp));
+	json_object_set_new(root, "plan", r->plan ? json_true() : json_false());
+	for (int p = 0; p < h->npus; p++) {
+		const vmp_pu *pu = &h->pus[p];
+		json_array_append_new(
+			a, json_pack("{s:i, s:i, s:i, s:i, s:i, s:s}", "os_index", pu->os_index,
+				     "core", pu->core, "l3", pu->l3, "node", h->nodes[pu->node].id,
+				     "package", h->packages[pu->package].id, "holder",
+				     holder_name(r, r->holder[p])));
+	}
+	json_object_set_new(root, "pus", a);
+	a = json_array();
+	for (int v = 0; r->plan && v < r->plan->nvms; v++) {
+		const vmp_plan_vm *vm = &r->plan->vms[v];
+		vmp_cpuset_format(buf, sizeof(buf), &vm->pcpus);
+		json_array_append_new(a, json_pack("{s:s, s:b, s:b, s:s}", "name", vm->req.name,
+						   "placed", vm->placed, "shared",
+						   vm->req.cpu == VMP_CPU_SHARED, "cpus", buf));
+	}
+	json_object_set_new(root, "vms", a);
+	json_object_set_new(root, "measured",
+			    json_pack("{s:b, s:b, s:b, s:b}", "read_gbs", h->read_gbs != NULL,
+				      "triad_gbs", h->triad_gbs != NULL, "latency_ns",
+				      h->latency_ns != NULL, "c2c_ns", h->c2c_ns != NULL));
+	a = json_array();
+	for (int c = 0; c < ncharts; c++) {
+		char file[sizeof(charts[c].name) + 8];
+		snprintf(file, sizeof(file), "%.*s.png", (int)sizeof(charts[c].name) - 1,
+			 charts[c].name);
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i}", "file", file, "width",
+						   charts[c].w, "height", charts[c].h));
+	}
+	json_object_set_new(root, "charts", a);
+	s = json_dumps(root, JSON_INDENT(2));
+	json_decref(root);
+	return s;
+}
+
+int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
+			  const vmp_report_opts *opts)
+{
+	const vmp_host *h = r->host;
+	char prog[4096], fp[17], buf[8192], mem[32];
+	rbuf gp = {0};
+	rchart charts[5];
+	int ncharts = 0, err, *ids = NULL;
+	char *script = NULL, *js = NULL;
+	uint64_t total = 0;
+	rdoc d;
+
+	rdoc_init(&d, "vmplan host report");
+	if ((err = report_prepare(prog, sizeof(prog), opts)) < 0)
+		goto out;
+	vmp_host_fingerprint(fp, h);
+	for (int n = 0; n < h->nnodes; n++)
+		total += h->nodes[n].memory_bytes;
+	vmp_size_format(mem, sizeof(mem), total);
+	rdoc_p(&d, "Host %s (fingerprint %s): %d package%s, %d NUMA node%s, %d L3 domain%s, %d "
+		   "cores, %d PUs, %s of memory.",
+	       h->hostname, fp, h->npackages, h->npackages == 1 ? "" : "s", h->nnodes,
+	       h->nnodes == 1 ? "" : "s", h->nl3, h->nl3 == 1 ? "" : "s", h->ncores, h->npus,
+	       mem);
+
+	if ((err = pinmap(&gp, &charts[ncharts++], r, opts)) < 0)
+		goto out;
+	rdoc_h2(&d, "Pin map");
+	rdoc_img(&d, "pinmap.png", charts[0].w, charts[0].h,
+		 "Every PU in its core, L3 domain, node and package, coloured by what holds it");
+	rdoc_table(&d, 3);
+	rdoc_cell(&d, "held by");
+	rdoc_cell(&d, "CPUs");
+	rdoc_cell(&d, "count");
+	for (int k = VMP_PIN_IDLE; k < (r->plan ? r->plan->nvms : 0); k++) {
+		vmp_cpuset set = {0};
+		for (int p = 0; p < h->npus; p++)
+			if (r->holder[p] == k)
+				vmp_cpuset_set(&set, h->pus[p].os_index);
+		if (vmp_cpuset_empty(&set))
+			continue;
+		vmp_cpuset_format(buf, sizeof(buf), &set);
+		rdoc_cell(&d, "%s", holder_name(r, k));
+		rdoc_cell(&d, "%s", buf);
+		rdoc_cell(&d, "%d", vmp_cpuset_count(&set));
+	}
+	for (int v = 0; r->plan && v < r->plan->nvms; v++) {
+		const vmp_plan_vm *vm = &r->plan->vms[v];
+		if (!vm->placed || vm->req.cpu != VMP_CPU_SHARED)
+			continue;
+		vmp_cpuset_format(buf, sizeof(buf), &vm->pcpus);
+		rdoc_cell(&d, "%s (shared, floats)", vm->req.name);
+		rdoc_cell(&d, "%s", buf);
+		rdoc_cell(&d, "%d", vmp_cpuset_count(&vm->pcpus));
+	}
+
+	if (!(ids = calloc((size_t)(h->npus > h->nnodes ? h->npus : h->nnodes) + 1, sizeof(int)))) {
+		err = VMP_ENOMEM;
+		vmp_error_set("out of memory");
+		goto out;
+	}
+	for (int n = 0; n < h->nnodes; n++)
+		ids[n] = h->nodes[n].id;
+	const struct {
+		const double *m;
+		const char *name, *title, *unit;
+	} mats[] = {
+		{h->read_gbs, "read", "Memory read bandwidth", "GB/s"},
+		{h->triad_gbs, "triad", "STREAM triad bandwidth", "GB/s"},
+		{h->latency_ns, "latency", "Idle memory latency", "ns"},
+	};
+	for (size_t k = 0; k < sizeof(mats) / sizeof(mats[0]); k++) {
+		if (!mats[k].m)
+			continue;
+		if ((err = heatmap(&gp, &charts[ncharts++], &d, mats[k].name, mats[k].title,
+				   mats[k].unit, mats[k].m, h->nnodes, ids, "memory on node",
+				   opts)) < 0)
+			goto out;
+	}
+	bool measured = false;
+	for (size_t i = 0; h->c2c_ns && i < (size_t)h->npus * (size_t)h->npus && !measured; i++)
+		measured = !isnan(h->c2c_ns[i]);
+	if (measured) {
+		for (int p = 0; p < h->npus; p++)
+			ids[p] = h->pus[p].os_index;
+		if ((err = heatmap(&gp, &charts[ncharts++], &d, "c2c", "Core-to-core latency",
+				   "ns", h->c2c_ns, h->npus, ids, "CPU", opts)) < 0)
+			goto out;
+	}
+	if (!h->read_gbs && !h->triad_gbs && !h->latency_ns && !measured)
+		rdoc_p(&d, "Memory bandwidth, latency and core-to-core latency are not measured in "
+			   "this model; 'vmplan probe --measure quick -o host.json' adds them.");
+	if (!(script = rbuf_take(&gp))) {
+		err = VMP_ENOMEM;
+		vmp_error_set("out of memory");
+		goto out;
+	}
+	if ((err = report_run_gnuplot(opts->out_dir, script, opts)) < 0)
+		goto out;
+	if (!(js = host_json(r, charts, ncharts))) {
+		err = VMP_ENOMEM;
+		vmp_error_set("out of memory");
+		goto out;
+	}
+	err = report_finish(text, json, &d, js, opts);
+out:
+	free(ids);
+	free(js);
+	free(script);
+	free(gp.s);
+	rdoc_free(&d);
+	return err;
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# vmplan report: capacity, host and bench reports end to end, and a clear error without gnuplot.
+. "$(dirname "$0")/lib.sh"
+MIX="$VMPLAN_SOURCE_DIR/tests/data/reports/mix.yaml"
+SYN="pack:2 [numa(memory=32GiB)] l3:2 core:4 pu:2"
+
+# The width and height in a PNG's IHDR, as "W H".
+png_size() {
+	local b
+	b=($(od -An -tu1 -j16 -N8 "$1"))
+	echo "$(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3])) $(((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]))"
+}
+is_png() {
+	[ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = 89504e470d0a1a0a ]
+}
+
+# Without gnuplot on PATH: exit 1 and a message that says how to get it.
+mkdir -p "$TMP/emptybin"
+PATH="$TMP/emptybin" "$VMPLAN" report capacity --synthetic "$SYN" --vms "$MIX" --out "$TMP/nognu" \
+	>"$TMP/out" 2>"$TMP/err"
+status=$?
+expect_status 1 "report without gnuplot"
+expect_in err "gnuplot' is not on PATH" "missing gnuplot is named"
+expect_in err "apt-get install gnuplot-nox" "missing gnuplot says how to install it"
+
+if ! command -v gnuplot >/dev/null; then
+	echo "skip: gnuplot is not installed (apt-get install gnuplot-nox)"
+	finish || exit 1
+	exit 77
+fi
+
+# A host saved as host.json with quotes and spaces in its name, and a what-if host.
+run probe --synthetic "pack:1 [numa(memory=48GiB)] l3:1 core:6 pu:2" -o "$TMP/h.json"
+expect_status 0 "probe -o"
+sed -i 's/"hostname": "[^"]*"/"hostname": "rack \\"7\\" east host"/' "$TMP/h.json"
+expect_true "hostname edited" grep -qF 'rack \"7\" east host' "$TMP/h.json"
+hosts=(--host "$TMP/h.json" --synthetic "$SYN")
+FIX="$VMPLAN_FIXTURES/hwloc-xml/16amd64-8n2c-cpusets.xml"
+[ -r "$FIX" ] && hosts+=(--topology "$FIX")
+run report capacity "${hosts[@]}" --vms "$MIX" --out "$TMP/cap" --svg
+expect_status 0 "report capacity"
+expect_in out "Fleet (reserve auto)" "terminal summary"
+expect_in out 'rack "7" east host' "host name intact in the summary"
+for f in index.html summary.md report.json report.gp capacity.dat capacity.png policy.png \
+	capacity.svg; do
+	expect_true "capacity report has $f" test -s "$TMP/cap/$f"
+done
+expect_true "capacity.png is a PNG" is_png "$TMP/cap/capacity.png"
+expect_true "capacity.png is 900x500" test "$(png_size "$TMP/cap/capacity.png")" = "900 500"
+expect_true "html keeps the name" grep -qF 'rack "7" east host' "$TMP/cap/index.html"
+# Every src/href of index.html names a file of the folder.
+for l in $(grep -o '\(src\|href\)="[^"]*"' "$TMP/cap/index.html" | sed 's/.*="\(.*\)"/\1/'); do
+	expect_true "index.html links $l" test -f "$TMP/cap/$l"
+done
+
+# The counts the summary shows are the planner's: 7 databases fit (suggest places 7, not 8).
+run report capacity --synthetic "$SYN" --vms "$MIX" --out "$TMP/cap2" --json
+expect_status 0 "report capacity --json"
+expect_in out '"report": "capacity"' "json report"
+specs=()
+for i in 1 2 3 4 5 6 7 8; do specs+=(--vm "name=db$i,vcpus=4,memory=8G,profile=database"); done
+run suggest --synthetic "$SYN" "${specs[@]:0:14}"
+expect_status 0 "7 databases are placed"
+run suggest --synthetic "$SYN" "${specs[@]}"
+expect_status 3 "8 databases are not"
+expect_true "db fits 7 in the summary" grep -qE '^\| db \| 4 vCPUs, 8GiB, database \| 7 \|' \
+	"$TMP/cap2/summary.md"
+
+# Host report with a plan.
+run suggest --synthetic "$SYN" --vms "$MIX" -o "$TMP/plan.json"
+run report host --synthetic "$SYN" --plan "$TMP/plan.json" --out "$TMP/host"
+expect_status 0 "report host"
+expect_in out "Pin map" "pin map section"
+expect_in out "idle sibling" "isolated siblings shown"
+expect_true "pinmap.png is a PNG" is_png "$TMP/host/pinmap.png"
+run report host --synthetic "pack:1 [numa(memory=8GiB)] core:2 pu:1" --plan "$TMP/plan.json" \
+	--out "$TMP/host2"
+expect_status 2 "a plan for another host"
+expect_in err "the plan was made for host" "says the plan is for another host"
+
+# Usage errors.
+run report bench --history "$TMP/none.db" --out "$TMP/b"
+expect_status 2 "missing history"
+expect_in err "cannot read bench history" "missing history message"
+run report capacity --synthetic "$SYN" --out "$TMP/c"
+expect_status 2 "capacity without shapes"
+run report nosuch --out "$TMP/c"
+expect_status 2 "unknown report"
+finish
