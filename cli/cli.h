@@ -2,6 +2,7 @@
 #ifndef VMPLAN_CLI_H
 #define VMPLAN_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "vmplan/model.h"
@@ -12,7 +13,9 @@ enum {
 	EXIT_RUNTIME = 1,  /* a runtime error: I/O, a library, the system */
 	EXIT_USAGE = 2,    /* bad usage or bad input */
 	EXIT_UNPLACED = 3, /* the plan was made but some VM could not be placed */
-	EXIT_MISMATCH = 4  /* verify: a running domain differs from the plan */
+	EXIT_MISMATCH = 4,   /* verify: a running domain differs from the plan */
+	EXIT_VALIDATION = 5, /* bench, suggest --validate: the plan did not pass the gate */
+	EXIT_REGRESSION = 6  /* bench --compare-last: a metric fell beyond the threshold */
 };
 
 typedef struct vmp_command {
@@ -27,11 +30,19 @@ extern const vmp_command cmd_suggest;
 extern const vmp_command cmd_probe;
 extern const vmp_command cmd_export;
 extern const vmp_command cmd_verify;
+extern const vmp_command cmd_bench;
+extern const vmp_command cmd_report;
 
 /* Terminal colours: only on a terminal, and never when NO_COLOR is set (no-color.org). */
 enum { CLI_RESET, CLI_BOLD, CLI_RED, CLI_GREEN, CLI_YELLOW };
 /* The escape sequence for colour on out, or "" when out gets no colour. */
 const char *cli_colour(FILE *out, int colour);
+
+struct vmp_bench_run;
+/* Print a bench run as a table per VM and metric (cmd_bench.c). */
+void cli_bench_print(const struct vmp_bench_run *run);
+/* Print the gate's verdict with the numbers of every failure; true when it passes. */
+bool cli_bench_print_gate(const struct vmp_bench_run *run);
 
 /* Print a command's help text. */
 void cli_print_usage(const vmp_command *cmd, FILE *out);

@@ -5,10 +5,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vmplan/bench.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
 #include "vmplan/plan.h"
+#include "vmplan/probe.h"
 #include "vmplan/size.h"
 #include "vmplan/profile.h"
 #include "vmplan/request.h"
@@ -20,6 +22,7 @@ static const char suggest_usage[] =
 	"                      (--vm SPEC ... | --vms mix.yaml) [--reserve CPUSET|auto|none]\n"
 	"                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
 	"                      [--explain] [--show-xml] [--json] [--type kvm|qemu]\n"
+	"                      [--validate]\n"
 	"\n"
 	"Place the VMs on the host and print the plan: which host CPU each vCPU is\n"
 	"pinned to, where the emulator and I/O threads run, which host NUMA node backs\n"
@@ -68,6 +71,11 @@ static const char suggest_usage[] =
 	"  --show-xml           also print each placed VM's domain XML\n"
 	"  --json               print the plan as JSON (plan.json) instead of the summary\n"
 	"  --type TYPE          the domain type in the XML (default: kvm)\n"
+	"  --validate           prove the plan on this host first: the quick bench gate\n"
+	"                       ('vmplan bench' with 3 reps x 0.25 s against both\n"
+	"                       baselines); -o and --xml-dir are written only when every\n"
+	"                       VM's primary metric is at least its baselines' within\n"
+	"                       the noise, else exit 5 with the numbers\n"
 	"  -h, --help           show this help\n";
 
 static const char *const thread_names[] = {"prefer", "isolate", "require"};
@@ -184,6 +192,30 @@ static int show_xml(const vmp_plan *plan, const char *type)
 	return VMP_OK;
 }
 
+/* --validate: the quick bench gate of the plan on the live host; the table unless JSON. */
+static int validate_plan(bool *pass, const vmp_plan *plan, bool quiet)
+{
+	vmp_bench_options o = {.reps = VMP_BENCH_QUICK_REPS, .seconds = VMP_BENCH_QUICK_SECONDS};
+	vmp_bench_run *run = NULL;
+	vmp_host *live = NULL;
+	int err;
+
+	if ((err = vmp_probe_live(&live)) < 0 ||
+	    (err = vmp_bench_run_plan(&run, plan, live, &o)) < 0)
+		goto out;
+	*pass = vmp_bench_gate(NULL, NULL, run);
+	if (!quiet) {
+		printf("\nvalidation ");
+		cli_bench_print(run);
+		printf("\n");
+		cli_bench_print_gate(run);
+	}
+out:
+	vmp_bench_run_free(run);
+	vmp_host_free(live);
+	return err;
+}
+
 static int exec_suggest(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -198,6 +230,7 @@ static int exec_suggest(int argc, char **argv)
 		{"show-xml", no_argument, NULL, 'X'},
 		{"json", no_argument, NULL, 'J'},
 		{"type", required_argument, NULL, 't'},
+		{"validate", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -210,7 +243,7 @@ static int exec_suggest(int argc, char **argv)
 	vmp_plan *plan = NULL;
 	char *json = NULL;
 	size_t nreqs = 0;
-	int c, err, status = EXIT_USAGE, print_xml = 0, json_out = 0;
+	int c, err, status = EXIT_USAGE, print_xml = 0, json_out = 0, validate = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -260,6 +293,9 @@ static int exec_suggest(int argc, char **argv)
 			break;
 		case 'J':
 			json_out = 1;
+			break;
+		case 'V':
+			validate = 1;
 			break;
 		case 'X':
 			print_xml = 1;
@@ -353,6 +389,20 @@ static int exec_suggest(int argc, char **argv)
 	if (print_xml && (err = show_xml(plan, type)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
+	}
+	if (validate && vmp_plan_placed_count(plan) > 0) {
+		bool pass;
+
+		if ((err = validate_plan(&pass, plan, json_out)) < 0) {
+			cli_error("cannot validate the plan: %s", vmp_error_last());
+			status = cli_status(err);
+			goto out;
+		}
+		if (!pass) {
+			cli_error("the plan failed validation on this host; nothing written");
+			status = EXIT_VALIDATION;
+			goto out;
+		}
 	}
 	if (output && (err = vmp_file_write_atomic(output, json, strlen(json))) < 0) {
 		cli_error("%s", vmp_error_last());

@@ -14,6 +14,8 @@ static const vmp_command *const commands[] = {
 	&cmd_suggest,
 	&cmd_export,
 	&cmd_verify,
+	&cmd_bench,
+	&cmd_report,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -23,7 +25,9 @@ static const char exit_text[] =
 	"  1  runtime error (I/O, a library, the system)\n"
 	"  2  bad usage or bad input (a spec, a size, a file's content)\n"
 	"  3  the plan was made but at least one VM could not be placed\n"
-	"  4  verify: a running domain differs from the plan\n";
+	"  4  verify: a running domain differs from the plan\n"
+	"  5  bench, suggest --validate: the plan did not pass the bench gate\n"
+	"  6  bench --compare-last: a metric regressed beyond the threshold\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -95,6 +99,11 @@ static const vmp_command *find(const char *name)
 int main(int argc, char **argv)
 {
 	const vmp_command *cmd;
+
+	/* hwloc's libpciaccess plugin is of no use to vmplan (the Linux backend reads PCI
+	 * from sysfs); not loading it saves time and a leak at exit. A user's own setting
+	 * wins. */
+	setenv("HWLOC_PLUGINS_BLACKLIST", "hwloc_pci", 0);
 
 	if (argc < 2) {
 		usage(stderr);

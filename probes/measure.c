@@ -1537,6 +1537,8 @@ int vmp_measure_run(vmp_measure_report **out, vmp_host *host, const vmp_measure_
 		goto out;
 	}
 	hwloc_topology_set_io_types_filter(r.topo, HWLOC_TYPE_FILTER_KEEP_NONE);
+	/* As in topology.c: the libpciaccess component only leaks; nothing here needs it. */
+	hwloc_topology_set_components(r.topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "pci");
 	if (hwloc_topology_load(r.topo) < 0) {
 		vmp_error_set("cannot probe the topology of this host: %s", strerror(errno));
 		err = VMP_ESYS;

@@ -1,0 +1,391 @@
+/* Bench names, the plan hash, the comparison with baselines, the gate and results.json. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "vmplan/bench.h"
+#include "vmplan/error.h"
+
+static const char *const workload_names[VMP_BENCH_NWORKLOADS] = {"stream", "latency", "c2c",
+								 "compute", "noisy"};
+static const char *const metric_names[VMP_BENCH_NWORKLOADS] = {"triad_gbs", "latency_ns", "c2c_ns",
+							       "ops_per_s", "latency_ns"};
+static const char *const unit_names[VMP_BENCH_NWORKLOADS] = {"GB/s", "ns", "ns", "ops/s", "ns"};
+static const char *const variant_names[VMP_BENCH_NVARIANTS] = {"plan", "unpinned", "naive"};
+
+const char *vmp_bench_workload_name(vmp_bench_workload w)
+{
+	return (unsigned)w < VMP_BENCH_NWORKLOADS ? workload_names[w] : "unknown";
+}
+
+const char *vmp_bench_metric_name(vmp_bench_workload w)
+{
+	return (unsigned)w < VMP_BENCH_NWORKLOADS ? metric_names[w] : "unknown";
+}
+
+const char *vmp_bench_unit_name(vmp_bench_workload w)
+{
+	return (unsigned)w < VMP_BENCH_NWORKLOADS ? unit_names[w] : "";
+}
+
+bool vmp_bench_higher_is_better(vmp_bench_workload w)
+{
+	return w == VMP_BENCH_STREAM || w == VMP_BENCH_COMPUTE;
+}
+
+const char *vmp_bench_variant_name(vmp_bench_variant v)
+{
+	return (unsigned)v < VMP_BENCH_NVARIANTS ? variant_names[v] : "unknown";
+}
+
+int vmp_bench_workload_parse(vmp_bench_workload *out, const char *name)
+{
+	for (int k = 0; k < VMP_BENCH_NWORKLOADS; k++)
+		if (!strcmp(name, workload_names[k])) {
+			*out = (vmp_bench_workload)k;
+			return VMP_OK;
+		}
+	vmp_error_set("unknown workload '%s': use stream, latency, c2c, compute or noisy", name);
+	return VMP_EINVAL;
+}
+
+int vmp_bench_variant_parse(vmp_bench_variant *out, const char *name)
+{
+	for (int k = 0; k < VMP_BENCH_NVARIANTS; k++)
+		if (!strcmp(name, variant_names[k])) {
+			*out = (vmp_bench_variant)k;
+			return VMP_OK;
+		}
+	vmp_error_set("unknown variant '%s': use plan, unpinned or naive", name);
+	return VMP_EINVAL;
+}
+
+int vmp_bench_workloads_parse(vmp_bench_options *opts, const char *list)
+{
+	char buf[256], *save = NULL, *tok;
+	int n = 0;
+
+	if (strlen(list) >= sizeof(buf) || !*list) {
+		vmp_error_set("bad workload list '%s': name one or more of stream, latency, c2c, "
+			      "compute, noisy",
+			      list);
+		return VMP_EINVAL;
+	}
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		vmp_bench_workload w;
+		int err;
+
+		if ((err = vmp_bench_workload_parse(&w, tok)) < 0)
+			return err;
+		for (int k = 0; k < n; k++)
+			if (opts->workloads[k] == w) {
+				vmp_error_set("workload '%s' given twice in '%s'", tok, list);
+				return VMP_EINVAL;
+			}
+		opts->workloads[n++] = w;
+	}
+	if (n == 0) {
+		vmp_error_set("bad workload list '%s': name one or more of stream, latency, c2c, "
+			      "compute, noisy",
+			      list);
+		return VMP_EINVAL;
+	}
+	opts->nworkloads = n;
+	return VMP_OK;
+}
+
+int vmp_bench_profile_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS], const char *profile)
+{
+	static const struct {
+		const char *profile;
+		vmp_bench_workload w[2];
+	} map[] = {
+	    {"latency-critical", {VMP_BENCH_LATENCY, VMP_BENCH_C2C}},
+	    {"realtime", {VMP_BENCH_LATENCY, VMP_BENCH_C2C}},
+	    {"throughput", {VMP_BENCH_STREAM, VMP_BENCH_COMPUTE}},
+	    {"database", {VMP_BENCH_STREAM, VMP_BENCH_LATENCY}},
+	    {"nfv", {VMP_BENCH_C2C, VMP_BENCH_COMPUTE}},
+	};
+
+	for (size_t k = 0; profile && k < sizeof(map) / sizeof(map[0]); k++)
+		if (!strcmp(profile, map[k].profile)) {
+			out[0] = map[k].w[0];
+			out[1] = map[k].w[1];
+			return 2;
+		}
+	out[0] = VMP_BENCH_COMPUTE;
+	return 1;
+}
+
+/* FNV-1a, 64 bits, as the host fingerprint: an identity, not a defence against forgery. */
+static void fnv(uint64_t *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= UINT64_C(0x100000001b3);
+	}
+}
+
+static void fnv_text(uint64_t *h, const char *fmt, long long v)
+{
+	char buf[64];
+	int n = snprintf(buf, sizeof(buf), fmt, v);
+
+	fnv(h, buf, (size_t)n);
+}
+
+static void fnv_set(uint64_t *h, const vmp_cpuset *set)
+{
+	char buf[4096];
+	size_t n = vmp_cpuset_format(buf, sizeof(buf), set);
+
+	fnv(h, buf, n < sizeof(buf) ? n : sizeof(buf) - 1);
+	fnv(h, ";", 1);
+}
+
+void vmp_bench_plan_hash(char out[17], const vmp_plan *plan)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (int i = 0; i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+
+		fnv(&h, vm->req.name, strlen(vm->req.name) + 1);
+		fnv_text(&h, "placed=%lld;", vm->placed);
+		if (!vm->placed)
+			continue;
+		for (unsigned v = 0; v < vm->req.vcpus; v++)
+			fnv_text(&h, "%lld,", vm->vcpupin[v]);
+		fnv_set(&h, &vm->pcpus);
+		fnv_set(&h, &vm->emulatorpin);
+		for (int t = 0; t < vm->niothreads; t++)
+			fnv_set(&h, &vm->iothreadpin[t]);
+		for (int c = 0; c < vm->ncells; c++) {
+			fnv_text(&h, "node=%lld;", vm->cells[c].host_node);
+			fnv_set(&h, &vm->cells[c].vcpus);
+			fnv_text(&h, "mem=%lld;", (long long)vm->cells[c].memory_bytes);
+		}
+		fnv_text(&h, "huge=%lld;", (long long)vm->req.hugepage_bytes);
+		for (int t = 0; t < vm->ncachetune; t++) {
+			fnv_text(&h, "l%lld:", vm->cachetune[t].level);
+			fnv_text(&h, "%lld:", vm->cachetune[t].cache_id);
+			fnv(&h, vm->cachetune[t].type, strlen(vm->cachetune[t].type));
+			fnv_text(&h, ":%llx;", (long long)vm->cachetune[t].ways_mask);
+		}
+		for (int t = 0; t < vm->nmemorytune; t++) {
+			fnv_text(&h, "mb%lld:", vm->memorytune[t].node_id);
+			fnv_text(&h, "%lld;", vm->memorytune[t].bandwidth);
+		}
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+const vmp_bench_result *vmp_bench_find(const vmp_bench_run *run, const char *vm,
+				       vmp_bench_workload w, vmp_bench_variant variant)
+{
+	for (int k = 0; k < run->nresults; k++) {
+		const vmp_bench_result *r = &run->results[k];
+
+		if (r->workload == w && r->variant == variant && !strcmp(r->vm, vm))
+			return r;
+	}
+	return NULL;
+}
+
+static double spread(const vmp_bench_result *r)
+{
+	return r->median > 0 ? (r->max - r->min) / r->median : 0;
+}
+
+vmp_bench_verdict vmp_bench_compare(double *ratio, double *noise, const vmp_bench_result *plan,
+				    const vmp_bench_result *base)
+{
+	double x, n = fmax(spread(plan), spread(base));
+
+	if (plan->higher_is_better)
+		x = base->median > 0 ? plan->median / base->median : INFINITY;
+	else
+		x = plan->median > 0 ? base->median / plan->median : INFINITY;
+	if (ratio)
+		*ratio = x;
+	if (noise)
+		*noise = n;
+	if (x < 1 - n)
+		return VMP_VERDICT_WORSE;
+	if (x > 1 + n)
+		return VMP_VERDICT_BETTER;
+	return VMP_VERDICT_SAME;
+}
+
+bool vmp_bench_gate(vmp_bench_gate_item **out, int *n, const vmp_bench_run *run)
+{
+	vmp_bench_gate_item *items = NULL;
+	int count = 0;
+	bool pass = true;
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	for (int k = 0; k < run->nchecks; k++)
+		pass &= run->checks[k].ok;
+	for (int k = 0; k < run->nresults; k++) {
+		const vmp_bench_result *plan = &run->results[k];
+
+		if (plan->variant != VMP_BENCH_PLAN || !plan->primary)
+			continue;
+		for (int v = VMP_BENCH_UNPINNED; v < VMP_BENCH_NVARIANTS; v++) {
+			const vmp_bench_result *base;
+			vmp_bench_gate_item *it, *grown;
+
+			if (!(run->variants & (1u << v)) ||
+			    !(base = vmp_bench_find(run, plan->vm, plan->workload,
+						    (vmp_bench_variant)v)))
+				continue;
+			grown = realloc(items, sizeof(*items) * (size_t)(count + 1));
+			if (!grown)
+				continue; /* judged, not kept: the verdict still counts */
+			items = grown;
+			it = &items[count++];
+			memset(it, 0, sizeof(*it));
+			snprintf(it->vm, sizeof(it->vm), "%s", plan->vm);
+			it->workload = plan->workload;
+			it->baseline = (vmp_bench_variant)v;
+			it->plan = plan->median;
+			it->base = base->median;
+			it->verdict = vmp_bench_compare(&it->ratio, &it->noise, plan, base);
+			pass &= it->verdict != VMP_VERDICT_WORSE;
+		}
+	}
+	if (out)
+		*out = items;
+	else
+		free(items);
+	if (n)
+		*n = count;
+	return pass;
+}
+
+static const char *const verdict_names[] = {"same", "better", "worse"};
+static const char *const check_names[] = {"vcpu", "emulator", "iothread", "memory"};
+
+static json_t *num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *set_json(const vmp_cpuset *set)
+{
+	char buf[4096];
+
+	vmp_cpuset_format(buf, sizeof(buf), set);
+	return json_string(buf);
+}
+
+int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_bench_regression *regs,
+		      int nregs)
+{
+	json_t *root = json_object(), *results = json_array(), *checks = json_array(),
+	       *gate = json_array(), *reg = json_array();
+	vmp_bench_gate_item *items = NULL;
+	int nitems = 0;
+	bool pass;
+
+	*out = NULL;
+	if (!root || !results || !checks || !gate || !reg)
+		goto nomem;
+	pass = vmp_bench_gate(&items, &nitems, run);
+	json_object_set_new(root, "schema", json_integer(1));
+	json_object_set_new(root, "started_at", json_string(run->started_at));
+	json_object_set_new(root, "host", json_string(run->host));
+	json_object_set_new(root, "hostname", json_string(run->hostname));
+	json_object_set_new(root, "version", json_string(run->version));
+	json_object_set_new(root, "plan_hash", json_string(run->plan_hash));
+	json_object_set_new(root, "workloads", json_string(run->workloads));
+	json_object_set_new(root, "reps", json_integer(run->reps));
+	json_object_set_new(root, "seconds", json_real(run->seconds));
+	json_object_set_new(root, "wall_s", json_real(run->wall_s));
+	for (int k = 0; k < run->nresults; k++) {
+		const vmp_bench_result *r = &run->results[k];
+		json_t *o = json_object(), *s = json_array();
+
+		if (!o || !s) {
+			json_decref(o);
+			json_decref(s);
+			goto nomem;
+		}
+		for (int j = 0; r->samples && j < r->reps; j++)
+			json_array_append_new(s, num(r->samples[j]));
+		json_object_set_new(o, "vm", json_string(r->vm));
+		json_object_set_new(o, "workload",
+				    json_string(vmp_bench_workload_name(r->workload)));
+		json_object_set_new(o, "metric", json_string(vmp_bench_metric_name(r->workload)));
+		json_object_set_new(o, "unit", json_string(vmp_bench_unit_name(r->workload)));
+		json_object_set_new(o, "variant", json_string(vmp_bench_variant_name(r->variant)));
+		json_object_set_new(o, "higher_is_better", json_boolean(r->higher_is_better));
+		json_object_set_new(o, "primary", json_boolean(r->primary));
+		json_object_set_new(o, "median", num(r->median));
+		json_object_set_new(o, "min", num(r->min));
+		json_object_set_new(o, "max", num(r->max));
+		json_object_set_new(o, "reps", json_integer(r->reps));
+		json_object_set_new(o, "samples", s);
+		json_array_append_new(results, o);
+	}
+	for (int k = 0; k < run->nchecks; k++) {
+		const vmp_bench_check *c = &run->checks[k];
+
+		json_array_append_new(checks,
+				      json_pack("{s:s, s:s, s:i, s:o, s:o, s:b}", "vm", c->vm,
+						"kind", check_names[c->kind], "index", c->index,
+						"planned", set_json(&c->planned), "observed",
+						set_json(&c->observed), "ok", c->ok));
+	}
+	for (int k = 0; k < nitems; k++) {
+		const vmp_bench_gate_item *it = &items[k];
+
+		json_array_append_new(
+		    gate, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "vm", it->vm,
+				    "workload", vmp_bench_workload_name(it->workload), "baseline",
+				    vmp_bench_variant_name(it->baseline), "plan", num(it->plan),
+				    "base", num(it->base), "ratio", num(it->ratio), "noise",
+				    num(it->noise), "verdict", verdict_names[it->verdict]));
+	}
+	for (int k = 0; regs && k < nregs; k++) {
+		const vmp_bench_regression *g = &regs[k];
+
+		json_array_append_new(
+		    reg, json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:o, s:b}", "vm", g->vm,
+				   "workload", vmp_bench_workload_name(g->workload), "variant",
+				   vmp_bench_variant_name(g->variant), "now", num(g->now),
+				   "history", num(g->history), "runs", g->runs, "change_pct",
+				   num(g->change_pct), "regressed", g->regressed));
+	}
+	json_object_set_new(root, "results", results);
+	json_object_set_new(root, "checks", checks);
+	json_object_set_new(root, "gate", json_pack("{s:b, s:o}", "pass", pass, "items", gate));
+	json_object_set_new(root, "regressions", reg);
+	json_object_set_new(root, "notes", json_string(run->notes ? run->notes : ""));
+	free(items);
+	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (!*out) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	return VMP_OK;
+nomem:
+	free(items);
+	json_decref(root);
+	json_decref(results);
+	json_decref(checks);
+	json_decref(gate);
+	json_decref(reg);
+	vmp_error_set("out of memory");
+	return VMP_ENOMEM;
+}

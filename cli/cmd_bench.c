@@ -1,0 +1,436 @@
+/* Run a plan's guests on this host against baselines; gate, keep history, flag regressions. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vmplan/bench.h"
+#include "vmplan/error.h"
+#include "vmplan/export.h"
+#include "vmplan/fileio.h"
+#include "vmplan/probe.h"
+
+static const char bench_usage[] =
+    "usage: vmplan bench plan.json [--baseline unpinned|naive|both] [--workload LIST]\n"
+    "                    [--reps N] [--seconds S] [--history DB [--compare-last N]\n"
+    "                    [--threshold PCT]] [-o results.json] [--json] [--force]\n"
+    "\n"
+    "Prove a plan on this host before it is exported. Every placed VM of the plan is\n"
+    "emulated, all at once: one thread per vCPU pinned where the plan pins it (on the\n"
+    "pool for cpu=shared VMs), the memory of each guest cell bound strictly to its host\n"
+    "node (on hugepages where planned and the pool has them; a note says when not), an\n"
+    "emulator thread and the I/O threads pinned as planned with a light load (5% of a\n"
+    "CPU). The same threads then run under the baselines, and the table shows per VM\n"
+    "and metric the plan's median (min-max), each baseline's, the ratio (above 1: the\n"
+    "plan is better, whichever way the metric points) and the verdict.\n"
+    "\n"
+    "Workloads (default: by each VM's profile; latency-critical, realtime: latency,c2c;\n"
+    "throughput: stream,compute; database: stream,latency; nfv: c2c,compute; general,\n"
+    "batch, none: compute):\n"
+    "  stream     STREAM triad per VM, all its vCPUs together (GB/s)\n"
+    "  latency    dependent loads through the vCPU's memory, mean per vCPU (ns)\n"
+    "  c2c        cache-line ping-pong between vCPU i and i+n/2, one way (ns)\n"
+    "  compute    an integer multiply/xorshift chain, mean per vCPU (ops/s)\n"
+    "  noisy      latency while an antagonist streams memory on the CPUs no VM uses\n"
+    "             (floating on all CPUs when none is free)\n"
+    "\n"
+    "The gate: each VM's primary metric (the first workload of --workload, else of its\n"
+    "profile's list, that it has a figure for; marked *) must be at least each\n"
+    "baseline's within the noise: worse means ratio < 1 - noise, where noise is the\n"
+    "larger (max - min) / median of the plan's and the baseline's repetitions. Every\n"
+    "vCPU, emulator and I/O thread must also have run only on its planned CPUs\n"
+    "(sched_getcpu sampled throughout) and every cell's memory must sit on its node\n"
+    "(move_pages).\n"
+    "\n"
+    "Options:\n"
+    "  --baseline B         unpinned (no affinity, default memory policy), naive (vCPUs\n"
+    "                       pinned in CPU order, VM after VM, ignoring topology), or\n"
+    "                       both (default)\n"
+    "  --workload LIST      comma-separated workloads, in order (overrides profiles)\n"
+    "  --reps N             repetitions per variant and workload (default 5)\n"
+    "  --seconds S          seconds per repetition (default 0.5)\n"
+    "  --history DB         store the run in this SQLite file (created if missing;\n"
+    "                       schema in include/vmplan/history.h)\n"
+    "  --compare-last N     compare each metric with the median of the last N runs of\n"
+    "                       this host and plan in the history, before storing this one\n"
+    "  --threshold PCT      a metric regressed when worse than that median by more\n"
+    "                       than PCT percent (default 10)\n"
+    "  -o FILE              write the results as JSON (written whole or not at all)\n"
+    "  --json               print the results as JSON instead of the table\n"
+    "  --force              run a plan made for another host (its CPUs and nodes must\n"
+    "                       still exist here)\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "Exit status: 0 the gate passed; 5 the gate failed; 6 --compare-last found a\n"
+    "regression (over 5); 2 bad input or a plan for another host; 1 runtime error.\n";
+
+static const char *const verdicts[] = {"same", "better", "WORSE"};
+
+/* A figure in a few characters: 12.34, 1234.5, 312.5M, 2.41G. */
+static const char *fmt(char *buf, size_t len, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "-");
+	else if (fabs(v) >= 1e9)
+		snprintf(buf, len, "%.2fG", v / 1e9);
+	else if (fabs(v) >= 1e6)
+		snprintf(buf, len, "%.1fM", v / 1e6);
+	else if (fabs(v) >= 1e4)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.2f", v);
+	return buf;
+}
+
+static const char *const check_kinds[] = {"vCPU", "emulator", "iothread", "memory of cell"};
+
+void cli_bench_print(const vmp_bench_run *run)
+{
+	char a[32], b[32], c[32], range[80], planned[256], observed[256];
+	int nchecks_ok = 0;
+
+	printf("bench on host %s (fingerprint %s), plan %s: %d reps x %.2f s, workloads %s\n\n",
+	       run->hostname, run->host, run->plan_hash, run->reps, run->seconds, run->workloads);
+	printf("%-12s %-10s %-11s %-6s %-26s", "vm", "workload", "metric", "unit",
+	       "plan median (min-max)");
+	for (int v = VMP_BENCH_UNPINNED; v < VMP_BENCH_NVARIANTS; v++)
+		if (run->variants & (1u << v))
+			printf(" %-10s %-7s %-7s", vmp_bench_variant_name((vmp_bench_variant)v),
+			       "ratio", "verdict");
+	printf("\n");
+	for (int k = 0; k < run->nresults; k++) {
+		const vmp_bench_result *r = &run->results[k];
+
+		if (r->variant != VMP_BENCH_PLAN)
+			continue;
+		snprintf(range, sizeof(range), "%s (%s-%s)", fmt(a, sizeof(a), r->median),
+			 fmt(b, sizeof(b), r->min), fmt(c, sizeof(c), r->max));
+		snprintf(c, sizeof(c), "%s%s", vmp_bench_workload_name(r->workload),
+			 r->primary ? "*" : "");
+		printf("%-12s %-10s %-11s %-6s %-26s", r->vm, c, vmp_bench_metric_name(r->workload),
+		       vmp_bench_unit_name(r->workload), range);
+		for (int v = VMP_BENCH_UNPINNED; v < VMP_BENCH_NVARIANTS; v++) {
+			const vmp_bench_result *base;
+			double ratio;
+
+			if (!(run->variants & (1u << v)))
+				continue;
+			base = vmp_bench_find(run, r->vm, r->workload, (vmp_bench_variant)v);
+			if (!base) {
+				printf(" %-10s %-7s %-7s", "-", "-", "-");
+				continue;
+			}
+			vmp_bench_verdict verdict = vmp_bench_compare(&ratio, NULL, r, base);
+			snprintf(b, sizeof(b), "x%.2f", ratio);
+			printf(" %-10s %-7s %-7s", fmt(a, sizeof(a), base->median), b,
+			       verdicts[verdict]);
+		}
+		printf("\n");
+	}
+	printf("* the VM's primary metric, the one the gate judges; ratio > 1: the plan is "
+	       "better\n");
+	for (int k = 0; k < run->nchecks; k++)
+		nchecks_ok += run->checks[k].ok;
+	printf("\nplacement: %d of %d checks ok (threads on their planned CPUs, memory on its "
+	       "planned node)\n",
+	       nchecks_ok, run->nchecks);
+	for (int k = 0; k < run->nchecks; k++) {
+		const vmp_bench_check *ck = &run->checks[k];
+
+		if (ck->ok)
+			continue;
+		vmp_cpuset_format(planned, sizeof(planned), &ck->planned);
+		vmp_cpuset_format(observed, sizeof(observed), &ck->observed);
+		printf("  MISPLACED vm %s %s %d: planned %s, observed %s\n", ck->vm,
+		       check_kinds[ck->kind], ck->index, planned, *observed ? observed : "spread");
+	}
+	if (run->notes && *run->notes) {
+		const char *line = run->notes;
+
+		while (*line) {
+			const char *nl = strchr(line, '\n');
+			int len = nl ? (int)(nl - line) : (int)strlen(line);
+
+			printf("note: %.*s\n", len, line);
+			line += len + (nl ? 1 : 0);
+		}
+	}
+}
+
+bool cli_bench_print_gate(const vmp_bench_run *run)
+{
+	vmp_bench_gate_item *items = NULL;
+	char a[32], b[32];
+	int n = 0;
+	bool pass = vmp_bench_gate(&items, &n, run);
+
+	printf("gate: %s", pass ? "pass" : "FAIL");
+	printf(pass ? ": every VM's primary metric is at least its baselines' within the noise\n"
+		    : "\n");
+	for (int k = 0; k < n; k++) {
+		const vmp_bench_gate_item *it = &items[k];
+
+		if (it->verdict != VMP_VERDICT_WORSE)
+			continue;
+		printf("  vm %s: %s %s %s, %s %s: x%.2f, below 1 - noise %.1f%%\n", it->vm,
+		       vmp_bench_metric_name(it->workload), fmt(a, sizeof(a), it->plan),
+		       vmp_bench_unit_name(it->workload), vmp_bench_variant_name(it->baseline),
+		       fmt(b, sizeof(b), it->base), it->ratio, it->noise * 100);
+	}
+	for (int k = 0; k < run->nchecks; k++)
+		if (!run->checks[k].ok) {
+			printf("  placement: %s of vm %s did not run where planned\n",
+			       check_kinds[run->checks[k].kind], run->checks[k].vm);
+			break;
+		}
+	free(items);
+	return pass;
+}
+
+static void show_progress(void *opaque, const char *what, double fraction)
+{
+	(void)opaque;
+	fprintf(stderr, "\rbench: %3.0f%% %-60.60s", fraction * 100, what);
+	if (fraction >= 1)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static int parse_int(int *out, const char *arg, const char *opt, int lo, int hi)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (!*arg || *end || v < lo || v > hi) {
+		cli_error("bad %s '%s': expected a whole number from %d to %d", opt, arg, lo, hi);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int parse_double(double *out, const char *arg, const char *opt, double lo, double hi)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (!*arg || *end || !(v >= lo && v <= hi)) {
+		cli_error("bad %s '%s': expected a number from %g to %g", opt, arg, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int exec_bench(int argc, char **argv)
+{
+	enum {
+		OPT_BASELINE = 0x2000,
+		OPT_WORKLOAD,
+		OPT_REPS,
+		OPT_SECONDS,
+		OPT_HISTORY,
+		OPT_COMPARE,
+		OPT_THRESHOLD,
+		OPT_JSON,
+		OPT_FORCE
+	};
+	static const struct option longopts[] = {
+	    {"baseline", required_argument, NULL, OPT_BASELINE},
+	    {"workload", required_argument, NULL, OPT_WORKLOAD},
+	    {"reps", required_argument, NULL, OPT_REPS},
+	    {"seconds", required_argument, NULL, OPT_SECONDS},
+	    {"history", required_argument, NULL, OPT_HISTORY},
+	    {"compare-last", required_argument, NULL, OPT_COMPARE},
+	    {"threshold", required_argument, NULL, OPT_THRESHOLD},
+	    {"output", required_argument, NULL, 'o'},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	vmp_bench_options opts = {0};
+	const char *output = NULL, *history_path = NULL;
+	int compare_last = 0, c, err, status = EXIT_USAGE, nregs = 0, nregressed = 0;
+	double threshold = VMP_BENCH_DEFAULT_THRESHOLD;
+	bool json = false, threshold_set = false, pass;
+	vmp_bench_regression *regs = NULL;
+	vmp_history *hist = NULL;
+	vmp_bench_run *run = NULL;
+	vmp_plan *plan = NULL;
+	vmp_host *host = NULL;
+	char *text = NULL;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_BASELINE:
+			if (!strcmp(optarg, "unpinned"))
+				opts.baselines = VMP_BENCH_BASE_UNPINNED;
+			else if (!strcmp(optarg, "naive"))
+				opts.baselines = VMP_BENCH_BASE_NAIVE;
+			else if (!strcmp(optarg, "both"))
+				opts.baselines = VMP_BENCH_BASE_UNPINNED | VMP_BENCH_BASE_NAIVE;
+			else {
+				cli_error("bad --baseline '%s': use unpinned, naive or both",
+					  optarg);
+				goto out;
+			}
+			break;
+		case OPT_WORKLOAD:
+			if (vmp_bench_workloads_parse(&opts, optarg) < 0) {
+				cli_error("bad --workload: %s", vmp_error_last());
+				goto out;
+			}
+			break;
+		case OPT_REPS:
+			if (parse_int(&opts.reps, optarg, "--reps", 1, 1000) < 0)
+				goto out;
+			break;
+		case OPT_SECONDS:
+			if (parse_double(&opts.seconds, optarg, "--seconds", 0.001, 3600) < 0)
+				goto out;
+			break;
+		case OPT_HISTORY:
+			history_path = optarg;
+			break;
+		case OPT_COMPARE:
+			if (parse_int(&compare_last, optarg, "--compare-last", 1, 100000) < 0)
+				goto out;
+			break;
+		case OPT_THRESHOLD:
+			if (parse_double(&threshold, optarg, "--threshold", 0, 1000) < 0)
+				goto out;
+			threshold_set = true;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_FORCE:
+			opts.force = true;
+			break;
+		case 'h':
+			fputs(bench_usage, stdout);
+			status = 0;
+			goto out;
+		case ':':
+			cli_error("option '%s' needs a value; see 'vmplan bench --help'",
+				  argv[optind - 1]);
+			goto out;
+		default:
+			cli_error("unknown option '%s'; see 'vmplan bench --help'",
+				  argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		cli_error("no plan to bench; give plan.json (see 'vmplan bench --help')");
+		goto out;
+	}
+	if (optind + 1 < argc) {
+		cli_error("unexpected argument '%s'; see 'vmplan bench --help'", argv[optind + 1]);
+		goto out;
+	}
+	if ((compare_last || threshold_set) && !history_path) {
+		cli_error("--compare-last and --threshold need --history DB");
+		goto out;
+	}
+	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
+		cli_error("%s", vmp_error_last());
+		status = cli_status(err);
+		goto out;
+	}
+	if ((err = vmp_probe_live(&host)) < 0) {
+		cli_error("%s", vmp_error_last());
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	/* Open the history first: a bad file should not cost a whole bench. */
+	if (history_path && (err = vmp_history_open(&hist, history_path)) < 0) {
+		cli_error("%s", vmp_error_last());
+		status = cli_status(err);
+		goto out;
+	}
+	if (isatty(STDERR_FILENO))
+		opts.progress = show_progress;
+	if ((err = vmp_bench_run_plan(&run, plan, host, &opts)) < 0) {
+		cli_error("%s%s", vmp_error_last(),
+			  err == VMP_EINVAL && strstr(vmp_error_last(), "force it") ? " (--force)"
+										    : "");
+		status = cli_status(err);
+		goto out;
+	}
+	status = EXIT_RUNTIME;
+	if (hist && compare_last &&
+	    (err = vmp_history_compare(&regs, &nregs, hist, run, compare_last, threshold, -1)) <
+		0) {
+		cli_error("%s", vmp_error_last());
+		goto out;
+	}
+	if (hist && (err = vmp_history_store(hist, run, NULL)) < 0) {
+		cli_error("%s", vmp_error_last());
+		goto out;
+	}
+	if ((output || json) && (err = vmp_bench_to_json(&text, run, regs, nregs)) < 0) {
+		cli_error("%s", vmp_error_last());
+		goto out;
+	}
+	if (output && (err = vmp_file_write_atomic(output, text, strlen(text))) < 0) {
+		cli_error("%s", vmp_error_last());
+		goto out;
+	}
+	for (int k = 0; k < nregs; k++)
+		nregressed += regs[k].regressed;
+	if (json) {
+		printf("%s\n", text);
+		pass = vmp_bench_gate(NULL, NULL, run);
+	} else {
+		cli_bench_print(run);
+		printf("\n");
+		pass = cli_bench_print_gate(run);
+		if (compare_last) {
+			char a[32], b[32];
+
+			printf("history: %d metrics compared with the median of up to %d earlier "
+			       "runs of this host and plan (threshold %g%%): %d regressed\n",
+			       nregs, compare_last, threshold, nregressed);
+			for (int k = 0; k < nregs; k++)
+				if (regs[k].regressed)
+					printf("  REGRESSED vm %s %s %s (%s): %s, was %s over %d "
+					       "runs (%+.1f%%)\n",
+					       regs[k].vm,
+					       vmp_bench_workload_name(regs[k].workload),
+					       vmp_bench_metric_name(regs[k].workload),
+					       vmp_bench_variant_name(regs[k].variant),
+					       fmt(a, sizeof(a), regs[k].now),
+					       fmt(b, sizeof(b), regs[k].history), regs[k].runs,
+					       regs[k].change_pct);
+		}
+		if (history_path)
+			printf("stored in %s\n", history_path);
+		printf("bench took %.1f s\n", run->wall_s);
+	}
+	status = nregressed ? EXIT_REGRESSION : pass ? EXIT_PLACED : EXIT_VALIDATION;
+out:
+	free(text);
+	free(regs);
+	vmp_history_close(hist);
+	vmp_bench_run_free(run);
+	vmp_host_free(host);
+	vmp_plan_free(plan);
+	return status;
+}
+
+const vmp_command cmd_bench = {
+    .name = "bench",
+    .summary = "run a plan's guests here against baselines; gate it, keep a history",
+    .usage = bench_usage,
+    .exec = exec_bench,
+};

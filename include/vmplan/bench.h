@@ -1,0 +1,280 @@
+/* The bench runner: guest workloads per plan against baselines, the gate, and the history. */
+#ifndef VMPLAN_BENCH_H
+#define VMPLAN_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmplan/model.h"
+#include "vmplan/probe.h"
+
+/* The guest workloads. */
+typedef enum vmp_bench_workload {
+	VMP_BENCH_STREAM = 0, /* STREAM triad per VM, all its vCPUs together: triad_gbs, GB/s */
+	VMP_BENCH_LATENCY,    /* dependent-load chase per vCPU, mean over vCPUs: latency_ns */
+	VMP_BENCH_C2C,	      /* ping-pong of vCPU i and i + n/2: c2c_ns (one way) */
+	VMP_BENCH_COMPUTE,    /* integer multiply-xorshift kernel, mean per vCPU: ops_per_s */
+	VMP_BENCH_NOISY,      /* latency_ns as above while an antagonist streams memory on the
+			       * CPUs no VM uses (floating on all CPUs when none is free) */
+	VMP_BENCH_NWORKLOADS
+} vmp_bench_workload;
+
+/* How the guest threads and memory are placed. */
+typedef enum vmp_bench_variant {
+	VMP_BENCH_PLAN = 0, /* as planned: pins, strict memory binding, hugepages */
+	VMP_BENCH_UNPINNED, /* the same threads with no affinity and the default memory policy */
+	VMP_BENCH_NAIVE,    /* vCPUs pinned in CPU order (VM after VM), ignoring topology;
+			     * emulator and I/O threads on the VM's CPUs; default memory policy */
+	VMP_BENCH_NVARIANTS
+} vmp_bench_variant;
+
+#define VMP_BENCH_BASE_UNPINNED (1u << VMP_BENCH_UNPINNED)
+#define VMP_BENCH_BASE_NAIVE	(1u << VMP_BENCH_NAIVE)
+
+/* Defaults of vmplan bench, and of the quick gate of vmplan suggest --validate. */
+#define VMP_BENCH_DEFAULT_REPS	     5
+#define VMP_BENCH_DEFAULT_SECONDS    0.5
+#define VMP_BENCH_QUICK_REPS	     3
+#define VMP_BENCH_QUICK_SECONDS	     0.25
+#define VMP_BENCH_DEFAULT_CELL_BYTES ((uint64_t)256 << 20)
+#define VMP_BENCH_DEFAULT_THRESHOLD  10.0 /* percent, for vmp_history_compare() */
+
+typedef struct vmp_bench_options {
+	/* Workloads in order; nworkloads == 0: each VM's profile picks (see
+	 * vmp_bench_profile_workloads()). The first workload that gives a VM a result is
+	 * its primary metric, the one the gate judges. */
+	int nworkloads;
+	vmp_bench_workload workloads[VMP_BENCH_NWORKLOADS];
+	unsigned baselines;	  /* VMP_BENCH_BASE_* bits; 0: both */
+	int reps;		  /* repetitions per variant and workload; 0: the default */
+	double seconds;		  /* length of one repetition; 0: the default */
+	uint64_t cell_bytes;	  /* the most memory emulated per guest cell; 0: the default.
+				   * A cell's working set is min(its memory, this), shrunk to fit
+				   * 80% of its node's free memory (with a note) */
+	bool force;		  /* run even when the plan was made for another host */
+	vmp_progress_fn progress; /* what runs now; may be NULL */
+	void *opaque;
+} vmp_bench_options;
+
+/* One VM, workload, metric and variant: the figures of its repetitions. */
+typedef struct vmp_bench_result {
+	char vm[VMP_NAME_MAX];
+	vmp_bench_workload workload;
+	vmp_bench_variant variant;
+	bool higher_is_better;
+	bool primary; /* the VM's primary metric, the one the gate judges: the first workload of
+		       * --workload, else of its profile's list, that gave it a result
+		       * (false when loaded from the history) */
+	double median, min, max;
+	int reps;
+	double *samples; /* reps values in the order run; owned (NULL when loaded from history) */
+} vmp_bench_result;
+
+/* Where one guest thread ran, or where one cell's memory was, in the plan variant. */
+typedef enum vmp_bench_check_kind {
+	VMP_CHECK_VCPU = 0, /* index: the vCPU */
+	VMP_CHECK_EMULATOR,
+	VMP_CHECK_IOTHREAD, /* index: the I/O thread, from 0 */
+	VMP_CHECK_MEMORY    /* index: the guest cell */
+} vmp_bench_check_kind;
+
+typedef struct vmp_bench_check {
+	char vm[VMP_NAME_MAX];
+	vmp_bench_check_kind kind;
+	int index;
+	vmp_cpuset planned;  /* CPUs planned; for memory, the host node (one bit) */
+	vmp_cpuset observed; /* CPUs sched_getcpu() returned in the thread, sampled throughout;
+			      * for memory, the node move_pages() found (empty: spread) */
+	bool ok;	     /* observed is a non-empty subset of planned */
+} vmp_bench_check;
+
+/* A verdict of the plan against one baseline for one VM and metric. */
+typedef enum vmp_bench_verdict {
+	VMP_VERDICT_SAME = 0, /* within the noise */
+	VMP_VERDICT_BETTER,
+	VMP_VERDICT_WORSE
+} vmp_bench_verdict;
+
+/* A bench run: what ran, where, and its results. vmp_bench_run_free(). */
+typedef struct vmp_bench_run {
+	char started_at[32]; /* ISO 8601 UTC, 2026-11-29T02:30:00Z */
+	char host[17];	     /* the live host's fingerprint */
+	char hostname[VMP_NAME_MAX];
+	char version[32];
+	char plan_hash[17]; /* vmp_bench_plan_hash() */
+	char workloads[96]; /* comma-separated, in the order run */
+	int reps;
+	double seconds;
+	unsigned variants; /* 1 << vmp_bench_variant of every variant run */
+	int nresults;
+	vmp_bench_result *results;
+	int nchecks;
+	vmp_bench_check *checks;
+	char *notes;   /* findings, one a line; "" when none */
+	double wall_s; /* the whole run */
+} vmp_bench_run;
+
+/* "stream", "latency", "c2c", "compute", "noisy". */
+const char *vmp_bench_workload_name(vmp_bench_workload w);
+/* The metric of a workload: "triad_gbs", "latency_ns", "c2c_ns", "ops_per_s". */
+const char *vmp_bench_metric_name(vmp_bench_workload w);
+/* Its unit: "GB/s", "ns", "ops/s". */
+const char *vmp_bench_unit_name(vmp_bench_workload w);
+/* Whether more is better for the workload's metric. */
+bool vmp_bench_higher_is_better(vmp_bench_workload w);
+/* "plan", "unpinned", "naive". */
+const char *vmp_bench_variant_name(vmp_bench_variant v);
+/** A workload or variant by name; VMP_OK or VMP_EINVAL naming it and the choices. */
+int vmp_bench_workload_parse(vmp_bench_workload *out, const char *name);
+int vmp_bench_variant_parse(vmp_bench_variant *out, const char *name);
+
+/**
+ * Parse a comma-separated workload list ("stream,latency") into opts->workloads.
+ * @return VMP_OK, or VMP_EINVAL for an unknown or repeated name
+ */
+int vmp_bench_workloads_parse(vmp_bench_options *opts, const char *list);
+
+/**
+ * The default workloads of a profile, in order: latency-critical and realtime:
+ * latency, c2c; throughput: stream, compute; database: stream, latency; nfv: c2c,
+ * compute; general, batch, none or any other: compute.
+ * @return how many were written to out (at most VMP_BENCH_NWORKLOADS)
+ */
+int vmp_bench_profile_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS], const char *profile);
+
+/**
+ * The hash of a plan's placement (per VM: name, placed, vCPU pins, the CPU pool, emulator
+ * and I/O thread pins, cells with node, vCPUs and memory, hugepage size, cache and memory
+ * bandwidth allocations; not the score or the explanations): 64-bit FNV-1a, 16 hex
+ * characters and a NUL. Two plans that place the same way hash the same.
+ */
+void vmp_bench_plan_hash(char out[17], const vmp_plan *plan);
+
+/**
+ * Run a plan's VMs on the live host, all at once, under the plan and the baselines.
+ *
+ * Per placed VM: one thread per vCPU (pinned as planned; cpu=shared VMs on their pool),
+ * the memory of each guest cell bound strictly to its host node (mbind) and first touched
+ * by the cell's vCPUs, on hugepages where planned and the pool has them (else a note),
+ * an emulator thread and the I/O threads pinned as planned, each with a light load
+ * (5% of a CPU). Each variant runs each workload reps times for seconds; the variants run
+ * one after the other on fresh memory. In the plan variant every thread samples
+ * sched_getcpu() and every cell's pages are located with move_pages(): run->checks.
+ *
+ * @param out  the run; the caller frees it with vmp_bench_run_free()
+ * @param plan the plan
+ * @param host the live host (vmp_probe_live())
+ * @param opts options, or NULL for the defaults
+ * @return VMP_OK; VMP_EINVAL when the plan was made for another host (its fingerprint
+ *         differs; opts->force runs it anyway), when it pins to CPUs or binds to nodes
+ *         the host lacks, or places no VM, or for bad options; VMP_ENOMEM; VMP_ESYS when
+ *         a thread cannot be started or bound, or memory cannot be bound
+ */
+int vmp_bench_run_plan(vmp_bench_run **out, const vmp_plan *plan, const vmp_host *host,
+		       const vmp_bench_options *opts);
+
+/** Free a run; NULL is fine. */
+void vmp_bench_run_free(vmp_bench_run *run);
+
+/** The result of vm, workload and variant in run, or NULL. Borrowed from run. */
+const vmp_bench_result *vmp_bench_find(const vmp_bench_run *run, const char *vm,
+				       vmp_bench_workload w, vmp_bench_variant variant);
+
+/**
+ * Compare the plan's result with a baseline's, direction-aware.
+ *
+ * ratio: how much better the plan is, > 1 better (plan/baseline where more is better,
+ * baseline/plan where less is). noise: the larger relative spread of the two,
+ * (max - min) / median of the repetitions of each. The verdict is worse when
+ * ratio < 1 - noise, better when ratio > 1 + noise, else the same.
+ */
+vmp_bench_verdict vmp_bench_compare(double *ratio, double *noise, const vmp_bench_result *plan,
+				    const vmp_bench_result *base);
+
+/* One VM's gate: its primary metric against one baseline. */
+typedef struct vmp_bench_gate_item {
+	char vm[VMP_NAME_MAX];
+	vmp_bench_workload workload; /* the primary workload */
+	vmp_bench_variant baseline;
+	double plan, base; /* medians */
+	double ratio, noise;
+	vmp_bench_verdict verdict;
+} vmp_bench_gate_item;
+
+/**
+ * The gate: every VM's primary metric (vmp_bench_result.primary) at least its baselines'
+ * within the noise, i.e. no verdict worse; and every placement
+ * check ok.
+ * @param out  the items, one per VM and baseline (caller frees with free()); may be NULL
+ * @param n    how many
+ * @return true when the gate passes
+ */
+bool vmp_bench_gate(vmp_bench_gate_item **out, int *n, const vmp_bench_run *run);
+
+/**
+ * The run, its gate and (where given) its regressions as JSON (results.json, schema 1).
+ * @param out the text; the caller frees it with free()
+ * @return VMP_OK or VMP_ENOMEM
+ */
+struct vmp_bench_regression;
+int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_bench_regression *regs,
+		      int nregs);
+
+/* ---- the history (schema in vmplan/history.h) ---- */
+
+typedef struct vmp_history vmp_history;
+
+/**
+ * Open a history database, creating it (and its schema) when the file is missing or empty.
+ * @return VMP_OK; VMP_EINVAL when the file is not SQLite or has another schema version
+ *         (meta 'schema'); VMP_ESYS when SQLite fails
+ */
+int vmp_history_open(vmp_history **out, const char *path);
+
+/** Close it; NULL is fine. */
+void vmp_history_close(vmp_history *h);
+
+/**
+ * Store a run and all its results in one transaction.
+ * @param id the new run's id (may be NULL)
+ * @return VMP_OK or VMP_ESYS
+ */
+int vmp_history_store(vmp_history *h, const vmp_bench_run *run, int64_t *id);
+
+/**
+ * Read a stored run back (results without samples; no checks).
+ * @return VMP_OK, VMP_ENOTFOUND for an unknown id, VMP_EINVAL for a stored value this
+ *         version does not know, VMP_ESYS, VMP_ENOMEM
+ */
+int vmp_history_load(vmp_bench_run **out, vmp_history *h, int64_t id);
+
+/* A metric of the new run against the median of the same metric in the last runs. */
+typedef struct vmp_bench_regression {
+	char vm[VMP_NAME_MAX];
+	vmp_bench_workload workload;
+	vmp_bench_variant variant;
+	double now;	   /* the new run's median */
+	double history;	   /* the median of the medians of the last runs */
+	int runs;	   /* how many runs had the metric */
+	double change_pct; /* signed: negative is worse, whatever the direction */
+	bool regressed;	   /* fell by more than the threshold */
+} vmp_bench_regression;
+
+/**
+ * Compare every result of the plan variant of run (baselines float by design and are left
+ * out) with the median of the same VM, workload and metric of the plan variant over the
+ * last `last` runs of the same host fingerprint and plan hash (newest by
+ * started_at, then id; the run itself excluded when stored, by exclude_id). A metric
+ * regressed when it is worse than that median by more than threshold_pct percent.
+ * Metrics with no history get no entry.
+ * @param out    the comparisons (caller frees with free())
+ * @param n      how many
+ * @param exclude_id a run id to leave out (the run just stored), or -1
+ * @return VMP_OK, VMP_EINVAL for last < 1 or a negative threshold, VMP_ESYS, VMP_ENOMEM
+ */
+int vmp_history_compare(vmp_bench_regression **out, int *n, vmp_history *h,
+			const vmp_bench_run *run, int last, double threshold_pct,
+			int64_t exclude_id);
+
+#endif

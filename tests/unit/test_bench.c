@@ -1,0 +1,330 @@
+/* Unit tests of the bench: names, plan hash, comparison, gate, and live runs on this host. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmplan/bench.h"
+#include "vmplan/error.h"
+#include "vmplan/plan.h"
+#include "vmplan/probe.h"
+
+static void test_names_and_parse(void **state)
+{
+	vmp_bench_options o = {0};
+	vmp_bench_workload wl[VMP_BENCH_NWORKLOADS];
+
+	(void)state;
+	assert_int_equal(vmp_bench_workloads_parse(&o, "stream,c2c,noisy"), VMP_OK);
+	assert_int_equal(o.nworkloads, 3);
+	assert_int_equal(o.workloads[0], VMP_BENCH_STREAM);
+	assert_int_equal(o.workloads[2], VMP_BENCH_NOISY);
+	assert_int_equal(vmp_bench_workloads_parse(&o, "stream,stream"), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "twice"));
+	assert_int_equal(vmp_bench_workloads_parse(&o, "stream,disk"), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "'disk'"));
+	assert_int_equal(vmp_bench_workloads_parse(&o, ","), VMP_EINVAL);
+
+	assert_int_equal(vmp_bench_profile_workloads(wl, "latency-critical"), 2);
+	assert_int_equal(wl[0], VMP_BENCH_LATENCY);
+	assert_int_equal(wl[1], VMP_BENCH_C2C);
+	assert_int_equal(vmp_bench_profile_workloads(wl, "database"), 2);
+	assert_int_equal(wl[0], VMP_BENCH_STREAM);
+	assert_int_equal(wl[1], VMP_BENCH_LATENCY);
+	assert_int_equal(vmp_bench_profile_workloads(wl, "nfv"), 2);
+	assert_int_equal(wl[0], VMP_BENCH_C2C);
+	assert_int_equal(vmp_bench_profile_workloads(wl, "batch"), 1);
+	assert_int_equal(wl[0], VMP_BENCH_COMPUTE);
+	assert_int_equal(vmp_bench_profile_workloads(wl, ""), 1);
+
+	assert_string_equal(vmp_bench_metric_name(VMP_BENCH_STREAM), "triad_gbs");
+	assert_string_equal(vmp_bench_unit_name(VMP_BENCH_COMPUTE), "ops/s");
+	assert_true(vmp_bench_higher_is_better(VMP_BENCH_COMPUTE));
+	assert_false(vmp_bench_higher_is_better(VMP_BENCH_C2C));
+}
+
+static vmp_plan *solve(const vmp_host *host, const char *const *names, const unsigned *vcpus, int n)
+{
+	vmp_vm_request reqs[4];
+	vmp_plan *plan = NULL;
+
+	memset(reqs, 0, sizeof(reqs));
+	for (int k = 0; k < n; k++) {
+		snprintf(reqs[k].name, sizeof(reqs[k].name), "%s", names[k]);
+		reqs[k].vcpus = vcpus[k];
+		reqs[k].memory_bytes = (uint64_t)16 << 20;
+	}
+	assert_int_equal(vmp_plan_solve(&plan, host, reqs, (size_t)n, NULL), VMP_OK);
+	return plan;
+}
+
+static void test_plan_hash(void **state)
+{
+	static const char *const names[] = {"a", "b"};
+	static const unsigned vcpus[] = {2, 2};
+	vmp_host *host;
+	vmp_plan *plan;
+	char h1[17], h2[17], h3[17];
+
+	(void)state;
+	assert_int_equal(vmp_probe_synthetic(&host, "pack:1 [numa(memory=8GB)] core:4 pu:2"),
+			 VMP_OK);
+	plan = solve(host, names, vcpus, 2);
+	assert_int_equal(vmp_plan_placed_count(plan), 2);
+	vmp_bench_plan_hash(h1, plan);
+	assert_int_equal(strlen(h1), 16);
+	plan->vms[0].score = 1.0; /* not part of the placement */
+	vmp_bench_plan_hash(h2, plan);
+	assert_string_equal(h1, h2);
+	plan->vms[1].vcpupin[0] = plan->vms[1].vcpupin[0] == 7 ? 6 : 7;
+	vmp_bench_plan_hash(h3, plan);
+	assert_string_not_equal(h1, h3);
+	vmp_plan_free(plan);
+	vmp_host_free(host);
+}
+
+static vmp_bench_result result(const char *vm, vmp_bench_workload w, vmp_bench_variant v,
+			       double median, double min, double max)
+{
+	vmp_bench_result r = {0};
+
+	snprintf(r.vm, sizeof(r.vm), "%s", vm);
+	r.workload = w;
+	r.variant = v;
+	r.higher_is_better = vmp_bench_higher_is_better(w);
+	r.median = median;
+	r.min = min;
+	r.max = max;
+	r.reps = 3;
+	return r;
+}
+
+static void test_compare(void **state)
+{
+	vmp_bench_result p, b;
+	double ratio, noise;
+
+	(void)state;
+	/* Higher is better: 5% down, but the spread is 10%: the same. */
+	p = result("a", VMP_BENCH_COMPUTE, VMP_BENCH_PLAN, 95, 90, 99.5);
+	b = result("a", VMP_BENCH_COMPUTE, VMP_BENCH_UNPINNED, 100, 98, 102);
+	assert_int_equal(vmp_bench_compare(&ratio, &noise, &p, &b), VMP_VERDICT_SAME);
+	assert_true(fabs(ratio - 0.95) < 1e-9);
+	assert_true(fabs(noise - 9.5 / 95) < 1e-9);
+	/* 20% down with tight spreads: worse. */
+	p = result("a", VMP_BENCH_COMPUTE, VMP_BENCH_PLAN, 80, 79, 81);
+	assert_int_equal(vmp_bench_compare(&ratio, NULL, &p, &b), VMP_VERDICT_WORSE);
+	/* Lower is better: 80 ns against 100 ns is better, ratio 1.25. */
+	p = result("a", VMP_BENCH_LATENCY, VMP_BENCH_PLAN, 80, 79, 81);
+	b = result("a", VMP_BENCH_LATENCY, VMP_BENCH_UNPINNED, 100, 99, 101);
+	assert_int_equal(vmp_bench_compare(&ratio, NULL, &p, &b), VMP_VERDICT_BETTER);
+	assert_true(fabs(ratio - 1.25) < 1e-9);
+	assert_int_equal(vmp_bench_compare(&ratio, NULL, &b, &p), VMP_VERDICT_WORSE);
+}
+
+static void test_gate_synthetic(void **state)
+{
+	vmp_bench_result rs[4];
+	vmp_bench_run run = {0};
+	vmp_bench_gate_item *items;
+	int n;
+
+	(void)state;
+	rs[0] = result("a", VMP_BENCH_LATENCY, VMP_BENCH_PLAN, 80, 79, 81);
+	rs[1] = result("a", VMP_BENCH_LATENCY, VMP_BENCH_UNPINNED, 100, 99, 101);
+	/* Not primary: its loss does not count. */
+	rs[2] = result("a", VMP_BENCH_COMPUTE, VMP_BENCH_PLAN, 50, 49, 51);
+	rs[3] = result("a", VMP_BENCH_COMPUTE, VMP_BENCH_UNPINNED, 100, 99, 101);
+	rs[0].primary = rs[1].primary = true;
+	run.results = rs;
+	run.nresults = 4;
+	run.variants = 1u << VMP_BENCH_PLAN | VMP_BENCH_BASE_UNPINNED;
+	assert_true(vmp_bench_gate(&items, &n, &run));
+	assert_int_equal(n, 1);
+	assert_int_equal(items[0].verdict, VMP_VERDICT_BETTER);
+	free(items);
+	/* The primary metric worse beyond the noise: the gate fails. */
+	rs[0].median = rs[0].min = rs[0].max = 130;
+	assert_false(vmp_bench_gate(&items, &n, &run));
+	assert_int_equal(items[0].verdict, VMP_VERDICT_WORSE);
+	free(items);
+}
+
+static const vmp_bench_check *find_check(const vmp_bench_run *run, const char *vm,
+					 vmp_bench_check_kind kind, int index)
+{
+	for (int k = 0; k < run->nchecks; k++)
+		if (!strcmp(run->checks[k].vm, vm) && run->checks[k].kind == kind &&
+		    run->checks[k].index == index)
+			return &run->checks[k];
+	return NULL;
+}
+
+/* Two 1-vCPU VMs, one per CPU of this host, as in the README's quick bench. */
+static void test_live_two_vms(void **state)
+{
+	static const char *const names[] = {"a", "b"};
+	static const unsigned vcpus[] = {1, 1};
+	vmp_bench_options o = {.reps = 2, .seconds = 0.05, .cell_bytes = (uint64_t)8 << 20};
+	vmp_bench_run *run;
+	vmp_host *host;
+	vmp_plan *plan;
+
+	(void)state;
+	assert_int_equal(vmp_probe_live(&host), VMP_OK);
+	vmp_cpuset_zero(&host->reserved);
+	plan = solve(host, names, vcpus, 2);
+	if (vmp_plan_placed_count(plan) < 2) {
+		vmp_plan_free(plan);
+		vmp_host_free(host);
+		skip();
+	}
+	/* Hugepages planned where the pool is (on this machine) empty: a note, not an error. */
+	plan->vms[1].req.hugepage_bytes = (uint64_t)2 << 20;
+	assert_int_equal(vmp_bench_workloads_parse(&o, "compute,latency,c2c"), VMP_OK);
+	assert_int_equal(vmp_bench_run_plan(&run, plan, host, &o), VMP_OK);
+
+	/* Every vCPU ran only where the plan pins it; memory sits on the planned node. */
+	for (int i = 0; i < 2; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		const vmp_bench_check *c = find_check(run, vm->req.name, VMP_CHECK_VCPU, 0);
+		vmp_cpuset want = {0};
+
+		assert_non_null(c);
+		vmp_cpuset_set(&want, vm->vcpupin[0]);
+		assert_true(c->ok);
+		assert_true(vmp_cpuset_equal(&c->observed, &want));
+		c = find_check(run, vm->req.name, VMP_CHECK_EMULATOR, 0);
+		assert_non_null(c);
+		assert_true(c->ok);
+		assert_true(vmp_cpuset_subset(&c->observed, &vm->emulatorpin));
+		c = find_check(run, vm->req.name, VMP_CHECK_MEMORY, 0);
+		assert_non_null(c);
+		assert_true(c->ok);
+		assert_true(vmp_cpuset_isset(&c->observed, vm->cells[0].host_node));
+	}
+	for (int i = 0; i < 2; i++)
+		for (int v = 0; v < VMP_BENCH_NVARIANTS; v++) {
+			const vmp_bench_result *r =
+			    vmp_bench_find(run, names[i], VMP_BENCH_COMPUTE, (vmp_bench_variant)v);
+
+			assert_non_null(r);
+			assert_int_equal(r->reps, 2);
+			assert_true(r->median > 0 && r->min <= r->median && r->median <= r->max);
+			assert_true(r->primary);
+			assert_non_null(
+			    vmp_bench_find(run, names[i], VMP_BENCH_LATENCY, (vmp_bench_variant)v));
+			/* One vCPU: nobody to ping-pong with. */
+			assert_null(
+			    vmp_bench_find(run, names[i], VMP_BENCH_C2C, (vmp_bench_variant)v));
+		}
+	assert_non_null(strstr(run->notes, "c2c needs two vCPUs"));
+	assert_non_null(strstr(run->notes, "hugepages"));
+	assert_string_equal(run->workloads, "compute,latency,c2c");
+	vmp_bench_run_free(run);
+	vmp_plan_free(plan);
+	vmp_host_free(host);
+}
+
+/* One VM over both CPUs: c2c and stream give figures; the noisy antagonist floats. */
+static void test_live_c2c_stream_noisy(void **state)
+{
+	static const char *const names[] = {"pair"};
+	static const unsigned vcpus[] = {2};
+	vmp_bench_options o = {.reps = 1,
+			       .seconds = 0.05,
+			       .cell_bytes = (uint64_t)8 << 20,
+			       .baselines = VMP_BENCH_BASE_NAIVE};
+	vmp_bench_run *run;
+	vmp_host *host;
+	vmp_plan *plan;
+	const vmp_bench_result *r;
+
+	(void)state;
+	assert_int_equal(vmp_probe_live(&host), VMP_OK);
+	vmp_cpuset_zero(&host->reserved);
+	plan = solve(host, names, vcpus, 1);
+	if (!plan->vms[0].placed) {
+		vmp_plan_free(plan);
+		vmp_host_free(host);
+		skip();
+	}
+	assert_int_equal(vmp_bench_workloads_parse(&o, "c2c,stream,noisy"), VMP_OK);
+	assert_int_equal(vmp_bench_run_plan(&run, plan, host, &o), VMP_OK);
+	assert_non_null(r = vmp_bench_find(run, "pair", VMP_BENCH_C2C, VMP_BENCH_PLAN));
+	assert_true(r->median > 0 && r->primary);
+	assert_non_null(r = vmp_bench_find(run, "pair", VMP_BENCH_STREAM, VMP_BENCH_NAIVE));
+	assert_true(r->median > 0 && !r->primary);
+	assert_non_null(vmp_bench_find(run, "pair", VMP_BENCH_NOISY, VMP_BENCH_PLAN));
+	assert_null(vmp_bench_find(run, "pair", VMP_BENCH_C2C, VMP_BENCH_UNPINNED));
+	for (int v = 0; v < 2; v++) {
+		const vmp_bench_check *c = find_check(run, "pair", VMP_CHECK_VCPU, v);
+		vmp_cpuset want = {0};
+
+		assert_non_null(c);
+		vmp_cpuset_set(&want, plan->vms[0].vcpupin[v]);
+		assert_true(vmp_cpuset_equal(&c->observed, &want));
+	}
+	vmp_bench_run_free(run);
+	vmp_plan_free(plan);
+	vmp_host_free(host);
+}
+
+static void test_refusals(void **state)
+{
+	static const char *const names[] = {"a"};
+	static const unsigned vcpus[] = {1};
+	vmp_bench_options o = {.reps = 1, .seconds = 0.02, .cell_bytes = (uint64_t)4 << 20};
+	vmp_bench_run *run = NULL;
+	vmp_host *host, *syn;
+	vmp_plan *plan;
+
+	(void)state;
+	assert_int_equal(vmp_probe_live(&host), VMP_OK);
+	vmp_cpuset_zero(&host->reserved);
+	plan = solve(host, names, vcpus, 1);
+	/* A plan made for another host is refused, naming both fingerprints... */
+	snprintf(plan->host, sizeof(plan->host), "0123456789abcdef");
+	assert_int_equal(vmp_bench_run_plan(&run, plan, host, &o), VMP_EINVAL);
+	assert_null(run);
+	assert_non_null(strstr(vmp_error_last(), "0123456789abcdef"));
+	assert_non_null(strstr(vmp_error_last(), "not this host"));
+	/* ... unless forced. */
+	o.force = true;
+	o.baselines = VMP_BENCH_BASE_UNPINNED;
+	assert_int_equal(vmp_bench_run_plan(&run, plan, host, &o), VMP_OK);
+	assert_non_null(strstr(run->notes, "forced"));
+	vmp_bench_run_free(run);
+	/* Forced or not, a pin to a CPU this host lacks is refused. */
+	plan->vms[0].vcpupin[0] = VMP_CPUSET_MAX - 1;
+	assert_int_equal(vmp_bench_run_plan(&run, plan, host, &o), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "does not have"));
+	/* Bad options, and a host that is not live. */
+	o.reps = -1;
+	assert_int_equal(vmp_bench_run_plan(&run, plan, host, &o), VMP_EINVAL);
+	assert_int_equal(vmp_probe_synthetic(&syn, "pack:1 core:2 pu:1"), VMP_OK);
+	o.reps = 1;
+	assert_int_equal(vmp_bench_run_plan(&run, plan, syn, &o), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "live host"));
+	vmp_host_free(syn);
+	vmp_plan_free(plan);
+	vmp_host_free(host);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names_and_parse), cmocka_unit_test(test_plan_hash),
+	    cmocka_unit_test(test_compare),	    cmocka_unit_test(test_gate_synthetic),
+	    cmocka_unit_test(test_live_two_vms),    cmocka_unit_test(test_live_c2c_stream_noisy),
+	    cmocka_unit_test(test_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
