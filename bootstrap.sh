@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Set up, build and run vmplan on Debian 12: ./bootstrap.sh demo|test|sanitize|build|integration
+# Set up, build and run vmplan on Debian 12: ./bootstrap.sh demo|test|sanitize|build|integration|fuzz
 #   demo      install what is missing, build, and plan an example VM on this host
 #   test      install what is missing, build, and run the whole test suite (ctest)
 #   sanitize  the same suite, built with AddressSanitizer and UBSan (build-asan/)
 #   build     install what is missing and build build/vmplan
 #   integration  also libvirtd and QEMU; start them (as root) and run the libvirt tests
+#   fuzz      install clang; build the libFuzzer targets (build-fuzz/) and run each for 10 s
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libhwloc-dev hwloc libvirt-dev libvirt0
 	libxml2-dev libxml2-utils libjansson-dev libyaml-dev libsqlite3-dev libnuma-dev
-	libcmocka-dev)
+	libcmocka-dev gnuplot-nox valgrind)
 # For the libvirt integration test (tests/libvirt/t_qemu.sh): a daemon and QEMU.
 INTEGRATION_PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86)
 
@@ -68,8 +69,12 @@ integration)
 	[ "$status" -eq 0 ] || exit "$status"
 	cd build && ctest --output-on-failure -L libvirt
 	;;
+fuzz)
+	install_missing clang
+	scripts/fuzz.sh 10
+	;;
 *)
-	sed -n '2,8s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,9s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 	;;
 esac

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -1069,6 +1070,7 @@ static int load_root(const struct ld *ld, json_t *root)
 int vmp_host_load_json(vmp_host **out, const char *path)
 {
 	struct ld ld = {.path = path};
+	struct stat st;
 	json_error_t jerr;
 	json_t *root = NULL;
 	FILE *f = NULL;
@@ -1079,6 +1081,12 @@ int vmp_host_load_json(vmp_host **out, const char *path)
 	if (!(f = fopen(path, "r"))) {
 		vmp_error_set("cannot read host '%s': %s", path, strerror(errno));
 		return errno == ENOMEM ? VMP_ENOMEM : VMP_ENOTFOUND;
+	}
+	/* A directory opens; reading it fails, which jansson reports as an empty document. */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		vmp_error_set("cannot read host '%s': %s", path, strerror(EISDIR));
+		fclose(f);
+		return VMP_ENOTFOUND;
 	}
 	root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {

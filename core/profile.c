@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -44,10 +45,17 @@ static int load_yaml(yaml_document_t *doc, const char *path, const char *what)
 {
 	yaml_parser_t parser;
 	FILE *f = fopen(path, "rb");
+	struct stat st;
 	int ok;
 
 	if (!f) {
 		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		return VMP_ENOTFOUND;
+	}
+	/* A directory opens; reading it fails, which libyaml reports only as "input error". */
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(EISDIR));
+		fclose(f);
 		return VMP_ENOTFOUND;
 	}
 	yaml_parser_initialize(&parser);

@@ -11,6 +11,7 @@
 #include "internal.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
+#include "vmplan/spec.h"
 
 static const char *const thread_names[] = {"prefer", "isolate", "require", NULL};
 static const char *const emulator_names[] = {"share", "isolate", NULL};
@@ -249,8 +250,9 @@ __attribute__((format(printf, 3, 4))) static int bad(const loader *l, const char
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	vmp_error_set("cannot load plan '%s': %s%s%s: %s", l->file, l->where,
-		      *l->where && *field ? "." : "", field, why);
+	/* A problem with the whole document names no field: no empty "where: ". */
+	vmp_error_set("cannot load plan '%s': %s%s%s%s%s", l->file, l->where,
+		      *l->where && *field ? "." : "", field, *l->where || *field ? ": " : "", why);
 	return VMP_EINVAL;
 }
 
@@ -375,6 +377,12 @@ static int load_request(const loader *outer, json_t *o, vmp_vm_request *r)
 		return err;
 	if (!*r->name)
 		return bad(&l, "name", "the name is empty");
+	/* The name becomes a file name (--out-dir, --xml-dir, backups) and a libvirt name. */
+	if (vmp_spec_check_name(r->name) < 0) {
+		char why[VMP_NAME_MAX + 128];
+		snprintf(why, sizeof(why), "%s", vmp_error_last());
+		return bad(&l, "name", "%s", why);
+	}
 	GET_INT(&l, o, "vcpus", 1, VMP_MAX_VCPUS, r->vcpus);
 	GET_INT(&l, o, "memory_bytes", 1, INT64_MAX, r->memory_bytes);
 	GET_ENUM(&l, o, "cpu", cpu_names, r->cpu);

@@ -755,6 +755,39 @@ int vmp_export_libvirt_xml(char **out, size_t *len, const vmp_plan_vm *vm, const
 	return vmp_export_libvirt_xml_opts(out, len, vm, &opts);
 }
 
+/*
+ * Remove the white-space-only text under parent (deep: the whole subtree). XML_PARSE_NOBLANKS
+ * keeps such text where an element holds nothing else or holds other text too; once vmplan
+ * has added or removed elements next to it, the next parse would drop it, and merging twice
+ * would not give the same document.
+ */
+static void strip_blank_text(xmlNodePtr parent, bool deep)
+{
+	xmlNodePtr n, next;
+
+	for (n = parent->children; n; n = next) {
+		next = n->next;
+		if (n->type == XML_TEXT_NODE && xmlIsBlankNode(n))
+			drop(n);
+		else if (deep && n->type == XML_ELEMENT_NODE)
+			strip_blank_text(n, true);
+	}
+}
+
+/* The elements whose content the merge rewrites (see vmp_export_libvirt_merge()). */
+static void strip_owned_blank_text(xmlNodePtr dom)
+{
+	static const char *const owned[] = {"vcpu", "memory", "currentMemory", "iothreads",
+					    "iothreadids", "cputune", "numatune", "cpu",
+					    "memoryBacking", "memtune", "os", NULL};
+
+	strip_blank_text(dom, false);
+	for (xmlNodePtr n = dom->children; n; n = n->next)
+		for (int i = 0; owned[i]; i++)
+			if (is_elem(n, owned[i]))
+				strip_blank_text(n, true);
+}
+
 int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const char *what,
 			     const vmp_plan_vm *vm)
 {
@@ -786,6 +819,7 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 		xmlFreeDoc(doc);
 		return VMP_EINVAL;
 	}
+	strip_owned_blank_text(dom);
 	vmp_libvirt_apply(dom, vm);
 	err = vmp_xml_dump(out, len, doc);
 	xmlFreeDoc(doc);

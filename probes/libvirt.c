@@ -658,7 +658,9 @@ static int assemble(vmp_host *h, struct rawcpu *raw, int n)
 			raw[kept++] = raw[i];
 	}
 	n = kept;
-	qsort(raw, n, sizeof(*raw), cmp_id);
+	/* With no CPU at all raw may be NULL, which qsort must not be given even for 0. */
+	if (n > 1)
+		qsort(raw, n, sizeof(*raw), cmp_id);
 	for (int i = 1; i < n; i++)
 		if (raw[i].id == raw[i - 1].id) {
 			vmp_error_set("libvirt lists CPU %d twice", raw[i].id);

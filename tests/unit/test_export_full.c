@@ -364,6 +364,31 @@ static void expect_refused(const char *good, const char *from, const char *to, c
 	free(bad);
 }
 
+/* Rename VM 'pool' (the VM and its request) to name: the plan must be refused. */
+static void expect_bad_name(const char *good, const char *name)
+{
+	const char *from = "\"name\": \"pool\"";
+	char to[64], want[96], *bad = malloc(strlen(good) * 2 + 1), *d = bad;
+	vmp_plan *q = (vmp_plan *)1;
+
+	snprintf(to, sizeof(to), "\"name\": \"%s\"", name);
+	for (const char *s = good, *at; *s; s = at + strlen(from)) {
+		if (!(at = strstr(s, from))) {
+			strcpy(d, s);
+			break;
+		}
+		memcpy(d, s, (size_t)(at - s));
+		d += at - s;
+		d += sprintf(d, "%s", to);
+	}
+	assert_int_equal(vmp_plan_from_json(&q, bad, "broken.json"), VMP_EINVAL);
+	assert_null(q);
+	snprintf(want, sizeof(want), "invalid VM name '%s'", name);
+	if (!strstr(vmp_error_last(), want))
+		fail_msg("message '%s' does not say %s", vmp_error_last(), want);
+	free(bad);
+}
+
 static void test_json_errors(void **st)
 {
 	vmp_plan *p = full_plan(), *q = NULL;
@@ -386,6 +411,14 @@ static void test_json_errors(void **st)
 	expect_refused(good, "\"secure_boot\": true", "\"secure_boot\": 1",
 		       "vms[0].request.secure_boot");
 	expect_refused(good, "\"name\": \"pool\"", "\"name\": \"rt\"", "vms[1]");
+	/* Names become file names under --out-dir: "../x" wrote outside it before. */
+	expect_bad_name(good, "../pool");
+	expect_bad_name(good, "<x>");
+	expect_bad_name(good, "$(id)");
+	/* A problem with the whole document: no empty field name ("'a.json': : the top"). */
+	assert_int_equal(vmp_plan_from_json(&q, "[]", "a.json"), VMP_EINVAL);
+	assert_string_equal(vmp_error_last(),
+			    "cannot load plan 'a.json': the top level is not an object");
 	assert_int_equal(vmp_plan_from_json(&q, "{\"schema\": 1,", "cut.json"), VMP_EINVAL);
 	assert_non_null(strstr(vmp_error_last(), "'cut.json'"));
 	assert_int_equal(vmp_plan_load_json(&q, "/nonexistent/plan.json"), VMP_ENOTFOUND);
@@ -573,6 +606,36 @@ static void test_merge(void **st)
 	free(once);
 	free(in);
 	virConnectClose(conn);
+	vmp_plan_free(p);
+}
+
+/*
+ * Found by fuzz/fuzz_merge: blank text that libxml2 keeps (an owned element holding only
+ * white space, or text mixed in with the tuning) was dropped by the next merge, so merging
+ * twice changed the document.
+ */
+static void test_merge_blank_text(void **st)
+{
+	static const char *const inputs[] = {
+		"<domain><name>rt</name><cputune> </cputune><numatune>\n</numatune></domain>",
+		"<domain><name>rt</name><cputune>x\n  <vcpupin vcpu='0' cpuset='1'/>\n  \n"
+		"  <shares>1</shares>\n</cputune><memtune> <hard_limit>1</hard_limit> </memtune>"
+		"</domain>",
+		"<domain>text<name>rt</name>\n  <vcpu>8</vcpu>\n  <cpu> </cpu>\n</domain>",
+	};
+	vmp_plan *p = full_plan();
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		char *once, *twice;
+		assert_int_equal(vmp_export_libvirt_merge(&once, NULL, inputs[i], "in", &p->vms[0]),
+				 VMP_OK);
+		assert_int_equal(vmp_export_libvirt_merge(&twice, NULL, once, "once", &p->vms[0]),
+				 VMP_OK);
+		assert_string_equal(once, twice);
+		free(once);
+		free(twice);
+	}
 	vmp_plan_free(p);
 }
 
@@ -995,6 +1058,7 @@ int main(void)
 	    cmocka_unit_test(test_json_roundtrip), cmocka_unit_test(test_json_errors),
 	    cmocka_unit_test(test_golden_groups),  cmocka_unit_test(test_libvirt_roundtrip),
 	    cmocka_unit_test(test_merge),	   cmocka_unit_test(test_merge_file),
+	    cmocka_unit_test(test_merge_blank_text),
 	    cmocka_unit_test(test_salt),	   cmocka_unit_test(test_diff),
 	    cmocka_unit_test(test_define),	   cmocka_unit_test(test_verify),
 	};

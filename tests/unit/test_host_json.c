@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -85,6 +86,7 @@ static void fill_extras(vmp_host *h)
 			     .unit = VMP_MB_AMD_GBS8,
 			     .ndomains = 2,
 			     .domain_ids = {0, 5}};
+	free(h->devices); /* hosts from hwloc XML may come with devices already */
 	h->devices = calloc(1, sizeof(*h->devices));
 	assert_non_null(h->devices);
 	h->ndevices = 1;
@@ -368,6 +370,14 @@ static void test_bad_files(void **state)
 	write_text("{\"schema\": 1, \"schema\": 1}");
 	assert_int_equal(vmp_host_load_json(&h, path), VMP_EINVAL);
 	assert_non_null(strstr(vmp_error_last(), "duplicate"));
+
+	/* A directory opens but does not read: it said "not valid JSON ... '[' or '{' expected". */
+	unlink(path);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(vmp_host_load_json(&h, path), VMP_ENOTFOUND);
+	snprintf(want, sizeof(want), "cannot read host '%s': Is a directory", path);
+	assert_string_equal(vmp_error_last(), want);
+	rmdir(path);
 }
 
 int main(void)

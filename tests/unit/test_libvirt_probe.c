@@ -436,6 +436,18 @@ static void test_bad_input(void **state)
 			 VMP_EINVAL);
 	assert_non_null(strstr(vmp_error_last(), "socket_id='a'"));
 
+	/* Found by fuzz/fuzz_caps: cells without a CPU passed NULL to qsort (UBSan). */
+	vmp_error_clear();
+	if (vmp_libvirt_caps_parse(&h, "<capabilities><host><topology><cells num='1'>"
+				       "<cell id='0'><memory unit='KiB'>1024</memory></cell>"
+				       "</cells></topology></host></capabilities>") == VMP_OK) {
+		assert_int_equal(h->npus, 0);
+		vmp_host_free(h);
+		h = NULL;
+	} else {
+		assert_string_not_equal(vmp_error_last(), "");
+	}
+
 	assert_int_equal(vmp_libvirt_caps_parse(&h, caps_xml), VMP_OK);
 	assert_int_equal(vmp_libvirt_domains_apply(h, &bad_domain, 1), VMP_EINVAL);
 	assert_non_null(strstr(vmp_error_last(), "domain 'broken'"));

@@ -4,11 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "vmplan/error.h"
+#include "vmplan/profile.h"
 #include "vmplan/spec.h"
 
 #define MIB (UINT64_C(1) << 20)
@@ -255,6 +258,22 @@ static void test_check_name(void **state)
 	}
 }
 
+/* A directory as the mix file: libyaml only said "input error at line 1". */
+static void test_mix_directory(void **state)
+{
+	char dir[] = "/tmp/vmplan-test-mix-XXXXXX", want[256];
+	vmp_vm_request *reqs = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(vmp_mix_load(&reqs, &n, dir), VMP_ENOTFOUND);
+	snprintf(want, sizeof(want), "cannot read mix '%s': Is a directory", dir);
+	assert_string_equal(vmp_error_last(), want);
+	assert_null(reqs);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_memory_bad),	     cmocka_unit_test(test_hugepages_bad),
 	    cmocka_unit_test(test_enums_bad),	     cmocka_unit_test(test_syntax_bad),
 	    cmocka_unit_test(test_name_bad),	     cmocka_unit_test(test_check_name),
+	    cmocka_unit_test(test_mix_directory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets (clang, ASan + UBSan) and run each for a while.
+# usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+#
+#   SECONDS  how long each target runs (default 60); CI runs 10
+#   TARGET   cpuset size spec profile mix host_json plan_json merge resctrl sysfs caps
+#            (default: all of them)
+#
+# The build goes to build-fuzz/ (BUILD_DIR overrides it). Each target starts from its seed
+# corpus, fuzz/corpus/<target>/, and keeps what it learns in build-fuzz/corpus/<target>/
+# (never in the source tree). A crash, leak, timeout or sanitizer error stops the script
+# with status 1 and leaves the input in build-fuzz/artifacts/<target>/; replay it with
+#   build-fuzz/fuzz/fuzz_<target> build-fuzz/artifacts/<target>/crash-...
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ALL=(cpuset size spec profile mix host_json plan_json merge resctrl sysfs caps)
+seconds=${1:-60}
+[ $# -gt 0 ] && shift
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
+case "$seconds" in
+'' | *[!0-9]*)
+	echo "fuzz.sh: SECONDS must be a number, not '$seconds'" >&2
+	exit 2
+	;;
+esac
+for t in "${targets[@]}"; do
+	[[ " ${ALL[*]} " == *" $t "* ]] || {
+		echo "fuzz.sh: no fuzz target '$t'; targets: ${ALL[*]}" >&2
+		exit 2
+	}
+done
+command -v clang >/dev/null || {
+	echo "fuzz.sh: clang is missing (apt-get install clang)" >&2
+	exit 2
+}
+
+build=${BUILD_DIR:-build-fuzz}
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+CC=clang cmake -S . -B "$build" -DVMPLAN_FUZZ=ON -DVMPLAN_SANITIZE=ON -DVMPLAN_TESTS=OFF \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+mkdir -p "$build/tmp"
+export TMPDIR=$build/tmp # the targets' scratch files
+status=0
+for t in "${targets[@]}"; do
+	corpus=$build/corpus/$t artifacts=$build/artifacts/$t
+	mkdir -p "$corpus" "$artifacts"
+	echo "fuzz.sh: $t for ${seconds}s" >&2
+	# -timeout: an input that takes a second is a hang; -rss_limit_mb: a runaway allocation.
+	if ! "$build/fuzz/fuzz_$t" "$corpus" "fuzz/corpus/$t" -max_total_time="$seconds" \
+		-timeout=5 -rss_limit_mb=2048 -max_len=16384 -artifact_prefix="$artifacts/" \
+		-print_final_stats=1 >"$build/fuzz-$t.log" 2>&1; then
+		echo "fuzz.sh: $t FAILED; see $build/fuzz-$t.log and $artifacts/" >&2
+		tail -n 40 "$build/fuzz-$t.log" >&2
+		status=1
+	else
+		grep -E '^stat::number_of_executed_units' "$build/fuzz-$t.log" |
+			sed "s/^/fuzz.sh: $t: /" >&2 || true
+	fi
+done
+rm -rf "$build/tmp"
+exit "$status"
