@@ -9,6 +9,8 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
@@ -18,7 +20,7 @@ static const char export_usage[] =
     "usage: vmplan export plan.json [--format libvirt|salt|json] [--out-dir DIR]\n"
     "                     [--domain-xml IN.xml | --connect URI --domain NAME] [--vm NAME]\n"
     "                     [--define URI [--dry-run]] [--type kvm|qemu]\n"
-    "                     [--salt-state defined|running]\n"
+    "                     [--salt-state defined|running] [--json]\n"
     "\n"
     "Write what the plan decided in the form a tool applies it with.\n"
     "\n"
@@ -42,6 +44,8 @@ static const char export_usage[] =
     "  --dry-run            with --define: show the difference, change nothing\n"
     "  --type TYPE          the domain type of new XML (default: kvm)\n"
     "  --salt-state STATE   defined (default) or running: the Salt state function\n"
+    "  --json               report what was written, merged or defined as JSON (a\n"
+    "                       document printed instead of written comes as \"content\")\n"
     "  -h, --help           show this help\n";
 
 enum {
@@ -53,7 +57,8 @@ enum {
 	OPT_DEFINE,
 	OPT_DRY,
 	OPT_TYPE,
-	OPT_SALT
+	OPT_SALT,
+	OPT_JSON
 };
 
 static void quiet(void *opaque, virErrorPtr err)
@@ -97,13 +102,33 @@ static const vmp_plan_vm *pick_vm(const vmp_plan *plan, const char *vm_name,
 	return NULL;
 }
 
+/* With --json, what was done, one object per file or domain; printed at the end. */
+static json_t *events;
+
+static void event(const char *action, const char *vm, const char *key, const char *value)
+{
+	json_t *e = json_pack("{s:s}", "action", action);
+
+	if (vm)
+		json_object_set_new(e, "vm", json_string(vm));
+	if (key && value)
+		json_object_set_new(e, key, json_string(value));
+	json_array_append_new(events, e);
+}
+
 static int write_or_print(const char *dir, const char *file, const char *doc, size_t len)
 {
 	char path[PATH_MAX];
 	int err;
 
 	if (!dir) {
-		fputs(doc, stdout);
+		if (events) {
+			event("print", NULL, "file", file);
+			json_object_set_new(json_array_get(events, json_array_size(events) - 1),
+					    "content", json_stringn(doc, len));
+		} else {
+			fputs(doc, stdout);
+		}
 		return EXIT_PLACED;
 	}
 	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path)) {
@@ -114,7 +139,10 @@ static int write_or_print(const char *dir, const char *file, const char *doc, si
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
-	printf("wrote %s\n", path);
+	if (events)
+		event("wrote", NULL, "path", path);
+	else
+		printf("wrote %s\n", path);
 	return EXIT_PLACED;
 }
 
@@ -144,9 +172,9 @@ static int do_formats(const vmp_plan *plan, const vmp_exporter *ex, const char *
 			cli_error("%s", vmp_error_last());
 			return cli_status(err);
 		}
-		if (!dir && n++)
+		if (!dir && !events && n++)
 			fputc('\n', stdout);
-		if (!dir && plan->nvms > 1)
+		if (!dir && !events && plan->nvms > 1)
 			printf("<!-- %s%s -->\n", plan->vms[i].req.name, ex->ext);
 		snprintf(file, sizeof(file), "%s%s", plan->vms[i].req.name, ex->ext);
 		status = write_or_print(dir, file, doc, len);
@@ -182,6 +210,14 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 	if ((err = vmp_export_merge_file(&changed, in, dir ? out : NULL, vm)) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
+	}
+	if (events) {
+		char bak[PATH_MAX + 8];
+		snprintf(bak, sizeof(bak), "%s.bak", dir ? out : in);
+		event(changed ? "merged" : "unchanged", vm->req.name, "path", dir ? out : in);
+		json_object_set_new(json_array_get(events, json_array_size(events) - 1), "backup",
+				    json_string(bak));
+		return EXIT_PLACED;
 	}
 	printf("%s VM '%s' into %s (previous XML kept in %s.bak)\n",
 	       changed ? "merged" : "nothing to change for", vm->req.name, dir ? out : in,
@@ -259,6 +295,22 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 	err = vmp_define_plan(&res, plan, uri, &o);
 	for (int i = 0; res && i < plan->nvms; i++) {
 		const vmp_define_result *r = &res[i];
+		if (events) {
+			json_t *e;
+			if (plan->vms[i].placed && r->action == VMP_DEFINE_SKIPPED)
+				break;
+			event(!plan->vms[i].placed ? "not placed"
+				  : dry_run	     ? "would be"
+						     : "defined",
+			      r->name, "result",
+			      plan->vms[i].placed ? action_names[r->action] : "skipped");
+			e = json_array_get(events, json_array_size(events) - 1);
+			if (*r->backup && !dry_run)
+				json_object_set_new(e, "backup", json_string(r->backup));
+			if (dry_run && r->diff)
+				json_object_set_new(e, "diff", json_string(r->diff));
+			continue;
+		}
 		if (!plan->vms[i].placed) {
 			printf("%s: not placed, not defined\n", r->name);
 			continue;
@@ -297,6 +349,7 @@ static int exec_export(int argc, char **argv)
 	    {"dry-run", no_argument, NULL, OPT_DRY},
 	    {"type", required_argument, NULL, OPT_TYPE},
 	    {"salt-state", required_argument, NULL, OPT_SALT},
+	    {"json", no_argument, NULL, OPT_JSON},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -305,7 +358,7 @@ static int exec_export(int argc, char **argv)
 	vmp_export_opts opts = {0};
 	const vmp_exporter *ex;
 	vmp_plan *plan = NULL;
-	bool dry_run = false;
+	bool dry_run = false, want_json = false;
 	int c, err, status = EXIT_USAGE;
 
 	optind = 1;
@@ -349,6 +402,9 @@ static int exec_export(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			opts.salt_running = !strcmp(optarg, "running");
+			break;
+		case OPT_JSON:
+			want_json = true;
 			break;
 		case 'h':
 			fputs(export_usage, stdout);
@@ -399,6 +455,8 @@ static int exec_export(int argc, char **argv)
 		return cli_status(err);
 	}
 	opts.type = type;
+	if (want_json)
+		events = json_array();
 	if (define)
 		status = do_define(plan, argv[optind], define, dir, dry_run, type);
 	else if (domxml)
@@ -408,6 +466,15 @@ static int exec_export(int argc, char **argv)
 	else
 		status = do_formats(plan, ex, dir, &opts);
 	vmp_plan_free(plan);
+	if (events) {
+		/* What was done before a failure is reported too; the status says it failed. */
+		char *text = json_dumps(events, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		json_decref(events);
+		events = NULL;
+	}
 	return status;
 }
 

@@ -1,0 +1,26 @@
+# vmplan export --json: what was printed, written, merged or defined, as JSON.
+. "$(dirname "$0")/lib.sh"
+PLAN="$VMPLAN_SOURCE_DIR/tests/golden/full/plan.json"
+
+run export "$PLAN" --json
+expect_status 0 "export --json"
+expect_in out '"action": "print"' "printed documents reported"
+expect_in out '"file": "rt.xml"' "with their file names"
+expect_in out '"content": "<?xml' "the document inside"
+expect_true "no bare XML on stdout" not grep -q '^<domain' "$TMP/out"
+
+run export "$PLAN" --format salt --out-dir "$TMP/salt" --json
+expect_status 0 "export --out-dir --json"
+expect_in out "\"path\": \"$TMP/salt/vmplan.sls\"" "written file reported"
+expect_true "file written" test -s "$TMP/salt/vmplan.sls"
+
+run export "$PLAN" --define test:///default --dry-run --json
+expect_status 0 "define --dry-run --json"
+expect_in out '"result": "created"' "what would happen"
+expect_in out '"diff": "--- /dev/null' "the diff"
+expect_in out '"action": "not placed"' "unplaced VM listed"
+
+run export "$PLAN" --json --format nonsense
+expect_status 2 "usage errors keep their status"
+
+finish
