@@ -1,4 +1,5 @@
 /* Atomic file writes and directory creation. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -87,4 +88,58 @@ int vmp_mkdir_p(const char *path)
 		return VMP_ESYS;
 	}
 	return 0;
+}
+
+int vmp_file_read_text(char *buf, size_t size, const char *path, const char *what,
+		       bool unreadable_is_missing)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd, err = VMP_OK;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR ||
+		    (unreadable_is_missing && (errno == EACCES || errno == EPERM)))
+			return VMP_ENOTFOUND;
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		return VMP_ESYS;
+	}
+	while ((n = read(fd, buf + len, size - 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* A directory, or an attribute that refuses reading. */
+			if (unreadable_is_missing &&
+			    (errno == EISDIR || errno == EACCES || errno == EPERM)) {
+				err = VMP_ENOTFOUND;
+			} else {
+				vmp_error_set("cannot read %s '%s': %s", what, path,
+					      strerror(errno));
+				err = VMP_ESYS;
+			}
+			goto out;
+		}
+		len += (size_t)n;
+		if (len == size - 1) {
+			vmp_error_set("cannot read %s '%s': longer than %zu bytes", what, path,
+				      size - 1);
+			err = VMP_EINVAL;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+out:
+	close(fd);
+	return err;
+}
+
+char *vmp_str_trim(char *text)
+{
+	char *end = text + strlen(text);
+
+	while (isspace((unsigned char)*text))
+		text++;
+	while (end > text && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return text;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vmplan/error.h"
+#include "vmplan/fileio.h"
 #include "vmplan/profile.h"
 #include "vmplan/spec.h"
 
@@ -37,16 +38,6 @@ int vmp_spec_check_name(const char *name)
 	return VMP_OK;
 }
 
-static char *trim(char *s)
-{
-	char *end = s + strlen(s);
-
-	while (isspace((unsigned char)*s))
-		s++;
-	while (end > s && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return s;
-}
 
 #define MAX_ITEMS 64
 
@@ -61,7 +52,7 @@ int vmp_spec_parse(vmp_vm_request *out, const char *spec)
 		vmp_error_set("out of memory");
 		return VMP_ENOMEM;
 	}
-	if (*trim(copy) == '\0') {
+	if (*vmp_str_trim(copy) == '\0') {
 		vmp_error_set("bad --vm '%s': the spec is empty", spec);
 		goto out;
 	}
@@ -71,7 +62,7 @@ int vmp_spec_parse(vmp_vm_request *out, const char *spec)
 
 		if ((save = strchr(item, ',')))
 			*save++ = '\0';
-		if (*(key = trim(item)) == '\0') {
+		if (*(key = vmp_str_trim(item)) == '\0') {
 			vmp_error_set("bad --vm '%s': empty item", spec);
 			goto out;
 		}
@@ -84,8 +75,8 @@ int vmp_spec_parse(vmp_vm_request *out, const char *spec)
 			goto out;
 		}
 		*eq = '\0';
-		keys[n] = trim(key);
-		values[n++] = trim(eq + 1);
+		keys[n] = vmp_str_trim(key);
+		values[n++] = vmp_str_trim(eq + 1);
 	}
 	if ((err = vmp_request_build(out, keys, values, n)) < 0) {
 		char msg[1024];

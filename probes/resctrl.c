@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmplan/error.h"
+#include "vmplan/fileio.h"
 #include "vmplan/probe.h"
 
 /*
@@ -57,48 +58,9 @@ static int join(char *out, size_t size, const char *root, const char *a, const c
 /* Read a small file; VMP_ENOTFOUND without a message when it is missing. */
 static int read_text(char *buf, size_t size, const char *path)
 {
-	size_t len = 0;
-	ssize_t n;
-	int fd, err = VMP_OK;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return VMP_ENOTFOUND;
-		vmp_error_set("cannot read resctrl '%s': %s", path, strerror(errno));
-		return VMP_ESYS;
-	}
-	while ((n = read(fd, buf + len, size - 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			vmp_error_set("cannot read resctrl '%s': %s", path, strerror(errno));
-			err = VMP_ESYS;
-			goto out;
-		}
-		len += (size_t)n;
-		if (len == size - 1) {
-			vmp_error_set("cannot read resctrl '%s': longer than %zu bytes", path,
-				      size - 1);
-			err = VMP_EINVAL;
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-out:
-	close(fd);
-	return err;
+	return vmp_file_read_text(buf, size, path, "resctrl", false);
 }
 
-static char *trim(char *text)
-{
-	char *end = text + strlen(text);
-
-	while (isspace((unsigned char)*text))
-		text++;
-	while (end > text && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return text;
-}
 
 /* text as a hex mask of 1 to 16 digits (no "0x", as resctrl writes them). */
 static bool parse_hex(uint64_t *out, const char *text)
@@ -141,7 +103,7 @@ static int read_value(uint64_t *mask, unsigned *num, const char *path, bool requ
 			vmp_error_set("cannot read resctrl '%s': the file is missing", path);
 		return err == VMP_ENOTFOUND && required ? VMP_EINVAL : err;
 	}
-	s = trim(buf);
+	s = vmp_str_trim(buf);
 	if (mask && !parse_hex(mask, s)) {
 		vmp_error_set("cannot read resctrl '%s': '%.40s' is not a hex mask", path, s);
 		return VMP_EINVAL;
@@ -287,7 +249,7 @@ static bool mb_domain_add(vmp_rdt_mb *mb, int id)
  */
 static int parse_line(vmp_resctrl *r, char *line, const char *path, bool deflt, unsigned *mb_max)
 {
-	char *name = trim(line), *colon = strchr(name, ':'), *item, *save = NULL;
+	char *name = vmp_str_trim(line), *colon = strchr(name, ':'), *item, *save = NULL;
 	vmp_rdt_cache *c;
 	enum res_kind kind;
 
@@ -299,7 +261,7 @@ static int parse_line(vmp_resctrl *r, char *line, const char *path, bool deflt, 
 		return VMP_EINVAL;
 	}
 	*colon = '\0';
-	kind = resource(r, trim(name), &c);
+	kind = resource(r, vmp_str_trim(name), &c);
 	if (kind == RES_OTHER || (kind == RES_CACHE && !c->present) ||
 	    (kind == RES_MB && !r->mb.present))
 		return VMP_OK; /* a resource vmplan does not plan (SMBA, ...) */
@@ -308,18 +270,18 @@ static int parse_line(vmp_resctrl *r, char *line, const char *path, bool deflt, 
 		unsigned id, bw;
 		uint64_t mask;
 
-		item = trim(item);
+		item = vmp_str_trim(item);
 		if (!*item)
 			continue;
 		if (eq)
 			*eq = '\0';
-		if (!eq || !parse_dec(&id, trim(item))) {
+		if (!eq || !parse_dec(&id, vmp_str_trim(item))) {
 			vmp_error_set("cannot read resctrl '%s': '%.40s' in the %s line is not "
 				      "'ID=VALUE'",
 				      path, item, name);
 			return VMP_EINVAL;
 		}
-		value = trim(eq + 1);
+		value = vmp_str_trim(eq + 1);
 		if (kind == RES_MB) {
 			if (!parse_dec(&bw, value)) {
 				vmp_error_set(

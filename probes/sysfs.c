@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmplan/error.h"
+#include "vmplan/fileio.h"
 #include "vmplan/probe.h"
 
 /* Room for the longest cpuset file: every other CPU of VMP_CPUSET_MAX, 5 bytes each. */
@@ -50,53 +51,9 @@ toolong:
  */
 static int read_text(char *buf, size_t size, const char *path)
 {
-	size_t len = 0;
-	ssize_t n;
-	int fd, err = VMP_OK;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == EACCES || errno == EPERM || errno == ENOTDIR)
-			return VMP_ENOTFOUND;
-		vmp_error_set("cannot read sysfs '%s': %s", path, strerror(errno));
-		return VMP_ESYS;
-	}
-	while ((n = read(fd, buf + len, size - 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			/* A directory, or a sysfs attribute that refuses reading. */
-			err = errno == EISDIR || errno == EACCES || errno == EPERM ? VMP_ENOTFOUND
-										   : VMP_ESYS;
-			if (err == VMP_ESYS)
-				vmp_error_set("cannot read sysfs '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		len += (size_t)n;
-		if (len == size - 1) {
-			vmp_error_set("cannot read sysfs '%s': longer than %zu bytes", path,
-				      size - 1);
-			err = VMP_EINVAL;
-			goto out;
-		}
-	}
-	buf[len] = '\0';
-out:
-	close(fd);
-	return err;
+	return vmp_file_read_text(buf, size, path, "sysfs", true);
 }
 
-/* text without its surrounding white space, in place. */
-static char *trim(char *text)
-{
-	char *end = text + strlen(text);
-
-	while (isspace((unsigned char)*text))
-		text++;
-	while (end > text && isspace((unsigned char)end[-1]))
-		*--end = '\0';
-	return text;
-}
 
 /* The start of text for a message: up to the first newline, at most 40 bytes. */
 static const char *quote(char *buf, size_t size, const char *text)
@@ -115,7 +72,7 @@ static const char *quote(char *buf, size_t size, const char *text)
 /* One unsigned decimal number, as sysfs writes it; garbage is VMP_EINVAL naming path. */
 static int parse_u64(uint64_t *out, char *text, const char *path)
 {
-	char *s = trim(text), *end, q[48];
+	char *s = vmp_str_trim(text), *end, q[48];
 
 	errno = 0;
 	*out = strtoull(s, &end, 10);
@@ -260,7 +217,7 @@ static int read_cpuset(vmp_cpuset *out, const char *path)
 			err = VMP_OK;
 		goto out;
 	}
-	s = trim(buf);
+	s = vmp_str_trim(buf);
 	if (!*s || !strcmp(s, "(null)"))
 		goto out;
 	if (vmp_cpuset_parse(out, s) < 0) {

@@ -2,6 +2,7 @@
 #ifndef VMPLAN_FILEIO_H
 #define VMPLAN_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /**
@@ -17,5 +18,21 @@ int vmp_file_write_atomic(const char *path, const void *data, size_t len);
  * @return VMP_OK (also when it exists), or VMP_ESYS naming the path
  */
 int vmp_mkdir_p(const char *path);
+
+/**
+ * Read a small text file (a sysfs or resctrl attribute) into buf, NUL-terminated.
+ *
+ * @param what  what the file is, for messages ("sysfs", "resctrl")
+ * @param unreadable_is_missing  treat a file this process may not read (EACCES,
+ *              EPERM, a directory) as missing
+ * @return VMP_OK; VMP_ENOTFOUND, without a message, when the file is missing;
+ *         VMP_EINVAL when it is size - 1 bytes or longer; VMP_ESYS otherwise,
+ *         with a message naming what and path
+ */
+int vmp_file_read_text(char *buf, size_t size, const char *path, const char *what,
+		       bool unreadable_is_missing);
+
+/** text without its surrounding white space, in place; returns the new start. */
+char *vmp_str_trim(char *text);
 
 #endif

@@ -15,52 +15,8 @@
 #include "vmplan/error.h"
 #include "vmplan/probe.h"
 
-static char root[256];
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(root, sizeof(root), "/tmp/vmp-resctrl-XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	return 0;
-}
-
-static void reset(void)
-{
-	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	assert_int_equal(mkdir(root, 0755), 0);
-}
-
-/* Write root/rel with text, making the directories on the way. */
-static void put(const char *rel, const char *text)
-{
-	char p[1024];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	for (char *s = p + strlen(root) + 1; (s = strchr(s, '/')); s++) {
-		*s = '\0';
-		mkdir(p, 0755);
-		*s = '/';
-	}
-	assert_non_null(f = fopen(p, "w"));
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
+#define FSTREE_PREFIX "/tmp/vmp-resctrl"
+#include "unit/fstree.h"
 
 #define R "sys/fs/resctrl/"
 
