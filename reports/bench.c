@@ -312,14 +312,7 @@ static char *bench_json(const vmp_bench_report *r, const rchart *charts, int nch
 				     "ratio", isnan(q->ratio) ? json_null() : json_real(q->ratio)));
 	}
 	json_object_set_new(root, "ratios", a);
-	a = json_array();
-	for (int c = 0; c < ncharts; c++) {
-		char file[80];
-		snprintf(file, sizeof(file), "%s.png", charts[c].name);
-		json_array_append_new(a, json_pack("{s:s, s:i, s:i}", "file", file, "width",
-						   charts[c].w, "height", charts[c].h));
-	}
-	json_object_set_new(root, "charts", a);
+	json_object_set_new(root, "charts", report_charts_json(charts, ncharts));
 	s = json_dumps(root, JSON_INDENT(2));
 	json_decref(root);
 	return s;

@@ -385,15 +385,7 @@ static char *host_json(const vmp_host_report *r, const rchart *charts, int nchar
 			    json_pack("{s:b, s:b, s:b, s:b}", "read_gbs", h->read_gbs != NULL,
 				      "triad_gbs", h->triad_gbs != NULL, "latency_ns",
 				      h->latency_ns != NULL, "c2c_ns", h->c2c_ns != NULL));
-	a = json_array();
-	for (int c = 0; c < ncharts; c++) {
-		char file[sizeof(charts[c].name) + 8];
-		snprintf(file, sizeof(file), "%.*s.png", (int)sizeof(charts[c].name) - 1,
-			 charts[c].name);
-		json_array_append_new(a, json_pack("{s:s, s:i, s:i}", "file", file, "width",
-						   charts[c].w, "height", charts[c].h));
-	}
-	json_object_set_new(root, "charts", a);
+	json_object_set_new(root, "charts", report_charts_json(charts, ncharts));
 	s = json_dumps(root, JSON_INDENT(2));
 	json_decref(root);
 	return s;

@@ -67,6 +67,8 @@ typedef struct rchart {
 void gp_begin(rbuf *gp, rchart *c, const char *name, int w, int h);
 /* After the plot command(s): the same chart as SVG when asked. */
 void gp_end(rbuf *gp, const rchart *c, bool svg);
+/* report.json's "charts": [{file, width, height}] of the PNGs drawn. */
+struct json_t *report_charts_json(const rchart *charts, int n);
 
 /* Write DIR/name atomically. */
 int report_write_file(const char *dir, const char *name, const char *data, size_t len);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <jansson.h>
 #include <unistd.h>
 
 #include <libxml/HTMLtree.h>
@@ -474,6 +476,20 @@ void gp_begin(rbuf *gp, rchart *c, const char *name, int w, int h)
 	c->h = h;
 	rbuf_add(gp, "\nreset\nset terminal pngcairo size %d,%d noenhanced font 'sans,10'\n", w, h);
 	rbuf_add(gp, "set output '%s.png'\nset encoding utf8\nset key noenhanced\n", name);
+}
+
+json_t *report_charts_json(const rchart *charts, int n)
+{
+	json_t *a = json_array();
+
+	for (int c = 0; c < n; c++) {
+		char file[sizeof(charts[c].name) + 8];
+		snprintf(file, sizeof(file), "%.*s.png", (int)sizeof(charts[c].name) - 1,
+			 charts[c].name);
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i}", "file", file, "width",
+						   charts[c].w, "height", charts[c].h));
+	}
+	return a;
 }
 
 void gp_end(rbuf *gp, const rchart *c, bool svg)
