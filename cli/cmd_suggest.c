@@ -99,8 +99,9 @@ static void print_vm(const vmp_plan_vm *vm)
 	bool shared = vm->req.cpu == VMP_CPU_SHARED;
 
 	vmp_size_format(mem, sizeof(mem), vm->req.memory_bytes);
-	printf("\n%svm %s%s: %u vCPUs, %s, %s%s%s%s\n", cli_colour(stdout, CLI_BOLD), vm->req.name,
-	       cli_colour(stdout, CLI_RESET), vm->req.vcpus, mem,
+	printf("\n%svm %s%s: %u vCPU%s, %s, %s%s%s%s\n", cli_colour(stdout, CLI_BOLD),
+	       vm->req.name, cli_colour(stdout, CLI_RESET), vm->req.vcpus,
+	       vm->req.vcpus == 1 ? "" : "s", mem,
 	       shared ? "cpu=shared" : "threads=", shared ? "" : thread_names[vm->req.threads],
 	       vm->req.profile[0] ? ", profile " : "", vm->req.profile);
 	if (!vm->placed) {
@@ -165,9 +166,10 @@ static void print_plan(const vmp_plan *plan, const vmp_host *host)
 {
 	char buf[8192];
 
-	printf("host %s: %d packages, %d NUMA nodes, %d cores, %d CPUs (fingerprint %s)\n",
-	       host->hostname, host->npackages, host->nnodes, host->ncores, host->npus,
-	       plan->host);
+	printf("host %s: %d package%s, %d NUMA node%s, %d core%s, %d CPU%s (fingerprint %s)\n",
+	       host->hostname, host->npackages, host->npackages == 1 ? "" : "s", host->nnodes,
+	       host->nnodes == 1 ? "" : "s", host->ncores, host->ncores == 1 ? "" : "s",
+	       host->npus, host->npus == 1 ? "" : "s", plan->host);
 	if (!vmp_cpuset_empty(&host->reserved)) {
 		vmp_cpuset_format(buf, sizeof(buf), &host->reserved);
 		printf("reserved for housekeeping: %s\n", buf);
