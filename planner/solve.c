@@ -752,21 +752,44 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 		else
 			planner_append(&s, "); %s", r->hugepage_bytes ? "grow the hugepage pools"
 								      : "free memory");
+	} else if (r->numa_cells == 1 && best_cap < (int)r->vcpus) {
+		/* One node asked for, and none has the CPUs. */
+		planner_append(&s, "needs %u %s on one node with threads=%s; the most any node has "
+			       "free is %d (node %d); lower vcpus to %d, or allow numa=2",
+			       r->vcpus, what, thread_names[r->threads], best_cap,
+			       h->nodes[best_node].id, best_cap);
+	} else if (r->numa_cells == 1) {
+		int most = -1;
+		uint64_t most_mem = 0;
+		/* The CPUs are there somewhere; the memory is not beside them. */
+		for (int n = 0; n < h->nnodes; n++)
+			if (capacity(st, n, ANY_L3, r->threads) >= (int)r->vcpus &&
+			    (most < 0 || mem_room(st, n, r->hugepage_bytes) > most_mem)) {
+				most = n;
+				most_mem = mem_room(st, n, r->hugepage_bytes);
+			}
+		vmp_size_format(a, sizeof(a), r->memory_bytes);
+		vmp_size_format(b, sizeof(b), most_mem);
+		planner_append(&s, "needs %s of %s on one node with %u free %s; the most such a "
+			       "node has is %s (node %d); lower memory to %s, or allow numa=2",
+			       a, pool, r->vcpus, what, b, h->nodes[most].id, b);
 	} else if (r->numa_cells) {
-		vmp_size_format(a, sizeof(a), r->memory_bytes / r->numa_cells);
-		planner_append(&s, "needs %u guest cells, each on its own host node with %u %s "
-			       "(threads=%s) and %s of %s; ",
-			       r->numa_cells, (r->vcpus + r->numa_cells - 1) / r->numa_cells, what,
-			       thread_names[r->threads], a, pool);
+		unsigned share = (r->vcpus + r->numa_cells - 1) / r->numa_cells;
 		int fit = 0;
+		vmp_size_format(a, sizeof(a), r->memory_bytes / r->numa_cells);
+		planner_append(&s, "needs %u guest cells on distinct nodes, each with %u %s "
+			       "(threads=%s) and %s of %s; ",
+			       r->numa_cells, share, what, thread_names[r->threads], a, pool);
+		for (int n = 0; n < h->nnodes; n++)
+			fit += capacity(st, n, ANY_L3, r->threads) >= (int)share &&
+			       mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / r->numa_cells;
+		planner_append(&s, "%d node%s can take a share (", fit, fit == 1 ? "" : "s");
 		for (int n = 0; n < h->nnodes; n++) {
-			if (capacity(st, n, ANY_L3, r->threads) >=
-				    (int)((r->vcpus + r->numa_cells - 1) / r->numa_cells) &&
-			    mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / r->numa_cells)
-				fit++;
+			vmp_size_format(b, sizeof(b), mem_room(st, n, r->hugepage_bytes));
+			planner_append(&s, "%snode %d: %d, %s", n ? "; " : "", h->nodes[n].id,
+				       capacity(st, n, ANY_L3, r->threads), b);
 		}
-		planner_append(&s, "%d node%s can take a share; change numa or free capacity", fit,
-			       fit == 1 ? "" : "s");
+		planner_append(&s, "); lower numa or vcpus, or free capacity");
 	} else {
 		vmp_size_format(a, sizeof(a), best_mem);
 		vmp_size_format(b, sizeof(b), r->memory_bytes);

@@ -312,6 +312,31 @@ static void test_hugepages(void **st)
 	vmp_host_free(h);
 }
 
+/* The refusal names the binding constraint with numbers, and what would fit. */
+static void test_reason_names_binding_constraint(void **st)
+{
+	static const char *const cpus[] = {"name=db,vcpus=16,memory=8G,threads=isolate,numa=1"};
+	static const char *const mem[] = {"name=db,vcpus=4,memory=20G,numa=1"};
+	vmp_host *h = synth("pack:2 [numa(memory=16GiB)] core:12 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	p = solve(h, VMP_ORDER_GIVEN, cpus, 1);
+	assert_false(p->vms[0].placed);
+	assert_string_equal(p->vms[0].reason,
+			    "needs 16 whole cores on one node with threads=isolate; the most any "
+			    "node has free is 12 (node 0); lower vcpus to 12, or allow numa=2");
+	vmp_plan_free(p);
+	p = solve(h, VMP_ORDER_GIVEN, mem, 1);
+	assert_false(p->vms[0].placed);
+	assert_string_equal(p->vms[0].reason,
+			    "needs 20GiB of memory on one node with 4 free dedicated vCPUs; the "
+			    "most such a node has is 16GiB (node 0); lower memory to 16GiB, or "
+			    "allow numa=2");
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 static void test_bad_requests(void **st)
 {
 	vmp_host *h = synth("node:1 core:2 pu:1");
@@ -347,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_batch_beats_given),
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_hugepages),
+		cmocka_unit_test(test_reason_names_binding_constraint),
 		cmocka_unit_test(test_bad_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
