@@ -109,6 +109,44 @@ int vmp_host_check(const vmp_host *h)
 			return VMP_EINVAL;
 		}
 	}
+	/* Cores and L3 domains hold exactly the PUs that point at them. */
+	for (int c = 0; c < h->ncores; c++) {
+		vmp_cpuset mine = {0};
+		for (int i = 0; i < h->npus; i++)
+			if (h->pus[i].core == c) {
+				vmp_cpuset_set(&mine, h->pus[i].os_index);
+				if (h->pus[i].l3 != h->cores[c].l3) {
+					vmp_error_set("host model has CPU %d in another L3 domain "
+						      "than its core %d",
+						      h->pus[i].os_index, h->cores[c].id);
+					return VMP_EINVAL;
+				}
+			}
+		if (!vmp_cpuset_equal(&mine, &h->cores[c].pus)) {
+			vmp_error_set("host model has core %d listing CPUs that are not its own",
+				      h->cores[c].id);
+			return VMP_EINVAL;
+		}
+	}
+	for (int l = 0; l < h->nl3; l++) {
+		vmp_cpuset mine = {0};
+		for (int i = 0; i < h->npus; i++)
+			if (h->pus[i].l3 == l)
+				vmp_cpuset_set(&mine, h->pus[i].os_index);
+		if (!vmp_cpuset_equal(&mine, &h->l3s[l].cpus)) {
+			vmp_error_set("host model has L3 domain %d listing CPUs that are not its own",
+				      h->l3s[l].id);
+			return VMP_EINVAL;
+		}
+	}
+	if (h->resctrl.l3.present &&
+	    (h->resctrl.l3.cbm_mask == 0 || h->resctrl.l3.min_cbm_bits < 1 ||
+	     h->resctrl.l3.min_cbm_bits > (unsigned)__builtin_popcountll(h->resctrl.l3.cbm_mask) ||
+	     h->resctrl.l3.num_closids < 1)) {
+		vmp_error_set("host model has an L3 resctrl resource with an empty mask, "
+			      "min_cbm_bits outside 1..ways, or no class of service");
+		return VMP_EINVAL;
+	}
 	for (int i = 0; i < h->nnodes; i++)
 		for (int j = i + 1; j < h->nnodes; j++)
 			if (h->nodes[i].id == h->nodes[j].id) {

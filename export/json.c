@@ -528,6 +528,32 @@ static int load_placed(const loader *l, json_t *o, vmp_plan_vm *vm)
 	GET_INT(&el, e, "dies", 1, VMP_MAX_VCPUS, vm->dies);
 	GET_INT(&el, e, "cores", 1, VMP_MAX_VCPUS, vm->cores);
 	GET_INT(&el, e, "threads", 1, VMP_MAX_VCPUS, vm->threads);
+	/* A placed VM must be exportable: libvirt refuses what does not add up. */
+	if ((uint64_t)vm->sockets * vm->dies * vm->cores * vm->threads != r->vcpus)
+		return bad(l, "topology", "sockets x dies x cores x threads is not %u vCPUs",
+			   r->vcpus);
+	if (vm->ncells < 1)
+		return bad(l, "cells", "a placed VM has at least one cell");
+	{
+		vmp_cpuset all = {0}, want = {0};
+		uint64_t sum = 0;
+		for (int c = 0; c < vm->ncells; c++) {
+			if (vmp_cpuset_intersects(&all, &vm->cells[c].vcpus))
+				return bad(l, "cells", "a vCPU is in two cells");
+			vmp_cpuset_or(&all, &all, &vm->cells[c].vcpus);
+			if (vm->cells[c].memory_bytes % 1024)
+				return bad(l, "cells", "cell %d's memory is not a whole KiB", c);
+			sum += vm->cells[c].memory_bytes;
+		}
+		vmp_cpuset_set_range(&want, 0, (int)r->vcpus - 1);
+		if (!vmp_cpuset_equal(&all, &want))
+			return bad(l, "cells", "the cells do not hold every vCPU exactly once");
+		if (sum != r->memory_bytes)
+			return bad(l, "cells", "the cells' memory does not add up to the VM's");
+	}
+	for (unsigned i = 0; r->cpu == VMP_CPU_DEDICATED && i < r->vcpus; i++)
+		if (vm->vcpupin[i] < 0)
+			return bad(l, "vcpupin", "a dedicated vCPU (%u) has no host CPU", i);
 
 	if (!(e = need(l, o, "hugepages", &err)))
 		return err;

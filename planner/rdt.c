@@ -18,6 +18,8 @@ static int domain_index(const vmp_rdt_cache *c, int id)
 /* The highest run of n contiguous set bits inside free, or 0 when there is none. */
 static uint64_t highest_run(uint64_t free, int n)
 {
+	if (n <= 0 || n > 64)
+		return 0;
 	uint64_t run = n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
 
 	for (int shift = 64 - n; shift >= 0; shift--)
@@ -42,6 +44,20 @@ static int vm_l3s(const vmp_host *h, const vmp_plan_vm *vm, int *out)
 			out[n++] = l;
 	}
 	return n;
+}
+
+/* The node index of the VM's first pinned PU in L3 domain l3 (the VM uses it, so one exists). */
+static int l3_node(const vmp_host *h, const vmp_plan_vm *vm, int l3)
+{
+	int cpu;
+
+	VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
+	{
+		int p = vmp_host_pu_index(h, cpu);
+		if (p >= 0 && h->pus[p].l3 == l3)
+			return h->pus[p].node;
+	}
+	return -1;
 }
 
 /* The bandwidth value for one MB domain near host node index node, or 0 when unknown. */
@@ -135,13 +151,17 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 			int ways, id = h->l3s[l3s[i]].id;
 			char a[32], b[32];
 
-			if (nbits == 0 || size == 0) {
+			way = nbits ? size / (uint64_t)nbits : 0;
+			if (way == 0) {
 				snprintf(vm->reason, sizeof(vm->reason),
-					 "needs L3 ways but the size of cache %d is unknown", id);
+					 "needs L3 ways but the size of cache %d is unknown or smaller "
+					 "than its %d ways",
+					 id, nbits);
 				return false;
 			}
-			way = size / (uint64_t)nbits;
-			ways = (int)((r->cache_bytes + way - 1) / way);
+			/* In 64 bits and without overflow: a huge request must stay huge. */
+			uint64_t q = r->cache_bytes / way + (r->cache_bytes % way != 0);
+			ways = q > (uint64_t)nbits ? nbits + 1 : (int)q;
 			if (ways < (int)rc->l3.min_cbm_bits)
 				ways = (int)rc->l3.min_cbm_bits;
 			if ((doms[i] = domain_index(&rc->l3, id)) < 0) {
@@ -196,10 +216,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 			for (int d = 0; d < rc->mb.ndomains; d++)
 				if (rc->mb.domain_ids[d] == h->l3s[l3s[i]].id) {
 					ids[n] = rc->mb.domain_ids[d];
-					nodes[n++] = h->pus[vmp_host_pu_index(
-								    h, vmp_cpuset_first(
-									       &h->l3s[l3s[i]].cpus))]
-							     .node;
+					nodes[n++] = l3_node(h, vm, l3s[i]);
 				}
 		if (n == 0)
 			for (int c = 0; c < vm->ncells && n < VMP_RDT_DOMAINS_MAX; c++)

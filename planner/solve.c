@@ -161,7 +161,10 @@ static int core_capacity(const planner_state *st, int c, vmp_thread_policy pol)
 	case VMP_THREADS_ISOLATE:
 		return core_whole(st, c) ? 1 : 0;
 	case VMP_THREADS_REQUIRE:
-		return core_whole(st, c) ? st->core_size[c] : 0;
+		/* Whole sibling sets of the host's SMT width: a hybrid host's single-thread
+		 * cores would leave odd shares no two-thread core can take. */
+		return core_whole(st, c) && st->core_size[c] == st->max_core ? st->core_size[c]
+									     : 0;
 	default:
 		return st->core_nfree[c];
 	}
@@ -328,7 +331,12 @@ static int place_on_node(planner_state *st, planner_undo *undo, int node, vmp_th
 		}
 		if (pick < 0)
 			break;
-		got += take_cores(st, undo, node, ids[pick], pol, n - got, pus + got);
+		int took = take_cores(st, undo, node, ids[pick], pol, n - got, pus + got);
+		/* Capacity that cannot be taken in the shares asked (whole cores of another
+		 * size under threads=require) ends the search rather than spinning on it. */
+		if (took == 0)
+			break;
+		got += took;
 		used++;
 	}
 	return got == n ? used : -1;
@@ -1062,7 +1070,8 @@ static void place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
 	/* Shared VMs get their pool, emulator and I/O threads once all dedicated VMs are in. */
 	if (ok && r->cpu == VMP_CPU_DEDICATED)
 		ok = place_threads(st, &undo, vm, devnode);
-	if (ok)
+	/* A shared VM's cache and bandwidth wait for its pool (finish_shared). */
+	if (ok && r->cpu == VMP_CPU_DEDICATED)
 		ok = planner_rdt_allocate(st, vm);
 	if (!ok) {
 		planner_undo_apply(st, &undo, r->hugepage_bytes);
@@ -1140,6 +1149,10 @@ static void finish_shared(planner_state *st, vmp_plan *plan)
 			vm->iothreadpin[t] = vmp_cpuset_empty(&h->reserved)
 						     ? vm->pcpus
 						     : housekeeping_near(h, vm);
+		if (!planner_rdt_allocate(st, vm)) {
+			vm->placed = false;
+			continue;
+		}
 		if (st->explain) {
 			char buf[256];
 			vmp_cpuset_format(buf, sizeof(buf), &vm->pcpus);
@@ -1243,6 +1256,9 @@ static int run_order(vmp_plan *plan, const vmp_host *h, const size_t *order, boo
 	for (int i = 0; i < plan->nvms; i++) {
 		plan->vms[i].placed = false;
 		plan->vms[i].reason[0] = '\0';
+		vmp_cpuset_zero(&plan->vms[i].pcpus);
+		plan->vms[i].ncells = plan->vms[i].niothreads = 0;
+		plan->vms[i].ncachetune = plan->vms[i].nmemorytune = 0;
 		free(plan->vms[i].explain);
 		plan->vms[i].explain = NULL;
 	}

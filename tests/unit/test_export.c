@@ -319,6 +319,48 @@ static void test_every_knob(void **st)
 	vmp_host_free(host);
 }
 
+/* plan.json that would export XML libvirt refuses is refused on load, naming the field. */
+static void test_plan_load_consistency(void **st)
+{
+	static const struct {
+		const char *from, *to, *why;
+	} cases[] = {
+		{"\"threads\": 2\n      }", "\"threads\": 1\n      }", "topology"},
+		{"\"vcpus\": \"0-3\"", "\"vcpus\": \"0-2\"", "every vCPU exactly once"},
+		{"\"memory_bytes\": 8589934592,\n          \"distances\"",
+		 "\"memory_bytes\": 8589934593,\n          \"distances\"", "whole KiB"},
+	};
+	char path[1024], tmp[] = "/tmp/vmplan-plan-XXXXXX";
+	char *good;
+	vmp_plan *p = NULL;
+	int fd = mkstemp(tmp);
+
+	(void)st;
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/two-node/plan.json", VMPLAN_GOLDEN_DIR);
+	assert_non_null(good = slurp(path));
+	assert_int_equal(vmp_plan_load_json(&p, path), VMP_OK);
+	vmp_plan_free(p);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *at = strstr(good, cases[i].from), *bad;
+		assert_non_null(at);
+		bad = malloc(strlen(good) + strlen(cases[i].to) + 1);
+		memcpy(bad, good, (size_t)(at - good));
+		strcpy(bad + (at - good), cases[i].to);
+		strcat(bad, at + strlen(cases[i].from));
+		assert_int_equal(vmp_file_write_atomic(tmp, bad, strlen(bad)), VMP_OK);
+		p = NULL;
+		assert_int_equal(vmp_plan_load_json(&p, tmp), VMP_EINVAL);
+		assert_null(p);
+		if (!strstr(vmp_error_last(), cases[i].why))
+			fail_msg("case %zu: '%s' lacks '%s'", i, vmp_error_last(), cases[i].why);
+		free(bad);
+	}
+	unlink(tmp);
+	free(good);
+}
+
 static void test_unplaced_refused(void **st)
 {
 	static const char *const specs[] = {"name=huge,vcpus=64,memory=1G"};
@@ -341,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_libvirt_accepts_shapes),
 		cmocka_unit_test(test_libvirt_accepts_fixture),
 		cmocka_unit_test(test_every_knob),
+		cmocka_unit_test(test_plan_load_consistency),
 		cmocka_unit_test(test_unplaced_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

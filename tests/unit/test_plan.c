@@ -337,6 +337,76 @@ static void test_reason_names_binding_constraint(void **st)
 	vmp_host_free(h);
 }
 
+/* Resctrl edges: an absurd cache size is refused, not wrapped; a cache smaller than its
+ * ways is refused; a model with min_cbm_bits 0 does not pass the host check. */
+static void test_cache_edges(void **st)
+{
+	static const char *const huge[] = {"name=a,vcpus=2,memory=128M,cache=6550688416351697b"};
+	static const char *const one[] = {"name=a,vcpus=2,memory=128M,cache=1M"};
+	vmp_host *h = synth("node:1 l3:1 core:4 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	h->l3s[0].size_bytes = 16 << 20;
+	h->resctrl.present = h->resctrl.l3.present = true;
+	h->resctrl.l3.cbm_mask = 0x7ff;
+	h->resctrl.l3.min_cbm_bits = 1;
+	h->resctrl.l3.num_closids = 4;
+	h->resctrl.l3.ndomains = 1;
+	h->resctrl.l3.domains[0].id = h->l3s[0].id;
+	assert_int_equal(vmp_host_check(h), VMP_OK);
+	p = solve(h, VMP_ORDER_GIVEN, huge, 1);
+	assert_false(p->vms[0].placed);
+	assert_non_null(strstr(p->vms[0].reason, "contiguous ways"));
+	vmp_plan_free(p);
+	p = solve(h, VMP_ORDER_GIVEN, one, 1);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].ncachetune, 1);
+	vmp_plan_free(p);
+	h->l3s[0].size_bytes = 8; /* fewer bytes than ways */
+	p = solve(h, VMP_ORDER_GIVEN, one, 1);
+	assert_false(p->vms[0].placed);
+	assert_non_null(strstr(p->vms[0].reason, "smaller than its 11 ways"));
+	vmp_plan_free(p);
+	h->resctrl.l3.min_cbm_bits = 0;
+	assert_int_equal(vmp_host_check(h), VMP_EINVAL);
+	vmp_host_free(h);
+}
+
+/* A hybrid host: single-thread cores beside two-thread ones. threads=require takes only
+ * whole two-thread cores, and a request that cannot fit ends (it used to spin forever). */
+static void test_require_on_hybrid(void **st)
+{
+	static const char *const big[] = {"name=a,vcpus=8,memory=1G,threads=require"};
+	static const char *const fits[] = {"name=a,vcpus=4,memory=1G,threads=require"};
+	vmp_host *h = synth("node:1 core:7 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	/* Cores 0-4 lose their second thread: 5 single-thread cores and 2 SMT cores. */
+	for (int c = 0; c < 5; c++) {
+		int second = vmp_cpuset_next(&h->cores[c].pus, vmp_cpuset_first(&h->cores[c].pus));
+		vmp_cpuset_clr(&h->cores[c].pus, second);
+		vmp_cpuset_clr(&h->online, second);
+		vmp_cpuset_clr(&h->nodes[0].cpus, second);
+		for (int i = vmp_host_pu_index(h, second); i + 1 < h->npus; i++)
+			h->pus[i] = h->pus[i + 1];
+		h->npus--;
+	}
+	assert_int_equal(vmp_host_check(h), VMP_OK);
+	p = solve(h, VMP_ORDER_GIVEN, big, 1);
+	assert_false(p->vms[0].placed);
+	assert_non_null(strstr(p->vms[0].reason, "the host has 4 free in all"));
+	vmp_plan_free(p);
+	p = solve(h, VMP_ORDER_GIVEN, fits, 1);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].threads, 2);
+	for (unsigned v = 0; v < 4; v++)
+		assert_true(core_of(h, p->vms[0].vcpupin[v]) >= 5);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 static void test_bad_requests(void **st)
 {
 	vmp_host *h = synth("node:1 core:2 pu:1");
@@ -373,6 +443,8 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_hugepages),
 		cmocka_unit_test(test_reason_names_binding_constraint),
+		cmocka_unit_test(test_cache_edges),
+		cmocka_unit_test(test_require_on_hybrid),
 		cmocka_unit_test(test_bad_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
