@@ -74,11 +74,65 @@ static int has_table(vmp_history *h, const char *name)
 	return found;
 }
 
+/* How many tables the database holds, or a negative code. */
+static int count_tables(vmp_history *h)
+{
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	if (sqlite3_prepare_v2(h->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(h, "read");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n < 0 ? db_error(h, "read") : n;
+}
+
+/* Does table have every one of the columns (NULL-terminated)? */
+static int has_columns(vmp_history *h, const char *table, const char *const *columns)
+{
+	for (int i = 0; columns[i]; i++) {
+		sqlite3_stmt *st = NULL;
+		int found = 0;
+
+		/* Table names here are fixed strings, never user text. */
+		char sql[128];
+		snprintf(sql, sizeof(sql), "SELECT 1 FROM pragma_table_info('%s') WHERE name = ?1",
+			 table);
+		if (sqlite3_prepare_v2(h->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return db_error(h, "read");
+		sqlite3_bind_text(st, 1, columns[i], -1, SQLITE_STATIC);
+		found = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
 static int check_schema(vmp_history *h)
 {
+	static const char *const meta_cols[] = {"key", "value", NULL};
+	static const char *const runs_cols[] = {"id",	    "started_at", "host",	"hostname",
+						"version",  "plan_hash",  "workloads", NULL};
+	static const char *const results_cols[] = {
+		"run_id", "vm", "workload", "metric", "unit", "variant", "higher_is_better",
+		"median", "min", "max",	 "reps", NULL};
 	sqlite3_stmt *st = NULL;
 	int rc, err = VMP_OK;
 
+	/* A database that is not a whole history is bad input, found before a bench runs. */
+	if ((rc = has_columns(h, "meta", meta_cols)) <= 0 ||
+	    (rc = has_columns(h, "runs", runs_cols)) <= 0 ||
+	    (rc = has_columns(h, "results", results_cols)) <= 0) {
+		if (rc < 0)
+			return rc;
+		vmp_error_set("'%s' is not a vmplan history: its meta, runs or results table is "
+			      "missing or lacks columns",
+			      h->path);
+		return VMP_EINVAL;
+	}
 	if (sqlite3_prepare_v2(h->db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st,
 			       NULL) != SQLITE_OK)
 		return db_error(h, "read");
@@ -154,10 +208,30 @@ int vmp_history_open(vmp_history **out, const char *path)
 		err = runs;
 		goto fail;
 	}
-	if (!meta && !runs)
+	if (sqlite3_db_readonly(h->db, "main") == 1) {
+		/* Found out now, not after a whole bench has run. */
+		vmp_error_set("cannot write to history '%s': it is read-only", path);
+		err = VMP_ESYS;
+		goto fail;
+	}
+	if (!meta && !runs) {
+		/* Only an empty database becomes a history; another program's is left alone. */
+		int tables = count_tables(h);
+		if (tables < 0) {
+			err = tables;
+			goto fail;
+		}
+		if (tables > 0) {
+			vmp_error_set("'%s' is an SQLite database but not a vmplan history (it "
+				      "has other tables); give a new file",
+				      path);
+			err = VMP_EINVAL;
+			goto fail;
+		}
 		err = create_schema(h);
-	else
+	} else {
 		err = check_schema(h);
+	}
 	if (err < 0)
 		goto fail;
 	*out = h;

@@ -374,15 +374,16 @@ static int exec_bench(int argc, char **argv)
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
-	if (hist && (err = vmp_history_store(hist, run, NULL)) < 0) {
-		cli_error("%s", vmp_error_last());
-		goto out;
-	}
+	/* The results file first: a history that fails to store must not lose the run. */
 	if ((output || json) && (err = vmp_bench_to_json(&text, run, regs, nregs)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
 	if (output && (err = vmp_file_write_atomic(output, text, strlen(text))) < 0) {
+		cli_error("%s", vmp_error_last());
+		goto out;
+	}
+	if (hist && (err = vmp_history_store(hist, run, NULL)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}

@@ -312,6 +312,21 @@ static int cell_pages(struct xdoc *x, xmlNodePtr cell, vmp_node *node)
 			err = VMP_EINVAL;
 		}
 		xmlFree(count);
+		if (err == VMP_OK && (size < 4096 || size % 1024)) {
+			/* No page is smaller than 4 KiB; a smaller one would pass for the
+			 * normal page and make it look like a hugepage pool. */
+			vmp_error_set("cannot use %s: cell %d has <pages> of %" PRIu64
+				      " bytes; pages are whole KiB, 4 KiB or more",
+				      x->what, node->id, size);
+			err = VMP_EINVAL;
+		}
+		for (int k = 0; err == VMP_OK && k < n; k++)
+			if (all[k].size_kib == size / 1024) {
+				vmp_error_set("cannot use %s: cell %d lists pages of %" PRIu64
+					      " KiB twice",
+					      x->what, node->id, size / 1024);
+				err = VMP_EINVAL;
+			}
 		if (err < 0)
 			break;
 		all[n].size_kib = size / 1024;

@@ -99,6 +99,37 @@ static void test_create_and_schema(void **state)
 	assert_null(h);
 }
 
+/* Another program's database is refused, not extended; so is a partial history. */
+static void test_foreign_and_partial(void **state)
+{
+	vmp_history *h = NULL;
+	sqlite3 *db;
+	char *tables = NULL;
+
+	(void)state;
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE foo (x)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(vmp_history_open(&h, path), VMP_EINVAL);
+	assert_null(h);
+	assert_non_null(strstr(vmp_error_last(), "not a vmplan history"));
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "SELECT 1 FROM meta", NULL, NULL, &tables),
+			 SQLITE_ERROR); /* nothing was added to it */
+	sqlite3_free(tables);
+	/* meta but no runs/results: refused before any bench runs, as bad input. */
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+				      "INSERT INTO meta VALUES ('schema', '1')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(vmp_history_open(&h, path), VMP_EINVAL);
+	assert_null(h);
+	unlink(path);
+}
+
 static void test_store_and_load(void **state)
 {
 	vmp_bench_result rs[3];
@@ -262,6 +293,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_create_and_schema, setup),
+	    cmocka_unit_test_setup(test_foreign_and_partial, setup),
 	    cmocka_unit_test_setup(test_store_and_load, setup),
 	    cmocka_unit_test_setup(test_regression_detection, setup),
 	    cmocka_unit_test_setup(test_exclude_stored_run, setup),

@@ -291,6 +291,30 @@ static const char caps_xml[] =
 	"</host></capabilities>";
 /* clang-format on */
 
+/* A page size under 4 KiB, or listed twice, would turn the normal page into a "pool". */
+static void test_caps_bad_pages(void **state)
+{
+	static const char *const bad[] = {"<pages unit='B' size='512'>2</pages>",
+					  "<pages unit='KiB' size='2048'>1</pages>"};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *at = strstr(caps_xml, "<pages unit='KiB' size='1048576'>2</pages>");
+		size_t pre = (size_t)(at - caps_xml), old = strlen("<pages unit='KiB' "
+								   "size='1048576'>2</pages>");
+		char *xml = malloc(strlen(caps_xml) + strlen(bad[i]) + 1);
+		vmp_host *h = NULL;
+
+		memcpy(xml, caps_xml, pre);
+		strcpy(xml + pre, bad[i]);
+		strcat(xml, at + old);
+		assert_int_equal(vmp_libvirt_caps_parse(&h, xml), VMP_EINVAL);
+		assert_null(h);
+		assert_true(strstr(vmp_error_last(), "<pages> of 512 bytes") ||
+			    strstr(vmp_error_last(), "pages of 2048 KiB twice"));
+		free(xml);
+	}
+}
+
 static void test_caps(void **state)
 {
 	vmp_host *h = NULL;
@@ -458,9 +482,13 @@ static void test_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_default),   cmocka_unit_test(test_default_inactive_domain),
-	    cmocka_unit_test(test_node_file), cmocka_unit_test(test_unreachable),
-	    cmocka_unit_test(test_caps),      cmocka_unit_test(test_domains),
+	    cmocka_unit_test(test_default),
+	    cmocka_unit_test(test_default_inactive_domain),
+	    cmocka_unit_test(test_node_file),
+	    cmocka_unit_test(test_unreachable),
+	    cmocka_unit_test(test_caps),
+	    cmocka_unit_test(test_caps_bad_pages),
+	    cmocka_unit_test(test_domains),
 	    cmocka_unit_test(test_bad_input),
 	};
 
