@@ -309,6 +309,8 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 				json_object_set_new(e, "backup", json_string(r->backup));
 			if (dry_run && r->diff)
 				json_object_set_new(e, "diff", json_string(r->diff));
+			if (r->action == VMP_DEFINE_UPDATED)
+				json_object_set_new(e, "running", json_boolean(r->running));
 			continue;
 		}
 		if (!plan->vms[i].placed) {
@@ -318,7 +320,10 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 		if (r->action == VMP_DEFINE_SKIPPED)
 			break; /* not reached: an earlier VM failed */
 		if (dry_run) {
-			printf("%s: would be %s\n", r->name, action_names[r->action]);
+			printf("%s: would be %s%s\n", r->name, action_names[r->action],
+			       r->action == VMP_DEFINE_UPDATED && r->running
+				       ? " (it is running: the change takes effect at its next start)"
+				       : "");
 			if (r->diff && *r->diff)
 				fputs(r->diff, stdout);
 			continue;
@@ -327,6 +332,10 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 		if (*r->backup)
 			printf(" (previous definition saved in %s)", r->backup);
 		putchar('\n');
+		if (r->action == VMP_DEFINE_UPDATED && r->running)
+			printf("  %s is running: the new tuning takes effect when it next starts "
+			       "(until then 'vmplan verify' reports the old pins)\n",
+			       r->name);
 	}
 	vmp_define_results_free(res, plan->nvms);
 	if (err < 0) {

@@ -147,6 +147,7 @@ static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan
 		if ((err = vmp_export_libvirt_merge(&xml, NULL, old, label, vm)) < 0)
 			goto out;
 		res->action = same_xml(old, xml) ? VMP_DEFINE_UNCHANGED : VMP_DEFINE_UPDATED;
+		res->running = virDomainIsActive(dom) == 1;
 	} else {
 		vmp_export_opts eo = {0};
 		if (!*kind_known) {

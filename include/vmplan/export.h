@@ -163,6 +163,7 @@ typedef struct vmp_define_result {
 	vmp_define_action action;
 	char backup[4096]; /* where the previous XML was saved, or "" */
 	char *diff;	   /* dry run: the difference (owned; "" when none) */
+	bool running;	   /* the domain runs: an update takes effect at its next start */
 } vmp_define_result;
 
 typedef struct vmp_define_opts {

@@ -20,6 +20,17 @@ expect_in out '"result": "created"' "what would happen"
 expect_in out '"diff": "--- /dev/null' "the diff"
 expect_in out '"action": "not placed"' "unplaced VM listed"
 
+# The test driver's domain "test" runs: an update says when it takes effect.
+run suggest --synthetic "node:2 core:4 pu:2" --reserve none --vm name=test,vcpus=2,memory=256M \
+	-o "$TMP/running.json"
+expect_status 0 "plan for the running domain"
+run export "$TMP/running.json" --define test:///default --out-dir "$TMP/bak"
+expect_status 0 "define over a running domain"
+expect_in out "test: updated" "updated"
+expect_in out "test is running: the new tuning takes effect when it next starts" "running noted"
+run export "$TMP/running.json" --define test:///default --out-dir "$TMP/bak" --json
+expect_in out '"running": true' "running in JSON"
+
 run export "$PLAN" --json --format nonsense
 expect_status 2 "usage errors keep their status"
 
