@@ -44,6 +44,13 @@ void cli_bench_print(const struct vmp_bench_run *run);
 /* Print the gate's verdict with the numbers of every failure; true when it passes. */
 bool cli_bench_print_gate(const struct vmp_bench_run *run);
 
+/*
+ * Report a getopt_long error for command cmd: c is ':' (the option lacks its
+ * value) or anything else (an unknown option); opt is the option as typed.
+ * Returns EXIT_USAGE.
+ */
+int cli_option_error(const char *cmd, int c, const char *opt);
+
 /* Print a command's help text. */
 void cli_print_usage(const vmp_command *cmd, FILE *out);
 

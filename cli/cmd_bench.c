@@ -320,13 +320,8 @@ static int exec_bench(int argc, char **argv)
 			fputs(bench_usage, stdout);
 			status = 0;
 			goto out;
-		case ':':
-			cli_error("option '%s' needs a value; see 'vmplan bench --help'",
-				  argv[optind - 1]);
-			goto out;
 		default:
-			cli_error("unknown option '%s'; see 'vmplan bench --help'",
-				  argv[optind - 1]);
+			cli_option_error("bench", c, argv[optind - 1]);
 			goto out;
 		}
 	}

@@ -418,14 +418,8 @@ static int exec_export(int argc, char **argv)
 		case 'h':
 			fputs(export_usage, stdout);
 			return EXIT_PLACED;
-		case ':':
-			cli_error("option '%s' needs a value; see 'vmplan export --help'",
-				  argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			cli_error("unknown option '%s'; see 'vmplan export --help'",
-				  argv[optind - 1]);
-			return EXIT_USAGE;
+			return cli_option_error("export", c, argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {

@@ -279,13 +279,8 @@ static int exec_probe(int argc, char **argv)
 			fputs(probe_usage, stdout);
 			status = 0;
 			goto out;
-		case ':':
-			cli_error("option '%s' needs a value; see 'vmplan probe --help'",
-				  argv[optind - 1]);
-			goto out;
 		default:
-			cli_error("unknown option '%s'; see 'vmplan probe --help'",
-				  argv[optind - 1]);
+			cli_option_error("probe", c, argv[optind - 1]);
 			goto out;
 		}
 	}

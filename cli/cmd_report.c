@@ -270,12 +270,8 @@ static int exec_report(int argc, char **argv)
 			fputs(report_usage, stdout);
 			status = 0;
 			goto out;
-		case ':':
-			cli_error("option '%s' needs a value; see 'vmplan report --help'",
-				  argv[optind]);
-			goto out;
 		default:
-			cli_error("unknown option '%s'; see 'vmplan report --help'", argv[optind]);
+			cli_option_error("report", c, argv[optind]);
 			goto out;
 		}
 	}

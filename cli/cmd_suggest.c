@@ -313,13 +313,8 @@ static int exec_suggest(int argc, char **argv)
 			print_suggest_usage(stdout);
 			status = 0;
 			goto out;
-		case ':':
-			cli_error("option '%s' needs a value; see 'vmplan suggest --help'",
-				  argv[optind - 1]);
-			goto out;
 		default:
-			cli_error("unknown option '%s'; see 'vmplan suggest --help'",
-				  argv[optind - 1]);
+			cli_option_error("suggest", c, argv[optind - 1]);
 			goto out;
 		}
 	}

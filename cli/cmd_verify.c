@@ -99,14 +99,8 @@ static int exec_verify(int argc, char **argv)
 		case 'h':
 			fputs(verify_usage, stdout);
 			return EXIT_PLACED;
-		case ':':
-			cli_error("option '%s' needs a value; see 'vmplan verify --help'",
-				  argv[optind - 1]);
-			return EXIT_USAGE;
 		default:
-			cli_error("unknown option '%s'; see 'vmplan verify --help'",
-				  argv[optind - 1]);
-			return EXIT_USAGE;
+			return cli_option_error("verify", c, argv[optind - 1]);
 		}
 	}
 	if (optind != argc - 1) {

@@ -67,6 +67,15 @@ const char *cli_colour(FILE *out, int colour)
 	return codes[colour];
 }
 
+int cli_option_error(const char *cmd, int c, const char *opt)
+{
+	if (c == ':')
+		cli_error("option '%s' needs a value; see 'vmplan %s --help'", opt, cmd);
+	else
+		cli_error("unknown option '%s'; see 'vmplan %s --help'", opt, cmd);
+	return EXIT_USAGE;
+}
+
 void cli_print_usage(const vmp_command *cmd, FILE *out)
 {
 	if (cmd->print_usage)
