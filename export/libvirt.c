@@ -756,10 +756,8 @@ int vmp_export_libvirt_xml(char **out, size_t *len, const vmp_plan_vm *vm, const
 }
 
 /*
- * Remove the white-space-only text under parent (deep: the whole subtree). XML_PARSE_NOBLANKS
- * keeps such text where an element holds nothing else or holds other text too; once vmplan
- * has added or removed elements next to it, the next parse would drop it, and merging twice
- * would not give the same document.
+ * Remove the white-space-only text under parent (deep: the whole subtree), which was only
+ * indentation: libxml2 re-indents the elements it writes.
  */
 static void strip_blank_text(xmlNodePtr parent, bool deep)
 {
@@ -774,6 +772,32 @@ static void strip_blank_text(xmlNodePtr parent, bool deep)
 	}
 }
 
+/*
+ * Drop the indentation of the whole tree by one rule that depends only on content: an element
+ * whose children are elements and white space loses the white space; an element that holds
+ * other text (mixed content), or text alone, keeps all of it, and libxml2 then writes it as it
+ * came. XML_PARSE_NOBLANKS decides by position instead (it keeps blanks next to the first or
+ * last child when that is text), so after vmplan had added an element in front of such text the
+ * next parse dropped blanks the first had kept, and merging twice did not give one document.
+ */
+static void strip_indentation(xmlNodePtr parent)
+{
+	bool elements = false, text = false;
+
+	for (xmlNodePtr n = parent->children; n; n = n->next) {
+		if (n->type == XML_ELEMENT_NODE)
+			elements = true;
+		else if ((n->type == XML_TEXT_NODE && !xmlIsBlankNode(n)) ||
+			 n->type == XML_CDATA_SECTION_NODE || n->type == XML_ENTITY_REF_NODE)
+			text = true;
+	}
+	if (elements && !text)
+		strip_blank_text(parent, false);
+	for (xmlNodePtr n = parent->children; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE)
+			strip_indentation(n);
+}
+
 /* The elements whose content the merge rewrites (see vmp_export_libvirt_merge()). */
 static void strip_owned_blank_text(xmlNodePtr dom)
 {
@@ -781,7 +805,7 @@ static void strip_owned_blank_text(xmlNodePtr dom)
 					    "iothreadids", "cputune", "numatune", "cpu",
 					    "memoryBacking", "memtune", "os", NULL};
 
-	strip_blank_text(dom, false);
+	strip_indentation(dom);
 	for (xmlNodePtr n = dom->children; n; n = n->next)
 		for (int i = 0; owned[i]; i++)
 			if (is_elem(n, owned[i]))
@@ -798,10 +822,9 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 	*out = NULL;
 	if ((err = check_placed(vm)) < 0)
 		return err;
-	/* Without the blank text nodes libxml2 can indent what it adds like what was there. */
+	/* The indentation goes (strip_owned_blank_text()) so that libxml2 can indent anew. */
 	doc = xmlReadMemory(in_xml, (int)strlen(in_xml), what, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOWARNING |
-				XML_PARSE_NOERROR);
+			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
 	if (!doc) {
 		const xmlError *e = xmlGetLastError();
 		char msg[256] = "not well-formed";
@@ -821,6 +844,8 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 	}
 	strip_owned_blank_text(dom);
 	vmp_libvirt_apply(dom, vm);
+	/* Once more: an element that held white space alone may now hold elements too. */
+	strip_indentation(dom);
 	err = vmp_xml_dump(out, len, doc);
 	xmlFreeDoc(doc);
 	return err;

@@ -611,8 +611,9 @@ static void test_merge(void **st)
 
 /*
  * Found by fuzz/fuzz_merge: blank text that libxml2 keeps (an owned element holding only
- * white space, or text mixed in with the tuning) was dropped by the next merge, so merging
- * twice changed the document.
+ * white space, or text mixed in with the tuning or with a disk that gains a <driver>, or a
+ * <domain> of white space alone) was dropped by the next merge, so merging twice changed the
+ * document.
  */
 static void test_merge_blank_text(void **st)
 {
@@ -622,16 +623,19 @@ static void test_merge_blank_text(void **st)
 		"  <shares>1</shares>\n</cputune><memtune> <hard_limit>1</hard_limit> </memtune>"
 		"</domain>",
 		"<domain>text<name>rt</name>\n  <vcpu>8</vcpu>\n  <cpu> </cpu>\n</domain>",
+		"<domain>\n  </domain>",
+		"<domain><name>rt</name><devices><disk type='file' device='disk'>0\n  <target "
+		"dev='vda' bus='virtio'/>\n</disk><disk type='file'>\n</disk></devices></domain>",
 	};
 	vmp_plan *p = full_plan();
 
 	(void)st;
-	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]) * 2; i++) {
+		const vmp_plan_vm *vm = &p->vms[i % 2]; /* with iothreads on disks, and without */
+		const char *in = inputs[i / 2];
 		char *once, *twice;
-		assert_int_equal(vmp_export_libvirt_merge(&once, NULL, inputs[i], "in", &p->vms[0]),
-				 VMP_OK);
-		assert_int_equal(vmp_export_libvirt_merge(&twice, NULL, once, "once", &p->vms[0]),
-				 VMP_OK);
+		assert_int_equal(vmp_export_libvirt_merge(&once, NULL, in, "in", vm), VMP_OK);
+		assert_int_equal(vmp_export_libvirt_merge(&twice, NULL, once, "once", vm), VMP_OK);
 		assert_string_equal(once, twice);
 		free(once);
 		free(twice);
