@@ -5,7 +5,8 @@
 #   sanitize  the same suite, built with AddressSanitizer and UBSan (build-asan/)
 #   build     install what is missing and build build/vmplan
 #   integration  also libvirtd and QEMU; start them (as root) and run the libvirt tests
-#   fuzz      install clang; build the libFuzzer targets (build-fuzz/) and run each for 10 s
+#   fuzz      install clang; build the libFuzzer targets (build-fuzz/), replay each seed
+#             corpus and run a fixed, seeded set of mutations (scripts/fuzz.sh seeded)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -71,10 +72,10 @@ integration)
 	;;
 fuzz)
 	install_missing clang
-	scripts/fuzz.sh 10
+	scripts/fuzz.sh seeded
 	;;
 *)
-	sed -n '2,9s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 	;;
 esac

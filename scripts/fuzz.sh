@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Build the libFuzzer targets (clang, ASan + UBSan) and run each for a while.
-# usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# usage: scripts/fuzz.sh [SECONDS | seeded] [TARGET...]
 #
-#   SECONDS  how long each target runs (default 60); CI runs 10
+#   SECONDS  how long each target runs (default 60), with a random seed: a search for new bugs
+#   seeded   what CI runs: every input of the seed corpus, then a fixed number of mutations
+#            (about 8 s per target) from seed 1 and an empty working corpus, so that one
+#            commit always runs the same inputs and passes or fails the same way
 #   TARGET   cpuset size spec profile mix host_json plan_json merge resctrl sysfs caps
 #            (default: all of them)
 #
@@ -11,6 +14,7 @@
 # (never in the source tree). A crash, leak, timeout or sanitizer error stops the script
 # with status 1 and leaves the input in build-fuzz/artifacts/<target>/; replay it with
 #   build-fuzz/fuzz/fuzz_<target> build-fuzz/artifacts/<target>/crash-...
+# and, once fixed, add it to fuzz/corpus/<target>/ so that every seeded run replays it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,9 +23,14 @@ seconds=${1:-60}
 [ $# -gt 0 ] && shift
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL[@]}")
+# The mutations a seeded run makes per target: about 8 s each on a 2-CPU CI machine.
+declare -A RUNS=([cpuset]=1000000 [size]=2000000 [spec]=500000 [profile]=40000 [mix]=40000
+	[host_json]=30000 [plan_json]=150000 [merge]=60000 [resctrl]=12000 [sysfs]=3000
+	[caps]=60000)
 case "$seconds" in
+seeded) ;;
 '' | *[!0-9]*)
-	echo "fuzz.sh: SECONDS must be a number, not '$seconds'" >&2
+	echo "fuzz.sh: SECONDS must be a number or 'seeded', not '$seconds'" >&2
 	exit 2
 	;;
 esac
@@ -50,10 +59,18 @@ export TMPDIR=$build/tmp # the targets' scratch files
 status=0
 for t in "${targets[@]}"; do
 	corpus=$build/corpus/$t artifacts=$build/artifacts/$t
+	if [ "$seconds" = seeded ]; then
+		corpus=$build/corpus-seeded/$t
+		rm -rf "$corpus"
+		limit=(-seed=1 -runs="${RUNS[$t]}")
+		echo "fuzz.sh: $t, seed 1, ${RUNS[$t]} runs" >&2
+	else
+		limit=(-max_total_time="$seconds")
+		echo "fuzz.sh: $t for ${seconds}s" >&2
+	fi
 	mkdir -p "$corpus" "$artifacts"
-	echo "fuzz.sh: $t for ${seconds}s" >&2
-	# -timeout: an input that takes a second is a hang; -rss_limit_mb: a runaway allocation.
-	if ! "$build/fuzz/fuzz_$t" "$corpus" "fuzz/corpus/$t" -max_total_time="$seconds" \
+	# -timeout: an input that takes 5 s is a hang; -rss_limit_mb: a runaway allocation.
+	if ! "$build/fuzz/fuzz_$t" "$corpus" "fuzz/corpus/$t" "${limit[@]}" \
 		-timeout=5 -rss_limit_mb=2048 -max_len=16384 -artifact_prefix="$artifacts/" \
 		-print_final_stats=1 >"$build/fuzz-$t.log" 2>&1; then
 		echo "fuzz.sh: $t FAILED; see $build/fuzz-$t.log and $artifacts/" >&2
