@@ -67,7 +67,7 @@ static const char suggest_usage[] =
 	"  --explain            say per VM where it went and why, and what was rejected\n"
 	"  -o FILE              write the plan as JSON (plan.json)\n"
 	"  --xml-dir DIR        write DIR/<name>.xml, the libvirt domain XML of each\n"
-	"                       placed VM\n"
+	"                       placed VM; with -o, these first and plan.json last\n"
 	"  --show-xml           also print each placed VM's domain XML\n"
 	"  --json               print the plan as JSON (plan.json) instead of the summary\n"
 	"  --type TYPE          the domain type in the XML (default: kvm)\n"
@@ -401,11 +401,12 @@ static int exec_suggest(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (output && (err = vmp_file_write_atomic(output, json, strlen(json))) < 0) {
+	/* plan.json last: the XML it would name is written by then, or nothing is. */
+	if (xml_dir && (err = vmp_export_libvirt_dir(plan, xml_dir, type)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
-	if (xml_dir && (err = vmp_export_libvirt_dir(plan, xml_dir, type)) < 0) {
+	if (output && (err = vmp_file_write_atomic(output, json, strlen(json))) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}

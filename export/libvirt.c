@@ -853,14 +853,19 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 
 int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *type)
 {
-	int err;
+	char **xml = calloc((size_t)plan->nvms + 1, sizeof(*xml));
+	size_t *len = calloc((size_t)plan->nvms + 1, sizeof(*len));
+	char path[PATH_MAX];
+	int err = VMP_OK;
 
-	if ((err = vmp_mkdir_p(dir)) < 0)
-		return err;
+	if (!xml || !len) {
+		vmp_error_set("cannot export the plan's XML: out of memory");
+		err = VMP_ENOMEM;
+		goto out;
+	}
+	/* Every document and path first, so that a VM that cannot be written stops all of them. */
 	for (int i = 0; i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];
-		char path[PATH_MAX], *xml;
-		size_t len;
 
 		if (!vm->placed)
 			continue;
@@ -868,16 +873,26 @@ int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *ty
 		    (int)sizeof(path)) {
 			vmp_error_set("cannot write XML of VM '%s' into '%s': path too long",
 				      vm->req.name, dir);
-			return VMP_ESYS;
+			err = VMP_ESYS;
+			goto out;
 		}
-		if ((err = vmp_export_libvirt_xml(&xml, &len, vm, type)) < 0)
-			return err;
-		err = vmp_file_write_atomic(path, xml, len);
-		free(xml);
-		if (err < 0)
-			return err;
+		if ((err = vmp_export_libvirt_xml(&xml[i], &len[i], vm, type)) < 0)
+			goto out;
 	}
-	return VMP_OK;
+	if ((err = vmp_mkdir_p(dir)) < 0)
+		goto out;
+	for (int i = 0; i < plan->nvms && err == VMP_OK; i++) {
+		if (!xml[i])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.xml", dir, plan->vms[i].req.name);
+		err = vmp_file_write_atomic(path, xml[i], len[i]);
+	}
+out:
+	for (int i = 0; xml && i < plan->nvms; i++)
+		free(xml[i]);
+	free(xml);
+	free(len);
+	return err;
 }
 
 static int export_libvirt(char **out, size_t *len, const vmp_plan *plan, int vm,

@@ -79,6 +79,11 @@ mkdir -p "$TMP/ro" && touch "$TMP/ro/blocker"
 run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G --xml-dir "$TMP/ro/blocker"
 expect_status 1 "xml-dir that is a file"
 expect_in err "blocker" "xml-dir problem named"
+# With -o too: plan.json is written last, so a failed --xml-dir leaves no plan naming it.
+run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G -o "$TMP/ro/plan.json" \
+	--xml-dir "$TMP/ro/blocker"
+expect_status 1 "xml-dir that is a file, with -o"
+expect_true "no plan.json beside a failed xml-dir" not test -e "$TMP/ro/plan.json"
 
 echo '{"old": true}' >"$TMP/plan.json"
 run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G -o "$TMP/nodir/plan.json"
