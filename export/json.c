@@ -621,6 +621,16 @@ static int load_placed(const loader *l, json_t *o, vmp_plan_vm *vm)
 	return VMP_OK;
 }
 
+/* An optional copy of request.KEY beside the request: absent, or the same name. */
+static int same_name(const loader *l, json_t *o, const char *key, const char *name)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v && (!json_is_string(v) || strcmp(json_string_value(v), name)))
+		return bad(l, key, "differs from request.%s '%s'", key, name);
+	return VMP_OK;
+}
+
 static int load_vm(const loader *outer, json_t *o, vmp_plan_vm *vm, size_t index)
 {
 	loader l = *outer;
@@ -653,6 +663,18 @@ static int load_vm(const loader *outer, json_t *o, vmp_plan_vm *vm, size_t index
 	v = json_object_get(o, "name");
 	if (v && (!json_is_string(v) || strcmp(json_string_value(v), vm->req.name)))
 		return bad(&l, "name", "differs from request.name '%s'", vm->req.name);
+	/* The copies of the request beside it are for readers; one edited alone is refused. */
+	v = json_object_get(o, "vcpus");
+	if (v && (!json_is_integer(v) || json_integer_value(v) != (json_int_t)vm->req.vcpus))
+		return bad(&l, "vcpus", "differs from request.vcpus %u", vm->req.vcpus);
+	v = json_object_get(o, "memory_bytes");
+	if (v && (!json_is_integer(v) || (uint64_t)json_integer_value(v) != vm->req.memory_bytes))
+		return bad(&l, "memory_bytes", "differs from request.memory_bytes %" PRIu64,
+			   vm->req.memory_bytes);
+	if ((err = same_name(&l, o, "threads", thread_names[vm->req.threads])) < 0 ||
+	    (err = same_name(&l, o, "emulator", emulator_names[vm->req.emulator])) < 0 ||
+	    (err = same_name(&l, o, "cpu", cpu_names[vm->req.cpu])) < 0)
+		return err;
 	if (!vm->placed) {
 		if ((err = get_str(&l, o, "reason", vm->reason, sizeof(vm->reason))) < 0)
 			return err;

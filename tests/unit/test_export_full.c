@@ -411,6 +411,15 @@ static void test_json_errors(void **st)
 	expect_refused(good, "\"secure_boot\": true", "\"secure_boot\": 1",
 		       "vms[0].request.secure_boot");
 	expect_refused(good, "\"name\": \"pool\"", "\"name\": \"rt\"", "vms[1]");
+	/* The summary beside the request is a copy: edited alone, it is refused, not ignored. */
+	expect_refused(good, "\"reason\": null,\n      \"vcpus\": 4",
+		       "\"reason\": null,\n      \"vcpus\": 8", "vms[0].vcpus");
+	expect_refused(good, "\"memory_bytes\": 4294967296,\n      \"threads\"",
+		       "\"memory_bytes\": 1,\n      \"threads\"", "vms[0].memory_bytes");
+	expect_refused(good, "\"threads\": \"isolate\",\n      \"emulator\"",
+		       "\"threads\": \"prefer\",\n      \"emulator\"", "vms[0].threads");
+	expect_refused(good, "\"cpu\": \"dedicated\",\n      \"request\"",
+		       "\"cpu\": \"shared\",\n      \"request\"", "vms[0].cpu");
 	/* Names become file names under --out-dir: "../x" wrote outside it before. */
 	expect_bad_name(good, "../pool");
 	expect_bad_name(good, "<x>");
