@@ -18,6 +18,23 @@ static const char *const emulator_names[] = {"share", "isolate", NULL};
 static const char *const cpu_names[] = {"dedicated", "shared", NULL};
 static const char *const mem_mode_names[] = {"strict", "interleave", "preferred", "restrictive",
 					     NULL};
+/* vmp_bind, as plan.json's refused_by names it. */
+static const char *const bind_keys[] = {
+    [VMP_BIND_NONE] = "none",
+    [VMP_BIND_CORES] = "cores",
+    [VMP_BIND_MEMORY] = "memory",
+    [VMP_BIND_HUGEPAGES] = "hugepages",
+    [VMP_BIND_NODE_FIT] = "node_fit",
+    [VMP_BIND_NUMA] = "numa",
+    [VMP_BIND_CACHE] = "cache",
+    [VMP_BIND_CLOSIDS] = "closids",
+    [VMP_BIND_MEMBW] = "membw",
+    [VMP_BIND_HOUSEKEEPING] = "housekeeping",
+    [VMP_BIND_SHARED_POOL] = "shared_pool",
+    [VMP_BIND_SHAPE] = "shape",
+    [VMP_BIND_OTHER] = "other",
+    NULL,
+};
 static const char *const iothread_names[] = {"housekeeping", "near-device", NULL};
 static const char *const sched_names[] = {"none", "fifo", "rr", "batch", "idle", NULL};
 static const char *const cache_names[] = {"none", "passthrough", "emulate", "disable", NULL};
@@ -109,6 +126,8 @@ static json_t *vm_json(const vmp_plan_vm *vm)
 	json_object_set_new(o, "name", json_string(r->name));
 	json_object_set_new(o, "placed", json_boolean(vm->placed));
 	json_object_set_new(o, "reason", vm->placed ? json_null() : json_string(vm->reason));
+	json_object_set_new(o, "refused_by", vm->placed ? json_null()
+							: json_string(bind_keys[vm->bind]));
 	json_object_set_new(o, "vcpus", json_integer(r->vcpus));
 	json_object_set_new(o, "memory_bytes", u64_json(r->memory_bytes));
 	json_object_set_new(o, "threads", json_string(thread_names[r->threads]));
@@ -675,9 +694,20 @@ static int load_vm(const loader *outer, json_t *o, vmp_plan_vm *vm, size_t index
 	    (err = same_name(&l, o, "emulator", emulator_names[vm->req.emulator])) < 0 ||
 	    (err = same_name(&l, o, "cpu", cpu_names[vm->req.cpu])) < 0)
 		return err;
+	v = json_object_get(o, "refused_by");
+	if (vm->placed && v && !json_is_null(v))
+		return bad(&l, "refused_by", "set for a placed VM");
 	if (!vm->placed) {
 		if ((err = get_str(&l, o, "reason", vm->reason, sizeof(vm->reason))) < 0)
 			return err;
+		/* What binds, for programs; plans written before it existed say "other". */
+		vm->bind = VMP_BIND_OTHER;
+		v = json_object_get(o, "refused_by");
+		if (v && !json_is_null(v)) {
+			GET_ENUM(&l, o, "refused_by", bind_keys, vm->bind);
+			if (vm->bind == VMP_BIND_NONE)
+				return bad(&l, "refused_by", "'none' for a VM that is not placed");
+		}
 		return VMP_OK;
 	}
 	return load_placed(&l, o, vm);

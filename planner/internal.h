@@ -41,6 +41,9 @@ void planner_state_free(planner_state *st);
 void planner_undo_apply(planner_state *st, planner_undo *undo, uint64_t page_bytes);
 
 /* Append printf-style text to a malloc'ed string (NULL to start). */
+/* Leave vm unplaced: the reason (formatted) and what binds. */
+void planner_refuse(vmp_plan_vm *vm, vmp_bind bind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void planner_append(char **buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Index into h->nodes of the node nearest the named device, or -1. */

@@ -135,7 +135,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 	/* One resctrl group per VM holds both its cachetune and its memorytune. */
 	unsigned limit = rc->l3.present ? rc->l3.num_closids : UINT32_MAX;
 	if (rc->groups_used + st->closids + 1 > limit) {
-		snprintf(vm->reason, sizeof(vm->reason),
+		planner_refuse(vm, VMP_BIND_CLOSIDS,
 			 "needs a resctrl class of service for its cache or bandwidth, but all %u "
 			 "are taken (%u by existing groups, %u by this plan); drop cache/membw or "
 			 "place fewer such VMs",
@@ -153,7 +153,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 
 			way = nbits ? size / (uint64_t)nbits : 0;
 			if (way == 0) {
-				snprintf(vm->reason, sizeof(vm->reason),
+				planner_refuse(vm, VMP_BIND_CACHE,
 					 "needs L3 ways but the size of cache %d is unknown or smaller "
 					 "than its %d ways",
 					 id, nbits);
@@ -165,7 +165,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 			if (ways < (int)rc->l3.min_cbm_bits)
 				ways = (int)rc->l3.min_cbm_bits;
 			if ((doms[i] = domain_index(&rc->l3, id)) < 0) {
-				snprintf(vm->reason, sizeof(vm->reason),
+				planner_refuse(vm, VMP_BIND_CACHE,
 					 "needs L3 ways in cache %d, which resctrl does not list", id);
 				return false;
 			}
@@ -174,7 +174,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 			if (ways > nbits || !(masks[i] = highest_run(free, ways))) {
 				vmp_size_format(a, sizeof(a), r->cache_bytes);
 				vmp_size_format(b, sizeof(b), way);
-				snprintf(vm->reason, sizeof(vm->reason),
+				planner_refuse(vm, VMP_BIND_CACHE,
 					 "needs %s of L3 (%d contiguous ways of %s) in cache %d, but "
 					 "only ways 0x%" PRIx64 " (%d) are free there; lower cache",
 					 a, ways, b, id, free, __builtin_popcountll(free));

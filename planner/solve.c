@@ -420,6 +420,16 @@ void planner_undo_apply(planner_state *st, planner_undo *undo, uint64_t page_byt
 
 /* ---- helpers ---- */
 
+void planner_refuse(vmp_plan_vm *vm, vmp_bind bind, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vm->reason, sizeof(vm->reason), fmt, ap);
+	va_end(ap);
+	vm->bind = bind;
+}
+
 void planner_append(char **buf, const char *fmt, ...)
 {
 	va_list ap;
@@ -700,7 +710,7 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 {
 	if (!st->reasons) {
 		/* A trial run: only the final run's reasons are read. */
-		snprintf(vm->reason, sizeof(vm->reason), "not placed");
+		planner_refuse(vm, VMP_BIND_OTHER, "not placed");
 		return;
 	}
 	const vmp_host *h = st->h;
@@ -709,6 +719,7 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 	uint64_t total_mem = 0, best_mem = 0;
 	int best_mem_node = 0;
 	char a[32], b[32], *s = NULL;
+	vmp_bind bind = VMP_BIND_NODE_FIT; /* CPUs and memory, not together */
 	const char *what = r->threads == VMP_THREADS_ISOLATE ? "whole cores"
 			   : r->threads == VMP_THREADS_REQUIRE ? "vCPUs on whole cores"
 							       : "dedicated vCPUs";
@@ -729,10 +740,12 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 	}
 	const char *pool = r->hugepage_bytes ? "memory in hugepages" : "memory";
 	if (r->threads == VMP_THREADS_REQUIRE && r->vcpus % st->max_core) {
+		bind = VMP_BIND_SHAPE;
 		planner_append(&s, "needs whole cores (threads=require) but %u vCPUs do not fill "
 			       "cores of %d threads; ask for a multiple of %d",
 			       r->vcpus, st->max_core, st->max_core);
 	} else if (total_cap < (int)r->vcpus) {
+		bind = VMP_BIND_CORES;
 		planner_append(&s, "needs %u %s with threads=%s; the host has %d free in all",
 			       r->vcpus, what, thread_names[r->threads], total_cap);
 		for (int n = 0; n < h->nnodes; n++)
@@ -741,6 +754,7 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 		planner_append(&s, "); lower vcpus to %d%s, or free CPUs", total_cap,
 			       r->threads != VMP_THREADS_PREFER ? ", use threads=prefer" : "");
 	} else if (total_mem < r->memory_bytes) {
+		bind = r->hugepage_bytes ? VMP_BIND_HUGEPAGES : VMP_BIND_MEMORY;
 		vmp_size_format(a, sizeof(a), r->memory_bytes);
 		planner_append(&s, "needs %s of %s", a, pool);
 		if (r->hugepage_bytes) {
@@ -784,6 +798,7 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 	} else if (r->numa_cells) {
 		unsigned share = (r->vcpus + r->numa_cells - 1) / r->numa_cells;
 		int fit = 0;
+		bind = VMP_BIND_NUMA;
 		vmp_size_format(a, sizeof(a), r->memory_bytes / r->numa_cells);
 		planner_append(&s, "needs %u guest cells on distinct nodes, each with %u %s "
 			       "(threads=%s) and %s of %s; ",
@@ -807,7 +822,7 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 			       r->vcpus, what, thread_names[r->threads], b, pool, best_cap,
 			       h->nodes[best_node].id, pool, a, h->nodes[best_mem_node].id);
 	}
-	snprintf(vm->reason, sizeof(vm->reason), "%s", s ? s : "cannot be placed");
+	planner_refuse(vm, bind, "%s", s ? s : "cannot be placed");
 	free(s);
 }
 
@@ -828,7 +843,7 @@ static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *
 	if (!r->numa_cells && k_last > max_cells)
 		k_last = max_cells;
 	if (r->numa_cells > (unsigned)h->nnodes) {
-		snprintf(vm->reason, sizeof(vm->reason),
+		planner_refuse(vm, VMP_BIND_SHAPE,
 			 "asks for %u guest NUMA cells but the host has %d NUMA nodes; ask for "
 			 "numa=%d or fewer",
 			 r->numa_cells, h->nnodes, h->nnodes);
@@ -913,7 +928,7 @@ static bool place_shared(planner_state *st, planner_undo *undo, vmp_plan_vm *vm)
 	int v = 0;
 
 	if (k > h->nnodes || (unsigned)k > r->vcpus) {
-		snprintf(vm->reason, sizeof(vm->reason),
+		planner_refuse(vm, VMP_BIND_SHAPE,
 			 "asks for %d guest NUMA cells; the host has %d nodes and the VM %u vCPUs",
 			 k, h->nnodes, r->vcpus);
 		return false;
@@ -1040,18 +1055,19 @@ static void place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
 
 	undo.pus = malloc(sizeof(int) * ((size_t)h->npus + 1));
 	if (!undo.pus) {
-		snprintf(vm->reason, sizeof(vm->reason), "out of memory");
+		planner_refuse(vm, VMP_BIND_OTHER, "out of memory");
 		return;
 	}
 	vm->placed = false;
 	vm->reason[0] = '\0';
+	vm->bind = VMP_BIND_NONE;
 	vm->ncells = vm->niothreads = vm->ncachetune = vm->nmemorytune = 0;
 	if (r->device[0] && devnode < 0 && st->explain)
 		planner_append(&vm->explain, "device '%s' is not known on this host; placed "
 					     "without regard to it\n",
 			       r->device);
 	if ((r->emulator == VMP_EMULATOR_ISOLATE) && vmp_cpuset_empty(&h->reserved)) {
-		snprintf(vm->reason, sizeof(vm->reason),
+		planner_refuse(vm, VMP_BIND_HOUSEKEEPING,
 			 "emulator=isolate needs housekeeping CPUs and none are reserved; use "
 			 "--reserve (or auto) or emulator=share");
 		free(undo.pus);
@@ -1123,7 +1139,7 @@ static void finish_shared(planner_state *st, vmp_plan *plan)
 			continue;
 		if (vmp_cpuset_empty(&pool)) {
 			vm->placed = false;
-			snprintf(vm->reason, sizeof(vm->reason),
+			planner_refuse(vm, VMP_BIND_SHARED_POOL,
 				 "cpu=shared needs a pool of shared CPUs, but dedicated VMs and the "
 				 "reservation hold every CPU; place fewer dedicated VMs");
 			continue;
@@ -1256,6 +1272,7 @@ static int run_order(vmp_plan *plan, const vmp_host *h, const size_t *order, boo
 	for (int i = 0; i < plan->nvms; i++) {
 		plan->vms[i].placed = false;
 		plan->vms[i].reason[0] = '\0';
+		plan->vms[i].bind = VMP_BIND_NONE;
 		vmp_cpuset_zero(&plan->vms[i].pcpus);
 		plan->vms[i].ncells = plan->vms[i].niothreads = 0;
 		plan->vms[i].ncachetune = plan->vms[i].nmemorytune = 0;

@@ -33,38 +33,6 @@ const char *vmp_bind_name(vmp_bind bind)
 	return bind_names[bind];
 }
 
-/* Matches the refusals planner/solve.c and planner/rdt.c write. */
-vmp_bind vmp_bind_classify(const char *reason, const vmp_vm_request *req)
-{
-	if (!reason || !reason[0])
-		return VMP_BIND_OTHER;
-	if (strstr(reason, "needs whole cores (threads=require) but") ||
-	    (strstr(reason, "asks for") && strstr(reason, "guest NUMA cells")))
-		return VMP_BIND_SHAPE;
-	if (strstr(reason, "emulator=isolate needs housekeeping CPUs"))
-		return VMP_BIND_HOUSEKEEPING;
-	if (strstr(reason, "cpu=shared needs a pool"))
-		return VMP_BIND_SHARED_POOL;
-	if (strstr(reason, "resctrl class of service"))
-		return VMP_BIND_CLOSIDS;
-	if (strstr(reason, "of L3") || strstr(reason, "L3 ways"))
-		return VMP_BIND_CACHE;
-	if (strstr(reason, "bandwidth"))
-		return VMP_BIND_MEMBW;
-	if (strstr(reason, " with threads=") && strstr(reason, "free in all"))
-		return VMP_BIND_CORES;
-	if (strstr(reason, "no set of nodes has both"))
-		return VMP_BIND_NODE_FIT;
-	/* numa=N: no N nodes hold a share each; with one cell, cores and memory of one node. */
-	if (strstr(reason, "guest cells, each on its own host node"))
-		return req && req->numa_cells > 1 ? VMP_BIND_NUMA : VMP_BIND_NODE_FIT;
-	if (strstr(reason, "of memory in hugepages"))
-		return req && req->hugepage_bytes ? VMP_BIND_HUGEPAGES : VMP_BIND_MEMORY;
-	if (strstr(reason, "of memory"))
-		return VMP_BIND_MEMORY;
-	return VMP_BIND_OTHER;
-}
-
 /* ---- counting ---- */
 
 static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *unit,
@@ -257,7 +225,7 @@ int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
 		if (vm->placed)
 			continue;
 		snprintf(out->reason, sizeof(out->reason), "%s", vm->reason);
-		out->bind = vmp_bind_classify(vm->reason, &vm->req);
+		out->bind = vm->bind;
 		if (out->bind == VMP_BIND_HUGEPAGES && !pool_configured(host, vm->req.hugepage_bytes))
 			out->bind = VMP_BIND_MEMORY;
 		break;

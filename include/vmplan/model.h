@@ -323,11 +323,29 @@ typedef struct vmp_plan_memorytune {
 	unsigned bandwidth; /* in the resource's unit (percent, 1/8 GB/s or MB/s) */
 } vmp_plan_memorytune;
 
+/* What refused a VM: the first resource that binds (vmp_plan_vm.bind). */
+typedef enum vmp_bind {
+	VMP_BIND_NONE = 0,     /* nothing: placed (for capacity: stopped at the limit) */
+	VMP_BIND_CORES,        /* free dedicated CPUs (cores) */
+	VMP_BIND_MEMORY,       /* memory per node */
+	VMP_BIND_HUGEPAGES,    /* the hugepage pools */
+	VMP_BIND_NODE_FIT,     /* CPUs and memory are free, but not together on one node */
+	VMP_BIND_NUMA,         /* guest cells: not enough nodes with room for a share */
+	VMP_BIND_CACHE,        /* L3 cache ways */
+	VMP_BIND_CLOSIDS,      /* resctrl classes of service */
+	VMP_BIND_MEMBW,        /* memory bandwidth allocation */
+	VMP_BIND_HOUSEKEEPING, /* emulator=isolate and no housekeeping CPUs reserved */
+	VMP_BIND_SHARED_POOL,  /* cpu=shared and no CPU left for the shared pool */
+	VMP_BIND_SHAPE,        /* the shape can never fit this host (numa, whole cores) */
+	VMP_BIND_OTHER         /* anything else (out of memory) */
+} vmp_bind;
+
 /* The decision for one VM. */
 typedef struct vmp_plan_vm {
 	vmp_vm_request req;
 	bool placed;
 	char reason[VMP_REASON_MAX]; /* why not placed; "" when placed */
+	vmp_bind bind;               /* what refused it; VMP_BIND_NONE when placed */
 	int *vcpupin;                /* req.vcpus host PU numbers, vCPU i on vcpupin[i];
 				      * -1 for every vCPU of a cpu=shared VM */
 	vmp_cpuset pcpus;            /* the union of vcpupin; for cpu=shared the pool the

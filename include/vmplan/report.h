@@ -43,28 +43,9 @@ typedef struct vmp_report_opts {
 	const char *gnuplot; /* the program, searched on PATH when it has no '/'; NULL: "gnuplot" */
 } vmp_report_opts;
 
-/* What refused the next copy of a shape: the first resource that binds. */
-typedef enum vmp_bind {
-	VMP_BIND_NONE = 0,     /* nothing: the search stopped at VMP_CAPACITY_LIMIT */
-	VMP_BIND_CORES,        /* free dedicated CPUs (cores) */
-	VMP_BIND_MEMORY,       /* memory per node */
-	VMP_BIND_HUGEPAGES,    /* the hugepage pools */
-	VMP_BIND_NODE_FIT,     /* CPUs and memory are free, but not together on one node */
-	VMP_BIND_NUMA,         /* guest cells: not enough nodes with room for a share */
-	VMP_BIND_CACHE,        /* L3 cache ways */
-	VMP_BIND_CLOSIDS,      /* resctrl classes of service */
-	VMP_BIND_MEMBW,        /* memory bandwidth allocation */
-	VMP_BIND_HOUSEKEEPING, /* emulator=isolate and no housekeeping CPUs reserved */
-	VMP_BIND_SHARED_POOL,  /* cpu=shared and no CPU left for the shared pool */
-	VMP_BIND_SHAPE,        /* the shape can never fit this host (numa, whole cores) */
-	VMP_BIND_OTHER         /* a reason not classified above */
-} vmp_bind;
-
 /** A short name of a binding resource ("cores", "memory", ...); static. */
 const char *vmp_bind_name(vmp_bind bind);
 
-/** Classify a planner's refusal reason (vmp_plan_vm.reason). */
-vmp_bind vmp_bind_classify(const char *reason, const vmp_vm_request *req);
 
 /* How many copies of a unit (one shape, or a whole mix) fit a host, and what is left. */
 typedef struct vmp_capacity_count {

@@ -129,6 +129,7 @@ static vmp_plan *full_plan(void)
 	r->memory_bytes = 512ULL << 30;
 	vm->placed = false;
 	snprintf(vm->reason, sizeof(vm->reason), "asked for 64 dedicated vCPUs; 10 were free");
+	vm->bind = VMP_BIND_CORES;
 	return p;
 }
 
@@ -412,8 +413,14 @@ static void test_json_errors(void **st)
 		       "vms[0].request.secure_boot");
 	expect_refused(good, "\"name\": \"pool\"", "\"name\": \"rt\"", "vms[1]");
 	/* The summary beside the request is a copy: edited alone, it is refused, not ignored. */
-	expect_refused(good, "\"reason\": null,\n      \"vcpus\": 4",
-		       "\"reason\": null,\n      \"vcpus\": 8", "vms[0].vcpus");
+	expect_refused(good, "\"refused_by\": \"cores\"", "\"refused_by\": \"disk\"",
+		       "vms[2].refused_by");
+	expect_refused(good, "\"refused_by\": \"cores\"", "\"refused_by\": \"none\"",
+		       "vms[2].refused_by");
+	expect_refused(good, "\"refused_by\": null", "\"refused_by\": \"cores\"",
+		       "vms[0].refused_by");
+	expect_refused(good, "\"refused_by\": null,\n      \"vcpus\": 4",
+		       "\"refused_by\": null,\n      \"vcpus\": 8", "vms[0].vcpus");
 	expect_refused(good, "\"memory_bytes\": 4294967296,\n      \"threads\"",
 		       "\"memory_bytes\": 1,\n      \"threads\"", "vms[0].memory_bytes");
 	expect_refused(good, "\"threads\": \"isolate\",\n      \"emulator\"",

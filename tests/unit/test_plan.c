@@ -141,6 +141,8 @@ static void test_require_whole_cores(void **st)
 	(void)st;
 	assert_false(p->vms[0].placed);
 	assert_non_null(strstr(p->vms[0].reason, "threads=require"));
+	assert_int_equal(p->vms[0].bind, VMP_BIND_SHAPE);
+	assert_int_equal(p->vms[1].bind, VMP_BIND_NONE);
 	assert_true(p->vms[1].placed);
 	assert_int_equal(p->vms[1].threads, 2);
 	vmp_plan_free(p);
@@ -225,6 +227,7 @@ static void test_reserved_and_emulator(void **st)
 	p = solve(h, VMP_ORDER_GIVEN, specs, 1);
 	assert_false(p->vms[0].placed);
 	assert_non_null(strstr(p->vms[0].reason, "--reserve"));
+	assert_int_equal(p->vms[0].bind, VMP_BIND_HOUSEKEEPING);
 	vmp_plan_free(p);
 
 	assert_int_equal(vmp_cpuset_parse(&h->reserved, "0-1"), VMP_OK);
@@ -234,6 +237,7 @@ static void test_reserved_and_emulator(void **st)
 	/* The reservation holds: 6 + 2 PUs, and b finds nothing. */
 	assert_false(p->vms[1].placed);
 	assert_non_null(strstr(p->vms[1].reason, "the host has 0 free in all (node 0: 0)"));
+	assert_int_equal(p->vms[1].bind, VMP_BIND_CORES);
 	assert_disjoint(h, p);
 	vmp_plan_free(p);
 	vmp_host_free(h);
@@ -308,6 +312,7 @@ static void test_hugepages(void **st)
 	assert_false(p->vms[2].placed);
 	assert_non_null(strstr(p->vms[2].reason, "hugepages"));
 	assert_non_null(strstr(p->vms[2].reason, "grow the hugepage pools"));
+	assert_int_equal(p->vms[2].bind, VMP_BIND_HUGEPAGES);
 	vmp_plan_free(p);
 	vmp_host_free(h);
 }
@@ -326,6 +331,7 @@ static void test_reason_names_binding_constraint(void **st)
 	assert_string_equal(p->vms[0].reason,
 			    "needs 16 whole cores on one node with threads=isolate; the most any "
 			    "node has free is 12 (node 0); lower vcpus to 12, or allow numa=2");
+	assert_int_equal(p->vms[0].bind, VMP_BIND_NODE_FIT);
 	vmp_plan_free(p);
 	p = solve(h, VMP_ORDER_GIVEN, mem, 1);
 	assert_false(p->vms[0].placed);
@@ -333,6 +339,7 @@ static void test_reason_names_binding_constraint(void **st)
 			    "needs 20GiB of memory on one node with 4 free dedicated vCPUs; the "
 			    "most such a node has is 16GiB (node 0); lower memory to 16GiB, or "
 			    "allow numa=2");
+	assert_int_equal(p->vms[0].bind, VMP_BIND_NODE_FIT);
 	vmp_plan_free(p);
 	vmp_host_free(h);
 }
@@ -358,6 +365,7 @@ static void test_cache_edges(void **st)
 	p = solve(h, VMP_ORDER_GIVEN, huge, 1);
 	assert_false(p->vms[0].placed);
 	assert_non_null(strstr(p->vms[0].reason, "contiguous ways"));
+	assert_int_equal(p->vms[0].bind, VMP_BIND_CACHE);
 	vmp_plan_free(p);
 	p = solve(h, VMP_ORDER_GIVEN, one, 1);
 	assert_true(p->vms[0].placed);
@@ -367,6 +375,7 @@ static void test_cache_edges(void **st)
 	p = solve(h, VMP_ORDER_GIVEN, one, 1);
 	assert_false(p->vms[0].placed);
 	assert_non_null(strstr(p->vms[0].reason, "smaller than its 11 ways"));
+	assert_int_equal(p->vms[0].bind, VMP_BIND_CACHE);
 	vmp_plan_free(p);
 	h->resctrl.l3.min_cbm_bits = 0;
 	assert_int_equal(vmp_host_check(h), VMP_EINVAL);

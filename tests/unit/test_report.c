@@ -171,36 +171,6 @@ static bool file_has(const char *dir, const char *file, const char *text)
 	return ok;
 }
 
-static void test_classify(void **state)
-{
-	vmp_vm_request r = {0};
-	(void)state;
-	assert_int_equal(vmp_bind_classify("needs 8 dedicated vCPUs with threads=prefer; the host "
-					   "has 4 free in all (node 0: 2)",
-					   &r),
-			 VMP_BIND_CORES);
-	assert_int_equal(vmp_bind_classify("needs 4GiB of memory; the host has 0B free in all", &r),
-			 VMP_BIND_MEMORY);
-	r.hugepage_bytes = 2 << 20;
-	assert_int_equal(vmp_bind_classify("needs 4GiB of memory in hugepages of 2MiB; the host "
-					   "has 0B free",
-					   &r),
-			 VMP_BIND_HUGEPAGES);
-	assert_int_equal(vmp_bind_classify("emulator=isolate needs housekeeping CPUs and none are "
-					   "reserved",
-					   &r),
-			 VMP_BIND_HOUSEKEEPING);
-	assert_int_equal(vmp_bind_classify("needs 4MiB of L3 (2 contiguous ways of 2MiB) in cache "
-					   "0, but only ways 0x1 (1) are free there",
-					   &r),
-			 VMP_BIND_CACHE);
-	assert_int_equal(vmp_bind_classify("needs 8 dedicated vCPUs (threads=prefer) and 32GiB of "
-					   "memory, but no set of nodes has both",
-					   &r),
-			 VMP_BIND_NODE_FIT);
-	assert_string_equal(vmp_bind_name(VMP_BIND_CORES), "dedicated cores");
-}
-
 /* Every count of the report, for every policy, host and unit, is the planner's own. */
 static void test_capacity_counts(void **state)
 {
@@ -254,6 +224,7 @@ static void test_capacity_counts(void **state)
 	 * each node reserved: 28 PUs, 7 databases (the seventh spread over both nodes). */
 	assert_int_equal(vmp_capacity_at(r, 0, 0, 0)->count, 7);
 	assert_int_equal(vmp_capacity_at(r, 0, 0, 0)->bind, VMP_BIND_CORES);
+	assert_string_equal(vmp_bind_name(VMP_BIND_CORES), "dedicated cores");
 	/* database isolates its emulator: nothing fits without housekeeping CPUs. */
 	assert_int_equal(vmp_capacity_at(r, 1, 0, 0)->count, 0);
 	assert_int_equal(vmp_capacity_at(r, 1, 0, 0)->bind, VMP_BIND_HOUSEKEEPING);
@@ -504,7 +475,7 @@ static void test_no_gnuplot(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_classify),    cmocka_unit_test(test_capacity_counts),
+		cmocka_unit_test(test_capacity_counts),
 		cmocka_unit_test(test_capacity_fixture), cmocka_unit_test(test_bench),
 		cmocka_unit_test(test_host),        cmocka_unit_test(test_no_gnuplot),
 	};
