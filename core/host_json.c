@@ -184,6 +184,7 @@ static json_t *resctrl_json(struct wr *w, const vmp_resctrl *r)
 		set(w, mb, "min_bandwidth", json_integer(r->mb.min_bandwidth));
 		set(w, mb, "bandwidth_gran", json_integer(r->mb.bandwidth_gran));
 		set(w, mb, "delay_linear", json_boolean(r->mb.delay_linear));
+		set(w, mb, "num_closids", json_integer(r->mb.num_closids));
 		set(w, mb, "unit",
 		    json_string(mb_unit_names[r->mb.unit < NMB_UNITS ? r->mb.unit : 0]));
 		set(w, mb, "domains", doms);
@@ -908,6 +909,7 @@ static int load_resctrl(const struct ld *ld, json_t *root)
 		0 ||
 	    (err = get_bool(&r->mb.delay_linear, ld, mb, "resctrl.mb", "delay_linear", false)) <
 		0 ||
+	    (err = get_uint(&r->mb.num_closids, ld, mb, "resctrl.mb", "num_closids", false)) < 0 ||
 	    (err = get_str(unit, sizeof(unit), ld, mb, "resctrl.mb", "unit", false)) < 0 ||
 	    (err = get_array(&doms, ld, mb, "resctrl.mb", "domains", false, false)) < 0)
 		return err;

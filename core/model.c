@@ -71,6 +71,19 @@ uint32_t vmp_host_distance(const vmp_host *host, int a, int b)
 	return a == b ? 10 : 20;
 }
 
+unsigned vmp_resctrl_closids(const vmp_resctrl *rc)
+{
+	unsigned n = UINT32_MAX;
+
+	if (rc->l3.present && rc->l3.num_closids && rc->l3.num_closids < n)
+		n = rc->l3.num_closids;
+	if (rc->l2.present && rc->l2.num_closids && rc->l2.num_closids < n)
+		n = rc->l2.num_closids;
+	if (rc->mb.present && rc->mb.num_closids && rc->mb.num_closids < n)
+		n = rc->mb.num_closids;
+	return n;
+}
+
 int vmp_host_check(const vmp_host *h)
 {
 	if (h->npus <= 0 || h->ncores <= 0 || h->nnodes <= 0 || h->npackages <= 0) {

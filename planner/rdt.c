@@ -133,7 +133,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 		return true;
 
 	/* One resctrl group per VM holds both its cachetune and its memorytune. */
-	unsigned limit = rc->l3.present ? rc->l3.num_closids : UINT32_MAX;
+	unsigned limit = vmp_resctrl_closids(rc);
 	if (rc->groups_used + st->closids + 1 > limit) {
 		planner_refuse(vm, VMP_BIND_CLOSIDS,
 			 "needs a resctrl class of service for its cache or bandwidth, but all %u "

@@ -624,8 +624,8 @@ static int read_membw(struct xdoc *x, vmp_host *h)
 	for (int i = 0; i < nset_len(nodes); i++) {
 		xmlNodePtr n = nset_at(nodes, i);
 		xmlXPathObjectPtr ctl = xeval(x, n, "control");
-		int id, gran = 0, min = 0;
-		bool has_min;
+		int id, gran = 0, min = 0, closids = 0;
+		bool has_min, has_closids;
 
 		if (!ctl) {
 			err = no_memory();
@@ -633,8 +633,14 @@ static int read_membw(struct xdoc *x, vmp_host *h)
 		}
 		if ((err = attr_int(x, n, "id", &id, NULL)) == VMP_OK && nset_len(ctl) > 0 &&
 		    (err = attr_int(x, nset_at(ctl, 0), "granularity", &gran, NULL)) == VMP_OK &&
-		    (err = attr_int(x, nset_at(ctl, 0), "min", &min, &has_min)) == VMP_OK) {
+		    (err = attr_int(x, nset_at(ctl, 0), "min", &min, &has_min)) == VMP_OK &&
+		    (err = attr_int(x, nset_at(ctl, 0), "maxAllocs", &closids, &has_closids)) ==
+			VMP_OK) {
 			mb->present = true;
+			/* The fewest any node allows; unknown (0) where none says. */
+			if (has_closids && closids > 0 &&
+			    (!mb->num_closids || (unsigned)closids < mb->num_closids))
+				mb->num_closids = (unsigned)closids;
 			mb->unit = VMP_MB_PERCENT;
 			mb->bandwidth_gran = (unsigned)gran;
 			/* One value for every domain: the largest is allowed in all. */

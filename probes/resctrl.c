@@ -198,6 +198,9 @@ static int read_mb_info(vmp_rdt_mb *mb, const char *root)
 		return VMP_EINVAL;
 	}
 	mb->delay_linear = linear;
+	snprintf(path, sizeof(path), "%s/num_closids", dir);
+	if ((err = read_value(NULL, &mb->num_closids, path, false)) < 0 && err != VMP_ENOTFOUND)
+		return err;
 	mb->present = true;
 	return VMP_OK;
 }

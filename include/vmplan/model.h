@@ -104,6 +104,7 @@ typedef struct vmp_rdt_mb {
 	unsigned bandwidth_gran; /* values are multiples of this */
 	bool delay_linear;
 	vmp_mb_unit unit;
+	unsigned num_closids;    /* classes of service; 0: not known (libvirt without maxAllocs) */
 	int ndomains;
 	int domain_ids[VMP_RDT_DOMAINS_MAX];
 } vmp_rdt_mb;
@@ -387,6 +388,12 @@ int vmp_host_node_index(const vmp_host *host, int id);
 int vmp_host_pu_index(const vmp_host *host, int os_index);
 /** Distance between node indexes a and b: the table's value, or 10/20 (local/remote) when unknown. */
 uint32_t vmp_host_distance(const vmp_host *host, int a, int b);
+/**
+ * How many resctrl groups the host can have, the default group included: like the kernel,
+ * the fewest classes of service of any resource present (L3, L2, MB) whose count is known;
+ * UINT32_MAX when none is known.
+ */
+unsigned vmp_resctrl_closids(const vmp_resctrl *rc);
 /**
  * Check a host's internal consistency (indexes in range, PUs of a core on
  * one node, ...). A loader calls it before handing a host out.

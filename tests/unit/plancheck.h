@@ -200,9 +200,16 @@ static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
 		if (vm->ncachetune || vm->nmemorytune)
 			groups++;
 	}
-	if (h->resctrl.l3.present && groups + h->resctrl.groups_used > h->resctrl.l3.num_closids)
-		FAIL("%u resctrl groups, only %u closids", groups + h->resctrl.groups_used,
-		     h->resctrl.l3.num_closids);
+	/* The kernel's rule, written out here rather than taken from the model's helper. */
+	unsigned closids = UINT32_MAX;
+	if (h->resctrl.l3.present && h->resctrl.l3.num_closids)
+		closids = h->resctrl.l3.num_closids;
+	if (h->resctrl.l2.present && h->resctrl.l2.num_closids && h->resctrl.l2.num_closids < closids)
+		closids = h->resctrl.l2.num_closids;
+	if (h->resctrl.mb.present && h->resctrl.mb.num_closids && h->resctrl.mb.num_closids < closids)
+		closids = h->resctrl.mb.num_closids;
+	if (groups + h->resctrl.groups_used > closids)
+		FAIL("%u resctrl groups, only %u closids", groups + h->resctrl.groups_used, closids);
 	/* Shared VMs float only where nothing dedicated or reserved is. */
 	for (int i = 0; i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];

@@ -84,6 +84,7 @@ static void fill_extras(vmp_host *h)
 			     .min_bandwidth = 0,
 			     .bandwidth_gran = 1,
 			     .unit = VMP_MB_AMD_GBS8,
+			     .num_closids = 12,
 			     .ndomains = 2,
 			     .domain_ids = {0, 5}};
 	free(h->devices); /* hosts from hwloc XML may come with devices already */
@@ -161,6 +162,7 @@ static void test_round_trip_synthetic(void **state)
 	assert_int_equal(back->resctrl.l3.domains[1].used_mask, 0x7f0);
 	assert_int_equal(back->resctrl.l3.shareable_bits, 0x600);
 	assert_int_equal(back->resctrl.mb.unit, VMP_MB_AMD_GBS8);
+	assert_int_equal(back->resctrl.mb.num_closids, 12);
 	assert_int_equal(back->resctrl.groups_used, 3);
 	assert_int_equal(back->devices[0].node, h->nnodes - 1);
 	assert_string_equal(back->devices[0].pci, "0000:3b:00.0");

@@ -286,7 +286,7 @@ static const char caps_xml[] =
 	"</cache>"
 	"<memory_bandwidth>"
 	"<node id='0' cpus='0-3'><control granularity='10' min='10' maxAllocs='8'/></node>"
-	"<node id='1' cpus='4-7'><control granularity='10' min='20' maxAllocs='8'/></node>"
+	"<node id='1' cpus='4-7'><control granularity='10' min='20' maxAllocs='6'/></node>"
 	"</memory_bandwidth>"
 	"</host></capabilities>";
 /* clang-format on */
@@ -373,6 +373,7 @@ static void test_caps(void **state)
 	assert_true(h->resctrl.mb.present);
 	assert_int_equal(h->resctrl.mb.bandwidth_gran, 10);
 	assert_int_equal(h->resctrl.mb.min_bandwidth, 20); /* the larger of the two */
+	assert_int_equal(h->resctrl.mb.num_closids, 6);    /* the smaller of the two */
 	assert_int_equal(h->resctrl.mb.ndomains, 2);
 	assert_int_equal(h->resctrl.mb.domain_ids[1], 1);
 	assert_int_equal(h->resctrl.groups_used, 1);

@@ -382,6 +382,45 @@ static void test_cache_edges(void **st)
 	vmp_host_free(h);
 }
 
+/* A host with memory-bandwidth allocation and no cache allocation: its classes of service
+ * still bound the groups (it had no limit at all before). */
+static void test_mb_closids(void **st)
+{
+	static const char *const specs[] = {"name=a,vcpus=1,memory=128M,membw=50%",
+					    "name=b,vcpus=1,memory=128M,membw=50%",
+					    "name=c,vcpus=1,memory=128M,membw=50%",
+					    "name=d,vcpus=1,memory=128M"};
+	vmp_host *h = synth("node:1 l3:1 core:4 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	h->resctrl.present = h->resctrl.mb.present = true;
+	h->resctrl.mb.unit = VMP_MB_PERCENT;
+	h->resctrl.mb.min_bandwidth = h->resctrl.mb.bandwidth_gran = 10;
+	h->resctrl.mb.ndomains = 1;
+	h->resctrl.mb.domain_ids[0] = h->l3s[0].id;
+	h->resctrl.mb.num_closids = 3;
+	h->resctrl.groups_used = 1; /* the default group */
+	assert_int_equal(vmp_resctrl_closids(&h->resctrl), 3);
+	p = solve(h, VMP_ORDER_GIVEN, specs, 4);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].nmemorytune, 1);
+	assert_true(p->vms[1].placed);
+	assert_false(p->vms[2].placed);
+	assert_int_equal(p->vms[2].bind, VMP_BIND_CLOSIDS);
+	assert_non_null(strstr(p->vms[2].reason, "all 3 are taken"));
+	assert_true(p->vms[3].placed); /* no group needed */
+	vmp_plan_free(p);
+	/* Unknown (0) is no limit; with L3 too, the smaller count binds. */
+	h->resctrl.mb.num_closids = 0;
+	assert_int_equal(vmp_resctrl_closids(&h->resctrl), UINT32_MAX);
+	h->resctrl.l3.present = true;
+	h->resctrl.l3.num_closids = 16;
+	h->resctrl.mb.num_closids = 8;
+	assert_int_equal(vmp_resctrl_closids(&h->resctrl), 8);
+	vmp_host_free(h);
+}
+
 /* A hybrid host: single-thread cores beside two-thread ones. threads=require takes only
  * whole two-thread cores, and a request that cannot fit ends (it used to spin forever). */
 static void test_require_on_hybrid(void **st)
@@ -452,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_deterministic),
 		cmocka_unit_test(test_hugepages),
 		cmocka_unit_test(test_reason_names_binding_constraint),
+		cmocka_unit_test(test_mb_closids),
 		cmocka_unit_test(test_cache_edges),
 		cmocka_unit_test(test_require_on_hybrid),
 		cmocka_unit_test(test_bad_requests),

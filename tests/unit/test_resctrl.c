@@ -71,6 +71,7 @@ static void test_intel(void **state)
 	assert_int_equal(r.mb.bandwidth_gran, 10);
 	assert_true(r.mb.delay_linear);
 	assert_int_equal(r.mb.unit, VMP_MB_PERCENT);
+	assert_int_equal(r.mb.num_closids, 8);
 	assert_int_equal(r.mb.ndomains, 2);
 	assert_int_equal(r.mb.domain_ids[1], 1);
 }
