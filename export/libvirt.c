@@ -13,6 +13,7 @@
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
+#include "vmplan/xml.h"
 
 #if defined(__x86_64__)
 #define GUEST_ARCH "x86_64"
@@ -817,22 +818,15 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 {
 	xmlDocPtr doc;
 	xmlNodePtr dom;
+	char why[256];
 	int err;
 
 	*out = NULL;
 	if ((err = check_placed(vm)) < 0)
 		return err;
 	/* The indentation goes (strip_owned_blank_text()) so that libxml2 can indent anew. */
-	doc = xmlReadMemory(in_xml, (int)strlen(in_xml), what, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	if (!doc) {
-		const xmlError *e = xmlGetLastError();
-		char msg[256] = "not well-formed";
-		if (e && e->message) {
-			snprintf(msg, sizeof(msg), "line %d: %s", e->line, e->message);
-			msg[strcspn(msg, "\n")] = '\0';
-		}
-		vmp_error_set("cannot merge into %s: %s", what, msg);
+	if (!(doc = vmp_xml_parse(in_xml, strlen(in_xml), what, 0, why, sizeof(why)))) {
+		vmp_error_set("cannot merge into %s: %s", what, why);
 		return VMP_EINVAL;
 	}
 	dom = xmlDocGetRootElement(doc);

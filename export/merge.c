@@ -10,11 +10,11 @@
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
+#include "vmplan/xml.h"
 
 int vmp_domain_xml_name(char *out, size_t size, const char *xml)
 {
-	xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	xmlDocPtr doc = vmp_xml_parse(xml, strlen(xml), "domain.xml", 0, NULL, 0);
 	xmlNodePtr root, n;
 	int err = VMP_EINVAL;
 
@@ -72,9 +72,7 @@ static char *canonical(const char *doc_text)
 
 	if (!*doc_text)
 		return strdup("");
-	doc = xmlReadMemory(doc_text, (int)strlen(doc_text), "doc.xml", NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOWARNING |
-				XML_PARSE_NOERROR);
+	doc = vmp_xml_parse(doc_text, strlen(doc_text), "doc.xml", XML_PARSE_NOBLANKS, NULL, 0);
 	if (doc) {
 		if (vmp_xml_dump(&out, NULL, doc) < 0)
 			out = NULL;

@@ -15,6 +15,7 @@
 #include "vmplan/probe.h"
 #include "vmplan/probe_libvirt.h"
 #include "vmplan/size.h"
+#include "vmplan/xml.h"
 
 /* A CPU as the capabilities list it, before the model's arrays are built. */
 struct rawcpu {
@@ -41,25 +42,13 @@ static int no_memory(void)
 static int xdoc_open(struct xdoc *x, const char *text, const char *what)
 {
 	size_t len = strlen(text);
+	char why[256];
 
 	x->what = what;
 	x->ctx = NULL;
 	x->doc = NULL;
-	if (len > INT_MAX) {
-		vmp_error_set("cannot parse %s: larger than 2 GiB", what);
-		return VMP_EINVAL;
-	}
-	x->doc = xmlReadMemory(text, (int)len, NULL, NULL,
-			       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	if (!x->doc) {
-		const xmlError *e = xmlGetLastError();
-		char msg[256] = "not well-formed XML";
-
-		if (e && e->message) {
-			snprintf(msg, sizeof(msg), "%s", e->message);
-			msg[strcspn(msg, "\n")] = '\0';
-		}
-		vmp_error_set("cannot parse %s: %s", what, msg);
+	if (!(x->doc = vmp_xml_parse(text, len, NULL, 0, why, sizeof(why)))) {
+		vmp_error_set("cannot parse %s: %s", what, why);
 		return VMP_EINVAL;
 	}
 	x->ctx = xmlXPathNewContext(x->doc);
