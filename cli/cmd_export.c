@@ -19,7 +19,7 @@
 static const char export_usage[] =
     "usage: vmplan export plan.json [--format libvirt|salt|json] [--out-dir DIR]\n"
     "                     [--domain-xml IN.xml | --connect URI --domain NAME] [--vm NAME]\n"
-    "                     [--define URI [--dry-run]] [--type kvm|qemu]\n"
+    "                     [--define URI [--dry-run] [--live]] [--type kvm|qemu]\n"
     "                     [--salt-state defined|running] [--json]\n"
     "\n"
     "Write what the plan decided in the form a tool applies it with.\n"
@@ -42,6 +42,10 @@ static const char export_usage[] =
     "                       ones get the tuning merged, after their XML is saved as\n"
     "                       <name>.xml.bak in --out-dir (default: next to plan.json)\n"
     "  --dry-run            with --define: show the difference, change nothing\n"
+    "  --live               with --define: also pin the vCPUs, emulator and I/O threads\n"
+    "                       of a domain that runs, now (libvirt's live pinning); its\n"
+    "                       memory placement (numatune, hugepages), cachetune and the\n"
+    "                       rest still take effect at its next start\n"
     "  --type TYPE          the domain type of new XML (default: kvm)\n"
     "  --salt-state STATE   defined (default) or running: the Salt state function\n"
     "  --json               report what was written, merged or defined as JSON (a\n"
@@ -56,6 +60,7 @@ enum {
 	OPT_VM,
 	OPT_DEFINE,
 	OPT_DRY,
+	OPT_LIVE,
 	OPT_TYPE,
 	OPT_SALT,
 	OPT_JSON
@@ -280,10 +285,82 @@ out:
 
 static const char *const action_names[] = {"skipped", "created", "updated", "unchanged"};
 
-static int do_define(const vmp_plan *plan, const char *plan_path, const char *uri, const char *dir,
-		     bool dry_run, const char *type)
+/* What --live leaves to the next start of a running domain. */
+static const char next_start[] = "memory placement (numatune, hugepages, memtune), cachetune, "
+				 "memorytune and the rest of the definition take effect at its "
+				 "next start";
+
+/* "vCPU, emulator and I/O thread pins": the kinds of pin a result holds. */
+static void pin_kinds(char *out, size_t size, const vmp_define_result *r)
 {
-	vmp_define_opts o = {.dry_run = dry_run, .backup_dir = dir, .type = type};
+	static const char *const names[] = {"vCPU", "emulator", "I/O thread"};
+	static const vmp_define_pin_kind kinds[] = {VMP_PIN_VCPU, VMP_PIN_EMULATOR,
+						    VMP_PIN_IOTHREAD};
+	const char *have[3];
+	int n = 0;
+
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < r->npins; i++)
+			if (r->pins[i].kind == kinds[k]) {
+				have[n++] = names[k];
+				break;
+			}
+	if (n == 3)
+		snprintf(out, size, "%s, %s and %s pins", have[0], have[1], have[2]);
+	else if (n == 2)
+		snprintf(out, size, "%s and %s pins", have[0], have[1]);
+	else
+		snprintf(out, size, "%s pins", n ? have[0] : "no");
+}
+
+/* With --json and --live: whether the pins were applied, and which. */
+static void live_event(json_t *e, const vmp_define_result *r)
+{
+	json_t *pins;
+
+	json_object_set_new(e, "live", json_boolean(r->live));
+	if (r->npins) {
+		pins = json_array();
+		for (int i = 0; i < r->npins; i++)
+			json_array_append_new(
+			    pins, json_pack("{s:s, s:s, s:b}", "pin", r->pins[i].what, "cpuset",
+					    r->pins[i].cpuset, "applied", r->pins[i].applied));
+		json_object_set_new(e, "live_pins", pins);
+	}
+	if (r->running)
+		json_object_set_new(e, "at_next_start", json_string(next_start));
+}
+
+/* The text lines about a running domain after its "name: action" line. */
+static void print_running(const vmp_define_result *r, bool live)
+{
+	char kinds[64];
+	int applied = 0;
+
+	if (live && r->npins) {
+		while (applied < r->npins && r->pins[applied].applied)
+			applied++;
+		if (r->live) {
+			pin_kinds(kinds, sizeof(kinds), r);
+			printf("  %s is running: %s applied live; %s\n", r->name, kinds,
+			       next_start);
+		} else {
+			printf("  %s is running: %d of %d pins applied live, then %s failed (see "
+			       "below); the new tuning takes effect at its next start\n",
+			       r->name, applied, r->npins, r->pins[applied].what);
+		}
+		return;
+	}
+	if (r->action == VMP_DEFINE_UPDATED)
+		printf("  %s is running: the new tuning takes effect when it next starts "
+		       "(until then 'vmplan verify' reports the old pins)\n",
+		       r->name);
+}
+
+static int do_define(const vmp_plan *plan, const char *plan_path, const char *uri, const char *dir,
+		     bool dry_run, bool live, const char *type)
+{
+	vmp_define_opts o = {.dry_run = dry_run, .backup_dir = dir, .type = type, .live = live};
 	vmp_define_result *res = NULL;
 	char plan_dir[PATH_MAX];
 	int err;
@@ -309,8 +386,11 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 				json_object_set_new(e, "backup", json_string(r->backup));
 			if (dry_run && r->diff)
 				json_object_set_new(e, "diff", json_string(r->diff));
-			if (r->action == VMP_DEFINE_UPDATED)
+			if (r->action == VMP_DEFINE_UPDATED ||
+			    (live && r->action == VMP_DEFINE_UNCHANGED))
 				json_object_set_new(e, "running", json_boolean(r->running));
+			if (live && plan->vms[i].placed)
+				live_event(e, r);
 			continue;
 		}
 		if (!plan->vms[i].placed) {
@@ -318,12 +398,18 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 			continue;
 		}
 		if (r->action == VMP_DEFINE_SKIPPED)
-			break; /* not reached: an earlier VM failed */
+			break; /* an earlier VM failed, or this one was refused before any change */
 		if (dry_run) {
 			printf("%s: would be %s%s\n", r->name, action_names[r->action],
-			       r->action == VMP_DEFINE_UPDATED && r->running
-				       ? " (it is running: the change takes effect at its next start)"
-				       : "");
+			       live && r->npins
+				   ? " (it is running: the pins below would be applied live, the "
+				     "rest takes effect at its next start)"
+			       : r->action == VMP_DEFINE_UPDATED && r->running
+				   ? " (it is running: the change takes effect at its next start)"
+				   : "");
+			for (int k = 0; live && k < r->npins; k++)
+				printf("  would pin %s to CPUs %s live\n", r->pins[k].what,
+				       r->pins[k].cpuset);
 			if (r->diff && *r->diff)
 				fputs(r->diff, stdout);
 			continue;
@@ -332,10 +418,8 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 		if (*r->backup)
 			printf(" (previous definition saved in %s)", r->backup);
 		putchar('\n');
-		if (r->action == VMP_DEFINE_UPDATED && r->running)
-			printf("  %s is running: the new tuning takes effect when it next starts "
-			       "(until then 'vmplan verify' reports the old pins)\n",
-			       r->name);
+		if (r->running)
+			print_running(r, live);
 	}
 	vmp_define_results_free(res, plan->nvms);
 	if (err < 0) {
@@ -356,6 +440,7 @@ static int exec_export(int argc, char **argv)
 	    {"vm", required_argument, NULL, OPT_VM},
 	    {"define", required_argument, NULL, OPT_DEFINE},
 	    {"dry-run", no_argument, NULL, OPT_DRY},
+	    {"live", no_argument, NULL, OPT_LIVE},
 	    {"type", required_argument, NULL, OPT_TYPE},
 	    {"salt-state", required_argument, NULL, OPT_SALT},
 	    {"json", no_argument, NULL, OPT_JSON},
@@ -367,7 +452,7 @@ static int exec_export(int argc, char **argv)
 	vmp_export_opts opts = {0};
 	const vmp_exporter *ex;
 	vmp_plan *plan = NULL;
-	bool dry_run = false, want_json = false;
+	bool dry_run = false, live = false, want_json = false;
 	int c, err, status = EXIT_USAGE;
 
 	optind = 1;
@@ -397,6 +482,9 @@ static int exec_export(int argc, char **argv)
 			break;
 		case OPT_DRY:
 			dry_run = true;
+			break;
+		case OPT_LIVE:
+			live = true;
 			break;
 		case OPT_TYPE:
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
@@ -448,6 +536,10 @@ static int exec_export(int argc, char **argv)
 		cli_error("--dry-run goes with --define");
 		return EXIT_USAGE;
 	}
+	if (live && !define) {
+		cli_error("--live goes with --define: it pins the running domains it defines");
+		return EXIT_USAGE;
+	}
 	if (define && (domxml || domain)) {
 		cli_error("--define merges into the defined domains itself; drop --domain-xml "
 			  "and --domain");
@@ -461,7 +553,7 @@ static int exec_export(int argc, char **argv)
 	if (want_json)
 		events = json_array();
 	if (define)
-		status = do_define(plan, argv[optind], define, dir, dry_run, type);
+		status = do_define(plan, argv[optind], define, dir, dry_run, live, type);
 	else if (domxml)
 		status = do_merge_file(plan, domxml, vm_name, dir);
 	else if (domain)

@@ -128,11 +128,149 @@ static bool same_xml(const char *a, const char *b)
 	return same;
 }
 
+/* The host CPUs the plan gives one pin of vm. */
+static void pin_cpus(vmp_cpuset *out, const vmp_plan_vm *vm, const vmp_define_pin *pin)
+{
+	switch (pin->kind) {
+	case VMP_PIN_EMULATOR:
+		*out = vm->emulatorpin;
+		break;
+	case VMP_PIN_IOTHREAD:
+		*out = vm->iothreadpin[pin->id - 1];
+		break;
+	default:
+		vmp_vm_vcpu_cpus(out, vm, pin->id);
+		break;
+	}
+}
+
+static void add_pin(vmp_define_result *res, const vmp_plan_vm *vm, vmp_define_pin_kind kind,
+		    unsigned id, const char *what)
+{
+	vmp_define_pin *pin = &res->pins[res->npins];
+	vmp_cpuset cpus;
+
+	pin->kind = kind;
+	pin->id = id;
+	snprintf(pin->what, sizeof(pin->what), "%s", what);
+	pin_cpus(&cpus, vm, pin);
+	/* An empty set is no pin: libvirt refuses an empty map, and the plan leaves it free. */
+	if (vmp_cpuset_empty(&cpus))
+		return;
+	vmp_cpuset_format(pin->cpuset, sizeof(pin->cpuset), &cpus);
+	res->npins++;
+}
+
+/*
+ * The pins of vm for its running domain, into res->pins. The emulator and I/O threads
+ * come first: the CPUs they leave may be the ones the vCPUs are given. A domain that
+ * runs another number of vCPUs or I/O threads than the plan cannot take the plan's pins
+ * live (a vCPU the plan lacks would stay where it is), so it is refused here, before
+ * anything of it changes.
+ */
+static int live_pins(vmp_define_result *res, virDomainPtr dom, const vmp_plan_vm *vm)
+{
+	virDomainIOThreadInfoPtr *info = NULL;
+	int nvcpus, niothreads;
+	char what[32];
+
+	if ((nvcpus = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE)) < 0 ||
+	    (niothreads = virDomainGetIOThreadInfo(dom, &info, VIR_DOMAIN_AFFECT_LIVE)) < 0) {
+		vmp_error_set("cannot read the vCPUs and I/O threads of running domain '%s': %s",
+			      vm->req.name, last_libvirt_error());
+		return VMP_ESYS;
+	}
+	for (int i = 0; i < niothreads; i++)
+		virDomainIOThreadInfoFree(info[i]);
+	free(info);
+	if ((unsigned)nvcpus != vm->req.vcpus || niothreads != vm->niothreads) {
+		vmp_error_set("cannot pin running domain '%s' live: it runs %d vCPUs and %d I/O "
+			      "threads, the plan has %u and %d (nothing of it was changed; define "
+			      "it without live pinning and restart it)",
+			      vm->req.name, nvcpus, niothreads, vm->req.vcpus, vm->niothreads);
+		return VMP_ESYS;
+	}
+	res->pins = calloc((size_t)vm->niothreads + vm->req.vcpus + 1, sizeof(*res->pins));
+	if (!res->pins) {
+		vmp_error_set("cannot pin domain '%s' live: out of memory", vm->req.name);
+		return VMP_ENOMEM;
+	}
+	add_pin(res, vm, VMP_PIN_EMULATOR, 0, "emulator");
+	for (int i = 0; i < vm->niothreads; i++) {
+		snprintf(what, sizeof(what), "iothread %d", i + 1);
+		add_pin(res, vm, VMP_PIN_IOTHREAD, (unsigned)i + 1, what);
+	}
+	for (unsigned i = 0; i < vm->req.vcpus; i++) {
+		snprintf(what, sizeof(what), "vcpu %u", i);
+		add_pin(res, vm, VMP_PIN_VCPU, i, what);
+	}
+	return VMP_OK;
+}
+
+/* Apply res->pins to the running domain, in order; stop at the first libvirt refuses. */
+static int pin_live(vmp_define_result *res, virDomainPtr dom, const vmp_plan_vm *vm)
+{
+	unsigned char *map = NULL;
+	int maplen, cpu, last, rc = 0;
+
+	for (int i = 0; i < res->npins; i++) {
+		vmp_define_pin *pin = &res->pins[i];
+		vmp_cpuset cpus;
+
+		pin_cpus(&cpus, vm, pin);
+		last = -1;
+		VMP_CPUSET_FOREACH (cpu, &cpus)
+			last = cpu;
+		maplen = VIR_CPU_MAPLEN(last + 1);
+		free(map);
+		if (!(map = calloc(1, (size_t)maplen))) {
+			vmp_error_set("cannot pin domain '%s' live: out of memory", vm->req.name);
+			return VMP_ENOMEM;
+		}
+		VMP_CPUSET_FOREACH (cpu, &cpus)
+			VIR_USE_CPU(map, cpu);
+		switch (pin->kind) {
+		case VMP_PIN_EMULATOR:
+			rc = virDomainPinEmulator(dom, map, maplen, VIR_DOMAIN_AFFECT_LIVE);
+			break;
+		case VMP_PIN_IOTHREAD:
+			rc =
+			    virDomainPinIOThread(dom, pin->id, map, maplen, VIR_DOMAIN_AFFECT_LIVE);
+			break;
+		default:
+			rc = virDomainPinVcpuFlags(dom, pin->id, map, maplen,
+						   VIR_DOMAIN_AFFECT_LIVE);
+			break;
+		}
+		if (rc < 0) {
+			char before[64];
+			if (i > 1)
+				snprintf(before, sizeof(before), "the %d pins before it were", i);
+			else
+				snprintf(before, sizeof(before), "%s",
+					 i ? "the pin before it was" : "no pin was");
+			vmp_error_set("cannot pin %s of running domain '%s' to CPUs '%s' live: %s "
+				      "(its persistent definition holds the plan and takes effect "
+				      "at its next start; %s applied live)",
+				      pin->what, vm->req.name, pin->cpuset, last_libvirt_error(),
+				      before);
+			free(map);
+			return VMP_ESYS;
+		}
+		pin->applied = true;
+	}
+	free(map);
+	res->live = true;
+	return VMP_OK;
+}
+
 static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan_vm *vm,
 		      const vmp_define_opts *opts, guest_kind *kind, bool *kind_known)
 {
 	virDomainPtr dom = virDomainLookupByName(conn, vm->req.name), def;
 	char *old = NULL, *xml = NULL, label[VMP_NAME_MAX + 32];
+	bool pinned = false;  /* pin_live() was called */
+	bool settled = false; /* the definition is the plan's, or a dry run said what it would be */
 	int err;
 
 	snprintf(res->name, sizeof(res->name), "%s", vm->req.name);
@@ -148,6 +286,10 @@ static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan
 			goto out;
 		res->action = same_xml(old, xml) ? VMP_DEFINE_UNCHANGED : VMP_DEFINE_UPDATED;
 		res->running = virDomainIsActive(dom) == 1;
+		if (opts->live && res->running && (err = live_pins(res, dom, vm)) < 0) {
+			res->action = VMP_DEFINE_SKIPPED; /* nothing of it was changed */
+			goto out;
+		}
 	} else {
 		vmp_export_opts eo = {0};
 		if (!*kind_known) {
@@ -167,10 +309,14 @@ static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan
 		snprintf(a, sizeof(a), "%s (defined)", vm->req.name);
 		snprintf(b, sizeof(b), "%s (planned)", vm->req.name);
 		err = vmp_export_diff(&res->diff, old ? old : "", xml, old ? a : "/dev/null", b);
+		settled = true;
 		goto out;
 	}
 	if (res->action == VMP_DEFINE_UNCHANGED) {
-		err = VMP_OK;
+		/* The definition matched, yet the running guest may still have older pins. */
+		settled = true;
+		pinned = res->pins != NULL;
+		err = pinned ? pin_live(res, dom, vm) : VMP_OK;
 		goto out;
 	}
 	if (old) {
@@ -195,8 +341,19 @@ static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan
 		goto out;
 	}
 	virDomainFree(def);
-	err = VMP_OK;
+	settled = true;
+	pinned = res->pins != NULL;
+	err = pinned ? pin_live(res, dom, vm) : VMP_OK;
 out:
+	/* A definition that failed is no "updated" or "created": nothing of the VM changed. */
+	if (err < 0 && !settled)
+		res->action = VMP_DEFINE_SKIPPED;
+	/* A VM that failed before its pins were tried lists none: none were refused. */
+	if (err < 0 && !pinned) {
+		free(res->pins);
+		res->pins = NULL;
+		res->npins = 0;
+	}
 	if (dom)
 		virDomainFree(dom);
 	free(old);
@@ -243,7 +400,9 @@ void vmp_define_results_free(vmp_define_result *results, int n)
 {
 	if (!results)
 		return;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		free(results[i].diff);
+		free(results[i].pins);
+	}
 	free(results);
 }

@@ -152,24 +152,49 @@ int vmp_export_diff(char **out, const char *old_doc, const char *new_doc, const 
 
 /* What vmp_define_plan() did with one VM. */
 typedef enum vmp_define_action {
-	VMP_DEFINE_SKIPPED = 0, /* not placed */
+	VMP_DEFINE_SKIPPED = 0, /* not placed, or nothing done: an earlier VM failed, or (live)
+				 * its running domain cannot take the pins */
 	VMP_DEFINE_CREATED,	/* a new domain */
 	VMP_DEFINE_UPDATED,	/* merged into the existing definition */
 	VMP_DEFINE_UNCHANGED	/* the existing definition already matched */
 } vmp_define_action;
 
+/* What a live pin moves. */
+typedef enum vmp_define_pin_kind {
+	VMP_PIN_EMULATOR = 0, /* the emulator threads (virDomainPinEmulator) */
+	VMP_PIN_IOTHREAD,     /* I/O thread id (virDomainPinIOThread) */
+	VMP_PIN_VCPU	      /* vCPU id (virDomainPinVcpuFlags) */
+} vmp_define_pin_kind;
+
+/* One pin vmp_define_plan() applies to a running domain (vmp_define_opts.live). */
+typedef struct vmp_define_pin {
+	vmp_define_pin_kind kind;
+	unsigned id;	  /* the I/O thread id (from 1) or vCPU number; 0 for the emulator */
+	char what[32];	  /* "emulator", "iothread 1", "vcpu 0", as vmp_mismatch.what names them */
+	char cpuset[256]; /* the host CPUs the plan gives it, in libvirt's syntax */
+	bool applied;	  /* libvirt accepted it; false in a dry run and from a failed pin on */
+} vmp_define_pin;
+
 typedef struct vmp_define_result {
 	char name[VMP_NAME_MAX];
 	vmp_define_action action;
-	char backup[4096]; /* where the previous XML was saved, or "" */
-	char *diff;	   /* dry run: the difference (owned; "" when none) */
-	bool running;	   /* the domain runs: an update takes effect at its next start */
+	char backup[4096];    /* where the previous XML was saved, or "" */
+	char *diff;	      /* dry run: the difference (owned; "" when none) */
+	bool running;	      /* the domain runs: an update takes effect at its next start */
+	bool live;	      /* every pin below was applied to the running domain */
+	int npins;	      /* with opts.live, for a running domain: how many pins */
+	vmp_define_pin *pins; /* in the order they are (or would be) applied; owned */
 } vmp_define_result;
 
 typedef struct vmp_define_opts {
-	bool dry_run;		/* change nothing; fill each result's diff */
+	bool dry_run;		/* change nothing; fill each result's diff (and pins with live) */
 	const char *backup_dir; /* where <name>.xml.bak goes before an update (default ".") */
 	const char *type;	/* force the domain type of new domains; NULL asks libvirt */
+	/* Also pin the vCPUs, emulator and I/O threads of a running domain as the plan says,
+	 * with VIR_DOMAIN_AFFECT_LIVE, after its definition is written. Nothing else changes
+	 * live: memory placement (numatune, hugepages, memtune), cachetune, memorytune and
+	 * the rest of the definition take effect at the domain's next start. */
+	bool live;
 } vmp_define_opts;
 
 /**
@@ -180,13 +205,20 @@ typedef struct vmp_define_opts {
  * after the old XML is written to backup_dir/<name>.xml.bak. A failure leaves that
  * VM's previous definition as it was; VMs before it stay defined.
  *
+ * With opts->live, a domain that runs is then pinned live: the emulator, the I/O
+ * threads, then each vCPU (a vCPU of a cpu=shared VM on its pool), so that the CPUs
+ * the emulator and I/O threads leave are free before vCPUs land on them. A domain
+ * that runs another number of vCPUs or I/O threads than the plan is refused before
+ * anything of it changes. A pin libvirt refuses stops there: the VM's definition is
+ * written, the pins before it stay applied, and the VMs after it are not touched.
+ *
  * @param out  an array of plan->nvms results, set on failure too (what was done up
  *             to the failure); the caller frees it with vmp_define_results_free()
  * @param plan the plan
  * @param uri  the libvirt connection URI
  * @param opts options, or NULL
- * @return VMP_OK, VMP_ESYS (libvirt refused; the message names the VM and says why),
- *         VMP_ENOMEM
+ * @return VMP_OK, VMP_ESYS (libvirt refused, or a running domain cannot take the pins
+ *         live; the message names the VM, the pin and says why), VMP_ENOMEM
  */
 int vmp_define_plan(vmp_define_result **out, const vmp_plan *plan, const char *uri,
 		    const vmp_define_opts *opts);

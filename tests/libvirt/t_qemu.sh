@@ -1,4 +1,5 @@
-# A real libvirtd and QEMU: plan for this host, define, start, verify, destroy, undefine.
+# A real libvirtd and QEMU: plan for this host, define, start, verify, re-define with other
+# pins (without, then with --live), destroy, undefine.
 # Skips (77) where libvirtd cannot run; tests/libvirt/start-daemons.sh starts it.
 set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
@@ -35,8 +36,63 @@ cat "$TMP/verify.log"
 [ "$status" -eq 0 ] || fail "verify exit status $status"
 grep -q "(1 VMs also read from /proc), 0 mismatches" "$TMP/verify.log" ||
 	fail "the QEMU threads were not checked"
-# A planted mismatch: pin the vCPU elsewhere (where this host has another CPU).
 ncpu=$(nproc)
+# A second plan with other pins: the CPU the vCPU has is kept for housekeeping, so the vCPU
+# moves; --live applies it to the running guest, without --live only its definition changes.
+live_pin() { virsh -c "$URI" vcpupin "$NAME" --live | awk '$1 == "0" {print $2}'; }
+plan_pin() { awk '/"vcpupin": \[/ { on = 1; next } on { gsub(/[ ,]/, ""); print; exit }' "$1"; }
+if [ "$ncpu" -gt 1 ]; then
+	first=$(plan_pin "$TMP/plan.json")
+	"$VMPLAN" suggest --vm "name=$NAME,vcpus=1,memory=128M,iothreads=1" --reserve "$first" \
+		-o "$TMP/plan2.json" >"$TMP/suggest2.log" 2>&1 || fail "suggest with --reserve $first"
+	second=$(plan_pin "$TMP/plan2.json")
+	[ -n "$second" ] && [ "$second" != "$first" ] || fail "the second plan keeps vCPU 0 on $first"
+	[ "$(live_pin)" = "$first" ] || fail "vCPU 0 runs on $(live_pin), the plan says $first"
+	"$VMPLAN" export "$TMP/plan2.json" --define "$URI" --out-dir "$TMP" >"$TMP/define2.log" 2>&1 ||
+		fail "define the second plan"
+	grep -q "$NAME is running: the new tuning takes effect when it next starts" \
+		"$TMP/define2.log" || fail "define without --live: running not noted"
+	[ "$(live_pin)" = "$first" ] || fail "without --live, vCPU 0 moved to $(live_pin)"
+	"$VMPLAN" verify "$TMP/plan2.json" --connect "$URI" >"$TMP/verify-old.log" 2>&1
+	[ $? -eq 4 ] || fail "without --live the guest already matches the second plan"
+	# The definition already holds the second plan: --live pins the guest only.
+	"$VMPLAN" export "$TMP/plan2.json" --define "$URI" --out-dir "$TMP" --live \
+		>"$TMP/live.log" 2>&1 || fail "define --live"
+	cat "$TMP/live.log"
+	grep -q "$NAME: unchanged" "$TMP/live.log" || fail "--live: definition not unchanged"
+	grep -q "$NAME is running: vCPU, emulator and I/O thread pins applied live; memory placement" \
+		"$TMP/live.log" || fail "--live: pins not reported applied"
+	[ "$(live_pin)" = "$second" ] || fail "--live: vCPU 0 runs on $(live_pin), not $second"
+	"$VMPLAN" verify "$TMP/plan2.json" --connect "$URI" --proc yes >"$TMP/verify-live.log" 2>&1 ||
+		fail "--live: verify the second plan: exit status $?"
+	grep -q "(1 VMs also read from /proc), 0 mismatches" "$TMP/verify-live.log" ||
+		fail "--live: the QEMU threads were not checked"
+	# Back to the first plan in one step: updated and pinned live.
+	"$VMPLAN" export "$TMP/plan.json" --define "$URI" --out-dir "$TMP" --live --json \
+		>"$TMP/live2.log" 2>&1 || fail "define --live --json"
+	grep -q '"result": "updated"' "$TMP/live2.log" || fail "--live --json: not updated"
+	grep -q '"live": true' "$TMP/live2.log" || fail "--live --json: not pinned live"
+	[ "$(live_pin)" = "$first" ] || fail "--live: vCPU 0 back on $(live_pin), not $first"
+	"$VMPLAN" verify "$TMP/plan.json" --connect "$URI" --proc yes >"$TMP/verify-back.log" 2>&1 ||
+		fail "--live: verify the first plan again: exit status $?"
+	# A CPU this host lacks: the pin fails, named, after the definition was written.
+	sed "s/^\(        \)$first\$/\1$((ncpu + 64))/; s/\"pcpus\": \"$first\"/\"pcpus\": \"$((ncpu + 64))\"/" \
+		"$TMP/plan.json" >"$TMP/plan-bad.json"
+	"$VMPLAN" export "$TMP/plan-bad.json" --define "$URI" --out-dir "$TMP" --live \
+		>"$TMP/live-bad.log" 2>&1
+	status=$?
+	cat "$TMP/live-bad.log"
+	[ "$status" -eq 1 ] || fail "a pin on a missing CPU: exit status $status, expected 1"
+	grep -q "cannot pin vcpu 0 of running domain '$NAME' to CPUs '$((ncpu + 64))' live: " \
+		"$TMP/live-bad.log" || fail "the failed pin is not named"
+	grep -q "its persistent definition holds the plan" "$TMP/live-bad.log" ||
+		fail "the written definition is not mentioned"
+	"$VMPLAN" export "$TMP/plan.json" --define "$URI" --out-dir "$TMP" --live \
+		>"$TMP/live3.log" 2>&1 || fail "define --live after the failure"
+else
+	echo "note: one CPU; --live is not tried (no other pin to move to)"
+fi
+# A planted mismatch: pin the vCPU elsewhere (where this host has another CPU).
 if [ "$ncpu" -gt 1 ]; then
 	pinned=$(virsh -c "$URI" vcpupin "$NAME" 0 | awk '$1 == "0" {print $2}')
 	other=$(( (pinned + 1) % ncpu ))
@@ -49,4 +105,4 @@ if [ "$ncpu" -gt 1 ]; then
 fi
 virsh -c "$URI" destroy "$NAME" >/dev/null 2>&1 || fail "destroy"
 virsh -c "$URI" undefine "$NAME" >/dev/null 2>&1 || fail "undefine"
-echo "ok: defined, started, verified (libvirt and /proc), destroyed, undefined"
+echo "ok: defined, started, verified (libvirt and /proc), pinned live, destroyed, undefined"
