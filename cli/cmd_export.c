@@ -216,17 +216,23 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
+	/* Merged in place with nothing to change, the file and its old backup stay as they are. */
+	bool written = changed || dir;
 	if (events) {
 		char bak[PATH_MAX + 8];
 		snprintf(bak, sizeof(bak), "%s.bak", dir ? out : in);
 		event(changed ? "merged" : "unchanged", vm->req.name, "path", dir ? out : in);
-		json_object_set_new(json_array_get(events, json_array_size(events) - 1), "backup",
-				    json_string(bak));
+		if (written)
+			json_object_set_new(json_array_get(events, json_array_size(events) - 1),
+					    "backup", json_string(bak));
 		return EXIT_PLACED;
 	}
-	printf("%s VM '%s' into %s (previous XML kept in %s.bak)\n",
-	       changed ? "merged" : "nothing to change for", vm->req.name, dir ? out : in,
-	       dir ? out : in);
+	if (written)
+		printf("%s VM '%s' into %s (previous XML kept in %s.bak)\n",
+		       changed ? "merged" : "nothing to change for", vm->req.name, dir ? out : in,
+		       dir ? out : in);
+	else
+		printf("nothing to change for VM '%s' in %s (left as it is)\n", vm->req.name, in);
 	return EXIT_PLACED;
 }
 

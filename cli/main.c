@@ -1,5 +1,7 @@
 /* vmplan's entry point: the subcommand table, --help and --version. */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +107,7 @@ static const vmp_command *find(const char *name)
 	return NULL;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	const vmp_command *cmd;
 
@@ -144,4 +146,20 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	return cmd->exec(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	int status = run(argc, argv);
+
+	/* What was printed must have reached its file: 'vmplan export p.json > dom.xml' on a
+	 * full disk is a runtime error, not a success with half a document. */
+	bool flushed = fflush(stdout) == 0;
+	if (!flushed || ferror(stdout)) {
+		cli_error("cannot write to standard output: %s",
+			  flushed ? "an earlier write failed" : strerror(errno));
+		if (status == EXIT_PLACED || status == EXIT_UNPLACED)
+			status = EXIT_RUNTIME;
+	}
+	return status;
 }

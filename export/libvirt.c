@@ -317,6 +317,13 @@ static void apply_iothreads(xmlNodePtr dom, const vmp_plan_vm *vm)
 				virtio = !xmlStrcmp(v, BAD_CAST "virtio");
 				xmlFree(v);
 			}
+			/* A vhost-user or vDPA disk runs outside QEMU's I/O threads. */
+			if ((v = xmlGetProp(d, BAD_CAST "type"))) {
+				if (!xmlStrcmp(v, BAD_CAST "vhostuser") ||
+				    !xmlStrcmp(v, BAD_CAST "vhostvdpa"))
+					virtio = false;
+				xmlFree(v);
+			}
 			if (virtio) {
 				/* Spread virtio disks over the I/O threads, in device order. */
 				if (!drv && d->children)
@@ -410,8 +417,12 @@ static void apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm)
 		attr_u64(n, "iothread", (uint64_t)i + 1);
 		attr_set(n, "cpuset", &vm->iothreadpin[i]);
 	}
-	/* One vcpusched per vCPU, as libvirt writes them back: a define of the merged XML
-	 * then reads as unchanged. */
+	/* As libvirt writes them back (emulatorsched first, then one vcpusched per vCPU and
+	 * one iothreadsched per I/O thread): a define of the merged XML then reads as
+	 * unchanged. */
+	if (r->emulator_sched != VMP_SCHED_NONE)
+		sched_attrs(child(tune, "emulatorsched", NULL), r->emulator_sched,
+			    r->vcpu_priority);
 	for (unsigned i = 0; r->vcpu_sched != VMP_SCHED_NONE && i < r->vcpus; i++) {
 		vmp_cpuset one = {0};
 		vmp_cpuset_set(&one, (int)i);
@@ -419,16 +430,13 @@ static void apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm)
 		attr_set(n, "vcpus", &one);
 		sched_attrs(n, r->vcpu_sched, r->vcpu_priority);
 	}
-	if (r->iothread_sched != VMP_SCHED_NONE && iothread_count(vm)) {
-		vmp_cpuset ids = {0};
-		vmp_cpuset_set_range(&ids, 1, (int)iothread_count(vm));
+	for (unsigned i = 1; r->iothread_sched != VMP_SCHED_NONE && i <= iothread_count(vm); i++) {
+		vmp_cpuset one = {0};
+		vmp_cpuset_set(&one, (int)i);
 		n = child(tune, "iothreadsched", NULL);
-		attr_set(n, "iothreads", &ids);
+		attr_set(n, "iothreads", &one);
 		sched_attrs(n, r->iothread_sched, r->vcpu_priority);
 	}
-	if (r->emulator_sched != VMP_SCHED_NONE)
-		sched_attrs(child(tune, "emulatorsched", NULL), r->emulator_sched,
-			    r->vcpu_priority);
 	if (vm->ncachetune) {
 		xmlNodePtr ct = child(tune, "cachetune", NULL);
 		attr_set(ct, "vcpus", &vcpus);
@@ -515,6 +523,9 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 	if (vm->req.cpu_cache != VMP_CACHE_NONE) {
 		static const char *const modes[] = {"", "passthrough", "emulate", "disable"};
 		xmlNodePtr cache = new_elem("cache", NULL);
+		/* QEMU emulates only the L3 cache: libvirt wants the level said. */
+		if (vm->req.cpu_cache == VMP_CACHE_EMULATE)
+			attr(cache, "level", "3");
 		attr(cache, "mode", modes[vm->req.cpu_cache]);
 		replace(cpu, find(cpu, "cache"), cache, cpu_order);
 	}
@@ -523,6 +534,28 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 		drop(find(cpu, "numa"));
 		return;
 	}
+	/* Where the request leaves them, the cells keep the memory access and discard the
+	 * domain had: vhost-user devices need shared memory in every cell. */
+	const char *access = vm->req.mem_access == VMP_ACCESS_SHARED	? "shared"
+			     : vm->req.mem_access == VMP_ACCESS_PRIVATE ? "private"
+									: NULL;
+	bool discard = vm->req.mem_discard;
+	for (xmlNodePtr c = (numa = find(cpu, "numa")) ? numa->children : NULL; c; c = c->next) {
+		xmlChar *v;
+		if (!is_elem(c, "cell"))
+			continue;
+		if (!vm->req.mem_access && (v = xmlGetProp(c, BAD_CAST "memAccess"))) {
+			if (!xmlStrcmp(v, BAD_CAST "shared"))
+				access = "shared";
+			else if (!xmlStrcmp(v, BAD_CAST "private") && !access)
+				access = "private";
+			xmlFree(v);
+		}
+		if ((v = xmlGetProp(c, BAD_CAST "discard"))) {
+			discard |= !xmlStrcmp(v, BAD_CAST "yes");
+			xmlFree(v);
+		}
+	}
 	numa = new_elem("numa", NULL);
 	for (int i = 0; i < vm->ncells; i++) {
 		xmlNodePtr cell = child(numa, "cell", NULL);
@@ -530,10 +563,9 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 		attr_set(cell, "cpus", &vm->cells[i].vcpus);
 		attr_u64(cell, "memory", vm->cells[i].memory_bytes / 1024);
 		attr(cell, "unit", "KiB");
-		if (vm->req.mem_access != VMP_ACCESS_DEFAULT)
-			attr(cell, "memAccess",
-			     vm->req.mem_access == VMP_ACCESS_SHARED ? "shared" : "private");
-		if (vm->req.mem_discard)
+		if (access)
+			attr(cell, "memAccess", access);
+		if (discard)
 			attr(cell, "discard", "yes");
 		if (vm->cells[i].distances[i]) {
 			xmlNodePtr d = child(cell, "distances", NULL);
@@ -636,6 +668,23 @@ static void apply_memtune(xmlNodePtr dom, const vmp_plan_vm *vm)
 	drop_if_empty(mt);
 }
 
+/* The first of libvirt's <features> in its order; anything else goes after them. */
+static const char *const features_order[] = {"acpi", "apic", "pae", "hap", "viridian",
+					     "privnet", "hyperv", "kvm", "xen", "pvspinlock",
+					     "pmu", "vmport", "gic", "smm", NULL};
+
+/* Whether the domain's guest is x86: its <os><type arch>, else the host's. */
+static bool is_x86(xmlNodePtr dom)
+{
+	xmlNodePtr os = find(dom, "os"), type = os ? find(os, "type") : NULL;
+	xmlChar *arch = type ? xmlGetProp(type, BAD_CAST "arch") : NULL;
+	bool x86 = arch ? !xmlStrcmp(arch, BAD_CAST "x86_64") || !xmlStrcmp(arch, BAD_CAST "i686")
+			: !strcmp(GUEST_ARCH, "x86_64");
+
+	xmlFree(arch);
+	return x86;
+}
+
 /*
  * UEFI: only when the request asks for it; a domain's own firmware is left
  * alone otherwise. An explicit loader (and nvram) replaces firmware
@@ -662,7 +711,25 @@ static void apply_firmware(xmlNodePtr dom, const vmp_plan_vm *vm)
 		if (r->nvram[0])
 			replace(os, find(os, "nvram"), new_elem("nvram", r->nvram), os_order);
 	} else {
+		xmlNodePtr loader = find(os, "loader"), nvram = find(os, "nvram");
 		attr(os, "firmware", "efi");
+		/* Autoselection picks the loader and the varstore template itself: libvirt refuses
+		 * a loader path, readonly or type, and an nvram template, beside it. */
+		if (loader) {
+			xmlChar *secure = xmlGetProp(loader, BAD_CAST "secure");
+			xmlNodePtr bare = new_elem("loader", NULL);
+			if (secure)
+				attr(bare, "secure", (const char *)secure);
+			xmlFree(secure);
+			replace(os, loader, bare, os_order);
+			if (!r->secure_boot && !bare->properties)
+				drop(bare);
+		}
+		if (nvram) {
+			xmlUnsetProp(nvram, BAD_CAST "template");
+			if (!nvram->children && !nvram->properties)
+				drop(nvram);
+		}
 		if (!r->secure_boot) {
 			drop(fw);
 		} else {
@@ -673,8 +740,15 @@ static void apply_firmware(xmlNodePtr dom, const vmp_plan_vm *vm)
 			attr(fw, "name", "secure-boot");
 		}
 	}
+	/* x86 UEFI needs ACPI (libvirt refuses it otherwise). */
+	if (is_x86(dom)) {
+		xmlNodePtr features = ensure(dom, "features", domain_order);
+		if (!find(features, "acpi"))
+			insert(features, new_elem("acpi", NULL), features_order);
+	}
 	if (r->secure_boot) {
-		xmlNodePtr smm = ensure(ensure(dom, "features", domain_order), "smm", NULL);
+		xmlNodePtr smm = ensure(ensure(dom, "features", domain_order), "smm",
+					features_order);
 		attr(smm, "state", "on");
 	}
 }
@@ -743,6 +817,13 @@ int vmp_export_libvirt_xml_opts(char **out, size_t *len, const vmp_plan_vm *vm,
 	attr(type, "arch", opts && opts->arch ? opts->arch : GUEST_ARCH);
 	if (opts && opts->machine)
 		attr(type, "machine", opts->machine);
+	/* What virt-install gives a PC guest: without ACPI, QEMU runs -no-acpi and the guest
+	 * sees none of its NUMA cells (SRAT, SLIT) nor the power button. */
+	if (is_x86(dom)) {
+		xmlNodePtr features = child(dom, "features", NULL);
+		child(features, "acpi", NULL);
+		child(features, "apic", NULL);
+	}
 	vmp_libvirt_apply(dom, vm);
 	err = vmp_xml_dump(out, len, doc);
 	xmlFreeDoc(doc);

@@ -49,6 +49,10 @@ int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_pa
 	if ((err = vmp_export_libvirt_merge(&merged, &len, old, in_path, vm)) < 0)
 		goto out;
 	*changed = strcmp(old, merged) != 0;
+	/* Nothing to change: the file stays as it is, and so does the backup of the original
+	 * (a second merge used to overwrite it with the merged XML). */
+	if (!*changed && !strcmp(out_path, in_path))
+		goto out;
 	if (snprintf(bak, sizeof(bak), "%s.bak", out_path) >= (int)sizeof(bak)) {
 		vmp_error_set("cannot write '%s.bak': path too long", out_path);
 		err = VMP_ESYS;

@@ -85,6 +85,15 @@ run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G -o "$TMP/ro/plan.json
 expect_status 1 "xml-dir that is a file, with -o"
 expect_true "no plan.json beside a failed xml-dir" not test -e "$TMP/ro/plan.json"
 
+# Output that cannot be written is a runtime error, not a success with half a document.
+if [ -w /dev/full ]; then
+	run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G -o "$TMP/full.json"
+	"$VMPLAN" export "$TMP/full.json" >/dev/full 2>"$TMP/err"
+	status=$?
+	expect_status 1 "export to a full disk"
+	expect_in err "cannot write to standard output: No space left on device" "says why"
+fi
+
 echo '{"old": true}' >"$TMP/plan.json"
 run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G -o "$TMP/nodir/plan.json"
 expect_status 1 "unwritable output"

@@ -286,9 +286,15 @@ static void test_every_knob(void **st)
 	assert_int_equal(xcount(xml, "/domain/cputune/emulatorsched[@scheduler='fifo']"
 				     "[@priority='10']"),
 			 1);
-	assert_int_equal(xcount(xml, "/domain/cputune/iothreadsched[@iothreads='1-2']"
+	/* One per I/O thread, after the emulator's, as libvirt writes them back. */
+	assert_int_equal(xcount(xml, "/domain/cputune/iothreadsched[@iothreads='1']"
 				     "[@scheduler='rr']"),
 			 1);
+	assert_int_equal(xcount(xml, "/domain/cputune/iothreadsched[@iothreads='2']"
+				     "[@scheduler='rr']"),
+			 1);
+	assert_int_equal(xcount(xml, "/domain/cputune/emulatorsched/preceding-sibling::vcpusched"),
+			 0);
 	assert_int_equal(xcount(xml, "/domain/cputune/global_quota[.='50000']"), 1);
 	assert_int_equal(xcount(xml, "/domain/cputune/emulator_quota[.='-1']"), 1);
 	assert_int_equal(xcount(xml, "/domain/cputune/iothread_period[.='100000']"), 1);
