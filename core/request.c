@@ -20,7 +20,7 @@ static const vmp_request_key keys[] = {
 	{"memory", "SIZE", "guest memory"},
 	{"cpu", "dedicated|shared", "a host CPU per vCPU, or a share of the common pool"},
 	{"threads", "prefer|isolate|require", "SMT use: sibling pairs, one vCPU per core, whole cores only"},
-	{"numa", "N", "guest NUMA cells, each on its own host node (default: fewest that fit)"},
+	{"numa", "N|auto", "guest NUMA cells, each on its own host node (auto, the default: fewest that fit)"},
 	{"memory_mode", "strict|interleave|preferred|restrictive", "numatune memory mode"},
 	{"emulator", "share|isolate", "emulator thread on the VM's CPUs, or on housekeeping CPUs"},
 	{"iothreads", "N", "I/O threads, 0-16"},
@@ -281,8 +281,21 @@ int vmp_request_set(vmp_vm_request *req, const char *key, const char *value)
 			req->threads = (vmp_thread_policy)e;
 		return err;
 	}
-	if (!strcmp(key, "numa"))
-		return set_uint(&req->numa_cells, key, value, 1, VMP_MAX_CELLS);
+	if (!strcmp(key, "numa")) {
+		/* auto undoes a profile's fixed count: the planner picks the fewest that fit. */
+		uint64_t v;
+		if (!strcmp(value, "auto")) {
+			req->numa_cells = 0;
+			return VMP_OK;
+		}
+		if (!parse_u64(&v, value, 1, VMP_MAX_CELLS)) {
+			vmp_error_set("numa must be auto or between 1 and %d, not '%s'", VMP_MAX_CELLS,
+				      value);
+			return VMP_EINVAL;
+		}
+		req->numa_cells = (unsigned)v;
+		return VMP_OK;
+	}
 	if (!strcmp(key, "memory_mode")) {
 		if ((err = set_enum(&e, key, value, mem_mode,
 				    "strict, interleave, preferred or restrictive")) == 0)

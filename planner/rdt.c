@@ -91,7 +91,9 @@ static unsigned mb_value(const vmp_host *h, const vmp_vm_request *r, int node)
 	}
 	if (v <= 0)
 		return 0;
-	out = (unsigned)ceil(v / gran) * gran;
+	/* In range before the cast: a huge cap stays the largest the unit can say. */
+	double q = ceil(v / gran), most = floor((double)UINT32_MAX / gran);
+	out = (unsigned)(q < most ? q : most) * gran;
 	if (out < mb->min_bandwidth)
 		out = mb->min_bandwidth;
 	if (mb->unit == VMP_MB_PERCENT && out > 100)
@@ -132,9 +134,47 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 	if (!want_cache && !want_mb)
 		return true;
 
-	/* One resctrl group per VM holds both its cachetune and its memorytune. */
+	if (want_mb) {
+		/* MB domains are named like the L3 domains where resctrl lists them so
+		 * (Intel), else like the NUMA nodes. */
+		int ids[VMP_RDT_DOMAINS_MAX], nodes[VMP_RDT_DOMAINS_MAX], n = 0;
+		nl3 = vm_l3s(h, vm, l3s);
+		for (int i = 0; i < nl3 && n < VMP_RDT_DOMAINS_MAX; i++)
+			for (int d = 0; d < rc->mb.ndomains; d++)
+				if (rc->mb.domain_ids[d] == h->l3s[l3s[i]].id) {
+					ids[n] = rc->mb.domain_ids[d];
+					nodes[n++] = l3_node(h, vm, l3s[i]);
+				}
+		if (n == 0)
+			for (int c = 0; c < vm->ncells && n < VMP_RDT_DOMAINS_MAX; c++)
+				for (int d = 0; d < rc->mb.ndomains; d++)
+					if (rc->mb.domain_ids[d] == vm->cells[c].host_node) {
+						ids[n] = vm->cells[c].host_node;
+						nodes[n] = vmp_host_node_index(h, ids[n]);
+						n++;
+					}
+		for (int i = 0; i < n; i++) {
+			unsigned v = mb_value(h, r, nodes[i]);
+			if (!v) {
+				if (st->explain)
+					planner_append(&vm->explain,
+						       "membw: cannot express the limit in this host's "
+						       "unit without a measured bandwidth (probe "
+						       "--measure); no limit set\n");
+				vm->nmemorytune = 0;
+				break;
+			}
+			vm->memorytune[vm->nmemorytune].node_id = ids[i];
+			vm->memorytune[vm->nmemorytune++].bandwidth = v;
+		}
+	}
+	/* One resctrl group per VM holds both its cachetune and its memorytune; a VM whose
+	 * bandwidth limit cannot be expressed, and that wants no ways, needs none. */
+	if (!want_cache && !vm->nmemorytune)
+		return true;
 	unsigned limit = vmp_resctrl_closids(rc);
 	if (rc->groups_used + st->closids + 1 > limit) {
+		vm->nmemorytune = 0;
 		planner_refuse(vm, VMP_BIND_CLOSIDS,
 			 "needs a resctrl class of service for its cache or bandwidth, but all %u "
 			 "are taken (%u by existing groups, %u by this plan); drop cache/membw or "
@@ -206,41 +246,6 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 		}
 	}
 
-	if (want_mb) {
-		/* MB domains are named like the L3 domains where resctrl lists them so
-		 * (Intel), else like the NUMA nodes. */
-		int ids[VMP_RDT_DOMAINS_MAX], nodes[VMP_RDT_DOMAINS_MAX], n = 0;
-		if (!nl3)
-			nl3 = vm_l3s(h, vm, l3s);
-		for (int i = 0; i < nl3 && n < VMP_RDT_DOMAINS_MAX; i++)
-			for (int d = 0; d < rc->mb.ndomains; d++)
-				if (rc->mb.domain_ids[d] == h->l3s[l3s[i]].id) {
-					ids[n] = rc->mb.domain_ids[d];
-					nodes[n++] = l3_node(h, vm, l3s[i]);
-				}
-		if (n == 0)
-			for (int c = 0; c < vm->ncells && n < VMP_RDT_DOMAINS_MAX; c++)
-				for (int d = 0; d < rc->mb.ndomains; d++)
-					if (rc->mb.domain_ids[d] == vm->cells[c].host_node) {
-						ids[n] = vm->cells[c].host_node;
-						nodes[n] = vmp_host_node_index(h, ids[n]);
-						n++;
-					}
-		for (int i = 0; i < n; i++) {
-			unsigned v = mb_value(h, r, nodes[i]);
-			if (!v) {
-				if (st->explain)
-					planner_append(&vm->explain,
-						       "membw: cannot express the limit in this host's "
-						       "unit without a measured bandwidth (probe "
-						       "--measure); no limit set\n");
-				vm->nmemorytune = 0;
-				break;
-			}
-			vm->memorytune[vm->nmemorytune].node_id = ids[i];
-			vm->memorytune[vm->nmemorytune++].bandwidth = v;
-		}
-	}
 	if (vm->ncachetune || vm->nmemorytune)
 		st->closids++;
 	return true;

@@ -84,9 +84,10 @@ int planner_state_init(planner_state *st, const vmp_host *h)
 	st->mem_free = calloc((size_t)h->nnodes, sizeof(uint64_t));
 	st->huge_free = calloc((size_t)h->nnodes, sizeof(*st->huge_free));
 	st->bw_demand = calloc((size_t)h->nnodes, sizeof(double));
+	st->node_skip = calloc((size_t)h->nnodes, 1);
 	if (!st->pu_free || !st->core_nfree || !st->core_size || !st->core_pu_start ||
 	    !st->core_pu || !st->node_core_start || !st->node_core || !st->mem_free ||
-	    !st->huge_free || !st->bw_demand) {
+	    !st->huge_free || !st->bw_demand || !st->node_skip) {
 		planner_state_free(st);
 		vmp_error_set("out of memory");
 		return VMP_ENOMEM;
@@ -144,6 +145,7 @@ void planner_state_free(planner_state *st)
 	free(st->mem_free);
 	free(st->huge_free);
 	free(st->bw_demand);
+	free(st->node_skip);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -658,7 +660,7 @@ static bool place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm,
 	if (min_cpu == 0)
 		return false;
 	for (int n = 0; n < nn; n++)
-		ok_node[n] = capacity(st, n, ANY_L3, r->threads) >= min_cpu &&
+		ok_node[n] = !st->node_skip[n] && capacity(st, n, ANY_L3, r->threads) >= min_cpu &&
 			     mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / k / 2;
 	for (int first = 0; first < nn; first++) {
 		bool in[nn];
@@ -864,6 +866,8 @@ static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *
 		for (int n = 0; n < h->nnodes; n++) {
 			int cap = capacity(st, n, ANY_L3, r->threads);
 			uint64_t room = mem_room(st, n, r->hugepage_bytes);
+			if (st->node_skip[n])
+				continue; /* said why when it was ruled out */
 			if (cap < (int)r->vcpus || room < r->memory_bytes) {
 				if (st->explain) {
 					char a[32];
@@ -1073,30 +1077,58 @@ static void place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
 		free(undo.pus);
 		return;
 	}
-	if (r->cpu == VMP_CPU_SHARED)
-		ok = place_shared(st, &undo, vm);
-	else
-		ok = place_dedicated(st, &undo, vm, devnode, max_cells);
-	if (ok && r->cpu == VMP_CPU_DEDICATED) {
-		vmp_cpuset_zero(&vm->pcpus);
-		for (unsigned i = 0; i < r->vcpus; i++)
-			vmp_cpuset_set(&vm->pcpus, vm->vcpupin[i]);
-		guest_topology(vm, h, st->max_core);
-	}
-	/* Shared VMs get their pool, emulator and I/O threads once all dedicated VMs are in. */
-	if (ok && r->cpu == VMP_CPU_DEDICATED)
-		ok = place_threads(st, &undo, vm, devnode);
-	/* A shared VM's cache and bandwidth wait for its pool (finish_shared). */
-	if (ok && r->cpu == VMP_CPU_DEDICATED)
-		ok = planner_rdt_allocate(st, vm);
-	if (!ok) {
+	char cache_reason[VMP_REASON_MAX] = "";
+	for (;;) {
+		bool retry = false;
+		if (r->cpu == VMP_CPU_SHARED)
+			ok = place_shared(st, &undo, vm);
+		else
+			ok = place_dedicated(st, &undo, vm, devnode, max_cells);
+		if (ok && r->cpu == VMP_CPU_DEDICATED) {
+			vmp_cpuset_zero(&vm->pcpus);
+			for (unsigned i = 0; i < r->vcpus; i++)
+				vmp_cpuset_set(&vm->pcpus, vm->vcpupin[i]);
+			guest_topology(vm, h, st->max_core);
+		}
+		/* Shared VMs get their pool, emulator and I/O threads once all dedicated VMs
+		 * are in. */
+		if (ok && r->cpu == VMP_CPU_DEDICATED)
+			ok = place_threads(st, &undo, vm, devnode);
+		/* A shared VM's cache and bandwidth wait for its pool (finish_shared). */
+		if (ok && r->cpu == VMP_CPU_DEDICATED)
+			ok = planner_rdt_allocate(st, vm);
+		if (ok)
+			break;
+		/* The ways may be free in another node's L3: rule out the nodes tried, again. */
+		if (vm->bind == VMP_BIND_CACHE && vm->ncells > 0) {
+			snprintf(cache_reason, sizeof(cache_reason), "%s", vm->reason);
+			for (int i = 0; i < vm->ncells; i++) {
+				int n = vmp_host_node_index(h, vm->cells[i].host_node);
+				retry |= !st->node_skip[n];
+				st->node_skip[n] = 1;
+				if (st->explain)
+					planner_append(&vm->explain,
+						       "rejected node %d: %s; trying the others\n",
+						       vm->cells[i].host_node, vm->reason);
+			}
+		}
 		planner_undo_apply(st, &undo, r->hugepage_bytes);
-		vm->ncells = 0;
+		vm->ncells = vm->niothreads = vm->ncachetune = vm->nmemorytune = 0;
+		if (retry) {
+			vm->reason[0] = '\0';
+			vm->bind = VMP_BIND_NONE;
+			continue;
+		}
+		/* Where the other nodes had no room at all, the ways are what bound it. */
+		if (cache_reason[0] && vm->bind != VMP_BIND_CACHE)
+			planner_refuse(vm, VMP_BIND_CACHE, "%s", cache_reason);
 		if (!vm->reason[0])
 			explain_failure(st, vm);
+		memset(st->node_skip, 0, (size_t)h->nnodes);
 		free(undo.pus);
 		return;
 	}
+	memset(st->node_skip, 0, (size_t)h->nnodes);
 	/* The guest sees the host's distances between its cells' nodes. */
 	for (int i = 0; i < vm->ncells; i++) {
 		memset(vm->cells[i].distances, 0, sizeof(vm->cells[i].distances));

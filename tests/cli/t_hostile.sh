@@ -104,7 +104,7 @@ bad 2 "cannot parse size '18446744073709551616b' for memory: too large" \
 	suggest --synthetic "$S" --vm name=a,vcpus=1,memory=18446744073709551616b
 bad 2 "cannot parse size '99999999T' for cache: too large" \
 	suggest --synthetic "$S" --vm $ONE,cache=99999999T
-bad 2 "numa must be between 1 and 64, not '99'" suggest --synthetic "$S" --vm $ONE,numa=99
+bad 2 "numa must be auto or between 1 and 64, not '99'" suggest --synthetic "$S" --vm $ONE,numa=99
 bad 2 "bad --reserve" suggest --synthetic "$S" --vm $ONE --reserve 0-99999
 bad 2 "CPUs 99 are not online" suggest --synthetic "$S" --vm $ONE --reserve 99
 # More guest cells than the host has nodes (2): a plan, with the VM left out and why.

@@ -421,6 +421,84 @@ static void test_mb_closids(void **st)
 	vmp_host_free(h);
 }
 
+/* A VM that will get no group (its bandwidth cannot be said in the host's unit without a
+ * measurement) is not refused for want of one; a huge cap is the largest the unit says,
+ * not, wrapped through a float cast, the smallest. */
+static void test_mb_no_group_and_huge_cap(void **st)
+{
+	static const char *const specs[] = {"name=db,vcpus=2,memory=128M,cache=2M",
+					    "name=bk,vcpus=1,memory=128M,membw=10%"};
+	static const char *const huge[] = {"name=h,vcpus=1,memory=128M,membw=1073741824GBps"};
+	vmp_host *h = synth("node:1 l3:1 core:4 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	h->l3s[0].size_bytes = 16 << 20;
+	h->resctrl.present = h->resctrl.l3.present = h->resctrl.mb.present = true;
+	h->resctrl.l3.cbm_mask = 0xff;
+	h->resctrl.l3.min_cbm_bits = 1;
+	h->resctrl.l3.num_closids = 2; /* the default group and one more */
+	h->resctrl.l3.ndomains = 1;
+	h->resctrl.l3.domains[0].id = h->l3s[0].id;
+	h->resctrl.mb.unit = VMP_MB_AMD_GBS8;
+	h->resctrl.mb.bandwidth_gran = 1;
+	h->resctrl.mb.ndomains = 1;
+	h->resctrl.mb.domain_ids[0] = h->l3s[0].id;
+	h->resctrl.groups_used = 1;
+	p = solve(h, VMP_ORDER_GIVEN, specs, 2);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].ncachetune, 1);
+	assert_true(p->vms[1].placed); /* no measured bandwidth: no limit, no group */
+	assert_int_equal(p->vms[1].nmemorytune, 0);
+	vmp_plan_free(p);
+
+	h->resctrl.mb.unit = VMP_MB_MBPS;
+	p = solve(h, VMP_ORDER_GIVEN, huge, 1);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].nmemorytune, 1);
+	assert_int_equal(p->vms[0].memorytune[0].bandwidth, UINT32_MAX);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* The node that costs least has no free ways: the VM goes where the ways are, and says so. */
+static void test_cache_other_node(void **st)
+{
+	static const char *const one[] = {"name=a,vcpus=4,memory=1G,cache=4M"};
+	static const char *const two[] = {"name=a,vcpus=4,memory=1G,cache=4M",
+					  "name=b,vcpus=4,memory=1G,cache=4M"};
+	vmp_host *h = synth("pack:2 [numa(memory=16GiB)] l3:1 core:8 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	h->resctrl.present = h->resctrl.l3.present = true;
+	h->resctrl.l3.cbm_mask = 0x7ff;
+	h->resctrl.l3.min_cbm_bits = 2;
+	h->resctrl.l3.num_closids = 16;
+	h->resctrl.l3.ndomains = 2;
+	h->resctrl.groups_used = 1;
+	for (int i = 0; i < 2; i++) {
+		h->l3s[i].size_bytes = 11 << 20;
+		h->resctrl.l3.domains[i].id = h->l3s[i].id;
+	}
+	h->resctrl.l3.domains[0].used_mask = 0x7fc; /* two ways left in node 0's L3 */
+	assert_int_equal(vmp_host_check(h), VMP_OK);
+	p = solve(h, VMP_ORDER_GIVEN, one, 1);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].cells[0].host_node, h->nodes[1].id);
+	assert_int_equal(p->vms[0].cachetune[0].cache_id, h->l3s[1].id);
+	vmp_plan_free(p);
+	/* Once node 1's ways are gone too, the refusal is about the ways, not the nodes. */
+	h->resctrl.l3.domains[1].used_mask = 0x7f0; /* four ways: one VM's */
+	p = solve(h, VMP_ORDER_GIVEN, two, 2);
+	assert_true(p->vms[0].placed);
+	assert_false(p->vms[1].placed);
+	assert_int_equal(p->vms[1].bind, VMP_BIND_CACHE);
+	assert_non_null(strstr(p->vms[1].reason, "contiguous ways"));
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 /* A hybrid host: single-thread cores beside two-thread ones. threads=require takes only
  * whole two-thread cores, and a request that cannot fit ends (it used to spin forever). */
 static void test_require_on_hybrid(void **st)
@@ -492,6 +570,8 @@ int main(void)
 		cmocka_unit_test(test_hugepages),
 		cmocka_unit_test(test_reason_names_binding_constraint),
 		cmocka_unit_test(test_mb_closids),
+		cmocka_unit_test(test_mb_no_group_and_huge_cap),
+		cmocka_unit_test(test_cache_other_node),
 		cmocka_unit_test(test_cache_edges),
 		cmocka_unit_test(test_require_on_hybrid),
 		cmocka_unit_test(test_bad_requests),

@@ -145,9 +145,25 @@ static void test_vcpus_bad(void **state)
 static void test_numa_bad(void **state)
 {
 	(void)state;
-	expect_bad("name=a,vcpus=2,memory=1G,numa=0", "numa must be between 1 and 64, not '0'");
-	expect_bad("name=a,vcpus=2,memory=1G,numa=65", "numa must be between 1 and 64, not '65'");
-	expect_bad("name=a,vcpus=2,memory=1G,numa=two", "numa must be between 1 and 64, not 'two'");
+	expect_bad("name=a,vcpus=2,memory=1G,numa=0",
+		   "numa must be auto or between 1 and 64, not '0'");
+	expect_bad("name=a,vcpus=2,memory=1G,numa=65",
+		   "numa must be auto or between 1 and 64, not '65'");
+	expect_bad("name=a,vcpus=2,memory=1G,numa=two",
+		   "numa must be auto or between 1 and 64, not 'two'");
+}
+
+/* numa=auto undoes a profile's fixed count (latency-critical says numa: 1). */
+static void test_numa_auto(void **state)
+{
+	vmp_vm_request fixed, free;
+
+	(void)state;
+	fixed = parse_ok("name=a,vcpus=2,memory=1G,profile=latency-critical");
+	assert_int_equal(fixed.numa_cells, 1);
+	free = parse_ok("name=a,vcpus=2,memory=1G,profile=latency-critical,numa=auto");
+	assert_int_equal(free.numa_cells, 0);
+	assert_int_equal(free.threads, fixed.threads); /* the rest of the profile stays */
 }
 
 static void test_memory_bad(void **state)
@@ -283,7 +299,7 @@ int main(void)
 	    cmocka_unit_test(test_memory_bad),	     cmocka_unit_test(test_hugepages_bad),
 	    cmocka_unit_test(test_enums_bad),	     cmocka_unit_test(test_syntax_bad),
 	    cmocka_unit_test(test_name_bad),	     cmocka_unit_test(test_check_name),
-	    cmocka_unit_test(test_mix_directory),
+	    cmocka_unit_test(test_mix_directory),   cmocka_unit_test(test_numa_auto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
