@@ -74,6 +74,13 @@ static void quoted(em *m, const char *s)
 	scalar(m, s, true);
 }
 
+/* Text that comes from the user (a VM name, a path): always a string, whatever YAML 1.1 would
+ * make of it plain (01, on, null, 1.5 and 1_000 are an int, a bool, None, a float, an int). */
+static void text(em *m, const char *s)
+{
+	quoted(m, s);
+}
+
 static void num(em *m, int64_t v)
 {
 	char buf[32];
@@ -297,7 +304,8 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	map_end(m);
 }
 
-static void cpu_param(em *m, const vmp_plan_vm *vm)
+/* mode is the <cpu mode> for the domain type, as the libvirt exporter chooses it. */
+static void cpu_param(em *m, const vmp_plan_vm *vm, const char *mode)
 {
 	map_start(m);
 	key(m, "placement");
@@ -309,7 +317,7 @@ static void cpu_param(em *m, const vmp_plan_vm *vm)
 	key(m, "maximum");
 	num(m, vm->req.vcpus);
 	key(m, "mode");
-	str(m, "host-passthrough");
+	str(m, mode);
 	key(m, "topology");
 	map_start(m);
 	key(m, "sockets");
@@ -466,14 +474,50 @@ static void arg_start(em *m, const char *name)
 	key(m, name);
 }
 
+/*
+ * What Salt's virt module cannot say for this VM: its boot parameters take a loader and
+ * an nvram together or neither (anything else is refused), and have no secure boot at all
+ * (Salt's loader carries no secure='yes' and it turns on no SMM), so writing efi or the
+ * bare loader would give a different firmware than the plan asks for.
+ */
+static int salt_check(const vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+
+	if (r->secure_boot) {
+		vmp_error_set("cannot write Salt state for VM '%s': Salt's virt module cannot "
+			      "turn on secure boot (firmware=efi-secure); use firmware=efi, or "
+			      "--format libvirt",
+			      r->name);
+		return VMP_EINVAL;
+	}
+	if (r->loader[0] && !r->nvram[0]) {
+		vmp_error_set("cannot write Salt state for VM '%s': Salt's virt module takes a "
+			      "loader only together with an nvram; add nvram=PATH to its --vm",
+			      r->name);
+		return VMP_EINVAL;
+	}
+	if (r->nvram[0] && !r->loader[0]) {
+		vmp_error_set("cannot write Salt state for VM '%s': Salt's virt module takes an "
+			      "nvram only together with a loader; add loader=PATH to its --vm",
+			      r->name);
+		return VMP_EINVAL;
+	}
+	return VMP_OK;
+}
+
 static void vm_state(em *m, const vmp_plan_vm *vm, const vmp_export_opts *opts)
 {
-	key(m, vm->req.name);
+	/* Software emulation (TCG) cannot pass the host CPU through: as in the XML. */
+	const char *cpu_mode =
+	    opts->type && !strcmp(opts->type, "qemu") ? "maximum" : "host-passthrough";
+
+	text(m, vm->req.name);
 	map_start(m);
 	key(m, opts->salt_running ? "virt.running" : "virt.defined");
 	seq_start(m);
 	arg_start(m, "cpu");
-	cpu_param(m, vm);
+	cpu_param(m, vm, cpu_mode);
 	map_end(m);
 	arg_start(m, "mem");
 	mem_param(m, vm);
@@ -484,17 +528,14 @@ static void vm_state(em *m, const vmp_plan_vm *vm, const vmp_export_opts *opts)
 		map_end(m);
 	}
 	if (vm->req.efi || vm->req.loader[0]) {
-		/* Salt's boot parameters know efi, loader and nvram; secure boot has no key
-		 * there (an explicit secure loader carries it). */
+		/* salt_check() saw to it that a loader comes with its nvram. */
 		arg_start(m, "boot");
 		map_start(m);
 		if (vm->req.loader[0]) {
 			key(m, "loader");
-			str(m, vm->req.loader);
-			if (vm->req.nvram[0]) {
-				key(m, "nvram");
-				str(m, vm->req.nvram);
-			}
+			text(m, vm->req.loader);
+			key(m, "nvram");
+			text(m, vm->req.nvram);
 		} else {
 			key(m, "efi");
 			str(m, "true");
@@ -503,7 +544,7 @@ static void vm_state(em *m, const vmp_plan_vm *vm, const vmp_export_opts *opts)
 		map_end(m);
 	}
 	arg_start(m, "vm_type");
-	str(m, opts->type ? opts->type : "kvm");
+	text(m, opts->type ? opts->type : "kvm");
 	map_end(m);
 	seq_end(m);
 	map_end(m);
@@ -524,6 +565,13 @@ static int export_salt(char **out, size_t *len, const vmp_plan *plan, int vm,
 		vmp_error_set("cannot export VM '%s': it was not placed",
 			      vm < plan->nvms ? plan->vms[vm].req.name : "?");
 		return VMP_EINVAL;
+	}
+	/* Refused before anything is written: a state file is all the plan or nothing. */
+	for (int i = 0; i < plan->nvms; i++) {
+		int err;
+		if (plan->vms[i].placed && (vm < 0 || vm == i) &&
+		    (err = salt_check(&plan->vms[i])) < 0)
+			return err;
 	}
 	if (!yaml_emitter_initialize(&m.e)) {
 		vmp_error_set("cannot write Salt state: out of memory");

@@ -34,14 +34,63 @@ run export "$TMP/json/plan.json" --format json
 expect_status 0 "the written plan.json loads again"
 expect_true "json round trip is exact" cmp -s "$TMP/out" "$TMP/json/plan.json"
 
-run export "$PLAN" --format salt
+# Salt's virt module has no secure boot: rt's firmware=efi-secure is refused, not made efi.
+run export "$PLAN" --format salt --out-dir "$TMP/refused"
+expect_status 2 "--format salt with secure boot"
+expect_in err "cannot write Salt state for VM 'rt'" "the VM named"
+expect_in err "firmware=efi-secure" "what it cannot say"
+expect_true "nothing written" test ! -e "$TMP/refused/vmplan.sls"
+sed 's/"secure_boot": true/"secure_boot": false/' "$PLAN" >"$TMP/efi.json"
+run export "$TMP/efi.json" --format salt
 expect_status 0 "--format salt"
 expect_in out "virt.defined:" "Salt state function"
 expect_in out "emulatorsched: null" "null, not None"
+expect_in out "mode: host-passthrough" "kvm passes the host CPU through"
+expect_in out "efi: true" "plain UEFI"
 expect_true "no None" not grep -q None "$TMP/out"
-run export "$PLAN" --format salt --salt-state running --out-dir "$TMP/salt"
+run export "$TMP/efi.json" --format salt --salt-state running --out-dir "$TMP/salt"
 expect_status 0 "salt to a file"
 expect_true "vmplan.sls written" grep -q "virt.running:" "$TMP/salt/vmplan.sls"
+run export "$TMP/efi.json" --format salt --type qemu
+expect_status 0 "--format salt --type qemu"
+expect_in out "mode: maximum" "TCG cannot pass the host CPU through"
+expect_in out 'vm_type: "qemu"' "the type"
+expect_true "no host-passthrough for qemu" not grep -q host-passthrough "$TMP/out"
+
+# Names YAML 1.1 would read as int, bool, None or float stay distinct string state IDs.
+H="pack:2 [numa(memory=16GiB)] l3:1 core:8 pu:2"
+run suggest --synthetic "$H" --reserve none --vm name=01,vcpus=1,memory=128M \
+	--vm name=true,vcpus=1,memory=128M --vm name=null,vcpus=1,memory=128M \
+	--vm name=on,vcpus=1,memory=128M --vm name=1.5,vcpus=1,memory=128M \
+	--vm name=1_000,vcpus=1,memory=128M -o "$TMP/names.json"
+expect_status 0 "plan with YAML-looking names"
+run export "$TMP/names.json" --format salt
+expect_status 0 "salt with YAML-looking names"
+for n in 01 true null on 1.5 1_000; do
+	expect_true "state ID $n quoted" grep -qx "\"$n\":" "$TMP/out"
+done
+if python3 -c 'import yaml' 2>/dev/null; then
+	expect_true "PyYAML reads six string IDs" python3 -c '
+import sys, yaml
+ids = list(yaml.safe_load(open(sys.argv[1])))
+sys.exit(ids != ["01", "true", "null", "on", "1.5", "1_000"])' "$TMP/out"
+fi
+
+# Salt takes a loader only together with its nvram.
+run suggest --synthetic "$H" --reserve none \
+	--vm name=fw,vcpus=1,memory=128M,loader=/usr/share/OVMF/OVMF_CODE.fd -o "$TMP/fw.json"
+expect_status 0 "plan with a loader"
+run export "$TMP/fw.json" --format salt
+expect_status 2 "salt: loader without nvram"
+expect_in err "cannot write Salt state for VM 'fw'" "the VM named"
+expect_in err "add nvram=PATH" "what to add"
+run suggest --synthetic "$H" --reserve none \
+	--vm name=fw,vcpus=1,memory=128M,loader=/usr/share/OVMF/OVMF_CODE.fd,nvram=/var/lib/fw.fd \
+	-o "$TMP/fw.json"
+run export "$TMP/fw.json" --format salt
+expect_status 0 "salt: loader and nvram"
+expect_in out 'loader: "/usr/share/OVMF/OVMF_CODE.fd"' "loader written"
+expect_in out 'nvram: "/var/lib/fw.fd"' "nvram written"
 
 # Merging into an existing domain file, in place, with a backup.
 cp "$DOMAIN" "$TMP/rt.xml"

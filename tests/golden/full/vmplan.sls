@@ -1,4 +1,4 @@
-rt:
+"rt":
   virt.defined:
   - cpu:
       placement: static
@@ -87,8 +87,8 @@ rt:
           nodeset: "1"
   - boot:
       efi: true
-  - vm_type: kvm
-pool:
+  - vm_type: "kvm"
+"pool":
   virt.defined:
   - cpu:
       placement: static
@@ -143,4 +143,4 @@ pool:
         0:
           mode: preferred
           nodeset: "0"
-  - vm_type: kvm
+  - vm_type: "kvm"
