@@ -922,49 +922,117 @@ static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *
 }
 
 /* Shared VMs: memory on the node(s) with most room; vCPUs float on the pool there. */
-static bool place_shared(planner_state *st, planner_undo *undo, vmp_plan_vm *vm)
+/* Why a cpu=shared VM cannot be placed: its memory, as the pool needs no dedicated CPUs. */
+static void explain_shared_failure(const planner_state *st, vmp_plan_vm *vm, int k_max)
 {
 	const vmp_host *h = st->h;
 	const vmp_vm_request *r = &vm->req;
-	int k = r->numa_cells ? (int)r->numa_cells : 1;
-	uint64_t mem[VMP_MAX_CELLS], vc[VMP_MAX_CELLS];
-	int order[h->nnodes];
-	int v = 0;
+	const char *pool = r->hugepage_bytes ? "memory in hugepages" : "memory";
+	uint64_t total = 0, most = 0;
+	int most_node = 0;
+	char a[32], b[32], c[32];
 
-	if (k > h->nnodes || (unsigned)k > r->vcpus) {
+	for (int n = 0; n < h->nnodes; n++) {
+		uint64_t room = mem_room(st, n, r->hugepage_bytes);
+		total += room;
+		if (room > most) {
+			most = room;
+			most_node = n;
+		}
+	}
+	vmp_size_format(a, sizeof(a), r->memory_bytes);
+	vmp_size_format(b, sizeof(b), most);
+	vmp_size_format(c, sizeof(c), total);
+	if (total < r->memory_bytes)
+		planner_refuse(vm, r->hugepage_bytes ? VMP_BIND_HUGEPAGES : VMP_BIND_MEMORY,
+			       "cpu=shared needs %s of %s; the host has %s free in all, the most "
+			       "on one node %s (node %d); lower memory%s",
+			       a, pool, c, b, h->nodes[most_node].id,
+			       r->hugepage_bytes ? " or grow the hugepage pools" : "");
+	else
+		planner_refuse(vm, r->numa_cells ? VMP_BIND_NUMA : VMP_BIND_MEMORY,
+			       "cpu=shared needs %s of %s in %s%d guest cell%s, each on its own "
+			       "node; the most on one node is %s (node %d), %s in all; %s",
+			       a, pool, r->numa_cells ? "" : "at most ", k_max,
+			       k_max == 1 ? "" : "s", b, h->nodes[most_node].id, c,
+			       r->numa_cells ? "lower memory, or use numa=auto"
+					     : "lower memory, or free memory on fewer nodes");
+}
+
+/*
+ * Shared VMs: memory on the node(s) with room for it, near the device where one is named,
+ * then with the most CPUs for the pool; the vCPUs float on the pool there. Without numa=,
+ * the fewest nodes that hold the memory.
+ */
+static bool place_shared(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode,
+			 int max_cells)
+{
+	const vmp_host *h = st->h;
+	const vmp_vm_request *r = &vm->req;
+	int k_first = r->numa_cells ? (int)r->numa_cells : 1;
+	int k_last = r->numa_cells ? (int)r->numa_cells : h->nnodes;
+	uint64_t mem[VMP_MAX_CELLS], vc[VMP_MAX_CELLS];
+	int order[h->nnodes], freepus[h->nnodes];
+	uint64_t room[h->nnodes];
+	int v = 0, k, chosen[VMP_MAX_CELLS];
+
+	if (k_first > h->nnodes || (unsigned)k_first > r->vcpus) {
 		planner_refuse(vm, VMP_BIND_SHAPE,
-			 "asks for %d guest NUMA cells; the host has %d nodes and the VM %u vCPUs",
-			 k, h->nnodes, r->vcpus);
+			       "asks for %d guest NUMA cells; the host has %d nodes and the VM %u "
+			       "vCPUs",
+			       k_first, h->nnodes, r->vcpus);
 		return false;
 	}
-	/* Nodes by free CPUs for the pool, then memory room, most first (ties by index). */
-	int freepus[h->nnodes];
+	if (k_last > VMP_MAX_CELLS)
+		k_last = VMP_MAX_CELLS;
+	if (k_last > (int)r->vcpus)
+		k_last = (int)r->vcpus;
+	if (!r->numa_cells && k_last > max_cells)
+		k_last = max_cells;
+	if (k_last < k_first)
+		k_last = k_first;
+	/* The device's node first, then free CPUs for the pool, then memory room. */
 	for (int n = 0; n < h->nnodes; n++) {
 		order[n] = n;
 		freepus[n] = capacity(st, n, ANY_L3, VMP_THREADS_PREFER);
+		room[n] = mem_room(st, n, r->hugepage_bytes);
 	}
 	for (int i = 1; i < h->nnodes; i++)
 		for (int j = i; j > 0; j--) {
 			int a = order[j], b = order[j - 1];
-			bool before = freepus[a] > freepus[b] ||
-				      (freepus[a] == freepus[b] &&
-				       mem_room(st, a, r->hugepage_bytes) >
-					       mem_room(st, b, r->hugepage_bytes));
+			bool before = (a == devnode) != (b == devnode)
+					  ? a == devnode
+				      : freepus[a] != freepus[b] ? freepus[a] > freepus[b]
+								 : room[a] > room[b];
 			if (!before)
 				break;
 			order[j] = b;
 			order[j - 1] = a;
 		}
-	split(vc, k, r->vcpus, 1);
-	split(mem, k, r->memory_bytes, r->hugepage_bytes ? r->hugepage_bytes : 1024 * 1024);
+	/* The fewest cells whose shares fit, each on the first nodes in that order with room. */
+	for (k = k_first; k <= k_last; k++) {
+		int got = 0;
+		split(vc, k, r->vcpus, 1);
+		split(mem, k, r->memory_bytes,
+		      r->hugepage_bytes ? r->hugepage_bytes : 1024 * 1024);
+		if (mem[k - 1] == 0)
+			break;
+		/* split() puts the larger shares first: the largest must fit every node. */
+		for (int i = 0; i < h->nnodes && got < k; i++)
+			if (room[order[i]] >= mem[0])
+				chosen[got++] = order[i];
+		if (got == k)
+			break;
+	}
+	if (k > k_last || mem[k - 1] == 0) {
+		explain_shared_failure(st, vm, k_last);
+		return false;
+	}
+	if (k > 1 && st->explain)
+		planner_append(&vm->explain, "no single node holds its memory; %d cells\n", k);
 	for (int i = 0; i < k; i++) {
-		if (mem[i] == 0 || mem_room(st, order[i], r->hugepage_bytes) < mem[i]) {
-			planner_undo_apply(st, undo, r->hugepage_bytes);
-			explain_failure(st, vm);
-			return false;
-		}
-		mem_take(st, undo, order[i], mem[i], r->hugepage_bytes);
-		vm->cells[i].host_node = h->nodes[order[i]].id;
+		mem_take(st, undo, chosen[i], mem[i], r->hugepage_bytes);
+		vm->cells[i].host_node = h->nodes[chosen[i]].id;
 		vm->cells[i].memory_bytes = mem[i];
 		vmp_cpuset_zero(&vm->cells[i].vcpus);
 		vmp_cpuset_set_range(&vm->cells[i].vcpus, v, v + (int)vc[i] - 1);
@@ -974,6 +1042,9 @@ static bool place_shared(planner_state *st, planner_undo *undo, vmp_plan_vm *vm)
 	for (unsigned i = 0; i < r->vcpus; i++)
 		vm->vcpupin[i] = -1;
 	vm->score = SCORE_BASE - SCORE_PER_EXTRA_NODE * (k - 1);
+	if (devnode >= 0)
+		vm->score -= SCORE_DEVICE *
+			     ((double)vmp_host_distance(h, chosen[0], devnode) - 10.0) / 10.0;
 	return true;
 }
 
@@ -1081,7 +1152,7 @@ static void place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
 	for (;;) {
 		bool retry = false;
 		if (r->cpu == VMP_CPU_SHARED)
-			ok = place_shared(st, &undo, vm);
+			ok = place_shared(st, &undo, vm, devnode, max_cells);
 		else
 			ok = place_dedicated(st, &undo, vm, devnode, max_cells);
 		if (ok && r->cpu == VMP_CPU_DEDICATED) {

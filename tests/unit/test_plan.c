@@ -499,6 +499,51 @@ static void test_cache_other_node(void **st)
 	vmp_host_free(h);
 }
 
+/* cpu=shared: memory where there is room for it, spread when no node holds it, and a
+ * refusal about memory (shared vCPUs need no dedicated cores). */
+static void test_shared_memory(void **st)
+{
+	static const char *const low0[] = {"name=s,vcpus=2,memory=12G,cpu=shared"};
+	static const char *const spread[] = {"name=s,vcpus=4,memory=20G,cpu=shared"};
+	static const char *const fixed[] = {"name=s,vcpus=4,memory=20G,cpu=shared,numa=1"};
+	static const char *const huge[] = {"name=s,vcpus=64,memory=40G,cpu=shared"};
+	vmp_host *h = synth("pack:2 [numa(memory=16GiB)] l3:1 core:8 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	h->nodes[0].free_bytes = 8ULL << 30; /* node 0 has more CPUs free but too little memory */
+	vmp_cpuset_parse(&h->reserved, "16-19");
+	p = solve(h, VMP_ORDER_GIVEN, low0, 1);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].ncells, 1);
+	assert_int_equal(p->vms[0].cells[0].host_node, h->nodes[1].id);
+	vmp_plan_free(p);
+	h->nodes[0].free_bytes = h->nodes[0].memory_bytes;
+	vmp_cpuset_zero(&h->reserved);
+
+	p = solve(h, VMP_ORDER_GIVEN, spread, 1);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].ncells, 2);
+	assert_int_equal(p->vms[0].cells[0].memory_bytes + p->vms[0].cells[1].memory_bytes,
+			 20ULL << 30);
+	assert_int_not_equal(p->vms[0].cells[0].host_node, p->vms[0].cells[1].host_node);
+	vmp_plan_free(p);
+
+	p = solve(h, VMP_ORDER_GIVEN, fixed, 1);
+	assert_false(p->vms[0].placed);
+	assert_int_equal(p->vms[0].bind, VMP_BIND_NUMA);
+	assert_non_null(strstr(p->vms[0].reason, "cpu=shared needs 20GiB of memory in 1 guest"));
+	vmp_plan_free(p);
+
+	p = solve(h, VMP_ORDER_GIVEN, huge, 1);
+	assert_false(p->vms[0].placed);
+	assert_int_equal(p->vms[0].bind, VMP_BIND_MEMORY);
+	assert_non_null(strstr(p->vms[0].reason, "the host has 32GiB free in all"));
+	assert_null(strstr(p->vms[0].reason, "dedicated"));
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 /* A hybrid host: single-thread cores beside two-thread ones. threads=require takes only
  * whole two-thread cores, and a request that cannot fit ends (it used to spin forever). */
 static void test_require_on_hybrid(void **st)
@@ -572,6 +617,7 @@ int main(void)
 		cmocka_unit_test(test_mb_closids),
 		cmocka_unit_test(test_mb_no_group_and_huge_cap),
 		cmocka_unit_test(test_cache_other_node),
+		cmocka_unit_test(test_shared_memory),
 		cmocka_unit_test(test_cache_edges),
 		cmocka_unit_test(test_require_on_hybrid),
 		cmocka_unit_test(test_bad_requests),
