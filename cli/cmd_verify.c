@@ -13,21 +13,32 @@
 static const char verify_usage[] =
     "usage: vmplan verify plan.json --connect URI [--proc auto|yes|no] [--json]\n"
     "\n"
-    "Compare every placed VM of the plan with its running domain: libvirt's live\n"
-    "vCPU, emulator and I/O thread pinning and the NUMA memory mode and nodes and,\n"
-    "on the local host (qemu:///system, qemu:///session), the CPUs each QEMU\n"
-    "thread may really run on (/proc/PID/task/*/status, Cpus_allowed_list).\n"
-    "Every mismatch is listed; a VM that is not running is one.\n"
+    "Compare every placed VM of the plan with its running domain: its number of\n"
+    "vCPUs, libvirt's live vCPU, emulator and I/O thread pinning and the NUMA\n"
+    "memory mode and nodes and, on the local host (qemu:///system,\n"
+    "qemu:///session), the CPUs each QEMU thread may really run on\n"
+    "(/proc/PID/task/*/status, Cpus_allowed_list), where a vCPU thread beyond the\n"
+    "plan's vCPUs is a mismatch too. Every mismatch is listed; a VM that is not\n"
+    "running is one.\n"
     "\n"
     "  --connect URI        the libvirt connection (required)\n"
     "  --proc WHEN          read the QEMU threads in /proc: auto (default: for a\n"
-    "                       local URI when /run/libvirt/qemu/NAME.pid exists),\n"
-    "                       yes, or no\n"
+    "                       local URI, when the domain's pid file can be read;\n"
+    "                       the output notes VMs left out and why), yes (a pid\n"
+    "                       file that cannot be read is a mismatch; a URI that is\n"
+    "                       not local is an error), or no. The pid file is\n"
+    "                       /run/libvirt/qemu/NAME.pid for qemu:///system (and for\n"
+    "                       qemu:///session as root, which libvirt serves from the\n"
+    "                       system daemon); for qemu:///session as a user,\n"
+    "                       $XDG_RUNTIME_DIR/libvirt/qemu/run/NAME.pid or, without\n"
+    "                       XDG_RUNTIME_DIR, ~/.cache/libvirt/qemu/run/NAME.pid\n"
+    "                       ($XDG_CACHE_HOME for ~/.cache)\n"
     "  --json               print the result as JSON: checks, mismatches (vm, what,\n"
     "                       source, expected, actual)\n"
     "  -h, --help           show this help\n"
     "\n"
-    "Exit status 0 when everything matches, 4 when something does not.\n";
+    "Exit status 0 when everything matches, 4 when something does not, 2 on bad\n"
+    "usage (--proc yes with a URI that is not local), 1 when libvirt fails.\n";
 
 static void print_json(const vmp_plan *plan, const vmp_verify_report *rep)
 {
@@ -50,6 +61,9 @@ static void print_json(const vmp_plan *plan, const vmp_verify_report *rep)
 	}
 	json_object_set_new(root, "checks", json_integer(rep->nchecked));
 	json_object_set_new(root, "proc_vms", json_integer(rep->nproc_vms));
+	json_object_set_new(root, "proc_skipped", json_integer(rep->nproc_skipped));
+	if (rep->nproc_skipped)
+		json_object_set_new(root, "proc_skipped_why", json_string(rep->proc_skipped_why));
 	json_object_set_new(root, "vms", vms);
 	json_object_set_new(root, "mismatches", list);
 	if ((text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER))) {
@@ -150,6 +164,10 @@ static int exec_verify(int argc, char **argv)
 	}
 	printf("\n%d checks (%d VMs also read from /proc), %d mismatch%s\n", rep->nchecked,
 	       rep->nproc_vms, rep->nmismatches, rep->nmismatches == 1 ? "" : "es");
+	if (rep->nproc_skipped)
+		printf("note: the QEMU threads of %d running VM%s were not read from /proc: %s\n",
+		       rep->nproc_skipped, rep->nproc_skipped == 1 ? "" : "s",
+		       rep->proc_skipped_why);
 done:
 	status = rep->nmismatches ? EXIT_MISMATCH : EXIT_PLACED;
 	vmp_verify_report_free(rep);

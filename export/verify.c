@@ -1,10 +1,13 @@
 /* Checking running domains against the plan: libvirt's live pinning and the QEMU threads. */
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
@@ -115,31 +118,49 @@ static int plan_cpu_limit(const vmp_plan_vm *vm)
 	return last + 1;
 }
 
+/* The vCPUs the domain has (live or in its definition, as flags say), or -1. */
+static int domain_vcpus(virDomainPtr dom, unsigned flags)
+{
+	virDomainInfo info;
+	int n = virDomainGetVcpusFlags(dom, flags);
+
+	if (n < 0 && virDomainGetInfo(dom, &info) == 0)
+		n = (int)info.nrVirtCpu;
+	return n;
+}
+
 static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, int ncpus,
 			  unsigned flags)
 {
 	/* Room for every CPU the host has and the plan names: a pin beyond the host's CPUs
 	 * must show up as what it is, not be cut off. */
 	int maplen = VIR_CPU_MAPLEN(ncpus > plan_cpu_limit(vm) ? ncpus : plan_cpu_limit(vm)), n;
-	unsigned char *maps = calloc((size_t)vm->req.vcpus, (size_t)maplen);
+	int nvcpus = domain_vcpus(dom, flags);
+	unsigned char *maps;
 	vmp_cpuset expected, actual;
-	char what[64];
+	char what[64], e[32], a[32];
 
-	if (!maps) {
+	/* The count comes from the domain, not from the pin information: that holds at
+	 * most as many vCPUs as asked for, so an extra vCPU would go unseen. */
+	c->rep->nchecked++;
+	snprintf(e, sizeof(e), "%u", vm->req.vcpus);
+	if (nvcpus < 0) {
+		mismatch(c, "libvirt", e, last_libvirt_error(), "vcpus");
+	} else if ((unsigned)nvcpus != vm->req.vcpus) {
+		snprintf(a, sizeof(a), "%d", nvcpus);
+		mismatch(c, "libvirt", e, a, "vcpus");
+	}
+	if (nvcpus <= 0)
+		nvcpus = (int)vm->req.vcpus;
+	if (!(maps = calloc((size_t)nvcpus, (size_t)maplen))) {
 		c->oom = true;
 		return;
 	}
-	n = virDomainGetVcpuPinInfo(dom, (int)vm->req.vcpus, maps, maplen, flags);
-	c->rep->nchecked++;
+	n = virDomainGetVcpuPinInfo(dom, nvcpus, maps, maplen, flags);
 	if (n < 0) {
+		c->rep->nchecked++;
 		mismatch(c, "libvirt", "vCPU pinning", last_libvirt_error(), "vcpupin");
 	} else {
-		if ((unsigned)n != vm->req.vcpus) {
-			char e[32], a[32];
-			snprintf(e, sizeof(e), "%u", vm->req.vcpus);
-			snprintf(a, sizeof(a), "%d", n);
-			mismatch(c, "libvirt", e, a, "vcpus");
-		}
 		for (unsigned i = 0; i < vm->req.vcpus && (int)i < n; i++) {
 			vmp_vm_vcpu_cpus(&expected, vm, i);
 			map_to_set(&actual, VIR_GET_CPUMAP(maps, maplen, i), maplen);
@@ -221,18 +242,20 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 	}
 }
 
-static bool read_line_file(char *out, size_t size, const char *path)
+/* The first line of path, without its newline: 0, or an errno value (ENODATA: empty). */
+static int read_line_file(char *out, size_t size, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	bool ok;
 
 	if (!f)
-		return false;
+		return errno ? errno : EIO;
 	ok = fgets(out, (int)size, f) != NULL;
 	fclose(f);
-	if (ok)
-		out[strcspn(out, "\n")] = '\0';
-	return ok;
+	if (!ok)
+		return ENODATA;
+	out[strcspn(out, "\n")] = '\0';
+	return 0;
 }
 
 static bool allowed_list(vmp_cpuset *out, const char *status_path)
@@ -285,10 +308,19 @@ static void check_proc(checker *c, const vmp_plan_vm *vm, long pid, const char *
 			continue;
 		tid = strtol(de->d_name, NULL, 10);
 		snprintf(path, sizeof(path), "%s/%s/comm", dir, de->d_name);
-		if (!read_line_file(comm, sizeof(comm), path))
+		if (read_line_file(comm, sizeof(comm), path))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/status", dir, de->d_name);
-		if (sscanf(comm, "CPU %u/%7s", &n, kind) == 2 && n < vm->req.vcpus) {
+		if (sscanf(comm, "CPU %u/%7s", &n, kind) == 2) {
+			if (n >= vm->req.vcpus) {
+				/* A vCPU the plan does not have: more vCPUs run than planned. */
+				char e[32], a[96];
+				c->rep->nchecked++;
+				snprintf(e, sizeof(e), "vcpus=%u", vm->req.vcpus);
+				snprintf(a, sizeof(a), "thread '%s'", comm);
+				mismatch(c, "/proc", e, a, "vcpu %u thread %ld", n, tid);
+				continue;
+			}
 			vmp_vm_vcpu_cpus(&expected, vm, n);
 			seen_vcpu[n] = true;
 			snprintf(what, sizeof(what), "vcpu %u thread %ld", n, tid);
@@ -326,24 +358,98 @@ static void check_proc(checker *c, const vmp_plan_vm *vm, long pid, const char *
 	free(seen_vcpu);
 }
 
-static bool local_uri(const char *uri)
+enum { URI_OTHER, URI_SYSTEM, URI_SESSION };
+
+/* Which local QEMU daemon uri names: libvirt takes only these (and any query) for the
+ * local host; a host name, even localhost, means a remote one. */
+static int local_qemu_uri(const char *uri)
 {
-	return !strcmp(uri, "qemu:///system") || !strcmp(uri, "qemu:///session");
+	size_t len;
+
+	if (!uri)
+		return URI_OTHER;
+	if (!strncmp(uri, "qemu:///", 8))
+		uri += 7;
+	else if (!strncmp(uri, "qemu+unix:///", 13))
+		uri += 12;
+	else
+		return URI_OTHER;
+	len = strcspn(uri, "?#");
+	if (len == 7 && !strncmp(uri, "/system", len))
+		return URI_SYSTEM;
+	if (len == 8 && !strncmp(uri, "/session", len))
+		return URI_SESSION;
+	return URI_OTHER;
+}
+
+int vmp_verify_pid_path(char *out, size_t size, const char *uri, const char *name, unsigned euid)
+{
+	const char *run = getenv("XDG_RUNTIME_DIR"), *cache = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+	int kind = local_qemu_uri(uri), n;
+
+	if (kind == URI_OTHER) {
+		vmp_error_set("'%s' is not a local QEMU URI (qemu:///system, qemu:///session): "
+			      "its QEMU processes are not on this host",
+			      uri ? uri : "");
+		return VMP_ENOTFOUND;
+	}
+	/* libvirt's qemu driver: the system state directory, or for a session daemon
+	 * virGetUserRuntimeDirectory() + "/qemu/run", which is glib's user runtime
+	 * directory, falling back to its user cache directory, + "/libvirt". */
+	if (kind == URI_SYSTEM || euid == 0) {
+		n = snprintf(out, size, "/run/libvirt/qemu/%s.pid", name);
+	} else if (run && *run) {
+		n = snprintf(out, size, "%s/libvirt/qemu/run/%s.pid", run, name);
+	} else if (cache && *cache) {
+		n = snprintf(out, size, "%s/libvirt/qemu/run/%s.pid", cache, name);
+	} else {
+		if (!home || !*home) {
+			struct passwd *pw = getpwuid((uid_t)euid);
+			home = pw ? pw->pw_dir : NULL;
+		}
+		if (!home || !*home) {
+			vmp_error_set("cannot find the pid file of domain '%s' for '%s': no home "
+				      "directory, XDG_RUNTIME_DIR or XDG_CACHE_HOME",
+				      name, uri);
+			return VMP_EINVAL;
+		}
+		n = snprintf(out, size, "%s/.cache/libvirt/qemu/run/%s.pid", home, name);
+	}
+	if (n < 0 || (size_t)n >= size) {
+		vmp_error_set("cannot find the pid file of domain '%s' for '%s': path too long",
+			      name, uri);
+		return VMP_EINVAL;
+	}
+	return VMP_OK;
+}
+
+/* A running VM whose threads auto mode leaves unread; the first reason is kept. */
+__attribute__((format(printf, 2, 3))) static void proc_skipped(vmp_verify_report *rep,
+							       const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!rep->nproc_skipped++) {
+		va_start(ap, fmt);
+		vsnprintf(rep->proc_skipped_why, sizeof(rep->proc_skipped_why), fmt, ap);
+		va_end(ap);
+	}
 }
 
 int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *uri,
 		    const vmp_verify_opts *opts)
 {
 	static const vmp_verify_opts defaults = {.proc = -1};
-	const char *pid_dir, *proc_root;
+	const char *proc_root, *curi;
 	vmp_verify_report *rep;
 	virConnectPtr conn;
+	char *canon;
 	int ncpus;
 
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
-	pid_dir = opts->pid_dir ? opts->pid_dir : "/run/libvirt/qemu";
 	proc_root = opts->proc_root ? opts->proc_root : "/proc";
 	if (!(rep = calloc(1, sizeof(*rep)))) {
 		vmp_error_set("cannot verify the plan: out of memory");
@@ -355,6 +461,18 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 		free(rep);
 		return VMP_ESYS;
 	}
+	/* The URI libvirt settled on names the daemon, even for an alias or the default. */
+	canon = virConnectGetURI(conn);
+	curi = canon ? canon : uri;
+	if (opts->proc > 0 && !opts->pid_dir && local_qemu_uri(curi) == URI_OTHER) {
+		vmp_error_set("cannot read the QEMU threads of '%s' from /proc: not a local QEMU "
+			      "URI (qemu:///system, qemu:///session)",
+			      curi);
+		free(canon);
+		virConnectClose(conn);
+		free(rep);
+		return VMP_EINVAL;
+	}
 	if ((ncpus = virNodeGetCPUMap(conn, NULL, NULL, 0)) <= 0)
 		ncpus = VMP_CPUSET_MAX;
 	for (int i = 0; i < plan->nvms; i++) {
@@ -363,6 +481,7 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 		virDomainPtr dom;
 		unsigned flags = VIR_DOMAIN_AFFECT_LIVE;
 		char path[4096], line[64];
+		int err;
 
 		if (!vm->placed)
 			continue;
@@ -378,14 +497,34 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 		}
 		check_libvirt(&c, dom, vm, ncpus, flags);
 		virDomainFree(dom);
-		if (flags != VIR_DOMAIN_AFFECT_LIVE || opts->proc == 0 ||
-		    (opts->proc < 0 && !local_uri(uri)))
+		if (flags != VIR_DOMAIN_AFFECT_LIVE || opts->proc == 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s.pid", pid_dir, vm->req.name);
-		if (!read_line_file(line, sizeof(line), path)) {
+		if (opts->pid_dir) {
+			snprintf(path, sizeof(path), "%s/%s.pid", opts->pid_dir, vm->req.name);
+		} else if (vmp_verify_pid_path(path, sizeof(path), curi, vm->req.name,
+					       (unsigned)geteuid()) < 0) {
+			/* Not local (auto only: yes was refused above), or no path. */
 			if (opts->proc > 0) {
 				rep->nchecked++;
-				mismatch(&c, "/proc", "a pid file", "missing", "%s", path);
+				mismatch(&c, "/proc", "a pid file", vmp_error_last(), "pid file");
+			} else {
+				proc_skipped(rep, "%s", vmp_error_last());
+			}
+			continue;
+		}
+		if ((err = read_line_file(line, sizeof(line), path))) {
+			const char *why = err == ENODATA ? "empty" : strerror(err);
+			if (opts->proc > 0) {
+				/* The path goes with the finding: "what" is too short for it. */
+				char found[sizeof(((vmp_mismatch *)0)->actual)];
+				if (snprintf(found, sizeof(found), "%s: %s",
+					     err == ENOENT ? "missing" : why,
+					     path) >= (int)sizeof(found))
+					memcpy(found + sizeof(found) - 4, "...", 4);
+				rep->nchecked++;
+				mismatch(&c, "/proc", "a pid file", found, "pid file");
+			} else {
+				proc_skipped(rep, "cannot read the pid file '%s': %s", path, why);
 			}
 			continue;
 		}
@@ -394,6 +533,7 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 		if (c.oom)
 			break;
 	}
+	free(canon);
 	virConnectClose(conn);
 	*out = rep;
 	return VMP_OK;

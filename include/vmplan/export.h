@@ -228,7 +228,9 @@ void vmp_define_results_free(vmp_define_result *results, int n);
 /* One difference between the plan and what runs. */
 typedef struct vmp_mismatch {
 	char vm[VMP_NAME_MAX];
-	char what[64];	    /* "vcpu 3", "emulator", "iothread 1", "numa nodeset", "thread 1234" */
+	/* "vcpus", "vcpu 3", "emulator", "iothread 1", "numa nodeset", "vcpu 3 thread 1234",
+	 * "pid file" */
+	char what[64];
 	char source[32];    /* "libvirt" or "/proc" */
 	char expected[256]; /* cpuset or value the plan says */
 	char actual[256];   /* what was found */
@@ -239,15 +241,45 @@ typedef struct vmp_verify_report {
 	int nmismatches;
 	vmp_mismatch *mismatches;
 	int nproc_vms; /* VMs whose QEMU threads were also read from /proc */
+	/* Running VMs whose threads were not read from /proc with proc -1 (auto), and why
+	 * for the first of them ("" when none). */
+	int nproc_skipped;
+	char proc_skipped_why[512];
 } vmp_verify_report;
 
 typedef struct vmp_verify_opts {
-	/* Look at the QEMU threads in /proc: 1 always, 0 never, -1 (default) when the
-	 * URI is local (qemu:///system or qemu:///session) and the pid file exists. */
+	/* Look at the QEMU threads in /proc: 1 always (an unreadable pid file is a
+	 * mismatch, a URI that is not local an error), 0 never, -1 (default) when the
+	 * URI is local (qemu:///system or qemu:///session) or pid_dir is set, and the
+	 * pid file can be read; the report counts the running VMs left out. */
 	int proc;
-	const char *pid_dir;   /* where NAME.pid lives; default "/run/libvirt/qemu" */
+	/* Where NAME.pid lives; default: where libvirt keeps it for the URI, see
+	 * vmp_verify_pid_path(). When set, any URI may be checked in /proc. */
+	const char *pid_dir;
 	const char *proc_root; /* default "/proc" */
 } vmp_verify_opts;
+
+/**
+ * Where libvirt's QEMU driver writes the pid file of a domain for a local URI:
+ * qemu:///system (or qemu+unix:///system): /run/libvirt/qemu/NAME.pid;
+ * qemu:///session: the session daemon's $XDG_RUNTIME_DIR/libvirt/qemu/run/NAME.pid,
+ * or, without XDG_RUNTIME_DIR, $XDG_CACHE_HOME/libvirt/qemu/run/NAME.pid, or
+ * ~/.cache/libvirt/qemu/run/NAME.pid. A session daemon is started with the
+ * environment of the client that starts it, and the client finds its socket by the
+ * same variables: this process's environment stands for the daemon's. As root,
+ * libvirt serves qemu:///session from the system daemon: the path is the system one.
+ *
+ * @param out  the path
+ * @param size the size of out in bytes
+ * @param uri  the connection URI; a query ("?socket=...") is ignored
+ * @param name the domain name
+ * @param euid the effective user ID of the client, geteuid()
+ * @return VMP_OK; VMP_ENOTFOUND when uri is not a local QEMU URI (a remote host,
+ *         another driver: there is no pid file to read here); VMP_EINVAL when the
+ *         path does not fit in out or no home directory is known. The message says
+ *         which.
+ */
+int vmp_verify_pid_path(char *out, size_t size, const char *uri, const char *name, unsigned euid);
 
 /**
  * Compare every placed VM of the plan with the running domain: libvirt's live
@@ -256,10 +288,15 @@ typedef struct vmp_verify_opts {
  * and nodeset (virDomainGetNumaParameters), and, on the local host, the
  * Cpus_allowed_list of the QEMU threads (/proc/PID/task/TID/status: "CPU n/KVM"
  * or "CPU n/TCG" for vCPUs, "IO iothreadN" for I/O threads, the main thread for
- * the emulator). A VM that is not defined or not running is a mismatch too.
+ * the emulator). A VM that is not defined or not running is a mismatch too, and so
+ * is one with another number of vCPUs than the plan's (virDomainGetVcpusFlags), or
+ * a thread "CPU n/..." with n at or beyond the plan's vCPUs.
  *
  * @param out  the report; the caller frees it with vmp_verify_report_free()
- * @return VMP_OK (mismatches or not), VMP_ESYS when the connection fails, VMP_ENOMEM
+ * @param opts options, or NULL for the defaults
+ * @return VMP_OK (mismatches or not), VMP_ESYS when the connection fails, VMP_EINVAL
+ *         when opts->proc is 1 without opts->pid_dir and the URI is not a local QEMU
+ *         one (its threads are not in this host's /proc), VMP_ENOMEM
  */
 int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *uri,
 		    const vmp_verify_opts *opts);

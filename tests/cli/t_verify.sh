@@ -16,6 +16,24 @@ expect_in out '"mismatches": [' "mismatch list in JSON"
 expect_in out '"expected": "defined and running"' "each mismatch's expectation"
 expect_in out '"checked": false' "the unplaced VM is not checked"
 
+# The test driver's running domain "test" has 2 vCPUs: a plan with 1 is a mismatch, found
+# from the domain's vCPU count, not cut down to the plan's.
+run suggest --synthetic "node:2 core:2 pu:2" --vm name=test,vcpus=1,memory=64M \
+	-o "$TMP/one.json"
+expect_status 0 "a plan for the test domain"
+run verify "$TMP/one.json" --connect test:///default
+expect_status 4 "more vCPUs than planned"
+expect_in out "vcpus                    libvirt  planned 1, found 2" "the vCPU count named"
+# Its QEMU threads are not on this host: auto says so, yes refuses.
+expect_in out "note: the QEMU threads of 1 running VM were not read from /proc: 'test:///default' is not a local QEMU URI" \
+	"auto notes the unread /proc"
+run verify "$TMP/one.json" --connect test:///default --json
+expect_in out '"proc_skipped": 1' "JSON counts the unread VM"
+run verify "$TMP/one.json" --connect test:///default --proc yes
+expect_status 2 "--proc yes with a URI that is not local"
+expect_in err "cannot read the QEMU threads of 'test:///default' from /proc: not a local QEMU URI" \
+	"why --proc yes is refused"
+
 run verify "$PLAN"
 expect_status 2 "no --connect"
 expect_in err "verify needs --connect URI" "why"

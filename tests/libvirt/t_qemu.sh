@@ -1,5 +1,5 @@
 # A real libvirtd and QEMU: plan for this host, define, start, verify, re-define with other
-# pins (without, then with --live), destroy, undefine.
+# pins (without, then with --live), run it with a vCPU more than planned, destroy, undefine.
 # Skips (77) where libvirtd cannot run; tests/libvirt/start-daemons.sh starts it.
 set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
@@ -103,6 +103,24 @@ if [ "$ncpu" -gt 1 ]; then
 	[ "$status" -eq 4 ] || fail "planted mismatch: exit status $status, expected 4"
 	grep -q "vcpu 0 thread" "$TMP/verify2.log" || fail "/proc did not see the moved vCPU"
 fi
+# More vCPUs than planned: the definition edited to 2, started again. Both libvirt's count
+# and the extra thread 'CPU 1/...' in /proc are mismatches.
+virsh -c "$URI" destroy "$NAME" >/dev/null 2>&1 || fail "destroy before the second vCPU"
+virsh -c "$URI" dumpxml --inactive "$NAME" >"$TMP/one-vcpu.xml" 2>&1 || fail "dumpxml"
+sed -e "s|\(<vcpu[^>]*>\)1</vcpu>|\12</vcpu>|" -e "s|cores='1'|cores='2'|" \
+	-e "s|\(<cell id='0' cpus=\)'0'|\1'0-1'|" "$TMP/one-vcpu.xml" >"$TMP/two-vcpus.xml"
+grep -q ">2</vcpu>" "$TMP/two-vcpus.xml" || fail "the definition did not get 2 vCPUs"
+virsh -c "$URI" define "$TMP/two-vcpus.xml" >"$TMP/define-two.log" 2>&1 || fail "define 2 vCPUs"
+virsh -c "$URI" start "$NAME" >"$TMP/start-two.log" 2>&1 || fail "start with 2 vCPUs"
+"$VMPLAN" verify "$TMP/plan.json" --connect "$URI" --proc yes >"$TMP/verify-two.log" 2>&1
+status=$?
+cat "$TMP/verify-two.log"
+[ "$status" -eq 4 ] || fail "2 vCPUs, 1 planned: exit status $status, expected 4"
+grep -q "vcpus  *libvirt  planned 1, found 2" "$TMP/verify-two.log" ||
+	fail "libvirt's vCPU count was not compared"
+grep -q "planned vcpus=1, found thread 'CPU 1/" "$TMP/verify-two.log" ||
+	fail "/proc did not report the extra vCPU thread"
 virsh -c "$URI" destroy "$NAME" >/dev/null 2>&1 || fail "destroy"
 virsh -c "$URI" undefine "$NAME" >/dev/null 2>&1 || fail "undefine"
-echo "ok: defined, started, verified (libvirt and /proc), pinned live, destroyed, undefined"
+echo "ok: defined, started, verified (libvirt and /proc), pinned live, an extra vCPU found," \
+	"destroyed, undefined"

@@ -696,6 +696,65 @@ static void test_merge_encoding_error(void **st)
 	vmp_plan_free(p);
 }
 
+/*
+ * What libvirt's QEMU driver refuses although its schema allows it (found by defining the
+ * output on a real libvirtd): UEFI without ACPI, an explicit loader or an nvram template
+ * beside firmware autoselection, cache emulation without a level, shared memory lost from
+ * the cells of a vhost-user domain, and an I/O thread on a vhost-user disk. And the order
+ * libvirt writes schedulers back in, so that a second define reads as unchanged.
+ */
+static void test_merge_libvirt_rules(void **st)
+{
+	static const char in[] =
+	    "<domain type='kvm'><name>rt</name><vcpu>4</vcpu>"
+	    "<os><type arch='x86_64' machine='q35'>hvm</type>"
+	    "<loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+	    "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/nvram/rt.fd</nvram></os>"
+	    "<cpu mode='host-passthrough'><numa><cell id='0' cpus='0-3' memory='4194304' "
+	    "unit='KiB' memAccess='shared'/></numa></cpu>"
+	    "<devices><disk type='vhostuser' device='disk'><source type='unix' path='/s'/>"
+	    "<target dev='vda' bus='virtio'/></disk>"
+	    "<disk type='file' device='disk'><target dev='vdb' bus='virtio'/></disk></devices>"
+	    "</domain>";
+	vmp_plan *p = full_plan();
+	vmp_plan_vm *rt = &p->vms[0];
+	char *out, *fresh;
+	xmlDocPtr doc;
+
+	(void)st;
+	rt->req.emulator_sched = VMP_SCHED_FIFO;
+	rt->req.iothread_sched = VMP_SCHED_BATCH;
+	rt->req.cpu_cache = VMP_CACHE_EMULATE;
+	assert_int_equal(vmp_export_libvirt_merge(&out, NULL, in, "rt.xml", rt), VMP_OK);
+	doc = parse(out);
+	assert_xpath(doc, "/domain/os/@firmware", "efi");
+	assert_int_equal(count(doc, "/domain/os/loader[@readonly or @type or text()]"), 0);
+	assert_int_equal(count(doc, "/domain/os/nvram/@template"), 0);
+	assert_xpath(doc, "/domain/os/nvram", "/var/lib/nvram/rt.fd");
+	assert_int_equal(count(doc, "/domain/features/acpi"), 1);
+	assert_int_equal(count(doc, "/domain/features/*[1][self::acpi]"), 1);
+	assert_xpath(doc, "/domain/cpu/cache/@level", "3");
+	assert_int_equal(count(doc, "/domain/cpu/numa/cell"), 2);
+	assert_int_equal(count(doc, "/domain/cpu/numa/cell[@memAccess='shared']"), 2);
+	assert_int_equal(count(doc, "/domain/devices/disk[@type='vhostuser']/driver"), 0);
+	assert_xpath(doc, "/domain/devices/disk[@type='file']/driver/@iothread", "1");
+	assert_int_equal(count(doc, "/domain/cputune/iothreadsched"), 2);
+	assert_xpath(doc, "/domain/cputune/iothreadsched[2]/@iothreads", "2");
+	assert_int_equal(count(doc, "/domain/cputune/emulatorsched/following-sibling::vcpusched"),
+			 4);
+	xmlFreeDoc(doc);
+	free(out);
+
+	/* A new domain for a PC guest has ACPI and the APIC, like one virt-install makes. */
+	assert_int_equal(vmp_export_libvirt_xml(&fresh, NULL, &p->vms[1], "kvm"), VMP_OK);
+	doc = parse(fresh);
+	assert_int_equal(count(doc, "/domain/features/acpi"), 1);
+	assert_int_equal(count(doc, "/domain/features/apic"), 1);
+	xmlFreeDoc(doc);
+	free(fresh);
+	vmp_plan_free(p);
+}
+
 static void test_merge_file(void **st)
 {
 	vmp_plan *p = full_plan();
@@ -718,6 +777,10 @@ static void test_merge_file(void **st)
 	free(now);
 	assert_int_equal(vmp_export_merge_file(&changed, in, NULL, &p->vms[0]), VMP_OK);
 	assert_false(changed);
+	/* Nothing to change: the backup still holds the original, not the merged XML. */
+	saved = slurp(bak);
+	assert_string_equal(saved, orig);
+	free(saved);
 	unlink(in);
 	unlink(bak);
 	rmdir(dir);
@@ -792,9 +855,18 @@ static void test_salt(void **st)
 
 	(void)st;
 	assert_non_null(ex);
+	/* Salt's virt module has no secure boot: rt's efi-secure is refused, not made plain efi. */
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_null(sls);
+	assert_non_null(strstr(vmp_error_last(), "VM 'rt'"));
+	assert_non_null(strstr(vmp_error_last(), "efi-secure"));
+	p->vms[0].req.secure_boot = false;
 	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_OK);
 	assert_int_equal(strlen(sls), len);
 	golden_text("full", "vmplan.sls", sls, false);
+	/* State IDs are strings whatever the name: quoted, as a YAML 1.1 reader keeps them. */
+	assert_int_equal(strncmp(sls, "\"rt\":\n", 6), 0);
+	assert_non_null(strstr(sls, "\n\"pool\":\n"));
 	assert_null(strstr(sls, "None"));
 
 	assert_true(yaml_parser_initialize(&parser));
@@ -808,6 +880,7 @@ static void test_salt(void **st)
 	cpu = arg(&d, list, "cpu");
 	assert_non_null(cpu);
 	assert_string_equal(sval(get(&d, cpu, "maximum")), "4");
+	assert_string_equal(sval(get(&d, cpu, "mode")), "host-passthrough");
 	assert_string_equal(sval(get(&d, get(&d, cpu, "topology"), "sockets")), "2");
 	n = get(&d, get(&d, cpu, "numa"), "1");
 	assert_string_equal(sval(get(&d, n, "cpus")), "2-3");
@@ -869,7 +942,165 @@ static void test_salt(void **st)
 	opts.salt_running = true;
 	assert_int_equal(ex->fn(&sls, &len, p, 1, &opts), VMP_OK);
 	assert_non_null(strstr(sls, "virt.running"));
-	assert_null(strstr(sls, "rt:"));
+	assert_null(strstr(sls, "rt\":"));
+	free(sls);
+	vmp_plan_free(p);
+}
+
+/* The Salt state of plan p, read back with libyaml into d; returns the text. */
+static char *salt_load(yaml_document_t *d, const vmp_plan *p, const vmp_export_opts *opts)
+{
+	const vmp_exporter *ex = vmp_exporter_find("salt");
+	yaml_parser_t parser;
+	char *sls;
+	size_t len;
+
+	assert_non_null(ex);
+	assert_int_equal(ex->fn(&sls, &len, p, -1, opts), VMP_OK);
+	assert_true(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_string(&parser, (unsigned char *)sls, len);
+	assert_true(yaml_parser_load(&parser, d));
+	yaml_parser_delete(&parser);
+	return sls;
+}
+
+/* A plan of placed one-vCPU VMs with these names and nothing else. */
+static vmp_plan *named_plan(const char *const *names, int n)
+{
+	vmp_plan *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	p->schema = VMP_PLAN_SCHEMA;
+	p->nvms = n;
+	p->vms = calloc((size_t)n, sizeof(*p->vms));
+	assert_non_null(p->vms);
+	for (int i = 0; i < n; i++) {
+		vmp_plan_vm *vm = &p->vms[i];
+		snprintf(vm->req.name, sizeof(vm->req.name), "%s", names[i]);
+		vm->req.vcpus = 1;
+		vm->req.memory_bytes = 128ULL << 20;
+		vm->placed = true;
+		vm->vcpupin = malloc(sizeof(int));
+		assert_non_null(vm->vcpupin);
+		vm->vcpupin[0] = i;
+		set(&vm->pcpus, "0-1");
+		vm->sockets = vm->cores = vm->threads = 1;
+	}
+	return p;
+}
+
+/* Names vmplan takes that YAML 1.1 (PyYAML, so Salt) reads plain as an int, a bool, None, a
+ * float or a date: every one stays a distinct string state ID. */
+static void test_salt_names(void **st)
+{
+	static const char *const names[] = {"01",    "true", "null",	   "on",   "1.5",
+					    "1_000", "No",   "2001-12-14", "0x1f", "1e3"};
+	const int n = (int)(sizeof(names) / sizeof(names[0]));
+	vmp_plan *p = named_plan(names, n);
+	vmp_export_opts opts = {0};
+	yaml_document_t d;
+	yaml_node_t *root, *list, *type;
+	char *sls, want[64];
+	int i = 0;
+
+	(void)st;
+	sls = salt_load(&d, p, &opts);
+	root = yaml_document_get_root_node(&d);
+	assert_int_equal(root->type, YAML_MAPPING_NODE);
+	assert_int_equal(root->data.mapping.pairs.top - root->data.mapping.pairs.start, n);
+	for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+	     pair < root->data.mapping.pairs.top; pair++, i++) {
+		yaml_node_t *k = yaml_document_get_node(&d, pair->key);
+		assert_string_equal(sval(k), names[i]);
+		assert_int_equal(k->data.scalar.style, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+		snprintf(want, sizeof(want), "\"%s\":\n", names[i]);
+		assert_non_null(strstr(sls, want));
+	}
+	/* vm_type is text too; numbers stay numbers. */
+	list = get(&d, get(&d, root, "01"), "virt.defined");
+	type = arg(&d, list, "vm_type");
+	assert_string_equal(sval(type), "kvm");
+	assert_int_equal(type->data.scalar.style, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	assert_int_equal(get(&d, arg(&d, list, "cpu"), "maximum")->data.scalar.style,
+			 YAML_PLAIN_SCALAR_STYLE);
+	yaml_document_delete(&d);
+	free(sls);
+	vmp_plan_free(p);
+}
+
+/* --type qemu is TCG: no host CPU to pass through, so the CPU is 'maximum' as in the XML. */
+static void test_salt_qemu(void **st)
+{
+	static const char *const names[] = {"tcg"};
+	vmp_plan *p = named_plan(names, 1);
+	vmp_export_opts opts = {.type = "qemu"};
+	yaml_document_t d;
+	yaml_node_t *list;
+	char *sls;
+
+	(void)st;
+	sls = salt_load(&d, p, &opts);
+	list = get(&d, get(&d, yaml_document_get_root_node(&d), "tcg"), "virt.defined");
+	assert_string_equal(sval(get(&d, arg(&d, list, "cpu"), "mode")), "maximum");
+	assert_string_equal(sval(arg(&d, list, "vm_type")), "qemu");
+	assert_null(strstr(sls, "host-passthrough"));
+	yaml_document_delete(&d);
+	free(sls);
+	vmp_plan_free(p);
+}
+
+/* Salt's boot takes loader and nvram together, or efi; secure boot it cannot say at all. */
+static void test_salt_boot(void **st)
+{
+	static const char *const names[] = {"fw", "other"};
+	const vmp_exporter *ex = vmp_exporter_find("salt");
+	vmp_plan *p = named_plan(names, 2);
+	vmp_vm_request *r = &p->vms[0].req;
+	vmp_export_opts opts = {0};
+	yaml_document_t d;
+	yaml_node_t *boot;
+	char *sls = (char *)1;
+	size_t len;
+
+	(void)st;
+	snprintf(r->loader, sizeof(r->loader), "/usr/share/OVMF/OVMF_CODE.fd");
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_null(sls);
+	assert_non_null(strstr(vmp_error_last(), "VM 'fw'"));
+	assert_non_null(strstr(vmp_error_last(), "add nvram="));
+
+	snprintf(r->nvram, sizeof(r->nvram), "/var/lib/libvirt/qemu/nvram/on.fd");
+	r->loader[0] = '\0';
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "VM 'fw'"));
+	assert_non_null(strstr(vmp_error_last(), "add loader="));
+
+	/* Both: the paths are text, and efi stays out (Salt takes loader+nvram or efi). */
+	snprintf(r->loader, sizeof(r->loader), "/usr/share/OVMF/OVMF_CODE.fd");
+	r->efi = true;
+	sls = salt_load(&d, p, &opts);
+	boot = arg(&d, get(&d, get(&d, yaml_document_get_root_node(&d), "fw"), "virt.defined"),
+		   "boot");
+	assert_non_null(boot);
+	assert_int_equal(boot->data.mapping.pairs.top - boot->data.mapping.pairs.start, 2);
+	assert_string_equal(sval(get(&d, boot, "loader")), "/usr/share/OVMF/OVMF_CODE.fd");
+	assert_int_equal(get(&d, boot, "loader")->data.scalar.style,
+			 YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	assert_string_equal(sval(get(&d, boot, "nvram")), "/var/lib/libvirt/qemu/nvram/on.fd");
+	assert_int_equal(get(&d, boot, "nvram")->data.scalar.style,
+			 YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	yaml_document_delete(&d);
+	free(sls);
+
+	/* Secure boot is refused with an explicit loader too: Salt's loader is never secure. */
+	r->secure_boot = true;
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "VM 'fw'"));
+	assert_non_null(strstr(vmp_error_last(), "secure boot"));
+	/* Only the VMs written are checked: an unplaced one does not stop the others. */
+	p->vms[0].placed = false;
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_OK);
+	assert_null(strstr(sls, "\"fw\""));
 	free(sls);
 	vmp_plan_free(p);
 }
@@ -1212,6 +1443,73 @@ static void fake_proc(const char *root, const char *cpu3_allowed)
 	write_file(path, "100");
 }
 
+/* Set or (value NULL) unset an environment variable for a test. */
+static void set_env(const char *name, const char *value)
+{
+	assert_int_equal(value ? setenv(name, value, 1) : unsetenv(name), 0);
+}
+
+/* Where libvirt keeps a domain's pid file: the system daemon's directory, or a session
+ * daemon's runtime directory, which falls back to its cache directory. */
+static void test_verify_pid_path(void **st)
+{
+	static const char *const vars[] = {"XDG_RUNTIME_DIR", "XDG_CACHE_HOME", "HOME"};
+	char *saved[3], path[4096], small[24];
+
+	(void)st;
+	for (int i = 0; i < 3; i++)
+		saved[i] = getenv(vars[i]) ? strdup(getenv(vars[i])) : NULL;
+	set_env("XDG_RUNTIME_DIR", "/fake/run/user/1000");
+	set_env("XDG_CACHE_HOME", "/fake/cache");
+	set_env("HOME", "/fake/home");
+
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "qemu:///system", "db", 1000),
+			 VMP_OK);
+	assert_string_equal(path, "/run/libvirt/qemu/db.pid");
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "qemu+unix:///system", "db", 0),
+			 VMP_OK);
+	assert_string_equal(path, "/run/libvirt/qemu/db.pid");
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "qemu:///session", "db", 1000),
+			 VMP_OK);
+	assert_string_equal(path, "/fake/run/user/1000/libvirt/qemu/run/db.pid");
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path),
+					     "qemu+unix:///session?socket=/x/sock", "db", 1000),
+			 VMP_OK);
+	assert_string_equal(path, "/fake/run/user/1000/libvirt/qemu/run/db.pid");
+	/* As root, libvirt serves qemu:///session from the system daemon. */
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "qemu:///session", "db", 0),
+			 VMP_OK);
+	assert_string_equal(path, "/run/libvirt/qemu/db.pid");
+	set_env("XDG_RUNTIME_DIR", "");
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "qemu:///session", "db", 1000),
+			 VMP_OK);
+	assert_string_equal(path, "/fake/cache/libvirt/qemu/run/db.pid");
+	set_env("XDG_RUNTIME_DIR", NULL);
+	set_env("XDG_CACHE_HOME", NULL);
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "qemu:///session", "db", 1000),
+			 VMP_OK);
+	assert_string_equal(path, "/fake/home/.cache/libvirt/qemu/run/db.pid");
+
+	/* Not a local QEMU daemon: no pid file here. */
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "test:///default", "db", 0),
+			 VMP_ENOTFOUND);
+	assert_non_null(strstr(vmp_error_last(), "'test:///default' is not a local QEMU URI"));
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "qemu+ssh://host/system", "db", 0),
+			 VMP_ENOTFOUND);
+	assert_int_equal(
+	    vmp_verify_pid_path(path, sizeof(path), "qemu://localhost/system", "db", 0),
+	    VMP_ENOTFOUND);
+	assert_int_equal(vmp_verify_pid_path(path, sizeof(path), "qemu:///systemd", "db", 0),
+			 VMP_ENOTFOUND);
+	assert_int_equal(vmp_verify_pid_path(small, sizeof(small), "qemu:///system", "db", 0),
+			 VMP_EINVAL);
+
+	for (int i = 0; i < 3; i++) {
+		set_env(vars[i], saved[i]);
+		free(saved[i]);
+	}
+}
+
 static void test_verify(void **st)
 {
 	virConnectPtr conn = test_conn();
@@ -1291,6 +1589,57 @@ static void test_verify(void **st)
 	assert_string_equal(m->expected, "12");
 	assert_string_equal(m->actual, "0-15");
 	vmp_verify_report_free(rep);
+
+	/* More vCPUs run than planned (4, the plan says 3): libvirt's count and the thread
+	 * 'CPU 3/KVM' are both mismatches, not cut down to the plan's vCPUs. */
+	fake_proc(root, "12");
+	p->vms[0].req.vcpus = 3;
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(rep->nmismatches, 2);
+	m = find_mismatch(rep, "vcpus");
+	assert_non_null(m);
+	assert_string_equal(m->source, "libvirt");
+	assert_string_equal(m->expected, "3");
+	assert_string_equal(m->actual, "4");
+	m = find_mismatch(rep, "vcpu 3 thread 104");
+	assert_non_null(m);
+	assert_string_equal(m->source, "/proc");
+	assert_string_equal(m->expected, "vcpus=3");
+	assert_string_equal(m->actual, "thread 'CPU 3/KVM'");
+	vmp_verify_report_free(rep);
+	p->vms[0].req.vcpus = 4;
+
+	/* auto: a pid file that cannot be read leaves the VM out of /proc, with the reason. */
+	snprintf(cmd, sizeof(cmd), "%s/rt.pid", pid_dir);
+	assert_int_equal(unlink(cmd), 0);
+	opts.proc = -1;
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(rep->nmismatches, 0);
+	assert_int_equal(rep->nproc_vms, 0);
+	assert_int_equal(rep->nproc_skipped, 1);
+	assert_non_null(strstr(rep->proc_skipped_why, "/rt.pid': No such file or directory"));
+	vmp_verify_report_free(rep);
+	/* The same with yes is a mismatch. */
+	opts.proc = 1;
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(rep->nmismatches, 1);
+	assert_string_equal(rep->mismatches[0].what, "pid file");
+	assert_string_equal(rep->mismatches[0].expected, "a pid file");
+	assert_non_null(strstr(rep->mismatches[0].actual, "missing: /tmp/vmplan-proc-"));
+	assert_non_null(strstr(rep->mismatches[0].actual, "/run/rt.pid"));
+	vmp_verify_report_free(rep);
+	/* Without a pid_dir the test driver's processes are not on this host: auto notes it,
+	 * yes refuses it. */
+	opts = (vmp_verify_opts){.proc = -1, .proc_root = proc_root};
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(rep->nmismatches, 0);
+	assert_int_equal(rep->nproc_skipped, 1);
+	assert_non_null(strstr(rep->proc_skipped_why, "not a local QEMU URI"));
+	vmp_verify_report_free(rep);
+	opts.proc = 1;
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_EINVAL);
+	assert_null(rep);
+	assert_non_null(strstr(vmp_error_last(), "not a local QEMU URI"));
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	assert_int_equal(system(cmd), 0);
 
@@ -1307,9 +1656,13 @@ int main(void)
 	    cmocka_unit_test(test_golden_groups),  cmocka_unit_test(test_libvirt_roundtrip),
 	    cmocka_unit_test(test_merge),	   cmocka_unit_test(test_merge_file),
 	    cmocka_unit_test(test_merge_blank_text), cmocka_unit_test(test_merge_encoding_error),
-	    cmocka_unit_test(test_salt),	   cmocka_unit_test(test_diff),
+	    cmocka_unit_test(test_merge_libvirt_rules),
+	    cmocka_unit_test(test_salt),	   cmocka_unit_test(test_salt_names),
+	    cmocka_unit_test(test_salt_qemu),	   cmocka_unit_test(test_salt_boot),
+	    cmocka_unit_test(test_diff),
 	    cmocka_unit_test(test_define),	   cmocka_unit_test(test_define_live),
 	    cmocka_unit_test(test_verify),
+	    cmocka_unit_test(test_verify_pid_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
