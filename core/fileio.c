@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,47 @@
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
 
+/* Write all of data to fd; false with errno set when a write fails. */
+static bool write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return false;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
 int vmp_file_write_atomic(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
+	struct stat st;
 	int fd, saved;
 
+	/* A device or a pipe (-o /dev/null, /dev/stdout) is written into, not replaced: a
+	 * rename would put a regular file where /dev/null was. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || !write_all(fd, p, len)) {
+			saved = errno;
+			if (fd >= 0)
+				close(fd);
+			vmp_error_set("cannot write '%s': %s", path, strerror(saved));
+			return VMP_ESYS;
+		}
+		if (close(fd) < 0) {
+			vmp_error_set("cannot write '%s': %s", path, strerror(errno));
+			return VMP_ESYS;
+		}
+		return VMP_OK;
+	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
 		vmp_error_set("cannot write '%s': path too long", path);
 		return VMP_ESYS;
@@ -26,15 +62,8 @@ int vmp_file_write_atomic(const char *path, const void *data, size_t len)
 		vmp_error_set("cannot write '%s': %s", path, strerror(errno));
 		return VMP_ESYS;
 	}
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto fail;
-		p += n;
-		len -= (size_t)n;
-	}
+	if (!write_all(fd, p, len))
+		goto fail;
 	/* mkstemp creates 0600; output files are meant to be read by others. */
 	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
 		goto fail;

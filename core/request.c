@@ -32,7 +32,6 @@ static const vmp_request_key keys[] = {
 	{"hard_limit", "SIZE|none", "memtune hard_limit"},
 	{"soft_limit", "SIZE|none", "memtune soft_limit"},
 	{"swap_hard_limit", "SIZE|none", "memtune swap_hard_limit"},
-	{"min_guarantee", "SIZE|none", "memtune min_guarantee"},
 	{"cache", "SIZE|none", "L3 to reserve in each L3 domain the VM uses (resctrl)"},
 	{"membw", "PERCENT%|NMBps|NGBps|none", "memory bandwidth cap (resctrl MB)"},
 	{"sched", "none|fifo|rr|batch|idle", "vCPU scheduler"},
@@ -334,8 +333,11 @@ int vmp_request_set(vmp_vm_request *req, const char *key, const char *value)
 		return set_size(&req->soft_limit_bytes, key, value, true);
 	if (!strcmp(key, "swap_hard_limit"))
 		return set_size(&req->swap_hard_limit_bytes, key, value, true);
-	if (!strcmp(key, "min_guarantee"))
-		return set_size(&req->min_guarantee_bytes, key, value, true);
+	if (!strcmp(key, "min_guarantee")) {
+		vmp_error_set("min_guarantee is for VMware guests only: libvirt's QEMU/KVM driver "
+			      "refuses it; use soft_limit");
+		return VMP_EINVAL;
+	}
 	if (!strcmp(key, "cache"))
 		return set_size(&req->cache_bytes, key, value, true);
 	if (!strcmp(key, "membw"))

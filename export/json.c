@@ -419,6 +419,9 @@ static int load_request(const loader *outer, json_t *o, vmp_vm_request *r)
 	GET_INT(&l, o, "soft_limit_bytes", 0, INT64_MAX, r->soft_limit_bytes);
 	GET_INT(&l, o, "swap_hard_limit_bytes", 0, INT64_MAX, r->swap_hard_limit_bytes);
 	GET_INT(&l, o, "min_guarantee_bytes", 0, INT64_MAX, r->min_guarantee_bytes);
+	if (r->min_guarantee_bytes)
+		return bad(&l, "min_guarantee_bytes",
+			   "must be 0: libvirt's QEMU/KVM driver refuses min_guarantee");
 	GET_INT(&l, o, "iothreads", 0, VMP_MAX_IOTHREADS, r->iothreads);
 	GET_ENUM(&l, o, "iothread_policy", iothread_names, r->iothread_policy);
 	GET_INT(&l, o, "cache_bytes", 0, INT64_MAX, r->cache_bytes);

@@ -646,13 +646,13 @@ static void apply_memory_backing(xmlNodePtr dom, const vmp_plan_vm *vm)
 
 static void apply_memtune(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
+	/* min_guarantee too: libvirt's QEMU/KVM driver refuses it (VMware only). */
 	static const char *const owned[] = {"hard_limit", "soft_limit", "swap_hard_limit",
 					    "min_guarantee", NULL};
 	const vmp_vm_request *r = &vm->req;
 	xmlNodePtr mt = find(dom, "memtune");
 
-	if (!mt && !r->hard_limit_bytes && !r->soft_limit_bytes && !r->swap_hard_limit_bytes &&
-	    !r->min_guarantee_bytes)
+	if (!mt && !r->hard_limit_bytes && !r->soft_limit_bytes && !r->swap_hard_limit_bytes)
 		return;
 	if (!mt)
 		mt = ensure(dom, "memtune", domain_order);
@@ -661,8 +661,6 @@ static void apply_memtune(xmlNodePtr dom, const vmp_plan_vm *vm)
 		child_kib(mt, "hard_limit", r->hard_limit_bytes);
 	if (r->soft_limit_bytes)
 		child_kib(mt, "soft_limit", r->soft_limit_bytes);
-	if (r->min_guarantee_bytes)
-		child_kib(mt, "min_guarantee", r->min_guarantee_bytes);
 	if (r->swap_hard_limit_bytes)
 		child_kib(mt, "swap_hard_limit", r->swap_hard_limit_bytes);
 	drop_if_empty(mt);

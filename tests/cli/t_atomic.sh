@@ -96,4 +96,19 @@ run suggest --synthetic "$S" --vm $VM -o "$TMP/ok/plan.json"
 expect_status 0 "suggest -o"
 expect_true "suggest -o replaced the file" cmp -s "$TMP/ok/plan.json" "$TMP/full/plan.json"
 
+# -o onto a pipe or a device writes into it: a rename would replace it (as root, -o /dev/null
+# put a regular file where the device was). A FIFO stands in for the device here.
+mkfifo "$TMP/pipe"
+cat "$TMP/pipe" >"$TMP/from-pipe" &
+reader=$!
+run probe --synthetic "$S" -o "$TMP/pipe"
+saved=$status
+# Replaced, the FIFO would never see a writer: do not wait for its reader then.
+test -p "$TMP/pipe" && wait "$reader" || kill "$reader" 2>/dev/null
+status=$saved
+expect_status 0 "probe -o a FIFO"
+expect_true "the FIFO is still a FIFO" test -p "$TMP/pipe"
+expect_true "the reader got host.json" grep -q '"schema"' "$TMP/from-pipe"
+expect_true "no temporary file beside it" not ls "$TMP"/pipe.tmp.*
+
 finish

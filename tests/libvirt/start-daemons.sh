@@ -10,7 +10,9 @@ for p in libvirtd virtlogd qemu-system-x86_64 virsh; do
 		{ say "skip: $p is missing (libvirt-daemon-system, qemu-system-x86)"; exit 77; }
 done
 if virsh -c qemu:///system version >/dev/null 2>&1; then
-	exit 0 # already running
+	# Already running; QEMU's output still goes through virtlogd.
+	pgrep -x virtlogd >/dev/null || /usr/sbin/virtlogd -d || { say "skip: virtlogd does not start"; exit 77; }
+	exit 0
 fi
 conf=/etc/libvirt/qemu.conf
 mkdir -p /etc/libvirt /run/libvirt /var/lib/libvirt/qemu /var/log/libvirt/qemu
@@ -30,7 +32,8 @@ getent passwd libvirt-qemu >/dev/null ||
 	useradd -r -g kvm -d /var/lib/libvirt -s /usr/sbin/nologin libvirt-qemu 2>/dev/null
 pgrep -x virtlogd >/dev/null || virtlogd -d || { say "skip: virtlogd does not start"; exit 77; }
 pgrep -x libvirtd >/dev/null || libvirtd -d || { say "skip: libvirtd does not start"; exit 77; }
-for _ in $(seq 1 50); do
+# A first start can take some seconds (it probes QEMU's capabilities).
+for _ in $(seq 1 150); do
 	virsh -c qemu:///system version >/dev/null 2>&1 && exit 0
 	sleep 0.2
 done

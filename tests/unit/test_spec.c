@@ -211,12 +211,14 @@ static void test_syntax_bad(void **state)
 		   "unknown key 'foo' (valid keys: name, profile, vcpus, memory, cpu, threads, "
 		   "numa, memory_mode, emulator, iothreads, iothread_placement, device, "
 		   "hugepages, locked, nosharepages, hard_limit, soft_limit, swap_hard_limit, "
-		   "min_guarantee, cache, membw, sched, sched_priority, shares, period, quota, "
+		   "cache, membw, sched, sched_priority, shares, period, quota, "
 		   "priority, firmware, loader, nvram, cpu_cache, mem_access, mem_source, "
 		   "mem_allocation, discard, emulator_sched, iothread_sched, global_period, "
 		   "global_quota, emulator_period, emulator_quota, iothread_period, "
 		   "iothread_quota)");
 	expect_bad("name=a,vcpus=2,memory=1G,Name=b", "unknown key 'Name'");
+	expect_bad("name=a,vcpus=2,memory=1G,min_guarantee=1G",
+		   "min_guarantee is for VMware guests only");
 	expect_bad("name=a,vcpus=2,memory=1G,=1", "unknown key ''");
 	expect_bad("name=a,vcpus=2,vcpus=4,memory=1G", "key 'vcpus' is given twice");
 	expect_bad("name=a,vcpus=2,memory=1G,memory=2G", "key 'memory' is given twice");

@@ -69,7 +69,7 @@
       hard_limit: 6GiB
       soft_limit: 5GiB
       swap_hard_limit: 7GiB
-      min_guarantee: 3GiB
+      min_guarantee: null
       source: null
       access: null
       allocation: null
