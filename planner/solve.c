@@ -664,7 +664,7 @@ static bool place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm,
 			     mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / k / 2;
 	for (int first = 0; first < nn; first++) {
 		bool in[nn];
-		uint32_t dist = 0;
+		uint32_t dist = 0, to_set[nn]; /* to_set[n]: distance from the set to n, summed */
 		int i, sorted[VMP_MAX_CELLS];
 
 		if (!ok_node[first])
@@ -672,25 +672,23 @@ static bool place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm,
 		memset(in, 0, sizeof(in));
 		nodes[0] = first;
 		in[first] = true;
+		for (int n = 0; n < nn; n++)
+			to_set[n] = vmp_host_distance(h, first, n);
 		for (i = 1; i < k; i++) {
 			int pick = -1;
 			uint32_t pick_d = UINT32_MAX;
-			for (int n = 0; n < nn; n++) {
-				uint32_t d = 0;
-				if (in[n] || !ok_node[n])
-					continue;
-				for (int j = 0; j < i; j++)
-					d += vmp_host_distance(h, nodes[j], n);
-				if (d < pick_d) {
+			for (int n = 0; n < nn; n++)
+				if (!in[n] && ok_node[n] && to_set[n] < pick_d) {
 					pick = n;
-					pick_d = d;
+					pick_d = to_set[n];
 				}
-			}
 			if (pick < 0)
 				break;
 			nodes[i] = pick;
 			in[pick] = true;
 			dist += pick_d;
+			for (int n = 0; n < nn; n++)
+				to_set[n] += vmp_host_distance(h, pick, n);
 		}
 		if (i < k || dist >= best_dist)
 			continue;
@@ -828,6 +826,20 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 	free(s);
 }
 
+static int cmp_int_desc(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x < y) - (x > y);
+}
+
+static int cmp_u64_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y) - (x > y);
+}
+
 /* Dedicated vCPUs: one node when one fits (lowest cost), else the fewest nearest nodes. */
 static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode,
 			    int max_cells)
@@ -850,6 +862,25 @@ static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *
 			 "numa=%d or fewer",
 			 r->numa_cells, h->nnodes, h->nnodes);
 		return false;
+	}
+	/* Fewer nodes than the ones with the most room together cannot hold it: start there
+	 * (on hundreds of nodes, trying every k for a large VM took seconds). */
+	if (!r->numa_cells && h->nnodes > 1) {
+		int caps[h->nnodes], have = 0, k_min = 0;
+		uint64_t rooms[h->nnodes], cpu_sum = 0, mem_sum = 0;
+		for (int n = 0; n < h->nnodes; n++)
+			if (!st->node_skip[n]) {
+				caps[have] = capacity(st, n, ANY_L3, r->threads);
+				rooms[have++] = mem_room(st, n, r->hugepage_bytes);
+			}
+		qsort(caps, (size_t)have, sizeof(caps[0]), cmp_int_desc);
+		qsort(rooms, (size_t)have, sizeof(rooms[0]), cmp_u64_desc);
+		while (k_min < have && (cpu_sum < r->vcpus || mem_sum < r->memory_bytes)) {
+			cpu_sum += (uint64_t)caps[k_min];
+			mem_sum += rooms[k_min++];
+		}
+		if (cpu_sum >= r->vcpus && mem_sum >= r->memory_bytes && k_min > k_first)
+			k_first = k_min;
 	}
 	for (int k = k_first; k <= k_last && !ok; k++) {
 		if (k > 1) {

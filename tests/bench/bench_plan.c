@@ -119,5 +119,11 @@ int main(int argc, char **argv)
 		run(label, h, 10 * nodes, 2, VMP_ORDER_BATCH);
 		vmp_host_free(h);
 	}
+	/* VMs of up to 128 vCPUs on nodes of 4: each one spread over up to 64 nodes. */
+	printf("\nVMs larger than a node (spread), 256 nodes of 4 cores:\n");
+	h = synth("pack:32 numa:8(memory=64GiB) l3:1 core:4 pu:1");
+	run("synthetic 256 nodes, up to 128 vCPUs each", h, 20, 128, VMP_ORDER_BATCH);
+	run("synthetic 256 nodes, up to 128 vCPUs each", h, 20, 128, VMP_ORDER_GIVEN);
+	vmp_host_free(h);
 	return 0;
 }
