@@ -141,14 +141,15 @@ static void print_rdt_cache(const char *name, const vmp_rdt_cache *c)
 static void print_resctrl(const vmp_resctrl *r)
 {
 	static const char *const units[] = {"percent", "1/8 GB/s (AMD)", "MB/s (mba_MBps)"};
-	unsigned closids = r->l3.present ? r->l3.num_closids : r->l2.num_closids;
+	/* What the planner counts against: the fewest of L3, L2 and MB. */
+	unsigned closids = vmp_resctrl_closids(r);
 
 	if (!r->present) {
 		printf("resctrl: not available\n");
 		return;
 	}
 	printf("resctrl: %u group%s in use", r->groups_used, r->groups_used == 1 ? "" : "s");
-	if (closids)
+	if (closids != UINT32_MAX)
 		printf(" of %u CLOSIDs", closids);
 	printf("\n");
 	print_rdt_cache("L3", &r->l3);

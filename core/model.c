@@ -84,6 +84,61 @@ unsigned vmp_resctrl_closids(const vmp_resctrl *rc)
 	return n;
 }
 
+/*
+ * A node's memory adds up: no more free than it has, each page size once,
+ * no pool with more free pages than pages, and pools that fit in the node.
+ * A node without a memory size (hwloc XML that gives none, a libvirt cell
+ * without <memory>) has pools that nothing can be checked against.
+ */
+static int check_node_memory(const vmp_node *n)
+{
+	uint64_t pools = 0;
+
+	if (n->free_bytes > n->memory_bytes) {
+		vmp_error_set("host model has NUMA node %d with %" PRIu64
+			      " bytes free, more than its %" PRIu64 " bytes of memory",
+			      n->id, n->free_bytes, n->memory_bytes);
+		return VMP_EINVAL;
+	}
+	for (int k = 0; k < n->nhugepages; k++) {
+		const vmp_hugepages *p = &n->hugepages[k];
+		uint64_t bytes;
+
+		if (p->size_kib == 0) {
+			vmp_error_set("host model has NUMA node %d with a hugepage pool of 0 KiB "
+				      "pages",
+				      n->id);
+			return VMP_EINVAL;
+		}
+		for (int j = 0; j < k; j++)
+			if (n->hugepages[j].size_kib == p->size_kib) {
+				vmp_error_set("host model has NUMA node %d with pages of %" PRIu64
+					      " KiB listed twice",
+					      n->id, p->size_kib);
+				return VMP_EINVAL;
+			}
+		if (p->free > p->total) {
+			vmp_error_set("host model has NUMA node %d with %" PRIu64
+				      " free pages of %" PRIu64 " KiB, more than the %" PRIu64
+				      " in the pool",
+				      n->id, p->free, p->size_kib, p->total);
+			return VMP_EINVAL;
+		}
+		if (!n->memory_bytes)
+			continue;
+		/* A sum that overflows is as much too large as one above memory_bytes. */
+		if (p->size_kib > UINT64_MAX / 1024 ||
+		    __builtin_mul_overflow(p->size_kib * 1024, p->total, &bytes) ||
+		    __builtin_add_overflow(pools, bytes, &pools) || pools > n->memory_bytes) {
+			vmp_error_set("host model has NUMA node %d with hugepage pools larger than "
+				      "its %" PRIu64 " bytes of memory",
+				      n->id, n->memory_bytes);
+			return VMP_EINVAL;
+		}
+	}
+	return VMP_OK;
+}
+
 int vmp_host_check(const vmp_host *h)
 {
 	if (h->npus <= 0 || h->ncores <= 0 || h->nnodes <= 0 || h->npackages <= 0) {
@@ -166,6 +221,9 @@ int vmp_host_check(const vmp_host *h)
 				vmp_error_set("host model has NUMA node %d twice", h->nodes[i].id);
 				return VMP_EINVAL;
 			}
+	for (int i = 0; i < h->nnodes; i++)
+		if (check_node_memory(&h->nodes[i]) < 0)
+			return VMP_EINVAL;
 	return VMP_OK;
 }
 

@@ -1033,30 +1033,26 @@ static void take_ways(vmp_rdt_cache *rdt, int id, unsigned ways)
 	}
 }
 
-/* <cachetune> L3 allocations into the resctrl domains; the groups into groups_used. */
-static int commit_cache(struct xdoc *x, vmp_host *h)
+/*
+ * One <cachetune>'s L3 ways per domain into want[] (indexed as rdt->domains).
+ * Under CDP a group has a code and a data entry for one cache id; they
+ * hold one run of ways between them (the planner gives both one mask, and
+ * the resctrl reader counts their union), so the larger entry counts, not
+ * the sum.
+ */
+static int cachetune_ways(struct xdoc *x, const vmp_host *h, xmlNodePtr tune, unsigned nways,
+			  unsigned *want)
 {
-	xmlXPathObjectPtr caches = xeval(x, NULL, "/domain/cputune/cachetune/cache");
-	xmlXPathObjectPtr groups =
-	    xeval(x, NULL,
-		  "count(/domain/cputune/cachetune) + count(/domain/cputune/memorytune"
-		  "[not(@vcpus = /domain/cputune/cachetune/@vcpus)])");
-	vmp_rdt_cache *rdt = &h->resctrl.l3;
-	unsigned nways = 0;
+	const vmp_rdt_cache *rdt = &h->resctrl.l3;
+	xmlXPathObjectPtr caches = xeval(x, tune, "cache");
 	int err = VMP_OK;
 
-	if (!caches || !groups) {
-		err = no_memory();
-		goto out;
-	}
-	if (h->resctrl.present && groups->type == XPATH_NUMBER && groups->floatval > 0)
-		h->resctrl.groups_used += (unsigned)groups->floatval;
-	for (uint64_t m = rdt->cbm_mask; m; m >>= 1)
-		nways += m & 1;
+	if (!caches)
+		return no_memory();
 	for (int i = 0; i < nset_len(caches); i++) {
 		xmlNodePtr c = nset_at(caches, i);
-		int id, level;
-		uint64_t size, way_bytes = 0;
+		int id, level, d = -1;
+		uint64_t size, way_bytes = 0, ways;
 
 		if ((err = attr_int(x, c, "id", &id, NULL)) < 0 ||
 		    (err = attr_int(x, c, "level", &level, NULL)) < 0 ||
@@ -1068,11 +1064,51 @@ static int commit_cache(struct xdoc *x, vmp_host *h)
 		for (int l = 0; l < h->nl3; l++)
 			if (h->l3s[l].id == id)
 				way_bytes = h->l3s[l].size_bytes / nways;
-		if (way_bytes)
-			take_ways(rdt, id, (unsigned)((size + way_bytes - 1) / way_bytes));
+		for (int k = 0; k < rdt->ndomains; k++)
+			if (rdt->domains[k].id == id)
+				d = k;
+		if (!way_bytes || d < 0)
+			continue;
+		ways = (size + way_bytes - 1) / way_bytes;
+		if (ways > nways)
+			ways = nways;
+		if (ways > want[d])
+			want[d] = (unsigned)ways;
+	}
+	xmlXPathFreeObject(caches);
+	return err;
+}
+
+/* <cachetune> L3 allocations into the resctrl domains; the groups into groups_used. */
+static int commit_cache(struct xdoc *x, vmp_host *h)
+{
+	xmlXPathObjectPtr tunes = xeval(x, NULL, "/domain/cputune/cachetune");
+	xmlXPathObjectPtr groups =
+	    xeval(x, NULL,
+		  "count(/domain/cputune/cachetune) + count(/domain/cputune/memorytune"
+		  "[not(@vcpus = /domain/cputune/cachetune/@vcpus)])");
+	vmp_rdt_cache *rdt = &h->resctrl.l3;
+	unsigned nways = 0;
+	int err = VMP_OK;
+
+	if (!tunes || !groups) {
+		err = no_memory();
+		goto out;
+	}
+	if (h->resctrl.present && groups->type == XPATH_NUMBER && groups->floatval > 0)
+		h->resctrl.groups_used += (unsigned)groups->floatval;
+	for (uint64_t m = rdt->cbm_mask; m; m >>= 1)
+		nways += m & 1;
+	for (int i = 0; i < nset_len(tunes); i++) {
+		unsigned want[VMP_RDT_DOMAINS_MAX] = {0};
+
+		if ((err = cachetune_ways(x, h, nset_at(tunes, i), nways, want)) < 0)
+			break;
+		for (int d = 0; d < rdt->ndomains; d++)
+			take_ways(rdt, rdt->domains[d].id, want[d]);
 	}
 out:
-	xmlXPathFreeObject(caches);
+	xmlXPathFreeObject(tunes);
 	xmlXPathFreeObject(groups);
 	return err;
 }

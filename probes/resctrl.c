@@ -30,10 +30,15 @@
  * and delay_linear 0 is AMD: Intel's minimum is never 0 (it is 100 less
  * the largest delay), AMD's always is; so is one whose groups hold an MB
  * value above 100, which no percentage can be (AMD's default is 2048).
+ * U32_MAX is what mba_MBps shows for a group not yet given a value: no
+ * limit, no bandwidth taken. Nothing else shows it, so where ROOT/proc/mounts
+ * is missing (a snapshot without it) it says MB/s before the vendor does.
  */
 
 #define RESCTRL	 "/sys/fs/resctrl"
 #define TEXT_MAX 8192
+/* The MB value of a group that mba_MBps leaves unthrottled (the kernel's U32_MAX). */
+#define MB_UNLIMITED UINT32_MAX
 
 /* A schemata line's resource name and where its values go. */
 enum res_kind { RES_CACHE, RES_MB, RES_OTHER };
@@ -86,6 +91,25 @@ static bool parse_dec(unsigned *out, const char *text)
 	if (errno || *end || v > INT_MAX)
 		return false;
 	*out = (unsigned)v;
+	return true;
+}
+
+/*
+ * text as an MB value: unsigned 32-bit, as the kernel keeps it. Under
+ * mba_MBps a group shows U32_MAX until it is given a value.
+ */
+static bool parse_mb(uint32_t *out, const char *text)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*text))
+		return false;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
 	return true;
 }
 
@@ -248,9 +272,10 @@ static bool mb_domain_add(vmp_rdt_mb *mb, int id)
 /*
  * One "NAME:ID=VALUE;ID=VALUE" line (the kernel pads NAME on the left).
  * The default group's lines give the domains; another group's masks are
- * added to the used ways. *mb_max gets the largest MB value seen.
+ * added to the used ways. *mb_max gets the largest MB value seen
+ * (MB_UNLIMITED where a group is not throttled under mba_MBps).
  */
-static int parse_line(vmp_resctrl *r, char *line, const char *path, bool deflt, unsigned *mb_max)
+static int parse_line(vmp_resctrl *r, char *line, const char *path, bool deflt, uint32_t *mb_max)
 {
 	char *name = vmp_str_trim(line), *colon = strchr(name, ':'), *item, *save = NULL;
 	vmp_rdt_cache *c;
@@ -270,7 +295,8 @@ static int parse_line(vmp_resctrl *r, char *line, const char *path, bool deflt, 
 		return VMP_OK; /* a resource vmplan does not plan (SMBA, ...) */
 	for (item = strtok_r(colon + 1, ";", &save); item; item = strtok_r(NULL, ";", &save)) {
 		char *eq = strchr(item, '='), *value;
-		unsigned id, bw;
+		unsigned id;
+		uint32_t bw;
 		uint64_t mask;
 
 		item = vmp_str_trim(item);
@@ -286,7 +312,7 @@ static int parse_line(vmp_resctrl *r, char *line, const char *path, bool deflt, 
 		}
 		value = vmp_str_trim(eq + 1);
 		if (kind == RES_MB) {
-			if (!parse_dec(&bw, value)) {
+			if (!parse_mb(&bw, value)) {
 				vmp_error_set(
 				    "cannot read resctrl '%s': '%.40s' for MB domain %u is "
 				    "not a number",
@@ -333,7 +359,7 @@ too_many:
 	return VMP_EINVAL;
 }
 
-static int read_schemata(vmp_resctrl *r, const char *path, bool deflt, unsigned *mb_max)
+static int read_schemata(vmp_resctrl *r, const char *path, bool deflt, uint32_t *mb_max)
 {
 	char *buf = malloc(TEXT_MAX), *line, *save = NULL;
 	int err;
@@ -358,7 +384,7 @@ out:
 }
 
 /* The groups other than the default: directories with a schemata file, not info/ or mon_*. */
-static int read_groups(vmp_resctrl *r, const char *root, unsigned *mb_max)
+static int read_groups(vmp_resctrl *r, const char *root, uint32_t *mb_max)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 300];
 	struct dirent *de;
@@ -457,11 +483,11 @@ static bool mounted_mbps(const char *root)
 	return found;
 }
 
-static vmp_mb_unit mb_unit(const vmp_rdt_mb *mb, const char *root, unsigned mb_max)
+static vmp_mb_unit mb_unit(const vmp_rdt_mb *mb, const char *root, uint32_t mb_max)
 {
 	char path[PATH_MAX], vendor[64];
 
-	if (mounted_mbps(root))
+	if (mounted_mbps(root) || mb_max == MB_UNLIMITED)
 		return VMP_MB_MBPS;
 	if (join(path, sizeof(path), root, "/proc/cpuinfo", NULL, NULL) == VMP_OK) {
 		file_field(vendor, sizeof(vendor), path, "vendor_id", 2);
@@ -480,7 +506,7 @@ int vmp_probe_resctrl(vmp_resctrl *out, const char *root)
 {
 	vmp_resctrl r;
 	char path[PATH_MAX];
-	unsigned mb_max = 0;
+	uint32_t mb_max = 0;
 	int err;
 
 	memset(out, 0, sizeof(*out));

@@ -96,30 +96,42 @@ static int read_u64(uint64_t *out, const char *path)
 }
 
 /*
- * nodeN/meminfo: "Node 0 MemTotal:  8386704 kB" lines. Only MemTotal and
- * MemFree are used; a file without a readable MemTotal is garbage.
+ * A meminfo file: nodeN/meminfo's "Node 0 MemTotal:  8386704 kB" lines, or
+ * (node_lines false) /proc/meminfo's "MemTotal:  8386704 kB". Only MemTotal
+ * and MemFree are used; a file without a readable MemTotal is garbage. A
+ * missing file leaves the node as it is.
  */
-static int read_meminfo(vmp_node *node, const char *path)
+static int read_meminfo(vmp_node *node, const char *path, bool node_lines)
 {
-	char buf[8192], q[48];
+	char buf[8192], q[48], want[32];
 	uint64_t total = 0, free_kib = 0;
 	bool have_total = false, have_free = false;
 	char *line, *save = NULL;
 	int err;
 
+	if (node_lines)
+		snprintf(want, sizeof(want), "Node %d ", node->id);
+	else
+		want[0] = '\0';
 	if ((err = read_text(buf, sizeof(buf), path)) < 0)
 		return err == VMP_ENOTFOUND ? VMP_OK : err;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char key[64], unit[8];
+		const char *rest = line;
 		uint64_t value;
-		int id, n;
+		int id = node->id, skip = 0, n;
 
-		n = sscanf(line, "Node %d %63[^:]: %" SCNu64 " %7s", &id, key, &value, unit);
-		if (n < 2 || (strcmp(key, "MemTotal") && strcmp(key, "MemFree")))
+		if (node_lines) {
+			if (sscanf(line, "Node %d %n", &id, &skip) != 1 || !skip)
+				continue;
+			rest = line + skip;
+		}
+		n = sscanf(rest, "%63[^:]: %" SCNu64 " %7s", key, &value, unit);
+		if (n < 1 || (strcmp(key, "MemTotal") && strcmp(key, "MemFree")))
 			continue;
-		if (n != 4 || id != node->id || strcmp(unit, "kB") || value > UINT64_MAX / 1024) {
-			vmp_error_set("cannot read sysfs '%s': '%s' is not 'Node %d %s: N kB'",
-				      path, quote(q, sizeof(q), line), node->id, key);
+		if (n != 3 || id != node->id || strcmp(unit, "kB") || value > UINT64_MAX / 1024) {
+			vmp_error_set("cannot read sysfs '%s': '%s' is not '%s%s: N kB'", path,
+				      quote(q, sizeof(q), line), want, key);
 			return VMP_EINVAL;
 		}
 		if (!strcmp(key, "MemTotal")) {
@@ -131,8 +143,13 @@ static int read_meminfo(vmp_node *node, const char *path)
 		}
 	}
 	if (!have_total) {
-		vmp_error_set("cannot read sysfs '%s': no 'Node %d MemTotal: N kB' line", path,
-			      node->id);
+		vmp_error_set("cannot read sysfs '%s': no '%sMemTotal: N kB' line", path, want);
+		return VMP_EINVAL;
+	}
+	if (have_free && free_kib > total) {
+		vmp_error_set("cannot read sysfs '%s': MemFree %" PRIu64
+			      " kB is more than MemTotal %" PRIu64 " kB",
+			      path, free_kib, total);
 		return VMP_EINVAL;
 	}
 	node->memory_bytes = total * 1024;
@@ -199,6 +216,32 @@ static int read_hugepages(vmp_node *node, const char *dir)
 out:
 	closedir(d);
 	return err;
+}
+
+/*
+ * The pools read from dir fit in the node's memory, as the kernel's always
+ * do (vmp_host_check() would refuse the host.json otherwise).
+ */
+static int check_pools(const vmp_node *node, const char *dir)
+{
+	uint64_t sum = 0, bytes;
+
+	if (!node->memory_bytes)
+		return VMP_OK;
+	for (int k = 0; k < node->nhugepages; k++) {
+		const vmp_hugepages *p = &node->hugepages[k];
+
+		if (p->size_kib > UINT64_MAX / 1024 ||
+		    __builtin_mul_overflow(p->size_kib * 1024, p->total, &bytes) ||
+		    __builtin_add_overflow(sum, bytes, &sum) || sum > node->memory_bytes) {
+			vmp_error_set(
+			    "cannot read sysfs '%s': hugepage pools larger than node %d's "
+			    "%" PRIu64 " bytes of memory",
+			    dir, node->id, node->memory_bytes);
+			return VMP_EINVAL;
+		}
+	}
+	return VMP_OK;
 }
 
 /* A cpuset file (isolated, nohz_full); empty, "(null)" (no nohz_full) and missing are none. */
@@ -343,19 +386,26 @@ int vmp_probe_sysfs(vmp_host *host, const char *root)
 	for (int i = 0; i < host->nnodes; i++) {
 		vmp_node *node = &host->nodes[i];
 
-		if ((err = join(path, sizeof(path), root, "/sys/devices/system/node/node%d/meminfo",
-				node->id)) < 0 ||
-		    (err = read_meminfo(node, path)) < 0)
-			return err;
-		/* A kernel without NUMA has one node, and its pools only under /sys/kernel/mm. */
-		if (numa_dirs)
-			err = join(path, sizeof(path), root,
-				   "/sys/devices/system/node/node%d/hugepages", node->id);
-		else if (host->nnodes == 1)
-			err = join(path, sizeof(path), root, "/sys/kernel/mm/hugepages");
-		else
+		/*
+		 * A kernel without NUMA has one node, its memory only in /proc/meminfo
+		 * and its pools only under /sys/kernel/mm.
+		 */
+		if (numa_dirs) {
+			if ((err = join(path, sizeof(path), root,
+					"/sys/devices/system/node/node%d/meminfo", node->id)) < 0 ||
+			    (err = read_meminfo(node, path, true)) < 0 ||
+			    (err = join(path, sizeof(path), root,
+					"/sys/devices/system/node/node%d/hugepages", node->id)) < 0)
+				return err;
+		} else if (host->nnodes == 1) {
+			if ((err = join(path, sizeof(path), root, "/proc/meminfo")) < 0 ||
+			    (err = read_meminfo(node, path, false)) < 0 ||
+			    (err = join(path, sizeof(path), root, "/sys/kernel/mm/hugepages")) < 0)
+				return err;
+		} else {
 			continue;
-		if (err < 0 || (err = read_hugepages(node, path)) < 0)
+		}
+		if ((err = read_hugepages(node, path)) < 0 || (err = check_pools(node, path)) < 0)
 			return err;
 	}
 	if ((err = join(path, sizeof(path), root, "/sys/devices/system/cpu/isolated")) < 0 ||

@@ -38,6 +38,7 @@ if [ -d "${VMPLAN_FIXTURES:-/nonexistent}/hwloc-linux" ]; then
 	mk $R/info/MB/min_bandwidth '0\n'
 	mk $R/info/MB/bandwidth_gran '1\n'
 	mk $R/info/MB/delay_linear '0\n'
+	mk $R/info/MB/num_closids '8\n'
 	mk $R/schemata 'L3:0=ffff;1=ffff\nMB:0=2048;1=2048\n'
 	mk $R/vm1/schemata 'L3:0=000f;1=ffff\nMB:0=1024;1=2048\n'
 	mk sys/devices/system/cpu/isolated '4-7\n'
@@ -47,12 +48,25 @@ if [ -d "${VMPLAN_FIXTURES:-/nonexistent}/hwloc-linux" ]; then
 	expect_in out "free 15.3G" "free memory from node0/meminfo"
 	expect_in out "hugepages 2MiB: 0/0 free" "per-node hugepage pools"
 	expect_in out "isolated: 4-7" "isolated CPUs"
-	expect_in out "resctrl: 2 groups in use of 16 CLOSIDs" "resctrl groups"
+	# MB has fewer CLOSIDs than L3, and the planner counts against the fewest.
+	expect_in out "resctrl: 2 groups in use of 8 CLOSIDs" "resctrl groups"
 	expect_in out "domain 0: used f (4 ways), free 12 ways" "ways the other group holds"
 	expect_in out "MB: unit 1/8 GB/s (AMD)" "AMD bandwidth unit"
 	expect_true "resctrl in host.json" grep -q '"used_mask": "f"' "$TMP/fs.json"
 	run suggest --host "$TMP/fs.json" --vm name=a,vcpus=4,memory=2G
 	expect_status 0 "suggest on the fsroot's host.json"
+
+	# mba_MBps: groups not yet given a bandwidth show U32_MAX, no limit.
+	cp "$root/proc/mounts" "$TMP/mounts"
+	echo 'resctrl /sys/fs/resctrl resctrl rw,relatime,mba_MBps 0 0' >>"$root/proc/mounts"
+	mk $R/schemata 'L3:0=ffff;1=ffff\nMB:0=4294967295;1=4294967295\n'
+	mk $R/vm1/schemata 'L3:0=000f;1=ffff\nMB:0=4294967295;1=5000\n'
+	run probe --fsroot "$root"
+	expect_status 0 "probe --fsroot with mba_MBps"
+	expect_in out "MB: unit MB/s (mba_MBps)" "MB/s unit"
+	cp "$TMP/mounts" "$root/proc/mounts"
+	mk $R/schemata 'L3:0=ffff;1=ffff\nMB:0=2048;1=2048\n'
+	mk $R/vm1/schemata 'L3:0=000f;1=ffff\nMB:0=1024;1=2048\n'
 
 	# Bad input inside the snapshot: exit 2, the file named, host.json untouched.
 	echo OLD >"$TMP/keep.json"

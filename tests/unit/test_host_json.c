@@ -326,6 +326,35 @@ static void edit_check(json_t *r)
 	json_object_set_new(at(r, "cores", 2), "node", json_integer(0));
 }
 
+/* Node 1 of the synthetic host has 1 GiB. */
+static void edit_free_big(json_t *r)
+{
+	json_object_set_new(at(r, "numa_nodes", 1), "free_bytes", json_integer(INT64_C(40) << 30));
+}
+static void edit_pages_twice(json_t *r)
+{
+	json_object_set_new(at(r, "numa_nodes", 1), "hugepages",
+			    json_loads("[{\"size_kib\": 2048, \"total\": 8, \"free\": 8},"
+				       " {\"size_kib\": 2048, \"total\": 8, \"free\": 8}]",
+				       0, NULL));
+}
+static void edit_pools_big(json_t *r)
+{
+	/* 512 MiB of 2 MiB pages and 1 GiB of 1 GiB pages: more than the node's 1 GiB. */
+	json_object_set_new(at(r, "numa_nodes", 1), "hugepages",
+			    json_loads("[{\"size_kib\": 2048, \"total\": 256, \"free\": 0},"
+				       " {\"size_kib\": 1048576, \"total\": 1, \"free\": 1}]",
+				       0, NULL));
+}
+static void edit_pools_overflow(json_t *r)
+{
+	/* 2^30 pages of 2^30 KiB: 2^70 bytes, which wraps in 64 bits. */
+	json_object_set_new(at(r, "numa_nodes", 1), "hugepages",
+			    json_loads("[{\"size_kib\": 1073741824, \"total\": 1073741824,"
+				       " \"free\": 0}]",
+				       0, NULL));
+}
+
 static void test_refused(void **state)
 {
 	(void)state;
@@ -345,6 +374,46 @@ static void test_refused(void **state)
 	expect_refused(edit_order, "pus[3].os_index 0 must be greater than the os_index before "
 				   "it (3)");
 	expect_refused(edit_check, "host model has core 2 spanning NUMA nodes");
+	expect_refused(edit_free_big, "host model has NUMA node 1 with 42949672960 bytes free, "
+				      "more than its 1073741824 bytes of memory");
+	expect_refused(edit_pages_twice,
+		       "host model has NUMA node 1 with pages of 2048 KiB listed twice");
+	expect_refused(edit_pools_big, "host model has NUMA node 1 with hugepage pools larger "
+				       "than its 1073741824 bytes of memory");
+	expect_refused(edit_pools_overflow, "host model has NUMA node 1 with hugepage pools "
+					    "larger than its 1073741824 bytes of memory");
+}
+
+/* vmp_host_check() on node memory, whichever loader made the host. */
+static void test_check_node_memory(void **state)
+{
+	vmp_host *h = NULL;
+	vmp_node *n;
+
+	(void)state;
+	assert_int_equal(vmp_probe_synthetic(&h, "node:2 core:2 pu:1"), VMP_OK);
+	n = &h->nodes[1];
+	/* Pools that fill the node exactly are fine. */
+	n->nhugepages = 1;
+	n->hugepages[0] = (vmp_hugepages){.size_kib = 2048, .total = 512, .free = 512};
+	n->free_bytes = 0;
+	assert_int_equal(vmp_host_check(h), VMP_OK);
+	n->hugepages[0].free = 513;
+	assert_int_equal(vmp_host_check(h), VMP_EINVAL);
+	assert_string_equal(vmp_error_last(), "host model has NUMA node 1 with 513 free pages "
+					      "of 2048 KiB, more than the 512 in the pool");
+	n->hugepages[0].free = 0;
+	n->hugepages[0].size_kib = 0;
+	assert_int_equal(vmp_host_check(h), VMP_EINVAL);
+	assert_string_equal(vmp_error_last(),
+			    "host model has NUMA node 1 with a hugepage pool of 0 KiB pages");
+	/* Memory not known (hwloc XML without local_memory): nothing to hold the pools to. */
+	n->hugepages[0].size_kib = 16777216;
+	n->memory_bytes = 0;
+	assert_int_equal(vmp_host_check(h), VMP_OK);
+	n->free_bytes = 1;
+	assert_int_equal(vmp_host_check(h), VMP_EINVAL);
+	vmp_host_free(h);
 }
 
 static void test_bad_files(void **state)
@@ -389,6 +458,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_fixtures),
 	    cmocka_unit_test(test_minimal_file),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_check_node_memory),
 	    cmocka_unit_test(test_bad_files),
 	};
 

@@ -439,6 +439,41 @@ static void test_domains(void **state)
 	vmp_host_free(h);
 }
 
+/* Under CDP a group's code and data entries share one run of ways: the larger counts. */
+static void test_domains_cdp(void **state)
+{
+	static const char *const xmls[] = {
+	    /* 3 MiB code and 3 MiB data in bank 0: 4 ways, not 8. */
+	    "<domain type='kvm'><name>a</name><memory unit='GiB'>1</memory><vcpu>2</vcpu>"
+	    "<cputune><cachetune vcpus='0-1'>"
+	    "<cache id='0' level='3' type='code' size='3' unit='MiB'/>"
+	    "<cache id='0' level='3' type='data' size='3' unit='MiB'/></cachetune></cputune>"
+	    "</domain>",
+	    /* 1 MiB code, 2 MiB data in bank 0 (3 ways); 1 MiB data in bank 1 (2 ways). */
+	    "<domain type='kvm'><name>b</name><memory unit='GiB'>1</memory><vcpu>2</vcpu>"
+	    "<cputune><cachetune vcpus='0'>"
+	    "<cache id='0' level='3' type='code' size='1' unit='MiB'/>"
+	    "<cache id='0' level='3' type='data' size='2' unit='MiB'/>"
+	    "<cache id='1' level='3' type='data' size='1' unit='MiB'/></cachetune>"
+	    /* A second group of the same domain takes ways of its own. */
+	    "<cachetune vcpus='1'>"
+	    "<cache id='1' level='3' type='code' size='768' unit='KiB'/>"
+	    "<cache id='1' level='3' type='data' size='768' unit='KiB'/></cachetune></cputune>"
+	    "</domain>",
+	};
+	vmp_host *h = NULL;
+	(void)state;
+
+	assert_int_equal(vmp_libvirt_caps_parse(&h, caps_xml), VMP_OK);
+	assert_int_equal(vmp_libvirt_domains_apply(h, xmls, 2), VMP_OK);
+	assert_int_equal(h->resctrl.l3.domains[1].id, 0);
+	assert_true(h->resctrl.l3.domains[1].used_mask == 0x7f);
+	assert_int_equal(h->resctrl.l3.domains[0].id, 1);
+	assert_true(h->resctrl.l3.domains[0].used_mask == 0x7);
+	assert_int_equal(h->resctrl.groups_used, 4);
+	vmp_host_free(h);
+}
+
 static void test_bad_input(void **state)
 {
 	vmp_host *h = NULL;
@@ -490,6 +525,7 @@ int main(void)
 	    cmocka_unit_test(test_caps),
 	    cmocka_unit_test(test_caps_bad_pages),
 	    cmocka_unit_test(test_domains),
+	    cmocka_unit_test(test_domains_cdp),
 	    cmocka_unit_test(test_bad_input),
 	};
 

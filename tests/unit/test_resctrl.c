@@ -101,6 +101,36 @@ static void test_intel_mbps(void **state)
 	assert_int_equal(r.mb.unit, VMP_MB_MBPS);
 }
 
+/* Under mba_MBps a group not yet given a value shows U32_MAX: no limit, not a broken file. */
+static void test_intel_mbps_unlimited(void **state)
+{
+	vmp_resctrl r;
+
+	(void)state;
+	intel_tree();
+	put("proc/mounts", "resctrl /sys/fs/resctrl resctrl rw,relatime,mba_MBps 0 0\n");
+	put(R "schemata", "    L3:0=7ff;1=7ff\n    MB:0=4294967295;1=4294967295\n");
+	put(R "vm1/schemata", "    L3:0=003;1=7f0\n    MB:0=4294967295;1=5000\n");
+	assert_int_equal(vmp_probe_resctrl(&r, root), VMP_OK);
+	assert_true(r.mb.present);
+	assert_int_equal(r.mb.unit, VMP_MB_MBPS);
+	assert_int_equal(r.mb.ndomains, 2);
+	assert_int_equal(r.groups_used, 2);
+	assert_int_equal(r.l3.domains[0].used_mask, 0x003);
+
+	/* Only mba_MBps shows U32_MAX: a snapshot without /proc/mounts is still MB/s. */
+	unlink(strcat(strcpy((char[512]){0}, root), "/proc/mounts"));
+	assert_int_equal(vmp_probe_resctrl(&r, root), VMP_OK);
+	assert_int_equal(r.mb.unit, VMP_MB_MBPS);
+
+	/* One past U32_MAX is no value the kernel holds. */
+	put(R "vm1/schemata", "    MB:0=4294967296;1=5000\n");
+	r.present = true;
+	assert_int_equal(vmp_probe_resctrl(&r, root), VMP_EINVAL);
+	assert_false(r.present);
+	assert_non_null(strstr(vmp_error_last(), "'4294967296' for MB domain 0 is not a number"));
+}
+
 static void test_intel_cdp(void **state)
 {
 	vmp_resctrl r;
@@ -244,9 +274,13 @@ static void test_broken(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_intel),      cmocka_unit_test(test_intel_no_groups),
-	    cmocka_unit_test(test_intel_mbps), cmocka_unit_test(test_intel_cdp),
-	    cmocka_unit_test(test_amd),	       cmocka_unit_test(test_not_mounted),
+	    cmocka_unit_test(test_intel),
+	    cmocka_unit_test(test_intel_no_groups),
+	    cmocka_unit_test(test_intel_mbps),
+	    cmocka_unit_test(test_intel_mbps_unlimited),
+	    cmocka_unit_test(test_intel_cdp),
+	    cmocka_unit_test(test_amd),
+	    cmocka_unit_test(test_not_mounted),
 	    cmocka_unit_test(test_broken),
 	};
 

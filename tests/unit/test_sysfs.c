@@ -43,7 +43,7 @@ static void test_tree(void **state)
 	(void)state;
 	reset();
 	put("sys/devices/system/node/node0/meminfo",
-	    "Node 0 MemTotal:        2048 kB\nNode 0 MemFree:         1024 kB\n"
+	    "Node 0 MemTotal:     4194304 kB\nNode 0 MemFree:       524288 kB\n"
 	    "Node 0 HugePages_Total:     0\n");
 	put("sys/devices/system/node/node1/meminfo", "Node 1 MemTotal:        4096 kB\n");
 	/* Listed out of order; the model keeps pools by size. */
@@ -61,8 +61,8 @@ static void test_tree(void **state)
 	put("sys/devices/system/cpu/cpu2/cache/index3/id", "3\n");
 
 	assert_int_equal(vmp_probe_sysfs(h, root), VMP_OK);
-	assert_int_equal(h->nodes[0].memory_bytes, 2048 * 1024);
-	assert_int_equal(h->nodes[0].free_bytes, 1024 * 1024);
+	assert_true(h->nodes[0].memory_bytes == UINT64_C(4194304) * 1024);
+	assert_true(h->nodes[0].free_bytes == UINT64_C(524288) * 1024);
 	/* Without MemFree, everything counts as free. */
 	assert_int_equal(h->nodes[1].memory_bytes, 4096 * 1024);
 	assert_int_equal(h->nodes[1].free_bytes, 4096 * 1024);
@@ -107,6 +107,42 @@ static void test_missing_is_skipped(void **state)
 	vmp_host_free(h);
 }
 
+/* A kernel without NUMA: no node directories; memory in /proc/meminfo, pools in /sys/kernel/mm. */
+static void test_no_numa(void **state)
+{
+	vmp_host *h = synthetic("pack:1 [numa(memory=1GB)] core:2 pu:1");
+
+	(void)state;
+	reset();
+	put("proc/meminfo", "MemTotal:        8388608 kB\n"
+			    "MemFree:         2097152 kB\n"
+			    "MemAvailable:    4194304 kB\n"
+			    "Active(anon):       1696 kB\n"
+			    "HugePages_Total:       4\n"
+			    "Hugepagesize:       2048 kB\n");
+	put("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "4\n");
+	put("sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "3\n");
+	assert_int_equal(vmp_probe_sysfs(h, root), VMP_OK);
+	assert_true(h->nodes[0].memory_bytes == UINT64_C(8388608) * 1024);
+	assert_true(h->nodes[0].free_bytes == UINT64_C(2097152) * 1024);
+	assert_int_equal(h->nodes[0].nhugepages, 1);
+	assert_int_equal(h->nodes[0].hugepages[0].free, 3);
+
+	/* Without MemFree, everything counts as free, as in a node's meminfo. */
+	put("proc/meminfo", "MemTotal:        8388608 kB\n");
+	assert_int_equal(vmp_probe_sysfs(h, root), VMP_OK);
+	assert_true(h->nodes[0].free_bytes == UINT64_C(8388608) * 1024);
+
+	put("proc/meminfo", "MemTotal:        8388608 kB\nMemFree: lots kB\n");
+	expect_error(h, VMP_EINVAL, "proc/meminfo", "'MemFree: lots kB' is not 'MemFree: N kB'");
+	put("proc/meminfo", "MemTotal:        8388608 MB\n");
+	expect_error(h, VMP_EINVAL, "proc/meminfo",
+		     "'MemTotal:        8388608 MB' is not 'MemTotal: N kB'");
+	put("proc/meminfo", "MemFree:         2097152 kB\n");
+	expect_error(h, VMP_EINVAL, "proc/meminfo", "no 'MemTotal: N kB' line");
+	vmp_host_free(h);
+}
+
 static void test_garbage(void **state)
 {
 	vmp_host *h = synthetic("node:1 core:2 pu:1");
@@ -119,7 +155,15 @@ static void test_garbage(void **state)
 	put("sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: lots kB\n");
 	expect_error(h, VMP_EINVAL, "sys/devices/system/node/node0/meminfo",
 		     "'Node 0 MemTotal: lots kB' is not 'Node 0 MemTotal: N kB'");
-	put("sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 100 kB\n");
+	put("sys/devices/system/node/node0/meminfo",
+	    "Node 0 MemTotal: 10240 kB\nNode 0 MemFree: 10241 kB\n");
+	expect_error(h, VMP_EINVAL, "sys/devices/system/node/node0/meminfo",
+		     "MemFree 10241 kB is more than MemTotal 10240 kB");
+	put("sys/devices/system/node/node0/meminfo", "Node 0 MemTotal: 10240 kB\n");
+	/* 6 pages of 2 MiB are 12 MiB: more than the node has. */
+	put("sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages", "6\n");
+	expect_error(h, VMP_EINVAL, "sys/devices/system/node/node0/hugepages",
+		     "hugepage pools larger than node 0's 10485760 bytes of memory");
 	put("sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages", "many\n");
 	expect_error(h, VMP_EINVAL,
 		     "sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages",
@@ -196,6 +240,9 @@ static void test_fsroot_global_hugepages(void **state)
 	assert_int_equal(h->nodes[0].hugepages[0].free, 0);
 	assert_int_equal(h->nodes[0].hugepages[1].size_kib, 16777216);
 	assert_int_equal(h->nodes[0].hugepages[1].free, 0);
+	/* Memory from /proc/meminfo: MemTotal 400016779264 kB, MemFree 105040 kB. */
+	assert_true(h->nodes[0].memory_bytes == UINT64_C(400016779264) * 1024);
+	assert_true(h->nodes[0].free_bytes == UINT64_C(105040) * 1024);
 	vmp_host_free(h);
 }
 
@@ -264,6 +311,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tree),
 	    cmocka_unit_test(test_missing_is_skipped),
+	    cmocka_unit_test(test_no_numa),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_fsroot_numa),
 	    cmocka_unit_test(test_fsroot_global_hugepages),
