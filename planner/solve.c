@@ -744,7 +744,8 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 		planner_append(&s, "needs whole cores (threads=require) but %u vCPUs do not fill "
 			       "cores of %d threads; ask for a multiple of %d",
 			       r->vcpus, st->max_core, st->max_core);
-	} else if (total_cap < (int)r->vcpus) {
+	} else if (r->numa_cells != 1 && total_cap < (int)r->vcpus) {
+		/* (numa=1 is told about one node below: the total would not fit it either.) */
 		bind = VMP_BIND_CORES;
 		planner_append(&s, "needs %u %s with threads=%s; the host has %d free in all",
 			       r->vcpus, what, thread_names[r->threads], total_cap);
@@ -753,7 +754,7 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 				       capacity(st, n, ANY_L3, r->threads));
 		planner_append(&s, "); lower vcpus to %d%s, or free CPUs", total_cap,
 			       r->threads != VMP_THREADS_PREFER ? ", use threads=prefer" : "");
-	} else if (total_mem < r->memory_bytes) {
+	} else if (r->numa_cells != 1 && total_mem < r->memory_bytes) {
 		bind = r->hugepage_bytes ? VMP_BIND_HUGEPAGES : VMP_BIND_MEMORY;
 		vmp_size_format(a, sizeof(a), r->memory_bytes);
 		planner_append(&s, "needs %s of %s", a, pool);

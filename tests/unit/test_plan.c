@@ -342,6 +342,18 @@ static void test_reason_names_binding_constraint(void **st)
 	assert_int_equal(p->vms[0].bind, VMP_BIND_NODE_FIT);
 	vmp_plan_free(p);
 	vmp_host_free(h);
+
+	/* numa=1: what would fit is what one node has, not what the host has in all. */
+	static const char *const one_mem[] = {"name=a,vcpus=2,memory=40G,numa=1"};
+	static const char *const one_cpu[] = {"name=a,vcpus=50,memory=1G,numa=1"};
+	h = synth("pack:2 [numa(memory=16GiB)] core:12 pu:2");
+	p = solve(h, VMP_ORDER_GIVEN, one_mem, 1);
+	assert_non_null(strstr(p->vms[0].reason, "lower memory to 16GiB"));
+	vmp_plan_free(p);
+	p = solve(h, VMP_ORDER_GIVEN, one_cpu, 1);
+	assert_non_null(strstr(p->vms[0].reason, "lower vcpus to 24"));
+	vmp_plan_free(p);
+	vmp_host_free(h);
 }
 
 /* Resctrl edges: an absurd cache size is refused, not wrapped; a cache smaller than its
