@@ -223,6 +223,52 @@ vmp_bench_verdict vmp_bench_compare(double *ratio, double *noise, const vmp_benc
 	return VMP_VERDICT_SAME;
 }
 
+/*
+ * The VM the m-th entry of a run (its checks, then its results) names when that entry
+ * stands for a VM that ran: the vCPU 0 check of each, and the plan's results (runs without
+ * checks have only those); else NULL. A VM's first such entry is the one to count.
+ */
+static const char *mention(const vmp_bench_run *run, int m)
+{
+	if (m < run->nchecks) {
+		const vmp_bench_check *c = &run->checks[m];
+
+		return c->kind == VMP_CHECK_VCPU && c->index == 0 ? c->vm : NULL;
+	}
+	m -= run->nchecks;
+	if (m >= run->nresults || run->results[m].variant != VMP_BENCH_PLAN)
+		return NULL;
+	return run->results[m].vm;
+}
+
+static bool first_mention(const vmp_bench_run *run, int m)
+{
+	const char *name = mention(run, m), *other;
+
+	if (!name)
+		return false;
+	for (int j = 0; j < m; j++)
+		if ((other = mention(run, j)) && !strcmp(other, name))
+			return false;
+	return true;
+}
+
+/* Whether the gate has a verdict on vm: a primary metric of the plan and a baseline's. */
+static bool vm_judged(const vmp_bench_run *run, const char *vm)
+{
+	for (int k = 0; k < run->nresults; k++) {
+		const vmp_bench_result *plan = &run->results[k];
+
+		if (plan->variant != VMP_BENCH_PLAN || !plan->primary || strcmp(plan->vm, vm))
+			continue;
+		for (int v = VMP_BENCH_UNPINNED; v < VMP_BENCH_NVARIANTS; v++)
+			if ((run->variants & (1u << v)) &&
+			    vmp_bench_find(run, vm, plan->workload, (vmp_bench_variant)v))
+				return true;
+	}
+	return false;
+}
+
 bool vmp_bench_gate(vmp_bench_gate_item **out, int *n, const vmp_bench_run *run)
 {
 	vmp_bench_gate_item *items = NULL;
@@ -263,6 +309,10 @@ bool vmp_bench_gate(vmp_bench_gate_item **out, int *n, const vmp_bench_run *run)
 			pass &= it->verdict != VMP_VERDICT_WORSE;
 		}
 	}
+	/* Nothing judged is no evidence: a VM without a verdict fails the gate. */
+	for (int m = 0; m < run->nchecks + run->nresults; m++)
+		if (first_mention(run, m))
+			pass &= vm_judged(run, mention(run, m));
 	if (out)
 		*out = items;
 	else
@@ -292,13 +342,13 @@ int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_ben
 		      int nregs)
 {
 	json_t *root = json_object(), *results = json_array(), *checks = json_array(),
-	       *gate = json_array(), *reg = json_array();
+	       *gate = json_array(), *reg = json_array(), *unjudged = json_array();
 	vmp_bench_gate_item *items = NULL;
 	int nitems = 0;
 	bool pass;
 
 	*out = NULL;
-	if (!root || !results || !checks || !gate || !reg)
+	if (!root || !results || !checks || !gate || !reg || !unjudged)
 		goto nomem;
 	pass = vmp_bench_gate(&items, &nitems, run);
 	json_object_set_new(root, "schema", json_integer(1));
@@ -356,6 +406,9 @@ int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_ben
 				    "base", num(it->base), "ratio", num(it->ratio), "noise",
 				    num(it->noise), "verdict", verdict_names[it->verdict]));
 	}
+	for (int m = 0; m < run->nchecks + run->nresults; m++)
+		if (first_mention(run, m) && !vm_judged(run, mention(run, m)))
+			json_array_append_new(unjudged, json_string(mention(run, m)));
 	for (int k = 0; regs && k < nregs; k++) {
 		const vmp_bench_regression *g = &regs[k];
 
@@ -368,7 +421,9 @@ int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_ben
 	}
 	json_object_set_new(root, "results", results);
 	json_object_set_new(root, "checks", checks);
-	json_object_set_new(root, "gate", json_pack("{s:b, s:o}", "pass", pass, "items", gate));
+	json_object_set_new(
+	    root, "gate",
+	    json_pack("{s:b, s:o, s:o}", "pass", pass, "items", gate, "not_judged", unjudged));
 	json_object_set_new(root, "regressions", reg);
 	json_object_set_new(root, "notes", json_string(run->notes ? run->notes : ""));
 	free(items);
@@ -386,6 +441,7 @@ nomem:
 	json_decref(checks);
 	json_decref(gate);
 	json_decref(reg);
+	json_decref(unjudged);
 	vmp_error_set("out of memory");
 	return VMP_ENOMEM;
 }

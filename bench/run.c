@@ -40,7 +40,8 @@ struct region {
 	size_t raw_bytes;
 	char *p;
 	size_t bytes;
-	bool huge; /* MAP_HUGETLB */
+	size_t used; /* the bytes from p shared out to threads, which touch them */
+	bool huge;   /* MAP_HUGETLB */
 };
 
 /* Two vCPUs bouncing one line, alone in its 128 bytes. */
@@ -690,13 +691,16 @@ static int engine_build(struct engine *e, const struct setup *s)
 		g->ncells = vm->ncells;
 		for (int c = 0; c < vm->ncells; c++) {
 			const vmp_plan_cell *cell = &vm->cells[c];
-			int nv = vmp_cpuset_count(&cell->vcpus), v, j = 0;
+			int nv = 0, v, j = 0;
 			uint64_t want = cell->memory_bytes < s->o->cell_bytes ? cell->memory_bytes
 									      : s->o->cell_bytes;
 			long long free_bytes = 0;
 			size_t share;
 			bool plan_variant = e->variant == VMP_BENCH_PLAN;
 
+			/* Only the vCPUs the VM has get a share; no part is left to nobody. */
+			VMP_CPUSET_FOREACH (v, &cell->vcpus)
+				nv += v < g->nvcpus;
 			if (nv == 0)
 				continue;
 			if (numa_available() >= 0 &&
@@ -717,11 +721,20 @@ static int engine_build(struct engine *e, const struct setup *s)
 				 e, &g->cells[c], (size_t)want, plan_variant ? cell->host_node : -1,
 				 plan_variant ? vm->req.hugepage_bytes : 0, vm->req.name, c)) < 0)
 				return err;
+			/*
+			 * Shares of whole 4 KiB pages, the remainder to the last vCPU: every
+			 * page is first touched by a vCPU, so none is left unfaulted for the
+			 * placement check (without THP, a tail nobody touched has no node).
+			 */
 			share = g->cells[c].bytes / (size_t)nv / 4096 * 4096;
 			VMP_CPUSET_FOREACH (v, &cell->vcpus) {
-				if (v < g->nvcpus)
-					give_share(&e->t[g->first + v], g->cells[c].p + share * j++,
-						   share);
+				size_t at = share * (size_t)j, mine;
+
+				if (v >= g->nvcpus)
+					continue;
+				mine = ++j < nv ? share : g->cells[c].bytes - at;
+				give_share(&e->t[g->first + v], g->cells[c].p + at, mine);
+				g->cells[c].used = at + mine;
 			}
 		}
 	}
@@ -904,10 +917,11 @@ static int record_checks(struct engine *e, vmp_bench_run *run)
 			vmp_cpuset planned = {0}, observed = {0};
 			int node = -1;
 
-			if (!r->raw)
+			if (!r->raw || r->used == 0)
 				continue;
 			vmp_cpuset_set(&planned, e->vms[i].vm->cells[c].host_node);
-			if ((err = vmp_measure_page_node(&node, r->p, r->bytes)) < 0)
+			/* Only what the vCPUs touched has pages to locate. */
+			if ((err = vmp_measure_page_node(&node, r->p, r->used)) < 0)
 				return err;
 			if (node >= 0)
 				vmp_cpuset_set(&observed, node);

@@ -43,7 +43,8 @@ static const char bench_usage[] =
     "larger (max - min) / median of the plan's and the baseline's repetitions. Every\n"
     "vCPU, emulator and I/O thread must also have run only on its planned CPUs\n"
     "(sched_getcpu sampled throughout) and every cell's memory must sit on its node\n"
-    "(move_pages).\n"
+    "(move_pages). A VM none of whose workloads gave a figure (c2c alone for a VM of\n"
+    "one vCPU) is not judged, and fails the gate: nothing measured proves nothing.\n"
     "\n"
     "Options:\n"
     "  --baseline B         unpinned (no affinity, default memory policy), naive (vCPUs\n"
@@ -64,8 +65,9 @@ static const char bench_usage[] =
     "                       still exist here)\n"
     "  -h, --help           show this help\n"
     "\n"
-    "Exit status: 0 the gate passed; 5 the gate failed; 6 --compare-last found a\n"
-    "regression (over 5); 2 bad input or a plan for another host; 1 runtime error.\n";
+    "Exit status: 0 the gate passed; 5 the gate failed, or could not judge a VM;\n"
+    "6 --compare-last found a regression (over 5); 2 bad input or a plan for another\n"
+    "host; 1 runtime error.\n";
 
 static const char *const verdicts[] = {"same", "better", "WORSE"};
 
@@ -179,6 +181,19 @@ bool cli_bench_print_gate(const vmp_bench_run *run)
 		       vmp_bench_metric_name(it->workload), fmt(a, sizeof(a), it->plan),
 		       vmp_bench_unit_name(it->workload), vmp_bench_variant_name(it->baseline),
 		       fmt(b, sizeof(b), it->base), it->ratio, it->noise * 100);
+	}
+	/* Every VM that ran has a vCPU 0 check; one with no comparison was not judged. */
+	for (int k = 0; k < run->nchecks; k++) {
+		const vmp_bench_check *ck = &run->checks[k];
+		bool judged = false;
+
+		if (ck->kind != VMP_CHECK_VCPU || ck->index != 0)
+			continue;
+		for (int j = 0; j < n && !judged; j++)
+			judged = !strcmp(items[j].vm, ck->vm);
+		if (!judged)
+			printf("  vm %s: not judged: no workload run (%s) gave it a figure\n",
+			       ck->vm, run->workloads);
 	}
 	for (int k = 0; k < run->nchecks; k++)
 		if (!run->checks[k].ok) {

@@ -78,17 +78,24 @@ static bool parse_hex(uint64_t *out, const char *text)
 	return true;
 }
 
-/* text as an unsigned decimal number that fits in an int. */
-static bool parse_dec(unsigned *out, const char *text)
+/* text as an unsigned decimal number of at most max. */
+static bool parse_upto(unsigned long long *out, const char *text, unsigned long long max)
 {
-	unsigned long v;
 	char *end;
 
 	if (!isdigit((unsigned char)*text))
 		return false;
 	errno = 0;
-	v = strtoul(text, &end, 10);
-	if (errno || *end || v > INT_MAX)
+	*out = strtoull(text, &end, 10);
+	return !errno && !*end && *out <= max;
+}
+
+/* text as an unsigned decimal number that fits in an int. */
+static bool parse_dec(unsigned *out, const char *text)
+{
+	unsigned long long v;
+
+	if (!parse_upto(&v, text, INT_MAX))
 		return false;
 	*out = (unsigned)v;
 	return true;
@@ -101,13 +108,8 @@ static bool parse_dec(unsigned *out, const char *text)
 static bool parse_mb(uint32_t *out, const char *text)
 {
 	unsigned long long v;
-	char *end;
 
-	if (!isdigit((unsigned char)*text))
-		return false;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || *end || v > UINT32_MAX)
+	if (!parse_upto(&v, text, UINT32_MAX))
 		return false;
 	*out = (uint32_t)v;
 	return true;

@@ -125,21 +125,25 @@ static const char *holder_name(const vmp_host_report *r, int h)
 	}
 }
 
-/* Nodes in pin-map order: by package, then id. */
-static int node_rank(const vmp_host *h, int n)
-{
-	int pkg = -1, cpu = vmp_cpuset_first(&h->nodes[n].cpus), p;
-
-	if (cpu >= 0 && (p = vmp_host_pu_index(h, cpu)) >= 0)
-		pkg = h->pus[p].package;
-	return pkg * 100000 + h->nodes[n].id;
-}
-
+/*
+ * The package (index) of node n, from its CPUs; -1 for a node without CPUs (KNL's MCDRAM,
+ * CXL memory): the model keeps no package for those, and a guess could be wrong.
+ */
 static int node_package(const vmp_host *h, int n)
 {
 	int cpu = vmp_cpuset_first(&h->nodes[n].cpus), p;
 
 	return cpu >= 0 && (p = vmp_host_pu_index(h, cpu)) >= 0 ? h->pus[p].package : -1;
+}
+
+/* Whether node a comes before node b in the pin map: by package, memory-only nodes last. */
+static bool node_before(const vmp_host *h, int a, int b)
+{
+	int pa = node_package(h, a), pb = node_package(h, b);
+
+	if (pa != pb)
+		return pb < 0 || (pa >= 0 && pa < pb);
+	return h->nodes[a].id < h->nodes[b].id;
 }
 
 /* Write the pin map's data and plot; out_w/out_h get its size. */
@@ -158,30 +162,41 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 	for (int n = 0; n < h->nnodes; n++)
 		order[n] = n;
 	for (int i = 1; i < h->nnodes; i++)
-		for (int j = i; j > 0 && node_rank(h, order[j]) < node_rank(h, order[j - 1]); j--) {
+		for (int j = i; j > 0 && node_before(h, order[j], order[j - 1]); j--) {
 			int t = order[j];
 			order[j] = order[j - 1];
 			order[j - 1] = t;
 		}
 	rbuf_add(&pus, "# x y half_w half_h rgb cpu\n");
 	rbuf_add(&frames, "# x y half_w half_h level (0 core, 1 L3, 2 node, 3 package)\n");
-	rbuf_add(&labels, "# x y kind (0 node, 1 package) id\n");
+	rbuf_add(&labels, "# x y kind (0 node, 1 package, 2 memory-only node) id\n");
 	int prev_pkg = -2;
 	double pkg_top = 0;
+	bool memory_only = false;
 	for (int i = 0; i < h->nnodes; i++) {
 		int n = order[i], pkg = node_package(h, n), col = 0;
 		if (pkg != prev_pkg) {
-			if (prev_pkg != -2) {
+			if (prev_pkg >= 0) {
 				rbuf_add(&frames, "%g %g %g %g 3\n", (maxcols + 0.4) / 2 - 0.2,
 					 (pkg_top + y) / 2, (maxcols + 0.4) / 2 + 0.1,
 					 (pkg_top - y) / 2);
 				y -= 0.4;
 			}
-			pkg_top = y;
-			y -= 0.9; /* room for the package's label */
-			rbuf_add(&labels, "%g %g 1 %d\n", -0.1, y + 0.45,
-				 pkg >= 0 ? h->packages[pkg].id : -1);
+			if (pkg >= 0) {
+				pkg_top = y;
+				y -= 0.9; /* room for the package's label */
+				rbuf_add(&labels, "%g %g 1 %d\n", -0.1, y + 0.45,
+					 h->packages[pkg].id);
+			}
 			prev_pkg = pkg;
+		}
+		if (pkg < 0) {
+			/* Sorted last, apart from the packages: a short empty frame each. */
+			memory_only = true;
+			rbuf_add(&frames, "%g %g 0.58 0.6 2\n", 0.5, y - 0.6);
+			rbuf_add(&labels, "%g %g 2 %d\n", -0.15, y - 0.6, h->nodes[n].id);
+			y -= 1.6;
+			continue;
 		}
 		double top = y;
 		/* Cores grouped by L3 domain, a gap between domains. */
@@ -220,11 +235,13 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 		rbuf_add(&labels, "%g %g 0 %d\n", -0.15, top - smt / 2.0, h->nodes[n].id);
 		y = top - smt - 0.4;
 	}
-	if (prev_pkg != -2)
+	if (prev_pkg >= 0)
 		rbuf_add(&frames, "%g %g %g %g 3\n", (maxcols + 0.4) / 2 - 0.2, (pkg_top + y) / 2,
 			 (maxcols + 0.4) / 2 + 0.1, (pkg_top - y) / 2);
 
-	int w = (int)((maxcols + 5) * CELL_PX) + 420, hgt = (int)((-y + 2) * CELL_PX) + 100;
+	/* Two more columns on the left for "memory-only node N". */
+	int w = (int)((maxcols + (memory_only ? 7 : 5)) * CELL_PX) + 420;
+	int hgt = (int)((-y + 2) * CELL_PX) + 100;
 	w = w < 640 ? 640 : w > 8000 ? 8000 : w;
 	hgt = hgt < 320 ? 320 : hgt > 8000 ? 8000 : hgt;
 	if (!(s1 = rbuf_take(&pus)) || !(s2 = rbuf_take(&frames)) || !(s3 = rbuf_take(&labels))) {
@@ -239,8 +256,8 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 
 	gp_begin(gp, c, "pinmap", w, hgt);
 	rbuf_add(gp, "unset border\nunset xtics\nunset ytics\nset key outside right top "
-		     "box\nset size ratio -1\nset xrange [-3:%d]\nset yrange [%g:0.3]\nset title ",
-		 maxcols + 1, y - 0.5);
+		     "box\nset size ratio -1\nset xrange [%d:%d]\nset yrange [%g:0.3]\nset title ",
+		 memory_only ? -5 : -3, maxcols + 1, y - 0.5);
 	char title[VMP_NAME_MAX + 64];
 	snprintf(title, sizeof(title), "Pin map of %s", h->hostname);
 	rbuf_gp_str(gp, title);
@@ -249,8 +266,9 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 		     "variable lw 1 notitle, 'pinmap.dat' using 1:2:3:4:5 with boxxyerror fs "
 		     "solid 1.0 border lc rgb '#606060' lc rgb variable notitle, 'pinmap.dat' "
 		     "using 1:2:(sprintf('%%d', $6)) with labels font 'sans,7' notitle, "
-		     "'pinmap-labels.dat' using 1:2:($3 == 0 ? sprintf('node %%d', $4) : "
-		     "sprintf('package %%d', $4)) with labels right font 'sans,9' notitle");
+		     "'pinmap-labels.dat' using 1:2:($3 == 0 ? sprintf('node %%d', $4) : $3 == 2 ? "
+		     "sprintf('memory-only node %%d', $4) : sprintf('package %%d', $4)) with labels "
+		     "right font 'sans,9' notitle");
 	/* The key: one entry per holder that occurs. */
 	int ncolours = r->plan ? r->plan->nvms : 0;
 	for (int k = VMP_PIN_IDLE; k < ncolours; k++) {
@@ -445,6 +463,19 @@ int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
 		rdoc_cell(&d, "%s (shared, floats)", vm->req.name);
 		rdoc_cell(&d, "%s", buf);
 		rdoc_cell(&d, "%d", vmp_cpuset_count(&vm->pcpus));
+	}
+
+	vmp_cpuset memory_only = {0};
+	for (int n = 0; n < h->nnodes; n++)
+		if (vmp_cpuset_empty(&h->nodes[n].cpus))
+			vmp_cpuset_set(&memory_only, h->nodes[n].id);
+	if (!vmp_cpuset_empty(&memory_only)) {
+		vmp_cpuset_format(buf, sizeof(buf), &memory_only);
+		rdoc_p(&d, "Memory-only NUMA node%s %s (no CPUs) %s drawn apart, below the packages: "
+			   "the model does not say which package holds %s.",
+		       vmp_cpuset_count(&memory_only) == 1 ? "" : "s", buf,
+		       vmp_cpuset_count(&memory_only) == 1 ? "is" : "are",
+		       vmp_cpuset_count(&memory_only) == 1 ? "it" : "them");
 	}
 
 	if (!(ids = calloc((size_t)(h->npus > h->nnodes ? h->npus : h->nnodes) + 1, sizeof(int)))) {

@@ -204,8 +204,9 @@ typedef struct vmp_bench_gate_item {
 
 /**
  * The gate: every VM's primary metric (vmp_bench_result.primary) at least its baselines'
- * within the noise, i.e. no verdict worse; and every placement
- * check ok.
+ * within the noise, i.e. no verdict worse; every VM that ran judged (a primary metric
+ * compared with at least one baseline's: one that is not fails the gate, and results.json
+ * lists it under gate.not_judged); and every placement check ok.
  * @param out  the items, one per VM and baseline (caller frees with free()); may be NULL
  * @param n    how many
  * @return true when the gate passes

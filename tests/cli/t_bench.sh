@@ -50,6 +50,22 @@ checks=$((checks + 1))
 expect_in out '"workloads": "latency"' "--json prints the results"
 expect_in out '"variant": "naive"' "the naive baseline alone"
 
+# A gate that judged nothing does not pass: c2c gives a VM of one vCPU no figure.
+run bench "$TMP/plan.json" --reps 1 --seconds 0.02 --baseline unpinned --workload c2c \
+	-o "$TMP/c2c.json"
+expect_status 5 "c2c alone for VMs of one vCPU: nothing judged"
+expect_in out "gate: FAIL" "the gate does not pass"
+expect_in out "vm a: not judged" "a is named"
+expect_in out "vm b: not judged" "and b"
+expect_true "no pass claimed" not grep -q "gate: pass" "$TMP/out"
+if command -v python3 >/dev/null; then
+	expect_true "results.json: no pass, a and b not judged" python3 -c '
+import json, sys
+g = json.load(open(sys.argv[1]))["gate"]
+assert not g["pass"] and g["items"] == [] and g["not_judged"] == ["a", "b"], g
+' "$TMP/c2c.json"
+fi
+
 # Refusals: another host's plan (unless --force), bad files and options.
 sed 's/"host": "[0-9a-f]*"/"host": "0123456789abcdef"/' "$TMP/plan.json" >"$TMP/other.json"
 run bench "$TMP/other.json" $Q

@@ -458,6 +458,76 @@ static void test_host(void **state)
 	free(mix);
 }
 
+/*
+ * KNL in SNC4 with MCDRAM: four nodes with CPUs in package 0 and four memory-only nodes.
+ * The model gives a CPU-less node no package; it is drawn apart, never as "package -1".
+ */
+static void test_host_memory_only_nodes(void **state)
+{
+	vmp_host *h = NULL;
+	vmp_host_report *r = NULL;
+	vmp_report_opts o = {0};
+	char dir[4096], path[4096 + 32], line[256], *text = NULL, *json = NULL;
+	double lowest_cpu_node = 0;
+	int packages = 0, nodes = 0, memory_only = 0;
+	bool after = false;
+	FILE *f;
+	(void)state;
+
+	if (!have_gnuplot())
+		skip();
+	assert_int_equal(
+		vmp_probe_xml(&h, VMPLAN_FIXTURES "/hwloc-xml/64intel64-fakeKNL-SNC4-hybrid.xml"),
+		VMP_OK);
+	assert_int_equal(vmp_host_report_new(&r, h, NULL), VMP_OK);
+	snprintf(dir, sizeof(dir), "%s/knl", tmpdir);
+	o.out_dir = dir;
+	assert_int_equal(vmp_host_report_write(&text, &json, r, &o), VMP_OK);
+	assert_true(check_charts(dir, json) >= 1);
+	check_html(dir, "Memory-only NUMA nodes 4-7 (no CPUs)");
+
+	snprintf(path, sizeof(path), "%s/pinmap-labels.dat", dir);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f)) {
+		double x, y;
+		int kind, id;
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%lf %lf %d %d", &x, &y, &kind, &id), 4);
+		assert_true(id >= 0);
+		switch (kind) {
+		case 1: /* the one package, first */
+			assert_int_equal(id, 0);
+			assert_int_equal(nodes + memory_only, 0);
+			packages++;
+			break;
+		case 0: /* nodes with CPUs, inside it, before the memory-only ones */
+			assert_true(id <= 3);
+			assert_false(after);
+			lowest_cpu_node = y;
+			nodes++;
+			break;
+		case 2: /* then the memory-only nodes, below every other */
+			assert_int_equal(id, 4 + memory_only);
+			assert_true(y < lowest_cpu_node);
+			after = true;
+			memory_only++;
+			break;
+		default:
+			fail_msg("unknown label kind %d", kind);
+		}
+	}
+	fclose(f);
+	assert_int_equal(packages, 1);
+	assert_int_equal(nodes, 4);
+	assert_int_equal(memory_only, 4);
+	assert_true(file_has(dir, "report.gp", "memory-only node"));
+	free(text);
+	free(json);
+	vmp_host_report_free(r);
+	vmp_host_free(h);
+}
+
 static void test_no_gnuplot(void **state)
 {
 	vmp_report_opts o = {.gnuplot = "vmplan-no-such-gnuplot"};
@@ -477,7 +547,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capacity_counts),
 		cmocka_unit_test(test_capacity_fixture), cmocka_unit_test(test_bench),
-		cmocka_unit_test(test_host),        cmocka_unit_test(test_no_gnuplot),
+		cmocka_unit_test(test_host),        cmocka_unit_test(test_host_memory_only_nodes),
+		cmocka_unit_test(test_no_gnuplot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
