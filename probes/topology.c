@@ -455,7 +455,9 @@ static int copy_memattrs(vmp_host *h, hwloc_topology_t topo)
 		bw[i] = lat[i] = NAN;
 	for (size_t i = 0; i < nn; i++) {
 		hwloc_obj_t from = hwloc_get_numanode_obj_by_os_index(topo, (unsigned)h->nodes[i].id);
-		if (!from || hwloc_bitmap_iszero(from->cpuset))
+		/* Rows are "threads on node i": none for a node without CPUs of its own, although
+		 * hwloc gives a memory-only node (KNL's MCDRAM) the cpuset of the CPUs near it. */
+		if (!from || hwloc_bitmap_iszero(from->cpuset) || vmp_cpuset_empty(&h->nodes[i].cpus))
 			continue;
 		struct hwloc_location loc = {.type = HWLOC_LOCATION_TYPE_CPUSET,
 					     .location.cpuset = from->cpuset};

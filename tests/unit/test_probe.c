@@ -1,4 +1,5 @@
 /* Unit tests of the hwloc probes: synthetic descriptions, XML files, fixtures and the live host. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -611,6 +612,13 @@ static void test_fixture_knl(void **state)
 	}
 	/* Its L3 objects are the MCDRAM memory-side cache, not a CPU cache. */
 	assert_int_equal(h->nl3, 0);
+	/* HMAT: DDR and MCDRAM seen from each DDR node's CPUs; no row for the MCDRAM nodes,
+	 * which have no CPUs to run threads on (hwloc gives them their neighbours' cpuset). */
+	assert_non_null(h->read_gbs);
+	assert_true(h->read_gbs[0 * 8 + 0] > 0);
+	for (int i = 4; i < 8; i++)
+		for (int j = 0; j < 8; j++)
+			assert_true(isnan(h->read_gbs[i * 8 + j]));
 	vmp_host_free(h);
 }
 
