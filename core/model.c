@@ -207,6 +207,33 @@ int vmp_host_check(const vmp_host *h)
 			return VMP_EINVAL;
 		}
 	}
+	/* Nodes, packages and the online set name only CPUs the model has. */
+	{
+		vmp_cpuset all = {0}, extra;
+		for (int i = 0; i < h->npus; i++)
+			vmp_cpuset_set(&all, h->pus[i].os_index);
+		for (int n = 0; n < h->nnodes; n++) {
+			vmp_cpuset_andnot(&extra, &h->nodes[n].cpus, &all);
+			if (!vmp_cpuset_empty(&extra)) {
+				vmp_error_set("host model has NUMA node %d listing CPUs it does not have",
+					      h->nodes[n].id);
+				return VMP_EINVAL;
+			}
+		}
+		for (int k = 0; k < h->npackages; k++) {
+			vmp_cpuset_andnot(&extra, &h->packages[k].cpus, &all);
+			if (!vmp_cpuset_empty(&extra)) {
+				vmp_error_set("host model has package %d listing CPUs it does not have",
+					      h->packages[k].id);
+				return VMP_EINVAL;
+			}
+		}
+		vmp_cpuset_andnot(&extra, &h->online, &all);
+		if (!vmp_cpuset_empty(&extra)) {
+			vmp_error_set("host model has online CPUs that it does not have");
+			return VMP_EINVAL;
+		}
+	}
 	if (h->resctrl.l3.present &&
 	    (h->resctrl.l3.cbm_mask == 0 || h->resctrl.l3.min_cbm_bits < 1 ||
 	     h->resctrl.l3.min_cbm_bits > (unsigned)__builtin_popcountll(h->resctrl.l3.cbm_mask) ||

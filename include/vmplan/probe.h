@@ -46,10 +46,12 @@ int vmp_probe_fsroot(vmp_host **out, const char *root);
 
 /**
  * Complete a host from sysfs under root ("/" for the live host): memory per
- * node (total, free from nodeN/meminfo), hugepage pools per node and size
- * (nr_hugepages, free_hugepages), the isolated and nohz_full CPU sets, and
- * the L3 cache ids. A file that is missing is skipped; one with garbage in it
- * is an error.
+ * node (total, free from nodeN/meminfo; on a kernel without NUMA, from
+ * proc/meminfo), hugepage pools per node and size (nr_hugepages,
+ * free_hugepages), the isolated and nohz_full CPU sets, and the L3 cache ids.
+ * A file that is missing is skipped; one with garbage in it is an error, and so
+ * is memory that does not add up (more free than total, pools larger than the
+ * node).
  * @return VMP_OK, or VMP_EINVAL naming the file with bad content
  */
 int vmp_probe_sysfs(vmp_host *host, const char *root);

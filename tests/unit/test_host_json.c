@@ -288,6 +288,14 @@ static void edit_node_ref(json_t *r)
 {
 	json_object_set_new(at(r, "pus", 1), "node", json_integer(7));
 }
+static void edit_node_cpus(json_t *r)
+{
+	json_object_set_new(at(r, "numa_nodes", 1), "cpus", json_string("2-3,9"));
+}
+static void edit_online(json_t *r)
+{
+	json_object_set_new(r, "online", json_string("0-9"));
+}
 static void edit_cpuset(json_t *r)
 {
 	json_object_set_new(r, "isolated", json_string("1-x"));
@@ -374,6 +382,8 @@ static void test_refused(void **state)
 	expect_refused(edit_order, "pus[3].os_index 0 must be greater than the os_index before "
 				   "it (3)");
 	expect_refused(edit_check, "host model has core 2 spanning NUMA nodes");
+	expect_refused(edit_node_cpus, "host model has NUMA node 1 listing CPUs it does not have");
+	expect_refused(edit_online, "host model has online CPUs that it does not have");
 	expect_refused(edit_free_big, "host model has NUMA node 1 with 42949672960 bytes free, "
 				      "more than its 1073741824 bytes of memory");
 	expect_refused(edit_pages_twice,

@@ -572,6 +572,7 @@ static void test_require_on_hybrid(void **st)
 		vmp_cpuset_clr(&h->cores[c].pus, second);
 		vmp_cpuset_clr(&h->online, second);
 		vmp_cpuset_clr(&h->nodes[0].cpus, second);
+		vmp_cpuset_clr(&h->packages[0].cpus, second);
 		for (int i = vmp_host_pu_index(h, second); i + 1 < h->npus; i++)
 			h->pus[i] = h->pus[i + 1];
 		h->npus--;
