@@ -841,6 +841,31 @@ static int cmp_u64_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
+/*
+ * The fewest nodes that could hold vm: fewer than the ones with the most room together
+ * cannot (on hundreds of nodes, trying every count for a large VM took seconds); 0 when
+ * not even all of them can.
+ */
+static int fewest_nodes(const planner_state *st, const vmp_vm_request *r)
+{
+	const vmp_host *h = st->h;
+	int caps[h->nnodes], have = 0, k = 0;
+	uint64_t rooms[h->nnodes], cpu_sum = 0, mem_sum = 0;
+
+	for (int n = 0; n < h->nnodes; n++)
+		if (!st->node_skip[n]) {
+			caps[have] = capacity(st, n, ANY_L3, r->threads);
+			rooms[have++] = mem_room(st, n, r->hugepage_bytes);
+		}
+	qsort(caps, (size_t)have, sizeof(caps[0]), cmp_int_desc);
+	qsort(rooms, (size_t)have, sizeof(rooms[0]), cmp_u64_desc);
+	while (k < have && (cpu_sum < r->vcpus || mem_sum < r->memory_bytes)) {
+		cpu_sum += (uint64_t)caps[k];
+		mem_sum += rooms[k++];
+	}
+	return cpu_sum >= r->vcpus && mem_sum >= r->memory_bytes ? k : 0;
+}
+
 /* Dedicated vCPUs: one node when one fits (lowest cost), else the fewest nearest nodes. */
 static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode,
 			    int max_cells)
@@ -864,26 +889,15 @@ static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *
 			 r->numa_cells, h->nnodes, h->nnodes);
 		return false;
 	}
-	/* Fewer nodes than the ones with the most room together cannot hold it: start there
-	 * (on hundreds of nodes, trying every k for a large VM took seconds). */
-	if (!r->numa_cells && h->nnodes > 1) {
-		int caps[h->nnodes], have = 0, k_min = 0;
-		uint64_t rooms[h->nnodes], cpu_sum = 0, mem_sum = 0;
-		for (int n = 0; n < h->nnodes; n++)
-			if (!st->node_skip[n]) {
-				caps[have] = capacity(st, n, ANY_L3, r->threads);
-				rooms[have++] = mem_room(st, n, r->hugepage_bytes);
-			}
-		qsort(caps, (size_t)have, sizeof(caps[0]), cmp_int_desc);
-		qsort(rooms, (size_t)have, sizeof(rooms[0]), cmp_u64_desc);
-		while (k_min < have && (cpu_sum < r->vcpus || mem_sum < r->memory_bytes)) {
-			cpu_sum += (uint64_t)caps[k_min];
-			mem_sum += rooms[k_min++];
-		}
-		if (cpu_sum >= r->vcpus && mem_sum >= r->memory_bytes && k_min > k_first)
-			k_first = k_min;
-	}
 	for (int k = k_first; k <= k_last && !ok; k++) {
+		/* Spreading: start at the fewest nodes that could hold it. */
+		if (k == 2 && !r->numa_cells) {
+			int fewest = fewest_nodes(st, r);
+			if (!fewest || fewest > k_last)
+				break;
+			if (fewest > k)
+				k = fewest;
+		}
 		if (k > 1) {
 			ok = place_spread(st, undo, vm, k, &l3_used, &dist);
 			if (ok && st->explain)
