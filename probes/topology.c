@@ -711,6 +711,9 @@ static int load_fsroot(hwloc_topology_t topo, const char *root)
 		vmp_error_set("cannot set HWLOC_FSROOT: %s", strerror(e));
 		return VMP_ESYS;
 	}
+	/* The x86 backend asks the CPU running vmplan (CPUID), not the snapshot: it gave a
+	 * snapshot without an L3 this machine's L3, and its fingerprint with it. */
+	hwloc_topology_set_components(topo, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, "x86");
 	rc = hwloc_topology_load(topo);
 	e = errno;
 	if (saved)
