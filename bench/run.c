@@ -1046,7 +1046,7 @@ static int check_plan(const vmp_plan *plan, const vmp_host *host, bool force)
 	vmp_host_fingerprint(fp, host);
 	if (strcmp(fp, plan->host) && !force) {
 		vmp_error_set("plan is for host '%s' (fingerprint %s), not this host '%s' "
-			      "(fingerprint %s); bench it there, or force it",
+			      "(fingerprint %s); bench it on that host",
 			      plan->hostname, plan->host, host->hostname, fp);
 		return VMP_EINVAL;
 	}

@@ -372,8 +372,9 @@ static int exec_bench(int argc, char **argv)
 		opts.progress = show_progress;
 	if ((err = vmp_bench_run_plan(&run, plan, host, &opts)) < 0) {
 		cli_error("%s%s", vmp_error_last(),
-			  err == VMP_EINVAL && strstr(vmp_error_last(), "force it") ? " (--force)"
-										    : "");
+			  err == VMP_EINVAL && strstr(vmp_error_last(), "bench it on that host")
+			      ? ", or here with --force"
+			      : "");
 		status = cli_status(err);
 		goto out;
 	}

@@ -85,6 +85,14 @@ run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G -o "$TMP/ro/plan.json
 expect_status 1 "xml-dir that is a file, with -o"
 expect_true "no plan.json beside a failed xml-dir" not test -e "$TMP/ro/plan.json"
 
+# --validate benches here: a plan for another host is refused, without pointing at a --force
+# that suggest does not have.
+run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G --validate -o "$TMP/v.json"
+expect_status 2 "--validate on another host"
+expect_in err "bench it on that host" "says where"
+expect_true "no --force offered" not grep -q -- "force" "$TMP/err"
+expect_true "nothing written" not test -e "$TMP/v.json"
+
 # Output that cannot be written is a runtime error, not a success with half a document.
 if [ -w /dev/full ]; then
 	run suggest --synthetic "$S" --vm name=a,vcpus=1,memory=1G -o "$TMP/full.json"
