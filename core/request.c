@@ -149,6 +149,25 @@ static int set_size(uint64_t *out, const char *key, const char *value, bool none
 	return VMP_OK;
 }
 
+/*
+ * A size that libvirt keeps in KiB (memory, memtune): rounded up to a whole KiB, as libvirt
+ * rounds a size given in a decimal unit (memory=1gb is 976563 KiB).
+ */
+static int set_kib(uint64_t *out, const char *key, const char *value, bool none_ok)
+{
+	uint64_t v;
+	int err;
+
+	if ((err = set_size(&v, key, value, none_ok)) < 0)
+		return err;
+	if (v > UINT64_MAX - 1023) {
+		vmp_error_set("%s '%s' is too large", key, value);
+		return VMP_EINVAL;
+	}
+	*out = (v + 1023) / 1024 * 1024;
+	return VMP_OK;
+}
+
 static int set_bool(bool *out, const char *key, const char *value)
 {
 	if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "on") ||
@@ -269,7 +288,7 @@ int vmp_request_set(vmp_vm_request *req, const char *key, const char *value)
 	if (!strcmp(key, "vcpus"))
 		return set_uint(&req->vcpus, key, value, 1, VMP_MAX_VCPUS);
 	if (!strcmp(key, "memory"))
-		return set_size(&req->memory_bytes, key, value, false);
+		return set_kib(&req->memory_bytes, key, value, false);
 	if (!strcmp(key, "cpu")) {
 		if ((err = set_enum(&e, key, value, cpu, "dedicated or shared")) == 0)
 			req->cpu = (vmp_cpu_policy)e;
@@ -328,11 +347,11 @@ int vmp_request_set(vmp_vm_request *req, const char *key, const char *value)
 	if (!strcmp(key, "nosharepages"))
 		return set_bool(&req->nosharepages, key, value);
 	if (!strcmp(key, "hard_limit"))
-		return set_size(&req->hard_limit_bytes, key, value, true);
+		return set_kib(&req->hard_limit_bytes, key, value, true);
 	if (!strcmp(key, "soft_limit"))
-		return set_size(&req->soft_limit_bytes, key, value, true);
+		return set_kib(&req->soft_limit_bytes, key, value, true);
 	if (!strcmp(key, "swap_hard_limit"))
-		return set_size(&req->swap_hard_limit_bytes, key, value, true);
+		return set_kib(&req->swap_hard_limit_bytes, key, value, true);
 	if (!strcmp(key, "min_guarantee")) {
 		vmp_error_set("min_guarantee is for VMware guests only: libvirt's QEMU/KVM driver "
 			      "refuses it; use soft_limit");

@@ -98,6 +98,12 @@ static void test_values(void **state)
 	assert_int_equal(req.numa_cells, 64);
 	assert_int_equal(req.memory_bytes, GIB);
 
+	/* Memory and memtune sizes in decimal units round up to a whole KiB, as libvirt's do. */
+	req = parse_ok("name=a,vcpus=2,memory=1gb,hard_limit=5gb,soft_limit=1kb");
+	assert_true(req.memory_bytes == UINT64_C(976563) * 1024);
+	assert_true(req.hard_limit_bytes == UINT64_C(4882813) * 1024);
+	assert_true(req.soft_limit_bytes == 1024);
+
 	/* hugepages: "2M" and "1G" as libvirt users write them; a bare number is MiB. */
 	req = parse_ok("name=a,vcpus=2,memory=8G,hugepages=2M");
 	assert_int_equal(req.hugepage_bytes, 2 * MIB);
