@@ -59,7 +59,7 @@ static const char bench_usage[] =
     "                       this host and plan in the history, before storing this one\n"
     "  --threshold PCT      a metric regressed when worse than that median by more\n"
     "                       than PCT percent (default 10)\n"
-    "  -o FILE              write the results as JSON (written whole or not at all)\n"
+    "  -o, --output FILE    write the results as JSON (written whole or not at all)\n"
     "  --json               print the results as JSON instead of the table\n"
     "  --force              run a plan made for another host (its CPUs and nodes must\n"
     "                       still exist here)\n"

@@ -38,7 +38,7 @@ static const char probe_usage[] =
     "  --measure LEVEL      none (default); quick (seconds) or full: measure memory\n"
     "                       bandwidth and latency between every pair of nodes and\n"
     "                       core-to-core latency on the running host\n"
-    "  -o FILE              write the host model as JSON (host.json); written\n"
+    "  -o, --output FILE    write the host model as JSON (host.json); written\n"
     "                       whole or not at all\n"
     "  --json               print the host model as JSON instead of the summary\n"
     "  -h, --help           show this help\n";

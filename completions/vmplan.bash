@@ -60,12 +60,12 @@ _vmplan()
 	# The options are those of the command's own text, not of the exit statuses after it.
 	help=$(_vmplan_help "$bin" "$cmd" | sed '/^Exit status/,$d')
 	case $prev in
-	--host | --topology | --vms | -o | --output | --domain-xml | --history | --baseline-file)
+	--host | --topology | --vms | -o | --output | --domain-xml | --history)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return 0
 		;;
-	--fsroot | --xml-dir | --out-dir | --out | --dir)
+	--fsroot | --xml-dir | --out-dir | --out)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return 0
@@ -88,8 +88,10 @@ _vmplan()
 		;;
 	esac
 	if [[ $cur == -* ]]; then
-		opts=$(grep -oE -- '(^|[[ (|])--?[a-zA-Z][a-zA-Z-]*' <<<"$help" | sed -E 's/^[[ (|]//' |
-			sort -u)
+		# From the usage lines and the option column only, not from the prose
+		# ("as suggest -o writes it" is no option of export).
+		opts=$(grep -E -- '^(usage:|  +[[(]|  +-)' <<<"$help" |
+			grep -oE -- '(^|[[ (|,])--?[a-zA-Z][a-zA-Z-]*' | sed -E 's/^[[ (|,]//' | sort -u)
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		return 0
 	fi
