@@ -217,7 +217,7 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 		return cli_status(err);
 	}
 	/* Merged in place with nothing to change, the file and its old backup stay as they are. */
-	bool written = changed || dir;
+	bool written = changed || (dir && strcmp(out, in)); /* as vmp_export_merge_file() */
 	if (events) {
 		char bak[PATH_MAX + 8];
 		snprintf(bak, sizeof(bak), "%s.bak", dir ? out : in);

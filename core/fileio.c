@@ -33,10 +33,14 @@ static bool write_all(int fd, const char *p, size_t len)
 
 int vmp_file_write_atomic(const char *path, const void *data, size_t len)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], target[PATH_MAX];
 	const char *p = data;
 	struct stat st;
 	int fd, saved;
+
+	/* Through a symlink to its target (/dev/stdout is one): the link stays a link. */
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && realpath(path, target))
+		path = target;
 
 	/* A device or a pipe (-o /dev/null, /dev/stdout) is written into, not replaced: a
 	 * rename would put a regular file where /dev/null was. */

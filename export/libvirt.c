@@ -712,17 +712,9 @@ static void apply_firmware(xmlNodePtr dom, const vmp_plan_vm *vm)
 		xmlNodePtr loader = find(os, "loader"), nvram = find(os, "nvram");
 		attr(os, "firmware", "efi");
 		/* Autoselection picks the loader and the varstore template itself: libvirt refuses
-		 * a loader path, readonly or type, and an nvram template, beside it. */
-		if (loader) {
-			xmlChar *secure = xmlGetProp(loader, BAD_CAST "secure");
-			xmlNodePtr bare = new_elem("loader", NULL);
-			if (secure)
-				attr(bare, "secure", (const char *)secure);
-			xmlFree(secure);
-			replace(os, loader, bare, os_order);
-			if (!r->secure_boot && !bare->properties)
-				drop(bare);
-		}
+		 * a loader path, readonly, type or secure, and an nvram template, beside it. */
+		/* <firmware> says whether secure boot is on, from the plan, not the old loader. */
+		drop(loader);
 		if (nvram) {
 			xmlUnsetProp(nvram, BAD_CAST "template");
 			if (!nvram->children && !nvram->properties)

@@ -23,6 +23,7 @@ typedef struct planner_state {
 	uint64_t (*huge_free)[VMP_PAGESIZES_MAX]; /* pages per node and pool */
 	double *bw_demand;      /* GB/s promised per node */
 	unsigned char *node_skip; /* by node index: ruled out for the VM being placed */
+	int failed_l3;            /* the L3 (index) whose ways a cache refusal lacked, or -1 */
 	uint64_t l3_taken[VMP_RDT_DOMAINS_MAX]; /* ways given out per resctrl L3 domain */
 	unsigned closids;       /* resctrl groups this plan creates */
 	int max_core;           /* the most threads of any core */

@@ -193,6 +193,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 
 			way = nbits ? size / (uint64_t)nbits : 0;
 			if (way == 0) {
+				st->failed_l3 = l3s[i];
 				planner_refuse(vm, VMP_BIND_CACHE,
 					 "needs L3 ways but the size of cache %d is unknown or smaller "
 					 "than its %d ways",
@@ -205,6 +206,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 			if (ways < (int)rc->l3.min_cbm_bits)
 				ways = (int)rc->l3.min_cbm_bits;
 			if ((doms[i] = domain_index(&rc->l3, id)) < 0) {
+				st->failed_l3 = l3s[i];
 				planner_refuse(vm, VMP_BIND_CACHE,
 					 "needs L3 ways in cache %d, which resctrl does not list", id);
 				return false;
@@ -214,6 +216,7 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 			if (ways > nbits || !(masks[i] = highest_run(free, ways))) {
 				vmp_size_format(a, sizeof(a), r->cache_bytes);
 				vmp_size_format(b, sizeof(b), way);
+				st->failed_l3 = l3s[i];
 				planner_refuse(vm, VMP_BIND_CACHE,
 					 "needs %s of L3 (%d contiguous ways of %s) in cache %d, but "
 					 "only ways 0x%" PRIx64 " (%d) are free there; lower cache",

@@ -85,6 +85,7 @@ int planner_state_init(planner_state *st, const vmp_host *h)
 	st->huge_free = calloc((size_t)h->nnodes, sizeof(*st->huge_free));
 	st->bw_demand = calloc((size_t)h->nnodes, sizeof(double));
 	st->node_skip = calloc((size_t)h->nnodes, 1);
+	st->failed_l3 = -1;
 	if (!st->pu_free || !st->core_nfree || !st->core_size || !st->core_pu_start ||
 	    !st->core_pu || !st->node_core_start || !st->node_core || !st->mem_free ||
 	    !st->huge_free || !st->bw_demand || !st->node_skip) {
@@ -744,17 +745,19 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 		planner_append(&s, "needs whole cores (threads=require) but %u vCPUs do not fill "
 			       "cores of %d threads; ask for a multiple of %d",
 			       r->vcpus, st->max_core, st->max_core);
-	} else if (r->numa_cells != 1 && total_cap < (int)r->vcpus) {
-		/* (numa=1 is told about one node below: the total would not fit it either.) */
+	} else if (total_cap < (int)r->vcpus) {
+		/* Short in all: what would fit is what one node has for numa=1. */
+		int fits = r->numa_cells == 1 ? best_cap : total_cap;
 		bind = VMP_BIND_CORES;
 		planner_append(&s, "needs %u %s with threads=%s; the host has %d free in all",
 			       r->vcpus, what, thread_names[r->threads], total_cap);
 		for (int n = 0; n < h->nnodes; n++)
 			planner_append(&s, "%snode %d: %d", n ? ", " : " (", h->nodes[n].id,
 				       capacity(st, n, ANY_L3, r->threads));
-		planner_append(&s, "); lower vcpus to %d%s, or free CPUs", total_cap,
+		planner_append(&s, "); lower vcpus to %d%s, or free CPUs", fits,
 			       r->threads != VMP_THREADS_PREFER ? ", use threads=prefer" : "");
-	} else if (r->numa_cells != 1 && total_mem < r->memory_bytes) {
+	} else if (total_mem < r->memory_bytes) {
+		uint64_t fits = r->numa_cells == 1 ? best_mem : total_mem;
 		bind = r->hugepage_bytes ? VMP_BIND_HUGEPAGES : VMP_BIND_MEMORY;
 		vmp_size_format(a, sizeof(a), r->memory_bytes);
 		planner_append(&s, "needs %s of %s", a, pool);
@@ -768,8 +771,8 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 			vmp_size_format(a, sizeof(a), mem_room(st, n, r->hugepage_bytes));
 			planner_append(&s, "%snode %d: %s", n ? ", " : " (", h->nodes[n].id, a);
 		}
-		vmp_size_format(a, sizeof(a), total_mem);
-		if (total_mem)
+		vmp_size_format(a, sizeof(a), fits);
+		if (fits)
 			planner_append(&s, "); lower memory to %s%s", a,
 				       r->hugepage_bytes ? " or grow the hugepage pools" : "");
 		else
@@ -778,9 +781,10 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 	} else if (r->numa_cells == 1 && best_cap < (int)r->vcpus) {
 		/* One node asked for, and none has the CPUs. */
 		planner_append(&s, "needs %u %s on one node with threads=%s; the most any node has "
-			       "free is %d (node %d); lower vcpus to %d, or allow numa=2",
+			       "free is %d (node %d); lower vcpus to %d%s",
 			       r->vcpus, what, thread_names[r->threads], best_cap,
-			       h->nodes[best_node].id, best_cap);
+			       h->nodes[best_node].id, best_cap,
+			       h->nnodes > 1 ? ", or allow numa=auto" : "");
 	} else if (r->numa_cells == 1) {
 		int most = -1;
 		uint64_t most_mem = 0;
@@ -794,7 +798,7 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 		vmp_size_format(a, sizeof(a), r->memory_bytes);
 		vmp_size_format(b, sizeof(b), most_mem);
 		planner_append(&s, "needs %s of %s on one node with %u free %s; the most such a "
-			       "node has is %s (node %d); lower memory to %s, or allow numa=2",
+			       "node has is %s (node %d); lower memory to %s, or allow numa=auto",
 			       a, pool, r->vcpus, what, b, h->nodes[most].id, b);
 	} else if (r->numa_cells) {
 		unsigned share = (r->vcpus + r->numa_cells - 1) / r->numa_cells;
@@ -1070,6 +1074,16 @@ static bool place_shared(planner_state *st, planner_undo *undo, vmp_plan_vm *vm,
 		if (got == k)
 			break;
 	}
+	if (k <= k_last && r->numa_cells && mem[k - 1] == 0) {
+		char a[32], b[32];
+		vmp_size_format(a, sizeof(a), r->memory_bytes);
+		vmp_size_format(b, sizeof(b), r->hugepage_bytes ? r->hugepage_bytes : 1024 * 1024);
+		planner_refuse(vm, VMP_BIND_SHAPE,
+			       "cpu=shared cannot split %s of memory into %d guest cells of whole "
+			       "%s pages; lower numa, or use smaller pages",
+			       a, k, b);
+		return false;
+	}
 	if (k > k_last || mem[k - 1] == 0) {
 		explain_shared_failure(st, vm, k_last);
 		return false;
@@ -1219,8 +1233,17 @@ static void place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
 		/* The ways may be free in another node's L3: rule out the nodes tried, again. */
 		if (vm->bind == VMP_BIND_CACHE && vm->ncells > 0) {
 			snprintf(cache_reason, sizeof(cache_reason), "%s", vm->reason);
+			/* Only the nodes that share the L3 without ways; the VM's other nodes
+			 * may serve again. */
 			for (int i = 0; i < vm->ncells; i++) {
 				int n = vmp_host_node_index(h, vm->cells[i].host_node);
+				vmp_cpuset both;
+				if (st->failed_l3 >= 0) {
+					vmp_cpuset_and(&both, &h->nodes[n].cpus,
+						       &h->l3s[st->failed_l3].cpus);
+					if (vmp_cpuset_empty(&both))
+						continue;
+				}
 				retry |= !st->node_skip[n];
 				st->node_skip[n] = 1;
 				if (st->explain)
@@ -1229,6 +1252,7 @@ static void place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
 						       vm->cells[i].host_node, vm->reason);
 			}
 		}
+		st->failed_l3 = -1;
 		planner_undo_apply(st, &undo, r->hugepage_bytes);
 		vm->ncells = vm->niothreads = vm->ncachetune = vm->nmemorytune = 0;
 		if (retry) {

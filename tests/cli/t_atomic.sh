@@ -111,4 +111,12 @@ expect_true "the FIFO is still a FIFO" test -p "$TMP/pipe"
 expect_true "the reader got host.json" grep -q '"schema"' "$TMP/from-pipe"
 expect_true "no temporary file beside it" not ls "$TMP"/pipe.tmp.*
 
+# -o through a symlink writes its target and leaves the link (as /dev/stdout is one).
+echo old >"$TMP/target.json"
+ln -s target.json "$TMP/link.json"
+run probe --synthetic "$S" -o "$TMP/link.json"
+expect_status 0 "probe -o a symlink"
+expect_true "the link is still a link" test -L "$TMP/link.json"
+expect_true "its target got host.json" grep -q '"schema"' "$TMP/target.json"
+
 finish

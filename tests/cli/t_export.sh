@@ -105,6 +105,13 @@ expect_true "stale pins gone" [ "$(xpath "$TMP/rt.xml" 'count(//vcpupin)')" = 4 
 cp "$TMP/rt.xml" "$TMP/once.xml"
 run export "$PLAN" --domain-xml "$TMP/rt.xml"
 expect_in out "nothing to change for VM 'rt'" "idempotent"
+expect_in out "(left as it is)" "no backup claimed when nothing is written"
+# The same with --out-dir naming the file's own folder: nothing written, no backup claimed.
+mkdir -p "$TMP/same" && cp "$TMP/rt.xml" "$TMP/same/rt.xml"
+run export "$PLAN" --domain-xml "$TMP/same/rt.xml" --out-dir "$TMP/same" --json
+expect_status 0 "merge into its own folder"
+expect_true "no backup reported" not grep -q '"backup"' "$TMP/out"
+expect_true "no backup written" not test -e "$TMP/same/rt.xml.bak"
 expect_true "second merge changes nothing" cmp -s "$TMP/once.xml" "$TMP/rt.xml"
 run export "$PLAN" --domain-xml "$DOMAIN" --vm pool --out-dir "$TMP/merged"
 expect_status 0 "--vm and --out-dir"

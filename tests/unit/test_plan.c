@@ -330,7 +330,7 @@ static void test_reason_names_binding_constraint(void **st)
 	assert_false(p->vms[0].placed);
 	assert_string_equal(p->vms[0].reason,
 			    "needs 16 whole cores on one node with threads=isolate; the most any "
-			    "node has free is 12 (node 0); lower vcpus to 12, or allow numa=2");
+			    "node has free is 12 (node 0); lower vcpus to 12, or allow numa=auto");
 	assert_int_equal(p->vms[0].bind, VMP_BIND_NODE_FIT);
 	vmp_plan_free(p);
 	p = solve(h, VMP_ORDER_GIVEN, mem, 1);
@@ -338,7 +338,7 @@ static void test_reason_names_binding_constraint(void **st)
 	assert_string_equal(p->vms[0].reason,
 			    "needs 20GiB of memory on one node with 4 free dedicated vCPUs; the "
 			    "most such a node has is 16GiB (node 0); lower memory to 16GiB, or "
-			    "allow numa=2");
+			    "allow numa=auto");
 	assert_int_equal(p->vms[0].bind, VMP_BIND_NODE_FIT);
 	vmp_plan_free(p);
 	vmp_host_free(h);
@@ -349,9 +349,19 @@ static void test_reason_names_binding_constraint(void **st)
 	h = synth("pack:2 [numa(memory=16GiB)] core:12 pu:2");
 	p = solve(h, VMP_ORDER_GIVEN, one_mem, 1);
 	assert_non_null(strstr(p->vms[0].reason, "lower memory to 16GiB"));
+	assert_int_equal(p->vms[0].bind, VMP_BIND_MEMORY); /* short in all: memory binds */
 	vmp_plan_free(p);
 	p = solve(h, VMP_ORDER_GIVEN, one_cpu, 1);
 	assert_non_null(strstr(p->vms[0].reason, "lower vcpus to 24"));
+	assert_int_equal(p->vms[0].bind, VMP_BIND_CORES);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+	/* One node: no numa=auto to offer. */
+	static const char *const one_node[] = {"name=a,vcpus=16,memory=1G,numa=1"};
+	h = synth("node:1 core:4 pu:2");
+	p = solve(h, VMP_ORDER_GIVEN, one_node, 1);
+	assert_false(p->vms[0].placed);
+	assert_null(strstr(p->vms[0].reason, "numa="));
 	vmp_plan_free(p);
 	vmp_host_free(h);
 }
@@ -509,6 +519,28 @@ static void test_cache_other_node(void **st)
 	assert_non_null(strstr(p->vms[1].reason, "contiguous ways"));
 	vmp_plan_free(p);
 	vmp_host_free(h);
+
+	/* Two cells, one of them on the node without ways: only that node is ruled out. */
+	static const char *const two_cells[] = {"name=a,vcpus=4,memory=1G,cache=2M,numa=2"};
+	h = synth("pack:3 [numa(memory=16GiB)] l3:1 core:4 pu:2");
+	h->resctrl.present = h->resctrl.l3.present = true;
+	h->resctrl.l3.cbm_mask = 0x7ff;
+	h->resctrl.l3.min_cbm_bits = 1;
+	h->resctrl.l3.num_closids = 16;
+	h->resctrl.l3.ndomains = 3;
+	h->resctrl.groups_used = 1;
+	for (int i = 0; i < 3; i++) {
+		h->l3s[i].size_bytes = 11 << 20;
+		h->resctrl.l3.domains[i].id = h->l3s[i].id;
+	}
+	h->resctrl.l3.domains[0].used_mask = 0x7ff;
+	p = solve(h, VMP_ORDER_GIVEN, two_cells, 1);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].ncells, 2);
+	for (int i = 0; i < 2; i++)
+		assert_int_not_equal(p->vms[0].cells[i].host_node, h->nodes[0].id);
+	vmp_plan_free(p);
+	vmp_host_free(h);
 }
 
 /* cpu=shared: memory where there is room for it, spread when no node holds it, and a
@@ -545,6 +577,14 @@ static void test_shared_memory(void **st)
 	assert_false(p->vms[0].placed);
 	assert_int_equal(p->vms[0].bind, VMP_BIND_NUMA);
 	assert_non_null(strstr(p->vms[0].reason, "cpu=shared needs 20GiB of memory in 1 guest"));
+	vmp_plan_free(p);
+
+	static const char *const unsplittable[] = {
+	    "name=s,vcpus=4,memory=1G,numa=2,hugepages=1G,cpu=shared"};
+	p = solve(h, VMP_ORDER_GIVEN, unsplittable, 1);
+	assert_false(p->vms[0].placed);
+	assert_int_equal(p->vms[0].bind, VMP_BIND_SHAPE); /* lowering memory would not help */
+	assert_non_null(strstr(p->vms[0].reason, "cannot split 1GiB of memory into 2 guest cells"));
 	vmp_plan_free(p);
 
 	p = solve(h, VMP_ORDER_GIVEN, huge, 1);
