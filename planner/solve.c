@@ -870,22 +870,38 @@ static int fewest_nodes(const planner_state *st, const vmp_vm_request *r)
 	return cpu_sum >= r->vcpus && mem_sum >= r->memory_bytes ? k : 0;
 }
 
+/*
+ * The guest cell counts to try for r, fewest first: numa=N alone, else 1 up to the nodes, at
+ * most VMP_MAX_CELLS, max_cells and (a cell needs a vCPU) the vCPUs.
+ */
+static void cell_range(const vmp_host *h, const vmp_vm_request *r, int max_cells, int *first,
+		       int *last)
+{
+	*first = r->numa_cells ? (int)r->numa_cells : 1;
+	*last = r->numa_cells ? (int)r->numa_cells : h->nnodes;
+	if (!r->numa_cells) {
+		if (*last > VMP_MAX_CELLS)
+			*last = VMP_MAX_CELLS;
+		if (*last > max_cells)
+			*last = max_cells;
+		if (*last > (int)r->vcpus)
+			*last = (int)r->vcpus;
+		if (*last < *first)
+			*last = *first;
+	}
+}
+
 /* Dedicated vCPUs: one node when one fits (lowest cost), else the fewest nearest nodes. */
 static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode,
 			    int max_cells)
 {
 	const vmp_host *h = st->h;
 	const vmp_vm_request *r = &vm->req;
-	int k_first = r->numa_cells ? (int)r->numa_cells : 1;
-	int k_last = r->numa_cells ? (int)r->numa_cells : h->nnodes;
-	int l3_used = 0;
+	int k_first, k_last, l3_used = 0;
 	uint32_t dist = 0;
 	bool ok = false;
 
-	if (k_last > VMP_MAX_CELLS)
-		k_last = VMP_MAX_CELLS;
-	if (!r->numa_cells && k_last > max_cells)
-		k_last = max_cells;
+	cell_range(h, r, max_cells, &k_first, &k_last);
 	if (r->numa_cells > (unsigned)h->nnodes) {
 		planner_refuse(vm, VMP_BIND_SHAPE,
 			 "asks for %u guest NUMA cells but the host has %d NUMA nodes; ask for "
@@ -1019,13 +1035,12 @@ static bool place_shared(planner_state *st, planner_undo *undo, vmp_plan_vm *vm,
 {
 	const vmp_host *h = st->h;
 	const vmp_vm_request *r = &vm->req;
-	int k_first = r->numa_cells ? (int)r->numa_cells : 1;
-	int k_last = r->numa_cells ? (int)r->numa_cells : h->nnodes;
 	uint64_t mem[VMP_MAX_CELLS], vc[VMP_MAX_CELLS];
 	int order[h->nnodes], freepus[h->nnodes];
 	uint64_t room[h->nnodes];
-	int v = 0, k, chosen[VMP_MAX_CELLS];
+	int v = 0, k, k_first, k_last, chosen[VMP_MAX_CELLS];
 
+	cell_range(h, r, max_cells, &k_first, &k_last);
 	if (k_first > h->nnodes || (unsigned)k_first > r->vcpus) {
 		planner_refuse(vm, VMP_BIND_SHAPE,
 			       "asks for %d guest NUMA cells; the host has %d nodes and the VM %u "
@@ -1033,14 +1048,6 @@ static bool place_shared(planner_state *st, planner_undo *undo, vmp_plan_vm *vm,
 			       k_first, h->nnodes, r->vcpus);
 		return false;
 	}
-	if (k_last > VMP_MAX_CELLS)
-		k_last = VMP_MAX_CELLS;
-	if (k_last > (int)r->vcpus)
-		k_last = (int)r->vcpus;
-	if (!r->numa_cells && k_last > max_cells)
-		k_last = max_cells;
-	if (k_last < k_first)
-		k_last = k_first;
 	/* The device's node first, then free CPUs for the pool, then memory room. */
 	for (int n = 0; n < h->nnodes; n++) {
 		order[n] = n;
