@@ -706,6 +706,64 @@ static bool place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm,
 	return try_nodes(st, undo, vm, best, k, l3_used);
 }
 
+/*
+ * The guest cell counts to try for r, fewest first: numa=N alone, else 1 up to the nodes, at
+ * most VMP_MAX_CELLS, max_cells and (a cell needs a vCPU) the vCPUs.
+ */
+static void cell_range(const vmp_host *h, const vmp_vm_request *r, int max_cells, int *first,
+		       int *last)
+{
+	*first = r->numa_cells ? (int)r->numa_cells : 1;
+	*last = r->numa_cells ? (int)r->numa_cells : h->nnodes;
+	if (!r->numa_cells) {
+		if (*last > VMP_MAX_CELLS)
+			*last = VMP_MAX_CELLS;
+		if (*last > max_cells)
+			*last = max_cells;
+		if (*last > (int)r->vcpus)
+			*last = (int)r->vcpus;
+		if (*last < *first)
+			*last = *first;
+	}
+}static int cmp_int_desc(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x < y) - (x > y);
+}
+
+static int cmp_u64_desc(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y) - (x > y);
+}
+
+/*
+ * The most vCPUs of r that even shares could place now (a hint that holds): over each cell
+ * count k, the k nodes with the most free CPUs, the smallest of them taking a share and the
+ * others one unit more where they can. Memory and distance are not considered.
+ */
+static int even_fit_vcpus(const planner_state *st, const vmp_vm_request *r, int max_cells)
+{
+	const vmp_host *h = st->h;
+	int unit = r->threads == VMP_THREADS_REQUIRE ? st->max_core : 1, caps[h->nnodes], best = 0;
+	int k_first, k_last;
+
+	for (int n = 0; n < h->nnodes; n++)
+		caps[n] = capacity(st, n, ANY_L3, r->threads) / unit;
+	qsort(caps, (size_t)h->nnodes, sizeof(caps[0]), cmp_int_desc);
+	cell_range(h, r, max_cells, &k_first, &k_last);
+	for (int k = k_first; k <= k_last && k <= h->nnodes; k++) {
+		int q = caps[k - 1], v = k * q;
+		for (int i = 0; i < k - 1; i++)
+			v += caps[i] > q;
+		if (q > 0 && v * unit > best)
+			best = v * unit;
+	}
+	return best;
+}
+
 /* Why vm cannot be placed: the binding constraint, with numbers, and what would fit. */
 static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 {
@@ -747,7 +805,7 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 			       r->vcpus, st->max_core, st->max_core);
 	} else if (total_cap < (int)r->vcpus) {
 		/* Short in all: what would fit is what one node has for numa=1. */
-		int fits = r->numa_cells == 1 ? best_cap : total_cap;
+		int fits = r->numa_cells == 1 ? best_cap : even_fit_vcpus(st, r, h->nnodes);
 		bind = VMP_BIND_CORES;
 		planner_append(&s, "needs %u %s with threads=%s; the host has %d free in all",
 			       r->vcpus, what, thread_names[r->threads], total_cap);
@@ -831,20 +889,6 @@ static void explain_failure(const planner_state *st, vmp_plan_vm *vm)
 	free(s);
 }
 
-static int cmp_int_desc(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x < y) - (x > y);
-}
-
-static int cmp_u64_desc(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x < y) - (x > y);
-}
-
 /*
  * The fewest nodes that could hold vm: fewer than the ones with the most room together
  * cannot (on hundreds of nodes, trying every count for a large VM took seconds); 0 when
@@ -870,26 +914,7 @@ static int fewest_nodes(const planner_state *st, const vmp_vm_request *r)
 	return cpu_sum >= r->vcpus && mem_sum >= r->memory_bytes ? k : 0;
 }
 
-/*
- * The guest cell counts to try for r, fewest first: numa=N alone, else 1 up to the nodes, at
- * most VMP_MAX_CELLS, max_cells and (a cell needs a vCPU) the vCPUs.
- */
-static void cell_range(const vmp_host *h, const vmp_vm_request *r, int max_cells, int *first,
-		       int *last)
-{
-	*first = r->numa_cells ? (int)r->numa_cells : 1;
-	*last = r->numa_cells ? (int)r->numa_cells : h->nnodes;
-	if (!r->numa_cells) {
-		if (*last > VMP_MAX_CELLS)
-			*last = VMP_MAX_CELLS;
-		if (*last > max_cells)
-			*last = max_cells;
-		if (*last > (int)r->vcpus)
-			*last = (int)r->vcpus;
-		if (*last < *first)
-			*last = *first;
-	}
-}
+
 
 /* Dedicated vCPUs: one node when one fits (lowest cost), else the fewest nearest nodes. */
 static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode,

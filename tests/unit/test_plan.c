@@ -356,6 +356,19 @@ static void test_reason_names_binding_constraint(void **st)
 	assert_int_equal(p->vms[0].bind, VMP_BIND_CORES);
 	vmp_plan_free(p);
 	vmp_host_free(h);
+	/* Free CPUs of 3 and 8: 11 in all, but even shares place at most 8; the hint must fit. */
+	static const char *const twelve[] = {"name=a,vcpus=12,memory=4G"};
+	static const char *const eight[] = {"name=a,vcpus=8,memory=4G"};
+	h = synth("pack:2 [numa(memory=16GiB)] l3:1 core:4 pu:2");
+	vmp_cpuset_parse(&h->reserved, "0-4");
+	p = solve(h, VMP_ORDER_GIVEN, twelve, 1);
+	assert_non_null(strstr(p->vms[0].reason, "the host has 11 free in all"));
+	assert_non_null(strstr(p->vms[0].reason, "lower vcpus to 8"));
+	vmp_plan_free(p);
+	p = solve(h, VMP_ORDER_GIVEN, eight, 1);
+	assert_true(p->vms[0].placed);
+	vmp_plan_free(p);
+	vmp_host_free(h);
 	/* One node: no numa=auto to offer. */
 	static const char *const one_node[] = {"name=a,vcpus=16,memory=1G,numa=1"};
 	h = synth("node:1 core:4 pu:2");
