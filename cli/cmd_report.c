@@ -90,29 +90,6 @@ static int emit(int err, char *text, char *json, const report_args *a)
 	return 0;
 }
 
-static int set_reserve(vmp_host *h, const char *policy)
-{
-	vmp_cpuset set;
-
-	if (!strcmp(policy, "auto")) {
-		vmp_plan_reserve_auto(&h->reserved, h);
-		return VMP_OK;
-	}
-	if (!strcmp(policy, "none")) {
-		vmp_cpuset_zero(&h->reserved);
-		return VMP_OK;
-	}
-	if (vmp_cpuset_parse(&set, policy) < 0)
-		return VMP_EINVAL;
-	if (!vmp_cpuset_subset(&set, &h->online)) {
-		vmp_error_set("bad --reserve '%s': some of its CPUs are not online on this host",
-			      policy);
-		return VMP_EINVAL;
-	}
-	h->reserved = set;
-	return VMP_OK;
-}
-
 static int run_capacity(const report_args *a, const vmp_report_opts *opts)
 {
 	vmp_host **hosts = calloc((size_t)a->nhosts + 1, sizeof(*hosts));
@@ -168,7 +145,7 @@ static int run_host(const report_args *a, const vmp_report_opts *opts)
 	int err, status;
 
 	if ((err = cli_load_host(&host, a->nhosts ? &a->hosts[0] : &none)) < 0 ||
-	    (err = set_reserve(host, a->reserve)) < 0 ||
+	    (err = vmp_plan_reserve(host, a->reserve)) < 0 ||
 	    (a->plan && (err = vmp_plan_load_json(&plan, a->plan)) < 0) ||
 	    (err = vmp_host_report_new(&r, host, plan)) < 0)
 		goto out;

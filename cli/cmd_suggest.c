@@ -353,23 +353,9 @@ static int exec_suggest(int argc, char **argv)
 		status = cli_status(err);
 		goto out;
 	}
-	if (!strcmp(reserve, "auto")) {
-		vmp_plan_reserve_auto(&host->reserved, host);
-	} else if (strcmp(reserve, "none")) {
-		vmp_cpuset set;
-		char buf[8192];
-		if (vmp_cpuset_parse(&set, reserve) < 0) {
-			cli_error("bad --reserve: %s", vmp_error_last());
-			goto out;
-		}
-		if (!vmp_cpuset_subset(&set, &host->online)) {
-			vmp_cpuset_andnot(&set, &set, &host->online);
-			vmp_cpuset_format(buf, sizeof(buf), &set);
-			cli_error("bad --reserve '%s': CPUs %s are not online on this host", reserve,
-				  buf);
-			goto out;
-		}
-		host->reserved = set;
+	if (vmp_plan_reserve(host, reserve) < 0) {
+		cli_error("%s", vmp_error_last());
+		goto out;
 	}
 	if ((err = vmp_plan_solve(&plan, host, reqs, nreqs, &opts)) < 0) {
 		cli_error("%s", vmp_error_last());

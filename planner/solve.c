@@ -66,6 +66,35 @@ void vmp_plan_reserve_auto(vmp_cpuset *out, const vmp_host *h)
 	vmp_cpuset_and(out, out, &h->online);
 }
 
+int vmp_plan_reserve(vmp_host *h, const char *policy)
+{
+	vmp_cpuset set;
+	char buf[8192];
+
+	if (!strcmp(policy, "auto")) {
+		vmp_plan_reserve_auto(&h->reserved, h);
+		return VMP_OK;
+	}
+	if (!strcmp(policy, "none")) {
+		vmp_cpuset_zero(&h->reserved);
+		return VMP_OK;
+	}
+	if (vmp_cpuset_parse(&set, policy) < 0) {
+		snprintf(buf, sizeof(buf), "%s", vmp_error_last());
+		vmp_error_set("bad --reserve: %s", buf);
+		return VMP_EINVAL;
+	}
+	if (!vmp_cpuset_subset(&set, &h->online)) {
+		vmp_cpuset_andnot(&set, &set, &h->online);
+		vmp_cpuset_format(buf, sizeof(buf), &set);
+		vmp_error_set("bad --reserve '%s': CPUs %s are not online on host '%s'", policy,
+			      buf, h->hostname);
+		return VMP_EINVAL;
+	}
+	h->reserved = set;
+	return VMP_OK;
+}
+
 /* ---- state ---- */
 
 static int count_max_core(const vmp_host *h);

@@ -258,33 +258,6 @@ void vmp_capacity_report_free(vmp_capacity_report *r)
 	free(r);
 }
 
-static int set_reserve(vmp_host *h, const char *policy)
-{
-	vmp_cpuset set;
-	char buf[256];
-	int err;
-
-	if (!strcmp(policy, "auto")) {
-		vmp_plan_reserve_auto(&h->reserved, h);
-		return VMP_OK;
-	}
-	if (!strcmp(policy, "none")) {
-		vmp_cpuset_zero(&h->reserved);
-		return VMP_OK;
-	}
-	if ((err = vmp_cpuset_parse(&set, policy)) < 0)
-		return err;
-	if (!vmp_cpuset_subset(&set, &h->online)) {
-		vmp_cpuset_andnot(&set, &set, &h->online);
-		vmp_cpuset_format(buf, sizeof(buf), &set);
-		vmp_error_set("cannot reserve '%s' on host '%s': CPUs %s are not online there",
-			      policy, h->hostname, buf);
-		return VMP_EINVAL;
-	}
-	h->reserved = set;
-	return VMP_OK;
-}
-
 int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
 			    const vmp_vm_request *shapes, size_t nshapes, const char *reserve)
 {
@@ -341,7 +314,7 @@ int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, i
 	}
 	for (int pol = 0; pol < r->npolicies; pol++)
 		for (int i = 0; i < nhosts; i++) {
-			if ((err = set_reserve(hosts[i], r->policies[pol])) < 0)
+			if ((err = vmp_plan_reserve(hosts[i], r->policies[pol])) < 0)
 				goto out;
 			for (int u = 0; u < units; u++) {
 				vmp_capacity_count *c =

@@ -34,6 +34,13 @@ typedef struct vmp_plan_options {
 void vmp_plan_reserve_auto(vmp_cpuset *out, const vmp_host *host);
 
 /**
+ * Set host->reserved from a --reserve policy: "auto" (vmp_plan_reserve_auto()), "none", or a
+ * cpuset of online CPUs.
+ * @return VMP_OK, or VMP_EINVAL with a message for a bad cpuset or CPUs not online
+ */
+int vmp_plan_reserve(vmp_host *host, const char *policy);
+
+/**
  * Place a set of VMs on a host.
  *
  * The host is not modified; its reserved PUs are never given to a vCPU.
