@@ -19,7 +19,7 @@ typedef struct vmp_plan_options {
 } vmp_plan_options;
 
 /*
- * The objective, in the order it decides (see planner/solve.c for the
+ * The objective, in the order it decides (see planner/internal.h for the
  * weights): the priority-weighted number of VMs placed; then per VM the
  * fewest NUMA nodes and the smallest distance between them, the fewest L3
  * domains, the device's node, memory-bandwidth demand against each node's

@@ -1,0 +1,327 @@
+/* vmp_plan_solve(): the search over placement orders, the repair step, and the final run. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/internal.h"
+#include "vmplan/error.h"
+#include "vmplan/plan.h"
+#include "vmplan/size.h"
+
+static int check_request(const vmp_vm_request *r)
+{
+	if (r->name[0] == '\0') {
+		vmp_error_set("a VM request has no name");
+		return VMP_EINVAL;
+	}
+	if (r->vcpus == 0 || r->vcpus > VMP_MAX_VCPUS) {
+		vmp_error_set("VM '%s' asks for %u vCPUs; 1 to %d are possible", r->name, r->vcpus,
+			      VMP_MAX_VCPUS);
+		return VMP_EINVAL;
+	}
+	if (r->memory_bytes == 0 || r->memory_bytes % 1024) {
+		vmp_error_set("VM '%s' asks for %" PRIu64 " bytes of memory; a positive multiple "
+			      "of 1KiB is needed",
+			      r->name, r->memory_bytes);
+		return VMP_EINVAL;
+	}
+	if (r->hugepage_bytes && r->memory_bytes % r->hugepage_bytes) {
+		char m[32], p[32];
+		vmp_size_format(m, sizeof(m), r->memory_bytes);
+		vmp_size_format(p, sizeof(p), r->hugepage_bytes);
+		vmp_error_set("VM '%s' asks for %s of memory in %s hugepages; the memory must be "
+			      "a multiple of the page size",
+			      r->name, m, p);
+		return VMP_EINVAL;
+	}
+	if (r->numa_cells > r->vcpus) {
+		vmp_error_set("VM '%s' asks for %u guest NUMA cells but has only %u vCPUs", r->name,
+			      r->numa_cells, r->vcpus);
+		return VMP_EINVAL;
+	}
+	return VMP_OK;
+}
+
+static int check_requests(const vmp_vm_request *reqs, size_t nreqs)
+{
+	int err;
+
+	for (size_t i = 0; i < nreqs; i++) {
+		if ((err = check_request(&reqs[i])) < 0)
+			return err;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(reqs[i].name, reqs[j].name)) {
+				vmp_error_set("VM name '%s' is used twice", reqs[i].name);
+				return VMP_EINVAL;
+			}
+	}
+	return VMP_OK;
+}
+
+/* ---- orders ---- */
+
+typedef struct order_ctx {
+	const vmp_vm_request *reqs;
+	int key;	/* 0: CPU demand first, 1: memory demand first */
+	bool ascending; /* smallest first (most VMs), else hardest first */
+	int max_core;
+} order_ctx;
+
+/* PUs a request takes off the market: isolate holds whole cores. */
+static double pu_demand(const order_ctx *o, const vmp_vm_request *r)
+{
+	if (r->cpu == VMP_CPU_SHARED)
+		return 0;
+	return r->threads == VMP_THREADS_ISOLATE ? (double)r->vcpus * o->max_core
+						 : (double)r->vcpus;
+}
+
+static int by_difficulty(const void *a, const void *b, void *arg)
+{
+	const order_ctx *o = arg;
+	size_t ia = *(const size_t *)a, ib = *(const size_t *)b;
+	const vmp_vm_request *x = &o->reqs[ia], *y = &o->reqs[ib];
+	double cx = pu_demand(o, x), cy = pu_demand(o, y);
+	double mx = (double)x->memory_bytes, my = (double)y->memory_bytes;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->cpu != y->cpu)
+		return x->cpu == VMP_CPU_DEDICATED ? -1 : 1;
+	int sign = o->ascending ? -1 : 1;
+	if (o->key == 0 && cx != cy)
+		return cx > cy ? -sign : sign;
+	if (mx != my)
+		return mx > my ? -sign : sign;
+	if (cx != cy)
+		return cx > cy ? -sign : sign;
+	return ia < ib ? -1 : ia > ib;
+}
+
+/* ---- one run ---- */
+
+static void vm_reset(vmp_plan_vm *vm)
+{
+	vm->placed = false;
+	vm->reason[0] = '\0';
+	vm->bind = VMP_BIND_NONE;
+	vmp_cpuset_zero(&vm->pcpus);
+	vm->ncells = vm->niothreads = 0;
+	vm->ncachetune = vm->nmemorytune = 0;
+	free(vm->explain);
+	vm->explain = NULL;
+}
+
+/*
+ * Run the placement in one order on a fresh state and set the plan's value.
+ * With two_phase, VMs are first placed only where one node holds them, and
+ * the rest spread over nodes afterwards, so that a big VM spreading early
+ * does not crowd out smaller ones that fit whole.
+ */
+static int run_order(vmp_plan *plan, const vmp_host *h, const size_t *order, bool two_phase,
+		     bool final, bool explain, double *value)
+{
+	planner_state st;
+	int err;
+
+	if ((err = planner_state_init(&st, h)) < 0)
+		return err;
+	st.explain = explain && final;
+	st.reasons = final;
+	for (int i = 0; i < plan->nvms; i++)
+		vm_reset(&plan->vms[i]);
+	for (int phase = two_phase ? 0 : 1; phase < 2; phase++)
+		for (int i = 0; i < plan->nvms; i++) {
+			vmp_plan_vm *vm = &plan->vms[order[i]];
+			if (vm->placed)
+				continue;
+			free(vm->explain);
+			vm->explain = NULL;
+			planner_place_vm(&st, vm, phase == 0 ? 1 : VMP_MAX_CELLS);
+		}
+	planner_finish_shared(&st, plan);
+	*value = 0;
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].placed)
+			*value +=
+			    VALUE_PER_VM * (1 + plan->vms[i].req.priority) + plan->vms[i].score;
+	planner_state_free(&st);
+	return VMP_OK;
+}
+
+static int plan_new(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs, size_t nreqs)
+{
+	vmp_plan *plan = calloc(1, sizeof(*plan));
+
+	*out = NULL;
+	if (!plan || !(plan->vms = calloc(nreqs ? nreqs : 1, sizeof(*plan->vms)))) {
+		free(plan);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	plan->schema = VMP_PLAN_SCHEMA;
+	vmp_host_fingerprint(plan->host, host);
+	snprintf(plan->hostname, sizeof(plan->hostname), "%s", host->hostname);
+	plan->nvms = (int)nreqs;
+	for (size_t i = 0; i < nreqs; i++) {
+		plan->vms[i].req = reqs[i];
+		if (!(plan->vms[i].vcpupin = calloc(reqs[i].vcpus, sizeof(int)))) {
+			vmp_plan_free(plan);
+			vmp_error_set("out of memory");
+			return VMP_ENOMEM;
+		}
+	}
+	*out = plan;
+	return VMP_OK;
+}
+
+/* ---- search ---- */
+
+/* The best plan found so far, and how it was made. */
+typedef struct search {
+	const vmp_host *h;
+	const vmp_vm_request *reqs;
+	size_t n;
+	vmp_plan *best, *trial; /* the trial's buffers are reused run after run */
+	double best_value;
+	size_t *best_order;
+	bool best_two_phase;
+	size_t *order; /* the order being tried */
+} search;
+
+/* Run one order; keep the plan when it beats the best so far. */
+static int try_order(search *s, const size_t *order, bool two_phase)
+{
+	double value;
+	int err;
+
+	if (!s->trial && (err = plan_new(&s->trial, s->h, s->reqs, s->n)) < 0)
+		return err;
+	if ((err = run_order(s->trial, s->h, order, two_phase, false, false, &value)) < 0)
+		return err;
+	if (!s->best || value > s->best_value + 1e-9) {
+		vmp_plan *t = s->best;
+		s->best = s->trial;
+		s->trial = t;
+		s->best_value = value;
+		memcpy(s->best_order, order, s->n * sizeof(*order));
+		s->best_two_phase = two_phase;
+	}
+	return VMP_OK;
+}
+
+/* Hardest first (by CPUs, by memory), in one phase and in two, and smallest first: each a
+ * different guess at what packs best. */
+static int try_strategies(search *s)
+{
+	static const struct {
+		int key;
+		bool ascending, two_phase;
+	} strategies[] = {
+	    {0, false, false}, {0, false, true}, {1, false, true}, {1, false, false},
+	    {0, true, true},   {1, true, true},	 {0, true, false},
+	};
+	int err;
+
+	for (size_t k = 0; k < sizeof(strategies) / sizeof(strategies[0]); k++) {
+		order_ctx o = {.reqs = s->reqs,
+			       .key = strategies[k].key,
+			       .ascending = strategies[k].ascending,
+			       .max_core = planner_max_core(s->h)};
+		for (size_t i = 0; i < s->n; i++)
+			s->order[i] = i;
+		qsort_r(s->order, s->n, sizeof(*s->order), by_difficulty, &o);
+		if ((err = try_order(s, s->order, strategies[k].two_phase)) < 0)
+			return err;
+	}
+	return VMP_OK;
+}
+
+/* How many VMs the repair step tries to bring in, at most. */
+#define REPAIR_TRIES 8
+
+/*
+ * Repair: a VM left out may fit when it goes first. Move each of the
+ * first few unplaced VMs (of equal or higher priority) to the front of
+ * the best order and keep what improves the plan.
+ */
+static int repair(search *s)
+{
+	size_t n = s->n, *order = s->order;
+	int err;
+
+	for (int tries = 0; tries < REPAIR_TRIES; tries++) {
+		size_t pick = n;
+		for (size_t i = 0; i < n && pick == n; i++) {
+			size_t v = s->best_order[n - 1 - i];
+			if (!s->best->vms[v].placed)
+				pick = n - 1 - i;
+		}
+		if (pick == n || pick == 0)
+			break;
+		double before = s->best_value;
+		size_t v = s->best_order[pick];
+		memcpy(order, s->best_order, n * sizeof(*order));
+		memmove(order + 1, order, pick * sizeof(*order));
+		order[0] = v;
+		for (int phase = 0; phase < 2; phase++)
+			if ((err = try_order(s, order, phase == 1)) < 0)
+				return err;
+		if (s->best_value <= before + 1e-9)
+			break;
+	}
+	return VMP_OK;
+}
+
+int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs, size_t nreqs,
+		   const vmp_plan_options *opts)
+{
+	vmp_plan_options defaults = {0};
+	search s = {.h = host, .reqs = reqs, .n = nreqs};
+	int err;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if ((err = check_requests(reqs, nreqs)) < 0)
+		return err;
+	s.order = calloc(nreqs ? nreqs : 1, sizeof(*s.order));
+	s.best_order = calloc(nreqs ? nreqs : 1, sizeof(*s.best_order));
+	if (!s.order || !s.best_order) {
+		vmp_error_set("out of memory");
+		err = VMP_ENOMEM;
+		goto out;
+	}
+	if (opts->order == VMP_ORDER_GIVEN) {
+		for (size_t i = 0; i < nreqs; i++)
+			s.order[i] = i;
+		err = try_order(&s, s.order, false);
+	} else if ((err = try_strategies(&s)) == VMP_OK) {
+		err = repair(&s);
+	}
+	if (err < 0)
+		goto out;
+	/* The winning order once more, with the reasons (and explanations) kept. */
+	if ((err = run_order(s.best, host, s.best_order, s.best_two_phase, true, opts->explain,
+			     &s.best_value)) < 0)
+		goto out;
+	*out = s.best;
+	s.best = NULL;
+	err = VMP_OK;
+out:
+	vmp_plan_free(s.best);
+	vmp_plan_free(s.trial);
+	free(s.best_order);
+	free(s.order);
+	return err;
+}
+
+int vmp_plan_placed_count(const vmp_plan *plan)
+{
+	int n = 0;
+
+	for (int i = 0; i < plan->nvms; i++)
+		n += plan->vms[i].placed;
+	return n;
+}
