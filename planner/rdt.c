@@ -33,8 +33,7 @@ static int vm_l3s(const vmp_host *h, const vmp_plan_vm *vm, int *out)
 {
 	int n = 0, cpu;
 
-	VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
-	{
+	VMP_CPUSET_FOREACH (cpu, &vm->pcpus) {
 		int p = vmp_host_pu_index(h, cpu), l, i;
 		if (p < 0 || (l = h->pus[p].l3) < 0)
 			continue;
@@ -51,8 +50,7 @@ static int l3_node(const vmp_host *h, const vmp_plan_vm *vm, int l3)
 {
 	int cpu;
 
-	VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
-	{
+	VMP_CPUSET_FOREACH (cpu, &vm->pcpus) {
 		int p = vmp_host_pu_index(h, cpu);
 		if (p >= 0 && h->pus[p].l3 == l3)
 			return h->pus[p].node;
@@ -64,8 +62,8 @@ static int l3_node(const vmp_host *h, const vmp_plan_vm *vm, int l3)
 static unsigned mb_value(const vmp_host *h, const vmp_vm_request *r, int node)
 {
 	const vmp_rdt_mb *mb = &h->resctrl.mb;
-	double triad = h->triad_gbs && node >= 0 ? h->triad_gbs[(size_t)node * h->nnodes + node]
-						 : 0.0;
+	double triad =
+	    h->triad_gbs && node >= 0 ? h->triad_gbs[(size_t)node * h->nnodes + node] : 0.0;
 	double v = 0;
 	unsigned gran = mb->bandwidth_gran ? mb->bandwidth_gran : 1, out;
 
@@ -101,73 +99,182 @@ static unsigned mb_value(const vmp_host *h, const vmp_vm_request *r, int node)
 	return out;
 }
 
-bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
+/* Which of cache ways and bandwidth limits vm gets on this host; notes in the explanation. */
+static void rdt_wanted(const planner_state *st, vmp_plan_vm *vm, bool *want_cache, bool *want_mb)
+{
+	const vmp_resctrl *rc = &st->h->resctrl;
+	const vmp_vm_request *r = &vm->req;
+
+	*want_cache = r->cache_bytes > 0;
+	*want_mb = r->membw_percent || r->membw_mbps;
+	if (*want_cache && !rc->l3.present) {
+		if (st->explain)
+			planner_append(&vm->explain,
+				       "cache: the host has no resctrl L3 allocation; "
+				       "no ways reserved\n");
+		*want_cache = false;
+	}
+	if (*want_mb && !rc->mb.present) {
+		if (st->explain)
+			planner_append(&vm->explain,
+				       "membw: the host has no resctrl memory-bandwidth "
+				       "allocation; no limit set\n");
+		*want_mb = false;
+	}
+	if (*want_cache && r->cpu == VMP_CPU_SHARED) {
+		if (st->explain)
+			planner_append(&vm->explain, "cache: a shared VM gets no dedicated ways\n");
+		*want_cache = false;
+	}
+}
+
+/* The VM's memorytune: one limit per MB domain it uses, or none when one cannot be said. */
+static void rdt_memorytune(const planner_state *st, vmp_plan_vm *vm)
+{
+	const vmp_host *h = st->h;
+	const vmp_resctrl *rc = &h->resctrl;
+	int ids[VMP_RDT_DOMAINS_MAX], nodes[VMP_RDT_DOMAINS_MAX], n = 0;
+	int l3s[VMP_MAX_CACHETUNE], nl3 = vm_l3s(h, vm, l3s);
+
+	/* MB domains are named like the L3 domains where resctrl lists them so (Intel), else
+	 * like the NUMA nodes. */
+	for (int i = 0; i < nl3 && n < VMP_RDT_DOMAINS_MAX; i++)
+		for (int d = 0; d < rc->mb.ndomains; d++)
+			if (rc->mb.domain_ids[d] == h->l3s[l3s[i]].id) {
+				ids[n] = rc->mb.domain_ids[d];
+				nodes[n++] = l3_node(h, vm, l3s[i]);
+			}
+	if (n == 0)
+		for (int c = 0; c < vm->ncells && n < VMP_RDT_DOMAINS_MAX; c++)
+			for (int d = 0; d < rc->mb.ndomains; d++)
+				if (rc->mb.domain_ids[d] == vm->cells[c].host_node) {
+					ids[n] = vm->cells[c].host_node;
+					nodes[n] = vmp_host_node_index(h, ids[n]);
+					n++;
+				}
+	for (int i = 0; i < n; i++) {
+		unsigned v = mb_value(h, &vm->req, nodes[i]);
+		if (!v) {
+			if (st->explain)
+				planner_append(
+				    &vm->explain,
+				    "membw: cannot express the limit in this host's unit "
+				    "without a measured bandwidth (probe --measure); no "
+				    "limit set\n");
+			vm->nmemorytune = 0;
+			break;
+		}
+		vm->memorytune[vm->nmemorytune].node_id = ids[i];
+		vm->memorytune[vm->nmemorytune++].bandwidth = v;
+	}
+}
+
+/*
+ * How many ways of way bytes the request's cache takes: rounded up to whole ways, and to
+ * resctrl's min_cbm_bits; nbits + 1 (too many) for a request larger than the cache.
+ */
+static int ways_needed(const vmp_resctrl *rc, uint64_t cache_bytes, uint64_t way, int nbits)
+{
+	/* In 64 bits and without overflow: a huge request must stay huge. */
+	uint64_t q = cache_bytes / way + (cache_bytes % way != 0);
+	int ways = q > (uint64_t)nbits ? nbits + 1 : (int)q;
+
+	if (ways < (int)rc->l3.min_cbm_bits)
+		ways = (int)rc->l3.min_cbm_bits;
+	return ways;
+}
+
+/*
+ * Find contiguous free ways for vm in each of its L3 domains l3s[0..nl3): their masks and
+ * resctrl domain indexes. False with the refusal set and st->failed_l3 naming the domain.
+ */
+static bool rdt_find_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, int nl3,
+			  uint64_t *masks, int *doms)
 {
 	const vmp_host *h = st->h;
 	const vmp_resctrl *rc = &h->resctrl;
 	const vmp_vm_request *r = &vm->req;
-	bool want_cache = r->cache_bytes > 0, want_mb = r->membw_percent || r->membw_mbps;
-	int l3s[VMP_MAX_CACHETUNE], nl3 = 0;
-	uint64_t masks[VMP_MAX_CACHETUNE];
-	int doms[VMP_MAX_CACHETUNE];
+	int nbits = __builtin_popcountll(rc->l3.cbm_mask);
 
-	vm->ncachetune = vm->nmemorytune = 0;
-	if (!want_cache && !want_mb)
-		return true;
-	if (want_cache && !rc->l3.present) {
-		if (st->explain)
-			planner_append(&vm->explain, "cache: the host has no resctrl L3 allocation; "
-						     "no ways reserved\n");
-		want_cache = false;
-	}
-	if (want_mb && !rc->mb.present) {
-		if (st->explain)
-			planner_append(&vm->explain, "membw: the host has no resctrl memory-bandwidth "
-						     "allocation; no limit set\n");
-		want_mb = false;
-	}
-	if (want_cache && r->cpu == VMP_CPU_SHARED) {
-		if (st->explain)
-			planner_append(&vm->explain, "cache: a shared VM gets no dedicated ways\n");
-		want_cache = false;
-	}
-	if (!want_cache && !want_mb)
-		return true;
+	for (int i = 0; i < nl3; i++) {
+		uint64_t size = h->l3s[l3s[i]].size_bytes, way, free_ways;
+		int ways, id = h->l3s[l3s[i]].id;
+		char a[32], b[32];
 
-	if (want_mb) {
-		/* MB domains are named like the L3 domains where resctrl lists them so
-		 * (Intel), else like the NUMA nodes. */
-		int ids[VMP_RDT_DOMAINS_MAX], nodes[VMP_RDT_DOMAINS_MAX], n = 0;
-		nl3 = vm_l3s(h, vm, l3s);
-		for (int i = 0; i < nl3 && n < VMP_RDT_DOMAINS_MAX; i++)
-			for (int d = 0; d < rc->mb.ndomains; d++)
-				if (rc->mb.domain_ids[d] == h->l3s[l3s[i]].id) {
-					ids[n] = rc->mb.domain_ids[d];
-					nodes[n++] = l3_node(h, vm, l3s[i]);
-				}
-		if (n == 0)
-			for (int c = 0; c < vm->ncells && n < VMP_RDT_DOMAINS_MAX; c++)
-				for (int d = 0; d < rc->mb.ndomains; d++)
-					if (rc->mb.domain_ids[d] == vm->cells[c].host_node) {
-						ids[n] = vm->cells[c].host_node;
-						nodes[n] = vmp_host_node_index(h, ids[n]);
-						n++;
-					}
-		for (int i = 0; i < n; i++) {
-			unsigned v = mb_value(h, r, nodes[i]);
-			if (!v) {
-				if (st->explain)
-					planner_append(&vm->explain,
-						       "membw: cannot express the limit in this host's "
-						       "unit without a measured bandwidth (probe "
-						       "--measure); no limit set\n");
-				vm->nmemorytune = 0;
-				break;
-			}
-			vm->memorytune[vm->nmemorytune].node_id = ids[i];
-			vm->memorytune[vm->nmemorytune++].bandwidth = v;
+		way = nbits ? size / (uint64_t)nbits : 0;
+		st->failed_l3 = l3s[i]; /* the domain a refusal below lacked */
+		if (way == 0) {
+			planner_refuse(
+			    vm, VMP_BIND_CACHE,
+			    "needs L3 ways but the size of cache %d is unknown or smaller "
+			    "than its %d ways",
+			    id, nbits);
+			return false;
+		}
+		ways = ways_needed(rc, r->cache_bytes, way, nbits);
+		if ((doms[i] = domain_index(&rc->l3, id)) < 0) {
+			planner_refuse(vm, VMP_BIND_CACHE,
+				       "needs L3 ways in cache %d, which resctrl does not list",
+				       id);
+			return false;
+		}
+		free_ways =
+		    rc->l3.cbm_mask & ~rc->l3.domains[doms[i]].used_mask & ~st->l3_taken[doms[i]];
+		if (ways > nbits || !(masks[i] = highest_run(free_ways, ways))) {
+			vmp_size_format(a, sizeof(a), r->cache_bytes);
+			vmp_size_format(b, sizeof(b), way);
+			planner_refuse(vm, VMP_BIND_CACHE,
+				       "needs %s of L3 (%d contiguous ways of %s) in cache %d, but "
+				       "only ways 0x%" PRIx64 " (%d) are free there; lower cache",
+				       a, ways, b, id, free_ways, __builtin_popcountll(free_ways));
+			return false;
 		}
 	}
+	st->failed_l3 = -1;
+	return true;
+}
+
+/* Take the ways found and write the VM's cachetune (code and data apart under CDP). */
+static void rdt_take_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, int nl3,
+			  const uint64_t *masks, const int *doms)
+{
+	const vmp_host *h = st->h;
+	const vmp_resctrl *rc = &h->resctrl;
+
+	for (int i = 0; i < nl3; i++) {
+		const char *types[2] = {"both", NULL};
+		uint64_t way =
+		    h->l3s[l3s[i]].size_bytes / (uint64_t)__builtin_popcountll(rc->l3.cbm_mask);
+		if (rc->l3.cdp) {
+			types[0] = "code";
+			types[1] = "data";
+		}
+		st->l3_taken[doms[i]] |= masks[i];
+		for (int t = 0; t < 2 && types[t] && vm->ncachetune < VMP_MAX_CACHETUNE; t++) {
+			vmp_plan_cachetune *ct = &vm->cachetune[vm->ncachetune++];
+			ct->level = 3;
+			ct->cache_id = h->l3s[l3s[i]].id;
+			snprintf(ct->type, sizeof(ct->type), "%s", types[t]);
+			ct->ways_mask = masks[i];
+			ct->size_bytes = way * (uint64_t)__builtin_popcountll(masks[i]);
+		}
+		if (st->explain)
+			planner_append(&vm->explain, "cache %d: ways 0x%" PRIx64 "\n",
+				       h->l3s[l3s[i]].id, masks[i]);
+	}
+}
+
+bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
+{
+	const vmp_resctrl *rc = &st->h->resctrl;
+	bool want_cache, want_mb;
+
+	vm->ncachetune = vm->nmemorytune = 0;
+	rdt_wanted(st, vm, &want_cache, &want_mb);
+	if (!want_cache && !want_mb)
+		return true;
+	if (want_mb)
+		rdt_memorytune(st, vm);
 	/* One resctrl group per VM holds both its cachetune and its memorytune; a VM whose
 	 * bandwidth limit cannot be expressed, and that wants no ways, needs none. */
 	if (!want_cache && !vm->nmemorytune)
@@ -175,80 +282,23 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 	unsigned limit = vmp_resctrl_closids(rc);
 	if (rc->groups_used + st->closids + 1 > limit) {
 		vm->nmemorytune = 0;
-		planner_refuse(vm, VMP_BIND_CLOSIDS,
-			 "needs a resctrl class of service for its cache or bandwidth, but all %u "
-			 "are taken (%u by existing groups, %u by this plan); drop cache/membw or "
-			 "place fewer such VMs",
-			 limit, rc->groups_used, st->closids);
+		planner_refuse(
+		    vm, VMP_BIND_CLOSIDS,
+		    "needs a resctrl class of service for its cache or bandwidth, but all "
+		    "%u are taken (%u by existing groups, %u by this plan); drop "
+		    "cache/membw or place fewer such VMs",
+		    limit, rc->groups_used, st->closids);
 		return false;
 	}
-
 	if (want_cache) {
-		int nbits = __builtin_popcountll(rc->l3.cbm_mask);
-		nl3 = vm_l3s(h, vm, l3s);
-		for (int i = 0; i < nl3; i++) {
-			uint64_t size = h->l3s[l3s[i]].size_bytes, way, free;
-			int ways, id = h->l3s[l3s[i]].id;
-			char a[32], b[32];
+		int l3s[VMP_MAX_CACHETUNE], doms[VMP_MAX_CACHETUNE];
+		int nl3 = vm_l3s(st->h, vm, l3s);
+		uint64_t masks[VMP_MAX_CACHETUNE];
 
-			way = nbits ? size / (uint64_t)nbits : 0;
-			if (way == 0) {
-				st->failed_l3 = l3s[i];
-				planner_refuse(vm, VMP_BIND_CACHE,
-					 "needs L3 ways but the size of cache %d is unknown or smaller "
-					 "than its %d ways",
-					 id, nbits);
-				return false;
-			}
-			/* In 64 bits and without overflow: a huge request must stay huge. */
-			uint64_t q = r->cache_bytes / way + (r->cache_bytes % way != 0);
-			ways = q > (uint64_t)nbits ? nbits + 1 : (int)q;
-			if (ways < (int)rc->l3.min_cbm_bits)
-				ways = (int)rc->l3.min_cbm_bits;
-			if ((doms[i] = domain_index(&rc->l3, id)) < 0) {
-				st->failed_l3 = l3s[i];
-				planner_refuse(vm, VMP_BIND_CACHE,
-					 "needs L3 ways in cache %d, which resctrl does not list", id);
-				return false;
-			}
-			free = rc->l3.cbm_mask & ~rc->l3.domains[doms[i]].used_mask &
-			       ~st->l3_taken[doms[i]];
-			if (ways > nbits || !(masks[i] = highest_run(free, ways))) {
-				vmp_size_format(a, sizeof(a), r->cache_bytes);
-				vmp_size_format(b, sizeof(b), way);
-				st->failed_l3 = l3s[i];
-				planner_refuse(vm, VMP_BIND_CACHE,
-					 "needs %s of L3 (%d contiguous ways of %s) in cache %d, but "
-					 "only ways 0x%" PRIx64 " (%d) are free there; lower cache",
-					 a, ways, b, id, free, __builtin_popcountll(free));
-				return false;
-			}
-		}
-		for (int i = 0; i < nl3; i++) {
-			int n = 0;
-			const char *types[2] = {"both", NULL};
-			uint64_t way = h->l3s[l3s[i]].size_bytes /
-				       (uint64_t)__builtin_popcountll(rc->l3.cbm_mask);
-			if (rc->l3.cdp) {
-				types[0] = "code";
-				types[1] = "data";
-			}
-			st->l3_taken[doms[i]] |= masks[i];
-			for (int t = 0; t < 2 && types[t] && vm->ncachetune < VMP_MAX_CACHETUNE;
-			     t++, n++) {
-				vmp_plan_cachetune *ct = &vm->cachetune[vm->ncachetune++];
-				ct->level = 3;
-				ct->cache_id = h->l3s[l3s[i]].id;
-				snprintf(ct->type, sizeof(ct->type), "%s", types[t]);
-				ct->ways_mask = masks[i];
-				ct->size_bytes = way * (uint64_t)__builtin_popcountll(masks[i]);
-			}
-			if (st->explain)
-				planner_append(&vm->explain, "cache %d: ways 0x%" PRIx64 "\n",
-					       h->l3s[l3s[i]].id, masks[i]);
-		}
+		if (!rdt_find_ways(st, vm, l3s, nl3, masks, doms))
+			return false;
+		rdt_take_ways(st, vm, l3s, nl3, masks, doms);
 	}
-
 	if (vm->ncachetune || vm->nmemorytune)
 		st->closids++;
 	return true;
