@@ -238,13 +238,20 @@ static int try_strategies(search *s)
 	return VMP_OK;
 }
 
-/* How many VMs the repair step tries to bring in, at most. */
+/* How many moves the repair step makes, at most. */
 #define REPAIR_TRIES 8
 
 /*
- * Repair: a VM left out may fit when it goes first. Move each of the
- * first few unplaced VMs (of equal or higher priority) to the front of
- * the best order and keep what improves the plan.
+ * Repair: a VM the orders above leave out may fit when it goes first. Take the last VM of
+ * the best order that the best plan leaves out (the orders put higher priorities first, so
+ * usually one of the lowest priority left out), move it to the front, and run that order in
+ * one phase and in two. A run replaces the best plan only when it is better by the
+ * objective (internal.h): it may leave out VMs the best plan placed, of any priority, but
+ * only when the VMs placed weigh more in all (1 + priority each; then the score). A VM of
+ * priority 10 is given up for VMs that weigh more than 11 together, never for two of
+ * priority 0. Repeat from the new best order while a move improves the plan, at most
+ * REPAIR_TRIES times; stop at the first move that does not, or when the VM to move is
+ * already first. (tests/unit/test_plan_repair.c)
  */
 static int repair(search *s)
 {
