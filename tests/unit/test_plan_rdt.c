@@ -1,0 +1,124 @@
+/* The planner's cache ways: resctrl's min_cbm_bits rounds a small request up. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vmplan/error.h"
+#include "vmplan/plan.h"
+#include "vmplan/probe.h"
+#include "vmplan/spec.h"
+
+/* One L3 of 11 ways of 1 MiB each, resctrl allocating it with min_cbm_bits as given. */
+static vmp_host *host_with_l3(unsigned min_cbm_bits)
+{
+	vmp_host *h = NULL;
+
+	assert_int_equal(vmp_probe_synthetic(&h, "node:1 l3:1 core:4 pu:2"), VMP_OK);
+	h->l3s[0].size_bytes = 11 << 20;
+	h->resctrl.present = h->resctrl.l3.present = true;
+	h->resctrl.l3.cbm_mask = 0x7ff;
+	h->resctrl.l3.min_cbm_bits = min_cbm_bits;
+	h->resctrl.l3.num_closids = 4;
+	h->resctrl.l3.ndomains = 1;
+	h->resctrl.l3.domains[0].id = h->l3s[0].id;
+	h->resctrl.groups_used = 1;
+	assert_int_equal(vmp_host_check(h), VMP_OK);
+	return h;
+}
+
+static vmp_plan *solve_one(const vmp_host *h, const char *spec)
+{
+	vmp_vm_request r;
+	vmp_plan *plan = NULL;
+
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(vmp_spec_parse(&r, spec), VMP_OK);
+	assert_int_equal(vmp_plan_solve(&plan, h, &r, 1, NULL), VMP_OK);
+	return plan;
+}
+
+/* 1 MiB is one way; with min_cbm_bits 4 the mask is the 4 highest ways, and says so. */
+static void test_min_cbm_bits_rounds_up(void **st)
+{
+	vmp_host *h = host_with_l3(4);
+	vmp_plan *p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=1M");
+	const vmp_plan_vm *vm = &p->vms[0];
+
+	(void)st;
+	assert_true(vm->placed);
+	assert_int_equal(vm->ncachetune, 1);
+	assert_int_equal(vm->cachetune[0].ways_mask, 0x780);
+	assert_int_equal(vm->cachetune[0].size_bytes, 4 << 20);
+	vmp_plan_free(p);
+
+	/* Two ways asked: still four. */
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=2M");
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x780);
+	vmp_plan_free(p);
+
+	/* Where the rule allows one way, one way is what the VM gets. */
+	h->resctrl.l3.min_cbm_bits = 1;
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=1M");
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x400);
+	assert_int_equal(p->vms[0].cachetune[0].size_bytes, 1 << 20);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* With CDP, code and data both get the rounded-up mask. */
+static void test_min_cbm_bits_cdp(void **st)
+{
+	vmp_host *h = host_with_l3(3);
+	vmp_plan *p;
+
+	(void)st;
+	h->resctrl.l3.cdp = true;
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=1M");
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].ncachetune, 2);
+	assert_string_equal(p->vms[0].cachetune[0].type, "code");
+	assert_string_equal(p->vms[0].cachetune[1].type, "data");
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x700);
+	assert_int_equal(p->vms[0].cachetune[1].ways_mask, 0x700);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* Three contiguous ways free where the rule asks four: refused, naming the four. */
+static void test_min_cbm_bits_refuses_too_few(void **st)
+{
+	vmp_host *h = host_with_l3(4);
+	vmp_plan *p;
+
+	(void)st;
+	h->resctrl.l3.domains[0].used_mask = 0x0ff; /* an existing group holds ways 0-7 */
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=1M");
+	assert_false(p->vms[0].placed);
+	assert_int_equal(p->vms[0].bind, VMP_BIND_CACHE);
+	assert_non_null(strstr(p->vms[0].reason, "(4 contiguous ways of 1MiB)"));
+	assert_non_null(strstr(p->vms[0].reason, "only ways 0x700 (3) are free"));
+	vmp_plan_free(p);
+
+	h->resctrl.l3.min_cbm_bits = 3; /* the same three ways now do */
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=1M");
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x700);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_min_cbm_bits_rounds_up),
+	    cmocka_unit_test(test_min_cbm_bits_cdp),
+	    cmocka_unit_test(test_min_cbm_bits_refuses_too_few),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
