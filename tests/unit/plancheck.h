@@ -3,6 +3,7 @@
 #define VMPLAN_TEST_PLANCHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmplan/model.h"
@@ -12,23 +13,23 @@
  * first violation (a static buffer). It looks only at the host model, the
  * requests inside the plan and the plan itself.
  */
-static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
+static char plan_violation_why[512];
+
+/* mem and pages: zeroed, one entry per node, to count what the plan takes. */
+static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, uint64_t *mem,
+				     uint64_t (*pages)[VMP_PAGESIZES_MAX])
 {
-	static char why[512];
+	char *why = plan_violation_why;
 	vmp_cpuset dedicated = {0}; /* every PU a dedicated vCPU or an isolated core holds */
-	uint64_t mem[h->nnodes > 0 ? h->nnodes : 1];
-	uint64_t pages[h->nnodes > 0 ? h->nnodes : 1][VMP_PAGESIZES_MAX];
 	uint64_t ways[VMP_RDT_DOMAINS_MAX] = {0};
 	unsigned groups = 0;
 
 #define FAIL(...)                                                                          \
 	do {                                                                               \
-		snprintf(why, sizeof(why), __VA_ARGS__);                                   \
+		snprintf(why, sizeof(plan_violation_why), __VA_ARGS__);                    \
 		return why;                                                                \
 	} while (0)
 
-	memset(mem, 0, sizeof(mem));
-	memset(pages, 0, sizeof(pages));
 	for (int i = 0; i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];
 		const vmp_vm_request *r = &vm->req;
@@ -221,6 +222,20 @@ static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
 	}
 #undef FAIL
 	return NULL;
+}
+
+static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
+{
+	size_t n = h->nnodes > 0 ? (size_t)h->nnodes : 1;
+	uint64_t *mem = calloc(n, sizeof(*mem));
+	uint64_t (*pages)[VMP_PAGESIZES_MAX] = calloc(n, sizeof(*pages));
+	const char *why = "the checker is out of memory";
+
+	if (mem && pages)
+		why = plan_violation_in(h, plan, mem, pages);
+	free(mem);
+	free(pages);
+	return why;
 }
 
 #endif
