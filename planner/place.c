@@ -1,7 +1,6 @@
 /* Placing one VM: dedicated vCPUs on the cheapest node, its threads, and the retry for cache. */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "planner/internal.h"
