@@ -12,7 +12,6 @@
  * words vmplan uses (lowercase, the problem first), for engine_error() to read.
  */
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
