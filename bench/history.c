@@ -9,6 +9,7 @@
 #include "vmplan/bench.h"
 #include "vmplan/error.h"
 #include "vmplan/history.h"
+#include "vmplan/stats.h"
 
 struct vmp_history {
 	sqlite3 *db;
@@ -400,13 +401,6 @@ fail:
 	return err;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int vmp_history_compare(vmp_bench_regression **out, int *n, vmp_history *h,
 			const vmp_bench_run *run, int last, double threshold_pct,
 			int64_t exclude_id)
@@ -467,8 +461,7 @@ int vmp_history_compare(vmp_bench_regression **out, int *n, vmp_history *h,
 			goto dberr;
 		if (nv == 0)
 			continue;
-		qsort(vals, (size_t)nv, sizeof(*vals), cmp_double);
-		hist = nv % 2 ? vals[nv / 2] : (vals[nv / 2 - 1] + vals[nv / 2]) / 2;
+		hist = vmp_stats_median(vals, (size_t)nv);
 		/* Signed so that negative is worse, whichever way the metric points. */
 		if (hist > 0)
 			change = r->higher_is_better ? (r->median - hist) / hist * 100

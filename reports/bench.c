@@ -12,6 +12,7 @@
 #include "reports/internal.h"
 #include "vmplan/error.h"
 #include "vmplan/history.h"
+#include "vmplan/stats.h"
 
 void vmp_bench_report_free(vmp_bench_report *r)
 {
@@ -40,12 +41,6 @@ static int64_t iso_time(const char *s)
 	return end ? (int64_t)timegm(&tm) : 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* Mark each point worse than the median of the previous window by more than the threshold. */
 static void mark_regressions(vmp_bench_report *r)
 {
@@ -61,7 +56,7 @@ static void mark_regressions(vmp_bench_report *r)
 				continue;
 			for (int j = i - 1; j >= 0 && n < VMP_BENCH_WINDOW; j--)
 				w[n++] = se->points[j].median;
-			qsort(w, (size_t)n, sizeof(w[0]), cmp_double);
+			qsort(w, (size_t)n, sizeof(w[0]), vmp_stats_cmp_double);
 			p->previous = n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
 			if (se->higher_is_better)
 				p->regression = p->median < p->previous * (1 - VMP_BENCH_REGRESSION);

@@ -1,14 +1,10 @@
-/* Options, detailed results and helpers of the live bandwidth, latency and core-to-core probes. */
+/* Options and detailed results of the live bandwidth, latency and core-to-core probes. */
 #ifndef VMPLAN_MEASURE_H
 #define VMPLAN_MEASURE_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "vmplan/probe.h"
-
-/* The cache line the latency chase and the ping-pong work on. */
-#define VMP_MEASURE_LINE_BYTES 64
 
 /* Vector instructions of the bandwidth kernels. */
 typedef enum vmp_measure_isa {
@@ -75,8 +71,8 @@ typedef struct vmp_measure_report {
  * the details.
  *
  * Bandwidth: for every node i with CPUs and node j with memory, threads
- * pinned (hwloc) to the PUs of i stream over arrays that numa_alloc_onnode()
- * put on j under a strict MPOL_BIND, first-touched by those threads and
+ * pinned to the PUs of i stream over arrays that numa_alloc_onnode() put
+ * on j under a strict MPOL_BIND, first-touched by those threads and
  * checked with move_pages(2). Bytes count as STREAM counts them: 8 per
  * element read (read, a sum over the three arrays), 24 per element (triad
  * a = b + s * c, non-temporal stores). Latency: one pinned thread chases a
@@ -107,59 +103,5 @@ void vmp_measure_report_free(vmp_measure_report *report);
 
 /** "sse2", "avx", "avx512", "generic" or "auto". */
 const char *vmp_measure_isa_name(vmp_measure_isa isa);
-
-/**
- * Find the NUMA node that holds the pages of [p, p + len), from up to 64
- * pages sampled evenly and asked about with move_pages(2) (nodes == NULL).
- *
- * @param out the OS id of the node every sampled page is on, or -1 when they
- *            are on several nodes
- * @return VMP_OK; VMP_EINVAL when a sampled page is not in memory (never
- *         touched); VMP_ESYS when move_pages fails
- */
-int vmp_measure_page_node(int *out, const void *p, size_t len);
-
-/**
- * Check that the pages of [p, p + len) are on node (an OS id), as
- * vmp_measure_page_node() finds them.
- * @return VMP_OK, VMP_ESYS naming the node they are on, or the errors of
- *         vmp_measure_page_node()
- */
-int vmp_measure_check_placement(const void *p, size_t len, int node);
-
-/* The bandwidth kernels: n doubles, a multiple of VMP_MEASURE_UNIT_DOUBLES, arrays aligned to
- * 64 bytes. read returns the sum (keep it alive); triad writes a = b + s * c with
- * non-temporal stores where the ISA has them. */
-#define VMP_MEASURE_UNIT_DOUBLES 64
-typedef double (*vmp_measure_read_fn)(const double *p, size_t n);
-typedef void (*vmp_measure_triad_fn)(double *a, const double *b, const double *c, double s,
-				     size_t n);
-
-/**
- * Pick the read and triad kernels of an ISA, as vmp_measure_run() does.
- * @param isa   in: the ISA wanted (VMP_ISA_AUTO: the widest); out: the one picked
- * @return VMP_OK, or VMP_EINVAL when the CPU lacks the ISA asked for
- */
-int vmp_measure_kernels(vmp_measure_isa *isa, vmp_measure_read_fn *read,
-			vmp_measure_triad_fn *triad);
-
-/**
- * Follow a chase written by vmp_measure_chase_init() for steps dependent loads (a multiple
- * of 8) from start; returns where it stopped, to go on from there.
- */
-void *vmp_measure_chase(void *start, size_t steps);
-
-/**
- * Write a pointer chase into buf: the first word of each of its nlines
- * lines of VMP_MEASURE_LINE_BYTES points to the next line of one cycle
- * through all of them, in a random order (Sattolo's algorithm, a
- * splitmix64 generator seeded with seed: the same seed gives the same
- * cycle).
- *
- * @param buf    nlines * VMP_MEASURE_LINE_BYTES bytes, aligned to a pointer
- * @param nlines lines in buf, at least 1
- * @param seed   the generator's seed
- */
-void vmp_measure_chase_init(void *buf, size_t nlines, uint64_t seed);
 
 #endif

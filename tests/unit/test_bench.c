@@ -15,6 +15,7 @@
 #include "vmplan/error.h"
 #include "vmplan/plan.h"
 #include "vmplan/probe.h"
+#include "vmplan/stats.h"
 
 static void test_names_and_parse(void **state)
 {
@@ -413,10 +414,29 @@ static void test_refusals(void **state)
 	vmp_host_free(host);
 }
 
+/* The medians of the results and of the history: odd and even counts, unsorted input. */
+static void test_stats_median(void **state)
+{
+	double odd[] = {5, 1, 4, 2, 3}, even[] = {10, 40, 20, 30}, one[] = {7}, ties[] = {2, 2, 1};
+
+	(void)state;
+	assert_true(vmp_stats_median(odd, 5) == 3);
+	/* Sorted in place: the min and max are at the ends, as add_result reads them. */
+	assert_true(odd[0] == 1 && odd[4] == 5);
+	assert_true(vmp_stats_median(even, 4) == 25);
+	assert_true(vmp_stats_median(one, 1) == 7);
+	assert_true(vmp_stats_median(ties, 3) == 2);
+	assert_true(isnan(vmp_stats_median(NULL, 0)));
+	assert_true(vmp_stats_cmp_double(&odd[0], &odd[1]) < 0);
+	assert_true(vmp_stats_cmp_double(&odd[1], &odd[0]) > 0);
+	assert_int_equal(vmp_stats_cmp_double(&ties[1], &ties[2]), 0); /* sorted: 1, 2, 2 */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names_and_parse),
+	    cmocka_unit_test(test_stats_median),
 	    cmocka_unit_test(test_plan_hash),
 	    cmocka_unit_test(test_compare),
 	    cmocka_unit_test(test_gate_synthetic),

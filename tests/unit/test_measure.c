@@ -1,4 +1,5 @@
 /* Unit tests of the live measurements: refusal, placement, the chase's cycle, and a quick run. */
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,8 @@
 #include <cmocka.h>
 #include <numa.h>
 
+/* The engine is internal to the project: its header is not under include/. */
+#include "../../probes/engine.h"
 #include "vmplan/error.h"
 #include "vmplan/measure.h"
 #include "vmplan/probe.h"
@@ -84,19 +87,19 @@ static void test_chase_is_one_cycle(void **state)
 	(void)state;
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		size_t n = sizes[s], steps = 0;
-		char *buf = aligned_alloc(64, n * VMP_MEASURE_LINE_BYTES);
+		char *buf = aligned_alloc(64, n * ENGINE_LINE_BYTES);
 		unsigned char *seen = calloc(n, 1);
 		void *p;
 
 		assert_non_null(buf);
 		assert_non_null(seen);
-		vmp_measure_chase_init(buf, n, 42);
+		engine_chase_init(buf, n, 42);
 		p = buf;
 		do {
-			size_t line = (size_t)((char *)p - buf) / VMP_MEASURE_LINE_BYTES;
+			size_t line = (size_t)((char *)p - buf) / ENGINE_LINE_BYTES;
 
 			assert_true((char *)p >= buf && line < n);
-			assert_int_equal(((char *)p - buf) % VMP_MEASURE_LINE_BYTES, 0);
+			assert_int_equal(((char *)p - buf) % ENGINE_LINE_BYTES, 0);
 			assert_int_equal(seen[line], 0);
 			seen[line] = 1;
 			p = *(void **)p;
@@ -109,8 +112,8 @@ static void test_chase_is_one_cycle(void **state)
 			size_t sequential = 0;
 
 			for (size_t k = 0; k < n; k++)
-				if (*(void **)(buf + k * VMP_MEASURE_LINE_BYTES) ==
-				    buf + ((k + 1) % n) * VMP_MEASURE_LINE_BYTES)
+				if (*(void **)(buf + k * ENGINE_LINE_BYTES) ==
+				    buf + ((k + 1) % n) * ENGINE_LINE_BYTES)
 					sequential++;
 			assert_true(sequential < n / 2 + 1);
 		}
@@ -122,14 +125,14 @@ static void test_chase_is_one_cycle(void **state)
 static void test_chase_is_reproducible(void **state)
 {
 	size_t n = 512;
-	char *a = aligned_alloc(64, n * VMP_MEASURE_LINE_BYTES);
-	char *b = aligned_alloc(64, n * VMP_MEASURE_LINE_BYTES);
+	char *a = aligned_alloc(64, n * ENGINE_LINE_BYTES);
+	char *b = aligned_alloc(64, n * ENGINE_LINE_BYTES);
 
 	(void)state;
 	assert_non_null(a);
 	assert_non_null(b);
-	vmp_measure_chase_init(a, n, 7);
-	vmp_measure_chase_init(b, n, 7);
+	engine_chase_init(a, n, 7);
+	engine_chase_init(b, n, 7);
 	for (size_t k = 0; k < n; k++) {
 		size_t next_a = (size_t)(*(char **)(a + k * 64) - a);
 		size_t next_b = (size_t)(*(char **)(b + k * 64) - b);
@@ -153,17 +156,17 @@ static void test_placement(void **state)
 	p = numa_alloc_onnode(len, node);
 	assert_non_null(p);
 	/* Never touched: not in memory, no node. */
-	assert_int_equal(vmp_measure_page_node(&found, p, len), VMP_EINVAL);
-	assert_non_null(strstr(vmp_error_last(), "never touched"));
+	assert_int_equal(engine_page_node(&found, p, len), -ENOENT);
+	assert_non_null(strstr(engine_error(), "never touched"));
 	memset(p, 1, len);
-	assert_int_equal(vmp_measure_page_node(&found, p, len), VMP_OK);
+	assert_int_equal(engine_page_node(&found, p, len), 0);
 	assert_int_equal(found, node);
-	assert_int_equal(vmp_measure_check_placement(p, len, node), VMP_OK);
-	assert_int_equal(vmp_measure_check_placement(p + 4096, 100, node), VMP_OK);
+	assert_int_equal(engine_check_node(p, len, node), 0);
+	assert_int_equal(engine_check_node(p + 4096, 100, node), 0);
 	/* A node the memory is not on is reported, naming where it is. */
-	assert_int_equal(vmp_measure_check_placement(p, len, node + 1), VMP_ESYS);
-	assert_non_null(strstr(vmp_error_last(), "is on node"));
-	assert_int_equal(vmp_measure_page_node(&found, p, 0), VMP_EINVAL);
+	assert_int_equal(engine_check_node(p, len, node + 1), -EFAULT);
+	assert_non_null(strstr(engine_error(), "is on node"));
+	assert_int_equal(engine_page_node(&found, p, 0), -EINVAL);
 	numa_free(p, len);
 }
 
