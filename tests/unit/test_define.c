@@ -152,6 +152,97 @@ static void assert_live_pin(virConnectPtr conn, const char *name, const char *wh
  * takes no flags there), so the vCPU pins are seen failing here and succeeding only in
  * tests/libvirt/t_qemu.sh.
  */
+/* A dry run with live: what would be pinned, in order; nothing pinned. */
+static void define_live_dry_run(virConnectPtr conn, vmp_plan *p, vmp_define_opts *opts)
+{
+	vmp_plan_vm *rt = &p->vms[0];
+	vmp_define_result *res = NULL;
+
+	/* A dry run says what it would pin, in order, and pins nothing. */
+	opts->live = true;
+	opts->dry_run = true;
+	assert_int_equal(vmp_define_plan(&res, p, "test:///default", opts), VMP_OK);
+	assert_int_equal(res[0].action, VMP_DEFINE_UNCHANGED);
+	assert_false(res[0].live);
+	assert_int_equal(res[0].npins, 1 + 2 + 4);
+	assert_string_equal(res[0].pins[0].what, "emulator");
+	assert_string_equal(res[0].pins[0].cpuset, "14-15");
+	assert_string_equal(res[0].pins[1].what, "iothread 1");
+	assert_string_equal(res[0].pins[1].cpuset, "6");
+	assert_string_equal(res[0].pins[2].what, "iothread 2");
+	assert_string_equal(res[0].pins[2].cpuset, "7,9");
+	for (int i = 0; i < 4; i++) {
+		char what[32], cpu[8];
+		snprintf(what, sizeof(what), "vcpu %d", i);
+		snprintf(cpu, sizeof(cpu), "%d", rt->vcpupin[i]);
+		assert_int_equal(res[0].pins[3 + i].kind, VMP_PIN_VCPU);
+		assert_string_equal(res[0].pins[3 + i].what, what);
+		assert_string_equal(res[0].pins[3 + i].cpuset, cpu);
+	}
+	for (int i = 0; i < res[0].npins; i++)
+		assert_false(res[0].pins[i].applied);
+	assert_false(res[1].running); /* pool is defined, not started */
+	assert_int_equal(res[1].npins, 0);
+	vmp_define_results_free(res, p->nvms);
+	assert_live_pin(conn, "rt", "emulator", "0-1");
+	assert_live_pin(conn, "rt", "iothread 1", "0");
+}
+
+/* Live pins applied in order until libvirt refuses one. */
+static void define_live_refused(virConnectPtr conn, vmp_plan *p, vmp_define_opts *opts)
+{
+	vmp_define_result *res = NULL;
+
+	/* Live: the emulator and I/O threads move; the test driver then refuses the first
+	 * vCPU pin, and the error names the VM, the pin and libvirt's reason. */
+	opts->dry_run = false;
+	assert_int_equal(vmp_define_plan(&res, p, "test:///default", opts), VMP_ESYS);
+	assert_non_null(strstr(vmp_error_last(), "vcpu 0 of running domain 'rt'"));
+	assert_non_null(strstr(vmp_error_last(), "unsupported flags"));
+	assert_non_null(strstr(vmp_error_last(), "persistent definition holds the plan"));
+	assert_non_null(strstr(vmp_error_last(), "the 3 pins before it were applied live"));
+	assert_int_equal(res[0].action, VMP_DEFINE_UNCHANGED);
+	assert_false(res[0].live);
+	for (int i = 0; i < res[0].npins; i++)
+		assert_int_equal(res[0].pins[i].applied, i < 3);
+	for (int i = 0; i < 3; i++)
+		assert_live_pin(conn, "rt", res[0].pins[i].what, res[0].pins[i].cpuset);
+	/* Refused: still where it was. */
+	assert_live_pin(conn, "rt", "vcpu 0", "2");
+	assert_int_equal(res[1].action, VMP_DEFINE_SKIPPED); /* not reached */
+	vmp_define_results_free(res, p->nvms);
+}
+
+/* A live plan whose vCPU count differs from the running guest: refused whole. */
+static void define_live_vcpus(virConnectPtr conn, vmp_plan *p, vmp_define_opts *opts)
+{
+	vmp_plan_vm *rt = &p->vms[0];
+	vmp_define_result *res = NULL;
+	char *before, *after;
+
+	/* A running guest with 4 vCPUs cannot take a 2-vCPU plan's pins live: refused before
+	 * its definition or any pin changes. */
+	before = domain_xml(conn, "rt");
+	rt->req.vcpus = 2;
+	rt->cells[1].vcpus = (vmp_cpuset){0};
+	vmp_cpuset_set(&rt->cells[1].vcpus, 1);
+	vmp_cpuset_clr(&rt->cells[0].vcpus, 1);
+	rt->sockets = 2, rt->cores = 1;
+	set(&rt->pcpus, "3,5");
+	set(&rt->emulatorpin, "12");
+	assert_int_equal(vmp_define_plan(&res, p, "test:///default", opts), VMP_ESYS);
+	assert_non_null(strstr(vmp_error_last(), "'rt'"));
+	assert_non_null(strstr(vmp_error_last(), "runs 4 vCPUs"));
+	assert_int_equal(res[0].action, VMP_DEFINE_SKIPPED);
+	assert_int_equal(res[0].npins, 0);
+	vmp_define_results_free(res, p->nvms);
+	after = domain_xml(conn, "rt");
+	assert_string_equal(before, after);
+	free(after);
+	free(before);
+	assert_live_pin(conn, "rt", "emulator", "14-15");
+}
+
 static void test_define_live(void **st)
 {
 	virConnectPtr conn = test_conn();
@@ -159,7 +250,7 @@ static void test_define_live(void **st)
 	vmp_plan_vm *rt = &p->vms[0];
 	vmp_define_result *res = NULL;
 	vmp_define_opts opts = {0};
-	char dir[] = "/tmp/vmplan-live-XXXXXX", bak[256], *before, *after;
+	char dir[] = "/tmp/vmplan-live-XXXXXX", bak[256];
 	virDomainPtr dom;
 
 	(void)st;
@@ -202,75 +293,9 @@ static void test_define_live(void **st)
 	assert_live_pin(conn, "rt", "iothread 1", "0");
 	assert_live_pin(conn, "rt", "iothread 2", "1,8");
 
-	/* A dry run says what it would pin, in order, and pins nothing. */
-	opts.live = true;
-	opts.dry_run = true;
-	assert_int_equal(vmp_define_plan(&res, p, "test:///default", &opts), VMP_OK);
-	assert_int_equal(res[0].action, VMP_DEFINE_UNCHANGED);
-	assert_false(res[0].live);
-	assert_int_equal(res[0].npins, 1 + 2 + 4);
-	assert_string_equal(res[0].pins[0].what, "emulator");
-	assert_string_equal(res[0].pins[0].cpuset, "14-15");
-	assert_string_equal(res[0].pins[1].what, "iothread 1");
-	assert_string_equal(res[0].pins[1].cpuset, "6");
-	assert_string_equal(res[0].pins[2].what, "iothread 2");
-	assert_string_equal(res[0].pins[2].cpuset, "7,9");
-	for (int i = 0; i < 4; i++) {
-		char what[32], cpu[8];
-		snprintf(what, sizeof(what), "vcpu %d", i);
-		snprintf(cpu, sizeof(cpu), "%d", rt->vcpupin[i]);
-		assert_int_equal(res[0].pins[3 + i].kind, VMP_PIN_VCPU);
-		assert_string_equal(res[0].pins[3 + i].what, what);
-		assert_string_equal(res[0].pins[3 + i].cpuset, cpu);
-	}
-	for (int i = 0; i < res[0].npins; i++)
-		assert_false(res[0].pins[i].applied);
-	assert_false(res[1].running); /* pool is defined, not started */
-	assert_int_equal(res[1].npins, 0);
-	vmp_define_results_free(res, p->nvms);
-	assert_live_pin(conn, "rt", "emulator", "0-1");
-	assert_live_pin(conn, "rt", "iothread 1", "0");
-
-	/* Live: the emulator and I/O threads move; the test driver then refuses the first
-	 * vCPU pin, and the error names the VM, the pin and libvirt's reason. */
-	opts.dry_run = false;
-	assert_int_equal(vmp_define_plan(&res, p, "test:///default", &opts), VMP_ESYS);
-	assert_non_null(strstr(vmp_error_last(), "vcpu 0 of running domain 'rt'"));
-	assert_non_null(strstr(vmp_error_last(), "unsupported flags"));
-	assert_non_null(strstr(vmp_error_last(), "persistent definition holds the plan"));
-	assert_non_null(strstr(vmp_error_last(), "the 3 pins before it were applied live"));
-	assert_int_equal(res[0].action, VMP_DEFINE_UNCHANGED);
-	assert_false(res[0].live);
-	for (int i = 0; i < res[0].npins; i++)
-		assert_int_equal(res[0].pins[i].applied, i < 3);
-	for (int i = 0; i < 3; i++)
-		assert_live_pin(conn, "rt", res[0].pins[i].what, res[0].pins[i].cpuset);
-	/* Refused: still where it was. */
-	assert_live_pin(conn, "rt", "vcpu 0", "2");
-	assert_int_equal(res[1].action, VMP_DEFINE_SKIPPED); /* not reached */
-	vmp_define_results_free(res, p->nvms);
-
-	/* A running guest with 4 vCPUs cannot take a 2-vCPU plan's pins live: refused before
-	 * its definition or any pin changes. */
-	before = domain_xml(conn, "rt");
-	rt->req.vcpus = 2;
-	rt->cells[1].vcpus = (vmp_cpuset){0};
-	vmp_cpuset_set(&rt->cells[1].vcpus, 1);
-	vmp_cpuset_clr(&rt->cells[0].vcpus, 1);
-	rt->sockets = 2, rt->cores = 1;
-	set(&rt->pcpus, "3,5");
-	set(&rt->emulatorpin, "12");
-	assert_int_equal(vmp_define_plan(&res, p, "test:///default", &opts), VMP_ESYS);
-	assert_non_null(strstr(vmp_error_last(), "'rt'"));
-	assert_non_null(strstr(vmp_error_last(), "runs 4 vCPUs"));
-	assert_int_equal(res[0].action, VMP_DEFINE_SKIPPED);
-	assert_int_equal(res[0].npins, 0);
-	vmp_define_results_free(res, p->nvms);
-	after = domain_xml(conn, "rt");
-	assert_string_equal(before, after);
-	free(after);
-	free(before);
-	assert_live_pin(conn, "rt", "emulator", "14-15");
+	define_live_dry_run(conn, p, &opts);
+	define_live_refused(conn, p, &opts);
+	define_live_vcpus(conn, p, &opts);
 
 	snprintf(bak, sizeof(bak), "%s/rt.xml.bak", dir);
 	unlink(bak);

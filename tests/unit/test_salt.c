@@ -57,6 +57,69 @@ static yaml_node_t *arg(yaml_document_t *d, yaml_node_t *list, const char *name)
 	return NULL;
 }
 
+/* rt's cpu argument: topology, cells, pins, schedulers, cache and bandwidth. */
+static void assert_salt_rt_cpu(yaml_document_t *d, yaml_node_t *list)
+{
+	yaml_node_t *cpu, *tuning, *n;
+
+	cpu = arg(d, list, "cpu");
+	assert_non_null(cpu);
+	assert_string_equal(sval(get(d, cpu, "maximum")), "4");
+	assert_string_equal(sval(get(d, cpu, "mode")), "host-passthrough");
+	assert_string_equal(sval(get(d, get(d, cpu, "topology"), "sockets")), "2");
+	n = get(d, get(d, cpu, "numa"), "1");
+	assert_string_equal(sval(get(d, n, "cpus")), "2-3");
+	assert_size(get(d, n, "memory"));
+	tuning = get(d, cpu, "tuning");
+	assert_string_equal(sval(get(d, get(d, tuning, "vcpupin"), "2")), "10");
+	assert_int_equal(get(d, get(d, tuning, "vcpupin"), "3")->data.scalar.style,
+			 YAML_DOUBLE_QUOTED_SCALAR_STYLE); /* a cpuset, not the number 12 */
+	assert_string_equal(sval(get(d, get(d, tuning, "iothreadpin"), "2")), "1,8");
+	assert_string_equal(sval(get(d, tuning, "emulatorpin")), "0-1");
+	n = get(d, tuning, "vcpusched");
+	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
+	n = yaml_document_get_node(d, *n->data.sequence.items.start);
+	assert_string_equal(sval(get(d, n, "vcpus")), "0-3");
+	assert_string_equal(sval(get(d, n, "scheduler")), "fifo");
+	assert_string_equal(sval(get(d, n, "priority")), "10");
+	assert_true(is_null(get(d, tuning, "emulatorsched")));
+	assert_true(is_null(get(d, tuning, "iothreadsched")));
+	n = get(d, get(d, get(d, tuning, "cachetune"), "0-3"), "1");
+	assert_string_equal(sval(get(d, n, "level")), "3");
+	assert_string_equal(sval(get(d, n, "size")), "4096");
+	assert_string_equal(sval(get(d, n, "unit")), "KiB");
+	assert_string_equal(sval(get(d, get(d, get(d, tuning, "memorytune"), "0-3"), "1")),
+			    "50");
+	assert_string_equal(sval(get(d, tuning, "shares")), "2048");
+	assert_string_equal(sval(get(d, cpu, "iothreads")), "2");
+}
+
+/* rt's mem, numatune, boot and vm_type arguments. */
+static void assert_salt_rt_mem(yaml_document_t *d, yaml_node_t *list)
+{
+	yaml_node_t *n, *mem;
+
+	mem = arg(d, list, "mem");
+	assert_non_null(mem);
+	assert_size(get(d, mem, "boot"));
+	assert_size(get(d, mem, "hard_limit"));
+	assert_size(get(d, mem, "soft_limit"));
+	assert_size(get(d, mem, "swap_hard_limit"));
+	assert_true(is_null(get(d, mem, "min_guarantee"))); /* QEMU refuses it: removed */
+	assert_string_equal(sval(get(d, mem, "hard_limit")), "6GiB");
+	n = get(d, mem, "hugepages");
+	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
+	n = yaml_document_get_node(d, *n->data.sequence.items.start);
+	assert_string_equal(sval(get(d, n, "size")), "2MiB");
+	assert_string_equal(sval(get(d, n, "nodeset")), "0-1");
+	assert_string_equal(sval(get(d, mem, "locked")), "true");
+	n = arg(d, list, "numatune");
+	assert_string_equal(sval(get(d, get(d, n, "memory"), "nodeset")), "0-1");
+	assert_string_equal(sval(get(d, get(d, get(d, n, "memnodes"), "1"), "nodeset")), "1");
+	assert_string_equal(sval(get(d, arg(d, list, "boot"), "efi")), "true");
+	assert_string_equal(sval(arg(d, list, "vm_type")), "kvm");
+}
+
 static void test_salt(void **st)
 {
 	vmp_plan *p = full_plan();
@@ -64,7 +127,7 @@ static void test_salt(void **st)
 	vmp_export_opts opts = {.type = "kvm"};
 	yaml_parser_t parser;
 	yaml_document_t d;
-	yaml_node_t *root, *list, *cpu, *tuning, *n, *mem;
+	yaml_node_t *root, *list, *tuning;
 	char *sls;
 	size_t len;
 
@@ -92,56 +155,8 @@ static void test_salt(void **st)
 	assert_int_equal(root->data.mapping.pairs.top - root->data.mapping.pairs.start, 2);
 
 	list = get(&d, get(&d, root, "rt"), "virt.defined");
-	cpu = arg(&d, list, "cpu");
-	assert_non_null(cpu);
-	assert_string_equal(sval(get(&d, cpu, "maximum")), "4");
-	assert_string_equal(sval(get(&d, cpu, "mode")), "host-passthrough");
-	assert_string_equal(sval(get(&d, get(&d, cpu, "topology"), "sockets")), "2");
-	n = get(&d, get(&d, cpu, "numa"), "1");
-	assert_string_equal(sval(get(&d, n, "cpus")), "2-3");
-	assert_size(get(&d, n, "memory"));
-	tuning = get(&d, cpu, "tuning");
-	assert_string_equal(sval(get(&d, get(&d, tuning, "vcpupin"), "2")), "10");
-	assert_int_equal(get(&d, get(&d, tuning, "vcpupin"), "3")->data.scalar.style,
-			 YAML_DOUBLE_QUOTED_SCALAR_STYLE); /* a cpuset, not the number 12 */
-	assert_string_equal(sval(get(&d, get(&d, tuning, "iothreadpin"), "2")), "1,8");
-	assert_string_equal(sval(get(&d, tuning, "emulatorpin")), "0-1");
-	n = get(&d, tuning, "vcpusched");
-	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
-	n = yaml_document_get_node(&d, *n->data.sequence.items.start);
-	assert_string_equal(sval(get(&d, n, "vcpus")), "0-3");
-	assert_string_equal(sval(get(&d, n, "scheduler")), "fifo");
-	assert_string_equal(sval(get(&d, n, "priority")), "10");
-	assert_true(is_null(get(&d, tuning, "emulatorsched")));
-	assert_true(is_null(get(&d, tuning, "iothreadsched")));
-	n = get(&d, get(&d, get(&d, tuning, "cachetune"), "0-3"), "1");
-	assert_string_equal(sval(get(&d, n, "level")), "3");
-	assert_string_equal(sval(get(&d, n, "size")), "4096");
-	assert_string_equal(sval(get(&d, n, "unit")), "KiB");
-	assert_string_equal(sval(get(&d, get(&d, get(&d, tuning, "memorytune"), "0-3"), "1")),
-			    "50");
-	assert_string_equal(sval(get(&d, tuning, "shares")), "2048");
-	assert_string_equal(sval(get(&d, cpu, "iothreads")), "2");
-
-	mem = arg(&d, list, "mem");
-	assert_non_null(mem);
-	assert_size(get(&d, mem, "boot"));
-	assert_size(get(&d, mem, "hard_limit"));
-	assert_size(get(&d, mem, "soft_limit"));
-	assert_size(get(&d, mem, "swap_hard_limit"));
-	assert_true(is_null(get(&d, mem, "min_guarantee"))); /* QEMU refuses it: removed */
-	assert_string_equal(sval(get(&d, mem, "hard_limit")), "6GiB");
-	n = get(&d, mem, "hugepages");
-	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
-	n = yaml_document_get_node(&d, *n->data.sequence.items.start);
-	assert_string_equal(sval(get(&d, n, "size")), "2MiB");
-	assert_string_equal(sval(get(&d, n, "nodeset")), "0-1");
-	assert_string_equal(sval(get(&d, mem, "locked")), "true");
-	n = arg(&d, list, "numatune");
-	assert_string_equal(sval(get(&d, get(&d, n, "memory"), "nodeset")), "0-1");
-	assert_string_equal(sval(get(&d, get(&d, get(&d, n, "memnodes"), "1"), "nodeset")), "1");
-	assert_string_equal(sval(get(&d, arg(&d, list, "boot"), "efi")), "true");
-	assert_string_equal(sval(arg(&d, list, "vm_type")), "kvm");
+	assert_salt_rt_cpu(&d, list);
+	assert_salt_rt_mem(&d, list);
 
 	/* The shared VM: removals are YAML nulls. */
 	list = get(&d, get(&d, root, "pool"), "virt.defined");

@@ -111,18 +111,17 @@ static void test_verify_pid_path(void **st)
 	}
 }
 
-static void test_verify(void **st)
+/* Against libvirt alone: nothing defined, then the plan defined and running, then one
+ * vCPU moved. */
+static void verify_libvirt(virConnectPtr conn, vmp_plan *p)
 {
-	virConnectPtr conn = test_conn();
-	vmp_plan *p = full_plan();
 	vmp_verify_report *rep = NULL;
 	vmp_verify_opts opts = {.proc = 0};
 	const vmp_mismatch *m;
-	char *xml, root[] = "/tmp/vmplan-proc-XXXXXX", pid_dir[300], proc_root[300], cmd[400];
 	virDomainPtr dom;
 	unsigned char map = 0;
+	char *xml;
 
-	(void)st;
 	/* Not defined yet: every placed VM is a mismatch. */
 	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
 	for (int i = 0; i < rep->nmismatches; i++)
@@ -165,24 +164,29 @@ static void test_verify(void **st)
 	assert_string_equal(m->expected, "4");
 	assert_string_equal(m->actual, "7");
 	vmp_verify_report_free(rep);
+}
+
+/* Against the QEMU threads in a fake /proc under root, as opts (proc on) points to it. */
+static void verify_proc(virConnectPtr conn, vmp_plan *p, const char *root, vmp_verify_opts *opts)
+{
+	vmp_verify_report *rep = NULL;
+	const vmp_mismatch *m;
+	virDomainPtr dom;
+	unsigned char map = 0;
 
 	/* The QEMU threads in /proc: right, then one vCPU thread may run anywhere. */
-	assert_non_null(mkdtemp(root));
-	snprintf(pid_dir, sizeof(pid_dir), "%s/run", root);
-	snprintf(proc_root, sizeof(proc_root), "%s/proc", root);
 	fake_proc(root, "12");
 	dom = virDomainLookupByName(conn, "rt");
 	map = 1 << 4;
 	assert_int_equal(virDomainPinVcpu(dom, 1, &map, 1), 0);
 	virDomainFree(dom);
 	p->vms[1].placed = false; /* only rt has a pid file */
-	opts = (vmp_verify_opts){.proc = 1, .pid_dir = pid_dir, .proc_root = proc_root};
-	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", opts), VMP_OK);
 	assert_int_equal(rep->nproc_vms, 1);
 	assert_int_equal(rep->nmismatches, 0);
 	vmp_verify_report_free(rep);
 	fake_proc(root, "0-15");
-	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", opts), VMP_OK);
 	assert_int_equal(rep->nmismatches, 1);
 	m = find_mismatch(rep, "vcpu 3 thread 104");
 	assert_non_null(m);
@@ -195,7 +199,7 @@ static void test_verify(void **st)
 	 * 'CPU 3/KVM' are both mismatches, not cut down to the plan's vCPUs. */
 	fake_proc(root, "12");
 	p->vms[0].req.vcpus = 3;
-	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", opts), VMP_OK);
 	assert_int_equal(rep->nmismatches, 2);
 	m = find_mismatch(rep, "vcpus");
 	assert_non_null(m);
@@ -209,26 +213,52 @@ static void test_verify(void **st)
 	assert_string_equal(m->actual, "thread 'CPU 3/KVM'");
 	vmp_verify_report_free(rep);
 	p->vms[0].req.vcpus = 4;
+}
+
+/* rt's pid file under pid_dir removed: left out with auto, a mismatch with yes. */
+static void verify_pid_file(vmp_plan *p, const char *pid_dir, vmp_verify_opts *opts)
+{
+	vmp_verify_report *rep = NULL;
+	char cmd[400];
 
 	/* auto: a pid file that cannot be read leaves the VM out of /proc, with the reason. */
 	snprintf(cmd, sizeof(cmd), "%s/rt.pid", pid_dir);
 	assert_int_equal(unlink(cmd), 0);
-	opts.proc = -1;
-	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	opts->proc = -1;
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", opts), VMP_OK);
 	assert_int_equal(rep->nmismatches, 0);
 	assert_int_equal(rep->nproc_vms, 0);
 	assert_int_equal(rep->nproc_skipped, 1);
 	assert_non_null(strstr(rep->proc_skipped_why, "/rt.pid': No such file or directory"));
 	vmp_verify_report_free(rep);
 	/* The same with yes is a mismatch. */
-	opts.proc = 1;
-	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", &opts), VMP_OK);
+	opts->proc = 1;
+	assert_int_equal(vmp_verify_plan(&rep, p, "test:///default", opts), VMP_OK);
 	assert_int_equal(rep->nmismatches, 1);
 	assert_string_equal(rep->mismatches[0].what, "pid file");
 	assert_string_equal(rep->mismatches[0].expected, "a pid file");
 	assert_non_null(strstr(rep->mismatches[0].actual, "missing: /tmp/vmplan-proc-"));
 	assert_non_null(strstr(rep->mismatches[0].actual, "/run/rt.pid"));
 	vmp_verify_report_free(rep);
+}
+
+static void test_verify(void **st)
+{
+	virConnectPtr conn = test_conn();
+	vmp_plan *p = full_plan();
+	vmp_verify_report *rep = NULL;
+	vmp_verify_opts opts;
+	char root[] = "/tmp/vmplan-proc-XXXXXX", pid_dir[300], proc_root[300], cmd[400];
+
+	(void)st;
+	verify_libvirt(conn, p);
+
+	assert_non_null(mkdtemp(root));
+	snprintf(pid_dir, sizeof(pid_dir), "%s/run", root);
+	snprintf(proc_root, sizeof(proc_root), "%s/proc", root);
+	opts = (vmp_verify_opts){.proc = 1, .pid_dir = pid_dir, .proc_root = proc_root};
+	verify_proc(conn, p, root, &opts);
+	verify_pid_file(p, pid_dir, &opts);
 	/* Without a pid_dir the test driver's processes are not on this host: auto notes it,
 	 * yes refuses it. */
 	opts = (vmp_verify_opts){.proc = -1, .proc_root = proc_root};
