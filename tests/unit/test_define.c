@@ -146,12 +146,6 @@ static void assert_live_pin(virConnectPtr conn, const char *name, const char *wh
 			 expected);
 }
 
-/*
- * --live through the test driver. It pins a running domain's emulator and I/O threads
- * with VIR_DOMAIN_AFFECT_LIVE but refuses that flag for vCPUs (virDomainPinVcpuFlags
- * takes no flags there), so the vCPU pins are seen failing here and succeeding only in
- * tests/libvirt/t_qemu.sh.
- */
 /* A dry run with live: what would be pinned, in order; nothing pinned. */
 static void define_live_dry_run(virConnectPtr conn, vmp_plan *p, vmp_define_opts *opts)
 {
@@ -243,6 +237,12 @@ static void define_live_vcpus(virConnectPtr conn, vmp_plan *p, vmp_define_opts *
 	assert_live_pin(conn, "rt", "emulator", "14-15");
 }
 
+/*
+ * --live through the test driver. It pins a running domain's emulator and I/O threads
+ * with VIR_DOMAIN_AFFECT_LIVE but refuses that flag for vCPUs (virDomainPinVcpuFlags
+ * takes no flags there), so the vCPU pins are seen failing here and succeeding only in
+ * tests/libvirt/t_qemu.sh.
+ */
 static void test_define_live(void **st)
 {
 	virConnectPtr conn = test_conn();
