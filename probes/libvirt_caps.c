@@ -445,14 +445,14 @@ static int read_membw(struct xdoc *x, vmp_host *h)
 }
 
 /*
- * Build packages, cores and PUs from the raw CPUs, and tie every PU to its
- * node, package, core and L3 by index. Where no CPU has topology ids, each
- * CPU is a core of its own and each cell a package.
+ * Keep the CPUs with topology ids (an offline CPU has its id alone; where
+ * no CPU has ids, each cell is a package), sorted by id; *np becomes how
+ * many. VMP_EINVAL when a CPU is listed twice.
  */
-static int assemble(vmp_host *h, struct rawcpu *raw, int n)
+static int prune_raw(struct rawcpu *raw, int *np)
 {
 	bool any_topo = false;
-	int kept = 0, *core_of = NULL, err = VMP_OK;
+	int kept = 0, n = *np;
 
 	for (int i = 0; i < n; i++)
 		any_topo |= raw[i].socket >= 0;
@@ -463,7 +463,7 @@ static int assemble(vmp_host *h, struct rawcpu *raw, int n)
 		if (raw[i].socket >= 0)
 			raw[kept++] = raw[i];
 	}
-	n = kept;
+	*np = n = kept;
 	/* With no CPU at all raw may be NULL, which qsort must not be given even for 0. */
 	if (n > 1)
 		qsort(raw, n, sizeof(*raw), cmp_id);
@@ -472,6 +472,53 @@ static int assemble(vmp_host *h, struct rawcpu *raw, int n)
 			vmp_error_set("libvirt lists CPU %d twice", raw[i].id);
 			return VMP_EINVAL;
 		}
+	return VMP_OK;
+}
+
+/* Tie every PU to its node, package, core (core_of: by CPU) and L3, and each core to
+ * the node, package and L3 of its first PU. */
+static void link_pus(vmp_host *h, const struct rawcpu *raw, int n, const int *core_of)
+{
+	for (int i = 0; i < n; i++) {
+		vmp_pu *pu = &h->pus[h->npus++];
+		int node = vmp_host_node_index(h, raw[i].node_id);
+
+		pu->os_index = raw[i].id;
+		pu->node = node;
+		pu->core = core_of[raw[i].id];
+		pu->l3 = -1;
+		for (int p = 0; p < h->npackages; p++)
+			if (h->packages[p].id == raw[i].socket)
+				pu->package = p;
+		for (int l = 0; l < h->nl3 && pu->l3 < 0; l++)
+			if (vmp_cpuset_isset(&h->l3s[l].cpus, pu->os_index))
+				pu->l3 = l;
+		vmp_cpuset_set(&h->online, pu->os_index);
+		vmp_cpuset_set(&h->nodes[node].cpus, pu->os_index);
+	}
+	for (int c = 0; c < h->ncores; c++) {
+		const vmp_pu *first =
+		    &h->pus[vmp_host_pu_index(h, vmp_cpuset_first(&h->cores[c].pus))];
+
+		h->cores[c].package = first->package;
+		h->cores[c].node = first->node;
+		h->cores[c].l3 = first->l3;
+	}
+	for (int l = 0; l < h->nl3; l++)
+		vmp_cpuset_and(&h->l3s[l].cpus, &h->l3s[l].cpus, &h->online);
+}
+
+/*
+ * Build packages, cores and PUs from the raw CPUs, and tie every PU to its
+ * node, package, core and L3 by index. Where no CPU has topology ids, each
+ * CPU is a core of its own and each cell a package.
+ */
+static int assemble(vmp_host *h, struct rawcpu *raw, int n)
+{
+	int *core_of = NULL, err = VMP_OK;
+
+	if ((err = prune_raw(raw, &n)) < 0)
+		return err;
 
 	h->pus = calloc(n ? n : 1, sizeof(*h->pus));
 	h->cores = calloc(n ? n : 1, sizeof(*h->cores));
@@ -520,33 +567,7 @@ static int assemble(vmp_host *h, struct rawcpu *raw, int n)
 		VMP_CPUSET_FOREACH (cpu, &h->cores[c].pus)
 			core_of[cpu] = c;
 	}
-	for (int i = 0; i < n; i++) {
-		vmp_pu *pu = &h->pus[h->npus++];
-		int node = vmp_host_node_index(h, raw[i].node_id);
-
-		pu->os_index = raw[i].id;
-		pu->node = node;
-		pu->core = core_of[raw[i].id];
-		pu->l3 = -1;
-		for (int p = 0; p < h->npackages; p++)
-			if (h->packages[p].id == raw[i].socket)
-				pu->package = p;
-		for (int l = 0; l < h->nl3 && pu->l3 < 0; l++)
-			if (vmp_cpuset_isset(&h->l3s[l].cpus, pu->os_index))
-				pu->l3 = l;
-		vmp_cpuset_set(&h->online, pu->os_index);
-		vmp_cpuset_set(&h->nodes[node].cpus, pu->os_index);
-	}
-	for (int c = 0; c < h->ncores; c++) {
-		const vmp_pu *first =
-		    &h->pus[vmp_host_pu_index(h, vmp_cpuset_first(&h->cores[c].pus))];
-
-		h->cores[c].package = first->package;
-		h->cores[c].node = first->node;
-		h->cores[c].l3 = first->l3;
-	}
-	for (int l = 0; l < h->nl3; l++)
-		vmp_cpuset_and(&h->l3s[l].cpus, &h->l3s[l].cpus, &h->online);
+	link_pus(h, raw, n, core_of);
 out:
 	free(core_of);
 	return err;
