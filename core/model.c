@@ -139,14 +139,9 @@ static int check_node_memory(const vmp_node *n)
 	return VMP_OK;
 }
 
-int vmp_host_check(const vmp_host *h)
+/* Every CPU in range, in order, and in the core, node, package and L3 it names. */
+static int check_pus(const vmp_host *h)
 {
-	if (h->npus <= 0 || h->ncores <= 0 || h->nnodes <= 0 || h->npackages <= 0) {
-		vmp_error_set("host model has no %s",
-			      h->npus <= 0 ? "CPUs" : h->ncores <= 0 ? "cores"
-					    : h->nnodes <= 0 ? "NUMA nodes" : "packages");
-		return VMP_EINVAL;
-	}
 	for (int i = 0; i < h->npus; i++) {
 		const vmp_pu *p = &h->pus[i];
 		if (p->os_index < 0 || p->os_index >= VMP_CPUSET_MAX) {
@@ -177,7 +172,12 @@ int vmp_host_check(const vmp_host *h)
 			return VMP_EINVAL;
 		}
 	}
-	/* Cores and L3 domains hold exactly the PUs that point at them. */
+	return VMP_OK;
+}
+
+/* Cores and L3 domains hold exactly the PUs that point at them. */
+static int check_groups(const vmp_host *h)
+{
 	for (int c = 0; c < h->ncores; c++) {
 		vmp_cpuset mine = {0};
 		for (int i = 0; i < h->npus; i++)
@@ -207,33 +207,50 @@ int vmp_host_check(const vmp_host *h)
 			return VMP_EINVAL;
 		}
 	}
-	/* Nodes, packages and the online set name only CPUs the model has. */
-	{
-		vmp_cpuset all = {0}, extra;
-		for (int i = 0; i < h->npus; i++)
-			vmp_cpuset_set(&all, h->pus[i].os_index);
-		for (int n = 0; n < h->nnodes; n++) {
-			vmp_cpuset_andnot(&extra, &h->nodes[n].cpus, &all);
-			if (!vmp_cpuset_empty(&extra)) {
-				vmp_error_set("host model has NUMA node %d listing CPUs it does not have",
-					      h->nodes[n].id);
-				return VMP_EINVAL;
-			}
-		}
-		for (int k = 0; k < h->npackages; k++) {
-			vmp_cpuset_andnot(&extra, &h->packages[k].cpus, &all);
-			if (!vmp_cpuset_empty(&extra)) {
-				vmp_error_set("host model has package %d listing CPUs it does not have",
-					      h->packages[k].id);
-				return VMP_EINVAL;
-			}
-		}
-		vmp_cpuset_andnot(&extra, &h->online, &all);
+	return VMP_OK;
+}
+
+/* Nodes, packages and the online set name only CPUs the model has. */
+static int check_sets(const vmp_host *h)
+{
+	vmp_cpuset all = {0}, extra;
+
+	for (int i = 0; i < h->npus; i++)
+		vmp_cpuset_set(&all, h->pus[i].os_index);
+	for (int n = 0; n < h->nnodes; n++) {
+		vmp_cpuset_andnot(&extra, &h->nodes[n].cpus, &all);
 		if (!vmp_cpuset_empty(&extra)) {
-			vmp_error_set("host model has online CPUs that it does not have");
+			vmp_error_set("host model has NUMA node %d listing CPUs it does not have",
+				      h->nodes[n].id);
 			return VMP_EINVAL;
 		}
 	}
+	for (int k = 0; k < h->npackages; k++) {
+		vmp_cpuset_andnot(&extra, &h->packages[k].cpus, &all);
+		if (!vmp_cpuset_empty(&extra)) {
+			vmp_error_set("host model has package %d listing CPUs it does not have",
+				      h->packages[k].id);
+			return VMP_EINVAL;
+		}
+	}
+	vmp_cpuset_andnot(&extra, &h->online, &all);
+	if (!vmp_cpuset_empty(&extra)) {
+		vmp_error_set("host model has online CPUs that it does not have");
+		return VMP_EINVAL;
+	}
+	return VMP_OK;
+}
+
+int vmp_host_check(const vmp_host *h)
+{
+	if (h->npus <= 0 || h->ncores <= 0 || h->nnodes <= 0 || h->npackages <= 0) {
+		vmp_error_set("host model has no %s",
+			      h->npus <= 0 ? "CPUs" : h->ncores <= 0 ? "cores"
+					    : h->nnodes <= 0 ? "NUMA nodes" : "packages");
+		return VMP_EINVAL;
+	}
+	if (check_pus(h) < 0 || check_groups(h) < 0 || check_sets(h) < 0)
+		return VMP_EINVAL;
 	if (h->resctrl.l3.present &&
 	    (h->resctrl.l3.cbm_mask == 0 || h->resctrl.l3.min_cbm_bits < 1 ||
 	     h->resctrl.l3.min_cbm_bits > (unsigned)__builtin_popcountll(h->resctrl.l3.cbm_mask) ||

@@ -142,60 +142,46 @@ static void put(out_buf *b, char prefix, const char *line)
 
 #define CONTEXT 3
 
-int vmp_export_diff(char **out, const char *old_doc, const char *new_doc, const char *old_name,
-		    const char *new_name)
-{
-	char *a_text = canonical(old_doc), *b_text = canonical(new_doc), **a = NULL, **b = NULL;
-	int na = 0, nb = 0, *lcs = NULL, err = VMP_ENOMEM;
-	char *ops = NULL; /* the edit script: ' ', '-', '+' */
-	int nops = 0, *ai = NULL, *bi = NULL;
-	out_buf o = {0};
+/* An edit script: ops[k] is ' ', '-' or '+', at line ai[k] of a and bi[k] of b. */
+typedef struct script {
+	char *ops;
+	int *ai, *bi;
+	int n;
+} script;
 
-	*out = NULL;
-	if (!a_text || !b_text || !(a = split(a_text, &na)) || !(b = split(b_text, &nb)))
-		goto out;
-	if (!(lcs = calloc((size_t)(na + 1) * (size_t)(nb + 1), sizeof(int))) ||
-	    !(ops = malloc((size_t)(na + nb + 1))) || !(ai = malloc(sizeof(int) * (na + nb + 1))) ||
-	    !(bi = malloc(sizeof(int) * (na + nb + 1))))
-		goto out;
+/* The edit script from a to b along their longest common subsequence (lcs: scratch). */
+static void script_build(script *s, int *lcs, char *const *a, int na, char *const *b, int nb)
+{
 #define L(i, j) lcs[(size_t)(i) * (size_t)(nb + 1) + (size_t)(j)]
 	for (int i = na - 1; i >= 0; i--)
 		for (int j = nb - 1; j >= 0; j--)
 			L(i, j) = !strcmp(a[i], b[j])
 				      ? L(i + 1, j + 1) + 1
 				      : (L(i + 1, j) > L(i, j + 1) ? L(i + 1, j) : L(i, j + 1));
+	s->n = 0;
 	for (int i = 0, j = 0; i < na || j < nb;) {
-		ai[nops] = i;
-		bi[nops] = j;
+		s->ai[s->n] = i;
+		s->bi[s->n] = j;
 		if (i < na && j < nb && !strcmp(a[i], b[j])) {
-			ops[nops++] = ' ';
+			s->ops[s->n++] = ' ';
 			i++, j++;
 		} else if (i < na && (j == nb || L(i + 1, j) >= L(i, j + 1))) {
-			ops[nops++] = '-';
+			s->ops[s->n++] = '-';
 			i++;
 		} else {
-			ops[nops++] = '+';
+			s->ops[s->n++] = '+';
 			j++;
 		}
 	}
 #undef L
-	{
-		bool any = false;
-		for (int k = 0; k < nops; k++)
-			any |= ops[k] != ' ';
-		if (!any) {
-			*out = strdup("");
-			err = *out ? VMP_OK : VMP_ENOMEM;
-			goto out;
-		}
-	}
-	{
-		char head[600];
-		snprintf(head, sizeof(head), "-- %s", old_name);
-		put(&o, '-', head);
-		snprintf(head, sizeof(head), "++ %s", new_name);
-		put(&o, '+', head);
-	}
+}
+
+/* Write the hunks of s into o, each with CONTEXT unchanged lines around its changes. */
+static void script_hunks(out_buf *o, const script *s, char *const *a, char *const *b)
+{
+	const char *ops = s->ops;
+	int nops = s->n;
+
 	for (int k = 0; k < nops;) {
 		int start, end, acount = 0, bcount = 0;
 		char head[64];
@@ -225,13 +211,50 @@ int vmp_export_diff(char **out, const char *old_doc, const char *new_doc, const 
 			acount += ops[x] != '+';
 			bcount += ops[x] != '-';
 		}
-		snprintf(head, sizeof(head), "@ -%d,%d +%d,%d @@", ai[start] + 1, acount,
-			 bi[start] + 1, bcount);
-		put(&o, '@', head);
+		snprintf(head, sizeof(head), "@ -%d,%d +%d,%d @@", s->ai[start] + 1, acount,
+			 s->bi[start] + 1, bcount);
+		put(o, '@', head);
 		for (int x = start; x < end; x++)
-			put(&o, ops[x], ops[x] == '+' ? b[bi[x]] : a[ai[x]]);
+			put(o, ops[x], ops[x] == '+' ? b[s->bi[x]] : a[s->ai[x]]);
 		k = end;
 	}
+}
+
+int vmp_export_diff(char **out, const char *old_doc, const char *new_doc, const char *old_name,
+		    const char *new_name)
+{
+	char *a_text = canonical(old_doc), *b_text = canonical(new_doc), **a = NULL, **b = NULL;
+	int na = 0, nb = 0, *lcs = NULL, err = VMP_ENOMEM;
+	script s = {0};
+	out_buf o = {0};
+
+	*out = NULL;
+	if (!a_text || !b_text || !(a = split(a_text, &na)) || !(b = split(b_text, &nb)))
+		goto out;
+	if (!(lcs = calloc((size_t)(na + 1) * (size_t)(nb + 1), sizeof(int))) ||
+	    !(s.ops = malloc((size_t)(na + nb + 1))) ||
+	    !(s.ai = malloc(sizeof(int) * (na + nb + 1))) ||
+	    !(s.bi = malloc(sizeof(int) * (na + nb + 1))))
+		goto out;
+	script_build(&s, lcs, a, na, b, nb);
+	{
+		bool any = false;
+		for (int k = 0; k < s.n; k++)
+			any |= s.ops[k] != ' ';
+		if (!any) {
+			*out = strdup("");
+			err = *out ? VMP_OK : VMP_ENOMEM;
+			goto out;
+		}
+	}
+	{
+		char head[600];
+		snprintf(head, sizeof(head), "-- %s", old_name);
+		put(&o, '-', head);
+		snprintf(head, sizeof(head), "++ %s", new_name);
+		put(&o, '+', head);
+	}
+	script_hunks(&o, &s, a, b);
 	if (o.oom || !o.s) {
 		free(o.s);
 		goto out;
@@ -246,8 +269,8 @@ out:
 	free(a);
 	free(b);
 	free(lcs);
-	free(ops);
-	free(ai);
-	free(bi);
+	free(s.ops);
+	free(s.ai);
+	free(s.bi);
 	return err;
 }

@@ -164,14 +164,12 @@ static void sched_keys(em *m, vmp_sched sched, int priority)
 	}
 }
 
-static void cpu_tuning(em *m, const vmp_plan_vm *vm)
+/* vcpupin, emulatorpin and iothreadpin: null where the plan pins nothing. */
+static void tuning_pins(em *m, const vmp_plan_vm *vm)
 {
 	const vmp_vm_request *r = &vm->req;
-	vmp_cpuset vcpus = {0};
 	bool pinned = false;
 
-	vmp_cpuset_set_range(&vcpus, 0, (int)r->vcpus - 1);
-	map_start(m);
 	for (unsigned i = 0; i < r->vcpus; i++)
 		pinned |= vm->vcpupin[i] >= 0;
 	key(m, "vcpupin");
@@ -205,6 +203,11 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	} else {
 		null(m);
 	}
+}
+
+/* shares and the CFS bandwidth knobs: null where the request leaves them. */
+static void tuning_bandwidth(em *m, const vmp_vm_request *r)
+{
 	key(m, "shares");
 	r->shares ? num(m, r->shares) : null(m);
 	key(m, "period");
@@ -223,6 +226,13 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	r->iothread_period_us ? num(m, (int64_t)r->iothread_period_us) : null(m);
 	key(m, "iothread_quota");
 	r->iothread_quota_us ? num(m, r->iothread_quota_us) : null(m);
+}
+
+/* vcpusched, iothreadsched and emulatorsched; vcpus are all the VM's vCPUs. */
+static void tuning_sched(em *m, const vmp_plan_vm *vm, const vmp_cpuset *vcpus)
+{
+	const vmp_vm_request *r = &vm->req;
+
 	key(m, "vcpusched");
 	if (r->vcpu_sched != VMP_SCHED_NONE) {
 		/* Without its vcpus list, Salt would give the scheduler to no vCPU at all. */
@@ -230,7 +240,7 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 		map_start(m);
 		sched_keys(m, r->vcpu_sched, r->vcpu_priority);
 		key(m, "vcpus");
-		cpuset(m, &vcpus);
+		cpuset(m, vcpus);
 		map_end(m);
 		seq_end(m);
 	} else {
@@ -259,10 +269,16 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	} else {
 		null(m);
 	}
+}
+
+/* cachetune and memorytune, each one group for all vCPUs: null where the plan has none. */
+static void tuning_resctrl(em *m, const vmp_plan_vm *vm, const vmp_cpuset *vcpus)
+{
+	char vset[8192];
+
+	vmp_cpuset_format(vset, sizeof(vset), vcpus);
 	key(m, "cachetune");
 	if (vm->ncachetune) {
-		char vset[8192];
-		vmp_cpuset_format(vset, sizeof(vset), &vcpus);
 		map_start(m);
 		quoted(m, vset);
 		map_start(m);
@@ -287,8 +303,6 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	}
 	key(m, "memorytune");
 	if (vm->nmemorytune) {
-		char vset[8192];
-		vmp_cpuset_format(vset, sizeof(vset), &vcpus);
 		map_start(m);
 		quoted(m, vset);
 		map_start(m);
@@ -301,6 +315,18 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	} else {
 		null(m);
 	}
+}
+
+static void cpu_tuning(em *m, const vmp_plan_vm *vm)
+{
+	vmp_cpuset vcpus = {0};
+
+	vmp_cpuset_set_range(&vcpus, 0, (int)vm->req.vcpus - 1);
+	map_start(m);
+	tuning_pins(m, vm);
+	tuning_bandwidth(m, &vm->req);
+	tuning_sched(m, vm, &vcpus);
+	tuning_resctrl(m, vm, &vcpus);
 	map_end(m);
 }
 

@@ -1,0 +1,347 @@
+/* Every tuning element in the Salt states: keys, names, qemu domains, boot settings. */
+#include <yaml.h>
+
+#include "unit/exportcheck.h"
+
+/* Salt: libyaml reads it back, and the shapes are the ones Salt's virt module documents. */
+static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
+{
+	assert_int_equal(map->type, YAML_MAPPING_NODE);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(d, p->key);
+		if (k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
+			return yaml_document_get_node(d, p->value);
+	}
+	fail_msg("no key '%s'", key);
+	return NULL;
+}
+
+static const char *sval(yaml_node_t *n)
+{
+	assert_int_equal(n->type, YAML_SCALAR_NODE);
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null(yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       !strcmp(sval(n), "null");
+}
+
+/* A size with its unit: digits then B, KiB, MiB, GiB or TiB. */
+static void assert_size(yaml_node_t *n)
+{
+	const char *s = sval(n), *u = s;
+	while (*u >= '0' && *u <= '9')
+		u++;
+	if (u == s || (strcmp(u, "B") && strcmp(u, "KiB") && strcmp(u, "MiB") && strcmp(u, "GiB") &&
+		       strcmp(u, "TiB")))
+		fail_msg("size '%s' has no unit", s);
+}
+
+/* The argument called name of a state: its list holds one-key mappings. */
+static yaml_node_t *arg(yaml_document_t *d, yaml_node_t *list, const char *name)
+{
+	assert_int_equal(list->type, YAML_SEQUENCE_NODE);
+	for (yaml_node_item_t *i = list->data.sequence.items.start;
+	     i < list->data.sequence.items.top; i++) {
+		yaml_node_t *m = yaml_document_get_node(d, *i);
+		yaml_node_t *k;
+		assert_int_equal(m->type, YAML_MAPPING_NODE);
+		assert_int_equal(m->data.mapping.pairs.top - m->data.mapping.pairs.start, 1);
+		k = yaml_document_get_node(d, m->data.mapping.pairs.start->key);
+		if (!strcmp(sval(k), name))
+			return yaml_document_get_node(d, m->data.mapping.pairs.start->value);
+	}
+	return NULL;
+}
+
+/* rt's cpu argument: topology, cells, pins, schedulers, cache and bandwidth. */
+static void assert_salt_rt_cpu(yaml_document_t *d, yaml_node_t *list)
+{
+	yaml_node_t *cpu, *tuning, *n;
+
+	cpu = arg(d, list, "cpu");
+	assert_non_null(cpu);
+	assert_string_equal(sval(get(d, cpu, "maximum")), "4");
+	assert_string_equal(sval(get(d, cpu, "mode")), "host-passthrough");
+	assert_string_equal(sval(get(d, get(d, cpu, "topology"), "sockets")), "2");
+	n = get(d, get(d, cpu, "numa"), "1");
+	assert_string_equal(sval(get(d, n, "cpus")), "2-3");
+	assert_size(get(d, n, "memory"));
+	tuning = get(d, cpu, "tuning");
+	assert_string_equal(sval(get(d, get(d, tuning, "vcpupin"), "2")), "10");
+	assert_int_equal(get(d, get(d, tuning, "vcpupin"), "3")->data.scalar.style,
+			 YAML_DOUBLE_QUOTED_SCALAR_STYLE); /* a cpuset, not the number 12 */
+	assert_string_equal(sval(get(d, get(d, tuning, "iothreadpin"), "2")), "1,8");
+	assert_string_equal(sval(get(d, tuning, "emulatorpin")), "0-1");
+	n = get(d, tuning, "vcpusched");
+	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
+	n = yaml_document_get_node(d, *n->data.sequence.items.start);
+	assert_string_equal(sval(get(d, n, "vcpus")), "0-3");
+	assert_string_equal(sval(get(d, n, "scheduler")), "fifo");
+	assert_string_equal(sval(get(d, n, "priority")), "10");
+	assert_true(is_null(get(d, tuning, "emulatorsched")));
+	assert_true(is_null(get(d, tuning, "iothreadsched")));
+	n = get(d, get(d, get(d, tuning, "cachetune"), "0-3"), "1");
+	assert_string_equal(sval(get(d, n, "level")), "3");
+	assert_string_equal(sval(get(d, n, "size")), "4096");
+	assert_string_equal(sval(get(d, n, "unit")), "KiB");
+	assert_string_equal(sval(get(d, get(d, get(d, tuning, "memorytune"), "0-3"), "1")),
+			    "50");
+	assert_string_equal(sval(get(d, tuning, "shares")), "2048");
+	assert_string_equal(sval(get(d, cpu, "iothreads")), "2");
+}
+
+/* rt's mem, numatune, boot and vm_type arguments. */
+static void assert_salt_rt_mem(yaml_document_t *d, yaml_node_t *list)
+{
+	yaml_node_t *n, *mem;
+
+	mem = arg(d, list, "mem");
+	assert_non_null(mem);
+	assert_size(get(d, mem, "boot"));
+	assert_size(get(d, mem, "hard_limit"));
+	assert_size(get(d, mem, "soft_limit"));
+	assert_size(get(d, mem, "swap_hard_limit"));
+	assert_true(is_null(get(d, mem, "min_guarantee"))); /* QEMU refuses it: removed */
+	assert_string_equal(sval(get(d, mem, "hard_limit")), "6GiB");
+	n = get(d, mem, "hugepages");
+	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
+	n = yaml_document_get_node(d, *n->data.sequence.items.start);
+	assert_string_equal(sval(get(d, n, "size")), "2MiB");
+	assert_string_equal(sval(get(d, n, "nodeset")), "0-1");
+	assert_string_equal(sval(get(d, mem, "locked")), "true");
+	n = arg(d, list, "numatune");
+	assert_string_equal(sval(get(d, get(d, n, "memory"), "nodeset")), "0-1");
+	assert_string_equal(sval(get(d, get(d, get(d, n, "memnodes"), "1"), "nodeset")), "1");
+	assert_string_equal(sval(get(d, arg(d, list, "boot"), "efi")), "true");
+	assert_string_equal(sval(arg(d, list, "vm_type")), "kvm");
+}
+
+static void test_salt(void **st)
+{
+	vmp_plan *p = full_plan();
+	const vmp_exporter *ex = vmp_exporter_find("salt");
+	vmp_export_opts opts = {.type = "kvm"};
+	yaml_parser_t parser;
+	yaml_document_t d;
+	yaml_node_t *root, *list, *tuning;
+	char *sls;
+	size_t len;
+
+	(void)st;
+	assert_non_null(ex);
+	/* Salt's virt module has no secure boot: rt's efi-secure is refused, not made plain efi. */
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_null(sls);
+	assert_non_null(strstr(vmp_error_last(), "VM 'rt'"));
+	assert_non_null(strstr(vmp_error_last(), "efi-secure"));
+	p->vms[0].req.secure_boot = false;
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_OK);
+	assert_int_equal(strlen(sls), len);
+	golden_text("full", "vmplan.sls", sls, false);
+	/* State IDs are strings whatever the name: quoted, as a YAML 1.1 reader keeps them. */
+	assert_int_equal(strncmp(sls, "\"rt\":\n", 6), 0);
+	assert_non_null(strstr(sls, "\n\"pool\":\n"));
+	assert_null(strstr(sls, "None"));
+
+	assert_true(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_string(&parser, (unsigned char *)sls, len);
+	assert_true(yaml_parser_load(&parser, &d));
+	root = yaml_document_get_root_node(&d);
+	assert_non_null(root);
+	assert_int_equal(root->data.mapping.pairs.top - root->data.mapping.pairs.start, 2);
+
+	list = get(&d, get(&d, root, "rt"), "virt.defined");
+	assert_salt_rt_cpu(&d, list);
+	assert_salt_rt_mem(&d, list);
+
+	/* The shared VM: removals are YAML nulls. */
+	list = get(&d, get(&d, root, "pool"), "virt.defined");
+	tuning = get(&d, arg(&d, list, "cpu"), "tuning");
+	assert_true(is_null(get(&d, tuning, "vcpupin")));
+	assert_true(is_null(get(&d, tuning, "cachetune")));
+	assert_true(is_null(get(&d, arg(&d, list, "mem"), "hard_limit")));
+	assert_null(arg(&d, list, "boot"));
+	yaml_document_delete(&d);
+	yaml_parser_delete(&parser);
+	free(sls);
+
+	opts.salt_running = true;
+	assert_int_equal(ex->fn(&sls, &len, p, 1, &opts), VMP_OK);
+	assert_non_null(strstr(sls, "virt.running"));
+	assert_null(strstr(sls, "rt\":"));
+	free(sls);
+	vmp_plan_free(p);
+}
+
+/* The Salt state of plan p, read back with libyaml into d; returns the text. */
+static char *salt_load(yaml_document_t *d, const vmp_plan *p, const vmp_export_opts *opts)
+{
+	const vmp_exporter *ex = vmp_exporter_find("salt");
+	yaml_parser_t parser;
+	char *sls;
+	size_t len;
+
+	assert_non_null(ex);
+	assert_int_equal(ex->fn(&sls, &len, p, -1, opts), VMP_OK);
+	assert_true(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_string(&parser, (unsigned char *)sls, len);
+	assert_true(yaml_parser_load(&parser, d));
+	yaml_parser_delete(&parser);
+	return sls;
+}
+
+/* A plan of placed one-vCPU VMs with these names and nothing else. */
+static vmp_plan *named_plan(const char *const *names, int n)
+{
+	vmp_plan *p = calloc(1, sizeof(*p));
+
+	assert_non_null(p);
+	p->schema = VMP_PLAN_SCHEMA;
+	p->nvms = n;
+	p->vms = calloc((size_t)n, sizeof(*p->vms));
+	assert_non_null(p->vms);
+	for (int i = 0; i < n; i++) {
+		vmp_plan_vm *vm = &p->vms[i];
+		snprintf(vm->req.name, sizeof(vm->req.name), "%s", names[i]);
+		vm->req.vcpus = 1;
+		vm->req.memory_bytes = 128ULL << 20;
+		vm->placed = true;
+		vm->vcpupin = malloc(sizeof(int));
+		assert_non_null(vm->vcpupin);
+		vm->vcpupin[0] = i;
+		set(&vm->pcpus, "0-1");
+		vm->sockets = vm->cores = vm->threads = 1;
+	}
+	return p;
+}
+
+/* Names vmplan takes that YAML 1.1 (PyYAML, so Salt) reads plain as an int, a bool, None, a
+ * float or a date: every one stays a distinct string state ID. */
+static void test_salt_names(void **st)
+{
+	static const char *const names[] = {"01",    "true", "null",	   "on",   "1.5",
+					    "1_000", "No",   "2001-12-14", "0x1f", "1e3"};
+	const int n = (int)(sizeof(names) / sizeof(names[0]));
+	vmp_plan *p = named_plan(names, n);
+	vmp_export_opts opts = {0};
+	yaml_document_t d;
+	yaml_node_t *root, *list, *type;
+	char *sls, want[64];
+	int i = 0;
+
+	(void)st;
+	sls = salt_load(&d, p, &opts);
+	root = yaml_document_get_root_node(&d);
+	assert_int_equal(root->type, YAML_MAPPING_NODE);
+	assert_int_equal(root->data.mapping.pairs.top - root->data.mapping.pairs.start, n);
+	for (yaml_node_pair_t *pair = root->data.mapping.pairs.start;
+	     pair < root->data.mapping.pairs.top; pair++, i++) {
+		yaml_node_t *k = yaml_document_get_node(&d, pair->key);
+		assert_string_equal(sval(k), names[i]);
+		assert_int_equal(k->data.scalar.style, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+		snprintf(want, sizeof(want), "\"%s\":\n", names[i]);
+		assert_non_null(strstr(sls, want));
+	}
+	/* vm_type is text too; numbers stay numbers. */
+	list = get(&d, get(&d, root, "01"), "virt.defined");
+	type = arg(&d, list, "vm_type");
+	assert_string_equal(sval(type), "kvm");
+	assert_int_equal(type->data.scalar.style, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	assert_int_equal(get(&d, arg(&d, list, "cpu"), "maximum")->data.scalar.style,
+			 YAML_PLAIN_SCALAR_STYLE);
+	yaml_document_delete(&d);
+	free(sls);
+	vmp_plan_free(p);
+}
+
+/* --type qemu is TCG: no host CPU to pass through, so the CPU is 'maximum' as in the XML. */
+static void test_salt_qemu(void **st)
+{
+	static const char *const names[] = {"tcg"};
+	vmp_plan *p = named_plan(names, 1);
+	vmp_export_opts opts = {.type = "qemu"};
+	yaml_document_t d;
+	yaml_node_t *list;
+	char *sls;
+
+	(void)st;
+	sls = salt_load(&d, p, &opts);
+	list = get(&d, get(&d, yaml_document_get_root_node(&d), "tcg"), "virt.defined");
+	assert_string_equal(sval(get(&d, arg(&d, list, "cpu"), "mode")), "maximum");
+	assert_string_equal(sval(arg(&d, list, "vm_type")), "qemu");
+	assert_null(strstr(sls, "host-passthrough"));
+	yaml_document_delete(&d);
+	free(sls);
+	vmp_plan_free(p);
+}
+
+/* Salt's boot takes loader and nvram together, or efi; secure boot it cannot say at all. */
+static void test_salt_boot(void **st)
+{
+	static const char *const names[] = {"fw", "other"};
+	const vmp_exporter *ex = vmp_exporter_find("salt");
+	vmp_plan *p = named_plan(names, 2);
+	vmp_vm_request *r = &p->vms[0].req;
+	vmp_export_opts opts = {0};
+	yaml_document_t d;
+	yaml_node_t *boot;
+	char *sls = (char *)1;
+	size_t len;
+
+	(void)st;
+	snprintf(r->loader, sizeof(r->loader), "/usr/share/OVMF/OVMF_CODE.fd");
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_null(sls);
+	assert_non_null(strstr(vmp_error_last(), "VM 'fw'"));
+	assert_non_null(strstr(vmp_error_last(), "add nvram="));
+
+	snprintf(r->nvram, sizeof(r->nvram), "/var/lib/libvirt/qemu/nvram/on.fd");
+	r->loader[0] = '\0';
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "VM 'fw'"));
+	assert_non_null(strstr(vmp_error_last(), "add loader="));
+
+	/* Both: the paths are text, and efi stays out (Salt takes loader+nvram or efi). */
+	snprintf(r->loader, sizeof(r->loader), "/usr/share/OVMF/OVMF_CODE.fd");
+	r->efi = true;
+	sls = salt_load(&d, p, &opts);
+	boot = arg(&d, get(&d, get(&d, yaml_document_get_root_node(&d), "fw"), "virt.defined"),
+		   "boot");
+	assert_non_null(boot);
+	assert_int_equal(boot->data.mapping.pairs.top - boot->data.mapping.pairs.start, 2);
+	assert_string_equal(sval(get(&d, boot, "loader")), "/usr/share/OVMF/OVMF_CODE.fd");
+	assert_int_equal(get(&d, boot, "loader")->data.scalar.style,
+			 YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	assert_string_equal(sval(get(&d, boot, "nvram")), "/var/lib/libvirt/qemu/nvram/on.fd");
+	assert_int_equal(get(&d, boot, "nvram")->data.scalar.style,
+			 YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	yaml_document_delete(&d);
+	free(sls);
+
+	/* Secure boot is refused with an explicit loader too: Salt's loader is never secure. */
+	r->secure_boot = true;
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "VM 'fw'"));
+	assert_non_null(strstr(vmp_error_last(), "secure boot"));
+	/* Only the VMs written are checked: an unplaced one does not stop the others. */
+	p->vms[0].placed = false;
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_OK);
+	assert_null(strstr(sls, "\"fw\""));
+	free(sls);
+	vmp_plan_free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_salt),
+	    cmocka_unit_test(test_salt_names),
+	    cmocka_unit_test(test_salt_qemu),
+	    cmocka_unit_test(test_salt_boot),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
