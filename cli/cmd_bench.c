@@ -240,19 +240,45 @@ static int parse_double(double *out, const char *arg, const char *opt, double lo
 	return 0;
 }
 
-static int exec_bench(int argc, char **argv)
+enum {
+	OPT_BASELINE = 0x2000,
+	OPT_WORKLOAD,
+	OPT_REPS,
+	OPT_SECONDS,
+	OPT_HISTORY,
+	OPT_COMPARE,
+	OPT_THRESHOLD,
+	OPT_JSON,
+	OPT_FORCE
+};
+
+/* What the command line asks of bench. */
+typedef struct bench_args {
+	vmp_bench_options opts;
+	const char *plan_path, *output, *history_path;
+	int compare_last;
+	double threshold;
+	bool json, threshold_set;
+} bench_args;
+
+static int parse_baseline(unsigned *out, const char *arg)
 {
-	enum {
-		OPT_BASELINE = 0x2000,
-		OPT_WORKLOAD,
-		OPT_REPS,
-		OPT_SECONDS,
-		OPT_HISTORY,
-		OPT_COMPARE,
-		OPT_THRESHOLD,
-		OPT_JSON,
-		OPT_FORCE
-	};
+	if (!strcmp(arg, "unpinned"))
+		*out = VMP_BENCH_BASE_UNPINNED;
+	else if (!strcmp(arg, "naive"))
+		*out = VMP_BENCH_BASE_NAIVE;
+	else if (!strcmp(arg, "both"))
+		*out = VMP_BENCH_BASE_UNPINNED | VMP_BENCH_BASE_NAIVE;
+	else {
+		cli_error("bad --baseline '%s': use unpinned, naive or both", arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read the command line; false, with *status, where the command ends. */
+static bool read_options(int *status, bench_args *a, int argc, char **argv)
+{
 	static const struct option longopts[] = {
 	    {"baseline", required_argument, NULL, OPT_BASELINE},
 	    {"workload", required_argument, NULL, OPT_WORKLOAD},
@@ -267,130 +293,152 @@ static int exec_bench(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	vmp_bench_options opts = {0};
-	const char *output = NULL, *history_path = NULL;
-	int compare_last = 0, c, err, status = EXIT_USAGE, nregs = 0, nregressed = 0;
-	double threshold = VMP_BENCH_DEFAULT_THRESHOLD;
-	bool json = false, threshold_set = false, pass;
-	vmp_bench_regression *regs = NULL;
-	vmp_history *hist = NULL;
-	vmp_bench_run *run = NULL;
-	vmp_plan *plan = NULL;
-	vmp_host *host = NULL;
-	char *text = NULL;
+	int c;
 
+	*status = EXIT_USAGE;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_BASELINE:
-			if (!strcmp(optarg, "unpinned"))
-				opts.baselines = VMP_BENCH_BASE_UNPINNED;
-			else if (!strcmp(optarg, "naive"))
-				opts.baselines = VMP_BENCH_BASE_NAIVE;
-			else if (!strcmp(optarg, "both"))
-				opts.baselines = VMP_BENCH_BASE_UNPINNED | VMP_BENCH_BASE_NAIVE;
-			else {
-				cli_error("bad --baseline '%s': use unpinned, naive or both",
-					  optarg);
-				goto out;
-			}
+			if (parse_baseline(&a->opts.baselines, optarg) < 0)
+				return false;
 			break;
 		case OPT_WORKLOAD:
-			if (vmp_bench_workloads_parse(&opts, optarg) < 0) {
+			if (vmp_bench_workloads_parse(&a->opts, optarg) < 0) {
 				cli_error("bad --workload: %s", vmp_error_last());
-				goto out;
+				return false;
 			}
 			break;
 		case OPT_REPS:
-			if (parse_int(&opts.reps, optarg, "--reps", 1, 1000) < 0)
-				goto out;
+			if (parse_int(&a->opts.reps, optarg, "--reps", 1, 1000) < 0)
+				return false;
 			break;
 		case OPT_SECONDS:
-			if (parse_double(&opts.seconds, optarg, "--seconds", 0.001, 3600) < 0)
-				goto out;
+			if (parse_double(&a->opts.seconds, optarg, "--seconds", 0.001, 3600) < 0)
+				return false;
 			break;
 		case OPT_HISTORY:
-			history_path = optarg;
+			a->history_path = optarg;
 			break;
 		case OPT_COMPARE:
-			if (parse_int(&compare_last, optarg, "--compare-last", 1, 100000) < 0)
-				goto out;
+			if (parse_int(&a->compare_last, optarg, "--compare-last", 1, 100000) < 0)
+				return false;
 			break;
 		case OPT_THRESHOLD:
-			if (parse_double(&threshold, optarg, "--threshold", 0, 1000) < 0)
-				goto out;
-			threshold_set = true;
+			if (parse_double(&a->threshold, optarg, "--threshold", 0, 1000) < 0)
+				return false;
+			a->threshold_set = true;
 			break;
 		case 'o':
-			output = optarg;
+			a->output = optarg;
 			break;
 		case OPT_JSON:
-			json = true;
+			a->json = true;
 			break;
 		case OPT_FORCE:
-			opts.force = true;
+			a->opts.force = true;
 			break;
 		case 'h':
 			fputs(bench_usage, stdout);
-			status = 0;
-			goto out;
+			*status = 0;
+			return false;
 		default:
 			cli_option_error("bench", c, argv[optind - 1]);
-			goto out;
+			return false;
 		}
 	}
 	if (optind >= argc) {
 		cli_error("no plan to bench; give plan.json (see 'vmplan bench --help')");
-		goto out;
+		return false;
 	}
 	if (optind + 1 < argc) {
 		cli_error("unexpected argument '%s'; see 'vmplan bench --help'", argv[optind + 1]);
-		goto out;
+		return false;
 	}
-	if ((compare_last || threshold_set) && !history_path) {
+	if ((a->compare_last || a->threshold_set) && !a->history_path) {
 		cli_error("--compare-last and --threshold need --history DB");
-		goto out;
+		return false;
 	}
-	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
+	a->plan_path = argv[optind];
+	return true;
+}
+
+/*
+ * Load the plan, probe this host, open the history and run the bench; 0, or the failure's
+ * exit status. What is made is the caller's to free, whatever the outcome.
+ */
+static int run_plan(vmp_bench_run **run, vmp_plan **plan, vmp_host **host, vmp_history **hist,
+		    bench_args *a)
+{
+	int err;
+
+	if ((err = vmp_plan_load_json(plan, a->plan_path)) < 0) {
 		cli_error("%s", vmp_error_last());
-		status = cli_status(err);
-		goto out;
+		return cli_status(err);
 	}
-	if ((err = vmp_probe_live(&host)) < 0) {
+	if ((err = vmp_probe_live(host)) < 0) {
 		cli_error("%s", vmp_error_last());
-		status = EXIT_RUNTIME;
-		goto out;
+		return EXIT_RUNTIME;
 	}
 	/* Open the history first: a bad file should not cost a whole bench. */
-	if (history_path && (err = vmp_history_open(&hist, history_path)) < 0) {
+	if (a->history_path && (err = vmp_history_open(hist, a->history_path)) < 0) {
 		cli_error("%s", vmp_error_last());
-		status = cli_status(err);
-		goto out;
+		return cli_status(err);
 	}
 	if (isatty(STDERR_FILENO))
-		opts.progress = show_progress;
-	if ((err = vmp_bench_run_plan(&run, plan, host, &opts)) < 0) {
+		a->opts.progress = show_progress;
+	if ((err = vmp_bench_run_plan(run, *plan, *host, &a->opts)) < 0) {
 		cli_error("%s%s", vmp_error_last(),
 			  err == VMP_EINVAL && strstr(vmp_error_last(), "bench it on that host")
 			      ? ", or here with --force"
 			      : "");
-		status = cli_status(err);
-		goto out;
+		return cli_status(err);
 	}
-	status = EXIT_RUNTIME;
-	if (hist && compare_last &&
-	    (err = vmp_history_compare(&regs, &nregs, hist, run, compare_last, threshold, -1)) <
-		0) {
+	return 0;
+}
+
+/* The --compare-last summary and every metric that regressed. */
+static void print_regressions(const bench_args *a, const vmp_bench_regression *regs, int nregs,
+			      int nregressed)
+{
+	char x[32], y[32];
+
+	printf("history: %d metrics compared with the median of up to %d earlier runs of this "
+	       "host and plan (threshold %g%%): %d regressed\n",
+	       nregs, a->compare_last, a->threshold, nregressed);
+	for (int k = 0; k < nregs; k++) {
+		const vmp_bench_regression *g = &regs[k];
+
+		if (g->regressed)
+			printf("  REGRESSED vm %s %s %s (%s): %s, was %s over %d runs (%+.1f%%)\n",
+			       g->vm, vmp_bench_workload_name(g->workload),
+			       vmp_bench_metric_name(g->workload),
+			       vmp_bench_variant_name(g->variant), fmt(x, sizeof(x), g->now),
+			       fmt(y, sizeof(y), g->history), g->runs, g->change_pct);
+	}
+}
+
+/* Compare with the history, write and store the results, print them; the exit status. */
+static int report_run(const bench_args *a, const vmp_bench_run *run, vmp_history *hist)
+{
+	vmp_bench_regression *regs = NULL;
+	int nregs = 0, nregressed = 0, err, status = EXIT_RUNTIME;
+	char *text = NULL;
+	bool pass;
+
+	if (hist && a->compare_last &&
+	    (err = vmp_history_compare(&regs, &nregs, hist, run, a->compare_last, a->threshold,
+				       -1)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
 	/* The results file first: a history that fails to store must not lose the run. */
-	if ((output || json) && (err = vmp_bench_to_json(&text, run, regs, nregs)) < 0) {
+	if ((a->output || a->json) && (err = vmp_bench_to_json(&text, run, regs, nregs)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
-	if (output && (err = vmp_file_write_atomic(output, text, strlen(text))) < 0) {
+	if (a->output && (err = vmp_file_write_atomic(a->output, text, strlen(text))) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
@@ -400,39 +448,38 @@ static int exec_bench(int argc, char **argv)
 	}
 	for (int k = 0; k < nregs; k++)
 		nregressed += regs[k].regressed;
-	if (json) {
+	if (a->json) {
 		printf("%s\n", text);
 		pass = vmp_bench_gate(NULL, NULL, run);
 	} else {
 		cli_bench_print(run);
 		printf("\n");
 		pass = cli_bench_print_gate(run);
-		if (compare_last) {
-			char a[32], b[32];
-
-			printf("history: %d metrics compared with the median of up to %d earlier "
-			       "runs of this host and plan (threshold %g%%): %d regressed\n",
-			       nregs, compare_last, threshold, nregressed);
-			for (int k = 0; k < nregs; k++)
-				if (regs[k].regressed)
-					printf("  REGRESSED vm %s %s %s (%s): %s, was %s over %d "
-					       "runs (%+.1f%%)\n",
-					       regs[k].vm,
-					       vmp_bench_workload_name(regs[k].workload),
-					       vmp_bench_metric_name(regs[k].workload),
-					       vmp_bench_variant_name(regs[k].variant),
-					       fmt(a, sizeof(a), regs[k].now),
-					       fmt(b, sizeof(b), regs[k].history), regs[k].runs,
-					       regs[k].change_pct);
-		}
-		if (history_path)
-			printf("stored in %s\n", history_path);
+		if (a->compare_last)
+			print_regressions(a, regs, nregs, nregressed);
+		if (a->history_path)
+			printf("stored in %s\n", a->history_path);
 		printf("bench took %.1f s\n", run->wall_s);
 	}
 	status = nregressed ? EXIT_REGRESSION : pass ? EXIT_PLACED : EXIT_VALIDATION;
 out:
 	free(text);
 	free(regs);
+	return status;
+}
+
+static int exec_bench(int argc, char **argv)
+{
+	bench_args a = {.threshold = VMP_BENCH_DEFAULT_THRESHOLD};
+	vmp_history *hist = NULL;
+	vmp_bench_run *run = NULL;
+	vmp_plan *plan = NULL;
+	vmp_host *host = NULL;
+	int status;
+
+	if (read_options(&status, &a, argc, argv) &&
+	    (status = run_plan(&run, &plan, &host, &hist, &a)) == 0)
+		status = report_run(&a, run, hist);
 	vmp_history_close(hist);
 	vmp_bench_run_free(run);
 	vmp_host_free(host);

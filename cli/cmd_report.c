@@ -160,7 +160,27 @@ out:
 	return status;
 }
 
-static int exec_report(int argc, char **argv)
+/* Add the shape of one --vm SPEC; 0, or the failure's exit status. */
+static int add_spec(report_args *a, const char *spec)
+{
+	vmp_vm_request *n = realloc(a->reqs, (a->nreqs + 1) * sizeof(*n));
+
+	if (!n) {
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	a->reqs = n;
+	memset(&a->reqs[a->nreqs], 0, sizeof(*n));
+	if (vmp_spec_parse(&a->reqs[a->nreqs], spec) < 0) {
+		cli_error("%s", vmp_error_last());
+		return EXIT_USAGE;
+	}
+	a->nreqs++;
+	return 0;
+}
+
+/* Read the options after the report's name; false, with *status, where the command ends. */
+static bool read_options(int *status, report_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_HOST_LONGOPTS,
@@ -175,9 +195,136 @@ static int exec_report(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	int c, failed;
+
+	*status = EXIT_USAGE;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOST:
+		case OPT_TOPOLOGY:
+		case OPT_SYNTHETIC:
+		case OPT_FSROOT:
+		case OPT_CONNECT:
+			if (add_host(a, c, optarg) < 0) {
+				cli_error("out of memory");
+				*status = EXIT_RUNTIME;
+				return false;
+			}
+			break;
+		case OPT_OUT:
+			a->out = optarg;
+			break;
+		case OPT_VMS:
+			a->mix = optarg;
+			break;
+		case OPT_VM:
+			if ((failed = add_spec(a, optarg)) != 0) {
+				*status = failed;
+				return false;
+			}
+			break;
+		case OPT_RESERVE:
+			a->reserve = optarg;
+			break;
+		case OPT_HISTORY:
+			a->history = optarg;
+			break;
+		case OPT_PLAN:
+			a->plan = optarg;
+			break;
+		case OPT_SVG:
+			a->svg = true;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case 'h':
+			fputs(report_usage, stdout);
+			*status = 0;
+			return false;
+		default:
+			cli_option_error("report", c, argv[optind]);
+			return false;
+		}
+	}
+	if (optind + 1 < argc) {
+		/* getopt ran on argv + 1. */
+		cli_error("unexpected argument '%s'; see 'vmplan report --help'", argv[optind + 1]);
+		return false;
+	}
+	if (!a->out) {
+		cli_error("say where the report goes with --out DIR");
+		return false;
+	}
+	return true;
+}
+
+/* Add the shapes of --vms mix.yaml after those of --vm; 0, or the failure's exit status. */
+static int add_mix(report_args *a)
+{
+	vmp_vm_request *more = NULL, *all;
+	size_t nmore = 0;
+	int err;
+
+	if ((err = vmp_mix_load(&more, &nmore, a->mix)) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	if (!(all = realloc(a->reqs, (a->nreqs + nmore + 1) * sizeof(*all)))) {
+		free(more);
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	a->reqs = all;
+	memcpy(a->reqs + a->nreqs, more, nmore * sizeof(*all));
+	a->nreqs += nmore;
+	free(more);
+	return 0;
+}
+
+/* Check what the report of kind a->kind needs, then write it; the exit status. */
+static int run_kind(report_args *a, const vmp_report_opts *opts)
+{
+	int status;
+
+	if (!strcmp(a->kind, "capacity")) {
+		if (a->mix && (status = add_mix(a)) != 0)
+			return status;
+		if (!a->nreqs) {
+			cli_error("no VM shape; give --vms mix.yaml or --vm SPEC");
+			return EXIT_USAGE;
+		}
+		if (!a->nhosts) {
+			cli_error("no host; give --host, --topology or --synthetic (each adds one)");
+			return EXIT_USAGE;
+		}
+		return run_capacity(a, opts);
+	}
+	if (!strcmp(a->kind, "bench")) {
+		if (!a->history) {
+			cli_error("say which bench history with --history DB");
+			return EXIT_USAGE;
+		}
+		if (a->nhosts > 1 || (a->nhosts && !a->hosts[0].host_json)) {
+			cli_error("report bench takes one --host FINGERPRINT or HOSTNAME");
+			return EXIT_USAGE;
+		}
+		return run_bench(a, opts);
+	}
+	if (a->nhosts > 1) {
+		cli_error("report host takes one host");
+		return EXIT_USAGE;
+	}
+	return run_host(a, opts);
+}
+
+static int exec_report(int argc, char **argv)
+{
 	report_args a = {.reserve = "auto"};
 	vmp_report_opts opts = {0};
-	int c, err, status = EXIT_USAGE;
+	int status;
 
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		fputs(report_usage, stdout);
@@ -192,125 +339,11 @@ static int exec_report(int argc, char **argv)
 		cli_error("no such report '%s': use capacity, bench or host", a.kind);
 		return EXIT_USAGE;
 	}
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc - 1, argv + 1, ":h", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_HOST:
-		case OPT_TOPOLOGY:
-		case OPT_SYNTHETIC:
-		case OPT_FSROOT:
-		case OPT_CONNECT:
-			if (add_host(&a, c, optarg) < 0) {
-				cli_error("out of memory");
-				status = EXIT_RUNTIME;
-				goto out;
-			}
-			break;
-		case OPT_OUT:
-			a.out = optarg;
-			break;
-		case OPT_VMS:
-			a.mix = optarg;
-			break;
-		case OPT_VM: {
-			vmp_vm_request *n = realloc(a.reqs, (a.nreqs + 1) * sizeof(*n));
-			if (!n) {
-				cli_error("out of memory");
-				status = EXIT_RUNTIME;
-				goto out;
-			}
-			a.reqs = n;
-			memset(&a.reqs[a.nreqs], 0, sizeof(*n));
-			if (vmp_spec_parse(&a.reqs[a.nreqs], optarg) < 0) {
-				cli_error("%s", vmp_error_last());
-				goto out;
-			}
-			a.nreqs++;
-			break;
-		}
-		case OPT_RESERVE:
-			a.reserve = optarg;
-			break;
-		case OPT_HISTORY:
-			a.history = optarg;
-			break;
-		case OPT_PLAN:
-			a.plan = optarg;
-			break;
-		case OPT_SVG:
-			a.svg = true;
-			break;
-		case OPT_JSON:
-			a.json = true;
-			break;
-		case 'h':
-			fputs(report_usage, stdout);
-			status = 0;
-			goto out;
-		default:
-			cli_option_error("report", c, argv[optind]);
-			goto out;
-		}
+	if (read_options(&status, &a, argc, argv)) {
+		opts.out_dir = a.out;
+		opts.svg = a.svg;
+		status = run_kind(&a, &opts);
 	}
-	if (optind + 1 < argc) {
-		/* getopt ran on argv + 1. */
-		cli_error("unexpected argument '%s'; see 'vmplan report --help'", argv[optind + 1]);
-		goto out;
-	}
-	if (!a.out) {
-		cli_error("say where the report goes with --out DIR");
-		goto out;
-	}
-	opts.out_dir = a.out;
-	opts.svg = a.svg;
-	if (!strcmp(a.kind, "capacity")) {
-		if (a.mix) {
-			vmp_vm_request *more = NULL, *all;
-			size_t nmore = 0;
-			if ((err = vmp_mix_load(&more, &nmore, a.mix)) < 0) {
-				cli_error("%s", vmp_error_last());
-				status = cli_status(err);
-				goto out;
-			}
-			if (!(all = realloc(a.reqs, (a.nreqs + nmore + 1) * sizeof(*all)))) {
-				free(more);
-				cli_error("out of memory");
-				status = EXIT_RUNTIME;
-				goto out;
-			}
-			a.reqs = all;
-			memcpy(a.reqs + a.nreqs, more, nmore * sizeof(*all));
-			a.nreqs += nmore;
-			free(more);
-		}
-		if (!a.nreqs) {
-			cli_error("no VM shape; give --vms mix.yaml or --vm SPEC");
-			goto out;
-		}
-		if (!a.nhosts) {
-			cli_error("no host; give --host, --topology or --synthetic (each adds one)");
-			goto out;
-		}
-		status = run_capacity(&a, &opts);
-	} else if (!strcmp(a.kind, "bench")) {
-		if (!a.history) {
-			cli_error("say which bench history with --history DB");
-			goto out;
-		}
-		if (a.nhosts > 1 || (a.nhosts && !a.hosts[0].host_json)) {
-			cli_error("report bench takes one --host FINGERPRINT or HOSTNAME");
-			goto out;
-		}
-		status = run_bench(&a, &opts);
-	} else {
-		if (a.nhosts > 1) {
-			cli_error("report host takes one host");
-			goto out;
-		}
-		status = run_host(&a, &opts);
-	}
-out:
 	free(a.hosts);
 	free(a.reqs);
 	return status;

@@ -220,7 +220,36 @@ out:
 	return err;
 }
 
-static int exec_suggest(int argc, char **argv)
+/* What the command line asks of suggest. */
+typedef struct suggest_args {
+	const char *output, *xml_dir, *reserve, *type, *mix;
+	cli_host_opts host_opts;
+	vmp_plan_options opts;
+	vmp_vm_request *reqs;
+	size_t nreqs;
+	bool print_xml, json_out, validate;
+} suggest_args;
+
+/* Add the VM of one --vm SPEC; 0, or the failure's exit status. */
+static int add_spec(suggest_args *a, const char *spec)
+{
+	vmp_vm_request *n = realloc(a->reqs, (a->nreqs + 1) * sizeof(*a->reqs));
+
+	if (!n) {
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	a->reqs = n;
+	if (vmp_spec_parse(&a->reqs[a->nreqs], spec) < 0) {
+		cli_error("%s", vmp_error_last());
+		return EXIT_USAGE;
+	}
+	a->nreqs++;
+	return 0;
+}
+
+/* Read the command line; false, with *status, where the command ends. */
+static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		CLI_HOST_LONGOPTS,
@@ -238,147 +267,143 @@ static int exec_suggest(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *output = NULL, *xml_dir = NULL;
-	cli_host_opts host_opts = {0};
-	const char *reserve = "auto", *type = "kvm", *mix = NULL;
-	vmp_plan_options opts = {0};
-	vmp_vm_request *reqs = NULL;
-	vmp_host *host = NULL;
-	vmp_plan *plan = NULL;
-	char *json = NULL;
-	size_t nreqs = 0;
-	int c, err, status = EXIT_USAGE, print_xml = 0, json_out = 0, validate = 0;
+	int c, failed;
 
+	*status = EXIT_USAGE;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-		if (cli_host_option(&host_opts, c, optarg))
+		if (cli_host_option(&a->host_opts, c, optarg))
 			continue;
 		switch (c) {
-		case 'v': {
-			vmp_vm_request *n = realloc(reqs, (nreqs + 1) * sizeof(*reqs));
-			if (!n) {
-				cli_error("out of memory");
-				status = EXIT_RUNTIME;
-				goto out;
+		case 'v':
+			if ((failed = add_spec(a, optarg)) != 0) {
+				*status = failed;
+				return false;
 			}
-			reqs = n;
-			if (vmp_spec_parse(&reqs[nreqs], optarg) < 0) {
-				cli_error("%s", vmp_error_last());
-				goto out;
-			}
-			nreqs++;
 			break;
-		}
 		case 'r':
-			reserve = optarg;
+			a->reserve = optarg;
 			break;
 		case 'm':
-			mix = optarg;
+			a->mix = optarg;
 			break;
 		case 'E':
-			opts.explain = true;
+			a->opts.explain = true;
 			break;
 		case 'O':
 			if (!strcmp(optarg, "batch")) {
-				opts.order = VMP_ORDER_BATCH;
+				a->opts.order = VMP_ORDER_BATCH;
 			} else if (!strcmp(optarg, "given")) {
-				opts.order = VMP_ORDER_GIVEN;
+				a->opts.order = VMP_ORDER_GIVEN;
 			} else {
 				cli_error("bad --order '%s': use batch or given", optarg);
-				goto out;
+				return false;
 			}
 			break;
 		case 'o':
-			output = optarg;
+			a->output = optarg;
 			break;
 		case 'x':
-			xml_dir = optarg;
+			a->xml_dir = optarg;
 			break;
 		case 'J':
-			json_out = 1;
+			a->json_out = true;
 			break;
 		case 'V':
-			validate = 1;
+			a->validate = true;
 			break;
 		case 'X':
-			print_xml = 1;
+			a->print_xml = true;
 			break;
 		case 't':
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
 				cli_error("bad --type '%s': use kvm or qemu", optarg);
-				goto out;
+				return false;
 			}
-			type = optarg;
+			a->type = optarg;
 			break;
 		case 'h':
 			print_suggest_usage(stdout);
-			status = 0;
-			goto out;
+			*status = 0;
+			return false;
 		default:
 			cli_option_error("suggest", c, argv[optind - 1]);
-			goto out;
+			return false;
 		}
 	}
 	if (optind < argc) {
 		cli_error("unexpected argument '%s'; see 'vmplan suggest --help'", argv[optind]);
-		goto out;
+		return false;
 	}
-	if (mix) {
-		vmp_vm_request *more = NULL, *all;
-		size_t nmore = 0;
-		if ((err = vmp_mix_load(&more, &nmore, mix)) < 0) {
-			cli_error("%s", vmp_error_last());
-			status = cli_status(err);
-			goto out;
-		}
-		if (!(all = realloc(reqs, (nreqs + nmore) * sizeof(*reqs)))) {
-			free(more);
-			cli_error("out of memory");
-			status = EXIT_RUNTIME;
-			goto out;
-		}
-		reqs = all;
-		memcpy(reqs + nreqs, more, nmore * sizeof(*reqs));
-		nreqs += nmore;
+	return true;
+}
+
+/* Add the VMs of --vms mix.yaml after those of --vm; 0, or the failure's exit status. */
+static int add_mix(suggest_args *a)
+{
+	vmp_vm_request *more = NULL, *all;
+	size_t nmore = 0;
+	int err;
+
+	if ((err = vmp_mix_load(&more, &nmore, a->mix)) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	if (!(all = realloc(a->reqs, (a->nreqs + nmore) * sizeof(*a->reqs)))) {
 		free(more);
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
 	}
-	if (nreqs == 0) {
-		cli_error("no VM to plan; give at least one --vm SPEC or --vms mix.yaml (see "
-			  "'vmplan suggest --help')");
-		goto out;
-	}
-	if ((err = cli_load_host(&host, &host_opts)) < 0) {
+	a->reqs = all;
+	memcpy(a->reqs + a->nreqs, more, nmore * sizeof(*a->reqs));
+	a->nreqs += nmore;
+	free(more);
+	return 0;
+}
+
+/* Load the host, reserve its housekeeping CPUs and plan; 0, or the failure's exit status. */
+static int make_plan(vmp_host **host, vmp_plan **plan, const suggest_args *a)
+{
+	int err;
+
+	if ((err = cli_load_host(host, &a->host_opts)) < 0) {
 		cli_error("%s", vmp_error_last());
-		status = cli_status(err);
-		goto out;
+		return cli_status(err);
 	}
-	if (vmp_plan_reserve(host, reserve) < 0) {
+	if (vmp_plan_reserve(*host, a->reserve) < 0) {
+		cli_error("%s", vmp_error_last());
+		return EXIT_USAGE;
+	}
+	if ((err = vmp_plan_solve(plan, *host, a->reqs, a->nreqs, &a->opts)) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	return 0;
+}
+
+/* Print the plan, validate it when asked, then write the XML and plan.json; the exit status. */
+static int emit_plan(const suggest_args *a, const vmp_plan *plan, const vmp_host *host)
+{
+	char *json = NULL;
+	int err, status = EXIT_RUNTIME;
+
+	if ((a->json_out || a->output) && (err = vmp_plan_to_json(&json, plan)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
-	if ((err = vmp_plan_solve(&plan, host, reqs, nreqs, &opts)) < 0) {
-		cli_error("%s", vmp_error_last());
-		status = cli_status(err);
-		goto out;
-	}
-	status = EXIT_RUNTIME;
-	if ((json_out || output) && (err = vmp_plan_to_json(&json, plan)) < 0) {
-		cli_error("%s", vmp_error_last());
-		goto out;
-	}
-	if (json_out)
+	if (a->json_out)
 		printf("%s\n", json);
 	else
 		print_plan(plan, host);
-	if (print_xml && (err = show_xml(plan, type)) < 0) {
+	if (a->print_xml && (err = show_xml(plan, a->type)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
-	if (validate && vmp_plan_placed_count(plan) > 0) {
+	if (a->validate && vmp_plan_placed_count(plan) > 0) {
 		bool pass;
 
-		if ((err = validate_plan(&pass, plan, json_out)) < 0) {
+		if ((err = validate_plan(&pass, plan, a->json_out)) < 0) {
 			cli_error("cannot validate the plan: %s", vmp_error_last());
 			status = cli_status(err);
 			goto out;
@@ -390,20 +415,44 @@ static int exec_suggest(int argc, char **argv)
 		}
 	}
 	/* plan.json last: the XML it would name is written by then, or nothing is. */
-	if (xml_dir && (err = vmp_export_libvirt_dir(plan, xml_dir, type)) < 0) {
+	if (a->xml_dir && (err = vmp_export_libvirt_dir(plan, a->xml_dir, a->type)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
-	if (output && (err = vmp_file_write_atomic(output, json, strlen(json))) < 0) {
+	if (a->output && (err = vmp_file_write_atomic(a->output, json, strlen(json))) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
 	status = vmp_plan_placed_count(plan) == plan->nvms ? EXIT_PLACED : EXIT_UNPLACED;
 out:
 	free(json);
+	return status;
+}
+
+static int exec_suggest(int argc, char **argv)
+{
+	suggest_args a = {.reserve = "auto", .type = "kvm"};
+	vmp_host *host = NULL;
+	vmp_plan *plan = NULL;
+	int status;
+
+	if (!read_options(&status, &a, argc, argv))
+		goto out;
+	if (a.mix && (status = add_mix(&a)) != 0)
+		goto out;
+	if (a.nreqs == 0) {
+		cli_error("no VM to plan; give at least one --vm SPEC or --vms mix.yaml (see "
+			  "'vmplan suggest --help')");
+		status = EXIT_USAGE;
+		goto out;
+	}
+	if ((status = make_plan(&host, &plan, &a)) != 0)
+		goto out;
+	status = emit_plan(&a, plan, host);
+out:
 	vmp_plan_free(plan);
 	vmp_host_free(host);
-	free(reqs);
+	free(a.reqs);
 	return status;
 }
 

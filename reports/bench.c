@@ -129,29 +129,12 @@ static int ratios(vmp_bench_report *r)
 	return VMP_OK;
 }
 
-int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *host)
+/* Check that db is a bench history of the schema this vmplan reads. */
+static int check_schema(sqlite3 *db, const char *path)
 {
-	static const char query[] =
-		"SELECT r.id, r.started_at, r.host, r.hostname, s.vm, s.workload, s.metric, "
-		"s.unit, s.variant, s.higher_is_better, s.median, s.min, s.max "
-		"FROM results s JOIN runs r ON r.id = s.run_id "
-		"WHERE ?1 IS NULL OR r.host = ?1 OR r.hostname = ?1 "
-		"ORDER BY r.host, s.metric, s.vm, s.workload, s.variant, r.started_at, r.id";
-	vmp_bench_report *r = NULL;
-	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	int err = VMP_EINVAL, rc;
+	int err = VMP_EINVAL;
 
-	*out = NULL;
-	if (access(path, R_OK) < 0) {
-		vmp_error_set("cannot read bench history '%s'", path);
-		return VMP_ENOTFOUND;
-	}
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		vmp_error_set("cannot open bench history '%s': %s", path,
-			      db ? sqlite3_errmsg(db) : "out of memory");
-		goto out;
-	}
 	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
@@ -164,13 +147,18 @@ int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *h
 			      (const char *)sqlite3_column_text(st, 0), VMP_HISTORY_SCHEMA);
 		goto out;
 	}
+	err = VMP_OK;
+out:
 	sqlite3_finalize(st);
-	st = NULL;
-	if (!(r = calloc(1, sizeof(*r)))) {
-		err = VMP_ENOMEM;
-		vmp_error_set("out of memory");
-		goto out;
-	}
+	return err;
+}
+
+/* The number of runs of host (NULL: of every host) into r->nruns. */
+static int count_runs(vmp_bench_report *r, sqlite3 *db, const char *path, const char *host)
+{
+	sqlite3_stmt *st = NULL;
+	int err = VMP_EINVAL;
+
 	if (sqlite3_prepare_v2(db,
 			       "SELECT COUNT(*) FROM runs r WHERE ?1 IS NULL OR r.host = ?1 OR "
 			       "r.hostname = ?1",
@@ -181,63 +169,125 @@ int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *h
 		goto out;
 	}
 	r->nruns = sqlite3_column_int(st, 0);
+	err = VMP_OK;
+out:
 	sqlite3_finalize(st);
-	st = NULL;
-	if (host && r->nruns == 0) {
-		vmp_error_set("bench history '%s' has no run of host '%s'", path, host);
-		err = VMP_ENOTFOUND;
-		goto out;
+	return err;
+}
+
+/* One row of the results query: the series it belongs to and its point. */
+static void read_row(vmp_bench_series *key, vmp_bench_point *p, sqlite3_stmt *st)
+{
+	p->run_id = sqlite3_column_int64(st, 0);
+	col(p->started_at, sizeof(p->started_at), st, 1);
+	p->time = iso_time(p->started_at);
+	col(key->host, sizeof(key->host), st, 2);
+	col(key->hostname, sizeof(key->hostname), st, 3);
+	col(key->vm, sizeof(key->vm), st, 4);
+	col(key->workload, sizeof(key->workload), st, 5);
+	col(key->metric, sizeof(key->metric), st, 6);
+	col(key->unit, sizeof(key->unit), st, 7);
+	col(key->variant, sizeof(key->variant), st, 8);
+	key->higher_is_better = sqlite3_column_int(st, 9) != 0;
+	p->median = sqlite3_column_double(st, 10);
+	p->min = sqlite3_column_double(st, 11);
+	p->max = sqlite3_column_double(st, 12);
+}
+
+/* Append p to the last series when key is the same series, else to a new series. */
+static int add_point(vmp_bench_report *r, const vmp_bench_series *key, const vmp_bench_point *p)
+{
+	vmp_bench_series *se = r->nseries ? &r->series[r->nseries - 1] : NULL;
+	vmp_bench_point *pts;
+
+	if (!se || strcmp(se->host, key->host) || strcmp(se->metric, key->metric) ||
+	    strcmp(se->vm, key->vm) || strcmp(se->workload, key->workload) ||
+	    strcmp(se->variant, key->variant)) {
+		vmp_bench_series *n = realloc(r->series, sizeof(*n) * (size_t)(r->nseries + 1));
+		if (!n) {
+			vmp_error_set("out of memory");
+			return VMP_ENOMEM;
+		}
+		r->series = n;
+		se = &r->series[r->nseries++];
+		*se = *key;
 	}
+	if (!(pts = realloc(se->points, sizeof(*pts) * (size_t)(se->npoints + 1)))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	se->points = pts;
+	se->points[se->npoints++] = *p;
+	return VMP_OK;
+}
+
+/* The results of host (NULL: every host): a series per host, metric, VM, workload, variant. */
+static int read_series(vmp_bench_report *r, sqlite3 *db, const char *path, const char *host)
+{
+	static const char query[] =
+		"SELECT r.id, r.started_at, r.host, r.hostname, s.vm, s.workload, s.metric, "
+		"s.unit, s.variant, s.higher_is_better, s.median, s.min, s.max "
+		"FROM results s JOIN runs r ON r.id = s.run_id "
+		"WHERE ?1 IS NULL OR r.host = ?1 OR r.hostname = ?1 "
+		"ORDER BY r.host, s.metric, s.vm, s.workload, s.variant, r.started_at, r.id";
+	sqlite3_stmt *st = NULL;
+	int err = VMP_EINVAL, rc;
+
 	if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK ||
 	    (host && sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT) != SQLITE_OK)) {
 		vmp_error_set("cannot read bench history '%s': %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		vmp_bench_series key = {0}, *se;
+		vmp_bench_series key = {0};
 		vmp_bench_point p = {0};
-		p.run_id = sqlite3_column_int64(st, 0);
-		col(p.started_at, sizeof(p.started_at), st, 1);
-		p.time = iso_time(p.started_at);
-		col(key.host, sizeof(key.host), st, 2);
-		col(key.hostname, sizeof(key.hostname), st, 3);
-		col(key.vm, sizeof(key.vm), st, 4);
-		col(key.workload, sizeof(key.workload), st, 5);
-		col(key.metric, sizeof(key.metric), st, 6);
-		col(key.unit, sizeof(key.unit), st, 7);
-		col(key.variant, sizeof(key.variant), st, 8);
-		key.higher_is_better = sqlite3_column_int(st, 9) != 0;
-		p.median = sqlite3_column_double(st, 10);
-		p.min = sqlite3_column_double(st, 11);
-		p.max = sqlite3_column_double(st, 12);
-		se = r->nseries ? &r->series[r->nseries - 1] : NULL;
-		if (!se || strcmp(se->host, key.host) || strcmp(se->metric, key.metric) ||
-		    strcmp(se->vm, key.vm) || strcmp(se->workload, key.workload) ||
-		    strcmp(se->variant, key.variant)) {
-			vmp_bench_series *n =
-				realloc(r->series, sizeof(*n) * (size_t)(r->nseries + 1));
-			if (!n) {
-				err = VMP_ENOMEM;
-				vmp_error_set("out of memory");
-				goto out;
-			}
-			r->series = n;
-			se = &r->series[r->nseries++];
-			*se = key;
-		}
-		vmp_bench_point *pts = realloc(se->points, sizeof(*pts) * (size_t)(se->npoints + 1));
-		if (!pts) {
-			err = VMP_ENOMEM;
-			vmp_error_set("out of memory");
+		read_row(&key, &p, st);
+		if ((err = add_point(r, &key, &p)) < 0)
 			goto out;
-		}
-		se->points = pts;
-		se->points[se->npoints++] = p;
 	}
 	if (rc != SQLITE_DONE) {
+		err = VMP_EINVAL;
 		vmp_error_set("cannot read bench history '%s': %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
+	err = VMP_OK;
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *host)
+{
+	vmp_bench_report *r = NULL;
+	sqlite3 *db = NULL;
+	int err = VMP_EINVAL;
+
+	*out = NULL;
+	if (access(path, R_OK) < 0) {
+		vmp_error_set("cannot read bench history '%s'", path);
+		return VMP_ENOTFOUND;
+	}
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		vmp_error_set("cannot open bench history '%s': %s", path,
+			      db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	if ((err = check_schema(db, path)) < 0)
+		goto out;
+	if (!(r = calloc(1, sizeof(*r)))) {
+		err = VMP_ENOMEM;
+		vmp_error_set("out of memory");
+		goto out;
+	}
+	if ((err = count_runs(r, db, path, host)) < 0)
+		goto out;
+	if (host && r->nruns == 0) {
+		vmp_error_set("bench history '%s' has no run of host '%s'", path, host);
+		err = VMP_ENOTFOUND;
+		goto out;
+	}
+	if ((err = read_series(r, db, path, host)) < 0)
+		goto out;
 	mark_regressions(r);
 	if ((err = ratios(r)) < 0)
 		goto out;
@@ -245,7 +295,6 @@ int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *h
 	r = NULL;
 	err = VMP_OK;
 out:
-	sqlite3_finalize(st);
 	sqlite3_close(db);
 	vmp_bench_report_free(r);
 	return err;
@@ -318,14 +367,242 @@ static void series_title(char *buf, size_t size, const vmp_bench_series *se)
 	snprintf(buf, size, "%s / %s / %s", se->vm, se->workload, se->variant);
 }
 
+/* What the report holds and the rules it applies. */
+static void doc_intro(rdoc *d, const vmp_bench_report *r)
+{
+	rdoc_p(d, "%d run%s, %d series, %d regression%s.", r->nruns, r->nruns == 1 ? "" : "s",
+	       r->nseries, r->nregressions, r->nregressions == 1 ? "" : "s");
+	rdoc_p(d, "A run is a regression when its median is worse than the median of the "
+		  "previous %d runs of the same series (host, VM, workload, metric, variant) by "
+		  "more than %.0f%%; it needs %d earlier runs. Ratios compare the plan with each "
+		  "baseline in each host's latest run; above 1 the plan is better.",
+	       VMP_BENCH_WINDOW, VMP_BENCH_REGRESSION * 100, VMP_BENCH_MIN_PREVIOUS);
+}
+
+/* Every point marked as a regression, with the median it is compared with. */
+static void doc_regressions(rdoc *d, const vmp_bench_report *r)
+{
+	static const char *const heads[] = {"hostname", "vm", "workload", "metric", "variant",
+					    "started", "median", "previous", "change"};
+	char a[80], b[32];
+
+	rdoc_h2(d, "Regressions");
+	rdoc_table(d, 9);
+	for (int k = 0; k < 9; k++)
+		rdoc_cell(d, "%s", heads[k]);
+	for (int s = 0; s < r->nseries; s++)
+		for (int i = 0; i < r->series[s].npoints; i++) {
+			const vmp_bench_series *se = &r->series[s];
+			const vmp_bench_point *p = &se->points[i];
+			if (!p->regression)
+				continue;
+			rdoc_cell(d, "%s", se->hostname);
+			rdoc_cell(d, "%s", se->vm);
+			rdoc_cell(d, "%s", se->workload);
+			rdoc_cell(d, "%s (%s)", se->metric, se->unit);
+			rdoc_cell(d, "%s", se->variant);
+			rdoc_cell(d, "%s", p->started_at);
+			num(a, sizeof(a), p->median);
+			rdoc_cell(d, "%s", a);
+			num(b, sizeof(b), p->previous);
+			rdoc_cell(d, "%s", b);
+			rdoc_cell(d, "%+.1f%%", (p->median / p->previous - 1) * 100);
+		}
+}
+
+/* name.dat: a block of points per series s..e-1 (gnuplot's index). */
+static int trend_data(const vmp_bench_report *r, int s, int e, const char *name,
+		      const vmp_report_opts *opts)
+{
+	rbuf dat = {0};
+	char file[80], *data;
+	int block = 0, err;
+
+	for (int k = s; k < e; k++) {
+		rbuf_add(&dat, "# series %d\n", block++);
+		for (int i = 0; i < r->series[k].npoints; i++) {
+			const vmp_bench_point *p = &r->series[k].points[i];
+			rbuf_add(&dat, "%lld %.17g %.17g %.17g %d\n", (long long)p->time, p->median,
+				 p->min, p->max, p->regression);
+		}
+		rbuf_add(&dat, "\n\n");
+	}
+	snprintf(file, sizeof(file), "%s.dat", name);
+	if (!(data = rbuf_take(&dat))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	err = report_write_file(opts->out_dir, file, data, strlen(data));
+	free(data);
+	return err;
+}
+
+/* The plot of series s..e-1 (one host and metric) over time, regressions in red. */
+static void trend_script(rbuf *gp, rchart *c, const vmp_bench_report *r, int s, int e,
+			 const char *name, bool svg)
+{
+	const vmp_bench_series *first = &r->series[s];
+	char buf[512];
+
+	gp_begin(gp, c, name, VMP_REPORT_CHART_W, VMP_REPORT_CHART_H);
+	rbuf_add(gp, "set xdata time\nset timefmt '%%s'\nset format x '%%Y-%%m-%%d %%H:%%M'\n"
+		     "set xtics rotate by -30\n"
+		     "set grid\nset key outside right top\nset offsets graph 0.02, graph "
+		     "0.02, graph 0.05, graph 0.05\nset title ");
+	snprintf(buf, sizeof(buf), "%s (%s): %s", first->hostname, first->host, first->metric);
+	rbuf_gp_str(gp, buf);
+	rbuf_add(gp, "\nset ylabel ");
+	snprintf(buf, sizeof(buf), "%s (%s)", first->metric, first->unit);
+	rbuf_gp_str(gp, buf);
+	rbuf_add(gp, "\nplot ");
+	for (int k = s; k < e; k++) {
+		series_title(buf, sizeof(buf), &r->series[k]);
+		rbuf_add(gp, "%s'%s.dat' index %d using 1:2 with linespoints lw 2 title ",
+			 k > s ? ", " : "", name, k - s);
+		rbuf_gp_str(gp, buf);
+	}
+	for (int k = s; k < e; k++)
+		rbuf_add(gp,
+			 ", '%s.dat' index %d using 1:($5 > 0 ? $2 : NaN) with points pt 7 "
+			 "ps 2 lc rgb 'red' %s",
+			 name, k - s, k == s ? "title 'regression'" : "notitle");
+	rbuf_add(gp, "\n");
+	gp_end(gp, c, svg);
+}
+
+/* The section of one host and metric: its chart and every point of series s..e-1. */
+static void doc_trend(rdoc *d, const rchart *c, const vmp_bench_report *r, int s, int e,
+		      const char *name)
+{
+	static const char *const heads[] = {"series", "run", "started", "median",
+					    "min", "max", "regression"};
+	const vmp_bench_series *first = &r->series[s];
+	char buf[512], a[80];
+
+	rdoc_h2(d, "%s (%s): %s", first->hostname, first->host, first->metric);
+	snprintf(buf, sizeof(buf), "%s over time on %s", first->metric, first->hostname);
+	snprintf(a, sizeof(a), "%s.png", name);
+	rdoc_img(d, a, c->w, c->h, buf);
+	rdoc_table(d, 7);
+	for (int k = 0; k < 7; k++)
+		rdoc_cell(d, "%s", heads[k]);
+	for (int k = s; k < e; k++)
+		for (int i = 0; i < r->series[k].npoints; i++) {
+			const vmp_bench_point *p = &r->series[k].points[i];
+			series_title(buf, sizeof(buf), &r->series[k]);
+			rdoc_cell(d, "%s", buf);
+			rdoc_cell(d, "%lld", p->run_id);
+			rdoc_cell(d, "%s", p->started_at);
+			num(a, sizeof(a), p->median);
+			rdoc_cell(d, "%s", a);
+			num(a, sizeof(a), p->min);
+			rdoc_cell(d, "%s", a);
+			num(a, sizeof(a), p->max);
+			rdoc_cell(d, "%s", a);
+			rdoc_cell(d, "%s", p->regression ? "yes" : "");
+		}
+}
+
+/* One chart per host and metric; the series are consecutive in that order. */
+static int trends(rbuf *gp, rchart *charts, int *ncharts, rdoc *d, const vmp_bench_report *r,
+		  const vmp_report_opts *opts)
+{
+	char name[64];
+	int err;
+
+	for (int s = 0; s < r->nseries;) {
+		const vmp_bench_series *first = &r->series[s];
+		rchart *c = &charts[*ncharts];
+		int e = s;
+		while (e < r->nseries && !strcmp(r->series[e].host, first->host) &&
+		       !strcmp(r->series[e].metric, first->metric))
+			e++;
+		snprintf(name, sizeof(name), "trend-%d", *ncharts + 1);
+		(*ncharts)++;
+		if ((err = trend_data(r, s, e, name, opts)) < 0)
+			return err;
+		trend_script(gp, c, r, s, e, name, opts->svg);
+		doc_trend(d, c, r, s, e, name);
+		s = e;
+	}
+	return VMP_OK;
+}
+
+/* ratio.dat and the bar chart of the plan against each baseline. */
+static int ratio_chart(rbuf *gp, rchart *c, const vmp_bench_report *r,
+		       const vmp_report_opts *opts)
+{
+	rbuf dat = {0};
+	char buf[512], *data;
+	int err;
+
+	for (int i = 0; i < r->nratios; i++)
+		rbuf_add(&dat, "%d %.17g\n", i, isnan(r->ratios[i].ratio) ? 0 : r->ratios[i].ratio);
+	if (!(data = rbuf_take(&dat))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	err = report_write_file(opts->out_dir, "ratio.dat", data, strlen(data));
+	free(data);
+	if (err < 0)
+		return err;
+	gp_begin(gp, c, "ratio", VMP_REPORT_CHART_W, VMP_REPORT_CHART_H);
+	rbuf_add(gp, "set style fill solid 0.8 border -1\nset boxwidth 0.7\nset grid "
+		     "ytics\nset yrange [0:*]\nset xrange [-0.6:%d.6]\nset xtics nomirror "
+		     "rotate by -30\nset key off\nset ylabel 'plan / baseline (above 1: "
+		     "plan better)'\nset title 'Plan versus baseline'\nset arrow from "
+		     "graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb 'black'\nset "
+		     "xtics (",
+		 r->nratios - 1);
+	for (int i = 0; i < r->nratios; i++) {
+		const vmp_bench_ratio *q = &r->ratios[i];
+		snprintf(buf, sizeof(buf), "%s %s %s vs %s", r->series[q->series].hostname,
+			 r->series[q->series].vm, r->series[q->series].metric,
+			 r->series[q->baseline].variant);
+		rbuf_add(gp, "%s", i ? ", " : "");
+		rbuf_gp_str(gp, buf);
+		rbuf_add(gp, " %d", i);
+	}
+	rbuf_add(gp, ")\nplot 'ratio.dat' using 1:2 with boxes lc rgb '#4682b4'\n");
+	gp_end(gp, c, opts->svg);
+	return VMP_OK;
+}
+
+/* The table of the plan against each baseline in each host's latest run. */
+static void doc_ratios(rdoc *d, const vmp_bench_report *r)
+{
+	static const char *const heads[] = {"hostname", "vm", "workload", "metric",
+					    "baseline", "plan", "base", "ratio"};
+	char a[80];
+
+	rdoc_table(d, 8);
+	for (int k = 0; k < 8; k++)
+		rdoc_cell(d, "%s", heads[k]);
+	for (int i = 0; i < r->nratios; i++) {
+		const vmp_bench_ratio *q = &r->ratios[i];
+		const vmp_bench_series *p = &r->series[q->series];
+		rdoc_cell(d, "%s", p->hostname);
+		rdoc_cell(d, "%s", p->vm);
+		rdoc_cell(d, "%s", p->workload);
+		rdoc_cell(d, "%s (%s)", p->metric, p->unit);
+		rdoc_cell(d, "%s", r->series[q->baseline].variant);
+		num(a, sizeof(a), q->plan);
+		rdoc_cell(d, "%s", a);
+		num(a, sizeof(a), q->base);
+		rdoc_cell(d, "%s", a);
+		num(a, sizeof(a), q->ratio);
+		rdoc_cell(d, "%s", a);
+	}
+}
+
 int vmp_bench_report_write(char **text, char **json, const vmp_bench_report *r,
 			   const vmp_report_opts *opts)
 {
-	char prog[4096], buf[512], a[80], b[32], name[64];
-	rbuf gp = {0}, dat = {0};
+	char prog[4096];
+	rbuf gp = {0};
 	rchart *charts = NULL;
 	int ncharts = 0, err;
-	char *js = NULL, *script = NULL, *data = NULL;
+	char *js = NULL, *script = NULL;
 	rdoc d;
 
 	rdoc_init(&d, "vmplan bench report");
@@ -336,176 +613,18 @@ int vmp_bench_report_write(char **text, char **json, const vmp_bench_report *r,
 		vmp_error_set("out of memory");
 		goto out;
 	}
-	rdoc_p(&d, "%d run%s, %d series, %d regression%s.", r->nruns, r->nruns == 1 ? "" : "s",
-	       r->nseries, r->nregressions, r->nregressions == 1 ? "" : "s");
-	rdoc_p(&d, "A run is a regression when its median is worse than the median of the "
-		   "previous %d runs of the same series (host, VM, workload, metric, variant) by "
-		   "more than %.0f%%; it needs %d earlier runs. Ratios compare the plan with each "
-		   "baseline in each host's latest run; above 1 the plan is better.",
-	       VMP_BENCH_WINDOW, VMP_BENCH_REGRESSION * 100, VMP_BENCH_MIN_PREVIOUS);
-
-	rdoc_h2(&d, "Regressions");
-	rdoc_table(&d, 9);
-	const char *rh[] = {"hostname", "vm", "workload", "metric", "variant", "started",
-			    "median", "previous", "change"};
-	for (int k = 0; k < 9; k++)
-		rdoc_cell(&d, "%s", rh[k]);
-	for (int s = 0; s < r->nseries; s++)
-		for (int i = 0; i < r->series[s].npoints; i++) {
-			const vmp_bench_series *se = &r->series[s];
-			const vmp_bench_point *p = &se->points[i];
-			if (!p->regression)
-				continue;
-			rdoc_cell(&d, "%s", se->hostname);
-			rdoc_cell(&d, "%s", se->vm);
-			rdoc_cell(&d, "%s", se->workload);
-			rdoc_cell(&d, "%s (%s)", se->metric, se->unit);
-			rdoc_cell(&d, "%s", se->variant);
-			rdoc_cell(&d, "%s", p->started_at);
-			num(a, sizeof(a), p->median);
-			rdoc_cell(&d, "%s", a);
-			num(b, sizeof(b), p->previous);
-			rdoc_cell(&d, "%s", b);
-			rdoc_cell(&d, "%+.1f%%", (p->median / p->previous - 1) * 100);
-		}
-
-	/* One chart per host and metric; the series are consecutive in that order. */
-	for (int s = 0; s < r->nseries;) {
-		const vmp_bench_series *first = &r->series[s];
-		int e = s, block = 0;
-		rchart *c = &charts[ncharts];
-		while (e < r->nseries && !strcmp(r->series[e].host, first->host) &&
-		       !strcmp(r->series[e].metric, first->metric))
-			e++;
-		snprintf(name, sizeof(name), "trend-%d", ncharts + 1);
-		ncharts++;
-		for (int k = s; k < e; k++) {
-			rbuf_add(&dat, "# series %d\n", block++);
-			for (int i = 0; i < r->series[k].npoints; i++) {
-				const vmp_bench_point *p = &r->series[k].points[i];
-				rbuf_add(&dat, "%lld %.17g %.17g %.17g %d\n", (long long)p->time,
-					 p->median, p->min, p->max, p->regression);
-			}
-			rbuf_add(&dat, "\n\n");
-		}
-		data = rbuf_take(&dat);
-		snprintf(buf, sizeof(buf), "%s.dat", name);
-		if (!data) {
-			err = VMP_ENOMEM;
-			vmp_error_set("out of memory");
-			goto out;
-		}
-		if ((err = report_write_file(opts->out_dir, buf, data, strlen(data))) < 0)
-			goto out;
-		free(data);
-		data = NULL;
-
-		gp_begin(&gp, c, name, VMP_REPORT_CHART_W, VMP_REPORT_CHART_H);
-		rbuf_add(&gp, "set xdata time\nset timefmt '%%s'\nset format x '%%Y-%%m-%%d %%H:%%M'\n"
-			      "set xtics rotate by -30\n"
-			      "set grid\nset key outside right top\nset offsets graph 0.02, graph "
-			      "0.02, graph 0.05, graph 0.05\nset title ");
-		snprintf(buf, sizeof(buf), "%s (%s): %s", first->hostname, first->host,
-			 first->metric);
-		rbuf_gp_str(&gp, buf);
-		rbuf_add(&gp, "\nset ylabel ");
-		snprintf(buf, sizeof(buf), "%s (%s)", first->metric, first->unit);
-		rbuf_gp_str(&gp, buf);
-		rbuf_add(&gp, "\nplot ");
-		for (int k = s; k < e; k++) {
-			series_title(buf, sizeof(buf), &r->series[k]);
-			rbuf_add(&gp, "%s'%s.dat' index %d using 1:2 with linespoints lw 2 title ",
-				 k > s ? ", " : "", name, k - s);
-			rbuf_gp_str(&gp, buf);
-		}
-		for (int k = s; k < e; k++)
-			rbuf_add(&gp,
-				 ", '%s.dat' index %d using 1:($5 > 0 ? $2 : NaN) with points pt 7 "
-				 "ps 2 lc rgb 'red' %s",
-				 name, k - s, k == s ? "title 'regression'" : "notitle");
-		rbuf_add(&gp, "\n");
-		gp_end(&gp, c, opts->svg);
-
-		rdoc_h2(&d, "%s (%s): %s", first->hostname, first->host, first->metric);
-		snprintf(buf, sizeof(buf), "%s over time on %s", first->metric, first->hostname);
-		snprintf(a, sizeof(a), "%s.png", name);
-		rdoc_img(&d, a, c->w, c->h, buf);
-		rdoc_table(&d, 7);
-		const char *th[] = {"series", "run", "started", "median", "min", "max",
-				    "regression"};
-		for (int k = 0; k < 7; k++)
-			rdoc_cell(&d, "%s", th[k]);
-		for (int k = s; k < e; k++)
-			for (int i = 0; i < r->series[k].npoints; i++) {
-				const vmp_bench_point *p = &r->series[k].points[i];
-				series_title(buf, sizeof(buf), &r->series[k]);
-				rdoc_cell(&d, "%s", buf);
-				rdoc_cell(&d, "%lld", p->run_id);
-				rdoc_cell(&d, "%s", p->started_at);
-				num(a, sizeof(a), p->median);
-				rdoc_cell(&d, "%s", a);
-				num(a, sizeof(a), p->min);
-				rdoc_cell(&d, "%s", a);
-				num(a, sizeof(a), p->max);
-				rdoc_cell(&d, "%s", a);
-				rdoc_cell(&d, "%s", p->regression ? "yes" : "");
-			}
-		s = e;
-	}
-
+	doc_intro(&d, r);
+	doc_regressions(&d, r);
+	if ((err = trends(&gp, charts, &ncharts, &d, r, opts)) < 0)
+		goto out;
 	rdoc_h2(&d, "Plan versus baseline (each host's latest run)");
 	if (r->nratios) {
 		rchart *c = &charts[ncharts++];
-		for (int i = 0; i < r->nratios; i++)
-			rbuf_add(&dat, "%d %.17g\n", i, isnan(r->ratios[i].ratio) ? 0 : r->ratios[i].ratio);
-		if (!(data = rbuf_take(&dat))) {
-			err = VMP_ENOMEM;
-			vmp_error_set("out of memory");
+		if ((err = ratio_chart(&gp, c, r, opts)) < 0)
 			goto out;
-		}
-		if ((err = report_write_file(opts->out_dir, "ratio.dat", data, strlen(data))) < 0)
-			goto out;
-		gp_begin(&gp, c, "ratio", VMP_REPORT_CHART_W, VMP_REPORT_CHART_H);
-		rbuf_add(&gp, "set style fill solid 0.8 border -1\nset boxwidth 0.7\nset grid "
-			      "ytics\nset yrange [0:*]\nset xrange [-0.6:%d.6]\nset xtics nomirror "
-			      "rotate by -30\nset key off\nset ylabel 'plan / baseline (above 1: "
-			      "plan better)'\nset title 'Plan versus baseline'\nset arrow from "
-			      "graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb 'black'\nset "
-			      "xtics (",
-			 r->nratios - 1);
-		for (int i = 0; i < r->nratios; i++) {
-			const vmp_bench_ratio *q = &r->ratios[i];
-			snprintf(buf, sizeof(buf), "%s %s %s vs %s", r->series[q->series].hostname,
-				 r->series[q->series].vm, r->series[q->series].metric,
-				 r->series[q->baseline].variant);
-			rbuf_add(&gp, "%s", i ? ", " : "");
-			rbuf_gp_str(&gp, buf);
-			rbuf_add(&gp, " %d", i);
-		}
-		rbuf_add(&gp, ")\nplot 'ratio.dat' using 1:2 with boxes lc rgb '#4682b4'\n");
-		gp_end(&gp, c, opts->svg);
 		rdoc_img(&d, "ratio.png", c->w, c->h, "Plan versus baseline");
 	}
-	rdoc_table(&d, 8);
-	const char *qh[] = {"hostname", "vm", "workload", "metric", "baseline", "plan", "base",
-			    "ratio"};
-	for (int k = 0; k < 8; k++)
-		rdoc_cell(&d, "%s", qh[k]);
-	for (int i = 0; i < r->nratios; i++) {
-		const vmp_bench_ratio *q = &r->ratios[i];
-		const vmp_bench_series *p = &r->series[q->series];
-		rdoc_cell(&d, "%s", p->hostname);
-		rdoc_cell(&d, "%s", p->vm);
-		rdoc_cell(&d, "%s", p->workload);
-		rdoc_cell(&d, "%s (%s)", p->metric, p->unit);
-		rdoc_cell(&d, "%s", r->series[q->baseline].variant);
-		num(a, sizeof(a), q->plan);
-		rdoc_cell(&d, "%s", a);
-		num(a, sizeof(a), q->base);
-		rdoc_cell(&d, "%s", a);
-		num(a, sizeof(a), q->ratio);
-		rdoc_cell(&d, "%s", a);
-	}
+	doc_ratios(&d, r);
 	if (!(script = rbuf_take(&gp))) {
 		err = VMP_ENOMEM;
 		vmp_error_set("out of memory");
@@ -522,8 +641,6 @@ int vmp_bench_report_write(char **text, char **json, const vmp_bench_report *r,
 out:
 	free(js);
 	free(script);
-	free(data);
-	free(dat.s);
 	free(gp.s);
 	free(charts);
 	rdoc_free(&d);

@@ -68,37 +68,35 @@ static bool pool_configured(const vmp_host *h, uint64_t page_bytes)
 	return false;
 }
 
-/* What stays free after a plan (NULL: nothing placed), and what of it is stranded. */
-static void leftovers(vmp_capacity_count *out, const vmp_host *h, const vmp_plan *plan,
-		      const vmp_vm_request *unit, size_t n)
+/* The CPUs no VM of the plan (NULL: none) can get: reserved, used, pinned, idle siblings. */
+static void held_cpus(vmp_cpuset *out, const vmp_host *h, const vmp_plan *plan)
 {
-	vmp_cpuset held, free;
-	uint64_t mem[h->nnodes > 0 ? h->nnodes : 1];
-	uint64_t huge[h->nnodes > 0 ? h->nnodes : 1][VMP_PAGESIZES_MAX];
-	double per_vcpu = 0;
-
-	vmp_cpuset_or(&held, &h->reserved, &h->used);
+	vmp_cpuset_or(out, &h->reserved, &h->used);
 	for (int i = 0; plan && i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];
 		int cpu;
 		if (!vm->placed || vm->req.cpu == VMP_CPU_SHARED)
 			continue;
-		vmp_cpuset_or(&held, &held, &vm->pcpus);
+		vmp_cpuset_or(out, out, &vm->pcpus);
 		/* threads=isolate keeps each core's siblings idle. */
 		if (vm->req.threads == VMP_THREADS_ISOLATE)
 			VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
 			{
 				int p = vmp_host_pu_index(h, cpu);
 				if (p >= 0)
-					vmp_cpuset_or(&held, &held, &h->cores[h->pus[p].core].pus);
+					vmp_cpuset_or(out, out, &h->cores[h->pus[p].core].pus);
 			}
 		/* I/O threads near a device may get a CPU of their own. */
 		for (int t = 0; t < vm->niothreads; t++)
 			if (!vmp_cpuset_subset(&vm->iothreadpin[t], &h->reserved))
-				vmp_cpuset_or(&held, &held, &vm->iothreadpin[t]);
+				vmp_cpuset_or(out, out, &vm->iothreadpin[t]);
 	}
-	vmp_cpuset_andnot(&free, &h->online, &held);
+}
 
+/* Per node, the free memory (mem) and free hugepage bytes per page size (huge) after a plan. */
+static void memory_left(uint64_t *mem, uint64_t (*huge)[VMP_PAGESIZES_MAX], const vmp_host *h,
+			const vmp_plan *plan)
+{
 	for (int nd = 0; nd < h->nnodes; nd++) {
 		mem[nd] = h->nodes[nd].free_bytes;
 		for (int k = 0; k < VMP_PAGESIZES_MAX; k++)
@@ -127,19 +125,40 @@ static void leftovers(vmp_capacity_count *out, const vmp_host *h, const vmp_plan
 				mem[nd] -= m < mem[nd] ? m : mem[nd];
 		}
 	}
+}
+
+/* What stays free after a plan (NULL: nothing placed), and what of it is stranded. */
+static int leftovers(vmp_capacity_count *out, const vmp_host *h, const vmp_plan *plan,
+		     const vmp_vm_request *unit, size_t n)
+{
+	size_t nn = (size_t)(h->nnodes > 0 ? h->nnodes : 1);
+	vmp_cpuset held, free_cpus;
+	uint64_t *mem = calloc(nn, sizeof(*mem));
+	uint64_t(*huge)[VMP_PAGESIZES_MAX] = calloc(nn, sizeof(*huge));
+	double per_vcpu = 0;
+
+	if (!mem || !huge) {
+		free(mem);
+		free(huge);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	held_cpus(&held, h, plan);
+	vmp_cpuset_andnot(&free_cpus, &h->online, &held);
+	memory_left(mem, huge, h, plan);
 	for (size_t i = 0; i < n; i++) {
 		double v = (double)unit[i].memory_bytes / (double)(unit[i].vcpus ? unit[i].vcpus : 1);
 		if (i == 0 || v < per_vcpu)
 			per_vcpu = v;
 	}
 
-	out->free_pus = vmp_cpuset_count(&free);
+	out->free_pus = vmp_cpuset_count(&free_cpus);
 	out->free_cores = 0;
 	out->stranded_siblings = 0;
 	for (int c = 0; c < h->ncores; c++) {
 		vmp_cpuset f;
 		int nf;
-		vmp_cpuset_and(&f, &h->cores[c].pus, &free);
+		vmp_cpuset_and(&f, &h->cores[c].pus, &free_cpus);
 		nf = vmp_cpuset_count(&f);
 		if (nf && nf == vmp_cpuset_count(&h->cores[c].pus))
 			out->free_cores++;
@@ -158,13 +177,16 @@ static void leftovers(vmp_capacity_count *out, const vmp_host *h, const vmp_plan
 			all += huge[nd][k];
 		}
 		out->free_memory_bytes += mem[nd];
-		vmp_cpuset_and(&f, &h->nodes[nd].cpus, &free);
+		vmp_cpuset_and(&f, &h->nodes[nd].cpus, &free_cpus);
 		nf = vmp_cpuset_count(&f);
 		if (nf == 0)
 			out->stranded_memory_bytes += mem[nd];
 		if ((double)all < per_vcpu)
 			out->stranded_cpus += nf;
 	}
+	free(mem);
+	free(huge);
+	return VMP_OK;
 }
 
 static bool all_placed(const vmp_plan *p)
@@ -230,7 +252,7 @@ int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
 			out->bind = VMP_BIND_MEMORY;
 		break;
 	}
-	leftovers(out, host, fit, unit, n);
+	err = leftovers(out, host, fit, unit, n);
 out:
 	vmp_plan_free(p);
 	vmp_plan_free(fit);
@@ -442,77 +464,87 @@ static char *capacity_json(const vmp_capacity_report *r, const rchart *charts, i
 	return s;
 }
 
-int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_report *r,
-			      const vmp_report_opts *opts)
+/* capacity.dat: one row per unit, one column per host (policy 0). */
+static void capacity_dat(rbuf *dat, const vmp_capacity_report *r)
 {
-	char prog[4096], buf[256], a[32], b[32];
-	rbuf dat = {0}, pol = {0}, gp = {0};
-	rchart charts[2];
-	char *js = NULL, *script = NULL, *d1 = NULL, *d2 = NULL;
-	int units = r->nshapes + 1, err;
-	rdoc d;
-
-	rdoc_init(&d, "vmplan capacity report");
-	if ((err = report_prepare(prog, sizeof(prog), opts)) < 0)
-		goto out;
-
-	/* capacity.dat: one row per unit, one column per host (policy 0). */
-	rbuf_add(&dat, "# unit");
+	rbuf_add(dat, "# unit");
 	for (int i = 0; i < r->nhosts; i++)
-		rbuf_add(&dat, " host%d", i + 1);
-	rbuf_add(&dat, "\n");
-	for (int u = 0; u < units; u++) {
-		rbuf_add(&dat, "%d", u);
+		rbuf_add(dat, " host%d", i + 1);
+	rbuf_add(dat, "\n");
+	for (int u = 0; u < r->nshapes + 1; u++) {
+		rbuf_add(dat, "%d", u);
 		for (int i = 0; i < r->nhosts; i++)
-			rbuf_add(&dat, " %d", vmp_capacity_at(r, 0, i, u)->count);
-		rbuf_add(&dat, "\n");
+			rbuf_add(dat, " %d", vmp_capacity_at(r, 0, i, u)->count);
+		rbuf_add(dat, "\n");
 	}
-	/* policy.dat: one row per unit, the fleet's count under each policy. */
-	rbuf_add(&pol, "# unit");
-	for (int p = 0; p < r->npolicies; p++)
-		rbuf_add(&pol, " policy%d", p + 1);
-	rbuf_add(&pol, "\n");
-	for (int u = 0; u < units; u++) {
-		bool capped;
-		rbuf_add(&pol, "%d", u);
-		for (int p = 0; p < r->npolicies; p++)
-			rbuf_add(&pol, " %ld", fleet_total(r, p, u, &capped));
-		rbuf_add(&pol, "\n");
-	}
+}
 
-	for (int c = 0; c < 2; c++) {
-		gp_begin(&gp, &charts[c], c ? "policy" : "capacity", VMP_REPORT_CHART_W,
-			 VMP_REPORT_CHART_H);
-		rbuf_add(&gp, "set style data histograms\nset style histogram cluster gap 1\n"
-			      "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-			      "set yrange [0:*]\nset grid ytics\nset key outside right top\n"
-			      "set xtics nomirror rotate by -30\nset ylabel 'VMs that fit'\n");
-		rbuf_add(&gp, "set title ");
-		if (c == 0) {
-			snprintf(buf, sizeof(buf), "VMs of each shape per host (reserve %s)",
-				 r->policies[0]);
-			rbuf_gp_str(&gp, buf);
-		} else {
-			rbuf_gp_str(&gp, "VMs of each shape on the fleet, by reservation policy");
-		}
-		rbuf_add(&gp, "\nset xtics (");
-		for (int u = 0; u < units; u++) {
-			rbuf_add(&gp, "%s", u ? ", " : "");
-			rbuf_gp_str(&gp, unit_name(r, u));
-			rbuf_add(&gp, " %d", u);
-		}
-		rbuf_add(&gp, ")\nplot ");
-		int ncol = c ? r->npolicies : r->nhosts;
-		for (int i = 0; i < ncol; i++) {
-			rbuf_add(&gp, "%s'%s.dat' using %d title ", i ? ", " : "",
-				 c ? "policy" : "capacity", i + 2);
-			if (c)
-				snprintf(buf, sizeof(buf), "reserve %s", r->policies[i]);
-			rbuf_gp_str(&gp, c ? buf : r->hosts[i].label);
-		}
-		rbuf_add(&gp, "\n");
-		gp_end(&gp, &charts[c], opts->svg);
+/* policy.dat: one row per unit, the fleet's count under each policy. */
+static void policy_dat(rbuf *pol, const vmp_capacity_report *r)
+{
+	rbuf_add(pol, "# unit");
+	for (int p = 0; p < r->npolicies; p++)
+		rbuf_add(pol, " policy%d", p + 1);
+	rbuf_add(pol, "\n");
+	for (int u = 0; u < r->nshapes + 1; u++) {
+		bool capped;
+		rbuf_add(pol, "%d", u);
+		for (int p = 0; p < r->npolicies; p++)
+			rbuf_add(pol, " %ld", fleet_total(r, p, u, &capped));
+		rbuf_add(pol, "\n");
 	}
+}
+
+/* The script of one chart: 0, capacity per host; 1, the fleet by reservation policy. */
+static void capacity_chart(rbuf *gp, rchart *chart, const vmp_capacity_report *r, int which,
+			   bool svg)
+{
+	char buf[256];
+	int ncol = which ? r->npolicies : r->nhosts;
+
+	gp_begin(gp, chart, which ? "policy" : "capacity", VMP_REPORT_CHART_W, VMP_REPORT_CHART_H);
+	rbuf_add(gp, "set style data histograms\nset style histogram cluster gap 1\n"
+		     "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
+		     "set yrange [0:*]\nset grid ytics\nset key outside right top\n"
+		     "set xtics nomirror rotate by -30\nset ylabel 'VMs that fit'\n");
+	rbuf_add(gp, "set title ");
+	if (which == 0) {
+		snprintf(buf, sizeof(buf), "VMs of each shape per host (reserve %s)",
+			 r->policies[0]);
+		rbuf_gp_str(gp, buf);
+	} else {
+		rbuf_gp_str(gp, "VMs of each shape on the fleet, by reservation policy");
+	}
+	rbuf_add(gp, "\nset xtics (");
+	for (int u = 0; u < r->nshapes + 1; u++) {
+		rbuf_add(gp, "%s", u ? ", " : "");
+		rbuf_gp_str(gp, unit_name(r, u));
+		rbuf_add(gp, " %d", u);
+	}
+	rbuf_add(gp, ")\nplot ");
+	for (int i = 0; i < ncol; i++) {
+		rbuf_add(gp, "%s'%s.dat' using %d title ", i ? ", " : "",
+			 which ? "policy" : "capacity", i + 2);
+		if (which)
+			snprintf(buf, sizeof(buf), "reserve %s", r->policies[i]);
+		rbuf_gp_str(gp, which ? buf : r->hosts[i].label);
+	}
+	rbuf_add(gp, "\n");
+	gp_end(gp, chart, svg);
+}
+
+/* Write both data files and the script, and draw the two charts. */
+static int capacity_charts(rchart charts[2], const vmp_capacity_report *r,
+			   const vmp_report_opts *opts)
+{
+	rbuf dat = {0}, pol = {0}, gp = {0};
+	char *script = NULL, *d1 = NULL, *d2 = NULL;
+	int err;
+
+	capacity_dat(&dat, r);
+	policy_dat(&pol, r);
+	for (int c = 0; c < 2; c++)
+		capacity_chart(&gp, &charts[c], r, c, opts->svg);
 	if (!(d1 = rbuf_take(&dat)) || !(d2 = rbuf_take(&pol)) || !(script = rbuf_take(&gp))) {
 		vmp_error_set("out of memory");
 		err = VMP_ENOMEM;
@@ -522,121 +554,176 @@ int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_repor
 	    (err = report_write_file(opts->out_dir, "policy.dat", d2, strlen(d2))) < 0 ||
 	    (err = report_run_gnuplot(opts->out_dir, script, opts)) < 0)
 		goto out;
+	err = VMP_OK;
+out:
+	free(script);
+	free(d1);
+	free(d2);
+	free(dat.s);
+	free(pol.s);
+	free(gp.s);
+	return err;
+}
 
-	/* The document. */
+/* What the report counts, and the fleet's counts under each policy with the two charts. */
+static void doc_fleet(rdoc *d, const vmp_capacity_report *r, const rchart charts[2])
+{
+	char buf[256];
+
 	buf[0] = '\0';
 	for (int p = 0; p < r->npolicies; p++)
 		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", p ? ", " : "",
 			 r->policies[p]);
-	rdoc_p(&d, "%d host%s, %d VM shape%s; reservation policies compared: %s.", r->nhosts,
+	rdoc_p(d, "%d host%s, %d VM shape%s; reservation policies compared: %s.", r->nhosts,
 	       r->nhosts == 1 ? "" : "s", r->nshapes, r->nshapes == 1 ? "" : "s", buf);
-	rdoc_p(&d, "Each figure is what vmplan's planner places: N copies of the shape (or of "
-		   "the whole mix) are all placed and N+1 are not; '+' marks a count that "
-		   "stopped at the limit of %d.",
+	rdoc_p(d, "Each figure is what vmplan's planner places: N copies of the shape (or of "
+		  "the whole mix) are all placed and N+1 are not; '+' marks a count that "
+		  "stopped at the limit of %d.",
 	       VMP_CAPACITY_LIMIT);
 
-	rdoc_h2(&d, "Fleet (reserve %s)", r->policies[0]);
-	rdoc_table(&d, 2 + r->npolicies);
-	rdoc_cell(&d, "shape");
-	rdoc_cell(&d, "asks");
+	rdoc_h2(d, "Fleet (reserve %s)", r->policies[0]);
+	rdoc_table(d, 2 + r->npolicies);
+	rdoc_cell(d, "shape");
+	rdoc_cell(d, "asks");
 	for (int p = 0; p < r->npolicies; p++)
-		rdoc_cell(&d, "reserve %s", r->policies[p]);
-	for (int u = 0; u < units; u++) {
-		rdoc_cell(&d, "%s", unit_name(r, u));
+		rdoc_cell(d, "reserve %s", r->policies[p]);
+	for (int u = 0; u < r->nshapes + 1; u++) {
+		rdoc_cell(d, "%s", unit_name(r, u));
 		if (u < r->nshapes)
 			shape_text(buf, sizeof(buf), &r->shapes[u]);
 		else
 			snprintf(buf, sizeof(buf), "all %d shapes together", r->nshapes);
-		rdoc_cell(&d, "%s", buf);
+		rdoc_cell(d, "%s", buf);
 		for (int p = 0; p < r->npolicies; p++) {
 			bool capped;
 			long n = fleet_total(r, p, u, &capped);
-			rdoc_cell(&d, "%ld%s", n, capped ? "+" : "");
+			rdoc_cell(d, "%ld%s", n, capped ? "+" : "");
 		}
 	}
-	rdoc_img(&d, "capacity.png", charts[0].w, charts[0].h, "VMs of each shape per host");
-	rdoc_img(&d, "policy.png", charts[1].w, charts[1].h,
+	rdoc_img(d, "capacity.png", charts[0].w, charts[0].h, "VMs of each shape per host");
+	rdoc_img(d, "policy.png", charts[1].w, charts[1].h,
 		 "VMs of each shape on the fleet, by reservation policy");
+}
 
-	rdoc_h2(&d, "Per host (reserve %s)", r->policies[0]);
-	rdoc_table(&d, 10);
-	const char *heads[] = {"host", "shape", "fits", "binds first", "free PUs", "free cores",
-			       "free memory", "stranded siblings", "stranded CPUs",
-			       "stranded memory"};
+/* Per host and unit under policy 0: the count, what binds, what is free and stranded. */
+static void doc_per_host(rdoc *d, const vmp_capacity_report *r)
+{
+	static const char *const heads[] = {"host", "shape", "fits", "binds first", "free PUs",
+					    "free cores", "free memory", "stranded siblings",
+					    "stranded CPUs", "stranded memory"};
+	char a[32], b[32];
+
+	rdoc_h2(d, "Per host (reserve %s)", r->policies[0]);
+	rdoc_table(d, 10);
 	for (int k = 0; k < 10; k++)
-		rdoc_cell(&d, "%s", heads[k]);
+		rdoc_cell(d, "%s", heads[k]);
 	for (int i = 0; i < r->nhosts; i++)
-		for (int u = 0; u < units; u++) {
+		for (int u = 0; u < r->nshapes + 1; u++) {
 			const vmp_capacity_count *c = vmp_capacity_at(r, 0, i, u);
-			rdoc_cell(&d, "%s", r->hosts[i].label);
-			rdoc_cell(&d, "%s", unit_name(r, u));
-			count_cell(&d, c);
-			rdoc_cell(&d, "%s", vmp_bind_name(c->bind));
-			rdoc_cell(&d, "%d", c->free_pus);
-			rdoc_cell(&d, "%d", c->free_cores);
+			rdoc_cell(d, "%s", r->hosts[i].label);
+			rdoc_cell(d, "%s", unit_name(r, u));
+			count_cell(d, c);
+			rdoc_cell(d, "%s", vmp_bind_name(c->bind));
+			rdoc_cell(d, "%d", c->free_pus);
+			rdoc_cell(d, "%d", c->free_cores);
 			vmp_size_format(a, sizeof(a), c->free_memory_bytes);
 			if (c->free_hugepage_bytes) {
 				vmp_size_format(b, sizeof(b), c->free_hugepage_bytes);
-				rdoc_cell(&d, "%s + %s hugepages", a, b);
+				rdoc_cell(d, "%s + %s hugepages", a, b);
 			} else {
-				rdoc_cell(&d, "%s", a);
+				rdoc_cell(d, "%s", a);
 			}
-			rdoc_cell(&d, "%d", c->stranded_siblings);
-			rdoc_cell(&d, "%d", c->stranded_cpus);
+			rdoc_cell(d, "%d", c->stranded_siblings);
+			rdoc_cell(d, "%d", c->stranded_cpus);
 			vmp_size_format(a, sizeof(a), c->stranded_memory_bytes);
-			rdoc_cell(&d, "%s", a);
+			rdoc_cell(d, "%s", a);
 		}
-	rdoc_p(&d, "Free: what no vCPU, reservation, idle sibling or VM holds once the fitting "
-		   "copies are placed. Stranded: free but unusable - siblings of cores partly "
-		   "held, CPUs on nodes with less free memory than one vCPU of the shape needs, "
-		   "memory on nodes without a free CPU.");
+	rdoc_p(d, "Free: what no vCPU, reservation, idle sibling or VM holds once the fitting "
+		  "copies are placed. Stranded: free but unusable - siblings of cores partly "
+		  "held, CPUs on nodes with less free memory than one vCPU of the shape needs, "
+		  "memory on nodes without a free CPU.");
+}
 
-	rdoc_h2(&d, "Reservation policies per host");
-	rdoc_table(&d, 2 + r->npolicies);
-	rdoc_cell(&d, "host");
-	rdoc_cell(&d, "shape");
+/* Per host and unit, the count and what binds under each policy. */
+static void doc_policies(rdoc *d, const vmp_capacity_report *r)
+{
+	rdoc_h2(d, "Reservation policies per host");
+	rdoc_table(d, 2 + r->npolicies);
+	rdoc_cell(d, "host");
+	rdoc_cell(d, "shape");
 	for (int p = 0; p < r->npolicies; p++)
-		rdoc_cell(&d, "reserve %s", r->policies[p]);
+		rdoc_cell(d, "reserve %s", r->policies[p]);
 	for (int i = 0; i < r->nhosts; i++)
-		for (int u = 0; u < units; u++) {
-			rdoc_cell(&d, "%s", r->hosts[i].label);
-			rdoc_cell(&d, "%s", unit_name(r, u));
+		for (int u = 0; u < r->nshapes + 1; u++) {
+			rdoc_cell(d, "%s", r->hosts[i].label);
+			rdoc_cell(d, "%s", unit_name(r, u));
 			for (int p = 0; p < r->npolicies; p++) {
 				const vmp_capacity_count *c = vmp_capacity_at(r, p, i, u);
-				rdoc_cell(&d, "%d%s (%s)", c->count, c->capped ? "+" : "",
+				rdoc_cell(d, "%d%s (%s)", c->count, c->capped ? "+" : "",
 					  vmp_bind_name(c->bind));
 			}
 		}
+}
 
-	rdoc_h2(&d, "Why the next copy is refused (reserve %s)", r->policies[0]);
-	rdoc_table(&d, 3);
-	rdoc_cell(&d, "host");
-	rdoc_cell(&d, "shape");
-	rdoc_cell(&d, "the planner says");
+/* The planner's refusal of the copy after the count, per host and unit under policy 0. */
+static void doc_refusals(rdoc *d, const vmp_capacity_report *r)
+{
+	rdoc_h2(d, "Why the next copy is refused (reserve %s)", r->policies[0]);
+	rdoc_table(d, 3);
+	rdoc_cell(d, "host");
+	rdoc_cell(d, "shape");
+	rdoc_cell(d, "the planner says");
 	for (int i = 0; i < r->nhosts; i++)
-		for (int u = 0; u < units; u++) {
+		for (int u = 0; u < r->nshapes + 1; u++) {
 			const vmp_capacity_count *c = vmp_capacity_at(r, 0, i, u);
-			rdoc_cell(&d, "%s", r->hosts[i].label);
-			rdoc_cell(&d, "%s", unit_name(r, u));
-			rdoc_cell(&d, "%s", c->capped ? "(the limit was reached)" : c->reason);
+			rdoc_cell(d, "%s", r->hosts[i].label);
+			rdoc_cell(d, "%s", unit_name(r, u));
+			rdoc_cell(d, "%s", c->capped ? "(the limit was reached)" : c->reason);
 		}
+}
 
-	rdoc_h2(&d, "Hosts");
-	rdoc_table(&d, 7);
-	const char *hh[] = {"host", "fingerprint", "packages", "nodes", "cores", "PUs", "memory"};
+/* The hosts of the fleet and their size. */
+static void doc_hosts(rdoc *d, const vmp_capacity_report *r)
+{
+	static const char *const heads[] = {"host", "fingerprint", "packages", "nodes",
+					    "cores", "PUs", "memory"};
+	char mem[32];
+
+	rdoc_h2(d, "Hosts");
+	rdoc_table(d, 7);
 	for (int k = 0; k < 7; k++)
-		rdoc_cell(&d, "%s", hh[k]);
+		rdoc_cell(d, "%s", heads[k]);
 	for (int i = 0; i < r->nhosts; i++) {
 		const vmp_capacity_host *h = &r->hosts[i];
-		rdoc_cell(&d, "%s", h->label);
-		rdoc_cell(&d, "%s", h->fingerprint);
-		rdoc_cell(&d, "%d", h->npackages);
-		rdoc_cell(&d, "%d", h->nnodes);
-		rdoc_cell(&d, "%d", h->ncores);
-		rdoc_cell(&d, "%d", h->npus);
-		vmp_size_format(a, sizeof(a), h->memory_bytes);
-		rdoc_cell(&d, "%s", a);
+		rdoc_cell(d, "%s", h->label);
+		rdoc_cell(d, "%s", h->fingerprint);
+		rdoc_cell(d, "%d", h->npackages);
+		rdoc_cell(d, "%d", h->nnodes);
+		rdoc_cell(d, "%d", h->ncores);
+		rdoc_cell(d, "%d", h->npus);
+		vmp_size_format(mem, sizeof(mem), h->memory_bytes);
+		rdoc_cell(d, "%s", mem);
 	}
+}
+
+int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_report *r,
+			      const vmp_report_opts *opts)
+{
+	char prog[4096];
+	rchart charts[2];
+	char *js = NULL;
+	int err;
+	rdoc d;
+
+	rdoc_init(&d, "vmplan capacity report");
+	if ((err = report_prepare(prog, sizeof(prog), opts)) < 0 ||
+	    (err = capacity_charts(charts, r, opts)) < 0)
+		goto out;
+	doc_fleet(&d, r, charts);
+	doc_per_host(&d, r);
+	doc_policies(&d, r);
+	doc_refusals(&d, r);
+	doc_hosts(&d, r);
 	if (!(js = capacity_json(r, charts, 2))) {
 		vmp_error_set("out of memory");
 		err = VMP_ENOMEM;
@@ -645,12 +732,6 @@ int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_repor
 	err = report_finish(text, json, &d, js, opts);
 out:
 	free(js);
-	free(script);
-	free(d1);
-	free(d2);
-	free(dat.s);
-	free(pol.s);
-	free(gp.s);
 	rdoc_free(&d);
 	return err;
 }

@@ -146,19 +146,18 @@ static bool node_before(const vmp_host *h, int a, int b)
 	return h->nodes[a].id < h->nodes[b].id;
 }
 
-/* Write the pin map's data and plot; out_w/out_h get its size. */
-static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_report_opts *opts)
-{
-	const vmp_host *h = r->host;
-	int order[h->nnodes > 0 ? h->nnodes : 1], smt = 1, maxcols = 1, err;
-	rbuf pus = {0}, frames = {0}, labels = {0};
-	double y = 0;
-	char *s1 = NULL, *s2 = NULL, *s3 = NULL;
+/* The pin map being laid out: its three data files and where the next node goes. */
+typedef struct pinlayout {
+	rbuf pus, frames, labels;
+	double y;         /* the top of the next node; goes down from 0 */
+	int smt;          /* the most PUs of one core: each node's height */
+	int maxcols;      /* the widest node, in PU columns */
+	bool memory_only; /* a node without CPUs was drawn */
+} pinlayout;
 
-	for (int c2 = 0; c2 < h->ncores; c2++) {
-		int n = vmp_cpuset_count(&h->cores[c2].pus);
-		smt = n > smt ? n : smt;
-	}
+/* The node indexes in pin-map order (node_before). */
+static void node_order(int *order, const vmp_host *h)
+{
 	for (int n = 0; n < h->nnodes; n++)
 		order[n] = n;
 	for (int i = 1; i < h->nnodes; i++)
@@ -167,84 +166,103 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 			order[j] = order[j - 1];
 			order[j - 1] = t;
 		}
-	rbuf_add(&pus, "# x y half_w half_h rgb cpu\n");
-	rbuf_add(&frames, "# x y half_w half_h level (0 core, 1 L3, 2 node, 3 package)\n");
-	rbuf_add(&labels, "# x y kind (0 node, 1 package, 2 memory-only node) id\n");
+}
+
+/* The frame around a package whose nodes run from pkg_top down to L->y. */
+static void package_frame(pinlayout *L, double pkg_top)
+{
+	rbuf_add(&L->frames, "%g %g %g %g 3\n", (L->maxcols + 0.4) / 2 - 0.2, (pkg_top + L->y) / 2,
+		 (L->maxcols + 0.4) / 2 + 0.1, (pkg_top - L->y) / 2);
+}
+
+/* Node n (with CPUs) at L->y: a column per core, grouped by L3 domain, a gap between domains. */
+static void draw_node(pinlayout *L, const vmp_host_report *r, int n)
+{
+	const vmp_host *h = r->host;
+	double top = L->y;
+	int col = 0;
+
+	for (int l = -1; l < h->nl3; l++) {
+		int first = -1;
+		for (int k = 0; k < h->ncores; k++) {
+			const vmp_core *co = &h->cores[k];
+			int cpu, sib = 0;
+			if (co->node != n || co->l3 != l)
+				continue;
+			if (first < 0)
+				first = col;
+			VMP_CPUSET_FOREACH(cpu, &co->pus)
+			{
+				int p = vmp_host_pu_index(h, cpu);
+				if (p < 0)
+					continue;
+				rbuf_add(&L->pus, "%g %g 0.42 0.42 %u %d\n", col + 0.5,
+					 top - sib - 0.5, holder_colour(r->holder[p]), cpu);
+				sib++;
+			}
+			rbuf_add(&L->frames, "%g %g 0.47 %g 0\n", col + 0.5, top - L->smt / 2.0,
+				 L->smt / 2.0 - 0.03);
+			col++;
+		}
+		if (first >= 0 && l >= 0) {
+			rbuf_add(&L->frames, "%g %g %g %g 1\n", (first + col) / 2.0,
+				 top - L->smt / 2.0, (col - first) / 2.0 + 0.01,
+				 L->smt / 2.0 + 0.03);
+			col++; /* gap */
+		}
+	}
+	if (col > L->maxcols)
+		L->maxcols = col;
+	rbuf_add(&L->frames, "%g %g %g %g 2\n", (col > 0 ? col : 1) / 2.0, top - L->smt / 2.0,
+		 (col > 0 ? col : 1) / 2.0 + 0.08, L->smt / 2.0 + 0.1);
+	rbuf_add(&L->labels, "%g %g 0 %d\n", -0.15, top - L->smt / 2.0, h->nodes[n].id);
+	L->y = top - L->smt - 0.4;
+}
+
+/* Every node in order, each package framed with its label; memory-only nodes last. */
+static void layout_nodes(pinlayout *L, const vmp_host_report *r, const int *order)
+{
+	const vmp_host *h = r->host;
 	int prev_pkg = -2;
 	double pkg_top = 0;
-	bool memory_only = false;
+
 	for (int i = 0; i < h->nnodes; i++) {
-		int n = order[i], pkg = node_package(h, n), col = 0;
+		int n = order[i], pkg = node_package(h, n);
 		if (pkg != prev_pkg) {
 			if (prev_pkg >= 0) {
-				rbuf_add(&frames, "%g %g %g %g 3\n", (maxcols + 0.4) / 2 - 0.2,
-					 (pkg_top + y) / 2, (maxcols + 0.4) / 2 + 0.1,
-					 (pkg_top - y) / 2);
-				y -= 0.4;
+				package_frame(L, pkg_top);
+				L->y -= 0.4;
 			}
 			if (pkg >= 0) {
-				pkg_top = y;
-				y -= 0.9; /* room for the package's label */
-				rbuf_add(&labels, "%g %g 1 %d\n", -0.1, y + 0.45,
+				pkg_top = L->y;
+				L->y -= 0.9; /* room for the package's label */
+				rbuf_add(&L->labels, "%g %g 1 %d\n", -0.1, L->y + 0.45,
 					 h->packages[pkg].id);
 			}
 			prev_pkg = pkg;
 		}
 		if (pkg < 0) {
 			/* Sorted last, apart from the packages: a short empty frame each. */
-			memory_only = true;
-			rbuf_add(&frames, "%g %g 0.58 0.6 2\n", 0.5, y - 0.6);
-			rbuf_add(&labels, "%g %g 2 %d\n", -0.15, y - 0.6, h->nodes[n].id);
-			y -= 1.6;
+			L->memory_only = true;
+			rbuf_add(&L->frames, "%g %g 0.58 0.6 2\n", 0.5, L->y - 0.6);
+			rbuf_add(&L->labels, "%g %g 2 %d\n", -0.15, L->y - 0.6, h->nodes[n].id);
+			L->y -= 1.6;
 			continue;
 		}
-		double top = y;
-		/* Cores grouped by L3 domain, a gap between domains. */
-		for (int l = -1; l < h->nl3; l++) {
-			int first = -1;
-			for (int k = 0; k < h->ncores; k++) {
-				const vmp_core *co = &h->cores[k];
-				int cpu, sib = 0;
-				if (co->node != n || co->l3 != l)
-					continue;
-				if (first < 0)
-					first = col;
-				VMP_CPUSET_FOREACH(cpu, &co->pus)
-				{
-					int p = vmp_host_pu_index(h, cpu);
-					if (p < 0)
-						continue;
-					rbuf_add(&pus, "%g %g 0.42 0.42 %u %d\n", col + 0.5,
-						 top - sib - 0.5, holder_colour(r->holder[p]), cpu);
-					sib++;
-				}
-				rbuf_add(&frames, "%g %g 0.47 %g 0\n", col + 0.5, top - smt / 2.0,
-					 smt / 2.0 - 0.03);
-				col++;
-			}
-			if (first >= 0 && l >= 0) {
-				rbuf_add(&frames, "%g %g %g %g 1\n", (first + col) / 2.0,
-					 top - smt / 2.0, (col - first) / 2.0 + 0.01, smt / 2.0 + 0.03);
-				col++; /* gap */
-			}
-		}
-		if (col > maxcols)
-			maxcols = col;
-		rbuf_add(&frames, "%g %g %g %g 2\n", (col > 0 ? col : 1) / 2.0, top - smt / 2.0,
-			 (col > 0 ? col : 1) / 2.0 + 0.08, smt / 2.0 + 0.1);
-		rbuf_add(&labels, "%g %g 0 %d\n", -0.15, top - smt / 2.0, h->nodes[n].id);
-		y = top - smt - 0.4;
+		draw_node(L, r, n);
 	}
 	if (prev_pkg >= 0)
-		rbuf_add(&frames, "%g %g %g %g 3\n", (maxcols + 0.4) / 2 - 0.2, (pkg_top + y) / 2,
-			 (maxcols + 0.4) / 2 + 0.1, (pkg_top - y) / 2);
+		package_frame(L, pkg_top);
+}
 
-	/* Two more columns on the left for "memory-only node N". */
-	int w = (int)((maxcols + (memory_only ? 7 : 5)) * CELL_PX) + 420;
-	int hgt = (int)((-y + 2) * CELL_PX) + 100;
-	w = w < 640 ? 640 : w > 8000 ? 8000 : w;
-	hgt = hgt < 320 ? 320 : hgt > 8000 ? 8000 : hgt;
-	if (!(s1 = rbuf_take(&pus)) || !(s2 = rbuf_take(&frames)) || !(s3 = rbuf_take(&labels))) {
+/* Write pinmap.dat, pinmap-frames.dat and pinmap-labels.dat. */
+static int pinmap_files(pinlayout *L, const vmp_report_opts *opts)
+{
+	char *s1 = NULL, *s2 = NULL, *s3 = NULL;
+	int err;
+
+	if (!(s1 = rbuf_take(&L->pus)) || !(s2 = rbuf_take(&L->frames)) ||
+	    !(s3 = rbuf_take(&L->labels))) {
 		vmp_error_set("out of memory");
 		err = VMP_ENOMEM;
 		goto out;
@@ -253,12 +271,26 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 	    (err = report_write_file(opts->out_dir, "pinmap-frames.dat", s2, strlen(s2))) < 0 ||
 	    (err = report_write_file(opts->out_dir, "pinmap-labels.dat", s3, strlen(s3))) < 0)
 		goto out;
+	err = VMP_OK;
+out:
+	free(s1);
+	free(s2);
+	free(s3);
+	return err;
+}
+
+/* The pin map's plot, w x hgt pixels, with a key entry per holder that occurs. */
+static void pinmap_script(rbuf *gp, rchart *c, const vmp_host_report *r, const pinlayout *L,
+			  int w, int hgt, bool svg)
+{
+	const vmp_host *h = r->host;
+	char title[VMP_NAME_MAX + 64];
+	int ncolours = r->plan ? r->plan->nvms : 0;
 
 	gp_begin(gp, c, "pinmap", w, hgt);
 	rbuf_add(gp, "unset border\nunset xtics\nunset ytics\nset key outside right top "
 		     "box\nset size ratio -1\nset xrange [%d:%d]\nset yrange [%g:0.3]\nset title ",
-		 memory_only ? -5 : -3, maxcols + 1, y - 0.5);
-	char title[VMP_NAME_MAX + 64];
+		 L->memory_only ? -5 : -3, L->maxcols + 1, L->y - 0.5);
 	snprintf(title, sizeof(title), "Pin map of %s", h->hostname);
 	rbuf_gp_str(gp, title);
 	rbuf_add(gp, "\nplot 'pinmap-frames.dat' using 1:2:3:4:($5 == 3 ? 0x000000 : $5 == 2 ? "
@@ -269,8 +301,6 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 		     "'pinmap-labels.dat' using 1:2:($3 == 0 ? sprintf('node %%d', $4) : $3 == 2 ? "
 		     "sprintf('memory-only node %%d', $4) : sprintf('package %%d', $4)) with labels "
 		     "right font 'sans,9' notitle");
-	/* The key: one entry per holder that occurs. */
-	int ncolours = r->plan ? r->plan->nvms : 0;
 	for (int k = VMP_PIN_IDLE; k < ncolours; k++) {
 		bool seen = false;
 		for (int p = 0; p < h->npus && !seen; p++)
@@ -283,15 +313,45 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 		rbuf_gp_str(gp, holder_name(r, k));
 	}
 	rbuf_add(gp, "\n");
-	gp_end(gp, c, opts->svg);
+	gp_end(gp, c, svg);
+}
+
+/* Write the pin map's data and plot; c gets its size. */
+static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_report_opts *opts)
+{
+	const vmp_host *h = r->host;
+	int *order = calloc((size_t)(h->nnodes > 0 ? h->nnodes : 1), sizeof(*order));
+	pinlayout L = {.smt = 1, .maxcols = 1};
+	int w, hgt, err;
+
+	if (!order) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (int k = 0; k < h->ncores; k++) {
+		int n = vmp_cpuset_count(&h->cores[k].pus);
+		L.smt = n > L.smt ? n : L.smt;
+	}
+	node_order(order, h);
+	rbuf_add(&L.pus, "# x y half_w half_h rgb cpu\n");
+	rbuf_add(&L.frames, "# x y half_w half_h level (0 core, 1 L3, 2 node, 3 package)\n");
+	rbuf_add(&L.labels, "# x y kind (0 node, 1 package, 2 memory-only node) id\n");
+	layout_nodes(&L, r, order);
+
+	/* Two more columns on the left for "memory-only node N". */
+	w = (int)((L.maxcols + (L.memory_only ? 7 : 5)) * CELL_PX) + 420;
+	hgt = (int)((-L.y + 2) * CELL_PX) + 100;
+	w = w < 640 ? 640 : w > 8000 ? 8000 : w;
+	hgt = hgt < 320 ? 320 : hgt > 8000 ? 8000 : hgt;
+	if ((err = pinmap_files(&L, opts)) < 0)
+		goto out;
+	pinmap_script(gp, c, r, &L, w, hgt, opts->svg);
 	err = VMP_OK;
 out:
-	free(s1);
-	free(s2);
-	free(s3);
-	free(pus.s);
-	free(frames.s);
-	free(labels.s);
+	free(order);
+	free(L.pus.s);
+	free(L.frames.s);
+	free(L.labels.s);
 	return err;
 }
 
@@ -409,40 +469,37 @@ static char *host_json(const vmp_host_report *r, const rchart *charts, int nchar
 	return s;
 }
 
-int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
-			  const vmp_report_opts *opts)
+/* The host in one paragraph. */
+static void doc_summary(rdoc *d, const vmp_host *h)
 {
-	const vmp_host *h = r->host;
-	char prog[4096], fp[17], buf[8192], mem[32];
-	rbuf gp = {0};
-	rchart charts[5];
-	int ncharts = 0, err, *ids = NULL;
-	char *script = NULL, *js = NULL;
+	char fp[17], mem[32];
 	uint64_t total = 0;
-	rdoc d;
 
-	rdoc_init(&d, "vmplan host report");
-	if ((err = report_prepare(prog, sizeof(prog), opts)) < 0)
-		goto out;
 	vmp_host_fingerprint(fp, h);
 	for (int n = 0; n < h->nnodes; n++)
 		total += h->nodes[n].memory_bytes;
 	vmp_size_format(mem, sizeof(mem), total);
-	rdoc_p(&d, "Host %s (fingerprint %s): %d package%s, %d NUMA node%s, %d L3 domain%s, %d "
-		   "cores, %d PUs, %s of memory.",
+	rdoc_p(d, "Host %s (fingerprint %s): %d package%s, %d NUMA node%s, %d L3 domain%s, %d "
+		  "cores, %d PUs, %s of memory.",
 	       h->hostname, fp, h->npackages, h->npackages == 1 ? "" : "s", h->nnodes,
 	       h->nnodes == 1 ? "" : "s", h->nl3, h->nl3 == 1 ? "" : "s", h->ncores, h->npus,
 	       mem);
+}
 
-	if ((err = pinmap(&gp, &charts[ncharts++], r, opts)) < 0)
-		goto out;
-	rdoc_h2(&d, "Pin map");
-	rdoc_img(&d, "pinmap.png", charts[0].w, charts[0].h,
+/* The pin map's section: the chart, what holds which CPUs, and the memory-only nodes. */
+static void doc_pinmap(rdoc *d, const vmp_host_report *r, const rchart *c)
+{
+	const vmp_host *h = r->host;
+	vmp_cpuset memory_only = {0};
+	char buf[8192];
+
+	rdoc_h2(d, "Pin map");
+	rdoc_img(d, "pinmap.png", c->w, c->h,
 		 "Every PU in its core, L3 domain, node and package, coloured by what holds it");
-	rdoc_table(&d, 3);
-	rdoc_cell(&d, "held by");
-	rdoc_cell(&d, "CPUs");
-	rdoc_cell(&d, "count");
+	rdoc_table(d, 3);
+	rdoc_cell(d, "held by");
+	rdoc_cell(d, "CPUs");
+	rdoc_cell(d, "count");
 	for (int k = VMP_PIN_IDLE; k < (r->plan ? r->plan->nvms : 0); k++) {
 		vmp_cpuset set = {0};
 		for (int p = 0; p < h->npus; p++)
@@ -451,40 +508,37 @@ int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
 		if (vmp_cpuset_empty(&set))
 			continue;
 		vmp_cpuset_format(buf, sizeof(buf), &set);
-		rdoc_cell(&d, "%s", holder_name(r, k));
-		rdoc_cell(&d, "%s", buf);
-		rdoc_cell(&d, "%d", vmp_cpuset_count(&set));
+		rdoc_cell(d, "%s", holder_name(r, k));
+		rdoc_cell(d, "%s", buf);
+		rdoc_cell(d, "%d", vmp_cpuset_count(&set));
 	}
 	for (int v = 0; r->plan && v < r->plan->nvms; v++) {
 		const vmp_plan_vm *vm = &r->plan->vms[v];
 		if (!vm->placed || vm->req.cpu != VMP_CPU_SHARED)
 			continue;
 		vmp_cpuset_format(buf, sizeof(buf), &vm->pcpus);
-		rdoc_cell(&d, "%s (shared, floats)", vm->req.name);
-		rdoc_cell(&d, "%s", buf);
-		rdoc_cell(&d, "%d", vmp_cpuset_count(&vm->pcpus));
+		rdoc_cell(d, "%s (shared, floats)", vm->req.name);
+		rdoc_cell(d, "%s", buf);
+		rdoc_cell(d, "%d", vmp_cpuset_count(&vm->pcpus));
 	}
 
-	vmp_cpuset memory_only = {0};
 	for (int n = 0; n < h->nnodes; n++)
 		if (vmp_cpuset_empty(&h->nodes[n].cpus))
 			vmp_cpuset_set(&memory_only, h->nodes[n].id);
 	if (!vmp_cpuset_empty(&memory_only)) {
 		vmp_cpuset_format(buf, sizeof(buf), &memory_only);
-		rdoc_p(&d, "Memory-only NUMA node%s %s (no CPUs) %s drawn apart, below the packages: "
-			   "the model does not say which package holds %s.",
+		rdoc_p(d, "Memory-only NUMA node%s %s (no CPUs) %s drawn apart, below the "
+			  "packages: the model does not say which package holds %s.",
 		       vmp_cpuset_count(&memory_only) == 1 ? "" : "s", buf,
 		       vmp_cpuset_count(&memory_only) == 1 ? "is" : "are",
 		       vmp_cpuset_count(&memory_only) == 1 ? "it" : "them");
 	}
+}
 
-	if (!(ids = calloc((size_t)(h->npus > h->nnodes ? h->npus : h->nnodes) + 1, sizeof(int)))) {
-		err = VMP_ENOMEM;
-		vmp_error_set("out of memory");
-		goto out;
-	}
-	for (int n = 0; n < h->nnodes; n++)
-		ids[n] = h->nodes[n].id;
+/* A heatmap per measured matrix of the model (bandwidth, latency, core to core). */
+static int heatmaps(rbuf *gp, rchart *charts, int *ncharts, rdoc *d, const vmp_host *h,
+		    const vmp_report_opts *opts)
+{
 	const struct {
 		const double *m;
 		const char *name, *title, *unit;
@@ -493,27 +547,59 @@ int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
 		{h->triad_gbs, "triad", "STREAM triad bandwidth", "GB/s"},
 		{h->latency_ns, "latency", "Idle memory latency", "ns"},
 	};
+	bool measured = false;
+	int *ids, err = VMP_OK;
+
+	if (!(ids = calloc((size_t)(h->npus > h->nnodes ? h->npus : h->nnodes) + 1, sizeof(int)))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (int n = 0; n < h->nnodes; n++)
+		ids[n] = h->nodes[n].id;
 	for (size_t k = 0; k < sizeof(mats) / sizeof(mats[0]); k++) {
 		if (!mats[k].m)
 			continue;
-		if ((err = heatmap(&gp, &charts[ncharts++], &d, mats[k].name, mats[k].title,
+		if ((err = heatmap(gp, &charts[(*ncharts)++], d, mats[k].name, mats[k].title,
 				   mats[k].unit, mats[k].m, h->nnodes, ids, "memory on node",
 				   opts)) < 0)
 			goto out;
 	}
-	bool measured = false;
 	for (size_t i = 0; h->c2c_ns && i < (size_t)h->npus * (size_t)h->npus && !measured; i++)
 		measured = !isnan(h->c2c_ns[i]);
 	if (measured) {
 		for (int p = 0; p < h->npus; p++)
 			ids[p] = h->pus[p].os_index;
-		if ((err = heatmap(&gp, &charts[ncharts++], &d, "c2c", "Core-to-core latency",
+		if ((err = heatmap(gp, &charts[(*ncharts)++], d, "c2c", "Core-to-core latency",
 				   "ns", h->c2c_ns, h->npus, ids, "CPU", opts)) < 0)
 			goto out;
 	}
 	if (!h->read_gbs && !h->triad_gbs && !h->latency_ns && !measured)
-		rdoc_p(&d, "Memory bandwidth, latency and core-to-core latency are not measured in "
-			   "this model; 'vmplan probe --measure quick -o host.json' adds them.");
+		rdoc_p(d, "Memory bandwidth, latency and core-to-core latency are not measured in "
+			  "this model; 'vmplan probe --measure quick -o host.json' adds them.");
+out:
+	free(ids);
+	return err;
+}
+
+int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
+			  const vmp_report_opts *opts)
+{
+	char prog[4096];
+	rbuf gp = {0};
+	rchart charts[5];
+	int ncharts = 0, err;
+	char *script = NULL, *js = NULL;
+	rdoc d;
+
+	rdoc_init(&d, "vmplan host report");
+	if ((err = report_prepare(prog, sizeof(prog), opts)) < 0)
+		goto out;
+	doc_summary(&d, r->host);
+	if ((err = pinmap(&gp, &charts[ncharts++], r, opts)) < 0)
+		goto out;
+	doc_pinmap(&d, r, &charts[0]);
+	if ((err = heatmaps(&gp, charts, &ncharts, &d, r->host, opts)) < 0)
+		goto out;
 	if (!(script = rbuf_take(&gp))) {
 		err = VMP_ENOMEM;
 		vmp_error_set("out of memory");
@@ -528,7 +614,6 @@ int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
 	}
 	err = report_finish(text, json, &d, js, opts);
 out:
-	free(ids);
 	free(js);
 	free(script);
 	free(gp.s);

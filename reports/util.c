@@ -375,6 +375,28 @@ int rdoc_markdown(char **out, const rdoc *d)
 	return VMP_OK;
 }
 
+/* A table as aligned columns; every column but the last padded to its widest cell. */
+static void text_table(rbuf *b, const rblock *k)
+{
+	int *width = calloc((size_t)(k->ncols > 0 ? k->ncols : 1), sizeof(*width));
+
+	if (!width) {
+		b->oom = true;
+		return;
+	}
+	for (int c = 0; c < k->ncols; c++)
+		for (int r = 0; r < k->nrows; r++)
+			if ((int)strlen(cell(k, r, c)) > width[c])
+				width[c] = (int)strlen(cell(k, r, c));
+	for (int r = 0; r < k->nrows; r++) {
+		rbuf_add(b, " ");
+		for (int c = 0; c < k->ncols; c++)
+			rbuf_add(b, " %-*s", c == k->ncols - 1 ? 0 : width[c], cell(k, r, c));
+		rbuf_add(b, "\n");
+	}
+	free(width);
+}
+
 int rdoc_text(char **out, const rdoc *d)
 {
 	rbuf b = {0};
@@ -389,23 +411,9 @@ int rdoc_text(char **out, const rdoc *d)
 		case RB_P:
 			rbuf_add(&b, "%s\n", k->text);
 			break;
-		case RB_TABLE: {
-			int width[k->ncols > 0 ? k->ncols : 1];
-			for (int c = 0; c < k->ncols; c++) {
-				width[c] = 0;
-				for (int r = 0; r < k->nrows; r++)
-					if ((int)strlen(cell(k, r, c)) > width[c])
-						width[c] = (int)strlen(cell(k, r, c));
-			}
-			for (int r = 0; r < k->nrows; r++) {
-				rbuf_add(&b, " ");
-				for (int c = 0; c < k->ncols; c++)
-					rbuf_add(&b, " %-*s", c == k->ncols - 1 ? 0 : width[c],
-						 cell(k, r, c));
-				rbuf_add(&b, "\n");
-			}
+		case RB_TABLE:
+			text_table(&b, k);
 			break;
-		}
 		}
 	}
 	if (d->oom || !(*out = rbuf_take(&b))) {

@@ -23,6 +23,36 @@ expect_status 1 "report without gnuplot"
 expect_in err "gnuplot' is not on PATH" "missing gnuplot is named"
 expect_in err "apt-get install gnuplot-nox" "missing gnuplot says how to install it"
 
+# Usage errors are found before anything is drawn or written; each names what is wrong.
+run report capacity --synthetic "$SYN" --vms "$MIX"
+expect_status 2 "report without --out"
+expect_in err "say where the report goes with --out DIR" "missing --out is named"
+run report capacity --synthetic "$SYN" --vms "$MIX" --out "$TMP/u" extra
+expect_status 2 "an extra argument"
+expect_in err "unexpected argument 'extra'" "the extra argument is named"
+run report capacity --synthetic "$SYN" --vm name=a,vcpus=0,memory=1G --out "$TMP/u"
+expect_status 2 "a bad --vm"
+expect_in err "bad --vm 'name=a,vcpus=0,memory=1G'" "the bad shape is named"
+run report capacity --synthetic "$SYN" --vms "$TMP/none.yaml" --out "$TMP/u"
+expect_status 2 "a missing mix"
+expect_in err "cannot read mix" "the missing mix is named"
+run report capacity --vms "$MIX" --out "$TMP/u"
+expect_status 2 "capacity without a host"
+expect_in err "no host; give --host" "says how to name a host"
+run report bench --out "$TMP/u"
+expect_status 2 "bench without --history"
+expect_in err "say which bench history with --history DB" "missing --history is named"
+run report bench --history "$TMP/none.db" --synthetic "$SYN" --out "$TMP/u"
+expect_status 2 "bench with a synthetic host"
+expect_in err "report bench takes one --host FINGERPRINT or HOSTNAME" "bench takes a name"
+run report host --synthetic "$SYN" --synthetic "$SYN" --out "$TMP/u"
+expect_status 2 "host with two hosts"
+expect_in err "report host takes one host" "host takes one host"
+expect_true "a usage error writes nothing" not test -e "$TMP/u"
+run report host --help
+expect_status 0 "report host --help"
+expect_in out "usage: vmplan report capacity" "the help text"
+
 if ! command -v gnuplot >/dev/null; then
 	echo "skip: gnuplot is not installed (apt-get install gnuplot-nox)"
 	finish || exit 1

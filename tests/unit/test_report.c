@@ -404,6 +404,79 @@ static void test_bench(void **state)
 	assert_int_equal(vmp_bench_report_new(&r, path, NULL), VMP_EINVAL);
 }
 
+/* A history of make_history's schema holding only the runs and results of sql. */
+static void make_history_of(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	make_history(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "DELETE FROM results; DELETE FROM runs;", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Nothing to draw: no chart, no gnuplot run. A baseline of 0: no ratio, drawn as 0. */
+static void test_bench_without_figures(void **state)
+{
+	vmp_bench_report *r = NULL;
+	vmp_report_opts o = {0};
+	char path[4096], dir[4096], *text = NULL, *json = NULL;
+	(void)state;
+
+	snprintf(path, sizeof(path), "%s/empty.db", tmpdir);
+	make_history_of(path, "");
+	assert_int_equal(vmp_bench_report_new(&r, path, NULL), VMP_OK);
+	assert_int_equal(r->nruns, 0);
+	assert_int_equal(r->nseries, 0);
+	assert_int_equal(r->nratios, 0);
+	if (have_gnuplot()) {
+		snprintf(dir, sizeof(dir), "%s/bench-empty", tmpdir);
+		o.out_dir = dir;
+		assert_int_equal(vmp_bench_report_write(&text, &json, r, &o), VMP_OK);
+		assert_int_equal(check_charts(dir, json), 0);
+		assert_non_null(strstr(text, "0 runs, 0 series, 0 regressions."));
+		assert_true(snprintf(path, sizeof(path), "%s/report.gp", dir) < (int)sizeof(path));
+		assert_int_equal(access(path, F_OK), -1);
+		free(text);
+		free(json);
+		text = json = NULL;
+	}
+	vmp_bench_report_free(r);
+
+	snprintf(path, sizeof(path), "%s/zero.db", tmpdir);
+	make_history_of(path,
+			"INSERT INTO runs VALUES (1, '2026-11-01T02:30:00Z', 'aaaa', 'zero', "
+			"'0.1.0', 'h', 'compute');"
+			"INSERT INTO results VALUES (1, 'a', 'compute', 'ops_per_s', 'ops/s', "
+			"'plan', 1, 5, 4, 6, 3);"
+			"INSERT INTO results VALUES (1, 'a', 'compute', 'ops_per_s', 'ops/s', "
+			"'unpinned', 1, 0, 0, 0, 3);");
+	assert_int_equal(vmp_bench_report_new(&r, path, "zero"), VMP_OK);
+	assert_int_equal(r->nruns, 1);
+	assert_int_equal(r->nratios, 1);
+	assert_true(isnan(r->ratios[0].ratio));
+	if (have_gnuplot()) {
+		json_error_t e;
+		json_t *root, *ratio;
+		snprintf(dir, sizeof(dir), "%s/bench-zero", tmpdir);
+		o.out_dir = dir;
+		assert_int_equal(vmp_bench_report_write(&text, &json, r, &o), VMP_OK);
+		/* One trend chart and the ratio chart. */
+		assert_int_equal(check_charts(dir, json), 2);
+		assert_true(file_has(dir, "ratio.dat", "0 0\n"));
+		assert_non_null(root = json_loads(json, 0, &e));
+		ratio = json_object_get(json_array_get(json_object_get(root, "ratios"), 0), "ratio");
+		assert_true(json_is_null(ratio));
+		json_decref(root);
+		free(text);
+		free(json);
+	}
+	vmp_bench_report_free(r);
+}
+
 static void test_host(void **state)
 {
 	vmp_host *h = synth("pack:2 [numa(memory=32GiB)] l3:2 core:4 pu:2");
@@ -547,6 +620,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capacity_counts),
 		cmocka_unit_test(test_capacity_fixture), cmocka_unit_test(test_bench),
+		cmocka_unit_test(test_bench_without_figures),
 		cmocka_unit_test(test_host),        cmocka_unit_test(test_host_memory_only_nodes),
 		cmocka_unit_test(test_no_gnuplot),
 	};
