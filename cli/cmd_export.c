@@ -197,7 +197,7 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 	bool changed;
 	int err;
 
-	if ((err = vmp_export_read_file(&xml, NULL, in, "domain XML")) < 0) {
+	if ((err = vmp_file_read(&xml, NULL, in, "domain XML")) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}

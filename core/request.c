@@ -202,6 +202,28 @@ const vmp_request_key *vmp_request_key_find(const char *name)
 	return NULL;
 }
 
+const char *vmp_request_enum_name(const char *key, int value)
+{
+	const vmp_request_key *k = vmp_request_key_find(key);
+	int n = 0;
+
+	if (!k || !k->names)
+		return "";
+	while (k->names[n])
+		n++;
+	return value >= 0 && value < n ? k->names[value] : k->names[0];
+}
+
+const char *vmp_mem_mode_name(vmp_mem_mode mode)
+{
+	return vmp_request_enum_name("memory_mode", (int)mode);
+}
+
+const char *vmp_sched_name(vmp_sched sched)
+{
+	return vmp_request_enum_name("sched", (int)sched);
+}
+
 void vmp_request_key_list(char *buf, size_t len)
 {
 	size_t pos = 0;

@@ -7,14 +7,12 @@
 #include <libxml/tree.h>
 
 #include "vmplan/export.h"
+#include "vmplan/request.h"
 
 extern const vmp_exporter vmp_exporter_libvirt;
 extern const vmp_exporter vmp_exporter_salt;
 extern const vmp_exporter vmp_exporter_json;
 
-/* libvirt's names of a memory mode and a scheduler ("strict", "fifo"). */
-const char *vmp_mem_mode_name(vmp_mem_mode mode);
-const char *vmp_sched_name(vmp_sched sched);
 
 /* Rewrite the tuning of the <domain> element dom for vm, removing what is stale
  * (see vmp_export_libvirt_merge()). */

@@ -89,6 +89,16 @@ const vmp_request_key *vmp_request_key_find(const char *name);
  */
 int vmp_request_set(vmp_vm_request *req, const char *key, const char *value);
 
+/**
+ * The name of value of the enumeration that key takes ("threads", 1: "isolate"); the
+ * key's first value when value is out of range, "" when key takes no enumeration.
+ */
+const char *vmp_request_enum_name(const char *key, int value);
+
+/* libvirt's names of a memory mode and a scheduler ("strict", "fifo"). */
+const char *vmp_mem_mode_name(vmp_mem_mode mode);
+const char *vmp_sched_name(vmp_sched sched);
+
 /** A comma-separated list of the key names, for messages. */
 void vmp_request_key_list(char *buf, size_t len);
 
