@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
+#include "vmplan/plan_json.h"
 
 static const char verify_usage[] =
     "usage: vmplan verify plan.json --connect URI [--proc auto|yes|no] [--json]\n"

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include <libvirt/libvirt.h>
 #include <libxml/tree.h>
 
 #include "vmplan/export.h"
@@ -13,6 +14,20 @@ extern const vmp_exporter vmp_exporter_libvirt;
 extern const vmp_exporter vmp_exporter_salt;
 extern const vmp_exporter vmp_exporter_json;
 
+
+/* How vmp_libvirt_open() connects. */
+typedef enum vmp_conn_mode {
+	VMP_CONN_READ = 0,   /* read-only */
+	VMP_CONN_WRITE,      /* read-write */
+	VMP_CONN_READ_FIRST  /* read-only, else read-write */
+} vmp_conn_mode;
+
+/* Connect to uri with libvirt's own error printing off; VMP_ESYS with "cannot connect to
+ * 'URI': why" on failure. The caller closes *out with virConnectClose(). */
+int vmp_libvirt_open(virConnectPtr *out, const char *uri, vmp_conn_mode mode);
+
+/* The message of libvirt's last error on this thread, or "unknown libvirt error". */
+const char *vmp_libvirt_last_error(void);
 
 /* Rewrite the tuning of the <domain> element dom for vm, removing what is stale
  * (see vmp_export_libvirt_merge()). */

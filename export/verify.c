@@ -16,19 +16,6 @@
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 
-static void quiet(void *opaque, virErrorPtr err)
-{
-	(void)opaque;
-	(void)err;
-}
-
-static const char *last_libvirt_error(void)
-{
-	virErrorPtr e = virGetLastError();
-
-	return e && e->message ? e->message : "unknown libvirt error";
-}
-
 typedef struct checker {
 	vmp_verify_report *rep;
 	const char *vm;
@@ -145,7 +132,7 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 	c->rep->nchecked++;
 	snprintf(e, sizeof(e), "%u", vm->req.vcpus);
 	if (nvcpus < 0) {
-		mismatch(c, "libvirt", e, last_libvirt_error(), "vcpus");
+		mismatch(c, "libvirt", e, vmp_libvirt_last_error(), "vcpus");
 	} else if ((unsigned)nvcpus != vm->req.vcpus) {
 		snprintf(a, sizeof(a), "%d", nvcpus);
 		mismatch(c, "libvirt", e, a, "vcpus");
@@ -159,7 +146,7 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 	n = virDomainGetVcpuPinInfo(dom, nvcpus, maps, maplen, flags);
 	if (n < 0) {
 		c->rep->nchecked++;
-		mismatch(c, "libvirt", "vCPU pinning", last_libvirt_error(), "vcpupin");
+		mismatch(c, "libvirt", "vCPU pinning", vmp_libvirt_last_error(), "vcpupin");
 	} else {
 		for (unsigned i = 0; i < vm->req.vcpus && (int)i < n; i++) {
 			vmp_vm_vcpu_cpus(&expected, vm, i);
@@ -178,7 +165,7 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 		}
 		if (virDomainGetEmulatorPinInfo(dom, map, maplen, flags) < 0) {
 			c->rep->nchecked++;
-			mismatch(c, "libvirt", "emulator pinning", last_libvirt_error(),
+			mismatch(c, "libvirt", "emulator pinning", vmp_libvirt_last_error(),
 				 "emulator");
 		} else {
 			map_to_set(&actual, map, maplen);
@@ -203,7 +190,7 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 			if (!found) {
 				c->rep->nchecked++;
 				mismatch(c, "libvirt", "pinned I/O thread",
-					 count < 0 ? last_libvirt_error() : "no such I/O thread",
+					 count < 0 ? vmp_libvirt_last_error() : "no such I/O thread",
 					 "%s", what);
 			}
 		}
@@ -221,7 +208,7 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 		if (virDomainGetNumaParameters(dom, NULL, &nparams, flags) < 0 || nparams <= 0 ||
 		    !(params = calloc((size_t)nparams, sizeof(*params))) ||
 		    virDomainGetNumaParameters(dom, params, &nparams, flags) < 0) {
-			mismatch(c, "libvirt", "NUMA parameters", last_libvirt_error(), "numa");
+			mismatch(c, "libvirt", "NUMA parameters", vmp_libvirt_last_error(), "numa");
 			free(params);
 			return;
 		}
@@ -445,7 +432,7 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 	vmp_verify_report *rep;
 	virConnectPtr conn;
 	char *canon;
-	int ncpus;
+	int ncpus, cerr;
 
 	*out = NULL;
 	if (!opts)
@@ -455,11 +442,9 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 		vmp_error_set("cannot verify the plan: out of memory");
 		return VMP_ENOMEM;
 	}
-	virSetErrorFunc(NULL, quiet);
-	if (!(conn = virConnectOpenReadOnly(uri)) && !(conn = virConnectOpen(uri))) {
-		vmp_error_set("cannot connect to '%s': %s", uri, last_libvirt_error());
+	if ((cerr = vmp_libvirt_open(&conn, uri, VMP_CONN_READ_FIRST)) < 0) {
 		free(rep);
-		return VMP_ESYS;
+		return cerr;
 	}
 	/* The URI libvirt settled on names the daemon, even for an alias or the default. */
 	canon = virConnectGetURI(conn);

@@ -106,6 +106,16 @@ int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_pa
 			  const vmp_plan_vm *vm);
 
 /**
+ * The inactive definition of a domain, read through a read-only libvirt connection.
+ * @param out    the domain XML; the caller frees it with free()
+ * @param uri    the libvirt URI
+ * @param domain the domain's name
+ * @return VMP_OK; VMP_ENOTFOUND when uri has no such domain ("no domain 'D' on 'URI'");
+ *         VMP_ESYS when the connection or the read fails (the message has libvirt's)
+ */
+int vmp_export_domain_xml(char **out, const char *uri, const char *domain);
+
+/**
  * The <name> of a domain XML document.
  * @return VMP_OK, or VMP_EINVAL when xml does not parse or has no name (no message set)
  */
