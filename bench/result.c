@@ -349,6 +349,33 @@ static json_t *set_json(const vmp_cpuset *set)
 	return json_string(buf);
 }
 
+/* One result with its samples; NULL when out of memory. */
+static json_t *result_json(const vmp_bench_result *r)
+{
+	json_t *o = json_object(), *s = json_array();
+
+	if (!o || !s) {
+		json_decref(o);
+		json_decref(s);
+		return NULL;
+	}
+	for (int j = 0; r->samples && j < r->reps; j++)
+		json_array_append_new(s, num(r->samples[j]));
+	json_object_set_new(o, "vm", json_string(r->vm));
+	json_object_set_new(o, "workload", json_string(vmp_bench_workload_name(r->workload)));
+	json_object_set_new(o, "metric", json_string(vmp_bench_metric_name(r->workload)));
+	json_object_set_new(o, "unit", json_string(vmp_bench_unit_name(r->workload)));
+	json_object_set_new(o, "variant", json_string(vmp_bench_variant_name(r->variant)));
+	json_object_set_new(o, "higher_is_better", json_boolean(r->higher_is_better));
+	json_object_set_new(o, "primary", json_boolean(r->primary));
+	json_object_set_new(o, "median", num(r->median));
+	json_object_set_new(o, "min", num(r->min));
+	json_object_set_new(o, "max", num(r->max));
+	json_object_set_new(o, "reps", json_integer(r->reps));
+	json_object_set_new(o, "samples", s);
+	return o;
+}
+
 int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_bench_regression *regs,
 		      int nregs)
 {
@@ -373,29 +400,10 @@ int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_ben
 	json_object_set_new(root, "seconds", json_real(run->seconds));
 	json_object_set_new(root, "wall_s", json_real(run->wall_s));
 	for (int k = 0; k < run->nresults; k++) {
-		const vmp_bench_result *r = &run->results[k];
-		json_t *o = json_object(), *s = json_array();
+		json_t *o = result_json(&run->results[k]);
 
-		if (!o || !s) {
-			json_decref(o);
-			json_decref(s);
+		if (!o)
 			goto nomem;
-		}
-		for (int j = 0; r->samples && j < r->reps; j++)
-			json_array_append_new(s, num(r->samples[j]));
-		json_object_set_new(o, "vm", json_string(r->vm));
-		json_object_set_new(o, "workload",
-				    json_string(vmp_bench_workload_name(r->workload)));
-		json_object_set_new(o, "metric", json_string(vmp_bench_metric_name(r->workload)));
-		json_object_set_new(o, "unit", json_string(vmp_bench_unit_name(r->workload)));
-		json_object_set_new(o, "variant", json_string(vmp_bench_variant_name(r->variant)));
-		json_object_set_new(o, "higher_is_better", json_boolean(r->higher_is_better));
-		json_object_set_new(o, "primary", json_boolean(r->primary));
-		json_object_set_new(o, "median", num(r->median));
-		json_object_set_new(o, "min", num(r->min));
-		json_object_set_new(o, "max", num(r->max));
-		json_object_set_new(o, "reps", json_integer(r->reps));
-		json_object_set_new(o, "samples", s);
 		json_array_append_new(results, o);
 	}
 	for (int k = 0; k < run->nchecks; k++) {

@@ -184,16 +184,10 @@ static json_t *resctrl_json(struct wr *w, const vmp_resctrl *r)
 	return o;
 }
 
-static json_t *host_json(struct wr *w, const vmp_host *h)
+/* The topology: packages, NUMA nodes, L3 domains, cores and PUs, referring by id. */
+static void topology_json(struct wr *w, json_t *root, const vmp_host *h)
 {
-	json_t *root = chk(w, json_object()), *a, *bw;
-
-	if (!root)
-		return NULL;
-	set(w, root, "schema", json_integer(VMP_HOST_SCHEMA));
-	set(w, root, "hostname", json_string(h->hostname));
-	set(w, root, "source",
-	    json_string(vmp_host_source_names[(unsigned)h->source < NSOURCES ? h->source : 0]));
+	json_t *a;
 
 	set(w, root, "packages", a = chk(w, json_array()));
 	for (int i = 0; a && i < h->npackages; i++)
@@ -247,6 +241,20 @@ static json_t *host_json(struct wr *w, const vmp_host *h)
 				 "node", REF_JSON(w, h->nodes, p->node), "package",
 				 REF_JSON(w, h->packages, p->package), "kind", p->kind));
 	}
+}
+
+static json_t *host_json(struct wr *w, const vmp_host *h)
+{
+	json_t *root = chk(w, json_object()), *a, *bw;
+
+	if (!root)
+		return NULL;
+	set(w, root, "schema", json_integer(VMP_HOST_SCHEMA));
+	set(w, root, "hostname", json_string(h->hostname));
+	set(w, root, "source",
+	    json_string(vmp_host_source_names[(unsigned)h->source < NSOURCES ? h->source : 0]));
+
+	topology_json(w, root, h);
 
 	set(w, root, "online", cpuset_json(w, &h->online));
 	if (h->distances) {

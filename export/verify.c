@@ -116,6 +116,68 @@ static int domain_vcpus(virDomainPtr dom, unsigned flags)
 	return n;
 }
 
+/* Each planned I/O thread's pin, as libvirt reports it. */
+static void check_iothreads(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, unsigned flags)
+{
+	virDomainIOThreadInfoPtr *info = NULL;
+	int count = virDomainGetIOThreadInfo(dom, &info, flags);
+	vmp_cpuset actual;
+	char what[64];
+
+	for (int i = 0; i < vm->niothreads; i++) {
+		bool found = false;
+		snprintf(what, sizeof(what), "iothread %d", i + 1);
+		for (int k = 0; k < count; k++) {
+			if (info[k]->iothread_id != (unsigned)i + 1)
+				continue;
+			found = true;
+			map_to_set(&actual, info[k]->cpumap, info[k]->cpumaplen);
+			check_set(c, "libvirt", &vm->iothreadpin[i], &actual, what);
+		}
+		if (!found) {
+			c->rep->nchecked++;
+			mismatch(c, "libvirt", "pinned I/O thread",
+				 count < 0 ? vmp_libvirt_last_error() : "no such I/O thread",
+				 "%s", what);
+		}
+	}
+	for (int k = 0; k < count; k++)
+		virDomainIOThreadInfoFree(info[k]);
+	free(info);
+}
+
+/* The memory mode and the nodes that back the VM, as libvirt reports them. */
+static void check_numa(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, unsigned flags)
+{
+	virTypedParameterPtr params = NULL;
+	int nparams = 0, mode = -1;
+	const char *nodeset = NULL;
+	vmp_cpuset nodes, got;
+
+	c->rep->nchecked += 2;
+	if (virDomainGetNumaParameters(dom, NULL, &nparams, flags) < 0 || nparams <= 0 ||
+	    !(params = calloc((size_t)nparams, sizeof(*params))) ||
+	    virDomainGetNumaParameters(dom, params, &nparams, flags) < 0) {
+		mismatch(c, "libvirt", "NUMA parameters", vmp_libvirt_last_error(), "numa");
+		free(params);
+		return;
+	}
+	virTypedParamsGetInt(params, nparams, VIR_DOMAIN_NUMA_MODE, &mode);
+	virTypedParamsGetString(params, nparams, VIR_DOMAIN_NUMA_NODESET, &nodeset);
+	if (mode != mem_mode_to_libvirt(vm->req.mem_mode))
+		mismatch(c, "libvirt", vmp_mem_mode_name(vm->req.mem_mode),
+			 libvirt_mode_name(mode), "numa mode");
+	vmp_vm_nodes(&nodes, vm);
+	if (!nodeset || !*nodeset || vmp_cpuset_parse(&got, nodeset) < 0 ||
+	    !vmp_cpuset_equal(&nodes, &got)) {
+		char want[256];
+		vmp_cpuset_format(want, sizeof(want), &nodes);
+		mismatch(c, "libvirt", want, nodeset && *nodeset ? nodeset : "(none)",
+			 "numa nodeset");
+	}
+	virTypedParamsFree(params, nparams);
+}
+
 static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, int ncpus,
 			  unsigned flags)
 {
@@ -174,59 +236,10 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 		free(map);
 	}
 
-	if (vm->niothreads) {
-		virDomainIOThreadInfoPtr *info = NULL;
-		int count = virDomainGetIOThreadInfo(dom, &info, flags);
-		for (int i = 0; i < vm->niothreads; i++) {
-			bool found = false;
-			snprintf(what, sizeof(what), "iothread %d", i + 1);
-			for (int k = 0; k < count; k++) {
-				if (info[k]->iothread_id != (unsigned)i + 1)
-					continue;
-				found = true;
-				map_to_set(&actual, info[k]->cpumap, info[k]->cpumaplen);
-				check_set(c, "libvirt", &vm->iothreadpin[i], &actual, what);
-			}
-			if (!found) {
-				c->rep->nchecked++;
-				mismatch(c, "libvirt", "pinned I/O thread",
-					 count < 0 ? vmp_libvirt_last_error() : "no such I/O thread",
-					 "%s", what);
-			}
-		}
-		for (int k = 0; k < count; k++)
-			virDomainIOThreadInfoFree(info[k]);
-		free(info);
-	}
-
-	if (vm->ncells) {
-		virTypedParameterPtr params = NULL;
-		int nparams = 0, mode = -1;
-		const char *nodeset = NULL;
-		vmp_cpuset nodes, got;
-		c->rep->nchecked += 2;
-		if (virDomainGetNumaParameters(dom, NULL, &nparams, flags) < 0 || nparams <= 0 ||
-		    !(params = calloc((size_t)nparams, sizeof(*params))) ||
-		    virDomainGetNumaParameters(dom, params, &nparams, flags) < 0) {
-			mismatch(c, "libvirt", "NUMA parameters", vmp_libvirt_last_error(), "numa");
-			free(params);
-			return;
-		}
-		virTypedParamsGetInt(params, nparams, VIR_DOMAIN_NUMA_MODE, &mode);
-		virTypedParamsGetString(params, nparams, VIR_DOMAIN_NUMA_NODESET, &nodeset);
-		if (mode != mem_mode_to_libvirt(vm->req.mem_mode))
-			mismatch(c, "libvirt", vmp_mem_mode_name(vm->req.mem_mode),
-				 libvirt_mode_name(mode), "numa mode");
-		vmp_vm_nodes(&nodes, vm);
-		if (!nodeset || !*nodeset || vmp_cpuset_parse(&got, nodeset) < 0 ||
-		    !vmp_cpuset_equal(&nodes, &got)) {
-			char e[256];
-			vmp_cpuset_format(e, sizeof(e), &nodes);
-			mismatch(c, "libvirt", e, nodeset && *nodeset ? nodeset : "(none)",
-				 "numa nodeset");
-		}
-		virTypedParamsFree(params, nparams);
-	}
+	if (vm->niothreads)
+		check_iothreads(c, dom, vm, flags);
+	if (vm->ncells)
+		check_numa(c, dom, vm, flags);
 }
 
 /* The first line of path, without its newline: 0, or an errno value (ENODATA: empty). */
