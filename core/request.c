@@ -169,7 +169,7 @@ static const vmp_request_key keys[] = {
 	{"iothread_quota", "USEC|-1", "cputune iothread_quota",
 	 VMP_PARSE_QUOTA, .min = 1000, .max = QUOTA_MAX, .json_rank = 42,
 	 .fields = {FIELD("iothread_quota_us", I64, iothread_quota_us, -1, QUOTA_MAX)}},
-	{"bench_workloads", "W[+W...]", "the bench's workloads for this VM: stream, latency, c2c, compute, noisy",
+	{"bench_workloads", "W[+W...]", "what bench measures: stream, latency, c2c, compute, noisy",
 	 VMP_PARSE_SET, workload_names, .json_rank = 43,
 	 .fields = {FIELD("bench_workloads", SET, bench_workloads, 0, 0)}},
 	/* Refused, not documented: it reads as a QEMU/KVM setting but is VMware's. */

@@ -41,8 +41,8 @@ typedef enum vmp_bench_variant {
 #define VMP_BENCH_DEFAULT_THRESHOLD  10.0 /* percent, for vmp_history_compare() */
 
 typedef struct vmp_bench_options {
-	/* Workloads in order; nworkloads == 0: each VM's profile picks (see
-	 * vmp_bench_profile_workloads()). The first workload that gives a VM a result is
+	/* Workloads in order; nworkloads == 0: each VM's bench_workloads picks (see
+	 * vmp_bench_request_workloads()). The first workload that gives a VM a result is
 	 * its primary metric, the one the gate judges. */
 	int nworkloads;
 	vmp_bench_workload workloads[VMP_BENCH_NWORKLOADS];
