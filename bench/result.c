@@ -8,6 +8,8 @@
 
 #include "vmplan/bench.h"
 #include "vmplan/error.h"
+#include "vmplan/profile.h"
+#include "vmplan/request.h"
 
 static const char *const workload_names[VMP_BENCH_NWORKLOADS] = {"stream", "latency", "c2c",
 								 "compute", "noisy"};
@@ -98,27 +100,36 @@ int vmp_bench_workloads_parse(vmp_bench_options *opts, const char *list)
 	return VMP_OK;
 }
 
+int vmp_bench_request_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS],
+				 const vmp_vm_request *req)
+{
+	const vmp_request_key *key = vmp_request_key_find("bench_workloads");
+	unsigned mask = req->bench_workloads;
+	int n = 0;
+
+	/* A plan written before the key existed names only the profile: read it again. */
+	if (!mask && req->profile[0]) {
+		vmp_vm_request p = {0};
+
+		if (vmp_profile_apply(&p, req->profile) == VMP_OK)
+			mask = p.bench_workloads;
+		else
+			vmp_error_clear(); /* an unknown profile benches as none */
+	}
+	for (int i = 0; key && key->names[i] && n < VMP_BENCH_NWORKLOADS; i++)
+		if ((mask & (1u << i)) && vmp_bench_workload_parse(&out[n], key->names[i]) == VMP_OK)
+			n++;
+	if (n == 0)
+		out[n++] = VMP_BENCH_COMPUTE;
+	return n;
+}
+
 int vmp_bench_profile_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS], const char *profile)
 {
-	static const struct {
-		const char *profile;
-		vmp_bench_workload w[2];
-	} map[] = {
-	    {"latency-critical", {VMP_BENCH_LATENCY, VMP_BENCH_C2C}},
-	    {"realtime", {VMP_BENCH_LATENCY, VMP_BENCH_C2C}},
-	    {"throughput", {VMP_BENCH_STREAM, VMP_BENCH_COMPUTE}},
-	    {"database", {VMP_BENCH_STREAM, VMP_BENCH_LATENCY}},
-	    {"nfv", {VMP_BENCH_C2C, VMP_BENCH_COMPUTE}},
-	};
+	vmp_vm_request req = {0};
 
-	for (size_t k = 0; profile && k < sizeof(map) / sizeof(map[0]); k++)
-		if (!strcmp(profile, map[k].profile)) {
-			out[0] = map[k].w[0];
-			out[1] = map[k].w[1];
-			return 2;
-		}
-	out[0] = VMP_BENCH_COMPUTE;
-	return 1;
+	snprintf(req.profile, sizeof(req.profile), "%s", profile ? profile : "");
+	return vmp_bench_request_workloads(out, &req);
 }
 
 /* FNV-1a, 64 bits, as the host fingerprint: an identity, not a defence against forgery. */
@@ -338,6 +349,33 @@ static json_t *set_json(const vmp_cpuset *set)
 	return json_string(buf);
 }
 
+/* One result with its samples; NULL when out of memory. */
+static json_t *result_json(const vmp_bench_result *r)
+{
+	json_t *o = json_object(), *s = json_array();
+
+	if (!o || !s) {
+		json_decref(o);
+		json_decref(s);
+		return NULL;
+	}
+	for (int j = 0; r->samples && j < r->reps; j++)
+		json_array_append_new(s, num(r->samples[j]));
+	json_object_set_new(o, "vm", json_string(r->vm));
+	json_object_set_new(o, "workload", json_string(vmp_bench_workload_name(r->workload)));
+	json_object_set_new(o, "metric", json_string(vmp_bench_metric_name(r->workload)));
+	json_object_set_new(o, "unit", json_string(vmp_bench_unit_name(r->workload)));
+	json_object_set_new(o, "variant", json_string(vmp_bench_variant_name(r->variant)));
+	json_object_set_new(o, "higher_is_better", json_boolean(r->higher_is_better));
+	json_object_set_new(o, "primary", json_boolean(r->primary));
+	json_object_set_new(o, "median", num(r->median));
+	json_object_set_new(o, "min", num(r->min));
+	json_object_set_new(o, "max", num(r->max));
+	json_object_set_new(o, "reps", json_integer(r->reps));
+	json_object_set_new(o, "samples", s);
+	return o;
+}
+
 int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_bench_regression *regs,
 		      int nregs)
 {
@@ -362,29 +400,10 @@ int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_ben
 	json_object_set_new(root, "seconds", json_real(run->seconds));
 	json_object_set_new(root, "wall_s", json_real(run->wall_s));
 	for (int k = 0; k < run->nresults; k++) {
-		const vmp_bench_result *r = &run->results[k];
-		json_t *o = json_object(), *s = json_array();
+		json_t *o = result_json(&run->results[k]);
 
-		if (!o || !s) {
-			json_decref(o);
-			json_decref(s);
+		if (!o)
 			goto nomem;
-		}
-		for (int j = 0; r->samples && j < r->reps; j++)
-			json_array_append_new(s, num(r->samples[j]));
-		json_object_set_new(o, "vm", json_string(r->vm));
-		json_object_set_new(o, "workload",
-				    json_string(vmp_bench_workload_name(r->workload)));
-		json_object_set_new(o, "metric", json_string(vmp_bench_metric_name(r->workload)));
-		json_object_set_new(o, "unit", json_string(vmp_bench_unit_name(r->workload)));
-		json_object_set_new(o, "variant", json_string(vmp_bench_variant_name(r->variant)));
-		json_object_set_new(o, "higher_is_better", json_boolean(r->higher_is_better));
-		json_object_set_new(o, "primary", json_boolean(r->primary));
-		json_object_set_new(o, "median", num(r->median));
-		json_object_set_new(o, "min", num(r->min));
-		json_object_set_new(o, "max", num(r->max));
-		json_object_set_new(o, "reps", json_integer(r->reps));
-		json_object_set_new(o, "samples", s);
 		json_array_append_new(results, o);
 	}
 	for (int k = 0; k < run->nchecks; k++) {

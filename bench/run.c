@@ -248,7 +248,7 @@ static void default_workloads(vmp_bench_options *o, const vmp_plan *plan)
 
 		if (!plan->vms[i].placed)
 			continue;
-		n = vmp_bench_profile_workloads(wl, plan->vms[i].req.profile);
+		n = vmp_bench_request_workloads(wl, &plan->vms[i].req);
 		for (int k = 0; k < n; k++) {
 			bool have = false;
 
@@ -274,7 +274,7 @@ static void mark_primary(vmp_bench_run *run, const vmp_plan *plan, const vmp_ben
 			n = o->nworkloads;
 			memcpy(wl, o->workloads, sizeof(wl[0]) * (size_t)n);
 		} else {
-			n = vmp_bench_profile_workloads(wl, vm->req.profile);
+			n = vmp_bench_request_workloads(wl, &vm->req);
 		}
 		for (int k = 0; k < n && pick < 0; k++)
 			if (vmp_bench_find(run, vm->req.name, wl[k], VMP_BENCH_PLAN))

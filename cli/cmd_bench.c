@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "vmplan/bench.h"
 #include "vmplan/error.h"
-#include "vmplan/export.h"
+#include "vmplan/plan_json.h"
 #include "vmplan/fileio.h"
 #include "vmplan/probe.h"
 

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 
 #include <jansson.h>
 
@@ -65,12 +63,6 @@ enum {
 	OPT_SALT,
 	OPT_JSON
 };
-
-static void quiet(void *opaque, virErrorPtr err)
-{
-	(void)opaque;
-	(void)err;
-}
 
 /* The plan's VM for a domain called domain_name (or the one named by --vm). */
 static const vmp_plan_vm *pick_vm(const vmp_plan *plan, const char *vm_name,
@@ -197,7 +189,7 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 	bool changed;
 	int err;
 
-	if ((err = vmp_export_read_file(&xml, NULL, in, "domain XML")) < 0) {
+	if ((err = vmp_file_read(&xml, NULL, in, "domain XML")) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
@@ -239,34 +231,17 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *domain,
 			   const char *vm_name, const char *dir)
 {
-	virConnectPtr conn;
-	virDomainPtr dom;
 	const vmp_plan_vm *vm;
 	char *old = NULL, *xml = NULL, file[VMP_NAME_MAX + 16], label[VMP_NAME_MAX + 16];
 	size_t len;
 	int err, status = EXIT_RUNTIME;
 
-	virSetErrorFunc(NULL, quiet);
-	if (!(conn = virConnectOpenReadOnly(uri))) {
-		virErrorPtr e = virGetLastError();
-		cli_error("cannot connect to '%s': %s", uri, e && e->message ? e->message : "?");
-		return EXIT_RUNTIME;
+	if ((err = vmp_export_domain_xml(&old, uri, domain)) < 0) {
+		cli_error("%s", vmp_error_last());
+		return err == VMP_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME;
 	}
-	if (!(dom = virDomainLookupByName(conn, domain))) {
-		cli_error("no domain '%s' on '%s'", domain, uri);
+	if (!(vm = pick_vm(plan, vm_name, domain))) {
 		status = EXIT_USAGE;
-		goto out;
-	}
-	old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
-	virDomainFree(dom);
-	if (old && !(vm = pick_vm(plan, vm_name, domain))) {
-		status = EXIT_USAGE;
-		goto out;
-	}
-	if (!old) {
-		virErrorPtr e = virGetLastError();
-		cli_error("cannot read domain '%s': %s", domain,
-			  e && e->message ? e->message : "?");
 		goto out;
 	}
 	snprintf(label, sizeof(label), "domain '%s'", domain);
@@ -285,7 +260,6 @@ static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *do
 out:
 	free(old);
 	free(xml);
-	virConnectClose(conn);
 	return status;
 }
 
@@ -435,7 +409,15 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 	return EXIT_PLACED;
 }
 
-static int exec_export(int argc, char **argv)
+/* export's options. */
+typedef struct export_args {
+	const char *format, *dir, *domxml, *uri, *domain, *vm_name, *define, *type;
+	vmp_export_opts opts;
+	bool dry_run, live, want_json;
+} export_args;
+
+/* Parse the options into a; -1 to go on, else the exit status. */
+static int parse_args(export_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, OPT_FORMAT},
@@ -453,61 +435,55 @@ static int exec_export(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *format = "libvirt", *dir = NULL, *domxml = NULL, *uri = NULL, *domain = NULL;
-	const char *vm_name = NULL, *define = NULL, *type = NULL;
-	vmp_export_opts opts = {0};
-	const vmp_exporter *ex;
-	vmp_plan *plan = NULL;
-	bool dry_run = false, live = false, want_json = false;
-	int c, err, status = EXIT_USAGE;
+	int c;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
-			format = optarg;
+			a->format = optarg;
 			break;
 		case OPT_OUTDIR:
-			dir = optarg;
+			a->dir = optarg;
 			break;
 		case OPT_DOMXML:
-			domxml = optarg;
+			a->domxml = optarg;
 			break;
 		case 'c':
-			uri = optarg;
+			a->uri = optarg;
 			break;
 		case OPT_DOMAIN:
-			domain = optarg;
+			a->domain = optarg;
 			break;
 		case OPT_VM:
-			vm_name = optarg;
+			a->vm_name = optarg;
 			break;
 		case OPT_DEFINE:
-			define = optarg;
+			a->define = optarg;
 			break;
 		case OPT_DRY:
-			dry_run = true;
+			a->dry_run = true;
 			break;
 		case OPT_LIVE:
-			live = true;
+			a->live = true;
 			break;
 		case OPT_TYPE:
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
 				cli_error("bad --type '%s': use kvm or qemu", optarg);
 				return EXIT_USAGE;
 			}
-			type = optarg;
+			a->type = optarg;
 			break;
 		case OPT_SALT:
 			if (strcmp(optarg, "defined") && strcmp(optarg, "running")) {
 				cli_error("bad --salt-state '%s': use defined or running", optarg);
 				return EXIT_USAGE;
 			}
-			opts.salt_running = !strcmp(optarg, "running");
+			a->opts.salt_running = !strcmp(optarg, "running");
 			break;
 		case OPT_JSON:
-			want_json = true;
+			a->want_json = true;
 			break;
 		case 'h':
 			fputs(export_usage, stdout);
@@ -522,50 +498,65 @@ static int exec_export(int argc, char **argv)
 			  argv[argc - 1]);
 		return EXIT_USAGE;
 	}
-	if (!(ex = vmp_exporter_find(format))) {
-		cli_error("unknown --format '%s': use libvirt, salt or json", format);
+	return -1;
+}
+
+/* Options that do not go together; -1 when they all do, else the exit status. */
+static int check_args(const export_args *a)
+{
+	const char *why = NULL;
+
+	if ((a->uri != NULL) != (a->domain != NULL))
+		why = "--connect and --domain go together";
+	else if ((a->domxml || a->domain) && strcmp(a->format, "libvirt")) {
+		cli_error("merging into a domain writes libvirt XML; drop --format %s", a->format);
+		return EXIT_USAGE;
+	} else if (a->domxml && a->domain)
+		why = "give --domain-xml or --connect/--domain, not both";
+	else if (a->dry_run && !a->define)
+		why = "--dry-run goes with --define";
+	else if (a->live && !a->define)
+		why = "--live goes with --define: it pins the running domains it defines";
+	else if (a->define && (a->domxml || a->domain))
+		why = "--define merges into the defined domains itself; drop --domain-xml "
+		      "and --domain";
+	if (why) {
+		cli_error("%s", why);
 		return EXIT_USAGE;
 	}
-	if ((uri != NULL) != (domain != NULL)) {
-		cli_error("--connect and --domain go together");
+	return -1;
+}
+
+static int exec_export(int argc, char **argv)
+{
+	export_args a = {.format = "libvirt"};
+	const vmp_exporter *ex;
+	vmp_plan *plan = NULL;
+	int err, status;
+
+	if ((status = parse_args(&a, argc, argv)) >= 0)
+		return status;
+	if (!(ex = vmp_exporter_find(a.format))) {
+		cli_error("unknown --format '%s': use libvirt, salt or json", a.format);
 		return EXIT_USAGE;
 	}
-	if ((domxml || domain) && strcmp(format, "libvirt")) {
-		cli_error("merging into a domain writes libvirt XML; drop --format %s", format);
-		return EXIT_USAGE;
-	}
-	if (domxml && domain) {
-		cli_error("give --domain-xml or --connect/--domain, not both");
-		return EXIT_USAGE;
-	}
-	if (dry_run && !define) {
-		cli_error("--dry-run goes with --define");
-		return EXIT_USAGE;
-	}
-	if (live && !define) {
-		cli_error("--live goes with --define: it pins the running domains it defines");
-		return EXIT_USAGE;
-	}
-	if (define && (domxml || domain)) {
-		cli_error("--define merges into the defined domains itself; drop --domain-xml "
-			  "and --domain");
-		return EXIT_USAGE;
-	}
+	if ((status = check_args(&a)) >= 0)
+		return status;
 	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
-	opts.type = type;
-	if (want_json)
+	a.opts.type = a.type;
+	if (a.want_json)
 		events = json_array();
-	if (define)
-		status = do_define(plan, argv[optind], define, dir, dry_run, live, type);
-	else if (domxml)
-		status = do_merge_file(plan, domxml, vm_name, dir);
-	else if (domain)
-		status = do_merge_domain(plan, uri, domain, vm_name, dir);
+	if (a.define)
+		status = do_define(plan, argv[optind], a.define, a.dir, a.dry_run, a.live, a.type);
+	else if (a.domxml)
+		status = do_merge_file(plan, a.domxml, a.vm_name, a.dir);
+	else if (a.domain)
+		status = do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir);
 	else
-		status = do_formats(plan, ex, dir, &opts);
+		status = do_formats(plan, ex, a.dir, &a.opts);
 	vmp_plan_free(plan);
 	if (events) {
 		/* What was done before a failure is reported too; the status says it failed. */

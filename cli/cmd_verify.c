@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
+#include "vmplan/plan_json.h"
 
 static const char verify_usage[] =
     "usage: vmplan verify plan.json --connect URI [--proc auto|yes|no] [--json]\n"
@@ -71,6 +72,39 @@ static void print_json(const vmp_plan *plan, const vmp_verify_report *rep)
 		free(text);
 	}
 	json_decref(root);
+}
+
+/* Per VM, what matches and what does not; then the totals. */
+static void print_text(const vmp_plan *plan, const vmp_verify_report *rep)
+{
+	for (int i = 0; i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		int n = 0;
+		if (!vm->placed) {
+			printf("vm %s: not placed, not checked\n", vm->req.name);
+			continue;
+		}
+		for (int k = 0; k < rep->nmismatches; k++)
+			n += !strcmp(rep->mismatches[k].vm, vm->req.name);
+		if (!n) {
+			printf("vm %s: matches the plan\n", vm->req.name);
+			continue;
+		}
+		printf("vm %s: %d mismatch%s\n", vm->req.name, n, n == 1 ? "" : "es");
+		for (int k = 0; k < rep->nmismatches; k++) {
+			const vmp_mismatch *m = &rep->mismatches[k];
+			if (strcmp(m->vm, vm->req.name))
+				continue;
+			printf("  %-24s %-8s planned %s, found %s\n", m->what, m->source,
+			       m->expected, m->actual);
+		}
+	}
+	printf("\n%d checks (%d VMs also read from /proc), %d mismatch%s\n", rep->nchecked,
+	       rep->nproc_vms, rep->nmismatches, rep->nmismatches == 1 ? "" : "es");
+	if (rep->nproc_skipped)
+		printf("note: the QEMU threads of %d running VM%s were not read from /proc: %s\n",
+		       rep->nproc_skipped, rep->nproc_skipped == 1 ? "" : "s",
+		       rep->proc_skipped_why);
 }
 
 static int exec_verify(int argc, char **argv)
@@ -136,39 +170,10 @@ static int exec_verify(int argc, char **argv)
 		vmp_plan_free(plan);
 		return cli_status(err);
 	}
-	if (json) {
+	if (json)
 		print_json(plan, rep);
-		goto done;
-	}
-	for (int i = 0; i < plan->nvms; i++) {
-		const vmp_plan_vm *vm = &plan->vms[i];
-		int n = 0;
-		if (!vm->placed) {
-			printf("vm %s: not placed, not checked\n", vm->req.name);
-			continue;
-		}
-		for (int k = 0; k < rep->nmismatches; k++)
-			n += !strcmp(rep->mismatches[k].vm, vm->req.name);
-		if (!n) {
-			printf("vm %s: matches the plan\n", vm->req.name);
-			continue;
-		}
-		printf("vm %s: %d mismatch%s\n", vm->req.name, n, n == 1 ? "" : "es");
-		for (int k = 0; k < rep->nmismatches; k++) {
-			const vmp_mismatch *m = &rep->mismatches[k];
-			if (strcmp(m->vm, vm->req.name))
-				continue;
-			printf("  %-24s %-8s planned %s, found %s\n", m->what, m->source,
-			       m->expected, m->actual);
-		}
-	}
-	printf("\n%d checks (%d VMs also read from /proc), %d mismatch%s\n", rep->nchecked,
-	       rep->nproc_vms, rep->nmismatches, rep->nmismatches == 1 ? "" : "es");
-	if (rep->nproc_skipped)
-		printf("note: the QEMU threads of %d running VM%s were not read from /proc: %s\n",
-		       rep->nproc_skipped, rep->nproc_skipped == 1 ? "" : "s",
-		       rep->proc_skipped_why);
-done:
+	else
+		print_text(plan, rep);
 	status = rep->nmismatches ? EXIT_MISMATCH : EXIT_PLACED;
 	vmp_verify_report_free(rep);
 	vmp_plan_free(plan);

@@ -1,4 +1,4 @@
-/* Atomic file writes and directory creation. */
+/* Reading whole files, atomic file writes and directory creation. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -175,4 +175,43 @@ char *vmp_str_trim(char *text)
 	while (end > text && isspace((unsigned char)end[-1]))
 		*--end = '\0';
 	return text;
+}
+
+int vmp_file_read(char **out, size_t *len, const char *path, const char *what)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t size = 0, cap = 0, n;
+
+	*out = NULL;
+	if (!f) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		return VMP_ENOTFOUND;
+	}
+	do {
+		if (cap - size < 4096) {
+			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				vmp_error_set("cannot read %s '%s': out of memory", what, path);
+				return VMP_ENOMEM;
+			}
+			buf = nb;
+		}
+		n = fread(buf + size, 1, cap - size - 1, f);
+		size += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		free(buf);
+		fclose(f);
+		return VMP_ENOTFOUND;
+	}
+	fclose(f);
+	buf[size] = '\0';
+	*out = buf;
+	if (len)
+		*len = size;
+	return VMP_OK;
 }

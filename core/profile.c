@@ -86,10 +86,48 @@ static const char *scalar(yaml_node_t *n)
  * Collect a mapping of scalars into keys/values (borrowed from doc); the
  * message says what is wrong and where, for the caller to prefix.
  */
+/* Room for the sequences of a mapping, joined into '+' lists. */
+typedef struct joined {
+	char buf[2048];
+	size_t used;
+} joined;
+
+/*
+ * A sequence of scalars as a key of the table that takes a set ("[stream, latency]") writes
+ * it: "stream+latency", kept in j; NULL when v is no such sequence or j is full.
+ */
+static const char *join_sequence(yaml_document_t *doc, const char *key, yaml_node_t *v,
+				 joined *j)
+{
+	const vmp_request_key *k = vmp_request_key_find(key);
+	size_t start = j->used;
+
+	if (!k || k->parse != VMP_PARSE_SET || v->type != YAML_SEQUENCE_NODE)
+		return NULL;
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top;
+	     i++) {
+		const char *item = scalar(yaml_document_get_node(doc, *i));
+		int len;
+
+		if (!item)
+			return NULL;
+		len = snprintf(j->buf + j->used, sizeof(j->buf) - j->used, "%s%s",
+			       j->used > start ? "+" : "", item);
+		if (len < 0 || (size_t)len >= sizeof(j->buf) - j->used)
+			return NULL;
+		j->used += (size_t)len;
+	}
+	if (j->used == start || j->used + 1 >= sizeof(j->buf))
+		return NULL;
+	j->used++; /* past the NUL */
+	return j->buf + start;
+}
+
 static int mapping_pairs(yaml_document_t *doc, yaml_node_t *map, const char **keys,
-			 const char **values, size_t *n, size_t max)
+			 const char **values, size_t *n, size_t max, joined *j)
 {
 	*n = 0;
+	j->used = 0;
 	if (map->type != YAML_MAPPING_NODE) {
 		vmp_error_set("line %zu: expected a mapping of keys to values",
 			      map->start_mark.line + 1);
@@ -99,7 +137,11 @@ static int mapping_pairs(yaml_document_t *doc, yaml_node_t *map, const char **ke
 	     p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(doc, p->value);
-		if (!scalar(k) || !scalar(v)) {
+		const char *value = scalar(v);
+
+		if (scalar(k) && v && !value)
+			value = join_sequence(doc, scalar(k), v, j);
+		if (!scalar(k) || !value) {
 			vmp_error_set("line %zu: '%s' must have a single value",
 				      (k ? k->start_mark.line : 0) + 1, scalar(k) ? scalar(k) : "?");
 			return VMP_EINVAL;
@@ -109,7 +151,7 @@ static int mapping_pairs(yaml_document_t *doc, yaml_node_t *map, const char **ke
 			return VMP_EINVAL;
 		}
 		keys[*n] = scalar(k);
-		values[*n] = scalar(v);
+		values[*n] = value;
 		(*n)++;
 	}
 	return VMP_OK;
@@ -122,6 +164,7 @@ int vmp_profile_apply(vmp_vm_request *req, const char *name)
 	const char *const *dirs = vmp_profile_dirs();
 	const char *keys[MAX_PAIRS], *values[MAX_PAIRS];
 	char path[4096], searched[2048] = "";
+	joined j;
 	yaml_document_t doc;
 	vmp_vm_request r = *req;
 	size_t n;
@@ -143,7 +186,8 @@ int vmp_profile_apply(vmp_vm_request *req, const char *name)
 	}
 	if ((err = load_yaml(&doc, path, "profile")) < 0)
 		return err;
-	err = mapping_pairs(&doc, yaml_document_get_root_node(&doc), keys, values, &n, MAX_PAIRS);
+	err = mapping_pairs(&doc, yaml_document_get_root_node(&doc), keys, values, &n, MAX_PAIRS,
+			    &j);
 	for (size_t i = 0; err == 0 && i < n; i++) {
 		if (!strcmp(keys[i], "name") || !strcmp(keys[i], "profile")) {
 			vmp_error_set("a profile may not set '%s'", keys[i]);
@@ -208,6 +252,7 @@ int vmp_request_build(vmp_vm_request *out, const char *const *keys, const char *
 int vmp_mix_load(vmp_vm_request **out, size_t *n, const char *path)
 {
 	const char *keys[MAX_PAIRS], *values[MAX_PAIRS];
+	joined j;
 	yaml_document_t doc;
 	yaml_node_t *root, *vms = NULL;
 	vmp_vm_request *reqs = NULL;
@@ -252,7 +297,7 @@ int vmp_mix_load(vmp_vm_request **out, size_t *n, const char *path)
 	}
 	for (size_t i = 0; i < count; i++) {
 		yaml_node_t *e = yaml_document_get_node(&doc, vms->data.sequence.items.start[i]);
-		if ((err = mapping_pairs(&doc, e, keys, values, &npairs, MAX_PAIRS)) < 0 ||
+		if ((err = mapping_pairs(&doc, e, keys, values, &npairs, MAX_PAIRS, &j)) < 0 ||
 		    (err = vmp_request_build(&reqs[i], keys, values, npairs)) < 0) {
 			char msg[1024];
 			snprintf(msg, sizeof(msg), "%s", vmp_error_last());

@@ -21,19 +21,6 @@
 #define HOST_ARCH NULL
 #endif
 
-static void quiet(void *opaque, virErrorPtr err)
-{
-	(void)opaque;
-	(void)err;
-}
-
-static const char *last_libvirt_error(void)
-{
-	virErrorPtr e = virGetLastError();
-
-	return e && e->message ? e->message : "unknown libvirt error";
-}
-
 /* The text of the first node an XPath expression selects, into out; false when none. */
 static bool xpath_text(char *out, size_t size, xmlDocPtr doc, const char *expr)
 {
@@ -84,7 +71,7 @@ static int guest_kind_of(guest_kind *out, virConnectPtr conn)
 	/* Drivers without domain capabilities (the test driver): the guests they list. */
 	if (!(xml = virConnectGetCapabilities(conn))) {
 		vmp_error_set("cannot read the capabilities of the connection: %s",
-			      last_libvirt_error());
+			      vmp_libvirt_last_error());
 		return VMP_ESYS;
 	}
 	doc = xmlReadMemory(xml, (int)strlen(xml), "caps.xml", NULL, XML_PARSE_NONET);
@@ -177,7 +164,7 @@ static int live_pins(vmp_define_result *res, virDomainPtr dom, const vmp_plan_vm
 	if ((nvcpus = virDomainGetVcpusFlags(dom, VIR_DOMAIN_AFFECT_LIVE)) < 0 ||
 	    (niothreads = virDomainGetIOThreadInfo(dom, &info, VIR_DOMAIN_AFFECT_LIVE)) < 0) {
 		vmp_error_set("cannot read the vCPUs and I/O threads of running domain '%s': %s",
-			      vm->req.name, last_libvirt_error());
+			      vm->req.name, vmp_libvirt_last_error());
 		return VMP_ESYS;
 	}
 	for (int i = 0; i < niothreads; i++)
@@ -252,7 +239,7 @@ static int pin_live(vmp_define_result *res, virDomainPtr dom, const vmp_plan_vm 
 			vmp_error_set("cannot pin %s of running domain '%s' to CPUs '%s' live: %s "
 				      "(its persistent definition holds the plan and takes effect "
 				      "at its next start; %s applied live)",
-				      pin->what, vm->req.name, pin->cpuset, last_libvirt_error(),
+				      pin->what, vm->req.name, pin->cpuset, vmp_libvirt_last_error(),
 				      before);
 			free(map);
 			return VMP_ESYS;
@@ -277,7 +264,7 @@ static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan
 	if (dom) {
 		if (!(old = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE))) {
 			vmp_error_set("cannot read the definition of domain '%s': %s", vm->req.name,
-				      last_libvirt_error());
+				      vmp_libvirt_last_error());
 			err = VMP_ESYS;
 			goto out;
 		}
@@ -336,7 +323,7 @@ static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan
 	/* libvirt replaces a definition only once the new one is accepted whole. */
 	if (!(def = virDomainDefineXMLFlags(conn, xml, VIR_DOMAIN_DEFINE_VALIDATE))) {
 		vmp_error_set("libvirt refuses the definition of '%s': %s", vm->req.name,
-			      last_libvirt_error());
+			      vmp_libvirt_last_error());
 		err = VMP_ESYS;
 		goto out;
 	}
@@ -378,11 +365,9 @@ int vmp_define_plan(vmp_define_result **out, const vmp_plan *plan, const char *u
 		vmp_error_set("cannot define the plan: out of memory");
 		return VMP_ENOMEM;
 	}
-	virSetErrorFunc(NULL, quiet);
-	if (!(conn = virConnectOpen(uri))) {
-		vmp_error_set("cannot connect to '%s': %s", uri, last_libvirt_error());
+	if ((err = vmp_libvirt_open(&conn, uri, VMP_CONN_WRITE)) < 0) {
 		free(res);
-		return VMP_ESYS;
+		return err;
 	}
 	for (int i = 0; i < plan->nvms; i++) {
 		snprintf(res[i].name, sizeof(res[i].name), "%s", plan->vms[i].req.name);

@@ -4,17 +4,30 @@
 
 #include <stddef.h>
 
+#include <libvirt/libvirt.h>
 #include <libxml/tree.h>
 
 #include "vmplan/export.h"
+#include "vmplan/request.h"
 
 extern const vmp_exporter vmp_exporter_libvirt;
 extern const vmp_exporter vmp_exporter_salt;
 extern const vmp_exporter vmp_exporter_json;
 
-/* libvirt's names of a memory mode and a scheduler ("strict", "fifo"). */
-const char *vmp_mem_mode_name(vmp_mem_mode mode);
-const char *vmp_sched_name(vmp_sched sched);
+
+/* How vmp_libvirt_open() connects. */
+typedef enum vmp_conn_mode {
+	VMP_CONN_READ = 0,   /* read-only */
+	VMP_CONN_WRITE,      /* read-write */
+	VMP_CONN_READ_FIRST  /* read-only, else read-write */
+} vmp_conn_mode;
+
+/* Connect to uri with libvirt's own error printing off; VMP_ESYS with "cannot connect to
+ * 'URI': why" on failure. The caller closes *out with virConnectClose(). */
+int vmp_libvirt_open(virConnectPtr *out, const char *uri, vmp_conn_mode mode);
+
+/* The message of libvirt's last error on this thread, or "unknown libvirt error". */
+const char *vmp_libvirt_last_error(void);
 
 /* Rewrite the tuning of the <domain> element dom for vm, removing what is stale
  * (see vmp_export_libvirt_merge()). */

@@ -44,7 +44,7 @@ int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_pa
 	*changed = false;
 	if (!out_path)
 		out_path = in_path;
-	if ((err = vmp_export_read_file(&old, &old_len, in_path, "domain XML")) < 0)
+	if ((err = vmp_file_read(&old, &old_len, in_path, "domain XML")) < 0)
 		return err;
 	if ((err = vmp_export_libvirt_merge(&merged, &len, old, in_path, vm)) < 0)
 		goto out;

@@ -16,19 +16,6 @@
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 
-static void quiet(void *opaque, virErrorPtr err)
-{
-	(void)opaque;
-	(void)err;
-}
-
-static const char *last_libvirt_error(void)
-{
-	virErrorPtr e = virGetLastError();
-
-	return e && e->message ? e->message : "unknown libvirt error";
-}
-
 typedef struct checker {
 	vmp_verify_report *rep;
 	const char *vm;
@@ -129,6 +116,68 @@ static int domain_vcpus(virDomainPtr dom, unsigned flags)
 	return n;
 }
 
+/* Each planned I/O thread's pin, as libvirt reports it. */
+static void check_iothreads(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, unsigned flags)
+{
+	virDomainIOThreadInfoPtr *info = NULL;
+	int count = virDomainGetIOThreadInfo(dom, &info, flags);
+	vmp_cpuset actual;
+	char what[64];
+
+	for (int i = 0; i < vm->niothreads; i++) {
+		bool found = false;
+		snprintf(what, sizeof(what), "iothread %d", i + 1);
+		for (int k = 0; k < count; k++) {
+			if (info[k]->iothread_id != (unsigned)i + 1)
+				continue;
+			found = true;
+			map_to_set(&actual, info[k]->cpumap, info[k]->cpumaplen);
+			check_set(c, "libvirt", &vm->iothreadpin[i], &actual, what);
+		}
+		if (!found) {
+			c->rep->nchecked++;
+			mismatch(c, "libvirt", "pinned I/O thread",
+				 count < 0 ? vmp_libvirt_last_error() : "no such I/O thread",
+				 "%s", what);
+		}
+	}
+	for (int k = 0; k < count; k++)
+		virDomainIOThreadInfoFree(info[k]);
+	free(info);
+}
+
+/* The memory mode and the nodes that back the VM, as libvirt reports them. */
+static void check_numa(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, unsigned flags)
+{
+	virTypedParameterPtr params = NULL;
+	int nparams = 0, mode = -1;
+	const char *nodeset = NULL;
+	vmp_cpuset nodes, got;
+
+	c->rep->nchecked += 2;
+	if (virDomainGetNumaParameters(dom, NULL, &nparams, flags) < 0 || nparams <= 0 ||
+	    !(params = calloc((size_t)nparams, sizeof(*params))) ||
+	    virDomainGetNumaParameters(dom, params, &nparams, flags) < 0) {
+		mismatch(c, "libvirt", "NUMA parameters", vmp_libvirt_last_error(), "numa");
+		free(params);
+		return;
+	}
+	virTypedParamsGetInt(params, nparams, VIR_DOMAIN_NUMA_MODE, &mode);
+	virTypedParamsGetString(params, nparams, VIR_DOMAIN_NUMA_NODESET, &nodeset);
+	if (mode != mem_mode_to_libvirt(vm->req.mem_mode))
+		mismatch(c, "libvirt", vmp_mem_mode_name(vm->req.mem_mode),
+			 libvirt_mode_name(mode), "numa mode");
+	vmp_vm_nodes(&nodes, vm);
+	if (!nodeset || !*nodeset || vmp_cpuset_parse(&got, nodeset) < 0 ||
+	    !vmp_cpuset_equal(&nodes, &got)) {
+		char want[256];
+		vmp_cpuset_format(want, sizeof(want), &nodes);
+		mismatch(c, "libvirt", want, nodeset && *nodeset ? nodeset : "(none)",
+			 "numa nodeset");
+	}
+	virTypedParamsFree(params, nparams);
+}
+
 static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, int ncpus,
 			  unsigned flags)
 {
@@ -145,7 +194,7 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 	c->rep->nchecked++;
 	snprintf(e, sizeof(e), "%u", vm->req.vcpus);
 	if (nvcpus < 0) {
-		mismatch(c, "libvirt", e, last_libvirt_error(), "vcpus");
+		mismatch(c, "libvirt", e, vmp_libvirt_last_error(), "vcpus");
 	} else if ((unsigned)nvcpus != vm->req.vcpus) {
 		snprintf(a, sizeof(a), "%d", nvcpus);
 		mismatch(c, "libvirt", e, a, "vcpus");
@@ -159,7 +208,7 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 	n = virDomainGetVcpuPinInfo(dom, nvcpus, maps, maplen, flags);
 	if (n < 0) {
 		c->rep->nchecked++;
-		mismatch(c, "libvirt", "vCPU pinning", last_libvirt_error(), "vcpupin");
+		mismatch(c, "libvirt", "vCPU pinning", vmp_libvirt_last_error(), "vcpupin");
 	} else {
 		for (unsigned i = 0; i < vm->req.vcpus && (int)i < n; i++) {
 			vmp_vm_vcpu_cpus(&expected, vm, i);
@@ -178,7 +227,7 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 		}
 		if (virDomainGetEmulatorPinInfo(dom, map, maplen, flags) < 0) {
 			c->rep->nchecked++;
-			mismatch(c, "libvirt", "emulator pinning", last_libvirt_error(),
+			mismatch(c, "libvirt", "emulator pinning", vmp_libvirt_last_error(),
 				 "emulator");
 		} else {
 			map_to_set(&actual, map, maplen);
@@ -187,59 +236,10 @@ static void check_libvirt(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, i
 		free(map);
 	}
 
-	if (vm->niothreads) {
-		virDomainIOThreadInfoPtr *info = NULL;
-		int count = virDomainGetIOThreadInfo(dom, &info, flags);
-		for (int i = 0; i < vm->niothreads; i++) {
-			bool found = false;
-			snprintf(what, sizeof(what), "iothread %d", i + 1);
-			for (int k = 0; k < count; k++) {
-				if (info[k]->iothread_id != (unsigned)i + 1)
-					continue;
-				found = true;
-				map_to_set(&actual, info[k]->cpumap, info[k]->cpumaplen);
-				check_set(c, "libvirt", &vm->iothreadpin[i], &actual, what);
-			}
-			if (!found) {
-				c->rep->nchecked++;
-				mismatch(c, "libvirt", "pinned I/O thread",
-					 count < 0 ? last_libvirt_error() : "no such I/O thread",
-					 "%s", what);
-			}
-		}
-		for (int k = 0; k < count; k++)
-			virDomainIOThreadInfoFree(info[k]);
-		free(info);
-	}
-
-	if (vm->ncells) {
-		virTypedParameterPtr params = NULL;
-		int nparams = 0, mode = -1;
-		const char *nodeset = NULL;
-		vmp_cpuset nodes, got;
-		c->rep->nchecked += 2;
-		if (virDomainGetNumaParameters(dom, NULL, &nparams, flags) < 0 || nparams <= 0 ||
-		    !(params = calloc((size_t)nparams, sizeof(*params))) ||
-		    virDomainGetNumaParameters(dom, params, &nparams, flags) < 0) {
-			mismatch(c, "libvirt", "NUMA parameters", last_libvirt_error(), "numa");
-			free(params);
-			return;
-		}
-		virTypedParamsGetInt(params, nparams, VIR_DOMAIN_NUMA_MODE, &mode);
-		virTypedParamsGetString(params, nparams, VIR_DOMAIN_NUMA_NODESET, &nodeset);
-		if (mode != mem_mode_to_libvirt(vm->req.mem_mode))
-			mismatch(c, "libvirt", vmp_mem_mode_name(vm->req.mem_mode),
-				 libvirt_mode_name(mode), "numa mode");
-		vmp_vm_nodes(&nodes, vm);
-		if (!nodeset || !*nodeset || vmp_cpuset_parse(&got, nodeset) < 0 ||
-		    !vmp_cpuset_equal(&nodes, &got)) {
-			char e[256];
-			vmp_cpuset_format(e, sizeof(e), &nodes);
-			mismatch(c, "libvirt", e, nodeset && *nodeset ? nodeset : "(none)",
-				 "numa nodeset");
-		}
-		virTypedParamsFree(params, nparams);
-	}
+	if (vm->niothreads)
+		check_iothreads(c, dom, vm, flags);
+	if (vm->ncells)
+		check_numa(c, dom, vm, flags);
 }
 
 /* The first line of path, without its newline: 0, or an errno value (ENODATA: empty). */
@@ -445,7 +445,7 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 	vmp_verify_report *rep;
 	virConnectPtr conn;
 	char *canon;
-	int ncpus;
+	int ncpus, cerr;
 
 	*out = NULL;
 	if (!opts)
@@ -455,11 +455,9 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 		vmp_error_set("cannot verify the plan: out of memory");
 		return VMP_ENOMEM;
 	}
-	virSetErrorFunc(NULL, quiet);
-	if (!(conn = virConnectOpenReadOnly(uri)) && !(conn = virConnectOpen(uri))) {
-		vmp_error_set("cannot connect to '%s': %s", uri, last_libvirt_error());
+	if ((cerr = vmp_libvirt_open(&conn, uri, VMP_CONN_READ_FIRST)) < 0) {
 		free(rep);
-		return VMP_ESYS;
+		return cerr;
 	}
 	/* The URI libvirt settled on names the daemon, even for an alias or the default. */
 	canon = virConnectGetURI(conn);

@@ -41,8 +41,8 @@ typedef enum vmp_bench_variant {
 #define VMP_BENCH_DEFAULT_THRESHOLD  10.0 /* percent, for vmp_history_compare() */
 
 typedef struct vmp_bench_options {
-	/* Workloads in order; nworkloads == 0: each VM's profile picks (see
-	 * vmp_bench_profile_workloads()). The first workload that gives a VM a result is
+	/* Workloads in order; nworkloads == 0: each VM's bench_workloads picks (see
+	 * vmp_bench_request_workloads()). The first workload that gives a VM a result is
 	 * its primary metric, the one the gate judges. */
 	int nworkloads;
 	vmp_bench_workload workloads[VMP_BENCH_NWORKLOADS];
@@ -136,10 +136,18 @@ int vmp_bench_variant_parse(vmp_bench_variant *out, const char *name);
 int vmp_bench_workloads_parse(vmp_bench_options *opts, const char *list);
 
 /**
- * The default workloads of a profile, in order: latency-critical and realtime:
- * latency, c2c; throughput: stream, compute; database: stream, latency; nfv: c2c,
- * compute; general, batch, none or any other: compute.
- * @return how many were written to out (at most VMP_BENCH_NWORKLOADS)
+ * The workloads a VM is benched with when --workloads is not given, in the order of the
+ * key's values (stream, latency, c2c, compute, noisy): its request's bench_workloads; where
+ * that is unset (a plan written before the key), its profile's bench_workloads
+ * (profiles/NAME.yaml); else compute.
+ * @return how many were written to out (at least 1, at most VMP_BENCH_NWORKLOADS)
+ */
+int vmp_bench_request_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS],
+				 const vmp_vm_request *req);
+
+/**
+ * As vmp_bench_request_workloads() for a VM that names only the profile (NULL or "" for
+ * none): the profile's bench_workloads key, else compute.
  */
 int vmp_bench_profile_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS], const char *profile);
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "vmplan/model.h"
+#include "vmplan/plan_json.h" /* plan.json is core's; --format json writes it */
 
 /* Options shared by the output formats. Zero-initialised means the defaults. */
 typedef struct vmp_export_opts {
@@ -105,40 +106,20 @@ int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_pa
 			  const vmp_plan_vm *vm);
 
 /**
- * Read a whole file into a NUL-terminated buffer.
- * @param out  the content; the caller frees it with free()
- * @param len  its length, or NULL
- * @param what what the file is, for messages ("plan", "domain XML")
- * @return VMP_OK, VMP_ENOTFOUND when it cannot be read, VMP_ENOMEM
+ * The inactive definition of a domain, read through a read-only libvirt connection.
+ * @param out    the domain XML; the caller frees it with free()
+ * @param uri    the libvirt URI
+ * @param domain the domain's name
+ * @return VMP_OK; VMP_ENOTFOUND when uri has no such domain ("no domain 'D' on 'URI'");
+ *         VMP_ESYS when the connection or the read fails (the message has libvirt's)
  */
-int vmp_export_read_file(char **out, size_t *len, const char *path, const char *what);
+int vmp_export_domain_xml(char **out, const char *uri, const char *domain);
 
 /**
  * The <name> of a domain XML document.
  * @return VMP_OK, or VMP_EINVAL when xml does not parse or has no name (no message set)
  */
 int vmp_domain_xml_name(char *out, size_t size, const char *xml);
-
-/**
- * Serialise a plan as plan.json (see DESIGN.md): every plan field and, under
- * "request", every field of each VM's request.
- * @param out a NUL-terminated string; the caller frees it with free()
- * @return VMP_OK or VMP_ENOMEM
- */
-int vmp_plan_to_json(char **out, const vmp_plan *plan);
-
-/**
- * Load a plan.json as vmp_plan_to_json() writes it; plan -> JSON -> plan is lossless.
- * Types and ranges are checked; a message names the file and the field.
- * @param out  the plan; the caller frees it with vmp_plan_free()
- * @param path the file
- * @return VMP_OK, VMP_ENOTFOUND when it cannot be read, VMP_EINVAL for content that is
- *         not a plan this version understands, VMP_ENOMEM
- */
-int vmp_plan_load_json(vmp_plan **out, const char *path);
-
-/** As vmp_plan_load_json() from a string; name is used in messages. */
-int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name);
 
 /**
  * The line-by-line difference between two documents, unified-diff style

@@ -20,6 +20,16 @@ int vmp_file_write_atomic(const char *path, const void *data, size_t len);
 int vmp_mkdir_p(const char *path);
 
 /**
+ * Read a whole file into a NUL-terminated buffer.
+ * @param out  the content; the caller frees it with free()
+ * @param len  its length, or NULL
+ * @param what what the file is, for messages ("plan", "domain XML")
+ * @return VMP_OK, VMP_ENOTFOUND when it cannot be read (the message names what and
+ *         path), VMP_ENOMEM
+ */
+int vmp_file_read(char **out, size_t *len, const char *path, const char *what);
+
+/**
  * Read a small text file (a sysfs or resctrl attribute) into buf, NUL-terminated.
  *
  * @param what  what the file is, for messages ("sysfs", "resctrl")

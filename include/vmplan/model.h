@@ -293,6 +293,8 @@ typedef struct vmp_vm_request {
 	vmp_sched iothread_sched; /* scheduler of the I/O threads (priority: vcpu_priority) */
 	uint64_t global_period_us, emulator_period_us, iothread_period_us; /* 0 for none */
 	int64_t global_quota_us, emulator_quota_us, iothread_quota_us;    /* 0 none, -1 unlimited */
+	unsigned bench_workloads; /* the bench's workloads: bit i for the key bench_workloads'
+				   * i-th value name (request.h); 0 for the default */
 } vmp_vm_request;
 
 /* One guest NUMA cell and the host node that backs it. */

@@ -165,7 +165,7 @@ static bool file_has(const char *dir, const char *file, const char *text)
 	bool ok;
 
 	assert_true(snprintf(path, sizeof(path), "%s/%s", dir, file) < (int)sizeof(path));
-	assert_int_equal(vmp_export_read_file(&s, &n, path, "file"), VMP_OK);
+	assert_int_equal(vmp_file_read(&s, &n, path, "file"), VMP_OK);
 	ok = strstr(s, text) != NULL;
 	free(s);
 	return ok;

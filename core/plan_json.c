@@ -1,0 +1,775 @@
+/* plan.json: the plan as data for other tools, written and read back losslessly. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "json.h"
+#include "vmplan/error.h"
+#include "vmplan/fileio.h"
+#include "vmplan/plan_json.h"
+#include "vmplan/request.h"
+
+/* vmp_bind, as plan.json's refused_by names it. */
+static const char *const bind_keys[] = {
+    [VMP_BIND_NONE] = "none",
+    [VMP_BIND_CORES] = "cores",
+    [VMP_BIND_MEMORY] = "memory",
+    [VMP_BIND_HUGEPAGES] = "hugepages",
+    [VMP_BIND_NODE_FIT] = "node_fit",
+    [VMP_BIND_NUMA] = "numa",
+    [VMP_BIND_CACHE] = "cache",
+    [VMP_BIND_CLOSIDS] = "closids",
+    [VMP_BIND_MEMBW] = "membw",
+    [VMP_BIND_HOUSEKEEPING] = "housekeeping",
+    [VMP_BIND_SHARED_POOL] = "shared_pool",
+    [VMP_BIND_SHAPE] = "shape",
+    [VMP_BIND_OTHER] = "other",
+    NULL,
+};
+
+#define MAX_KEYS 64
+
+/* The request keys in the order their fields appear in plan.json; returns their number. */
+static size_t keys_in_json_order(const vmp_request_key *order[MAX_KEYS])
+{
+	size_t n, count = 0;
+	const vmp_request_key *keys = vmp_request_keys_all(&n);
+
+	for (int rank = 0; count < n && rank < MAX_KEYS; rank++)
+		for (size_t k = 0; k < n; k++)
+			if (keys[k].json_rank == rank)
+				order[count++] = &keys[k];
+	return count;
+}
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+static json_t *u64_json(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+/* One field of the request as plan.json holds it; NULL for an empty set (left out). */
+static json_t *field_json(const vmp_request_key *k, const vmp_request_field *f,
+			  const vmp_vm_request *r)
+{
+	const void *p = vmp_request_field_cptr(r, f);
+	json_t *a;
+
+	switch (f->type) {
+	case VMP_FIELD_TEXT:
+		return json_string(p);
+	case VMP_FIELD_UINT:
+		return json_integer(*(const unsigned *)p);
+	case VMP_FIELD_INT:
+		return json_integer(*(const int *)p);
+	case VMP_FIELD_U64:
+		return u64_json(*(const uint64_t *)p);
+	case VMP_FIELD_I64:
+		return json_integer(*(const int64_t *)p);
+	case VMP_FIELD_BOOL:
+		return json_boolean(*(const bool *)p);
+	case VMP_FIELD_ENUM:
+		return json_string(vmp_request_enum_name(k->name, *(const int *)p));
+	case VMP_FIELD_SET:
+		if (!*(const unsigned *)p)
+			return NULL;
+		a = json_array();
+		for (int i = 0; k->names[i]; i++)
+			if (*(const unsigned *)p & (1u << i))
+				json_array_append_new(a, json_string(k->names[i]));
+		return a;
+	case VMP_FIELD_NONE:
+		break;
+	}
+	return NULL;
+}
+
+static json_t *request_json(const vmp_vm_request *r)
+{
+	const vmp_request_key *order[MAX_KEYS];
+	size_t n = keys_in_json_order(order);
+	json_t *o = json_object();
+
+	for (size_t k = 0; k < n; k++)
+		for (size_t f = 0; f < VMP_KEY_FIELDS_MAX && order[k]->fields[f].type; f++) {
+			json_t *v = field_json(order[k], &order[k]->fields[f], r);
+			if (v)
+				json_object_set_new(o, order[k]->fields[f].json, v);
+		}
+	return o;
+}
+
+/* The guest cells of a placed VM, each with the host CPUs its vCPUs are pinned to. */
+static json_t *cells_json(const vmp_plan_vm *vm)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < vm->ncells; i++) {
+		const vmp_plan_cell *c = &vm->cells[i];
+		vmp_cpuset host_cpus = {0};
+		json_t *dist = json_array();
+		int v;
+
+		VMP_CPUSET_FOREACH (v, &c->vcpus) {
+			if ((unsigned)v < vm->req.vcpus && vm->vcpupin[v] >= 0)
+				vmp_cpuset_set(&host_cpus, vm->vcpupin[v]);
+		}
+		for (int j = 0; c->distances[i] && j < vm->ncells; j++)
+			json_array_append_new(dist, json_integer(c->distances[j]));
+		json_array_append_new(
+		    a, json_pack("{s:i, s:i, s:o, s:o, s:I, s:o}", "id", i, "host_node", c->host_node,
+				 "vcpus", vmp_json_cpuset_new(&c->vcpus), "cpus",
+				 vmp_json_cpuset_new(&host_cpus), "memory_bytes",
+				 (json_int_t)c->memory_bytes, "distances", dist));
+	}
+	return a;
+}
+
+static json_t *resctrl_json(json_t *o, const vmp_plan_vm *vm)
+{
+	json_t *a = json_array();
+	char mask[32];
+
+	for (int i = 0; i < vm->ncachetune; i++) {
+		const vmp_plan_cachetune *c = &vm->cachetune[i];
+		snprintf(mask, sizeof(mask), "0x%" PRIx64, c->ways_mask);
+		json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:s, s:I}", "level", c->level,
+						   "cache_id", c->cache_id, "type", c->type,
+						   "ways_mask", mask, "size_bytes",
+						   (json_int_t)c->size_bytes));
+	}
+	json_object_set_new(o, "cachetune", a);
+	a = json_array();
+	for (int i = 0; i < vm->nmemorytune; i++)
+		json_array_append_new(a, json_pack("{s:i, s:I}", "node_id",
+						   vm->memorytune[i].node_id, "bandwidth",
+						   (json_int_t)vm->memorytune[i].bandwidth));
+	json_object_set_new(o, "memorytune", a);
+	return o;
+}
+
+/* What only a placed VM has: its pins, cells, topology, hugepages and resctrl. */
+static void placed_json(json_t *o, const vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < r->vcpus; i++)
+		json_array_append_new(a, json_integer(vm->vcpupin[i]));
+	json_object_set_new(o, "vcpupin", a);
+	json_object_set_new(o, "pcpus", vmp_json_cpuset_new(&vm->pcpus));
+	json_object_set_new(o, "emulatorpin", vmp_json_cpuset_new(&vm->emulatorpin));
+	a = json_array();
+	for (int i = 0; i < vm->niothreads; i++)
+		json_array_append_new(a, json_pack("{s:i, s:o}", "id", i + 1, "cpuset",
+						   vmp_json_cpuset_new(&vm->iothreadpin[i])));
+	json_object_set_new(o, "iothreadpin", a);
+	json_object_set_new(o, "cells", cells_json(vm));
+	json_object_set_new(o, "topology",
+			    json_pack("{s:i, s:i, s:i, s:i}", "sockets", vm->sockets, "dies",
+				      vm->dies, "cores", vm->cores, "threads", vm->threads));
+	json_object_set_new(o, "hugepages",
+			    r->hugepage_bytes
+				? json_pack("{s:I}", "page_bytes", (json_int_t)r->hugepage_bytes)
+				: json_null());
+	resctrl_json(o, vm);
+}
+
+static json_t *vm_json(const vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(r->name));
+	json_object_set_new(o, "placed", json_boolean(vm->placed));
+	json_object_set_new(o, "reason", vm->placed ? json_null() : json_string(vm->reason));
+	json_object_set_new(o, "refused_by", vm->placed ? json_null()
+							: json_string(bind_keys[vm->bind]));
+	/* Copies of the request's main fields, for readers of the file. */
+	json_object_set_new(o, "vcpus", json_integer(r->vcpus));
+	json_object_set_new(o, "memory_bytes", u64_json(r->memory_bytes));
+	json_object_set_new(o, "threads", json_string(vmp_request_enum_name("threads", r->threads)));
+	json_object_set_new(o, "emulator",
+			    json_string(vmp_request_enum_name("emulator", r->emulator)));
+	json_object_set_new(o, "cpu", json_string(vmp_request_enum_name("cpu", r->cpu)));
+	json_object_set_new(o, "request", request_json(r));
+	json_object_set_new(o, "explain", vm->explain ? json_string(vm->explain) : json_null());
+	if (vm->placed)
+		placed_json(o, vm);
+	json_object_set_new(o, "score", json_real(vm->score));
+	return o;
+}
+
+int vmp_plan_to_json(char **out, const vmp_plan *plan)
+{
+	json_t *root = json_object(), *vms = json_array();
+
+	*out = NULL;
+	json_object_set_new(root, "schema", json_integer(plan->schema));
+	json_object_set_new(root, "host", json_string(plan->host));
+	json_object_set_new(root, "hostname", json_string(plan->hostname));
+	for (int i = 0; i < plan->nvms; i++)
+		json_array_append_new(vms, vm_json(&plan->vms[i]));
+	json_object_set_new(root, "vms", vms);
+	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	json_decref(root);
+	if (!*out) {
+		vmp_error_set("cannot serialise plan: out of memory");
+		return VMP_ENOMEM;
+	}
+	return VMP_OK;
+}
+
+/* ---- loading: every error names the file and the field, e.g. "vms[1].vcpupin[3]" -------- */
+
+typedef struct loader {
+	vmp_json_ctx c;
+	char where[192]; /* the object being read: "vms[1]", "vms[1].request" */
+} loader;
+
+/* dst reads the object at l's, then the suffix (".cells[2]"). */
+__attribute__((format(printf, 3, 4))) static void at(loader *dst, const loader *l, const char *fmt,
+						     ...)
+{
+	char sfx[64];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sfx, sizeof(sfx), fmt, ap);
+	va_end(ap);
+	dst->c = l->c;
+	snprintf(dst->where, sizeof(dst->where), "%.120s%s", l->where, sfx);
+}
+
+#define bad(l, field, ...) vmp_json_bad(&(l)->c, (l)->where, field, __VA_ARGS__)
+
+static json_t *need(const loader *l, json_t *obj, const char *key, int *err)
+{
+	json_t *v;
+
+	*err = vmp_json_field(&v, &l->c, obj, l->where, key, true);
+	return v;
+}
+
+#define GET_INT(l, obj, key, min, max, dst)                                                        \
+	do {                                                                                       \
+		int64_t v_;                                                                        \
+		if ((err = vmp_json_int64(&v_, &(l)->c, obj, (l)->where, key, true, min, max)) < 0) \
+			return err;                                                                \
+		dst = v_;                                                                          \
+	} while (0)
+
+static int get_cpuset(const loader *l, json_t *obj, const char *key, vmp_cpuset *out,
+		      bool may_be_empty)
+{
+	return vmp_json_cpuset(out, &l->c, obj, l->where, key, true, may_be_empty);
+}
+
+/* A set of names: an array of them, each once; absent is the empty set. */
+static int load_set(const loader *l, json_t *o, const vmp_request_key *k,
+		    const vmp_request_field *f, unsigned *out)
+{
+	json_t *a = json_object_get(o, f->json), *e;
+	size_t i;
+
+	*out = 0;
+	if (!a)
+		return VMP_OK;
+	if (!json_is_array(a))
+		return bad(l, f->json, "expected an array of names");
+	json_array_foreach(a, i, e)
+	{
+		int n = 0;
+
+		while (k->names[n] && !(json_is_string(e) && !strcmp(json_string_value(e), k->names[n])))
+			n++;
+		if (!k->names[n] || (*out & (1u << n)))
+			return bad(l, f->json, "entry %zu is not a name it takes, or repeats one", i);
+		*out |= 1u << n;
+	}
+	return VMP_OK;
+}
+
+/* One field of the request, as the key table says it is stored. */
+static int load_field(const loader *l, json_t *o, const vmp_request_key *k,
+		      const vmp_request_field *f, vmp_vm_request *r)
+{
+	void *p = vmp_request_field_ptr(r, f);
+	int64_t v;
+	int err, e;
+
+	switch (f->type) {
+	case VMP_FIELD_TEXT:
+		return vmp_json_str(p, f->size, &l->c, o, l->where, f->json, true);
+	case VMP_FIELD_BOOL:
+		return vmp_json_bool(p, &l->c, o, l->where, f->json, true);
+	case VMP_FIELD_ENUM:
+		if ((err = vmp_json_enum(&e, &l->c, o, l->where, f->json, true, k->names)) < 0)
+			return err;
+		*(int *)p = e;
+		return VMP_OK;
+	case VMP_FIELD_SET:
+		return load_set(l, o, k, f, p);
+	case VMP_FIELD_UINT:
+	case VMP_FIELD_INT:
+	case VMP_FIELD_U64:
+	case VMP_FIELD_I64:
+		if ((err = vmp_json_int64(&v, &l->c, o, l->where, f->json, true, f->min, f->max)) < 0)
+			return err;
+		if (f->type == VMP_FIELD_UINT)
+			*(unsigned *)p = (unsigned)v;
+		else if (f->type == VMP_FIELD_INT)
+			*(int *)p = (int)v;
+		else if (f->type == VMP_FIELD_U64)
+			*(uint64_t *)p = (uint64_t)v;
+		else
+			*(int64_t *)p = v;
+		return VMP_OK;
+	case VMP_FIELD_NONE:
+		break;
+	}
+	return VMP_OK;
+}
+
+static int load_request(const loader *outer, json_t *o, vmp_vm_request *r)
+{
+	const vmp_request_key *order[MAX_KEYS];
+	size_t n = keys_in_json_order(order), blame;
+	loader l;
+	int err;
+
+	at(&l, outer, ".request");
+	if (!json_is_object(o))
+		return bad(outer, "request", "expected an object");
+	for (size_t k = 0; k < n; k++) {
+		const vmp_request_key *key = order[k];
+
+		for (size_t f = 0; f < VMP_KEY_FIELDS_MAX && key->fields[f].type; f++)
+			if ((err = load_field(&l, o, key, &key->fields[f], r)) < 0)
+				return err;
+		if (key->check && key->check(r, &blame) < 0) {
+			char why[VMP_NAME_MAX + 128];
+
+			snprintf(why, sizeof(why), "%s", vmp_error_last());
+			return bad(&l, key->fields[blame].json, "%s", why);
+		}
+	}
+	return VMP_OK;
+}
+
+static int load_pins(const loader *l, json_t *o, vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+	json_t *a, *e;
+	size_t i;
+	int err = 0;
+	loader el;
+
+	if (!(a = need(l, o, "vcpupin", &err)))
+		return err;
+	if (!json_is_array(a) || json_array_size(a) != r->vcpus)
+		return bad(l, "vcpupin", "expected an array of %u host CPU numbers", r->vcpus);
+	if (!(vm->vcpupin = calloc(r->vcpus, sizeof(int))))
+		return vmp_json_no_memory(&l->c);
+	json_array_foreach(a, i, e)
+	{
+		if (!json_is_integer(e) || json_integer_value(e) < -1 ||
+		    json_integer_value(e) >= VMP_CPUSET_MAX) {
+			char f[32];
+			snprintf(f, sizeof(f), "vcpupin[%zu]", i);
+			return bad(l, f, "expected a host CPU number between -1 and %d",
+				   VMP_CPUSET_MAX - 1);
+		}
+		vm->vcpupin[i] = (int)json_integer_value(e);
+	}
+	if ((err = get_cpuset(l, o, "pcpus", &vm->pcpus, true)) < 0 ||
+	    (err = get_cpuset(l, o, "emulatorpin", &vm->emulatorpin, true)) < 0)
+		return err;
+
+	if (!(a = need(l, o, "iothreadpin", &err)))
+		return err;
+	if (!json_is_array(a) || json_array_size(a) > VMP_MAX_IOTHREADS)
+		return bad(l, "iothreadpin", "expected an array of at most %d entries",
+			   VMP_MAX_IOTHREADS);
+	json_array_foreach(a, i, e)
+	{
+		int64_t id;
+		at(&el, l, ".iothreadpin[%zu]", i);
+		if (!json_is_object(e))
+			return bad(&el, "", "expected an object");
+		if ((err = vmp_json_int64(&id, &el.c, e, el.where, "id", true, (int64_t)i + 1,
+					  (int64_t)i + 1)) < 0 ||
+		    (err = get_cpuset(&el, e, "cpuset", &vm->iothreadpin[i], false)) < 0)
+			return err;
+	}
+	vm->niothreads = (int)json_array_size(a);
+	return VMP_OK;
+}
+
+/* Cell i of ncells (its distances go to every cell). */
+static int load_cell(const loader *el, json_t *e, vmp_plan_cell *c, size_t i, size_t ncells,
+		     unsigned vcpus)
+{
+	json_t *d, *v;
+	int64_t id;
+	size_t j;
+	int err = 0;
+
+	if (!json_is_object(e))
+		return bad(el, "", "expected an object");
+	if ((err = vmp_json_int64(&id, &el->c, e, el->where, "id", true, (int64_t)i, (int64_t)i)) <
+		0 ||
+	    (err = get_cpuset(el, e, "vcpus", &c->vcpus, false)) < 0)
+		return err;
+	GET_INT(el, e, "host_node", 0, VMP_CPUSET_MAX - 1, c->host_node);
+	GET_INT(el, e, "memory_bytes", 1, INT64_MAX, c->memory_bytes);
+	if (!(d = need(el, e, "distances", &err)))
+		return err;
+	if (!json_is_array(d) || (json_array_size(d) && json_array_size(d) != ncells))
+		return bad(el, "distances", "expected no distances or one to every cell");
+	json_array_foreach(d, j, v)
+	{
+		if (!json_is_integer(v) || json_integer_value(v) < 10 ||
+		    json_integer_value(v) > 255)
+			return bad(el, "distances", "expected distances between 10 and 255");
+		c->distances[j] = (uint8_t)json_integer_value(v);
+	}
+	if (vmp_cpuset_next(&c->vcpus, (int)vcpus - 1) >= 0)
+		return bad(el, "vcpus", "names a vCPU beyond the VM's %u", vcpus);
+	return VMP_OK;
+}
+
+/* The cells and the guest topology, and that they add up to the request. */
+static int load_cells(const loader *l, json_t *o, vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+	vmp_cpuset all = {0}, want = {0};
+	uint64_t sum = 0;
+	json_t *a, *e;
+	size_t i;
+	int err = 0;
+	loader el;
+
+	if (!(a = need(l, o, "cells", &err)))
+		return err;
+	if (!json_is_array(a) || json_array_size(a) > VMP_MAX_CELLS)
+		return bad(l, "cells", "expected an array of at most %d cells", VMP_MAX_CELLS);
+	json_array_foreach(a, i, e)
+	{
+		at(&el, l, ".cells[%zu]", i);
+		if ((err = load_cell(&el, e, &vm->cells[i], i, json_array_size(a), r->vcpus)) < 0)
+			return err;
+	}
+	vm->ncells = (int)json_array_size(a);
+
+	if (!(e = need(l, o, "topology", &err)))
+		return err;
+	at(&el, l, ".topology");
+	if (!json_is_object(e))
+		return bad(l, "topology", "expected an object");
+	GET_INT(&el, e, "sockets", 1, VMP_MAX_VCPUS, vm->sockets);
+	GET_INT(&el, e, "dies", 1, VMP_MAX_VCPUS, vm->dies);
+	GET_INT(&el, e, "cores", 1, VMP_MAX_VCPUS, vm->cores);
+	GET_INT(&el, e, "threads", 1, VMP_MAX_VCPUS, vm->threads);
+	/* A placed VM must be exportable: libvirt refuses what does not add up. */
+	if ((uint64_t)vm->sockets * vm->dies * vm->cores * vm->threads != r->vcpus)
+		return bad(l, "topology", "sockets x dies x cores x threads is not %u vCPUs",
+			   r->vcpus);
+	if (vm->ncells < 1)
+		return bad(l, "cells", "a placed VM has at least one cell");
+	for (int c = 0; c < vm->ncells; c++) {
+		if (vmp_cpuset_intersects(&all, &vm->cells[c].vcpus))
+			return bad(l, "cells", "a vCPU is in two cells");
+		vmp_cpuset_or(&all, &all, &vm->cells[c].vcpus);
+		if (vm->cells[c].memory_bytes % 1024)
+			return bad(l, "cells", "cell %d's memory is not a whole KiB", c);
+		sum += vm->cells[c].memory_bytes;
+	}
+	vmp_cpuset_set_range(&want, 0, (int)r->vcpus - 1);
+	if (!vmp_cpuset_equal(&all, &want))
+		return bad(l, "cells", "the cells do not hold every vCPU exactly once");
+	if (sum != r->memory_bytes)
+		return bad(l, "cells", "the cells' memory does not add up to the VM's");
+	for (unsigned v = 0; r->cpu == VMP_CPU_DEDICATED && v < r->vcpus; v++)
+		if (vm->vcpupin[v] < 0)
+			return bad(l, "vcpupin", "a dedicated vCPU (%u) has no host CPU", v);
+	return VMP_OK;
+}
+
+static int load_hugepages(const loader *l, json_t *o, const vmp_plan_vm *vm)
+{
+	json_t *e;
+	int err = 0;
+	loader el;
+
+	if (!(e = need(l, o, "hugepages", &err)))
+		return err;
+	if (!json_is_null(e)) {
+		uint64_t page;
+		at(&el, l, ".hugepages");
+		if (!json_is_object(e))
+			return bad(l, "hugepages", "expected null or an object");
+		GET_INT(&el, e, "page_bytes", 4096, INT64_MAX, page);
+		if (page != vm->req.hugepage_bytes)
+			return bad(&el, "page_bytes", "differs from request.hugepage_bytes");
+	} else if (vm->req.hugepage_bytes) {
+		return bad(l, "hugepages", "null, but request.hugepage_bytes is set");
+	}
+	return VMP_OK;
+}
+
+static int load_cachetune_entry(const loader *el, json_t *e, vmp_plan_cachetune *c)
+{
+	char mask[32], *end;
+	int err;
+
+	if (!json_is_object(e))
+		return bad(el, "", "expected an object");
+	GET_INT(el, e, "level", 2, 3, c->level);
+	GET_INT(el, e, "cache_id", 0, INT32_MAX, c->cache_id);
+	GET_INT(el, e, "size_bytes", 1, INT64_MAX, c->size_bytes);
+	if ((err = vmp_json_str(c->type, sizeof(c->type), &el->c, e, el->where, "type", true)) <
+		0 ||
+	    (err = vmp_json_str(mask, sizeof(mask), &el->c, e, el->where, "ways_mask", true)) < 0)
+		return err;
+	if (strcmp(c->type, "both") && strcmp(c->type, "code") && strcmp(c->type, "data"))
+		return bad(el, "type", "unknown value '%s' (expected both, code or data)", c->type);
+	errno = 0;
+	c->ways_mask = strtoull(mask, &end, 16);
+	if (errno || *end || strncmp(mask, "0x", 2) || !c->ways_mask)
+		return bad(el, "ways_mask", "'%s' is not a hexadecimal way mask such as 0x3f",
+			   mask);
+	return VMP_OK;
+}
+
+/* cachetune and memorytune: optional, null or an array. */
+static int load_resctrl(const loader *l, json_t *o, vmp_plan_vm *vm)
+{
+	json_t *a, *e;
+	size_t i;
+	int err;
+	loader el;
+
+	a = json_object_get(o, "cachetune");
+	if (a && !json_is_null(a)) {
+		if (!json_is_array(a) || json_array_size(a) > VMP_MAX_CACHETUNE)
+			return bad(l, "cachetune", "expected an array of at most %d entries",
+				   VMP_MAX_CACHETUNE);
+		json_array_foreach(a, i, e)
+		{
+			at(&el, l, ".cachetune[%zu]", i);
+			if ((err = load_cachetune_entry(&el, e, &vm->cachetune[i])) < 0)
+				return err;
+		}
+		vm->ncachetune = (int)json_array_size(a);
+	}
+	a = json_object_get(o, "memorytune");
+	if (a && !json_is_null(a)) {
+		if (!json_is_array(a) || json_array_size(a) > VMP_RDT_DOMAINS_MAX)
+			return bad(l, "memorytune", "expected an array of at most %d entries",
+				   VMP_RDT_DOMAINS_MAX);
+		json_array_foreach(a, i, e)
+		{
+			at(&el, l, ".memorytune[%zu]", i);
+			if (!json_is_object(e))
+				return bad(&el, "", "expected an object");
+			GET_INT(&el, e, "node_id", 0, INT32_MAX, vm->memorytune[i].node_id);
+			GET_INT(&el, e, "bandwidth", 1, UINT32_MAX, vm->memorytune[i].bandwidth);
+		}
+		vm->nmemorytune = (int)json_array_size(a);
+	}
+	return VMP_OK;
+}
+
+static int load_placed(const loader *l, json_t *o, vmp_plan_vm *vm)
+{
+	int err;
+
+	if ((err = load_pins(l, o, vm)) < 0 || (err = load_cells(l, o, vm)) < 0 ||
+	    (err = load_hugepages(l, o, vm)) < 0 || (err = load_resctrl(l, o, vm)) < 0)
+		return err;
+	return VMP_OK;
+}
+
+/* An optional copy of request.KEY beside the request: absent, or the same name. */
+static int same_name(const loader *l, json_t *o, const char *key, const char *name)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v && (!json_is_string(v) || strcmp(json_string_value(v), name)))
+		return bad(l, key, "differs from request.%s '%s'", key, name);
+	return VMP_OK;
+}
+
+/* The copies of the request beside it are for readers; one edited alone is refused. */
+static int check_copies(const loader *l, json_t *o, const vmp_vm_request *r)
+{
+	json_t *v;
+	int err;
+
+	v = json_object_get(o, "name");
+	if (v && (!json_is_string(v) || strcmp(json_string_value(v), r->name)))
+		return bad(l, "name", "differs from request.name '%s'", r->name);
+	v = json_object_get(o, "vcpus");
+	if (v && (!json_is_integer(v) || json_integer_value(v) != (json_int_t)r->vcpus))
+		return bad(l, "vcpus", "differs from request.vcpus %u", r->vcpus);
+	v = json_object_get(o, "memory_bytes");
+	if (v && (!json_is_integer(v) || (uint64_t)json_integer_value(v) != r->memory_bytes))
+		return bad(l, "memory_bytes", "differs from request.memory_bytes %" PRIu64,
+			   r->memory_bytes);
+	if ((err = same_name(l, o, "threads", vmp_request_enum_name("threads", r->threads))) < 0 ||
+	    (err = same_name(l, o, "emulator", vmp_request_enum_name("emulator", r->emulator))) <
+		0 ||
+	    (err = same_name(l, o, "cpu", vmp_request_enum_name("cpu", r->cpu))) < 0)
+		return err;
+	return VMP_OK;
+}
+
+/* Why a VM was not placed: the reason, and what binds (plans before it say "other"). */
+static int load_refused(const loader *l, json_t *o, vmp_plan_vm *vm)
+{
+	json_t *v;
+	int err, e;
+
+	if ((err = vmp_json_str(vm->reason, sizeof(vm->reason), &l->c, o, l->where, "reason",
+				true)) < 0)
+		return err;
+	vm->bind = VMP_BIND_OTHER;
+	v = json_object_get(o, "refused_by");
+	if (v && !json_is_null(v)) {
+		if ((err = vmp_json_enum(&e, &l->c, o, l->where, "refused_by", true, bind_keys)) < 0)
+			return err;
+		vm->bind = (vmp_bind)e;
+		if (vm->bind == VMP_BIND_NONE)
+			return bad(l, "refused_by", "'none' for a VM that is not placed");
+	}
+	return VMP_OK;
+}
+
+static int load_vm(const loader *outer, json_t *o, vmp_plan_vm *vm, size_t index)
+{
+	loader l = *outer;
+	json_t *v;
+	int err = 0;
+
+	snprintf(l.where, sizeof(l.where), "vms[%zu]", index);
+	if (!json_is_object(o))
+		return bad(&l, "", "expected an object");
+	if (!(v = need(&l, o, "request", &err)))
+		return err;
+	if ((err = load_request(&l, v, &vm->req)) < 0 ||
+	    (err = vmp_json_bool(&vm->placed, &l.c, o, l.where, "placed", true)) < 0)
+		return err;
+	if (!(v = need(&l, o, "score", &err)))
+		return err;
+	if (!json_is_number(v))
+		return bad(&l, "score", "expected a number");
+	vm->score = json_number_value(v);
+	v = json_object_get(o, "explain");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v))
+			return bad(&l, "explain", "expected null or a string");
+		if (!(vm->explain = strdup(json_string_value(v))))
+			return vmp_json_no_memory(&l.c);
+	}
+	if ((err = check_copies(&l, o, &vm->req)) < 0)
+		return err;
+	v = json_object_get(o, "refused_by");
+	if (vm->placed && v && !json_is_null(v))
+		return bad(&l, "refused_by", "set for a placed VM");
+	if (!vm->placed)
+		return load_refused(&l, o, vm);
+	return load_placed(&l, o, vm);
+}
+
+static int load_vms(const loader *l, json_t *root, vmp_plan *plan)
+{
+	json_t *vms, *v;
+	size_t i;
+	int err = 0;
+
+	if (!(vms = need(l, root, "vms", &err)))
+		return err;
+	if (!json_is_array(vms))
+		return bad(l, "vms", "expected an array");
+	if (json_array_size(vms) &&
+	    !(plan->vms = calloc(json_array_size(vms), sizeof(*plan->vms))))
+		return vmp_json_no_memory(&l->c);
+	json_array_foreach(vms, i, v)
+	{
+		plan->nvms = (int)i + 1;
+		if ((err = load_vm(l, v, &plan->vms[i], i)) < 0)
+			return err;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(plan->vms[j].req.name, plan->vms[i].req.name)) {
+				loader el = *l;
+				snprintf(el.where, sizeof(el.where), "vms[%zu]", i);
+				return bad(&el, "name", "'%s' is already the name of vms[%zu]",
+					   plan->vms[i].req.name, j);
+			}
+	}
+	return VMP_OK;
+}
+
+int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name)
+{
+	loader l = {.c = {.kind = "plan", .file = name, .dialect = VMP_JSON_PLAN}};
+	json_error_t jerr;
+	json_t *root;
+	vmp_plan *plan = NULL;
+	int64_t schema;
+	int err = 0;
+
+	*out = NULL;
+	if (!(root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr))) {
+		vmp_error_set("cannot load plan '%s': line %d: %s", name, jerr.line, jerr.text);
+		return VMP_EINVAL;
+	}
+	if (!json_is_object(root)) {
+		err = bad(&l, "", "the top level is not an object");
+		goto out;
+	}
+	if (!(plan = calloc(1, sizeof(*plan)))) {
+		err = vmp_json_no_memory(&l.c);
+		goto out;
+	}
+	if ((err = vmp_json_int64(&schema, &l.c, root, "", "schema", true, 1, INT32_MAX)) < 0)
+		goto out;
+	if (schema != VMP_PLAN_SCHEMA) {
+		err = bad(&l, "schema", "version %" PRId64 " is not %d, the one this vmplan reads",
+			  schema, VMP_PLAN_SCHEMA);
+		goto out;
+	}
+	plan->schema = (int)schema;
+	if ((err = vmp_json_str(plan->host, sizeof(plan->host), &l.c, root, "", "host", true)) <
+		0 ||
+	    (err = vmp_json_str(plan->hostname, sizeof(plan->hostname), &l.c, root, "",
+				"hostname", true)) < 0 ||
+	    (err = load_vms(&l, root, plan)) < 0)
+		goto out;
+	*out = plan;
+	plan = NULL;
+out:
+	json_decref(root);
+	vmp_plan_free(plan);
+	return err;
+}
+
+int vmp_plan_load_json(vmp_plan **out, const char *path)
+{
+	char *text;
+	int err;
+
+	*out = NULL;
+	if ((err = vmp_file_read(&text, NULL, path, "plan")) < 0)
+		return err;
+	err = vmp_plan_from_json(out, text, path);
+	free(text);
+	return err;
+}
