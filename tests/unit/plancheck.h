@@ -3,6 +3,7 @@
 #define VMPLAN_TEST_PLANCHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmplan/model.h"
@@ -12,12 +13,11 @@
  * first violation (a static buffer). It looks only at the host model, the
  * requests inside the plan and the plan itself.
  */
-static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
+static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, uint64_t *mem,
+				     uint64_t (*pages)[VMP_PAGESIZES_MAX])
 {
 	static char why[512];
 	vmp_cpuset dedicated = {0}; /* every PU a dedicated vCPU or an isolated core holds */
-	uint64_t mem[h->nnodes > 0 ? h->nnodes : 1];
-	uint64_t pages[h->nnodes > 0 ? h->nnodes : 1][VMP_PAGESIZES_MAX];
 	uint64_t ways[VMP_RDT_DOMAINS_MAX] = {0};
 	unsigned groups = 0;
 
@@ -27,8 +27,6 @@ static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
 		return why;                                                                \
 	} while (0)
 
-	memset(mem, 0, sizeof(mem));
-	memset(pages, 0, sizeof(pages));
 	for (int i = 0; i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];
 		const vmp_vm_request *r = &vm->req;
@@ -221,6 +219,19 @@ static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
 	}
 #undef FAIL
 	return NULL;
+}
+
+/* mem and pages: the memory and hugepages the plan takes per host node, counted from zero. */
+static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
+{
+	size_t n = h->nnodes > 0 ? (size_t)h->nnodes : 1;
+	uint64_t *mem = calloc(n, sizeof(*mem));
+	uint64_t(*pages)[VMP_PAGESIZES_MAX] = calloc(n, sizeof(*pages));
+	const char *why = mem && pages ? plan_violation_in(h, plan, mem, pages) : "out of memory";
+
+	free(mem);
+	free(pages);
+	return why;
 }
 
 #endif

@@ -297,9 +297,11 @@ static void test_exhaustive_optimum(void **st)
 /* What Nova and the Kubernetes managers do: one VM at a time, the first node with room. */
 static int first_fit(const vmp_host *h, const vmp_vm_request *reqs, int n)
 {
-	int cpu[h->nnodes], placed = 0;
-	uint64_t mem[h->nnodes];
+	int *cpu = calloc((size_t)h->nnodes, sizeof(*cpu)), placed = 0;
+	uint64_t *mem = calloc((size_t)h->nnodes, sizeof(*mem));
 
+	assert_non_null(cpu);
+	assert_non_null(mem);
 	for (int i = 0; i < h->nnodes; i++) {
 		cpu[i] = vmp_cpuset_count(&h->nodes[i].cpus);
 		mem[i] = h->nodes[i].free_bytes;
@@ -312,6 +314,8 @@ static int first_fit(const vmp_host *h, const vmp_vm_request *reqs, int n)
 				placed++;
 				break;
 			}
+	free(cpu);
+	free(mem);
 	return placed;
 }
 
@@ -331,7 +335,7 @@ static void test_batch_beats_first_fit(void **st)
 		vmp_vm_request reqs[16];
 		vmp_plan *batch = NULL, *given = NULL;
 		vmp_plan_options g = {.order = VMP_ORDER_GIVEN};
-		int n = 0, cores = 4 + 2 * (int)rnd(3), small[4];
+		int n = 0, cores = 4 + 2 * (int)rnd(3), halves[4];
 		char desc[128];
 
 		snprintf(desc, sizeof(desc), "numa:%d(memory=64GiB) core:%d pu:1", 2 + (int)rnd(3),
@@ -339,14 +343,14 @@ static void test_batch_beats_first_fit(void **st)
 		assert_int_equal(vmp_probe_synthetic(&h, desc), VMP_OK);
 		for (int i = 0; i < h->nnodes; i++) {
 			char spec[96];
-			small[i] = 1 + (int)rnd((uint32_t)cores / 2 - 1);
-			snprintf(spec, sizeof(spec), "name=s%d,vcpus=%d,memory=4G", n, small[i]);
+			halves[i] = 1 + (int)rnd((uint32_t)cores / 2 - 1);
+			snprintf(spec, sizeof(spec), "name=s%d,vcpus=%d,memory=4G", n, halves[i]);
 			assert_int_equal(vmp_spec_parse(&reqs[n++], spec), VMP_OK);
 		}
 		for (int i = 0; i < h->nnodes; i++) {
 			char spec[96];
 			snprintf(spec, sizeof(spec), "name=b%d,vcpus=%d,memory=8G", n,
-				 cores - small[i]);
+				 cores - halves[i]);
 			assert_int_equal(vmp_spec_parse(&reqs[n++], spec), VMP_OK);
 		}
 		assert_int_equal(vmp_plan_solve(&batch, h, reqs, (size_t)n, NULL), VMP_OK);
