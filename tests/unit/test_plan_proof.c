@@ -164,8 +164,10 @@ static void test_random_fixtures(void **st)
 		vmp_host_free(h);
 		hosts++;
 	}
-	if (hosts == 0)
+	if (hosts == 0) {
+		print_message("skipped: no fixture under %s/hwloc-xml\n", VMPLAN_FIXTURES);
 		skip();
+	}
 	printf("checked %d plans on %d fixture hosts\n", plans, hosts);
 }
 
