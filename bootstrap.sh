@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up, build and run vmplan on Debian 12: ./bootstrap.sh demo|test|sanitize|build|integration|fuzz
+# Set up, build and run vmplan on Debian 12: ./bootstrap.sh COMMAND, one of
 #   demo      install what is missing, build, and plan an example VM on this host
 #   test      install what is missing, build, and run the whole test suite (ctest)
 #   sanitize  the same suite, built with AddressSanitizer and UBSan (build-asan/)
@@ -7,6 +7,11 @@
 #   integration  also libvirtd and QEMU; start them (as root) and run the libvirt tests
 #   fuzz      install clang; build the libFuzzer targets (build-fuzz/), replay each seed
 #             corpus and run a fixed, seeded set of mutations (scripts/fuzz.sh seeded)
+#   clang     install clang; build with it, warnings as errors (build-clang/), run the unit tests
+#   analyze   install cppcheck; static analysis of every compiled file (scripts/cppcheck.sh)
+#   format    install clang-format-14; check every C file's format (scripts/format.sh check)
+#   fresh     the test command on a copy of the tracked files with no ../shared beside it
+#             (scripts/test-fresh-clone.sh): fixture tests must skip, not fail
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -74,8 +79,25 @@ fuzz)
 	install_missing clang
 	scripts/fuzz.sh seeded
 	;;
+clang)
+	install_missing clang
+	CC=clang build build-clang
+	cd build-clang && ctest --output-on-failure -L unit
+	;;
+analyze)
+	install_missing cppcheck clang
+	scripts/cppcheck.sh
+	;;
+format)
+	install_missing clang-format-14
+	scripts/format.sh check
+	;;
+fresh)
+	install_missing
+	scripts/test-fresh-clone.sh
+	;;
 *)
-	sed -n '2,10s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,15s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 	;;
 esac

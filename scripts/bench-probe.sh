@@ -6,7 +6,7 @@
 #
 # The probe's figures come from `vmplan probe --measure LEVEL -o FILE` when the
 # probe command has --measure, otherwise from a small driver compiled here
-# against libvmplan_core.a. likwid-bench (apt-get install likwid) runs on
+# against libvmplan_probes.a and libvmplan_core.a. likwid-bench (apt-get install likwid) runs on
 # socket 0 with 2 threads, as the targets of issue 3 say:
 #   likwid-bench -t stream_mem_avx -w S0:1GB:2   (triad, non-temporal stores)
 #   likwid-bench -t load_avx       -w S0:1GB:2   (read)
@@ -69,7 +69,8 @@ int main(int argc, char **argv)
 }
 C
 	# shellcheck disable=SC2046
-	cc -O2 -I"$SRC/include" -I"$BUILD/generated" "$TMP/drv.c" "$BUILD/libvmplan_core.a" \
+	cc -O2 -I"$SRC/include" -I"$BUILD/generated" "$TMP/drv.c" \
+		"$BUILD/libvmplan_probes.a" "$BUILD/libvmplan_core.a" \
 		$(pkg-config --libs hwloc libvirt libxml-2.0 jansson yaml-0.1 sqlite3) -lnuma -lm \
 		-lpthread -o "$TMP/drv"
 fi

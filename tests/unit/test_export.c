@@ -221,8 +221,10 @@ static void test_libvirt_accepts_fixture(void **st)
 	vmp_plan *plan;
 
 	(void)st;
-	if (access(path, R_OK) != 0)
+	if (access(path, R_OK) != 0) {
+		print_message("skipped: fixture %s is missing\n", path);
 		skip();
+	}
 	plan = plan_for(NULL, path, NULL, specs, 2);
 	assert_int_equal(vmp_plan_placed_count(plan), 2);
 	assert_libvirt_accepts(plan);

@@ -210,8 +210,10 @@ static void test_round_trip_fixtures(void **state)
 		vmp_host_free(h);
 		done++;
 	}
-	if (!done)
+	if (!done) {
+		print_message("skipped: no fixture under %s/hwloc-xml\n", VMPLAN_FIXTURES);
 		skip();
+	}
 }
 
 static void test_minimal_file(void **state)

@@ -106,13 +106,13 @@ static void test_merge_blank_text(void **st)
 {
 	static const char *const inputs[] = {
 		"<domain><name>rt</name><cputune> </cputune><numatune>\n</numatune></domain>",
-		"<domain><name>rt</name><cputune>x\n  <vcpupin vcpu='0' cpuset='1'/>\n  \n"
-		"  <shares>1</shares>\n</cputune><memtune> <hard_limit>1</hard_limit> </memtune>"
-		"</domain>",
+		("<domain><name>rt</name><cputune>x\n  <vcpupin vcpu='0' cpuset='1'/>\n  \n"
+		 "  <shares>1</shares>\n</cputune><memtune> <hard_limit>1</hard_limit> </memtune>"
+		 "</domain>"),
 		"<domain>text<name>rt</name>\n  <vcpu>8</vcpu>\n  <cpu> </cpu>\n</domain>",
 		"<domain>\n  </domain>",
-		"<domain><name>rt</name><devices><disk type='file' device='disk'>0\n  <target "
-		"dev='vda' bus='virtio'/>\n</disk><disk type='file'>\n</disk></devices></domain>",
+		("<domain><name>rt</name><devices><disk type='file' device='disk'>0\n  <target "
+		 "dev='vda' bus='virtio'/>\n</disk><disk type='file'>\n</disk></devices></domain>"),
 	};
 	vmp_plan *p = full_plan();
 

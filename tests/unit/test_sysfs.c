@@ -189,6 +189,12 @@ static bool have_fixtures(void)
 	return access(VMPLAN_FIXTURES "/hwloc-linux", R_OK) == 0;
 }
 
+#define skip_no_fixtures()                                                                         \
+	do {                                                                                       \
+		print_message("skipped: %s/hwloc-linux is missing\n", VMPLAN_FIXTURES);            \
+		skip();                                                                            \
+	} while (0)
+
 static void test_fsroot_numa(void **state)
 {
 	char dir[512];
@@ -196,7 +202,7 @@ static void test_fsroot_numa(void **state)
 
 	(void)state;
 	if (!have_fixtures())
-		skip();
+		skip_no_fixtures();
 	reset();
 	assert_int_equal(unpack(dir, sizeof(dir), "64amd64-4s2n4ca2co"), 0);
 	setenv("HWLOC_FSROOT", "/nowhere", 1);
@@ -227,7 +233,7 @@ static void test_fsroot_global_hugepages(void **state)
 
 	(void)state;
 	if (!have_fixtures())
-		skip();
+		skip_no_fixtures();
 	reset();
 	assert_int_equal(unpack(dir, sizeof(dir), "2i386-2t-hugepagesizecount"), 0);
 	assert_int_equal(vmp_probe_fsroot(&h, dir), VMP_OK);
@@ -256,7 +262,7 @@ static void test_fsroot_cache_ids_and_offline(void **state)
 
 	(void)state;
 	if (!have_fixtures())
-		skip();
+		skip_no_fixtures();
 	reset();
 	assert_int_equal(unpack(dir, sizeof(dir), "offline-cpu0-node0"), 0);
 	assert_int_equal(vmp_probe_fsroot(&h, dir), VMP_OK);
