@@ -19,7 +19,7 @@ shift
 # The public headers' layers.
 public_layer() {
 	case $1 in
-	cpuset | error | fileio | host_json | model | profile | request | size | spec | xml | version)
+	capacity | cpuset | error | fileio | host_json | model | profile | request | size | spec | xml | version)
 		echo core ;;
 	probe | probe_libvirt | measure) echo probes ;;
 	plan) echo planner ;;

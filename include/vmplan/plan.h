@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "vmplan/capacity.h"
 #include "vmplan/model.h"
 
 /* The order in which VMs are considered. */
@@ -63,4 +64,37 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 /** How many VMs of the plan were placed. */
 int vmp_plan_placed_count(const vmp_plan *plan);
 
+/* Capacity, counted by planning (planner/capacity.c). */
+
+/**
+ * Count the copies of a unit that fit a host, by planning: copy k of the unit is
+ * the requests renamed "<k>-<name>" and all copies are planned together with
+ * vmp_plan_solve() (batch order). A doubling search and bisection find a count
+ * n such that n copies are all placed and n + 1 are not; the binding resource is
+ * read from the refusal of a VM of the n + 1 copies.
+ *
+ * @param out   the count, the binding resource and what stays free
+ * @param host  the host, with its reservation already set
+ * @param unit  the requests of one copy
+ * @param n     how many
+ * @param limit the most copies to count (at most VMP_CAPACITY_LIMIT)
+ * @return VMP_OK, VMP_EINVAL for a malformed request, VMP_ENOMEM
+ */
+int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
+			      const vmp_vm_request *unit, size_t n, int limit);
+
+/**
+ * Compute a capacity report.
+ *
+ * @param out     the report; the caller frees it with vmp_capacity_report_free()
+ * @param hosts   the fleet; each host's reservation is set per policy while
+ *                counting and restored before returning
+ * @param nhosts  how many (at least 1)
+ * @param shapes  the shapes (a mix's entries)
+ * @param nshapes how many (at least 1)
+ * @param reserve "auto", "none" or a cpuset (libvirt syntax)
+ * @return VMP_OK, VMP_EINVAL (a bad reserve, a CPU not online, a bad request), VMP_ENOMEM
+ */
+int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
+			    const vmp_vm_request *shapes, size_t nshapes, const char *reserve);
 #endif

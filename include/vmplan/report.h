@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmplan/capacity.h"
 #include "vmplan/model.h"
 
 /*
@@ -27,9 +28,6 @@
 #define VMP_REPORT_HEATMAP_W 640
 #define VMP_REPORT_HEATMAP_H 520
 
-/* The most copies of one shape (or of the whole mix) the capacity search counts. */
-#define VMP_CAPACITY_LIMIT 1024
-
 /* A run is a regression when its median is worse than the median of the previous
  * VMP_BENCH_WINDOW runs of the same series by more than VMP_BENCH_REGRESSION (a
  * fraction); at least VMP_BENCH_MIN_PREVIOUS earlier runs are needed. */
@@ -42,82 +40,6 @@ typedef struct vmp_report_opts {
 	bool svg;            /* also write every chart as SVG */
 	const char *gnuplot; /* the program, searched on PATH when it has no '/'; NULL: "gnuplot" */
 } vmp_report_opts;
-
-/** A short name of a binding resource ("cores", "memory", ...); static. */
-const char *vmp_bind_name(vmp_bind bind);
-
-
-/* How many copies of a unit (one shape, or a whole mix) fit a host, and what is left. */
-typedef struct vmp_capacity_count {
-	int count;   /* copies that the planner places all of; count + 1 copies it does not */
-	bool capped; /* count reached VMP_CAPACITY_LIMIT; more may fit */
-	vmp_bind bind;
-	char reason[VMP_REASON_MAX]; /* the planner's reason for a VM of copy count + 1 */
-	/* After count copies: */
-	int free_pus;              /* PUs no vCPU, reservation, idle sibling or VM holds */
-	int free_cores;            /* cores all of whose PUs are free */
-	uint64_t free_memory_bytes;
-	uint64_t free_hugepage_bytes; /* in every hugepage pool */
-	int stranded_siblings;     /* free PUs on a core another PU of which is held */
-	int stranded_cpus;         /* free PUs on nodes without memory for one vCPU of the unit */
-	uint64_t stranded_memory_bytes; /* free memory on nodes without a free PU */
-} vmp_capacity_count;
-
-/**
- * Count the copies of a unit that fit a host, by planning: copy k of the unit is
- * the requests renamed "<k>-<name>" and all copies are planned together with
- * vmp_plan_solve() (batch order). A doubling search and bisection find a count
- * n such that n copies are all placed and n + 1 are not; the binding resource is
- * read from the refusal of a VM of the n + 1 copies.
- *
- * @param out   the count, the binding resource and what stays free
- * @param host  the host, with its reservation already set
- * @param unit  the requests of one copy
- * @param n     how many
- * @param limit the most copies to count (at most VMP_CAPACITY_LIMIT)
- * @return VMP_OK, VMP_EINVAL for a malformed request, VMP_ENOMEM
- */
-int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
-			      const vmp_vm_request *unit, size_t n, int limit);
-
-/* One host of a capacity report. */
-typedef struct vmp_capacity_host {
-	char label[VMP_NAME_MAX + 8]; /* its hostname, made unique in the fleet */
-	char fingerprint[17];
-	int npackages, nnodes, ncores, npus;
-	uint64_t memory_bytes;
-} vmp_capacity_host;
-
-/* The capacity of a fleet: per reservation policy, host and unit. */
-typedef struct vmp_capacity_report {
-	int nhosts;
-	vmp_capacity_host *hosts;
-	int nshapes; /* units 0..nshapes-1 are the shapes alone; unit nshapes the whole mix */
-	vmp_vm_request *shapes;
-	int npolicies; /* policy 0 is the one asked for; then auto and none where not it */
-	char policies[3][64];
-	vmp_capacity_count *counts; /* [policy][host][unit] */
-} vmp_capacity_report;
-
-/** The count of a policy, host and unit (unit == nshapes: the whole mix); borrowed. */
-const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int policy, int host,
-					  int unit);
-
-/**
- * Compute a capacity report.
- *
- * @param out     the report; the caller frees it with vmp_capacity_report_free()
- * @param hosts   the fleet; each host's reservation is set per policy while
- *                counting and restored before returning
- * @param nhosts  how many (at least 1)
- * @param shapes  the shapes (a mix's entries)
- * @param nshapes how many (at least 1)
- * @param reserve "auto", "none" or a cpuset (libvirt syntax)
- * @return VMP_OK, VMP_EINVAL (a bad reserve, a CPU not online, a bad request), VMP_ENOMEM
- */
-int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
-			    const vmp_vm_request *shapes, size_t nshapes, const char *reserve);
-void vmp_capacity_report_free(vmp_capacity_report *r);
 
 /* One point of a bench series: a run's figures. */
 typedef struct vmp_bench_point {

@@ -1,0 +1,46 @@
+/* Capacity reports' data: the binding resources' names, a count's place, freeing. */
+#include <stdlib.h>
+
+#include "vmplan/capacity.h"
+
+static const char *const bind_names[] = {
+	[VMP_BIND_NONE] = "none (limit reached)",
+	[VMP_BIND_CORES] = "dedicated cores",
+	[VMP_BIND_MEMORY] = "memory per node",
+	[VMP_BIND_HUGEPAGES] = "hugepages",
+	[VMP_BIND_NODE_FIT] = "cores and memory on one node",
+	[VMP_BIND_NUMA] = "nodes for the guest cells",
+	[VMP_BIND_CACHE] = "cache ways",
+	[VMP_BIND_CLOSIDS] = "resctrl classes of service",
+	[VMP_BIND_MEMBW] = "memory bandwidth",
+	[VMP_BIND_HOUSEKEEPING] = "housekeeping CPUs",
+	[VMP_BIND_SHARED_POOL] = "shared CPU pool",
+	[VMP_BIND_SHAPE] = "shape never fits",
+	[VMP_BIND_OTHER] = "other",
+};
+
+const char *vmp_bind_name(vmp_bind bind)
+{
+	if ((unsigned)bind >= sizeof(bind_names) / sizeof(bind_names[0]))
+		return "other";
+	return bind_names[bind];
+}
+
+
+const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int policy, int host,
+					  int unit)
+{
+	return &r->counts[((size_t)policy * (size_t)r->nhosts + (size_t)host) *
+				  (size_t)(r->nshapes + 1) +
+			  (size_t)unit];
+}
+
+void vmp_capacity_report_free(vmp_capacity_report *r)
+{
+	if (!r)
+		return;
+	free(r->hosts);
+	free(r->shapes);
+	free(r->counts);
+	free(r);
+}

@@ -1,0 +1,58 @@
+/* Capacity reports' data: how many copies of each shape fit each host of a fleet. */
+#ifndef VMPLAN_CAPACITY_H
+#define VMPLAN_CAPACITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmplan/model.h"
+
+/* The most copies of one shape (or of the whole mix) the capacity search counts. */
+#define VMP_CAPACITY_LIMIT 1024
+
+/** A short name of a binding resource ("cores", "memory", ...); static. */
+const char *vmp_bind_name(vmp_bind bind);
+
+
+/* How many copies of a unit (one shape, or a whole mix) fit a host, and what is left. */
+typedef struct vmp_capacity_count {
+	int count;   /* copies that the planner places all of; count + 1 copies it does not */
+	bool capped; /* count reached VMP_CAPACITY_LIMIT; more may fit */
+	vmp_bind bind;
+	char reason[VMP_REASON_MAX]; /* the planner's reason for a VM of copy count + 1 */
+	/* After count copies: */
+	int free_pus;              /* PUs no vCPU, reservation, idle sibling or VM holds */
+	int free_cores;            /* cores all of whose PUs are free */
+	uint64_t free_memory_bytes;
+	uint64_t free_hugepage_bytes; /* in every hugepage pool */
+	int stranded_siblings;     /* free PUs on a core another PU of which is held */
+	int stranded_cpus;         /* free PUs on nodes without memory for one vCPU of the unit */
+	uint64_t stranded_memory_bytes; /* free memory on nodes without a free PU */
+} vmp_capacity_count;
+
+/* One host of a capacity report. */
+typedef struct vmp_capacity_host {
+	char label[VMP_NAME_MAX + 8]; /* its hostname, made unique in the fleet */
+	char fingerprint[17];
+	int npackages, nnodes, ncores, npus;
+	uint64_t memory_bytes;
+} vmp_capacity_host;
+
+/* The capacity of a fleet: per reservation policy, host and unit. */
+typedef struct vmp_capacity_report {
+	int nhosts;
+	vmp_capacity_host *hosts;
+	int nshapes; /* units 0..nshapes-1 are the shapes alone; unit nshapes the whole mix */
+	vmp_vm_request *shapes;
+	int npolicies; /* policy 0 is the one asked for; then auto and none where not it */
+	char policies[3][64];
+	vmp_capacity_count *counts; /* [policy][host][unit] */
+} vmp_capacity_report;
+
+/** The count of a policy, host and unit (unit == nshapes: the whole mix); borrowed. */
+const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int policy, int host,
+					  int unit);
+
+void vmp_capacity_report_free(vmp_capacity_report *r);
+
+#endif

@@ -1,0 +1,311 @@
+/* Capacity: how many copies of a shape (or of a mix) fit each host, counted by planning. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmplan/error.h"
+#include "vmplan/plan.h"
+
+static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *unit,
+			size_t n, int k)
+{
+	vmp_plan_options opts = {.order = VMP_ORDER_BATCH};
+	vmp_vm_request *reqs = malloc(sizeof(*reqs) * n * (size_t)(k ? k : 1));
+	int err;
+
+	if (!reqs) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (int c = 0; c < k; c++)
+		for (size_t i = 0; i < n; i++) {
+			vmp_vm_request *r = &reqs[(size_t)c * n + i];
+			*r = unit[i];
+			snprintf(r->name, sizeof(r->name), "%d-%.*s", c + 1, VMP_NAME_MAX - 12,
+				 unit[i].name);
+		}
+	err = vmp_plan_solve(out, host, reqs, n * (size_t)k, &opts);
+	free(reqs);
+	return err;
+}
+
+static bool pool_configured(const vmp_host *h, uint64_t page_bytes)
+{
+	for (int n = 0; n < h->nnodes; n++)
+		for (int k = 0; k < h->nodes[n].nhugepages; k++)
+			if (h->nodes[n].hugepages[k].size_kib * 1024 == page_bytes &&
+			    h->nodes[n].hugepages[k].total > 0)
+				return true;
+	return false;
+}
+
+/* The CPUs no VM of the plan (NULL: none) can get: reserved, used, pinned, idle siblings. */
+static void held_cpus(vmp_cpuset *out, const vmp_host *h, const vmp_plan *plan)
+{
+	vmp_cpuset_or(out, &h->reserved, &h->used);
+	for (int i = 0; plan && i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		int cpu;
+		if (!vm->placed || vm->req.cpu == VMP_CPU_SHARED)
+			continue;
+		vmp_cpuset_or(out, out, &vm->pcpus);
+		/* threads=isolate keeps each core's siblings idle. */
+		if (vm->req.threads == VMP_THREADS_ISOLATE)
+			VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
+			{
+				int p = vmp_host_pu_index(h, cpu);
+				if (p >= 0)
+					vmp_cpuset_or(out, out, &h->cores[h->pus[p].core].pus);
+			}
+		/* I/O threads near a device may get a CPU of their own. */
+		for (int t = 0; t < vm->niothreads; t++)
+			if (!vmp_cpuset_subset(&vm->iothreadpin[t], &h->reserved))
+				vmp_cpuset_or(out, out, &vm->iothreadpin[t]);
+	}
+}
+
+/* Per node, the free memory (mem) and free hugepage bytes per page size (huge) after a plan. */
+static void memory_left(uint64_t *mem, uint64_t (*huge)[VMP_PAGESIZES_MAX], const vmp_host *h,
+			const vmp_plan *plan)
+{
+	for (int nd = 0; nd < h->nnodes; nd++) {
+		mem[nd] = h->nodes[nd].free_bytes;
+		for (int k = 0; k < VMP_PAGESIZES_MAX; k++)
+			huge[nd][k] = k < h->nodes[nd].nhugepages ? h->nodes[nd].hugepages[k].free *
+									    h->nodes[nd].hugepages[k].size_kib * 1024
+								  : 0;
+	}
+	for (int i = 0; plan && i < plan->nvms; i++) {
+		const vmp_plan_vm *vm = &plan->vms[i];
+		uint64_t page = vm->req.hugepage_bytes;
+		bool pooled = page && pool_configured(h, page);
+		if (!vm->placed)
+			continue;
+		for (int c = 0; c < vm->ncells; c++) {
+			int nd = vmp_host_node_index(h, vm->cells[c].host_node);
+			uint64_t m = vm->cells[c].memory_bytes;
+			int k = -1;
+			if (nd < 0)
+				continue;
+			for (int j = 0; pooled && j < h->nodes[nd].nhugepages; j++)
+				if (h->nodes[nd].hugepages[j].size_kib * 1024 == page)
+					k = j;
+			if (k >= 0)
+				huge[nd][k] -= m < huge[nd][k] ? m : huge[nd][k];
+			else
+				mem[nd] -= m < mem[nd] ? m : mem[nd];
+		}
+	}
+}
+
+/* What stays free after a plan (NULL: nothing placed), and what of it is stranded. */
+static int leftovers(vmp_capacity_count *out, const vmp_host *h, const vmp_plan *plan,
+		     const vmp_vm_request *unit, size_t n)
+{
+	size_t nn = (size_t)(h->nnodes > 0 ? h->nnodes : 1);
+	vmp_cpuset held, free_cpus;
+	uint64_t *mem = calloc(nn, sizeof(*mem));
+	uint64_t(*huge)[VMP_PAGESIZES_MAX] = calloc(nn, sizeof(*huge));
+	double per_vcpu = 0;
+
+	if (!mem || !huge) {
+		free(mem);
+		free(huge);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	held_cpus(&held, h, plan);
+	vmp_cpuset_andnot(&free_cpus, &h->online, &held);
+	memory_left(mem, huge, h, plan);
+	for (size_t i = 0; i < n; i++) {
+		double v = (double)unit[i].memory_bytes / (double)(unit[i].vcpus ? unit[i].vcpus : 1);
+		if (i == 0 || v < per_vcpu)
+			per_vcpu = v;
+	}
+
+	out->free_pus = vmp_cpuset_count(&free_cpus);
+	out->free_cores = 0;
+	out->stranded_siblings = 0;
+	for (int c = 0; c < h->ncores; c++) {
+		vmp_cpuset f;
+		int nf;
+		vmp_cpuset_and(&f, &h->cores[c].pus, &free_cpus);
+		nf = vmp_cpuset_count(&f);
+		if (nf && nf == vmp_cpuset_count(&h->cores[c].pus))
+			out->free_cores++;
+		else
+			out->stranded_siblings += nf;
+	}
+	out->free_memory_bytes = out->free_hugepage_bytes = 0;
+	out->stranded_cpus = 0;
+	out->stranded_memory_bytes = 0;
+	for (int nd = 0; nd < h->nnodes; nd++) {
+		vmp_cpuset f;
+		uint64_t all = mem[nd];
+		int nf;
+		for (int k = 0; k < VMP_PAGESIZES_MAX; k++) {
+			out->free_hugepage_bytes += huge[nd][k];
+			all += huge[nd][k];
+		}
+		out->free_memory_bytes += mem[nd];
+		vmp_cpuset_and(&f, &h->nodes[nd].cpus, &free_cpus);
+		nf = vmp_cpuset_count(&f);
+		if (nf == 0)
+			out->stranded_memory_bytes += mem[nd];
+		if ((double)all < per_vcpu)
+			out->stranded_cpus += nf;
+	}
+	free(mem);
+	free(huge);
+	return VMP_OK;
+}
+
+static bool all_placed(const vmp_plan *p)
+{
+	return vmp_plan_placed_count(p) == p->nvms;
+}
+
+int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
+			      const vmp_vm_request *unit, size_t n, int limit)
+{
+	vmp_plan *fit = NULL, *fail = NULL, *p = NULL;
+	int lo = 0, hi = -1, k = 1, err = VMP_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (limit > VMP_CAPACITY_LIMIT || limit < 1)
+		limit = VMP_CAPACITY_LIMIT;
+	/* Double until a count fails (or the limit fits), then bisect: lo fits, hi does not. */
+	for (;;) {
+		if (k > limit)
+			k = limit;
+		if ((err = solve_copies(&p, host, unit, n, k)) < 0)
+			goto out;
+		if (all_placed(p)) {
+			vmp_plan_free(fit);
+			fit = p;
+			lo = k;
+			p = NULL;
+			if (k == limit)
+				break;
+			k *= 2;
+		} else {
+			fail = p;
+			hi = k;
+			p = NULL;
+			break;
+		}
+	}
+	while (hi > lo + 1) {
+		int mid = lo + (hi - lo) / 2;
+		if ((err = solve_copies(&p, host, unit, n, mid)) < 0)
+			goto out;
+		if (all_placed(p)) {
+			vmp_plan_free(fit);
+			fit = p;
+			lo = mid;
+		} else {
+			vmp_plan_free(fail);
+			fail = p;
+			hi = mid;
+		}
+		p = NULL;
+	}
+	out->count = lo;
+	out->capped = hi < 0;
+	out->bind = VMP_BIND_NONE;
+	for (int i = 0; fail && i < fail->nvms; i++) {
+		const vmp_plan_vm *vm = &fail->vms[i];
+		if (vm->placed)
+			continue;
+		snprintf(out->reason, sizeof(out->reason), "%s", vm->reason);
+		out->bind = vm->bind;
+		if (out->bind == VMP_BIND_HUGEPAGES && !pool_configured(host, vm->req.hugepage_bytes))
+			out->bind = VMP_BIND_MEMORY;
+		break;
+	}
+	err = leftovers(out, host, fit, unit, n);
+out:
+	vmp_plan_free(p);
+	vmp_plan_free(fit);
+	vmp_plan_free(fail);
+	return err;
+}
+
+int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
+			    const vmp_vm_request *shapes, size_t nshapes, const char *reserve)
+{
+	vmp_capacity_report *r = NULL;
+	vmp_cpuset *saved = NULL;
+	int err = VMP_ENOMEM, units = (int)nshapes + 1;
+
+	*out = NULL;
+	if (nhosts < 1 || nshapes < 1) {
+		vmp_error_set("a capacity report needs at least one host and one VM shape");
+		return VMP_EINVAL;
+	}
+	if (strlen(reserve) >= sizeof(r->policies[0])) {
+		vmp_error_set("reservation '%s' is too long", reserve);
+		return VMP_EINVAL;
+	}
+	if (!(r = calloc(1, sizeof(*r))) || !(r->hosts = calloc((size_t)nhosts, sizeof(*r->hosts))) ||
+	    !(r->shapes = calloc(nshapes, sizeof(*r->shapes))) ||
+	    !(r->counts = calloc((size_t)(3 * nhosts * units), sizeof(*r->counts))) ||
+	    !(saved = calloc((size_t)nhosts, sizeof(*saved)))) {
+		vmp_error_set("out of memory");
+		goto out;
+	}
+	r->nhosts = nhosts;
+	r->nshapes = (int)nshapes;
+	memcpy(r->shapes, shapes, nshapes * sizeof(*shapes));
+	snprintf(r->policies[r->npolicies++], sizeof(r->policies[0]), "%s", reserve);
+	if (strcmp(reserve, "auto"))
+		snprintf(r->policies[r->npolicies++], sizeof(r->policies[0]), "auto");
+	if (strcmp(reserve, "none"))
+		snprintf(r->policies[r->npolicies++], sizeof(r->policies[0]), "none");
+
+	for (int i = 0; i < nhosts; i++) {
+		vmp_capacity_host *ch = &r->hosts[i];
+		const vmp_host *h = hosts[i];
+		int same = 0;
+		saved[i] = h->reserved;
+		for (int j = 0; j < i; j++)
+			same += !strcmp(hosts[j]->hostname, h->hostname);
+		if (same)
+			snprintf(ch->label, sizeof(ch->label), "%.*s #%d",
+				 (int)sizeof(ch->label) - 16, h->hostname[0] ? h->hostname : "host",
+				 same + 1);
+		else
+			snprintf(ch->label, sizeof(ch->label), "%s",
+				 h->hostname[0] ? h->hostname : "host");
+		vmp_host_fingerprint(ch->fingerprint, h);
+		ch->npackages = h->npackages;
+		ch->nnodes = h->nnodes;
+		ch->ncores = h->ncores;
+		ch->npus = h->npus;
+		for (int n = 0; n < h->nnodes; n++)
+			ch->memory_bytes += h->nodes[n].memory_bytes;
+	}
+	for (int pol = 0; pol < r->npolicies; pol++)
+		for (int i = 0; i < nhosts; i++) {
+			if ((err = vmp_plan_reserve(hosts[i], r->policies[pol])) < 0)
+				goto out;
+			for (int u = 0; u < units; u++) {
+				vmp_capacity_count *c =
+					(vmp_capacity_count *)vmp_capacity_at(r, pol, i, u);
+				const vmp_vm_request *unit = u < (int)nshapes ? &shapes[u] : shapes;
+				size_t n = u < (int)nshapes ? 1 : nshapes;
+				if ((err = vmp_capacity_count_copies(c, hosts[i], unit, n,
+								     VMP_CAPACITY_LIMIT)) < 0)
+					goto out;
+			}
+		}
+	*out = r;
+	r = NULL;
+	err = VMP_OK;
+out:
+	for (int i = 0; saved && i < nhosts; i++)
+		hosts[i]->reserved = saved[i];
+	free(saved);
+	vmp_capacity_report_free(r);
+	return err;
+}
