@@ -181,13 +181,13 @@ static uint64_t largest_l3(const vmp_host *host)
 }
 
 /* Split a region between threads: each share three arrays of whole units, 4 KiB aligned. */
-static void give_share(struct gthread *t, char *base, size_t share)
+static void give_share(struct gthread *t, void *base, size_t share)
 {
 	size_t unit = ENGINE_UNIT_DOUBLES * sizeof(double);
 
 	t->share_bytes = share;
 	t->elems = share / 3 / unit * ENGINE_UNIT_DOUBLES;
-	t->a = (double *)base;
+	t->a = base; /* from mmap(), page-aligned: doubles from the first byte */
 	t->b = t->a + t->elems;
 	t->c = t->b + t->elems;
 }

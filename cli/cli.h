@@ -70,12 +70,14 @@ typedef struct cli_host_opts {
 
 /* getopt_long codes of the host options, for the commands' option tables. */
 enum { OPT_HOST = 0x1000, OPT_TOPOLOGY, OPT_SYNTHETIC, OPT_FSROOT, OPT_CONNECT };
+/* clang-format off: clang-format 14 would indent the initialisers after the first */
 #define CLI_HOST_LONGOPTS                                                                  \
 	{"host", required_argument, NULL, OPT_HOST},                                       \
-		{"topology", required_argument, NULL, OPT_TOPOLOGY},                       \
-		{"synthetic", required_argument, NULL, OPT_SYNTHETIC},                     \
-		{"fsroot", required_argument, NULL, OPT_FSROOT},                           \
-		{"connect", required_argument, NULL, OPT_CONNECT}
+	{"topology", required_argument, NULL, OPT_TOPOLOGY},                               \
+	{"synthetic", required_argument, NULL, OPT_SYNTHETIC},                             \
+	{"fsroot", required_argument, NULL, OPT_FSROOT},                                   \
+	{"connect", required_argument, NULL, OPT_CONNECT}
+/* clang-format on */
 
 /* Take one host option from getopt; returns 1 when c was one, 0 otherwise. */
 int cli_host_option(cli_host_opts *o, int c, const char *arg);
