@@ -81,8 +81,8 @@ static int count_tables(vmp_history *h)
 	sqlite3_stmt *st = NULL;
 	int n = -1;
 
-	if (sqlite3_prepare_v2(h->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(h->db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", -1,
+			       &st, NULL) != SQLITE_OK)
 		return db_error(h, "read");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
@@ -115,11 +115,11 @@ static int has_columns(vmp_history *h, const char *table, const char *const *col
 static int check_schema(vmp_history *h)
 {
 	static const char *const meta_cols[] = {"key", "value", NULL};
-	static const char *const runs_cols[] = {"id",	    "started_at", "host",	"hostname",
-						"version",  "plan_hash",  "workloads", NULL};
+	static const char *const runs_cols[] = {"id",      "started_at", "host",      "hostname",
+						"version", "plan_hash",  "workloads", NULL};
 	static const char *const results_cols[] = {
-		"run_id", "vm", "workload", "metric", "unit", "variant", "higher_is_better",
-		"median", "min", "max",	 "reps", NULL};
+	    "run_id",           "vm",     "workload", "metric", "unit", "variant",
+	    "higher_is_better", "median", "min",      "max",    "reps", NULL};
 	sqlite3_stmt *st = NULL;
 	int rc, err = VMP_OK;
 

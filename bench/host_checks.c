@@ -47,7 +47,7 @@ int host_record_checks(struct emulation *e, vmp_bench_run *run)
 	for (int k = 0; k < e->nthreads; k++) {
 		struct gthread *t = &e->t[k];
 		vmp_cpuset planned = t->pin ? t->cpus : e->host->online;
-		vmp_bench_check_kind kind = t->kind == T_VCPU	    ? VMP_CHECK_VCPU
+		vmp_bench_check_kind kind = t->kind == T_VCPU       ? VMP_CHECK_VCPU
 					    : t->kind == T_EMULATOR ? VMP_CHECK_EMULATOR
 								    : VMP_CHECK_IOTHREAD;
 

@@ -9,8 +9,8 @@
 #include "probes/engine.h"
 #include "vmplan/bench.h"
 
-#define MIB	    ((size_t)1 << 20)
-#define HUGE_2M	    (2 * MIB)
+#define MIB         ((size_t)1 << 20)
+#define HUGE_2M     (2 * MIB)
 #define MAX_NODE_ID 1024 /* bits of the node mask given to mbind */
 
 /* What a thread of the emulation stands for. */
@@ -35,7 +35,7 @@ struct emulation;
 struct gthread {
 	struct emulation *e;
 	enum tkind kind;
-	int vm;	   /* index into e->vms; -1 for an antagonist */
+	int vm;    /* index into e->vms; -1 for an antagonist */
 	int index; /* vCPU or I/O thread number */
 	bool pin;
 	vmp_cpuset cpus;

@@ -101,7 +101,7 @@ int vmp_bench_workloads_parse(vmp_bench_options *opts, const char *list)
 }
 
 int vmp_bench_request_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS],
-				 const vmp_vm_request *req)
+				const vmp_vm_request *req)
 {
 	const vmp_request_key *key = vmp_request_key_find("bench_workloads");
 	unsigned mask = req->bench_workloads;
@@ -117,7 +117,8 @@ int vmp_bench_request_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS],
 			vmp_error_clear(); /* an unknown profile benches as none */
 	}
 	for (int i = 0; key && key->names[i] && n < VMP_BENCH_NWORKLOADS; i++)
-		if ((mask & (1u << i)) && vmp_bench_workload_parse(&out[n], key->names[i]) == VMP_OK)
+		if ((mask & (1u << i)) &&
+		    vmp_bench_workload_parse(&out[n], key->names[i]) == VMP_OK)
 			n++;
 	if (n == 0)
 		out[n++] = VMP_BENCH_COMPUTE;

@@ -9,10 +9,10 @@
 
 /* Exit statuses; documented in --help and the README. */
 enum {
-	EXIT_PLACED = 0,   /* success; every VM placed */
-	EXIT_RUNTIME = 1,  /* a runtime error: I/O, a library, the system */
-	EXIT_USAGE = 2,    /* bad usage or bad input */
-	EXIT_UNPLACED = 3, /* the plan was made but some VM could not be placed */
+	EXIT_PLACED = 0,     /* success; every VM placed */
+	EXIT_RUNTIME = 1,    /* a runtime error: I/O, a library, the system */
+	EXIT_USAGE = 2,      /* bad usage or bad input */
+	EXIT_UNPLACED = 3,   /* the plan was made but some VM could not be placed */
 	EXIT_MISMATCH = 4,   /* verify: a running domain differs from the plan */
 	EXIT_VALIDATION = 5, /* bench, suggest --validate: the plan did not pass the gate */
 	EXIT_REGRESSION = 6  /* bench --compare-last: a metric fell beyond the threshold */
@@ -20,8 +20,8 @@ enum {
 
 typedef struct vmp_command {
 	const char *name;
-	const char *summary; /* one line for the command list */
-	const char *usage;   /* the full help text */
+	const char *summary;            /* one line for the command list */
+	const char *usage;              /* the full help text */
 	void (*print_usage)(FILE *out); /* or a function that prints it, when it is built */
 	int (*exec)(int argc, char **argv);
 } vmp_command;
@@ -71,12 +71,14 @@ typedef struct cli_host_opts {
 /* getopt_long codes of the host options, for the commands' option tables. */
 enum { OPT_HOST = 0x1000, OPT_TOPOLOGY, OPT_SYNTHETIC, OPT_FSROOT, OPT_CONNECT };
 /* clang-format off: clang-format 14 would indent the initialisers after the first */
-#define CLI_HOST_LONGOPTS                                                                  \
-	{"host", required_argument, NULL, OPT_HOST},                                       \
-	{"topology", required_argument, NULL, OPT_TOPOLOGY},                               \
-	{"synthetic", required_argument, NULL, OPT_SYNTHETIC},                             \
-	{"fsroot", required_argument, NULL, OPT_FSROOT},                                   \
-	{"connect", required_argument, NULL, OPT_CONNECT}
+#define CLI_HOST_LONGOPTS                                                                          \
+	{"host", required_argument, NULL, OPT_HOST},                                               \
+	    {"topology", required_argument, NULL, OPT_TOPOLOGY},                                   \
+	    {"synthetic", required_argument, NULL, OPT_SYNTHETIC},                                 \
+	    {"fsroot", required_argument, NULL, OPT_FSROOT},                                       \
+	{                                                                                          \
+		"connect", required_argument, NULL, OPT_CONNECT                                    \
+	}
 /* clang-format on */
 
 /* Take one host option from getopt; returns 1 when c was one, 0 otherwise. */

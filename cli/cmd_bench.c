@@ -9,8 +9,8 @@
 #include "cli.h"
 #include "vmplan/bench.h"
 #include "vmplan/error.h"
-#include "vmplan/plan_json.h"
 #include "vmplan/fileio.h"
+#include "vmplan/plan_json.h"
 #include "vmplan/probe.h"
 
 static const char bench_usage[] =

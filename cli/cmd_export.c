@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include <jansson.h>
 
 #include "cli.h"
@@ -357,8 +356,8 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 			if (plan->vms[i].placed && r->action == VMP_DEFINE_SKIPPED)
 				break;
 			event(!plan->vms[i].placed ? "not placed"
-				  : dry_run	     ? "would be"
-						     : "defined",
+			      : dry_run            ? "would be"
+						   : "defined",
 			      r->name, "result",
 			      plan->vms[i].placed ? action_names[r->action] : "skipped");
 			e = json_array_get(events, json_array_size(events) - 1);

@@ -13,45 +13,45 @@
 #include "vmplan/spec.h"
 
 static const char report_usage[] =
-	"usage: vmplan report capacity (--host F | --topology F.xml | --synthetic DESC)...\n"
-	"                      (--vms mix.yaml | --vm SPEC ...) [--reserve auto|none|CPUSET]\n"
-	"                      --out DIR [--svg] [--json]\n"
-	"       vmplan report bench --history DB [--host FINGERPRINT|HOSTNAME] --out DIR\n"
-	"                      [--svg] [--json]\n"
-	"       vmplan report host [host options] [--plan plan.json]\n"
-	"                      [--reserve auto|none|CPUSET] --out DIR [--svg] [--json]\n"
-	"\n"
-	"Write a report into DIR: index.html (charts and the numbers behind them),\n"
-	"summary.md, report.json, the gnuplot script report.gp, its data files and the\n"
-	"charts as PNG (and SVG with --svg). A summary table goes to the terminal, or\n"
-	"report.json with --json. Charts are drawn by gnuplot (Debian: gnuplot-nox).\n"
-	"\n"
-	"capacity  How many VMs of each shape of the mix, and how many copies of the\n"
-	"          whole mix, fit each host and the fleet, counted by the planner itself\n"
-	"          (N copies are all placed, N+1 are not, up to 1024); which resource\n"
-	"          binds first; what is left free and stranded (lone SMT siblings, CPUs\n"
-	"          on nodes without memory, memory on nodes without free CPUs); and the\n"
-	"          same under --reserve auto and none. Every --host, --topology,\n"
-	"          --synthetic, --fsroot or --connect adds a host to the fleet.\n"
-	"bench     From a bench history (vmplan bench --history): every metric over\n"
-	"          time per host and VM, regressions marked (a median worse than the\n"
-	"          median of the previous 5 runs by more than 10%, after 3 runs), and\n"
-	"          the plan against each baseline in each host's latest run.\n"
-	"host      A pin map (every PU in its core, L3 domain, node and package,\n"
-	"          coloured by the VM or reservation that holds it, from --plan;\n"
-	"          memory-only NUMA nodes apart, below the packages) and heatmaps of\n"
-	"          the measured bandwidth, latency and core-to-core latency.\n"
-	"\n"
-	"Options:\n"
-	"  --out DIR            the report's folder (created when missing)\n"
-	"  --vms FILE           a mix: 'vms:' with one mapping per VM shape\n"
-	"  --vm SPEC            a shape: name=NAME,vcpus=N,memory=SIZE[,KEY=VALUE...]\n"
-	"  --reserve POLICY     housekeeping CPUs: auto (default), none or a cpuset\n"
-	"  --history DB         the bench history (SQLite)\n"
-	"  --plan FILE          a plan.json made for this host\n"
-	"  --svg                also write each chart as SVG\n"
-	"  --json               print report.json instead of the summary\n"
-	"  -h, --help           show this help\n";
+    "usage: vmplan report capacity (--host F | --topology F.xml | --synthetic DESC)...\n"
+    "                      (--vms mix.yaml | --vm SPEC ...) [--reserve auto|none|CPUSET]\n"
+    "                      --out DIR [--svg] [--json]\n"
+    "       vmplan report bench --history DB [--host FINGERPRINT|HOSTNAME] --out DIR\n"
+    "                      [--svg] [--json]\n"
+    "       vmplan report host [host options] [--plan plan.json]\n"
+    "                      [--reserve auto|none|CPUSET] --out DIR [--svg] [--json]\n"
+    "\n"
+    "Write a report into DIR: index.html (charts and the numbers behind them),\n"
+    "summary.md, report.json, the gnuplot script report.gp, its data files and the\n"
+    "charts as PNG (and SVG with --svg). A summary table goes to the terminal, or\n"
+    "report.json with --json. Charts are drawn by gnuplot (Debian: gnuplot-nox).\n"
+    "\n"
+    "capacity  How many VMs of each shape of the mix, and how many copies of the\n"
+    "          whole mix, fit each host and the fleet, counted by the planner itself\n"
+    "          (N copies are all placed, N+1 are not, up to 1024); which resource\n"
+    "          binds first; what is left free and stranded (lone SMT siblings, CPUs\n"
+    "          on nodes without memory, memory on nodes without free CPUs); and the\n"
+    "          same under --reserve auto and none. Every --host, --topology,\n"
+    "          --synthetic, --fsroot or --connect adds a host to the fleet.\n"
+    "bench     From a bench history (vmplan bench --history): every metric over\n"
+    "          time per host and VM, regressions marked (a median worse than the\n"
+    "          median of the previous 5 runs by more than 10%, after 3 runs), and\n"
+    "          the plan against each baseline in each host's latest run.\n"
+    "host      A pin map (every PU in its core, L3 domain, node and package,\n"
+    "          coloured by the VM or reservation that holds it, from --plan;\n"
+    "          memory-only NUMA nodes apart, below the packages) and heatmaps of\n"
+    "          the measured bandwidth, latency and core-to-core latency.\n"
+    "\n"
+    "Options:\n"
+    "  --out DIR            the report's folder (created when missing)\n"
+    "  --vms FILE           a mix: 'vms:' with one mapping per VM shape\n"
+    "  --vm SPEC            a shape: name=NAME,vcpus=N,memory=SIZE[,KEY=VALUE...]\n"
+    "  --reserve POLICY     housekeeping CPUs: auto (default), none or a cpuset\n"
+    "  --history DB         the bench history (SQLite)\n"
+    "  --plan FILE          a plan.json made for this host\n"
+    "  --svg                also write each chart as SVG\n"
+    "  --json               print report.json instead of the summary\n"
+    "  -h, --help           show this help\n";
 
 enum { OPT_OUT = 0x2000, OPT_VMS, OPT_VM, OPT_RESERVE, OPT_HISTORY, OPT_PLAN, OPT_SVG, OPT_JSON };
 
@@ -104,8 +104,8 @@ static int run_capacity(const report_args *a, const vmp_report_opts *opts)
 	for (int i = 0; i < a->nhosts; i++)
 		if ((err = cli_load_host(&hosts[i], &a->hosts[i])) < 0)
 			goto out;
-	if ((err = vmp_capacity_report_new(&r, hosts, a->nhosts, a->reqs, a->nreqs,
-					   a->reserve)) < 0)
+	if ((err = vmp_capacity_report_new(&r, hosts, a->nhosts, a->reqs, a->nreqs, a->reserve)) <
+	    0)
 		goto out;
 	err = vmp_capacity_report_write(&text, &json, r, opts);
 out:
@@ -183,17 +183,17 @@ static int add_spec(report_args *a, const char *spec)
 static bool read_options(int *status, report_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		CLI_HOST_LONGOPTS,
-		{"out", required_argument, NULL, OPT_OUT},
-		{"vms", required_argument, NULL, OPT_VMS},
-		{"vm", required_argument, NULL, OPT_VM},
-		{"reserve", required_argument, NULL, OPT_RESERVE},
-		{"history", required_argument, NULL, OPT_HISTORY},
-		{"plan", required_argument, NULL, OPT_PLAN},
-		{"svg", no_argument, NULL, OPT_SVG},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    CLI_HOST_LONGOPTS,
+	    {"out", required_argument, NULL, OPT_OUT},
+	    {"vms", required_argument, NULL, OPT_VMS},
+	    {"vm", required_argument, NULL, OPT_VM},
+	    {"reserve", required_argument, NULL, OPT_RESERVE},
+	    {"history", required_argument, NULL, OPT_HISTORY},
+	    {"plan", required_argument, NULL, OPT_PLAN},
+	    {"svg", no_argument, NULL, OPT_SVG},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c, failed;
 
@@ -297,7 +297,8 @@ static int run_kind(report_args *a, const vmp_report_opts *opts)
 			return EXIT_USAGE;
 		}
 		if (!a->nhosts) {
-			cli_error("no host; give --host, --topology or --synthetic (each adds one)");
+			cli_error(
+			    "no host; give --host, --topology or --synthetic (each adds one)");
 			return EXIT_USAGE;
 		}
 		return run_capacity(a, opts);
@@ -350,8 +351,8 @@ static int exec_report(int argc, char **argv)
 }
 
 const vmp_command cmd_report = {
-	.name = "report",
-	.summary = "write capacity, bench-trend and host reports with charts",
-	.usage = report_usage,
-	.exec = exec_report,
+    .name = "report",
+    .summary = "write capacity, bench-trend and host reports with charts",
+    .usage = report_usage,
+    .exec = exec_report,
 };

@@ -11,74 +11,74 @@
 #include "vmplan/fileio.h"
 #include "vmplan/plan.h"
 #include "vmplan/probe.h"
-#include "vmplan/size.h"
 #include "vmplan/profile.h"
 #include "vmplan/request.h"
+#include "vmplan/size.h"
 #include "vmplan/spec.h"
 
 static const char suggest_usage[] =
-	"usage: vmplan suggest [--host host.json | --topology FILE.xml | --synthetic DESC |\n"
-	"                       --fsroot DIR | --connect URI]\n"
-	"                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
-	"                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
-	"                      [--explain] [--show-xml] [--json] [--type kvm|qemu]\n"
-	"                      [--validate]\n"
-	"\n"
-	"Place the VMs on the host and print the plan: which host CPU each vCPU is\n"
-	"pinned to, where the emulator and I/O threads run, which host NUMA node backs\n"
-	"each guest NUMA cell, the guest CPU topology that matches, and the L3 ways and\n"
-	"memory bandwidth each VM gets where the host has resctrl. Dedicated vCPUs get\n"
-	"a host CPU each, whole cores first; a VM stays in one NUMA node and as few L3\n"
-	"domains as it fits in. Batch mode plans the whole set together.\n"
-	"\n"
-	"Host (one of; default: the running host, probed with hwloc and sysfs):\n"
-	"  --host host.json     a host saved by 'vmplan probe -o'\n"
-	"  --topology FILE.xml  an hwloc XML export (lstopo host.xml)\n"
-	"  --synthetic DESC     an hwloc synthetic topology, e.g.\n"
-	"                       \"pack:2 [numa(memory=64GB)] l3:2 core:4 pu:2\"\n"
-	"  --fsroot DIR         a snapshot of /sys and /proc\n"
-	"  --connect URI        a libvirt host (capabilities, and its domains' pins\n"
-	"                       become used resources)\n"
-	"\n"
-	"VMs:\n"
-	"  --vm SPEC            name=NAME,vcpus=N,memory=SIZE[,profile=NAME][,KEY=VALUE...]\n"
-	"  --vms mix.yaml       a list of VMs: 'vms:' with one mapping per VM of the\n"
-	"                       same keys\n"
-	"                       SIZE: 512M, 16G, 1GiB, 2048k; a bare number is MiB;\n"
-	"                       k/m/g/t and KiB/MiB/GiB/TiB are powers of 1024,\n"
-	"                       kb/mb/gb/tb powers of 1000 (memory and memtune round\n"
-	"                       up to a whole KiB).\n"
-	"                       A profile (profiles/NAME.yaml: latency-critical,\n"
-	"                       realtime, throughput, database, nfv, general, batch)\n"
-	"                       sets the other keys; the spec overrides it. Keys:\n"
-	"%s"
-	"\n"
-	"Options:\n"
-	"  --reserve auto|none|CPUSET\n"
-	"                       host CPUs kept for housekeeping (emulator and I/O\n"
-	"                       threads of isolating VMs), never given to a vCPU\n"
-	"                       (libvirt syntax: 0-3,8,^2). auto (default): the CPUs\n"
-	"                       the kernel does not isolate (isolcpus=) where it\n"
-	"                       isolates some, else the first core of each NUMA node\n"
-	"                       that has two or more cores\n"
-	"  --order batch|given  batch (default) plans the set together: priority, then\n"
-	"                       the hardest to fit first, keeping the best of a few\n"
-	"                       orders; given places them in the order given, never\n"
-	"                       revisiting one (what a scheduler sees)\n"
-	"  --explain            say per VM where it went and why, and what was rejected\n"
-	"  -o, --output FILE    write the plan as JSON (plan.json)\n"
-	"  --xml-dir DIR        write DIR/<name>.xml, the libvirt domain XML of each\n"
-	"                       placed VM; with -o, these first and plan.json last\n"
-	"  --show-xml           also print each placed VM's domain XML\n"
-	"  --json               print the plan as JSON (plan.json) instead of the summary\n"
-	"  --type TYPE          the domain type in the XML (default: kvm)\n"
-	"  --validate           prove the plan on this host first (a plan for the running\n"
-	"                       host only): the quick bench gate\n"
-	"                       ('vmplan bench' with 3 reps x 0.25 s against both\n"
-	"                       baselines); -o and --xml-dir are written only when every\n"
-	"                       VM's primary metric is at least its baselines' within\n"
-	"                       the noise, else exit 5 with the numbers\n"
-	"  -h, --help           show this help\n";
+    "usage: vmplan suggest [--host host.json | --topology FILE.xml | --synthetic DESC |\n"
+    "                       --fsroot DIR | --connect URI]\n"
+    "                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
+    "                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
+    "                      [--explain] [--show-xml] [--json] [--type kvm|qemu]\n"
+    "                      [--validate]\n"
+    "\n"
+    "Place the VMs on the host and print the plan: which host CPU each vCPU is\n"
+    "pinned to, where the emulator and I/O threads run, which host NUMA node backs\n"
+    "each guest NUMA cell, the guest CPU topology that matches, and the L3 ways and\n"
+    "memory bandwidth each VM gets where the host has resctrl. Dedicated vCPUs get\n"
+    "a host CPU each, whole cores first; a VM stays in one NUMA node and as few L3\n"
+    "domains as it fits in. Batch mode plans the whole set together.\n"
+    "\n"
+    "Host (one of; default: the running host, probed with hwloc and sysfs):\n"
+    "  --host host.json     a host saved by 'vmplan probe -o'\n"
+    "  --topology FILE.xml  an hwloc XML export (lstopo host.xml)\n"
+    "  --synthetic DESC     an hwloc synthetic topology, e.g.\n"
+    "                       \"pack:2 [numa(memory=64GB)] l3:2 core:4 pu:2\"\n"
+    "  --fsroot DIR         a snapshot of /sys and /proc\n"
+    "  --connect URI        a libvirt host (capabilities, and its domains' pins\n"
+    "                       become used resources)\n"
+    "\n"
+    "VMs:\n"
+    "  --vm SPEC            name=NAME,vcpus=N,memory=SIZE[,profile=NAME][,KEY=VALUE...]\n"
+    "  --vms mix.yaml       a list of VMs: 'vms:' with one mapping per VM of the\n"
+    "                       same keys\n"
+    "                       SIZE: 512M, 16G, 1GiB, 2048k; a bare number is MiB;\n"
+    "                       k/m/g/t and KiB/MiB/GiB/TiB are powers of 1024,\n"
+    "                       kb/mb/gb/tb powers of 1000 (memory and memtune round\n"
+    "                       up to a whole KiB).\n"
+    "                       A profile (profiles/NAME.yaml: latency-critical,\n"
+    "                       realtime, throughput, database, nfv, general, batch)\n"
+    "                       sets the other keys; the spec overrides it. Keys:\n"
+    "%s"
+    "\n"
+    "Options:\n"
+    "  --reserve auto|none|CPUSET\n"
+    "                       host CPUs kept for housekeeping (emulator and I/O\n"
+    "                       threads of isolating VMs), never given to a vCPU\n"
+    "                       (libvirt syntax: 0-3,8,^2). auto (default): the CPUs\n"
+    "                       the kernel does not isolate (isolcpus=) where it\n"
+    "                       isolates some, else the first core of each NUMA node\n"
+    "                       that has two or more cores\n"
+    "  --order batch|given  batch (default) plans the set together: priority, then\n"
+    "                       the hardest to fit first, keeping the best of a few\n"
+    "                       orders; given places them in the order given, never\n"
+    "                       revisiting one (what a scheduler sees)\n"
+    "  --explain            say per VM where it went and why, and what was rejected\n"
+    "  -o, --output FILE    write the plan as JSON (plan.json)\n"
+    "  --xml-dir DIR        write DIR/<name>.xml, the libvirt domain XML of each\n"
+    "                       placed VM; with -o, these first and plan.json last\n"
+    "  --show-xml           also print each placed VM's domain XML\n"
+    "  --json               print the plan as JSON (plan.json) instead of the summary\n"
+    "  --type TYPE          the domain type in the XML (default: kvm)\n"
+    "  --validate           prove the plan on this host first (a plan for the running\n"
+    "                       host only): the quick bench gate\n"
+    "                       ('vmplan bench' with 3 reps x 0.25 s against both\n"
+    "                       baselines); -o and --xml-dir are written only when every\n"
+    "                       VM's primary metric is at least its baselines' within\n"
+    "                       the noise, else exit 5 with the numbers\n"
+    "  -h, --help           show this help\n";
 
 static const char *const thread_names[] = {"prefer", "isolate", "require"};
 
@@ -101,9 +101,8 @@ static void print_vm(const vmp_plan_vm *vm)
 	bool shared = vm->req.cpu == VMP_CPU_SHARED;
 
 	vmp_size_format(mem, sizeof(mem), vm->req.memory_bytes);
-	printf("\n%svm %s%s: %u vCPU%s, %s, %s%s%s%s\n", cli_colour(stdout, CLI_BOLD),
-	       vm->req.name, cli_colour(stdout, CLI_RESET), vm->req.vcpus,
-	       vm->req.vcpus == 1 ? "" : "s", mem,
+	printf("\n%svm %s%s: %u vCPU%s, %s, %s%s%s%s\n", cli_colour(stdout, CLI_BOLD), vm->req.name,
+	       cli_colour(stdout, CLI_RESET), vm->req.vcpus, vm->req.vcpus == 1 ? "" : "s", mem,
 	       shared ? "cpu=shared" : "threads=", shared ? "" : thread_names[vm->req.threads],
 	       vm->req.profile[0] ? ", profile " : "", vm->req.profile);
 	if (!vm->placed) {
@@ -120,8 +119,8 @@ static void print_vm(const vmp_plan_vm *vm)
 		if (shared) {
 			host_cpus = vm->pcpus;
 		} else {
-			VMP_CPUSET_FOREACH(v, &vm->cells[c].vcpus)
-			vmp_cpuset_set(&host_cpus, vm->vcpupin[v]);
+			VMP_CPUSET_FOREACH (v, &vm->cells[c].vcpus)
+				vmp_cpuset_set(&host_cpus, vm->vcpupin[v]);
 		}
 		vmp_cpuset_format(vcpus, sizeof(vcpus), &vm->cells[c].vcpus);
 		vmp_cpuset_format(buf, sizeof(buf), &host_cpus);
@@ -170,8 +169,8 @@ static void print_plan(const vmp_plan *plan, const vmp_host *host)
 
 	printf("host %s: %d package%s, %d NUMA node%s, %d core%s, %d CPU%s (fingerprint %s)\n",
 	       host->hostname, host->npackages, host->npackages == 1 ? "" : "s", host->nnodes,
-	       host->nnodes == 1 ? "" : "s", host->ncores, host->ncores == 1 ? "" : "s",
-	       host->npus, host->npus == 1 ? "" : "s", plan->host);
+	       host->nnodes == 1 ? "" : "s", host->ncores, host->ncores == 1 ? "" : "s", host->npus,
+	       host->npus == 1 ? "" : "s", plan->host);
 	if (!vmp_cpuset_empty(&host->reserved)) {
 		vmp_cpuset_format(buf, sizeof(buf), &host->reserved);
 		printf("reserved for housekeeping: %s\n", buf);
@@ -252,20 +251,20 @@ static int add_spec(suggest_args *a, const char *spec)
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		CLI_HOST_LONGOPTS,
-		{"vm", required_argument, NULL, 'v'},
-		{"vms", required_argument, NULL, 'm'},
-		{"explain", no_argument, NULL, 'E'},
-		{"reserve", required_argument, NULL, 'r'},
-		{"order", required_argument, NULL, 'O'},
-		{"output", required_argument, NULL, 'o'},
-		{"xml-dir", required_argument, NULL, 'x'},
-		{"show-xml", no_argument, NULL, 'X'},
-		{"json", no_argument, NULL, 'J'},
-		{"type", required_argument, NULL, 't'},
-		{"validate", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    CLI_HOST_LONGOPTS,
+	    {"vm", required_argument, NULL, 'v'},
+	    {"vms", required_argument, NULL, 'm'},
+	    {"explain", no_argument, NULL, 'E'},
+	    {"reserve", required_argument, NULL, 'r'},
+	    {"order", required_argument, NULL, 'O'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"xml-dir", required_argument, NULL, 'x'},
+	    {"show-xml", no_argument, NULL, 'X'},
+	    {"json", no_argument, NULL, 'J'},
+	    {"type", required_argument, NULL, 't'},
+	    {"validate", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c, failed;
 
@@ -457,9 +456,9 @@ out:
 }
 
 const vmp_command cmd_suggest = {
-	.name = "suggest",
-	.summary = "plan VMs on a host; print the plan, write plan.json and domain XML",
-	.usage = suggest_usage,
-	.print_usage = print_suggest_usage,
-	.exec = exec_suggest,
+    .name = "suggest",
+    .summary = "plan VMs on a host; print the plan, write plan.json and domain XML",
+    .usage = suggest_usage,
+    .print_usage = print_suggest_usage,
+    .exec = exec_suggest,
 };

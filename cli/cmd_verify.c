@@ -50,15 +50,16 @@ static void print_json(const vmp_plan *plan, const vmp_verify_report *rep)
 		int n = 0;
 		for (int k = 0; k < rep->nmismatches; k++)
 			n += !strcmp(rep->mismatches[k].vm, plan->vms[i].req.name);
-		json_array_append_new(vms, json_pack("{s:s, s:b, s:i}", "name",
-						     plan->vms[i].req.name, "checked",
-						     plan->vms[i].placed, "mismatches", n));
+		json_array_append_new(vms,
+				      json_pack("{s:s, s:b, s:i}", "name", plan->vms[i].req.name,
+						"checked", plan->vms[i].placed, "mismatches", n));
 	}
 	for (int k = 0; k < rep->nmismatches; k++) {
 		const vmp_mismatch *m = &rep->mismatches[k];
-		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s, s:s}", "vm", m->vm,
-						      "what", m->what, "source", m->source,
-						      "expected", m->expected, "actual", m->actual));
+		json_array_append_new(list,
+				      json_pack("{s:s, s:s, s:s, s:s, s:s}", "vm", m->vm, "what",
+						m->what, "source", m->source, "expected",
+						m->expected, "actual", m->actual));
 	}
 	json_object_set_new(root, "checks", json_integer(rep->nchecked));
 	json_object_set_new(root, "proc_vms", json_integer(rep->nproc_vms));

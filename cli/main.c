@@ -12,24 +12,19 @@
 #include "vmplan/version.h"
 
 static const vmp_command *const commands[] = {
-	&cmd_probe,
-	&cmd_suggest,
-	&cmd_export,
-	&cmd_verify,
-	&cmd_bench,
-	&cmd_report,
+    &cmd_probe, &cmd_suggest, &cmd_export, &cmd_verify, &cmd_bench, &cmd_report,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char exit_text[] =
-	"Exit status:\n"
-	"  0  success (suggest: every VM was placed)\n"
-	"  1  runtime error (I/O, a library, the system)\n"
-	"  2  bad usage or bad input (a spec, a size, a file's content)\n"
-	"  3  the plan was made but at least one VM could not be placed\n"
-	"  4  verify: a running domain differs from the plan\n"
-	"  5  bench, suggest --validate: the plan did not pass the bench gate\n"
-	"  6  bench --compare-last: a metric regressed beyond the threshold\n";
+    "Exit status:\n"
+    "  0  success (suggest: every VM was placed)\n"
+    "  1  runtime error (I/O, a library, the system)\n"
+    "  2  bad usage or bad input (a spec, a size, a file's content)\n"
+    "  3  the plan was made but at least one VM could not be placed\n"
+    "  4  verify: a running domain differs from the plan\n"
+    "  5  bench, suggest --validate: the plan did not pass the bench gate\n"
+    "  6  bench --compare-last: a metric regressed beyond the threshold\n";
 
 void cli_error(const char *fmt, ...)
 {
@@ -94,8 +89,9 @@ static void usage(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
-	fprintf(f, "\n'vmplan help <command>' or 'vmplan <command> --help' shows a command's "
-		   "options.\n\n%s",
+	fprintf(f,
+		"\n'vmplan help <command>' or 'vmplan <command> --help' shows a command's "
+		"options.\n\n%s",
 		exit_text);
 }
 

@@ -4,19 +4,19 @@
 #include "vmplan/capacity.h"
 
 static const char *const bind_names[] = {
-	[VMP_BIND_NONE] = "none (limit reached)",
-	[VMP_BIND_CORES] = "dedicated cores",
-	[VMP_BIND_MEMORY] = "memory per node",
-	[VMP_BIND_HUGEPAGES] = "hugepages",
-	[VMP_BIND_NODE_FIT] = "cores and memory on one node",
-	[VMP_BIND_NUMA] = "nodes for the guest cells",
-	[VMP_BIND_CACHE] = "cache ways",
-	[VMP_BIND_CLOSIDS] = "resctrl classes of service",
-	[VMP_BIND_MEMBW] = "memory bandwidth",
-	[VMP_BIND_HOUSEKEEPING] = "housekeeping CPUs",
-	[VMP_BIND_SHARED_POOL] = "shared CPU pool",
-	[VMP_BIND_SHAPE] = "shape never fits",
-	[VMP_BIND_OTHER] = "other",
+    [VMP_BIND_NONE] = "none (limit reached)",
+    [VMP_BIND_CORES] = "dedicated cores",
+    [VMP_BIND_MEMORY] = "memory per node",
+    [VMP_BIND_HUGEPAGES] = "hugepages",
+    [VMP_BIND_NODE_FIT] = "cores and memory on one node",
+    [VMP_BIND_NUMA] = "nodes for the guest cells",
+    [VMP_BIND_CACHE] = "cache ways",
+    [VMP_BIND_CLOSIDS] = "resctrl classes of service",
+    [VMP_BIND_MEMBW] = "memory bandwidth",
+    [VMP_BIND_HOUSEKEEPING] = "housekeeping CPUs",
+    [VMP_BIND_SHARED_POOL] = "shared CPU pool",
+    [VMP_BIND_SHAPE] = "shape never fits",
+    [VMP_BIND_OTHER] = "other",
 };
 
 const char *vmp_bind_name(vmp_bind bind)
@@ -26,12 +26,11 @@ const char *vmp_bind_name(vmp_bind bind)
 	return bind_names[bind];
 }
 
-
 const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int policy, int host,
 					  int unit)
 {
 	return &r->counts[((size_t)policy * (size_t)r->nhosts + (size_t)host) *
-				  (size_t)(r->nshapes + 1) +
+			      (size_t)(r->nshapes + 1) +
 			  (size_t)unit];
 }
 

@@ -98,7 +98,7 @@ int vmp_mkdir_p(const char *path)
 		return VMP_ESYS;
 	}
 	memcpy(buf, path, len + 1);
-	for (char *s = buf + 1; ; s++) {
+	for (char *s = buf + 1;; s++) {
 		if (*s != '/' && *s != '\0')
 			continue;
 		char c = *s;

@@ -10,9 +10,9 @@
 
 #include <jansson.h>
 
-#include "vmplan/error.h"
 #include "host_json_internal.h"
 #include "json.h"
+#include "vmplan/error.h"
 #include "vmplan/host_json.h"
 
 /* The loader's state: the file, for messages, and the host being built. */
@@ -41,7 +41,8 @@ static int get_hex(uint64_t *out, const struct ld *ld, json_t *obj, const char *
 	s = json_is_string(v) ? json_string_value(v) : "";
 	len = strlen(s);
 	if (len == 0 || len > 16 || strspn(s, "0123456789abcdefABCDEF") != len)
-		return vmp_json_bad(&ld->c, where, key, "must be a hex mask string such as \"7ff\"");
+		return vmp_json_bad(&ld->c, where, key,
+				    "must be a hex mask string such as \"7ff\"");
 	*out = strtoull(s, NULL, 16);
 	return VMP_OK;
 }
@@ -75,7 +76,8 @@ static int get_ref(int *out, const struct ld *ld, json_t *obj, const char *where
 	}
 	if (!json_is_integer(v))
 		return vmp_json_bad(&ld->c, where, key,
-			   nullable ? "must be an integer id or null" : "must be an integer id");
+				    nullable ? "must be an integer id or null"
+					     : "must be an integer id");
 	for (int i = 0; i < n; i++)
 		if (*(const int *)((const char *)base + (size_t)i * stride) ==
 		    json_integer_value(v)) {
@@ -83,7 +85,7 @@ static int get_ref(int *out, const struct ld *ld, json_t *obj, const char *where
 			return VMP_OK;
 		}
 	return vmp_json_bad(&ld->c, where, key, "%" JSON_INTEGER_FORMAT " names no entry of %s",
-		   json_integer_value(v), what);
+			    json_integer_value(v), what);
 }
 
 /* ids of an array of n objects of the given stride must rise strictly (the model's order). */
@@ -98,8 +100,8 @@ static int check_rising(const struct ld *ld, const char *key, const char *idkey,
 		if (cur <= prev) {
 			snprintf(where, sizeof(where), "%s[%d]", key, i);
 			return vmp_json_bad(&ld->c, where, idkey,
-				   "%d must be greater than the %s before it (%d)", cur, idkey,
-				   prev);
+					    "%d must be greater than the %s before it (%d)", cur,
+					    idkey, prev);
 		}
 	}
 	return VMP_OK;
@@ -126,7 +128,8 @@ static int get_matrix(double **out, const struct ld *ld, json_t *obj, const char
 	if ((err = vmp_json_array(&rows, &ld->c, obj, where, key, false, true)) < 0 || !rows)
 		return err;
 	if (json_array_size(rows) != (size_t)n)
-		return vmp_json_bad(&ld->c, path, NULL, "must have %d rows, not %zu", n, json_array_size(rows));
+		return vmp_json_bad(&ld->c, path, NULL, "must have %d rows, not %zu", n,
+				    json_array_size(rows));
 	if ((err = alloc_array((void **)&m, (size_t)n * n, sizeof(*m))) < 0)
 		return err;
 	for (int i = 0; i < n; i++) {
@@ -135,7 +138,8 @@ static int get_matrix(double **out, const struct ld *ld, json_t *obj, const char
 
 		snprintf(rwhere, sizeof(rwhere), "%s[%d]", path, i);
 		if (!json_is_array(row) || json_array_size(row) != (size_t)n) {
-			err = vmp_json_bad(&ld->c, rwhere, NULL, "must be an array of %d numbers", n);
+			err =
+			    vmp_json_bad(&ld->c, rwhere, NULL, "must be an array of %d numbers", n);
 			goto out;
 		}
 		for (int j = 0; j < n; j++) {
@@ -149,9 +153,9 @@ static int get_matrix(double **out, const struct ld *ld, json_t *obj, const char
 			d = json_is_number(v) ? json_number_value(v) : -1;
 			if (!(d >= 0 && d <= max)) {
 				snprintf(rwhere, sizeof(rwhere), "%s[%d][%d]", path, i, j);
-				err = vmp_json_bad(&ld->c, rwhere, NULL, "must be a non-negative number%s",
-					  nullable_values ? " or null"
-							  : " no larger than 4294967295");
+				err = vmp_json_bad(
+				    &ld->c, rwhere, NULL, "must be a non-negative number%s",
+				    nullable_values ? " or null" : " no larger than 4294967295");
 				goto out;
 			}
 			m[(size_t)i * n + j] = d;
@@ -174,7 +178,8 @@ static int load_packages(const struct ld *ld, json_t *root)
 	if ((err = vmp_json_array(&arr, &ld->c, root, "", "packages", true, false)) < 0)
 		return err;
 	if (json_array_size(arr) > VMP_CPUSET_MAX)
-		return vmp_json_bad(&ld->c, "", "packages", "has more than %d entries", VMP_CPUSET_MAX);
+		return vmp_json_bad(&ld->c, "", "packages", "has more than %d entries",
+				    VMP_CPUSET_MAX);
 	if ((err = alloc_array((void **)&h->packages, json_array_size(arr), sizeof(*h->packages))) <
 	    0)
 		return err;
@@ -201,38 +206,45 @@ static int load_nodes(const struct ld *ld, json_t *root)
 	if ((err = vmp_json_array(&arr, &ld->c, root, "", "numa_nodes", true, false)) < 0)
 		return err;
 	if (json_array_size(arr) > VMP_CPUSET_MAX)
-		return vmp_json_bad(&ld->c, "", "numa_nodes", "has more than %d entries", VMP_CPUSET_MAX);
+		return vmp_json_bad(&ld->c, "", "numa_nodes", "has more than %d entries",
+				    VMP_CPUSET_MAX);
 	if ((err = alloc_array((void **)&h->nodes, json_array_size(arr), sizeof(*h->nodes))) < 0)
 		return err;
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		vmp_node *n = &h->nodes[i];
 
 		if ((err = element(&e, where, sizeof(where), ld, arr, "", "numa_nodes", i)) < 0 ||
-		    (err = vmp_json_int(&n->id, &ld->c, e, where, "id", true, 0, VMP_CPUSET_MAX - 1)) < 0 ||
+		    (err = vmp_json_int(&n->id, &ld->c, e, where, "id", true, 0,
+					VMP_CPUSET_MAX - 1)) < 0 ||
 		    (err = vmp_json_cpuset(&n->cpus, &ld->c, e, where, "cpus", true, true)) < 0 ||
-		    (err = vmp_json_u64(&n->memory_bytes, &ld->c, e, where, "memory_bytes", true)) < 0)
+		    (err = vmp_json_u64(&n->memory_bytes, &ld->c, e, where, "memory_bytes", true)) <
+			0)
 			return err;
 		n->free_bytes = n->memory_bytes;
-		if ((err = vmp_json_u64(&n->free_bytes, &ld->c, e, where, "free_bytes", false)) < 0 ||
+		if ((err = vmp_json_u64(&n->free_bytes, &ld->c, e, where, "free_bytes", false)) <
+			0 ||
 		    (err = vmp_json_array(&hps, &ld->c, e, where, "hugepages", false, false)) < 0)
 			return err;
 		h->nnodes++;
 		if (!hps)
 			continue;
 		if (json_array_size(hps) > VMP_PAGESIZES_MAX)
-			return vmp_json_bad(&ld->c, where, "hugepages", "has more than %d page sizes",
-				   VMP_PAGESIZES_MAX);
+			return vmp_json_bad(&ld->c, where, "hugepages",
+					    "has more than %d page sizes", VMP_PAGESIZES_MAX);
 		for (size_t k = 0; k < json_array_size(hps); k++) {
 			vmp_hugepages *p = &n->hugepages[k];
 
 			if ((err = element(&hp, hwhere, sizeof(hwhere), ld, hps, where, "hugepages",
 					   k)) < 0 ||
-			    (err = vmp_json_u64(&p->size_kib, &ld->c, hp, hwhere, "size_kib", true)) < 0 ||
-			    (err = vmp_json_u64(&p->total, &ld->c, hp, hwhere, "total", true)) < 0 ||
+			    (err = vmp_json_u64(&p->size_kib, &ld->c, hp, hwhere, "size_kib",
+						true)) < 0 ||
+			    (err = vmp_json_u64(&p->total, &ld->c, hp, hwhere, "total", true)) <
+				0 ||
 			    (err = vmp_json_u64(&p->free, &ld->c, hp, hwhere, "free", true)) < 0)
 				return err;
 			if (p->free > p->total)
-				return vmp_json_bad(&ld->c, hwhere, "free", "must not exceed total");
+				return vmp_json_bad(&ld->c, hwhere, "free",
+						    "must not exceed total");
 			n->nhugepages++;
 		}
 	}
@@ -257,7 +269,8 @@ static int load_l3(const struct ld *ld, json_t *root)
 
 		if ((err = element(&e, where, sizeof(where), ld, arr, "", "l3", i)) < 0 ||
 		    (err = vmp_json_int(&c->id, &ld->c, e, where, "id", true, 0, INT32_MAX)) < 0 ||
-		    (err = vmp_json_u64(&c->size_bytes, &ld->c, e, where, "size_bytes", false)) < 0 ||
+		    (err = vmp_json_u64(&c->size_bytes, &ld->c, e, where, "size_bytes", false)) <
+			0 ||
 		    (err = vmp_json_cpuset(&c->cpus, &ld->c, e, where, "cpus", true, true)) < 0)
 			return err;
 		h->nl3++;
@@ -275,7 +288,8 @@ static int load_cores(const struct ld *ld, json_t *root)
 	if ((err = vmp_json_array(&arr, &ld->c, root, "", "cores", true, false)) < 0)
 		return err;
 	if (json_array_size(arr) > VMP_CPUSET_MAX)
-		return vmp_json_bad(&ld->c, "", "cores", "has more than %d entries", VMP_CPUSET_MAX);
+		return vmp_json_bad(&ld->c, "", "cores", "has more than %d entries",
+				    VMP_CPUSET_MAX);
 	if ((err = alloc_array((void **)&h->cores, json_array_size(arr), sizeof(*h->cores))) < 0)
 		return err;
 	for (size_t i = 0; i < json_array_size(arr); i++) {
@@ -296,8 +310,8 @@ static int load_cores(const struct ld *ld, json_t *root)
 			return vmp_json_bad(&ld->c, where, "pus", "must name at least one CPU");
 		for (size_t k = 0; k < i; k++)
 			if (h->cores[k].id == c->id)
-				return vmp_json_bad(&ld->c, where, "id", "%d is used by cores[%zu] too", c->id,
-					   k);
+				return vmp_json_bad(&ld->c, where, "id",
+						    "%d is used by cores[%zu] too", c->id, k);
 		h->ncores++;
 	}
 	/* The model keeps cores sorted by their first PU. */
@@ -305,7 +319,7 @@ static int load_cores(const struct ld *ld, json_t *root)
 		if (vmp_cpuset_first(&h->cores[i].pus) <= vmp_cpuset_first(&h->cores[i - 1].pus)) {
 			snprintf(where, sizeof(where), "cores[%d]", i);
 			return vmp_json_bad(&ld->c, where, "pus",
-				   "must start after the first CPU of the core before it");
+					    "must start after the first CPU of the core before it");
 		}
 	return VMP_OK;
 }
@@ -328,7 +342,7 @@ static int load_pus(const struct ld *ld, json_t *root)
 
 		if ((err = element(&e, where, sizeof(where), ld, arr, "", "pus", i)) < 0 ||
 		    (err = vmp_json_int(&p->os_index, &ld->c, e, where, "os_index", true, 0,
-				   VMP_CPUSET_MAX - 1)) < 0 ||
+					VMP_CPUSET_MAX - 1)) < 0 ||
 		    (err = get_ref(&p->core, ld, e, where, "core", "cores", &h->cores[0].id,
 				   sizeof(*h->cores), h->ncores, false)) < 0 ||
 		    (err = get_ref(&p->l3, ld, e, where, "l3", "l3", h->nl3 ? &h->l3s[0].id : NULL,
@@ -338,7 +352,8 @@ static int load_pus(const struct ld *ld, json_t *root)
 		    (err = get_ref(&p->package, ld, e, where, "package", "packages",
 				   &h->packages[0].id, sizeof(*h->packages), h->npackages, false)) <
 			0 ||
-		    (err = vmp_json_int(&p->kind, &ld->c, e, where, "kind", false, 0, INT32_MAX)) < 0)
+		    (err = vmp_json_int(&p->kind, &ld->c, e, where, "kind", false, 0, INT32_MAX)) <
+			0)
 			return err;
 		h->npus++;
 	}
@@ -394,17 +409,20 @@ static int load_rdt_cache(vmp_rdt_cache *c, const struct ld *ld, json_t *rdt, co
 	if (!doms)
 		return VMP_OK;
 	if (json_array_size(doms) > VMP_RDT_DOMAINS_MAX)
-		return vmp_json_bad(&ld->c, where, "domains", "has more than %d entries", VMP_RDT_DOMAINS_MAX);
+		return vmp_json_bad(&ld->c, where, "domains", "has more than %d entries",
+				    VMP_RDT_DOMAINS_MAX);
 	for (size_t i = 0; i < json_array_size(doms); i++) {
 		vmp_rdt_domain *dom = &c->domains[i];
 
 		if ((err = element(&d, dwhere, sizeof(dwhere), ld, doms, where, "domains", i)) <
 			0 ||
-		    (err = vmp_json_int(&dom->id, &ld->c, d, dwhere, "id", true, 0, INT32_MAX)) < 0 ||
+		    (err = vmp_json_int(&dom->id, &ld->c, d, dwhere, "id", true, 0, INT32_MAX)) <
+			0 ||
 		    (err = get_hex(&dom->used_mask, ld, d, dwhere, "used_mask", true)) < 0)
 			return err;
 		if (dom->used_mask & ~c->cbm_mask)
-			return vmp_json_bad(&ld->c, dwhere, "used_mask", "has ways outside cbm_mask");
+			return vmp_json_bad(&ld->c, dwhere, "used_mask",
+					    "has ways outside cbm_mask");
 		c->ndomains++;
 	}
 	return VMP_OK;
@@ -421,19 +439,21 @@ static int load_resctrl(const struct ld *ld, json_t *root)
 		return err;
 	r->present = true;
 	r->groups_used = 1;
-	if ((err = vmp_json_uint(&r->groups_used, &ld->c, rdt, "resctrl", "groups_used", false)) < 0 ||
+	if ((err = vmp_json_uint(&r->groups_used, &ld->c, rdt, "resctrl", "groups_used", false)) <
+		0 ||
 	    (err = load_rdt_cache(&r->l3, ld, rdt, "l3")) < 0 ||
 	    (err = load_rdt_cache(&r->l2, ld, rdt, "l2")) < 0 ||
 	    (err = vmp_json_object(&mb, &ld->c, rdt, "resctrl", "mb", false, true)) < 0 || !mb)
 		return err;
 	r->mb.present = true;
-	if ((err = vmp_json_uint(&r->mb.min_bandwidth, &ld->c, mb, "resctrl.mb", "min_bandwidth", true)) <
-		0 ||
-	    (err = vmp_json_uint(&r->mb.bandwidth_gran, &ld->c, mb, "resctrl.mb", "bandwidth_gran", true)) <
-		0 ||
-	    (err = vmp_json_bool(&r->mb.delay_linear, &ld->c, mb, "resctrl.mb", "delay_linear", false)) <
-		0 ||
-	    (err = vmp_json_uint(&r->mb.num_closids, &ld->c, mb, "resctrl.mb", "num_closids", false)) < 0 ||
+	if ((err = vmp_json_uint(&r->mb.min_bandwidth, &ld->c, mb, "resctrl.mb", "min_bandwidth",
+				 true)) < 0 ||
+	    (err = vmp_json_uint(&r->mb.bandwidth_gran, &ld->c, mb, "resctrl.mb", "bandwidth_gran",
+				 true)) < 0 ||
+	    (err = vmp_json_bool(&r->mb.delay_linear, &ld->c, mb, "resctrl.mb", "delay_linear",
+				 false)) < 0 ||
+	    (err = vmp_json_uint(&r->mb.num_closids, &ld->c, mb, "resctrl.mb", "num_closids",
+				 false)) < 0 ||
 	    (err = vmp_json_str(unit, sizeof(unit), &ld->c, mb, "resctrl.mb", "unit", false)) < 0 ||
 	    (err = vmp_json_array(&doms, &ld->c, mb, "resctrl.mb", "domains", false, false)) < 0)
 		return err;
@@ -443,12 +463,12 @@ static int load_resctrl(const struct ld *ld, json_t *root)
 			r->mb.unit = (vmp_mb_unit)i;
 	if (r->mb.unit == NMB_UNITS)
 		return vmp_json_bad(&ld->c, "resctrl.mb", "unit",
-			   "must be \"percent\", \"amd_gbs8\" or \"mbps\"");
+				    "must be \"percent\", \"amd_gbs8\" or \"mbps\"");
 	if (!doms)
 		return VMP_OK;
 	if (json_array_size(doms) > VMP_RDT_DOMAINS_MAX)
 		return vmp_json_bad(&ld->c, "resctrl.mb", "domains", "has more than %d entries",
-			   VMP_RDT_DOMAINS_MAX);
+				    VMP_RDT_DOMAINS_MAX);
 	for (size_t i = 0; i < json_array_size(doms); i++) {
 		json_t *v = json_array_get(doms, i);
 		char where[48];
@@ -479,9 +499,12 @@ static int load_devices(const struct ld *ld, json_t *root)
 		vmp_device *d = &h->devices[i];
 
 		if ((err = element(&e, where, sizeof(where), ld, arr, "", "devices", i)) < 0 ||
-		    (err = vmp_json_str(d->name, sizeof(d->name), &ld->c, e, where, "name", true)) < 0 ||
-		    (err = vmp_json_str(d->pci, sizeof(d->pci), &ld->c, e, where, "pci", false)) < 0 ||
-		    (err = vmp_json_str(d->kind, sizeof(d->kind), &ld->c, e, where, "kind", false)) < 0)
+		    (err = vmp_json_str(d->name, sizeof(d->name), &ld->c, e, where, "name", true)) <
+			0 ||
+		    (err = vmp_json_str(d->pci, sizeof(d->pci), &ld->c, e, where, "pci", false)) <
+			0 ||
+		    (err = vmp_json_str(d->kind, sizeof(d->kind), &ld->c, e, where, "kind",
+					false)) < 0)
 			return err;
 		d->node = -1;
 		if (json_object_get(e, "node") &&
@@ -509,9 +532,11 @@ static int load_existing(const struct ld *ld, json_t *root)
 		vmp_existing_vm *x = &h->existing[i];
 
 		if ((err = element(&e, where, sizeof(where), ld, arr, "", "existing", i)) < 0 ||
-		    (err = vmp_json_str(x->name, sizeof(x->name), &ld->c, e, where, "name", true)) < 0 ||
+		    (err = vmp_json_str(x->name, sizeof(x->name), &ld->c, e, where, "name", true)) <
+			0 ||
 		    (err = vmp_json_cpuset(&x->cpus, &ld->c, e, where, "cpus", false, true)) < 0 ||
-		    (err = vmp_json_u64(&x->memory_bytes, &ld->c, e, where, "memory_bytes", false)) < 0 ||
+		    (err = vmp_json_u64(&x->memory_bytes, &ld->c, e, where, "memory_bytes",
+					false)) < 0 ||
 		    (err = vmp_json_cpuset(&x->nodes, &ld->c, e, where, "nodes", false, true)) < 0)
 			return err;
 		h->nexisting++;
@@ -550,10 +575,10 @@ static int load_root(const struct ld *ld, json_t *root)
 		return err;
 	if (schema > VMP_HOST_SCHEMA)
 		return vmp_json_bad(&ld->c, "", "schema",
-			   "%d is newer than this vmplan understands (%d); upgrade vmplan", schema,
-			   VMP_HOST_SCHEMA);
-	if ((err = vmp_json_str(h->hostname, sizeof(h->hostname), &ld->c, root, "", "hostname", false)) <
-		0 ||
+				    "%d is newer than this vmplan understands (%d); upgrade vmplan",
+				    schema, VMP_HOST_SCHEMA);
+	if ((err = vmp_json_str(h->hostname, sizeof(h->hostname), &ld->c, root, "", "hostname",
+				false)) < 0 ||
 	    (err = vmp_json_str(source, sizeof(source), &ld->c, root, "", "source", false)) < 0)
 		return err;
 	h->source = NSOURCES;
@@ -562,14 +587,15 @@ static int load_root(const struct ld *ld, json_t *root)
 			h->source = (vmp_host_source)i;
 	if (h->source == NSOURCES)
 		return vmp_json_bad(&ld->c, "", "source",
-			   "must be one of live, xml, synthetic, fsroot, libvirt, json");
+				    "must be one of live, xml, synthetic, fsroot, libvirt, json");
 	if ((err = load_packages(ld, root)) < 0 || (err = load_nodes(ld, root)) < 0 ||
 	    (err = load_l3(ld, root)) < 0 || (err = load_cores(ld, root)) < 0 ||
 	    (err = load_pus(ld, root)) < 0)
 		return err;
 	/* Without "online", every PU of the model can run vCPUs. */
 	if (json_object_get(root, "online")) {
-		if ((err = vmp_json_cpuset(&h->online, &ld->c, root, "", "online", false, true)) < 0)
+		if ((err = vmp_json_cpuset(&h->online, &ld->c, root, "", "online", false, true)) <
+		    0)
 			return err;
 	} else {
 		for (int i = 0; i < h->npus; i++)
@@ -578,7 +604,8 @@ static int load_root(const struct ld *ld, json_t *root)
 	if ((err = load_distances(ld, root)) < 0 ||
 	    (err = vmp_json_cpuset(&h->reserved, &ld->c, root, "", "reserved", false, true)) < 0 ||
 	    (err = vmp_json_cpuset(&h->isolated, &ld->c, root, "", "isolated", false, true)) < 0 ||
-	    (err = vmp_json_cpuset(&h->nohz_full, &ld->c, root, "", "nohz_full", false, true)) < 0 ||
+	    (err = vmp_json_cpuset(&h->nohz_full, &ld->c, root, "", "nohz_full", false, true)) <
+		0 ||
 	    (err = vmp_json_cpuset(&h->used, &ld->c, root, "", "used", false, true)) < 0 ||
 	    (err = load_resctrl(ld, root)) < 0 || (err = load_devices(ld, root)) < 0 ||
 	    (err = load_existing(ld, root)) < 0 || (err = load_measurements(ld, root)) < 0)
@@ -619,8 +646,9 @@ int vmp_host_load_json(vmp_host **out, const char *path)
 		if (json_error_code(&jerr) == json_error_out_of_memory)
 			err = no_memory();
 		else
-			err = vmp_json_bad(&ld.c, "", NULL, "not valid JSON at line %d, column %d: %s",
-				  jerr.line, jerr.column, jerr.text);
+			err = vmp_json_bad(&ld.c, "", NULL,
+					   "not valid JSON at line %d, column %d: %s", jerr.line,
+					   jerr.column, jerr.text);
 		goto out;
 	}
 	if ((err = vmp_host_new(&ld.h)) < 0 || (err = load_root(&ld, root)) < 0)

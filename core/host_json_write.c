@@ -10,9 +10,9 @@
 
 #include <jansson.h>
 
-#include "vmplan/error.h"
 #include "host_json_internal.h"
 #include "json.h"
+#include "vmplan/error.h"
 #include "vmplan/host_json.h"
 
 /*
@@ -42,9 +42,9 @@
  */
 
 const char *const vmp_host_source_names[] = {
-    [VMP_SOURCE_LIVE] = "live",		  [VMP_SOURCE_XML] = "xml",
+    [VMP_SOURCE_LIVE] = "live",           [VMP_SOURCE_XML] = "xml",
     [VMP_SOURCE_SYNTHETIC] = "synthetic", [VMP_SOURCE_FSROOT] = "fsroot",
-    [VMP_SOURCE_LIBVIRT] = "libvirt",	  [VMP_SOURCE_JSON] = "json",
+    [VMP_SOURCE_LIBVIRT] = "libvirt",     [VMP_SOURCE_JSON] = "json",
 };
 
 const char *const vmp_host_mb_unit_names[] = {
@@ -326,4 +326,3 @@ out:
 	json_decref(root);
 	return err;
 }
-

@@ -62,8 +62,8 @@ int vmp_json_int64(int64_t *out, const vmp_json_ctx *c, json_t *obj, const char 
 			return vmp_json_bad(c, where, key, "expected an integer");
 		if (json_integer_value(v) < min || json_integer_value(v) > max)
 			return vmp_json_bad(c, where, key,
-					    "%" JSON_INTEGER_FORMAT
-					    " is out of range [%" PRId64 ", %" PRId64 "]",
+					    "%" JSON_INTEGER_FORMAT " is out of range [%" PRId64
+					    ", %" PRId64 "]",
 					    json_integer_value(v), min, max);
 	} else if (!json_is_integer(v) || json_integer_value(v) < min ||
 		   json_integer_value(v) > max) {
@@ -76,8 +76,8 @@ int vmp_json_int64(int64_t *out, const vmp_json_ctx *c, json_t *obj, const char 
 	return VMP_OK;
 }
 
-int vmp_json_int(int *out, const vmp_json_ctx *c, json_t *obj, const char *where,
-		 const char *key, bool required, int min, int max)
+int vmp_json_int(int *out, const vmp_json_ctx *c, json_t *obj, const char *where, const char *key,
+		 bool required, int min, int max)
 {
 	int64_t v = *out;
 	int err;
@@ -112,8 +112,8 @@ int vmp_json_u64(uint64_t *out, const vmp_json_ctx *c, json_t *obj, const char *
 	return VMP_OK;
 }
 
-int vmp_json_bool(bool *out, const vmp_json_ctx *c, json_t *obj, const char *where,
-		  const char *key, bool required)
+int vmp_json_bool(bool *out, const vmp_json_ctx *c, json_t *obj, const char *where, const char *key,
+		  bool required)
 {
 	json_t *v;
 	int err;
@@ -147,8 +147,8 @@ int vmp_json_str(char *out, size_t size, const vmp_json_ctx *c, json_t *obj, con
 	return VMP_OK;
 }
 
-int vmp_json_enum(int *out, const vmp_json_ctx *c, json_t *obj, const char *where,
-		  const char *key, bool required, const char *const *names)
+int vmp_json_enum(int *out, const vmp_json_ctx *c, json_t *obj, const char *where, const char *key,
+		  bool required, const char *const *names)
 {
 	char buf[64] = "", list[256] = "";
 	int err;
@@ -218,8 +218,9 @@ int vmp_json_array(json_t **v, const vmp_json_ctx *c, json_t *obj, const char *w
 	}
 	if (!json_is_array(*v)) {
 		if (PLAN(c))
-			return vmp_json_bad(c, where, key, nullable ? "expected null or an array"
-								    : "expected an array");
+			return vmp_json_bad(c, where, key,
+					    nullable ? "expected null or an array"
+						     : "expected an array");
 		return vmp_json_bad(c, where, key,
 				    nullable ? "must be an array or null" : "must be an array");
 	}
@@ -239,8 +240,9 @@ int vmp_json_object(json_t **v, const vmp_json_ctx *c, json_t *obj, const char *
 	}
 	if (!json_is_object(*v)) {
 		if (PLAN(c))
-			return vmp_json_bad(c, where, key, nullable ? "expected null or an object"
-								    : "expected an object");
+			return vmp_json_bad(c, where, key,
+					    nullable ? "expected null or an object"
+						     : "expected an object");
 		return vmp_json_bad(c, where, key,
 				    nullable ? "must be an object or null" : "must be an object");
 	}

@@ -48,22 +48,22 @@ int vmp_json_field(json_t **v, const vmp_json_ctx *c, json_t *obj, const char *w
 /** An integer in [min, max]. */
 int vmp_json_int64(int64_t *out, const vmp_json_ctx *c, json_t *obj, const char *where,
 		   const char *key, bool required, int64_t min, int64_t max);
-int vmp_json_int(int *out, const vmp_json_ctx *c, json_t *obj, const char *where,
-		 const char *key, bool required, int min, int max);
+int vmp_json_int(int *out, const vmp_json_ctx *c, json_t *obj, const char *where, const char *key,
+		 bool required, int min, int max);
 /** An integer in [0, INT32_MAX]. */
 int vmp_json_uint(unsigned *out, const vmp_json_ctx *c, json_t *obj, const char *where,
 		  const char *key, bool required);
 /** A non-negative integer. */
 int vmp_json_u64(uint64_t *out, const vmp_json_ctx *c, json_t *obj, const char *where,
 		 const char *key, bool required);
-int vmp_json_bool(bool *out, const vmp_json_ctx *c, json_t *obj, const char *where,
-		  const char *key, bool required);
+int vmp_json_bool(bool *out, const vmp_json_ctx *c, json_t *obj, const char *where, const char *key,
+		  bool required);
 /** A string that fits in size bytes with its NUL (and holds no NUL). */
 int vmp_json_str(char *out, size_t size, const vmp_json_ctx *c, json_t *obj, const char *where,
 		 const char *key, bool required);
 /** One of names (NULL-terminated); its index. */
-int vmp_json_enum(int *out, const vmp_json_ctx *c, json_t *obj, const char *where,
-		  const char *key, bool required, const char *const *names);
+int vmp_json_enum(int *out, const vmp_json_ctx *c, json_t *obj, const char *where, const char *key,
+		  bool required, const char *const *names);
 /** A cpuset string; "" is the empty set where may_be_empty. */
 int vmp_json_cpuset(vmp_cpuset *out, const vmp_json_ctx *c, json_t *obj, const char *where,
 		    const char *key, bool required, bool may_be_empty);

@@ -202,8 +202,9 @@ static int check_groups(const vmp_host *h)
 			if (h->pus[i].l3 == l)
 				vmp_cpuset_set(&mine, h->pus[i].os_index);
 		if (!vmp_cpuset_equal(&mine, &h->l3s[l].cpus)) {
-			vmp_error_set("host model has L3 domain %d listing CPUs that are not its own",
-				      h->l3s[l].id);
+			vmp_error_set(
+			    "host model has L3 domain %d listing CPUs that are not its own",
+			    h->l3s[l].id);
 			return VMP_EINVAL;
 		}
 	}
@@ -244,9 +245,10 @@ static int check_sets(const vmp_host *h)
 int vmp_host_check(const vmp_host *h)
 {
 	if (h->npus <= 0 || h->ncores <= 0 || h->nnodes <= 0 || h->npackages <= 0) {
-		vmp_error_set("host model has no %s",
-			      h->npus <= 0 ? "CPUs" : h->ncores <= 0 ? "cores"
-					    : h->nnodes <= 0 ? "NUMA nodes" : "packages");
+		vmp_error_set("host model has no %s", h->npus <= 0     ? "CPUs"
+						      : h->ncores <= 0 ? "cores"
+						      : h->nnodes <= 0 ? "NUMA nodes"
+								       : "packages");
 		return VMP_EINVAL;
 	}
 	if (check_pus(h) < 0 || check_groups(h) < 0 || check_sets(h) < 0)

@@ -122,11 +122,11 @@ static json_t *cells_json(const vmp_plan_vm *vm)
 		}
 		for (int j = 0; c->distances[i] && j < vm->ncells; j++)
 			json_array_append_new(dist, json_integer(c->distances[j]));
-		json_array_append_new(
-		    a, json_pack("{s:i, s:i, s:o, s:o, s:I, s:o}", "id", i, "host_node", c->host_node,
-				 "vcpus", vmp_json_cpuset_new(&c->vcpus), "cpus",
-				 vmp_json_cpuset_new(&host_cpus), "memory_bytes",
-				 (json_int_t)c->memory_bytes, "distances", dist));
+		json_array_append_new(a, json_pack("{s:i, s:i, s:o, s:o, s:I, s:o}", "id", i,
+						   "host_node", c->host_node, "vcpus",
+						   vmp_json_cpuset_new(&c->vcpus), "cpus",
+						   vmp_json_cpuset_new(&host_cpus), "memory_bytes",
+						   (json_int_t)c->memory_bytes, "distances", dist));
 	}
 	return a;
 }
@@ -189,12 +189,13 @@ static json_t *vm_json(const vmp_plan_vm *vm)
 	json_object_set_new(o, "name", json_string(r->name));
 	json_object_set_new(o, "placed", json_boolean(vm->placed));
 	json_object_set_new(o, "reason", vm->placed ? json_null() : json_string(vm->reason));
-	json_object_set_new(o, "refused_by", vm->placed ? json_null()
-							: json_string(bind_keys[vm->bind]));
+	json_object_set_new(o, "refused_by",
+			    vm->placed ? json_null() : json_string(bind_keys[vm->bind]));
 	/* Copies of the request's main fields, for readers of the file. */
 	json_object_set_new(o, "vcpus", json_integer(r->vcpus));
 	json_object_set_new(o, "memory_bytes", u64_json(r->memory_bytes));
-	json_object_set_new(o, "threads", json_string(vmp_request_enum_name("threads", r->threads)));
+	json_object_set_new(o, "threads",
+			    json_string(vmp_request_enum_name("threads", r->threads)));
 	json_object_set_new(o, "emulator",
 			    json_string(vmp_request_enum_name("emulator", r->emulator)));
 	json_object_set_new(o, "cpu", json_string(vmp_request_enum_name("cpu", r->cpu)));
@@ -260,7 +261,8 @@ static json_t *need(const loader *l, json_t *obj, const char *key, int *err)
 #define GET_INT(l, obj, key, min, max, dst)                                                        \
 	do {                                                                                       \
 		int64_t v_;                                                                        \
-		if ((err = vmp_json_int64(&v_, &(l)->c, obj, (l)->where, key, true, min, max)) < 0) \
+		if ((err = vmp_json_int64(&v_, &(l)->c, obj, (l)->where, key, true, min, max)) <   \
+		    0)                                                                             \
 			return err;                                                                \
 		dst = v_;                                                                          \
 	} while (0)
@@ -287,10 +289,12 @@ static int load_set(const loader *l, json_t *o, const vmp_request_key *k,
 	{
 		int n = 0;
 
-		while (k->names[n] && !(json_is_string(e) && !strcmp(json_string_value(e), k->names[n])))
+		while (k->names[n] &&
+		       !(json_is_string(e) && !strcmp(json_string_value(e), k->names[n])))
 			n++;
 		if (!k->names[n] || (*out & (1u << n)))
-			return bad(l, f->json, "entry %zu is not a name it takes, or repeats one", i);
+			return bad(l, f->json, "entry %zu is not a name it takes, or repeats one",
+				   i);
 		*out |= 1u << n;
 	}
 	return VMP_OK;
@@ -320,7 +324,8 @@ static int load_field(const loader *l, json_t *o, const vmp_request_key *k,
 	case VMP_FIELD_INT:
 	case VMP_FIELD_U64:
 	case VMP_FIELD_I64:
-		if ((err = vmp_json_int64(&v, &l->c, o, l->where, f->json, true, f->min, f->max)) < 0)
+		if ((err = vmp_json_int64(&v, &l->c, o, l->where, f->json, true, f->min, f->max)) <
+		    0)
 			return err;
 		if (f->type == VMP_FIELD_UINT)
 			*(unsigned *)p = (unsigned)v;
@@ -643,7 +648,8 @@ static int load_refused(const loader *l, json_t *o, vmp_plan_vm *vm)
 	vm->bind = VMP_BIND_OTHER;
 	v = json_object_get(o, "refused_by");
 	if (v && !json_is_null(v)) {
-		if ((err = vmp_json_enum(&e, &l->c, o, l->where, "refused_by", true, bind_keys)) < 0)
+		if ((err = vmp_json_enum(&e, &l->c, o, l->where, "refused_by", true, bind_keys)) <
+		    0)
 			return err;
 		vm->bind = (vmp_bind)e;
 		if (vm->bind == VMP_BIND_NONE)
@@ -698,8 +704,7 @@ static int load_vms(const loader *l, json_t *root, vmp_plan *plan)
 		return err;
 	if (!json_is_array(vms))
 		return bad(l, "vms", "expected an array");
-	if (json_array_size(vms) &&
-	    !(plan->vms = calloc(json_array_size(vms), sizeof(*plan->vms))))
+	if (json_array_size(vms) && !(plan->vms = calloc(json_array_size(vms), sizeof(*plan->vms))))
 		return vmp_json_no_memory(&l->c);
 	json_array_foreach(vms, i, v)
 	{
@@ -749,8 +754,8 @@ int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name)
 	plan->schema = (int)schema;
 	if ((err = vmp_json_str(plan->host, sizeof(plan->host), &l.c, root, "", "host", true)) <
 		0 ||
-	    (err = vmp_json_str(plan->hostname, sizeof(plan->hostname), &l.c, root, "",
-				"hostname", true)) < 0 ||
+	    (err = vmp_json_str(plan->hostname, sizeof(plan->hostname), &l.c, root, "", "hostname",
+				true)) < 0 ||
 	    (err = load_vms(&l, root, plan)) < 0)
 		goto out;
 	*out = plan;

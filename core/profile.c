@@ -96,8 +96,7 @@ typedef struct joined {
  * A sequence of scalars as a key of the table that takes a set ("[stream, latency]") writes
  * it: "stream+latency", kept in j; NULL when v is no such sequence or j is full.
  */
-static const char *join_sequence(yaml_document_t *doc, const char *key, yaml_node_t *v,
-				 joined *j)
+static const char *join_sequence(yaml_document_t *doc, const char *key, yaml_node_t *v, joined *j)
 {
 	const vmp_request_key *k = vmp_request_key_find(key);
 	size_t start = j->used;
@@ -143,7 +142,8 @@ static int mapping_pairs(yaml_document_t *doc, yaml_node_t *map, const char **ke
 			value = join_sequence(doc, scalar(k), v, j);
 		if (!scalar(k) || !value) {
 			vmp_error_set("line %zu: '%s' must have a single value",
-				      (k ? k->start_mark.line : 0) + 1, scalar(k) ? scalar(k) : "?");
+				      (k ? k->start_mark.line : 0) + 1,
+				      scalar(k) ? scalar(k) : "?");
 			return VMP_EINVAL;
 		}
 		if (*n == max) {
@@ -186,8 +186,8 @@ int vmp_profile_apply(vmp_vm_request *req, const char *name)
 	}
 	if ((err = load_yaml(&doc, path, "profile")) < 0)
 		return err;
-	err = mapping_pairs(&doc, yaml_document_get_root_node(&doc), keys, values, &n, MAX_PAIRS,
-			    &j);
+	err =
+	    mapping_pairs(&doc, yaml_document_get_root_node(&doc), keys, values, &n, MAX_PAIRS, &j);
 	for (size_t i = 0; err == 0 && i < n; i++) {
 		if (!strcmp(keys[i], "name") || !strcmp(keys[i], "profile")) {
 			vmp_error_set("a profile may not set '%s'", keys[i]);
@@ -242,7 +242,9 @@ int vmp_request_build(vmp_vm_request *out, const char *const *keys, const char *
 	}
 	if (!r.name[0] || !r.vcpus || !r.memory_bytes) {
 		vmp_error_set("missing key '%s' (name, vcpus and memory are required)",
-			      !r.name[0] ? "name" : !r.vcpus ? "vcpus" : "memory");
+			      !r.name[0] ? "name"
+			      : !r.vcpus ? "vcpus"
+					 : "memory");
 		return VMP_EINVAL;
 	}
 	*out = r;

@@ -33,8 +33,7 @@ static int set_device(vmp_vm_request *req, const vmp_request_key *key, const cha
 static int set_numa(vmp_vm_request *req, const vmp_request_key *key, const char *value);
 static int set_membw(vmp_vm_request *req, const vmp_request_key *key, const char *value);
 static int set_firmware(vmp_vm_request *req, const vmp_request_key *key, const char *value);
-static int refuse_min_guarantee(vmp_vm_request *req, const vmp_request_key *key,
-				const char *value);
+static int refuse_min_guarantee(vmp_vm_request *req, const vmp_request_key *key, const char *value);
 static int check_name(const vmp_vm_request *req, size_t *field);
 static int check_firmware(const vmp_vm_request *req, size_t *field);
 static int check_min_guarantee(const vmp_vm_request *req, size_t *field);
@@ -43,8 +42,10 @@ static int check_min_guarantee(const vmp_vm_request *req, size_t *field);
 
 /* A field of vmp_vm_request: its plan.json name, its type, and what plan.json may hold. */
 #define FIELD(json, type, member, lo, hi)                                                          \
-	{json, VMP_FIELD_##type, offsetof(vmp_vm_request, member),                                 \
-	 sizeof(((vmp_vm_request *)0)->member), lo, hi}
+	{                                                                                          \
+		json, VMP_FIELD_##type, offsetof(vmp_vm_request, member),                          \
+		    sizeof(((vmp_vm_request *)0)->member), lo, hi                                  \
+	}
 #define FIELD_ENUM(json, member) FIELD(json, ENUM, member, 0, 0)
 
 /* clang-format off */
@@ -180,7 +181,7 @@ static const vmp_request_key keys[] = {
 /* clang-format on */
 
 #define NKEYS_ALL (sizeof(keys) / sizeof(keys[0]))
-#define NKEYS (NKEYS_ALL - 1) /* without the refused min_guarantee */
+#define NKEYS     (NKEYS_ALL - 1) /* without the refused min_guarantee */
 
 const vmp_request_key *vmp_request_keys(size_t *count)
 {
@@ -308,7 +309,10 @@ static void choices(char *buf, size_t len, const char *const *names)
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && pos < len; i++)
 		pos += (size_t)snprintf(buf + pos, len - pos, "%s%s",
-					!i ? "" : i + 1 == n ? " or " : ", ", names[i]);
+					!i           ? ""
+					: i + 1 == n ? " or "
+						     : ", ",
+					names[i]);
 }
 
 /* One of key->names; its index into *out. */
@@ -372,8 +376,8 @@ static int parse_size(uint64_t *out, const char *key, const char *value, bool no
 		const char *why = strstr(vmp_error_last(), "': ");
 		snprintf(msg, sizeof(msg), "%s",
 			 why && !strncmp(vmp_error_last(), prefix, sizeof(prefix) - 1)
-				 ? why + 3
-				 : vmp_error_last());
+			     ? why + 3
+			     : vmp_error_last());
 		vmp_error_set("cannot parse size '%s' for %s: %s", value, key, msg);
 		return VMP_EINVAL;
 	}
@@ -538,8 +542,7 @@ static int set_firmware(vmp_vm_request *req, const vmp_request_key *key, const c
 	return VMP_OK;
 }
 
-static int refuse_min_guarantee(vmp_vm_request *req, const vmp_request_key *key,
-				const char *value)
+static int refuse_min_guarantee(vmp_vm_request *req, const vmp_request_key *key, const char *value)
 {
 	(void)req;
 	(void)key;

@@ -38,7 +38,6 @@ int vmp_spec_check_name(const char *name)
 	return VMP_OK;
 }
 
-
 #define MAX_ITEMS 64
 
 int vmp_spec_parse(vmp_vm_request *out, const char *spec)

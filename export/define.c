@@ -239,8 +239,8 @@ static int pin_live(vmp_define_result *res, virDomainPtr dom, const vmp_plan_vm 
 			vmp_error_set("cannot pin %s of running domain '%s' to CPUs '%s' live: %s "
 				      "(its persistent definition holds the plan and takes effect "
 				      "at its next start; %s applied live)",
-				      pin->what, vm->req.name, pin->cpuset, vmp_libvirt_last_error(),
-				      before);
+				      pin->what, vm->req.name, pin->cpuset,
+				      vmp_libvirt_last_error(), before);
 			free(map);
 			return VMP_ESYS;
 		}

@@ -14,12 +14,11 @@ extern const vmp_exporter vmp_exporter_libvirt;
 extern const vmp_exporter vmp_exporter_salt;
 extern const vmp_exporter vmp_exporter_json;
 
-
 /* How vmp_libvirt_open() connects. */
 typedef enum vmp_conn_mode {
-	VMP_CONN_READ = 0,   /* read-only */
-	VMP_CONN_WRITE,      /* read-write */
-	VMP_CONN_READ_FIRST  /* read-only, else read-write */
+	VMP_CONN_READ = 0,  /* read-only */
+	VMP_CONN_WRITE,     /* read-write */
+	VMP_CONN_READ_FIRST /* read-only, else read-write */
 } vmp_conn_mode;
 
 /* Connect to uri with libvirt's own error printing off; VMP_ESYS with "cannot connect to

@@ -31,7 +31,7 @@
 /* Inside <cpu>: libvirt's order of the children vmplan writes. */
 static const char *const cpu_order[] = {"model",       "vendor",  "topology", "cache",
 					"maxphysaddr", "feature", "numa",     NULL};
-static const char *const os_order[] = {"type",	 "firmware", "loader", "nvram", "kernel",
+static const char *const os_order[] = {"type",   "firmware", "loader", "nvram", "kernel",
 				       "initrd", "cmdline",  "boot",   NULL};
 
 uint64_t vmp_vm_memory_bytes(const vmp_plan_vm *vm)
@@ -68,7 +68,7 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 	/* Software emulation (TCG) cannot pass the host CPU through; 'maximum' gives a
 	 * qemu domain every feature it can emulate. */
 	vmp_dom_attr(cpu, "mode",
-	     type && !xmlStrcmp(type, BAD_CAST "qemu") ? "maximum" : "host-passthrough");
+		     type && !xmlStrcmp(type, BAD_CAST "qemu") ? "maximum" : "host-passthrough");
 	xmlFree(type);
 	if (!xmlHasProp(cpu, BAD_CAST "check"))
 		vmp_dom_attr(cpu, "check", "none");
@@ -97,7 +97,7 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 	}
 	/* Where the request leaves them, the cells keep the memory access and discard the
 	 * domain had: vhost-user devices need shared memory in every cell. */
-	const char *access = vm->req.mem_access == VMP_ACCESS_SHARED	? "shared"
+	const char *access = vm->req.mem_access == VMP_ACCESS_SHARED    ? "shared"
 			     : vm->req.mem_access == VMP_ACCESS_PRIVATE ? "private"
 									: NULL;
 	bool discard = vm->req.mem_discard;
@@ -144,7 +144,7 @@ static void apply_cpu(xmlNodePtr dom, const vmp_plan_vm *vm)
 static void apply_memory_backing(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
 	static const char *const owned[] = {"hugepages", "nosharepages", "locked", NULL};
-	static const char *const mb_order[] = {"hugepages", "nosharepages", "locked", "source",
+	static const char *const mb_order[] = {"hugepages", "nosharepages", "locked",  "source",
 					       "access",    "allocation",   "discard", NULL};
 	static const char *const sources[] = {"", "anonymous", "file", "memfd"};
 	static const char *const accesses[] = {"", "shared", "private"};
@@ -208,9 +208,9 @@ static void apply_memory_backing(xmlNodePtr dom, const vmp_plan_vm *vm)
 }
 
 /* The first of libvirt's <features> in its order; anything else goes after them. */
-static const char *const features_order[] = {"acpi", "apic", "pae", "hap", "viridian",
+static const char *const features_order[] = {"acpi",    "apic",   "pae", "hap", "viridian",
 					     "privnet", "hyperv", "kvm", "xen", "pvspinlock",
-					     "pmu", "vmport", "gic", "smm", NULL};
+					     "pmu",     "vmport", "gic", "smm", NULL};
 
 /* Whether the domain's guest is x86: its <os><type arch>, else the host's. */
 static bool is_x86(xmlNodePtr dom)
@@ -416,9 +416,9 @@ static void strip_indentation(xmlNodePtr parent)
 /* The elements whose content the merge rewrites (see vmp_export_libvirt_merge()). */
 static void strip_owned_blank_text(xmlNodePtr dom)
 {
-	static const char *const owned[] = {"vcpu", "memory", "currentMemory", "iothreads",
-					    "iothreadids", "cputune", "numatune", "cpu",
-					    "memoryBacking", "memtune", "os", NULL};
+	static const char *const owned[] = {
+	    "vcpu",     "memory", "currentMemory", "iothreads", "iothreadids", "cputune",
+	    "numatune", "cpu",    "memoryBacking", "memtune",   "os",          NULL};
 
 	strip_indentation(dom);
 	for (xmlNodePtr n = dom->children; n; n = n->next)

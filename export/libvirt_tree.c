@@ -105,7 +105,7 @@ xmlNodePtr vmp_dom_ensure(xmlNodePtr parent, const char *name, const char *const
 
 /* Put node where old is (keeping its place among the siblings), or in libvirt's order. */
 xmlNodePtr vmp_dom_replace(xmlNodePtr parent, xmlNodePtr old, xmlNodePtr node,
-			  const char *const *order)
+			   const char *const *order)
 {
 	if (old) {
 		xmlReplaceNode(old, node);

@@ -137,9 +137,9 @@ static void cputune_bandwidth(xmlNodePtr tune, const vmp_vm_request *r)
 		uint64_t p;
 		int64_t q;
 	} bw[] = {
-		{"global_period", "global_quota", r->global_period_us, r->global_quota_us},
-		{"emulator_period", "emulator_quota", r->emulator_period_us, r->emulator_quota_us},
-		{"iothread_period", "iothread_quota", r->iothread_period_us, r->iothread_quota_us},
+	    {"global_period", "global_quota", r->global_period_us, r->global_quota_us},
+	    {"emulator_period", "emulator_quota", r->emulator_period_us, r->emulator_quota_us},
+	    {"iothread_period", "iothread_quota", r->iothread_period_us, r->iothread_quota_us},
 	};
 	char buf[32];
 
@@ -257,12 +257,12 @@ static void cputune_resctrl(xmlNodePtr tune, const vmp_plan_vm *vm)
 
 void vmp_libvirt_apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm)
 {
-	static const char *const owned[] = {
-		"vcpupin",	   "emulatorpin",     "iothreadpin",	 "shares",
-		"period",	   "quota",	      "global_period",	 "global_quota",
-		"emulator_period", "emulator_quota",  "iothread_period", "iothread_quota",
-		"vcpusched",	   "iothreadsched",   "emulatorsched",	 "cachetune",
-		"memorytune",	   NULL};
+	static const char *const owned[] = {"vcpupin",        "emulatorpin",     "iothreadpin",
+					    "shares",         "period",          "quota",
+					    "global_period",  "global_quota",    "emulator_period",
+					    "emulator_quota", "iothread_period", "iothread_quota",
+					    "vcpusched",      "iothreadsched",   "emulatorsched",
+					    "cachetune",      "memorytune",      NULL};
 	xmlNodePtr tune = vmp_dom_ensure(dom, "cputune", vmp_domain_order);
 
 	vmp_dom_drop_children(tune, owned);

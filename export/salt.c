@@ -381,7 +381,8 @@ static void cpu_param(em *m, const vmp_plan_vm *vm, const char *mode)
 			}
 			if (vm->req.mem_access != VMP_ACCESS_DEFAULT) {
 				key(m, "memAccess");
-				str(m, vm->req.mem_access == VMP_ACCESS_SHARED ? "shared" : "private");
+				str(m,
+				    vm->req.mem_access == VMP_ACCESS_SHARED ? "shared" : "private");
 			}
 			if (vm->cells[i].distances[i]) {
 				key(m, "distances");

@@ -137,8 +137,8 @@ static void check_iothreads(checker *c, virDomainPtr dom, const vmp_plan_vm *vm,
 		if (!found) {
 			c->rep->nchecked++;
 			mismatch(c, "libvirt", "pinned I/O thread",
-				 count < 0 ? vmp_libvirt_last_error() : "no such I/O thread",
-				 "%s", what);
+				 count < 0 ? vmp_libvirt_last_error() : "no such I/O thread", "%s",
+				 what);
 		}
 	}
 	for (int k = 0; k < count; k++)
@@ -165,8 +165,8 @@ static void check_numa(checker *c, virDomainPtr dom, const vmp_plan_vm *vm, unsi
 	virTypedParamsGetInt(params, nparams, VIR_DOMAIN_NUMA_MODE, &mode);
 	virTypedParamsGetString(params, nparams, VIR_DOMAIN_NUMA_NODESET, &nodeset);
 	if (mode != mem_mode_to_libvirt(vm->req.mem_mode))
-		mismatch(c, "libvirt", vmp_mem_mode_name(vm->req.mem_mode),
-			 libvirt_mode_name(mode), "numa mode");
+		mismatch(c, "libvirt", vmp_mem_mode_name(vm->req.mem_mode), libvirt_mode_name(mode),
+			 "numa mode");
 	vmp_vm_nodes(&nodes, vm);
 	if (!nodeset || !*nodeset || vmp_cpuset_parse(&got, nodeset) < 0 ||
 	    !vmp_cpuset_equal(&nodes, &got)) {

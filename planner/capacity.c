@@ -6,8 +6,8 @@
 #include "vmplan/error.h"
 #include "vmplan/plan.h"
 
-static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *unit,
-			size_t n, int k)
+static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *unit, size_t n,
+			int k)
 {
 	vmp_plan_options opts = {.order = VMP_ORDER_BATCH};
 	vmp_vm_request *reqs = malloc(sizeof(*reqs) * n * (size_t)(k ? k : 1));
@@ -51,8 +51,7 @@ static void held_cpus(vmp_cpuset *out, const vmp_host *h, const vmp_plan *plan)
 		vmp_cpuset_or(out, out, &vm->pcpus);
 		/* threads=isolate keeps each core's siblings idle. */
 		if (vm->req.threads == VMP_THREADS_ISOLATE)
-			VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
-			{
+			VMP_CPUSET_FOREACH (cpu, &vm->pcpus) {
 				int p = vmp_host_pu_index(h, cpu);
 				if (p >= 0)
 					vmp_cpuset_or(out, out, &h->cores[h->pus[p].core].pus);
@@ -71,9 +70,10 @@ static void memory_left(uint64_t *mem, uint64_t (*huge)[VMP_PAGESIZES_MAX], cons
 	for (int nd = 0; nd < h->nnodes; nd++) {
 		mem[nd] = h->nodes[nd].free_bytes;
 		for (int k = 0; k < VMP_PAGESIZES_MAX; k++)
-			huge[nd][k] = k < h->nodes[nd].nhugepages ? h->nodes[nd].hugepages[k].free *
-									    h->nodes[nd].hugepages[k].size_kib * 1024
-								  : 0;
+			huge[nd][k] = k < h->nodes[nd].nhugepages
+					  ? h->nodes[nd].hugepages[k].free *
+						h->nodes[nd].hugepages[k].size_kib * 1024
+					  : 0;
 	}
 	for (int i = 0; plan && i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];
@@ -118,7 +118,8 @@ static int leftovers(vmp_capacity_count *out, const vmp_host *h, const vmp_plan 
 	vmp_cpuset_andnot(&free_cpus, &h->online, &held);
 	memory_left(mem, huge, h, plan);
 	for (size_t i = 0; i < n; i++) {
-		double v = (double)unit[i].memory_bytes / (double)(unit[i].vcpus ? unit[i].vcpus : 1);
+		double v =
+		    (double)unit[i].memory_bytes / (double)(unit[i].vcpus ? unit[i].vcpus : 1);
 		if (i == 0 || v < per_vcpu)
 			per_vcpu = v;
 	}
@@ -219,7 +220,8 @@ int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
 			continue;
 		snprintf(out->reason, sizeof(out->reason), "%s", vm->reason);
 		out->bind = vm->bind;
-		if (out->bind == VMP_BIND_HUGEPAGES && !pool_configured(host, vm->req.hugepage_bytes))
+		if (out->bind == VMP_BIND_HUGEPAGES &&
+		    !pool_configured(host, vm->req.hugepage_bytes))
 			out->bind = VMP_BIND_MEMORY;
 		break;
 	}
@@ -247,7 +249,8 @@ int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, i
 		vmp_error_set("reservation '%s' is too long", reserve);
 		return VMP_EINVAL;
 	}
-	if (!(r = calloc(1, sizeof(*r))) || !(r->hosts = calloc((size_t)nhosts, sizeof(*r->hosts))) ||
+	if (!(r = calloc(1, sizeof(*r))) ||
+	    !(r->hosts = calloc((size_t)nhosts, sizeof(*r->hosts))) ||
 	    !(r->shapes = calloc(nshapes, sizeof(*r->shapes))) ||
 	    !(r->counts = calloc((size_t)(3 * nhosts * units), sizeof(*r->counts))) ||
 	    !(saved = calloc((size_t)nhosts, sizeof(*saved)))) {
@@ -291,7 +294,7 @@ int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, i
 				goto out;
 			for (int u = 0; u < units; u++) {
 				vmp_capacity_count *c =
-					(vmp_capacity_count *)vmp_capacity_at(r, pol, i, u);
+				    (vmp_capacity_count *)vmp_capacity_at(r, pol, i, u);
 				const vmp_vm_request *unit = u < (int)nshapes ? &shapes[u] : shapes;
 				size_t n = u < (int)nshapes ? 1 : nshapes;
 				if ((err = vmp_capacity_count_copies(c, hosts[i], unit, n,

@@ -30,14 +30,14 @@
  * hardest to fit), repairs the best one (search.c) and keeps the best plan
  * by the objective above.
  */
-#define SCORE_BASE	     100.0
+#define SCORE_BASE           100.0
 #define SCORE_PER_EXTRA_NODE 20.0
 #define SCORE_PER_EXTRA_L3   5.0
-#define SCORE_DEVICE	     10.0
-#define COST_FIT	     10.0
-#define COST_L3		     20.0
-#define COST_DEVICE	     30.0
-#define COST_BANDWIDTH	     10.0
+#define SCORE_DEVICE         10.0
+#define COST_FIT             10.0
+#define COST_L3              20.0
+#define COST_DEVICE          30.0
+#define COST_BANDWIDTH       10.0
 
 /* The value of one placed VM in the plan's objective: placing comes first, then the score. */
 #define VALUE_PER_VM 1e6
@@ -51,37 +51,37 @@
  * one call; none of them calls another user of the same array.
  */
 typedef struct planner_scratch {
-	int *caps;		/* by node: fewest_nodes, even_fit_vcpus, place_shared */
-	int *order;		/* by node: place_shared */
-	uint64_t *rooms;	/* by node: fewest_nodes, place_shared */
-	uint32_t *to_set;	/* by node: place_spread */
+	int *caps;              /* by node: fewest_nodes, even_fit_vcpus, place_shared */
+	int *order;             /* by node: place_shared */
+	uint64_t *rooms;        /* by node: fewest_nodes, place_shared */
+	uint32_t *to_set;       /* by node: place_spread */
 	unsigned char *ok, *in; /* by node: place_spread */
-	int *l3_caps;		/* by L3 domain of one node: l3_needed */
-	int *undo_pus;		/* by PU: the undo log of the VM being placed (place_vm) */
+	int *l3_caps;           /* by L3 domain of one node: l3_needed */
+	int *undo_pus;          /* by PU: the undo log of the VM being placed (place_vm) */
 } planner_scratch;
 
 /* What is still free while a plan is built; indexes are into the host's arrays. */
 typedef struct planner_state {
 	const vmp_host *h;
 	bool explain;
-	bool reasons;		/* write why a VM is not placed (the final run) */
+	bool reasons;           /* write why a VM is not placed (the final run) */
 	unsigned char *pu_free; /* by PU index: online, not reserved, not used */
-	int *core_nfree;	/* free PUs per core */
-	int *core_size;		/* PUs per core */
-	int *core_pu_start;	/* CSR: PUs of core c are core_pu[core_pu_start[c]..[c+1]) */
+	int *core_nfree;        /* free PUs per core */
+	int *core_size;         /* PUs per core */
+	int *core_pu_start;     /* CSR: PUs of core c are core_pu[core_pu_start[c]..[c+1]) */
 	int *core_pu;
 	int *node_core_start; /* CSR: cores of node n, grouped by L3 domain */
 	int *node_core;
 	int *node_l3_start; /* CSR: the L3 domains of node n, in node_core's order */
 	int *node_l3;
-	uint64_t *mem_free;			  /* bytes per node */
+	uint64_t *mem_free;                       /* bytes per node */
 	uint64_t (*huge_free)[VMP_PAGESIZES_MAX]; /* pages per node and pool */
-	double *bw_demand;			  /* GB/s promised per node */
+	double *bw_demand;                        /* GB/s promised per node */
 	unsigned char *node_skip; /* by node index: ruled out for the VM being placed */
-	int failed_l3;		  /* the L3 (index) whose ways a cache refusal lacked, or -1 */
+	int failed_l3;            /* the L3 (index) whose ways a cache refusal lacked, or -1 */
 	uint64_t l3_taken[VMP_RDT_DOMAINS_MAX]; /* ways given out per resctrl L3 domain */
-	unsigned closids;			/* resctrl groups this plan creates */
-	int max_core;				/* the most threads of any core */
+	unsigned closids;                       /* resctrl groups this plan creates */
+	int max_core;                           /* the most threads of any core */
 	planner_scratch tmp;
 } planner_state;
 

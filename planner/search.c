@@ -63,7 +63,7 @@ static int check_requests(const vmp_vm_request *reqs, size_t nreqs)
 
 typedef struct order_ctx {
 	const vmp_vm_request *reqs;
-	int key;	/* 0: CPU demand first, 1: memory demand first */
+	int key;        /* 0: CPU demand first, 1: memory demand first */
 	bool ascending; /* smallest first (most VMs), else hardest first */
 	int max_core;
 } order_ctx;
@@ -220,7 +220,7 @@ static int try_strategies(search *s)
 		bool ascending, two_phase;
 	} strategies[] = {
 	    {0, false, false}, {0, false, true}, {1, false, true}, {1, false, false},
-	    {0, true, true},   {1, true, true},	 {0, true, false},
+	    {0, true, true},   {1, true, true},  {0, true, false},
 	};
 	int err;
 

@@ -19,7 +19,7 @@
 
 #define MAX_CPUS     4096 /* CPUs a worker can be pinned to: vmplan's cpuset size */
 #define JOB_QUIT     (-1) /* tells the workers to return */
-#define PP_QUIT	     UINT64_MAX
+#define PP_QUIT      UINT64_MAX
 #define SAMPLE_PAGES 64
 
 static _Thread_local char last_error[512];

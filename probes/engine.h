@@ -37,7 +37,7 @@ double engine_now_s(void);
 typedef enum engine_isa {
 	ENGINE_ISA_AUTO = 0, /* the widest the CPU has (AVX-512, else AVX, else SSE2) */
 	ENGINE_ISA_SSE2,     /* 128-bit loads, _mm_stream_pd */
-	ENGINE_ISA_AVX,	     /* 256-bit loads, _mm256_stream_pd */
+	ENGINE_ISA_AVX,      /* 256-bit loads, _mm256_stream_pd */
 	ENGINE_ISA_AVX512,   /* 512-bit loads, _mm512_stream_pd */
 	ENGINE_ISA_GENERIC   /* plain C, no non-temporal stores (hosts that are not x86) */
 } engine_isa;

@@ -13,7 +13,7 @@
 
 /* What bound domains hold, per node index, while the domains are read. */
 struct committed {
-	uint64_t *mem;	 /* bytes of normal memory */
+	uint64_t *mem;   /* bytes of normal memory */
 	uint64_t *pages; /* pages, [node * VMP_PAGESIZES_MAX + pool] */
 };
 

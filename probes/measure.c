@@ -179,7 +179,7 @@ static double *dup_matrix(const double *m, int nnodes)
 
 static const char *source_name(vmp_host_source s)
 {
-	static const char *const names[] = {"live",   "xml",	 "synthetic",
+	static const char *const names[] = {"live",   "xml",     "synthetic",
 					    "fsroot", "libvirt", "json"};
 
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";

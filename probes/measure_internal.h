@@ -9,10 +9,10 @@
 #include "vmplan/measure.h"
 #include "vmplan/probe.h"
 
-#define MIB		((size_t)1 << 20)
-#define HUGE_BYTES	(2 * MIB)  /* the hugepage size asked for with MADV_HUGEPAGE */
+#define MIB             ((size_t)1 << 20)
+#define HUGE_BYTES      (2 * MIB)  /* the hugepage size asked for with MADV_HUGEPAGE */
 #define MIN_ARRAY_BYTES (16 * MIB) /* below this a pair is skipped rather than measured */
-#define LATENCY_TRIALS	5	   /* undisturbed trials the latency is the minimum of */
+#define LATENCY_TRIALS  5          /* undisturbed trials the latency is the minimum of */
 
 /*
  * Per level: the smallest array, how many arrays share the 4 x LLC rule, bandwidth repetitions,

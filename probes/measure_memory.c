@@ -95,7 +95,7 @@ struct pair_job {
 	engine_read_fn read;
 	engine_triad_fn triad;
 	size_t chase_lines; /* lines of a in the chase */
-	void *chase_at;	    /* where the chase goes on from */
+	void *chase_at;     /* where the chase goes on from */
 	size_t chase_steps;
 	bool chase_disturbed; /* the chasing thread was preempted during the last job */
 };

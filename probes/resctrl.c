@@ -35,7 +35,7 @@
  * is missing (a snapshot without it) it says MB/s before the vendor does.
  */
 
-#define RESCTRL	 "/sys/fs/resctrl"
+#define RESCTRL  "/sys/fs/resctrl"
 #define TEXT_MAX 8192
 /* The MB value of a group that mba_MBps leaves unthrottled (the kernel's U32_MAX). */
 #define MB_UNLIMITED UINT32_MAX
@@ -65,7 +65,6 @@ static int read_text(char *buf, size_t size, const char *path)
 {
 	return vmp_file_read_text(buf, size, path, "resctrl", false);
 }
-
 
 /* text as a hex mask of 1 to 16 digits (no "0x", as resctrl writes them). */
 static bool parse_hex(uint64_t *out, const char *text)

@@ -54,7 +54,6 @@ static int read_text(char *buf, size_t size, const char *path)
 	return vmp_file_read_text(buf, size, path, "sysfs", true);
 }
 
-
 /* The start of text for a message: up to the first newline, at most 40 bytes. */
 static const char *quote(char *buf, size_t size, const char *text)
 {

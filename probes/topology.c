@@ -1,8 +1,8 @@
 /* The hwloc probes: the live host, an hwloc XML export, a synthetic topology, a sysfs snapshot. */
 #include <errno.h>
-#include <math.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,7 +418,8 @@ static int copy_devices(vmp_host *h, hwloc_topology_t topo)
 			 a->func);
 		snprintf(d->kind, sizeof(d->kind), "%s", kind);
 		snprintf(d->name, sizeof(d->name), "%s", d->pci);
-		/* The OS name (eth0, nvme0n1) is what users write; prefer a network or block one. */
+		/* The OS name (eth0, nvme0n1) is what users write; prefer a network or block one.
+		 */
 		for (hwloc_obj_t os = pci->io_first_child; os; os = os->next_sibling)
 			if (os->type == HWLOC_OBJ_OS_DEVICE && os->name &&
 			    (os->attr->osdev.type == HWLOC_OBJ_OSDEV_NETWORK ||
@@ -454,27 +455,31 @@ static int copy_memattrs(vmp_host *h, hwloc_topology_t topo)
 	for (size_t i = 0; i < nn * nn; i++)
 		bw[i] = lat[i] = NAN;
 	for (size_t i = 0; i < nn; i++) {
-		hwloc_obj_t from = hwloc_get_numanode_obj_by_os_index(topo, (unsigned)h->nodes[i].id);
+		hwloc_obj_t from =
+		    hwloc_get_numanode_obj_by_os_index(topo, (unsigned)h->nodes[i].id);
 		/* Rows are "threads on node i": none for a node without CPUs of its own, although
 		 * hwloc gives a memory-only node (KNL's MCDRAM) the cpuset of the CPUs near it. */
-		if (!from || hwloc_bitmap_iszero(from->cpuset) || vmp_cpuset_empty(&h->nodes[i].cpus))
+		if (!from || hwloc_bitmap_iszero(from->cpuset) ||
+		    vmp_cpuset_empty(&h->nodes[i].cpus))
 			continue;
 		struct hwloc_location loc = {.type = HWLOC_LOCATION_TYPE_CPUSET,
 					     .location.cpuset = from->cpuset};
 		for (size_t j = 0; j < nn; j++) {
-			hwloc_obj_t to = hwloc_get_numanode_obj_by_os_index(
-				topo, (unsigned)h->nodes[j].id);
+			hwloc_obj_t to =
+			    hwloc_get_numanode_obj_by_os_index(topo, (unsigned)h->nodes[j].id);
 			hwloc_uint64_t v;
 			if (!to)
 				continue;
 			/* Bandwidth in MiB/s, latency in ns. */
 			if (hwloc_memattr_get_value(topo, HWLOC_MEMATTR_ID_BANDWIDTH, to, &loc, 0,
-						    &v) == 0 && v) {
+						    &v) == 0 &&
+			    v) {
 				bw[i * nn + j] = (double)v * 1048576.0 / 1e9;
 				have_bw = true;
 			}
 			if (hwloc_memattr_get_value(topo, HWLOC_MEMATTR_ID_LATENCY, to, &loc, 0,
-						    &v) == 0 && v) {
+						    &v) == 0 &&
+			    v) {
 				lat[i * nn + j] = (double)v;
 				have_lat = true;
 			}

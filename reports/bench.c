@@ -59,9 +59,11 @@ static void mark_regressions(vmp_bench_report *r)
 			qsort(w, (size_t)n, sizeof(w[0]), vmp_stats_cmp_double);
 			p->previous = n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
 			if (se->higher_is_better)
-				p->regression = p->median < p->previous * (1 - VMP_BENCH_REGRESSION);
+				p->regression =
+				    p->median < p->previous * (1 - VMP_BENCH_REGRESSION);
 			else
-				p->regression = p->median > p->previous * (1 + VMP_BENCH_REGRESSION);
+				p->regression =
+				    p->median > p->previous * (1 + VMP_BENCH_REGRESSION);
 			r->nregressions += p->regression;
 		}
 	}
@@ -108,7 +110,8 @@ static int ratios(vmp_bench_report *r)
 			    strcmp(b->workload, a->workload) || strcmp(b->metric, a->metric) ||
 			    !strcmp(b->variant, "plan") || !(bp = point_of_run(b, latest)))
 				continue;
-			vmp_bench_ratio *n = realloc(r->ratios, sizeof(*n) * (size_t)(r->nratios + 1));
+			vmp_bench_ratio *n =
+			    realloc(r->ratios, sizeof(*n) * (size_t)(r->nratios + 1));
 			if (!n) {
 				vmp_error_set("out of memory");
 				return VMP_ENOMEM;
@@ -135,8 +138,8 @@ static int check_schema(sqlite3 *db, const char *path)
 	sqlite3_stmt *st = NULL;
 	int err = VMP_EINVAL;
 
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st,
-			       NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'schema'", -1, &st, NULL) !=
+		SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
 		vmp_error_set("'%s' is not a vmplan bench history: %s", path,
 			      st ? "no schema in table meta" : sqlite3_errmsg(db));
@@ -225,11 +228,11 @@ static int add_point(vmp_bench_report *r, const vmp_bench_series *key, const vmp
 static int read_series(vmp_bench_report *r, sqlite3 *db, const char *path, const char *host)
 {
 	static const char query[] =
-		"SELECT r.id, r.started_at, r.host, r.hostname, s.vm, s.workload, s.metric, "
-		"s.unit, s.variant, s.higher_is_better, s.median, s.min, s.max "
-		"FROM results s JOIN runs r ON r.id = s.run_id "
-		"WHERE ?1 IS NULL OR r.host = ?1 OR r.hostname = ?1 "
-		"ORDER BY r.host, s.metric, s.vm, s.workload, s.variant, r.started_at, r.id";
+	    "SELECT r.id, r.started_at, r.host, r.hostname, s.vm, s.workload, s.metric, "
+	    "s.unit, s.variant, s.higher_is_better, s.median, s.min, s.max "
+	    "FROM results s JOIN runs r ON r.id = s.run_id "
+	    "WHERE ?1 IS NULL OR r.host = ?1 OR r.hostname = ?1 "
+	    "ORDER BY r.host, s.metric, s.vm, s.workload, s.variant, r.started_at, r.id";
 	sqlite3_stmt *st = NULL;
 	int err = VMP_EINVAL, rc;
 
@@ -319,29 +322,26 @@ static char *bench_json(const vmp_bench_report *r, const rchart *charts, int nch
 	json_object_set_new(root, "runs", json_integer(r->nruns));
 	json_object_set_new(root, "regressions", json_integer(r->nregressions));
 	json_object_set_new(root, "rule",
-			    json_pack("{s:i, s:i, s:f}", "window", VMP_BENCH_WINDOW,
-				      "min_previous", VMP_BENCH_MIN_PREVIOUS, "threshold",
-				      VMP_BENCH_REGRESSION));
+			    json_pack("{s:i, s:i, s:f}", "window", VMP_BENCH_WINDOW, "min_previous",
+				      VMP_BENCH_MIN_PREVIOUS, "threshold", VMP_BENCH_REGRESSION));
 	for (int i = 0; i < r->nseries; i++) {
 		const vmp_bench_series *se = &r->series[i];
 		json_t *pts = json_array();
 		for (int j = 0; j < se->npoints; j++) {
 			const vmp_bench_point *p = &se->points[j];
 			json_array_append_new(
-				pts, json_pack("{s:I, s:s, s:f, s:f, s:f, s:o, s:b}", "run",
-					       (json_int_t)p->run_id, "started_at", p->started_at,
-					       "median", p->median, "min", p->min, "max", p->max,
-					       "previous",
-					       isnan(p->previous) ? json_null()
-								  : json_real(p->previous),
-					       "regression", p->regression));
+			    pts,
+			    json_pack("{s:I, s:s, s:f, s:f, s:f, s:o, s:b}", "run",
+				      (json_int_t)p->run_id, "started_at", p->started_at, "median",
+				      p->median, "min", p->min, "max", p->max, "previous",
+				      isnan(p->previous) ? json_null() : json_real(p->previous),
+				      "regression", p->regression));
 		}
 		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "host",
-				     se->host, "hostname", se->hostname, "vm", se->vm, "workload",
-				     se->workload, "metric", se->metric, "unit", se->unit, "variant",
-				     se->variant, "higher_is_better", se->higher_is_better, "points",
-				     pts));
+		    a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:o}", "host", se->host,
+				 "hostname", se->hostname, "vm", se->vm, "workload", se->workload,
+				 "metric", se->metric, "unit", se->unit, "variant", se->variant,
+				 "higher_is_better", se->higher_is_better, "points", pts));
 	}
 	json_object_set_new(root, "series", a);
 	a = json_array();
@@ -349,11 +349,11 @@ static char *bench_json(const vmp_bench_report *r, const rchart *charts, int nch
 		const vmp_bench_ratio *q = &r->ratios[i];
 		const vmp_bench_series *p = &r->series[q->series], *b = &r->series[q->baseline];
 		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:o}", "host",
-				     p->host, "vm", p->vm, "workload", p->workload, "metric",
-				     p->metric, "unit", p->unit, "baseline", b->variant, "run",
-				     (json_int_t)q->run_id, "plan", q->plan, "base", q->base,
-				     "ratio", isnan(q->ratio) ? json_null() : json_real(q->ratio)));
+		    a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:f, s:f, s:o}", "host",
+				 p->host, "vm", p->vm, "workload", p->workload, "metric", p->metric,
+				 "unit", p->unit, "baseline", b->variant, "run",
+				 (json_int_t)q->run_id, "plan", q->plan, "base", q->base, "ratio",
+				 isnan(q->ratio) ? json_null() : json_real(q->ratio)));
 	}
 	json_object_set_new(root, "ratios", a);
 	json_object_set_new(root, "charts", report_charts_json(charts, ncharts));
@@ -372,18 +372,19 @@ static void doc_intro(rdoc *d, const vmp_bench_report *r)
 {
 	rdoc_p(d, "%d run%s, %d series, %d regression%s.", r->nruns, r->nruns == 1 ? "" : "s",
 	       r->nseries, r->nregressions, r->nregressions == 1 ? "" : "s");
-	rdoc_p(d, "A run is a regression when its median is worse than the median of the "
-		  "previous %d runs of the same series (host, VM, workload, metric, variant) by "
-		  "more than %.0f%%; it needs %d earlier runs. Ratios compare the plan with each "
-		  "baseline in each host's latest run; above 1 the plan is better.",
+	rdoc_p(d,
+	       "A run is a regression when its median is worse than the median of the "
+	       "previous %d runs of the same series (host, VM, workload, metric, variant) by "
+	       "more than %.0f%%; it needs %d earlier runs. Ratios compare the plan with each "
+	       "baseline in each host's latest run; above 1 the plan is better.",
 	       VMP_BENCH_WINDOW, VMP_BENCH_REGRESSION * 100, VMP_BENCH_MIN_PREVIOUS);
 }
 
 /* Every point marked as a regression, with the median it is compared with. */
 static void doc_regressions(rdoc *d, const vmp_bench_report *r)
 {
-	static const char *const heads[] = {"hostname", "vm", "workload", "metric", "variant",
-					    "started", "median", "previous", "change"};
+	static const char *const heads[] = {"hostname", "vm",     "workload", "metric", "variant",
+					    "started",  "median", "previous", "change"};
 	char a[80], b[32];
 
 	rdoc_h2(d, "Regressions");
@@ -474,8 +475,8 @@ static void trend_script(rbuf *gp, rchart *c, const vmp_bench_report *r, int s, 
 static void doc_trend(rdoc *d, const rchart *c, const vmp_bench_report *r, int s, int e,
 		      const char *name)
 {
-	static const char *const heads[] = {"series", "run", "started", "median",
-					    "min", "max", "regression"};
+	static const char *const heads[] = {"series", "run", "started",   "median",
+					    "min",    "max", "regression"};
 	const vmp_bench_series *first = &r->series[s];
 	char buf[512], a[80];
 
@@ -529,8 +530,7 @@ static int trends(rbuf *gp, rchart *charts, int *ncharts, rdoc *d, const vmp_ben
 }
 
 /* ratio.dat and the bar chart of the plan against each baseline. */
-static int ratio_chart(rbuf *gp, rchart *c, const vmp_bench_report *r,
-		       const vmp_report_opts *opts)
+static int ratio_chart(rbuf *gp, rchart *c, const vmp_bench_report *r, const vmp_report_opts *opts)
 {
 	rbuf dat = {0};
 	char buf[512], *data;
@@ -547,12 +547,13 @@ static int ratio_chart(rbuf *gp, rchart *c, const vmp_bench_report *r,
 	if (err < 0)
 		return err;
 	gp_begin(gp, c, "ratio", VMP_REPORT_CHART_W, VMP_REPORT_CHART_H);
-	rbuf_add(gp, "set style fill solid 0.8 border -1\nset boxwidth 0.7\nset grid "
-		     "ytics\nset yrange [0:*]\nset xrange [-0.6:%d.6]\nset xtics nomirror "
-		     "rotate by -30\nset key off\nset ylabel 'plan / baseline (above 1: "
-		     "plan better)'\nset title 'Plan versus baseline'\nset arrow from "
-		     "graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb 'black'\nset "
-		     "xtics (",
+	rbuf_add(gp,
+		 "set style fill solid 0.8 border -1\nset boxwidth 0.7\nset grid "
+		 "ytics\nset yrange [0:*]\nset xrange [-0.6:%d.6]\nset xtics nomirror "
+		 "rotate by -30\nset key off\nset ylabel 'plan / baseline (above 1: "
+		 "plan better)'\nset title 'Plan versus baseline'\nset arrow from "
+		 "graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb 'black'\nset "
+		 "xtics (",
 		 r->nratios - 1);
 	for (int i = 0; i < r->nratios; i++) {
 		const vmp_bench_ratio *q = &r->ratios[i];
@@ -571,8 +572,8 @@ static int ratio_chart(rbuf *gp, rchart *c, const vmp_bench_report *r,
 /* The table of the plan against each baseline in each host's latest run. */
 static void doc_ratios(rdoc *d, const vmp_bench_report *r)
 {
-	static const char *const heads[] = {"hostname", "vm", "workload", "metric",
-					    "baseline", "plan", "base", "ratio"};
+	static const char *const heads[] = {"hostname", "vm",   "workload", "metric",
+					    "baseline", "plan", "base",     "ratio"};
 	char a[80];
 
 	rdoc_table(d, 8);

@@ -71,8 +71,8 @@ static char *capacity_json(const vmp_capacity_report *r, const rchart *charts, i
 		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I}", "label",
 						   h->label, "fingerprint", h->fingerprint,
 						   "packages", h->npackages, "nodes", h->nnodes,
-						   "cores", h->ncores, "pus", h->npus, "memory_bytes",
-						   (json_int_t)h->memory_bytes));
+						   "cores", h->ncores, "pus", h->npus,
+						   "memory_bytes", (json_int_t)h->memory_bytes));
 	}
 	json_object_set_new(root, "hosts", a);
 	a = json_array();
@@ -90,9 +90,9 @@ static char *capacity_json(const vmp_capacity_report *r, const rchart *charts, i
 				json_t *o = count_json(vmp_capacity_at(r, p, i, u));
 				json_object_set_new(o, "policy", json_string(r->policies[p]));
 				json_object_set_new(o, "host", json_string(r->hosts[i].label));
-				json_object_set_new(o, "shape", u < r->nshapes
-									 ? json_string(unit_name(r, u))
-									 : json_null());
+				json_object_set_new(o, "shape",
+						    u < r->nshapes ? json_string(unit_name(r, u))
+								   : json_null());
 				json_array_append_new(a, o);
 			}
 	json_object_set_new(root, "counts", a);
@@ -102,9 +102,10 @@ static char *capacity_json(const vmp_capacity_report *r, const rchart *charts, i
 			bool capped;
 			long n = fleet_total(r, p, u, &capped);
 			json_array_append_new(
-				a, json_pack("{s:s, s:o, s:I, s:b}", "policy", r->policies[p], "shape",
-					     u < r->nshapes ? json_string(unit_name(r, u)) : json_null(),
-					     "count", (json_int_t)n, "capped", capped));
+			    a,
+			    json_pack("{s:s, s:o, s:I, s:b}", "policy", r->policies[p], "shape",
+				      u < r->nshapes ? json_string(unit_name(r, u)) : json_null(),
+				      "count", (json_int_t)n, "capped", capped));
 		}
 	json_object_set_new(root, "fleet", a);
 	json_object_set_new(root, "charts", report_charts_json(charts, ncharts));
@@ -225,9 +226,10 @@ static void doc_fleet(rdoc *d, const vmp_capacity_report *r, const rchart charts
 			 r->policies[p]);
 	rdoc_p(d, "%d host%s, %d VM shape%s; reservation policies compared: %s.", r->nhosts,
 	       r->nhosts == 1 ? "" : "s", r->nshapes, r->nshapes == 1 ? "" : "s", buf);
-	rdoc_p(d, "Each figure is what vmplan's planner places: N copies of the shape (or of "
-		  "the whole mix) are all placed and N+1 are not; '+' marks a count that "
-		  "stopped at the limit of %d.",
+	rdoc_p(d,
+	       "Each figure is what vmplan's planner places: N copies of the shape (or of "
+	       "the whole mix) are all placed and N+1 are not; '+' marks a count that "
+	       "stopped at the limit of %d.",
 	       VMP_CAPACITY_LIMIT);
 
 	rdoc_h2(d, "Fleet (reserve %s)", r->policies[0]);
@@ -257,9 +259,10 @@ static void doc_fleet(rdoc *d, const vmp_capacity_report *r, const rchart charts
 /* Per host and unit under policy 0: the count, what binds, what is free and stranded. */
 static void doc_per_host(rdoc *d, const vmp_capacity_report *r)
 {
-	static const char *const heads[] = {"host", "shape", "fits", "binds first", "free PUs",
-					    "free cores", "free memory", "stranded siblings",
-					    "stranded CPUs", "stranded memory"};
+	static const char *const heads[] = {
+	    "host",          "shape",          "fits",        "binds first",
+	    "free PUs",      "free cores",     "free memory", "stranded siblings",
+	    "stranded CPUs", "stranded memory"};
 	char a[32], b[32];
 
 	rdoc_h2(d, "Per host (reserve %s)", r->policies[0]);
@@ -334,8 +337,8 @@ static void doc_refusals(rdoc *d, const vmp_capacity_report *r)
 /* The hosts of the fleet and their size. */
 static void doc_hosts(rdoc *d, const vmp_capacity_report *r)
 {
-	static const char *const heads[] = {"host", "fingerprint", "packages", "nodes",
-					    "cores", "PUs", "memory"};
+	static const char *const heads[] = {"host",  "fingerprint", "packages", "nodes",
+					    "cores", "PUs",         "memory"};
 	char mem[32];
 
 	rdoc_h2(d, "Hosts");

@@ -61,8 +61,7 @@ int vmp_host_report_new(vmp_host_report **out, const vmp_host *host, const vmp_p
 		int cpu;
 		if (!vm->placed || vm->req.cpu == VMP_CPU_SHARED)
 			continue;
-		VMP_CPUSET_FOREACH(cpu, &vm->pcpus)
-		{
+		VMP_CPUSET_FOREACH (cpu, &vm->pcpus) {
 			int p = vmp_host_pu_index(host, cpu);
 			if (p < 0)
 				continue;
@@ -70,8 +69,7 @@ int vmp_host_report_new(vmp_host_report **out, const vmp_host *host, const vmp_p
 			if (vm->req.threads != VMP_THREADS_ISOLATE)
 				continue;
 			int sib;
-			VMP_CPUSET_FOREACH(sib, &host->cores[host->pus[p].core].pus)
-			{
+			VMP_CPUSET_FOREACH (sib, &host->cores[host->pus[p].core].pus) {
 				int q = vmp_host_pu_index(host, sib);
 				if (q >= 0 && r->holder[q] == VMP_PIN_FREE) {
 					r->holder[q] = VMP_PIN_IDLE;
@@ -191,8 +189,7 @@ static void draw_node(pinlayout *L, const vmp_host_report *r, int n)
 				continue;
 			if (first < 0)
 				first = col;
-			VMP_CPUSET_FOREACH(cpu, &co->pus)
-			{
+			VMP_CPUSET_FOREACH (cpu, &co->pus) {
 				int p = vmp_host_pu_index(h, cpu);
 				if (p < 0)
 					continue;
@@ -280,35 +277,38 @@ out:
 }
 
 /* The pin map's plot, w x hgt pixels, with a key entry per holder that occurs. */
-static void pinmap_script(rbuf *gp, rchart *c, const vmp_host_report *r, const pinlayout *L,
-			  int w, int hgt, bool svg)
+static void pinmap_script(rbuf *gp, rchart *c, const vmp_host_report *r, const pinlayout *L, int w,
+			  int hgt, bool svg)
 {
 	const vmp_host *h = r->host;
 	char title[VMP_NAME_MAX + 64];
 	int ncolours = r->plan ? r->plan->nvms : 0;
 
 	gp_begin(gp, c, "pinmap", w, hgt);
-	rbuf_add(gp, "unset border\nunset xtics\nunset ytics\nset key outside right top "
-		     "box\nset size ratio -1\nset xrange [%d:%d]\nset yrange [%g:0.3]\nset title ",
+	rbuf_add(gp,
+		 "unset border\nunset xtics\nunset ytics\nset key outside right top "
+		 "box\nset size ratio -1\nset xrange [%d:%d]\nset yrange [%g:0.3]\nset title ",
 		 L->memory_only ? -5 : -3, L->maxcols + 1, L->y - 0.5);
 	snprintf(title, sizeof(title), "Pin map of %s", h->hostname);
 	rbuf_gp_str(gp, title);
-	rbuf_add(gp, "\nplot 'pinmap-frames.dat' using 1:2:3:4:($5 == 3 ? 0x000000 : $5 == 2 ? "
-		     "0x1f4e79 : $5 == 1 ? 0x2e8b57 : 0xa0a0a0) with boxxyerror fs empty lc rgb "
-		     "variable lw 1 notitle, 'pinmap.dat' using 1:2:3:4:5 with boxxyerror fs "
-		     "solid 1.0 border lc rgb '#606060' lc rgb variable notitle, 'pinmap.dat' "
-		     "using 1:2:(sprintf('%%d', $6)) with labels font 'sans,7' notitle, "
-		     "'pinmap-labels.dat' using 1:2:($3 == 0 ? sprintf('node %%d', $4) : $3 == 2 ? "
-		     "sprintf('memory-only node %%d', $4) : sprintf('package %%d', $4)) with labels "
-		     "right font 'sans,9' notitle");
+	rbuf_add(gp,
+		 "\nplot 'pinmap-frames.dat' using 1:2:3:4:($5 == 3 ? 0x000000 : $5 == 2 ? "
+		 "0x1f4e79 : $5 == 1 ? 0x2e8b57 : 0xa0a0a0) with boxxyerror fs empty lc rgb "
+		 "variable lw 1 notitle, 'pinmap.dat' using 1:2:3:4:5 with boxxyerror fs "
+		 "solid 1.0 border lc rgb '#606060' lc rgb variable notitle, 'pinmap.dat' "
+		 "using 1:2:(sprintf('%%d', $6)) with labels font 'sans,7' notitle, "
+		 "'pinmap-labels.dat' using 1:2:($3 == 0 ? sprintf('node %%d', $4) : $3 == 2 ? "
+		 "sprintf('memory-only node %%d', $4) : sprintf('package %%d', $4)) with labels "
+		 "right font 'sans,9' notitle");
 	for (int k = VMP_PIN_IDLE; k < ncolours; k++) {
 		bool seen = false;
 		for (int p = 0; p < h->npus && !seen; p++)
 			seen = r->holder[p] == k;
 		if (!seen)
 			continue;
-		rbuf_add(gp, ", NaN with boxes fs solid 1.0 border lc rgb '#606060' lc rgb '#%06x' "
-			     "title ",
+		rbuf_add(gp,
+			 ", NaN with boxes fs solid 1.0 border lc rgb '#606060' lc rgb '#%06x' "
+			 "title ",
 			 holder_colour(k));
 		rbuf_gp_str(gp, holder_name(r, k));
 	}
@@ -388,8 +388,9 @@ static int heatmap(rbuf *gp, rchart *c, rdoc *d, const char *name, const char *t
 	rbuf_gp_str(gp, title);
 	rbuf_add(gp, "\nset xlabel '%s'\nset ylabel '%s'\nset cblabel '%s'\n", what, "threads on",
 		 unit);
-	rbuf_add(gp, "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset palette rgbformulae "
-		     "33,13,10\nset size square\nset tics nomirror\n",
+	rbuf_add(gp,
+		 "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset palette rgbformulae "
+		 "33,13,10\nset size square\nset tics nomirror\n",
 		 n - 1, n - 1);
 	if (n <= 32) {
 		rbuf_add(gp, "set xtics (");
@@ -402,8 +403,9 @@ static int heatmap(rbuf *gp, rchart *c, rdoc *d, const char *name, const char *t
 	}
 	rbuf_add(gp, "plot '%s' matrix with image notitle", file);
 	if (n <= 12)
-		rbuf_add(gp, ", '%s' matrix using 1:2:(sprintf('%%.1f', $3)) with labels font "
-			     "'sans,9' notitle",
+		rbuf_add(gp,
+			 ", '%s' matrix using 1:2:(sprintf('%%.1f', $3)) with labels font "
+			 "'sans,9' notitle",
 			 file);
 	rbuf_add(gp, "\n");
 	gp_end(gp, c, opts->svg);
@@ -443,11 +445,11 @@ static char *host_json(const vmp_host_report *r, const rchart *charts, int nchar
 	json_object_set_new(root, "plan", r->plan ? json_true() : json_false());
 	for (int p = 0; p < h->npus; p++) {
 		const vmp_pu *pu = &h->pus[p];
-		json_array_append_new(
-			a, json_pack("{s:i, s:i, s:i, s:i, s:i, s:s}", "os_index", pu->os_index,
-				     "core", pu->core, "l3", pu->l3, "node", h->nodes[pu->node].id,
-				     "package", h->packages[pu->package].id, "holder",
-				     holder_name(r, r->holder[p])));
+		json_array_append_new(a, json_pack("{s:i, s:i, s:i, s:i, s:i, s:s}", "os_index",
+						   pu->os_index, "core", pu->core, "l3", pu->l3,
+						   "node", h->nodes[pu->node].id, "package",
+						   h->packages[pu->package].id, "holder",
+						   holder_name(r, r->holder[p])));
 	}
 	json_object_set_new(root, "pus", a);
 	a = json_array();
@@ -479,11 +481,11 @@ static void doc_summary(rdoc *d, const vmp_host *h)
 	for (int n = 0; n < h->nnodes; n++)
 		total += h->nodes[n].memory_bytes;
 	vmp_size_format(mem, sizeof(mem), total);
-	rdoc_p(d, "Host %s (fingerprint %s): %d package%s, %d NUMA node%s, %d L3 domain%s, %d "
-		  "cores, %d PUs, %s of memory.",
+	rdoc_p(d,
+	       "Host %s (fingerprint %s): %d package%s, %d NUMA node%s, %d L3 domain%s, %d "
+	       "cores, %d PUs, %s of memory.",
 	       h->hostname, fp, h->npackages, h->npackages == 1 ? "" : "s", h->nnodes,
-	       h->nnodes == 1 ? "" : "s", h->nl3, h->nl3 == 1 ? "" : "s", h->ncores, h->npus,
-	       mem);
+	       h->nnodes == 1 ? "" : "s", h->nl3, h->nl3 == 1 ? "" : "s", h->ncores, h->npus, mem);
 }
 
 /* The pin map's section: the chart, what holds which CPUs, and the memory-only nodes. */
@@ -527,8 +529,9 @@ static void doc_pinmap(rdoc *d, const vmp_host_report *r, const rchart *c)
 			vmp_cpuset_set(&memory_only, h->nodes[n].id);
 	if (!vmp_cpuset_empty(&memory_only)) {
 		vmp_cpuset_format(buf, sizeof(buf), &memory_only);
-		rdoc_p(d, "Memory-only NUMA node%s %s (no CPUs) %s drawn apart, below the "
-			  "packages: the model does not say which package holds %s.",
+		rdoc_p(d,
+		       "Memory-only NUMA node%s %s (no CPUs) %s drawn apart, below the "
+		       "packages: the model does not say which package holds %s.",
 		       vmp_cpuset_count(&memory_only) == 1 ? "" : "s", buf,
 		       vmp_cpuset_count(&memory_only) == 1 ? "is" : "are",
 		       vmp_cpuset_count(&memory_only) == 1 ? "it" : "them");
@@ -543,9 +546,9 @@ static int heatmaps(rbuf *gp, rchart *charts, int *ncharts, rdoc *d, const vmp_h
 		const double *m;
 		const char *name, *title, *unit;
 	} mats[] = {
-		{h->read_gbs, "read", "Memory read bandwidth", "GB/s"},
-		{h->triad_gbs, "triad", "STREAM triad bandwidth", "GB/s"},
-		{h->latency_ns, "latency", "Idle memory latency", "ns"},
+	    {h->read_gbs, "read", "Memory read bandwidth", "GB/s"},
+	    {h->triad_gbs, "triad", "STREAM triad bandwidth", "GB/s"},
+	    {h->latency_ns, "latency", "Idle memory latency", "ns"},
 	};
 	bool measured = false;
 	int *ids, err = VMP_OK;

@@ -27,7 +27,7 @@ typedef struct rblock {
 	char *text;
 	int ncols, nrows; /* a table: nrows rows of ncols cells, the first the header */
 	char **cells;
-	int w, h;         /* an image: its size; text is its file name, alt the caption */
+	int w, h; /* an image: its size; text is its file name, alt the caption */
 	char *alt;
 } rblock;
 

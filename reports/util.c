@@ -231,11 +231,10 @@ static const char *cell(const rblock *b, int r, int c)
 	return s ? s : "";
 }
 
-static const char style[] =
-	"body{font-family:sans-serif;margin:2em;max-width:72em}"
-	"table{border-collapse:collapse;margin:1em 0}"
-	"th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
-	"th{background:#eee}img{max-width:100%;border:1px solid #ddd}";
+static const char style[] = "body{font-family:sans-serif;margin:2em;max-width:72em}"
+			    "table{border-collapse:collapse;margin:1em 0}"
+			    "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left}"
+			    "th{background:#eee}img{max-width:100%;border:1px solid #ddd}";
 
 int rdoc_html(char **out, size_t *len, const rdoc *d)
 {
@@ -543,7 +542,8 @@ int report_run_gnuplot(const char *dir, const char *script, const vmp_report_opt
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+	posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
+					 0644);
 	posix_spawn_file_actions_addchdir_np(&fa, dir);
 	rc = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);

@@ -13,7 +13,7 @@
 typedef enum vmp_bench_workload {
 	VMP_BENCH_STREAM = 0, /* STREAM triad per VM, all its vCPUs together: triad_gbs, GB/s */
 	VMP_BENCH_LATENCY,    /* dependent-load chase per vCPU, mean over vCPUs: latency_ns */
-	VMP_BENCH_C2C,	      /* ping-pong of vCPU i and i + n/2: c2c_ns (one way) */
+	VMP_BENCH_C2C,        /* ping-pong of vCPU i and i + n/2: c2c_ns (one way) */
 	VMP_BENCH_COMPUTE,    /* integer multiply-xorshift kernel, mean per vCPU: ops_per_s */
 	VMP_BENCH_NOISY,      /* latency_ns as above while an antagonist streams memory on the
 			       * CPUs no VM uses (floating on all CPUs when none is free) */
@@ -30,13 +30,13 @@ typedef enum vmp_bench_variant {
 } vmp_bench_variant;
 
 #define VMP_BENCH_BASE_UNPINNED (1u << VMP_BENCH_UNPINNED)
-#define VMP_BENCH_BASE_NAIVE	(1u << VMP_BENCH_NAIVE)
+#define VMP_BENCH_BASE_NAIVE    (1u << VMP_BENCH_NAIVE)
 
 /* Defaults of vmplan bench, and of the quick gate of vmplan suggest --validate. */
-#define VMP_BENCH_DEFAULT_REPS	     5
+#define VMP_BENCH_DEFAULT_REPS       5
 #define VMP_BENCH_DEFAULT_SECONDS    0.5
-#define VMP_BENCH_QUICK_REPS	     3
-#define VMP_BENCH_QUICK_SECONDS	     0.25
+#define VMP_BENCH_QUICK_REPS         3
+#define VMP_BENCH_QUICK_SECONDS      0.25
 #define VMP_BENCH_DEFAULT_CELL_BYTES ((uint64_t)256 << 20)
 #define VMP_BENCH_DEFAULT_THRESHOLD  10.0 /* percent, for vmp_history_compare() */
 
@@ -46,13 +46,13 @@ typedef struct vmp_bench_options {
 	 * its primary metric, the one the gate judges. */
 	int nworkloads;
 	vmp_bench_workload workloads[VMP_BENCH_NWORKLOADS];
-	unsigned baselines;	  /* VMP_BENCH_BASE_* bits; 0: both */
-	int reps;		  /* repetitions per variant and workload; 0: the default */
-	double seconds;		  /* length of one repetition; 0: the default */
-	uint64_t cell_bytes;	  /* the most memory emulated per guest cell; 0: the default.
+	unsigned baselines;       /* VMP_BENCH_BASE_* bits; 0: both */
+	int reps;                 /* repetitions per variant and workload; 0: the default */
+	double seconds;           /* length of one repetition; 0: the default */
+	uint64_t cell_bytes;      /* the most memory emulated per guest cell; 0: the default.
 				   * A cell's working set is min(its memory, this), shrunk to fit
 				   * 80% of its node's free memory (with a note) */
-	bool force;		  /* run even when the plan was made for another host */
+	bool force;               /* run even when the plan was made for another host */
 	vmp_progress_fn progress; /* what runs now; may be NULL */
 	void *opaque;
 } vmp_bench_options;
@@ -86,7 +86,7 @@ typedef struct vmp_bench_check {
 	vmp_cpuset planned;  /* CPUs planned; for memory, the host node (one bit) */
 	vmp_cpuset observed; /* CPUs sched_getcpu() returned in the thread, sampled throughout;
 			      * for memory, the node move_pages() found (empty: spread) */
-	bool ok;	     /* observed is a non-empty subset of planned */
+	bool ok;             /* observed is a non-empty subset of planned */
 } vmp_bench_check;
 
 /* A verdict of the plan against one baseline for one VM and metric. */
@@ -99,7 +99,7 @@ typedef enum vmp_bench_verdict {
 /* A bench run: what ran, where, and its results. vmp_bench_run_free(). */
 typedef struct vmp_bench_run {
 	char started_at[32]; /* ISO 8601 UTC, 2026-11-29T02:30:00Z */
-	char host[17];	     /* the live host's fingerprint */
+	char host[17];       /* the live host's fingerprint */
 	char hostname[VMP_NAME_MAX];
 	char version[32];
 	char plan_hash[17]; /* vmp_bench_plan_hash() */
@@ -143,7 +143,7 @@ int vmp_bench_workloads_parse(vmp_bench_options *opts, const char *list);
  * @return how many were written to out (at least 1, at most VMP_BENCH_NWORKLOADS)
  */
 int vmp_bench_request_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS],
-				 const vmp_vm_request *req);
+				const vmp_vm_request *req);
 
 /**
  * As vmp_bench_request_workloads() for a VM that names only the profile (NULL or "" for
@@ -263,11 +263,11 @@ typedef struct vmp_bench_regression {
 	char vm[VMP_NAME_MAX];
 	vmp_bench_workload workload;
 	vmp_bench_variant variant;
-	double now;	   /* the new run's median */
-	double history;	   /* the median of the medians of the last runs */
-	int runs;	   /* how many runs had the metric */
+	double now;        /* the new run's median */
+	double history;    /* the median of the medians of the last runs */
+	int runs;          /* how many runs had the metric */
 	double change_pct; /* signed: negative is worse, whatever the direction */
-	bool regressed;	   /* fell by more than the threshold */
+	bool regressed;    /* fell by more than the threshold */
 } vmp_bench_regression;
 
 /**

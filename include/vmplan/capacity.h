@@ -13,7 +13,6 @@
 /** A short name of a binding resource ("cores", "memory", ...); static. */
 const char *vmp_bind_name(vmp_bind bind);
 
-
 /* How many copies of a unit (one shape, or a whole mix) fit a host, and what is left. */
 typedef struct vmp_capacity_count {
 	int count;   /* copies that the planner places all of; count + 1 copies it does not */
@@ -21,12 +20,12 @@ typedef struct vmp_capacity_count {
 	vmp_bind bind;
 	char reason[VMP_REASON_MAX]; /* the planner's reason for a VM of copy count + 1 */
 	/* After count copies: */
-	int free_pus;              /* PUs no vCPU, reservation, idle sibling or VM holds */
-	int free_cores;            /* cores all of whose PUs are free */
+	int free_pus;   /* PUs no vCPU, reservation, idle sibling or VM holds */
+	int free_cores; /* cores all of whose PUs are free */
 	uint64_t free_memory_bytes;
 	uint64_t free_hugepage_bytes; /* in every hugepage pool */
-	int stranded_siblings;     /* free PUs on a core another PU of which is held */
-	int stranded_cpus;         /* free PUs on nodes without memory for one vCPU of the unit */
+	int stranded_siblings;        /* free PUs on a core another PU of which is held */
+	int stranded_cpus; /* free PUs on nodes without memory for one vCPU of the unit */
 	uint64_t stranded_memory_bytes; /* free memory on nodes without a free PU */
 } vmp_capacity_count;
 

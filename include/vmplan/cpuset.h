@@ -63,7 +63,7 @@ int vmp_cpuset_first(const vmp_cpuset *set);
 /** The smallest member greater than prev, or -1. Start with prev = -1. */
 int vmp_cpuset_next(const vmp_cpuset *set, int prev);
 
-#define VMP_CPUSET_FOREACH(cpu, set)                                                   \
+#define VMP_CPUSET_FOREACH(cpu, set)                                                               \
 	for ((cpu) = vmp_cpuset_first(set); (cpu) >= 0; (cpu) = vmp_cpuset_next((set), (cpu)))
 
 #endif

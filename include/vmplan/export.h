@@ -33,7 +33,7 @@ typedef int (*vmp_export_fn)(char **out, size_t *len, const vmp_plan *plan, int 
 typedef struct vmp_exporter {
 	const char *name; /* as --format names it: "libvirt", "salt", "json" */
 	const char *ext;  /* the file name extension with the dot: ".xml" */
-	bool per_vm;	  /* one document per placed VM (DIR/<name><ext>), else one per plan */
+	bool per_vm;      /* one document per placed VM (DIR/<name><ext>), else one per plan */
 	const char *file; /* for whole-plan formats: the file name under --out-dir */
 	vmp_export_fn fn;
 } vmp_exporter;
@@ -135,42 +135,42 @@ int vmp_export_diff(char **out, const char *old_doc, const char *new_doc, const 
 typedef enum vmp_define_action {
 	VMP_DEFINE_SKIPPED = 0, /* not placed, or nothing done: an earlier VM failed, or (live)
 				 * its running domain cannot take the pins */
-	VMP_DEFINE_CREATED,	/* a new domain */
-	VMP_DEFINE_UPDATED,	/* merged into the existing definition */
-	VMP_DEFINE_UNCHANGED	/* the existing definition already matched */
+	VMP_DEFINE_CREATED,     /* a new domain */
+	VMP_DEFINE_UPDATED,     /* merged into the existing definition */
+	VMP_DEFINE_UNCHANGED    /* the existing definition already matched */
 } vmp_define_action;
 
 /* What a live pin moves. */
 typedef enum vmp_define_pin_kind {
 	VMP_PIN_EMULATOR = 0, /* the emulator threads (virDomainPinEmulator) */
 	VMP_PIN_IOTHREAD,     /* I/O thread id (virDomainPinIOThread) */
-	VMP_PIN_VCPU	      /* vCPU id (virDomainPinVcpuFlags) */
+	VMP_PIN_VCPU          /* vCPU id (virDomainPinVcpuFlags) */
 } vmp_define_pin_kind;
 
 /* One pin vmp_define_plan() applies to a running domain (vmp_define_opts.live). */
 typedef struct vmp_define_pin {
 	vmp_define_pin_kind kind;
-	unsigned id;	  /* the I/O thread id (from 1) or vCPU number; 0 for the emulator */
-	char what[32];	  /* "emulator", "iothread 1", "vcpu 0", as vmp_mismatch.what names them */
+	unsigned id;      /* the I/O thread id (from 1) or vCPU number; 0 for the emulator */
+	char what[32];    /* "emulator", "iothread 1", "vcpu 0", as vmp_mismatch.what names them */
 	char cpuset[256]; /* the host CPUs the plan gives it, in libvirt's syntax */
-	bool applied;	  /* libvirt accepted it; false in a dry run and from a failed pin on */
+	bool applied;     /* libvirt accepted it; false in a dry run and from a failed pin on */
 } vmp_define_pin;
 
 typedef struct vmp_define_result {
 	char name[VMP_NAME_MAX];
 	vmp_define_action action;
 	char backup[4096];    /* where the previous XML was saved, or "" */
-	char *diff;	      /* dry run: the difference (owned; "" when none) */
-	bool running;	      /* the domain runs: an update takes effect at its next start */
-	bool live;	      /* every pin below was applied to the running domain */
-	int npins;	      /* with opts.live, for a running domain: how many pins */
+	char *diff;           /* dry run: the difference (owned; "" when none) */
+	bool running;         /* the domain runs: an update takes effect at its next start */
+	bool live;            /* every pin below was applied to the running domain */
+	int npins;            /* with opts.live, for a running domain: how many pins */
 	vmp_define_pin *pins; /* in the order they are (or would be) applied; owned */
 } vmp_define_result;
 
 typedef struct vmp_define_opts {
-	bool dry_run;		/* change nothing; fill each result's diff (and pins with live) */
+	bool dry_run;           /* change nothing; fill each result's diff (and pins with live) */
 	const char *backup_dir; /* where <name>.xml.bak goes before an update (default ".") */
-	const char *type;	/* force the domain type of new domains; NULL asks libvirt */
+	const char *type;       /* force the domain type of new domains; NULL asks libvirt */
 	/* Also pin the vCPUs, emulator and I/O threads of a running domain as the plan says,
 	 * with VIR_DOMAIN_AFFECT_LIVE, after its definition is written. Nothing else changes
 	 * live: memory placement (numatune, hugepages, memtune), cachetune, memorytune and

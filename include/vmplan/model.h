@@ -7,11 +7,11 @@
 
 #include "vmplan/cpuset.h"
 
-#define VMP_NAME_MAX 128     /* bytes of a VM or host name, with the NUL */
-#define VMP_REASON_MAX 512   /* bytes of a "why not placed" text */
-#define VMP_PAGESIZES_MAX 4  /* hugepage sizes tracked per NUMA node */
-#define VMP_MAX_VCPUS 1024   /* the most vCPUs one VM may ask for */
-#define VMP_MAX_CELLS 64     /* the most guest NUMA cells of one VM */
+#define VMP_NAME_MAX      128  /* bytes of a VM or host name, with the NUL */
+#define VMP_REASON_MAX    512  /* bytes of a "why not placed" text */
+#define VMP_PAGESIZES_MAX 4    /* hugepage sizes tracked per NUMA node */
+#define VMP_MAX_VCPUS     1024 /* the most vCPUs one VM may ask for */
+#define VMP_MAX_CELLS     64   /* the most guest NUMA cells of one VM */
 
 /* Where a host model came from. */
 typedef enum vmp_host_source {
@@ -52,11 +52,11 @@ typedef struct vmp_cache {
 } vmp_cache;
 
 typedef struct vmp_core {
-	int id;          /* logical core index, unique on the host */
-	int package;     /* index into vmp_host.packages */
-	int node;        /* index into vmp_host.nodes of the node the core's PUs belong to */
-	int l3;          /* index into vmp_host.l3s, or -1 without an L3 */
-	vmp_cpuset pus;  /* SMT siblings (OS indexes) */
+	int id;         /* logical core index, unique on the host */
+	int package;    /* index into vmp_host.packages */
+	int node;       /* index into vmp_host.nodes of the node the core's PUs belong to */
+	int l3;         /* index into vmp_host.l3s, or -1 without an L3 */
+	vmp_cpuset pus; /* SMT siblings (OS indexes) */
 } vmp_core;
 
 typedef struct vmp_pu {
@@ -104,32 +104,32 @@ typedef struct vmp_rdt_mb {
 	unsigned bandwidth_gran; /* values are multiples of this */
 	bool delay_linear;
 	vmp_mb_unit unit;
-	unsigned num_closids;    /* classes of service; 0: not known (libvirt without maxAllocs) */
+	unsigned num_closids; /* classes of service; 0: not known (libvirt without maxAllocs) */
 	int ndomains;
 	int domain_ids[VMP_RDT_DOMAINS_MAX];
 } vmp_rdt_mb;
 
 typedef struct vmp_resctrl {
-	bool present;          /* resctrl mounted (or found under the fsroot) */
+	bool present; /* resctrl mounted (or found under the fsroot) */
 	vmp_rdt_cache l3, l2;
 	vmp_rdt_mb mb;
-	unsigned groups_used;  /* CLOSIDs already taken, the default group included */
+	unsigned groups_used; /* CLOSIDs already taken, the default group included */
 } vmp_resctrl;
 
 /* A PCI device and its locality. */
 typedef struct vmp_device {
-	char name[64];    /* the OS name (eth0, nvme0n1) or the PCI address */
-	char pci[16];     /* PCI address, dddd:bb:dd.f */
-	char kind[16];    /* "net", "nvme", "gpu", "storage", "other" */
-	int node;         /* index into vmp_host.nodes of the nearest node, or -1 */
+	char name[64]; /* the OS name (eth0, nvme0n1) or the PCI address */
+	char pci[16];  /* PCI address, dddd:bb:dd.f */
+	char kind[16]; /* "net", "nvme", "gpu", "storage", "other" */
+	int node;      /* index into vmp_host.nodes of the nearest node, or -1 */
 } vmp_device;
 
 /* A VM that already runs (or is defined) on the host, from libvirt. */
 typedef struct vmp_existing_vm {
 	char name[VMP_NAME_MAX];
-	vmp_cpuset cpus;       /* PUs its vCPUs (and emulator, iothreads) are pinned to */
+	vmp_cpuset cpus; /* PUs its vCPUs (and emulator, iothreads) are pinned to */
 	uint64_t memory_bytes;
-	vmp_cpuset nodes;      /* OS ids of the nodes its memory is bound to; empty if unbound */
+	vmp_cpuset nodes; /* OS ids of the nodes its memory is bound to; empty if unbound */
 } vmp_existing_vm;
 
 /*
@@ -162,7 +162,7 @@ typedef struct vmp_host {
 	vmp_cpuset reserved; /* housekeeping PUs no dedicated vCPU may use */
 	vmp_cpuset isolated; /* the kernel's isolcpus= set (/sys/devices/system/cpu/isolated) */
 	vmp_cpuset nohz_full;
-	vmp_cpuset used;     /* PUs pinned by existing VMs; no dedicated vCPU goes there */
+	vmp_cpuset used; /* PUs pinned by existing VMs; no dedicated vCPU goes there */
 
 	vmp_resctrl resctrl;
 
@@ -195,10 +195,7 @@ typedef enum vmp_emulator_policy {
 } vmp_emulator_policy;
 
 /* Dedicated pCPUs per vCPU, or a share of a common pool. */
-typedef enum vmp_cpu_policy {
-	VMP_CPU_DEDICATED = 0,
-	VMP_CPU_SHARED
-} vmp_cpu_policy;
+typedef enum vmp_cpu_policy { VMP_CPU_DEDICATED = 0, VMP_CPU_SHARED } vmp_cpu_policy;
 
 /* numatune memory mode. */
 typedef enum vmp_mem_mode {
@@ -256,13 +253,13 @@ typedef enum vmp_mem_allocation {
 /* One VM as the user asks for it (from --vm, a mix file and its profile). */
 typedef struct vmp_vm_request {
 	char name[VMP_NAME_MAX];
-	char profile[64];        /* the profile it came from, or "" */
+	char profile[64]; /* the profile it came from, or "" */
 	unsigned vcpus;
 	uint64_t memory_bytes;
 	vmp_cpu_policy cpu;
 	vmp_thread_policy threads;
 	vmp_emulator_policy emulator;
-	unsigned numa_cells;     /* guest cells wanted; 0 lets the planner choose */
+	unsigned numa_cells; /* guest cells wanted; 0 lets the planner choose */
 	vmp_mem_mode mem_mode;
 	uint64_t hugepage_bytes; /* back memory with pages of this size; 0 for none */
 	bool mem_locked;         /* <memoryBacking><locked/> */
@@ -270,29 +267,29 @@ typedef struct vmp_vm_request {
 	uint64_t hard_limit_bytes, soft_limit_bytes, swap_hard_limit_bytes, min_guarantee_bytes;
 	unsigned iothreads;
 	vmp_iothread_policy iothread_policy;
-	char device[64];         /* a device the VM uses (PCI address or name), or "" */
-	uint64_t cache_bytes;    /* L3 to allocate in each L3 domain the VM uses; 0 for none */
-	unsigned membw_percent;  /* memory bandwidth cap in percent; 0 for none */
-	uint64_t membw_mbps;     /* or an absolute cap in MB/s; 0 for none */
+	char device[64];        /* a device the VM uses (PCI address or name), or "" */
+	uint64_t cache_bytes;   /* L3 to allocate in each L3 domain the VM uses; 0 for none */
+	unsigned membw_percent; /* memory bandwidth cap in percent; 0 for none */
+	uint64_t membw_mbps;    /* or an absolute cap in MB/s; 0 for none */
 	vmp_sched vcpu_sched;
-	int vcpu_priority;       /* for fifo/rr, 1-99 */
-	unsigned shares;         /* cputune shares for shared VMs; 0 for libvirt's default */
-	uint64_t period_us;      /* cputune period; 0 for none */
-	int64_t quota_us;        /* cputune quota; 0 for none, -1 unlimited */
-	int priority;            /* placement weight: higher is placed first (default 0) */
-	bool efi;                /* UEFI firmware */
+	int vcpu_priority;  /* for fifo/rr, 1-99 */
+	unsigned shares;    /* cputune shares for shared VMs; 0 for libvirt's default */
+	uint64_t period_us; /* cputune period; 0 for none */
+	int64_t quota_us;   /* cputune quota; 0 for none, -1 unlimited */
+	int priority;       /* placement weight: higher is placed first (default 0) */
+	bool efi;           /* UEFI firmware */
 	bool secure_boot;
-	char loader[256];        /* an explicit firmware image (pflash), or "" */
-	char nvram[256];         /* its variable store, or "" */
+	char loader[256]; /* an explicit firmware image (pflash), or "" */
+	char nvram[256];  /* its variable store, or "" */
 	vmp_cache_mode cpu_cache;
 	vmp_mem_access mem_access;
 	vmp_mem_source mem_source;
 	vmp_mem_allocation mem_allocation;
-	bool mem_discard;        /* discard freed guest memory (memoryBacking and cells) */
+	bool mem_discard;         /* discard freed guest memory (memoryBacking and cells) */
 	vmp_sched emulator_sched; /* scheduler of the emulator thread (priority: vcpu_priority) */
 	vmp_sched iothread_sched; /* scheduler of the I/O threads (priority: vcpu_priority) */
 	uint64_t global_period_us, emulator_period_us, iothread_period_us; /* 0 for none */
-	int64_t global_quota_us, emulator_quota_us, iothread_quota_us;    /* 0 none, -1 unlimited */
+	int64_t global_quota_us, emulator_quota_us, iothread_quota_us; /* 0 none, -1 unlimited */
 	unsigned bench_workloads; /* the bench's workloads: bit i for the key bench_workloads'
 				   * i-th value name (request.h); 0 for the default */
 } vmp_vm_request;
@@ -364,14 +361,14 @@ typedef struct vmp_plan_vm {
 	vmp_plan_cell cells[VMP_MAX_CELLS];
 	/* Guest CPU topology; sockets * dies * cores * threads == vcpus. */
 	unsigned sockets, dies, cores, threads;
-	double score; /* higher is better; see the planner's objective */
+	double score;  /* higher is better; see the planner's objective */
 	char *explain; /* why it went where it went (with --explain); NULL otherwise; owned */
 } vmp_plan_vm;
 
 /* A plan for a set of VMs on one host. Owned arrays; vmp_plan_free(). */
 typedef struct vmp_plan {
-	int schema;          /* VMP_PLAN_SCHEMA */
-	char host[17];       /* vmp_host_fingerprint() of the host planned on */
+	int schema;    /* VMP_PLAN_SCHEMA */
+	char host[17]; /* vmp_host_fingerprint() of the host planned on */
 	char hostname[VMP_NAME_MAX];
 	int nvms;
 	vmp_plan_vm *vms;
@@ -388,7 +385,8 @@ void vmp_host_free(vmp_host *host);
 int vmp_host_node_index(const vmp_host *host, int id);
 /** Index into host->pus of the PU with OS index, or -1. */
 int vmp_host_pu_index(const vmp_host *host, int os_index);
-/** Distance between node indexes a and b: the table's value, or 10/20 (local/remote) when unknown. */
+/** Distance between node indexes a and b: the table's value, or 10/20 (local/remote) when unknown.
+ */
 uint32_t vmp_host_distance(const vmp_host *host, int a, int b);
 /**
  * How many resctrl groups the host can have, the default group included: like the kernel,

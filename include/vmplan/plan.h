@@ -58,8 +58,8 @@ int vmp_plan_reserve(vmp_host *host, const char *policy);
  * @return VMP_OK (even if some VMs are not placed), VMP_EINVAL for a
  *         request that is malformed (no name, 0 vCPUs), VMP_ENOMEM
  */
-int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs,
-		   size_t nreqs, const vmp_plan_options *opts);
+int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs, size_t nreqs,
+		   const vmp_plan_options *opts);
 
 /** How many VMs of the plan were placed. */
 int vmp_plan_placed_count(const vmp_plan *plan);

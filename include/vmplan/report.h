@@ -23,17 +23,17 @@
  */
 
 /* The size of the charts in pixels (pngcairo); the pin map grows with the host. */
-#define VMP_REPORT_CHART_W 900
-#define VMP_REPORT_CHART_H 500
+#define VMP_REPORT_CHART_W   900
+#define VMP_REPORT_CHART_H   500
 #define VMP_REPORT_HEATMAP_W 640
 #define VMP_REPORT_HEATMAP_H 520
 
 /* A run is a regression when its median is worse than the median of the previous
  * VMP_BENCH_WINDOW runs of the same series by more than VMP_BENCH_REGRESSION (a
  * fraction); at least VMP_BENCH_MIN_PREVIOUS earlier runs are needed. */
-#define VMP_BENCH_WINDOW 5
+#define VMP_BENCH_WINDOW       5
 #define VMP_BENCH_MIN_PREVIOUS 3
-#define VMP_BENCH_REGRESSION 0.10
+#define VMP_BENCH_REGRESSION   0.10
 
 typedef struct vmp_report_opts {
 	const char *out_dir; /* the folder; created when missing */
@@ -45,9 +45,9 @@ typedef struct vmp_report_opts {
 typedef struct vmp_bench_point {
 	long long run_id;
 	char started_at[32];
-	int64_t time;       /* started_at in seconds since the epoch */
+	int64_t time; /* started_at in seconds since the epoch */
 	double median, min, max;
-	double previous;    /* the median of the previous window, NaN without enough runs */
+	double previous; /* the median of the previous window, NaN without enough runs */
 	bool regression;
 } vmp_bench_point;
 
@@ -97,7 +97,7 @@ enum {
 	VMP_PIN_RESERVED = -2, /* housekeeping */
 	VMP_PIN_EXISTING = -3, /* an existing domain (host->used) */
 	VMP_PIN_OFFLINE = -4,
-	VMP_PIN_IDLE = -5      /* the idle sibling of a threads=isolate VM's core */
+	VMP_PIN_IDLE = -5 /* the idle sibling of a threads=isolate VM's core */
 };
 
 typedef struct vmp_host_report {

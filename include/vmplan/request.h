@@ -36,11 +36,11 @@ typedef enum vmp_field_type {
 
 /* One field of vmp_vm_request that a key sets, as plan.json names and bounds it. */
 typedef struct vmp_request_field {
-	const char *json;    /* its name in plan.json's request object */
+	const char *json; /* its name in plan.json's request object */
 	vmp_field_type type;
-	size_t offset;       /* offsetof(vmp_vm_request, ...) */
-	size_t size;         /* sizeof the field (the buffer, for TEXT) */
-	int64_t min, max;    /* what plan.json may hold (integers) */
+	size_t offset;    /* offsetof(vmp_vm_request, ...) */
+	size_t size;      /* sizeof the field (the buffer, for TEXT) */
+	int64_t min, max; /* what plan.json may hold (integers) */
 } vmp_request_field;
 
 #define VMP_KEY_FIELDS_MAX 2
@@ -109,7 +109,7 @@ static inline void *vmp_request_field_ptr(vmp_vm_request *req, const vmp_request
 }
 
 static inline const void *vmp_request_field_cptr(const vmp_vm_request *req,
-						  const vmp_request_field *f)
+						 const vmp_request_field *f)
 {
 	return (const char *)req + f->offset;
 }

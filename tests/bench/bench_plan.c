@@ -73,9 +73,9 @@ static void run(const char *label, vmp_host *h, int n, unsigned max_vcpus, vmp_p
 			ms[j] = ms[j - 1];
 			ms[j - 1] = t;
 		}
-	printf("%-44s %5d VMs %3d nodes %5d PUs  %-5s %9.2f ms (median of %d)  placed %d\n",
-	       label, n, h->nnodes, h->npus, order == VMP_ORDER_BATCH ? "batch" : "given",
-	       ms[REPEAT / 2], REPEAT, placed);
+	printf("%-44s %5d VMs %3d nodes %5d PUs  %-5s %9.2f ms (median of %d)  placed %d\n", label,
+	       n, h->nnodes, h->npus, order == VMP_ORDER_BATCH ? "batch" : "given", ms[REPEAT / 2],
+	       REPEAT, placed);
 	free(reqs);
 }
 

@@ -1,4 +1,5 @@
-/* Test helpers: a scratch directory tree (a fake /sys) built file by file. Include after cmocka.h. */
+/* Test helpers: a scratch directory tree (a fake /sys) built file by file. Include after cmocka.h.
+ */
 #ifndef VMPLAN_TEST_FSTREE_H
 #define VMPLAN_TEST_FSTREE_H
 

@@ -24,10 +24,10 @@ static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, ui
 	uint64_t ways[VMP_RDT_DOMAINS_MAX] = {0};
 	unsigned groups = 0;
 
-#define FAIL(...)                                                                          \
-	do {                                                                               \
-		snprintf(why, sizeof(plan_violation_why), __VA_ARGS__);                    \
-		return why;                                                                \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(why, sizeof(plan_violation_why), __VA_ARGS__);                            \
+		return why;                                                                        \
 	} while (0)
 
 	for (int i = 0; i < plan->nvms; i++) {
@@ -67,7 +67,7 @@ static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, ui
 				for (int m = 0; m < h->nnodes; m++)
 					for (int q = 0; q < h->nodes[m].nhugepages; q++)
 						if (h->nodes[m].hugepages[q].size_kib * 1024 ==
-							    r->hugepage_bytes &&
+							r->hugepage_bytes &&
 						    h->nodes[m].hugepages[q].total)
 							any_pool = true;
 				for (int q = 0; q < h->nodes[n].nhugepages; q++)
@@ -80,7 +80,8 @@ static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, ui
 					if (k < 0)
 						FAIL("%s: hugepages on node %d without a pool",
 						     r->name, vm->cells[c].host_node);
-					pages[n][k] += vm->cells[c].memory_bytes / r->hugepage_bytes;
+					pages[n][k] +=
+					    vm->cells[c].memory_bytes / r->hugepage_bytes;
 					if (pages[n][k] > h->nodes[n].hugepages[k].free)
 						FAIL("node %d: hugepage pool overcommitted",
 						     h->nodes[n].id);
@@ -89,14 +90,15 @@ static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, ui
 			}
 			mem[n] += vm->cells[c].memory_bytes;
 			if (mem[n] > h->nodes[n].free_bytes)
-				FAIL("node %d: memory overcommitted by %s", h->nodes[n].id, r->name);
+				FAIL("node %d: memory overcommitted by %s", h->nodes[n].id,
+				     r->name);
 		}
 		if (cell_mem != r->memory_bytes)
 			FAIL("%s: cells hold %llu bytes, asked %llu", r->name,
 			     (unsigned long long)cell_mem, (unsigned long long)r->memory_bytes);
 		if (vmp_cpuset_count(&all_vcpus) != (int)r->vcpus)
-			FAIL("%s: cells cover %d vCPUs of %u", r->name, vmp_cpuset_count(&all_vcpus),
-			     r->vcpus);
+			FAIL("%s: cells cover %d vCPUs of %u", r->name,
+			     vmp_cpuset_count(&all_vcpus), r->vcpus);
 		if (r->emulator == VMP_EMULATOR_ISOLATE &&
 		    !vmp_cpuset_subset(&vm->emulatorpin, &h->reserved))
 			FAIL("%s: isolated emulator outside the reserved CPUs", r->name);
@@ -123,17 +125,18 @@ static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, ui
 				if (vmp_cpuset_isset(&vm->cells[c].vcpus, (int)v))
 					cell = c;
 			if (cell < 0 || h->nodes[h->pus[p].node].id != vm->cells[cell].host_node)
-				FAIL("%s: vCPU %u on CPU %d outside its cell's node", r->name, v, cpu);
+				FAIL("%s: vCPU %u on CPU %d outside its cell's node", r->name, v,
+				     cpu);
 			vmp_cpuset_set(&cores_touched, h->pus[p].core);
 		}
 		if (!vmp_cpuset_equal(&mine, &vm->pcpus))
 			FAIL("%s: pcpus differ from the pins", r->name);
 		int core;
-		VMP_CPUSET_FOREACH(core, &cores_touched)
-		{
+		VMP_CPUSET_FOREACH (core, &cores_touched) {
 			vmp_cpuset in_core;
 			vmp_cpuset_and(&in_core, &h->cores[core].pus, &mine);
-			int n = vmp_cpuset_count(&in_core), size = vmp_cpuset_count(&h->cores[core].pus);
+			int n = vmp_cpuset_count(&in_core),
+			    size = vmp_cpuset_count(&h->cores[core].pus);
 			if (r->threads == VMP_THREADS_ISOLATE && n != 1)
 				FAIL("%s: threads=isolate with %d vCPUs on core %d", r->name, n,
 				     h->cores[core].id);
@@ -145,7 +148,8 @@ static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, ui
 				if (vmp_cpuset_intersects(&h->cores[core].pus, &dedicated) ||
 				    vmp_cpuset_intersects(&h->cores[core].pus, &h->reserved) ||
 				    vmp_cpuset_intersects(&h->cores[core].pus, &h->used))
-					FAIL("%s: isolated core %d shared", r->name, h->cores[core].id);
+					FAIL("%s: isolated core %d shared", r->name,
+					     h->cores[core].id);
 				vmp_cpuset_or(&mine, &mine, &h->cores[core].pus);
 			}
 		}
@@ -177,12 +181,14 @@ static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, ui
 			if (d < 0)
 				FAIL("%s: cachetune on unknown cache %d", r->name, ct->cache_id);
 			if (!m || (m & ~l3->cbm_mask))
-				FAIL("%s: ways 0x%llx outside the mask", r->name, (unsigned long long)m);
+				FAIL("%s: ways 0x%llx outside the mask", r->name,
+				     (unsigned long long)m);
 			if ((unsigned)__builtin_popcountll(m) < l3->min_cbm_bits)
 				FAIL("%s: fewer ways than min_cbm_bits", r->name);
 			uint64_t low = m & -m;
 			if (((m + low) & m) != 0)
-				FAIL("%s: ways 0x%llx not contiguous", r->name, (unsigned long long)m);
+				FAIL("%s: ways 0x%llx not contiguous", r->name,
+				     (unsigned long long)m);
 			if (m & l3->domains[d].used_mask)
 				FAIL("%s: ways held by an existing group", r->name);
 			/* With CDP the code and data entries of one VM share the mask. */
@@ -205,12 +211,15 @@ static const char *plan_violation_in(const vmp_host *h, const vmp_plan *plan, ui
 	unsigned closids = UINT32_MAX;
 	if (h->resctrl.l3.present && h->resctrl.l3.num_closids)
 		closids = h->resctrl.l3.num_closids;
-	if (h->resctrl.l2.present && h->resctrl.l2.num_closids && h->resctrl.l2.num_closids < closids)
+	if (h->resctrl.l2.present && h->resctrl.l2.num_closids &&
+	    h->resctrl.l2.num_closids < closids)
 		closids = h->resctrl.l2.num_closids;
-	if (h->resctrl.mb.present && h->resctrl.mb.num_closids && h->resctrl.mb.num_closids < closids)
+	if (h->resctrl.mb.present && h->resctrl.mb.num_closids &&
+	    h->resctrl.mb.num_closids < closids)
 		closids = h->resctrl.mb.num_closids;
 	if (groups + h->resctrl.groups_used > closids)
-		FAIL("%u resctrl groups, only %u closids", groups + h->resctrl.groups_used, closids);
+		FAIL("%u resctrl groups, only %u closids", groups + h->resctrl.groups_used,
+		     closids);
 	/* Shared VMs float only where nothing dedicated or reserved is. */
 	for (int i = 0; i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];
@@ -228,7 +237,7 @@ static const char *plan_violation(const vmp_host *h, const vmp_plan *plan)
 {
 	size_t n = h->nnodes > 0 ? (size_t)h->nnodes : 1;
 	uint64_t *mem = calloc(n, sizeof(*mem));
-	uint64_t (*pages)[VMP_PAGESIZES_MAX] = calloc(n, sizeof(*pages));
+	uint64_t(*pages)[VMP_PAGESIZES_MAX] = calloc(n, sizeof(*pages));
 	const char *why = "the checker is out of memory";
 
 	if (mem && pages)

@@ -265,8 +265,7 @@ static void test_first_next_foreach(void **state)
 	assert_int_equal(vmp_cpuset_first(&s), -1);
 	assert_int_equal(vmp_cpuset_next(&s, -1), -1);
 	cpu = 0;
-	VMP_CPUSET_FOREACH(cpu, &s)
-	{
+	VMP_CPUSET_FOREACH (cpu, &s) {
 		n++;
 	}
 	assert_int_equal(n, 0);
@@ -286,8 +285,7 @@ static void test_first_next_foreach(void **state)
 	assert_int_equal(vmp_cpuset_next(&s, INT_MIN), 0);
 	assert_int_equal(vmp_cpuset_next(&s, -7), 0);
 
-	VMP_CPUSET_FOREACH(cpu, &s)
-	{
+	VMP_CPUSET_FOREACH (cpu, &s) {
 		assert_true(n < 8);
 		seen[n++] = cpu;
 	}

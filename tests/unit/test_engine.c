@@ -15,7 +15,7 @@
 #include "../../probes/engine.h"
 
 #define MAX_WORKERS 4
-#define ROUNDS	    200
+#define ROUNDS      200
 
 enum { JOB_START = 0, JOB_WHERE, JOB_COUNT, JOB_TIMED };
 

@@ -93,8 +93,8 @@ static void golden_compare(const char *dir, const char *file, const char *actual
 		assert_non_null(ca);
 		assert_non_null(ce);
 		if (strcmp(ca, ce))
-			fail_msg("%s differs from the golden file\nexpected: %s\nactual:   %s", path,
-				 ce, ca);
+			fail_msg("%s differs from the golden file\nexpected: %s\nactual:   %s",
+				 path, ce, ca);
 		free(ca);
 		free(ce);
 	} else {
@@ -112,11 +112,11 @@ static void golden_compare(const char *dir, const char *file, const char *actual
 static void test_golden_two_node(void **st)
 {
 	static const char *const specs[] = {
-		"name=web,vcpus=4,memory=8G",
-		"name=db,vcpus=6,memory=16G",
+	    "name=web,vcpus=4,memory=8G",
+	    "name=db,vcpus=6,memory=16G",
 	};
-	vmp_plan *plan = plan_for("pack:2 [numa(memory=32GB)] l3:1 core:4 pu:2", NULL, NULL, specs,
-				  2);
+	vmp_plan *plan =
+	    plan_for("pack:2 [numa(memory=32GB)] l3:1 core:4 pu:2", NULL, NULL, specs, 2);
 	char *s;
 
 	(void)st;
@@ -139,8 +139,8 @@ static void test_golden_two_node(void **st)
 static void test_xml_shape(void **st)
 {
 	static const char *const specs[] = {"name=a,vcpus=4,memory=8G"};
-	vmp_plan *plan = plan_for("pack:2 [numa(memory=64GB)] l3:2 core:4 pu:2", NULL, NULL, specs,
-				  1);
+	vmp_plan *plan =
+	    plan_for("pack:2 [numa(memory=64GB)] l3:2 core:4 pu:2", NULL, NULL, specs, 1);
 	char *xml;
 	xmlDocPtr doc;
 	xmlXPathContextPtr ctx;
@@ -187,13 +187,13 @@ static void test_xml_shape(void **st)
 static void test_libvirt_accepts_shapes(void **st)
 {
 	static const char *const spread[] = {
-		"name=wide,vcpus=12,memory=40G",
-		"name=cells,vcpus=4,memory=4G,numa=2",
+	    "name=wide,vcpus=12,memory=40G",
+	    "name=cells,vcpus=4,memory=4G,numa=2",
 	};
 	static const char *const policies[] = {
-		"name=iso,vcpus=3,memory=2G,threads=isolate",
-		"name=req,vcpus=4,memory=2G,threads=require,emulator=isolate",
-		"name=odd,vcpus=3,memory=1G",
+	    "name=iso,vcpus=3,memory=2G,threads=isolate",
+	    "name=req,vcpus=4,memory=2G,threads=require,emulator=isolate",
+	    "name=odd,vcpus=3,memory=1G",
 	};
 	vmp_plan *plan;
 
@@ -214,8 +214,8 @@ static void test_libvirt_accepts_shapes(void **st)
 static void test_libvirt_accepts_fixture(void **st)
 {
 	static const char *const specs[] = {
-		"name=big,vcpus=32,memory=8G",
-		"name=small,vcpus=2,memory=1G",
+	    "name=big,vcpus=32,memory=8G",
+	    "name=small,vcpus=2,memory=1G",
 	};
 	const char *path = VMPLAN_FIXTURES "/hwloc-xml/192em64t-24n8c2t.xml";
 	vmp_plan *plan;
@@ -249,12 +249,12 @@ static int xcount(const char *xml, const char *expr)
 static void test_every_knob(void **st)
 {
 	static const char *const specs[] = {
-		"name=rt,vcpus=4,memory=4G,numa=2,cpu_cache=passthrough,mem_access=shared,"
-		"mem_source=memfd,mem_allocation=immediate,discard=true,emulator_sched=fifo,"
-		"iothreads=2,iothread_sched=rr,sched_priority=10,global_period=100000,"
-		"global_quota=50000,emulator_period=100000,emulator_quota=-1,"
-		"iothread_period=100000,iothread_quota=20000,firmware=efi-secure,"
-		"loader=/usr/share/OVMF/OVMF_CODE.secboot.fd,nvram=/var/lib/libvirt/qemu/nvram/rt.fd",
+	    "name=rt,vcpus=4,memory=4G,numa=2,cpu_cache=passthrough,mem_access=shared,"
+	    "mem_source=memfd,mem_allocation=immediate,discard=true,emulator_sched=fifo,"
+	    "iothreads=2,iothread_sched=rr,sched_priority=10,global_period=100000,"
+	    "global_quota=50000,emulator_period=100000,emulator_quota=-1,"
+	    "iothread_period=100000,iothread_quota=20000,firmware=efi-secure,"
+	    "loader=/usr/share/OVMF/OVMF_CODE.secboot.fd,nvram=/var/lib/libvirt/qemu/nvram/rt.fd",
 	};
 	vmp_host *host = NULL;
 	vmp_plan *plan = NULL;
@@ -333,10 +333,10 @@ static void test_plan_load_consistency(void **st)
 	static const struct {
 		const char *from, *to, *why;
 	} cases[] = {
-		{"\"threads\": 2\n      }", "\"threads\": 1\n      }", "topology"},
-		{"\"vcpus\": \"0-3\"", "\"vcpus\": \"0-2\"", "every vCPU exactly once"},
-		{"\"memory_bytes\": 8589934592,\n          \"distances\"",
-		 "\"memory_bytes\": 8589934593,\n          \"distances\"", "whole KiB"},
+	    {"\"threads\": 2\n      }", "\"threads\": 1\n      }", "topology"},
+	    {"\"vcpus\": \"0-3\"", "\"vcpus\": \"0-2\"", "every vCPU exactly once"},
+	    {"\"memory_bytes\": 8589934592,\n          \"distances\"",
+	     "\"memory_bytes\": 8589934593,\n          \"distances\"", "whole KiB"},
 	};
 	char path[1024], tmp[] = "/tmp/vmplan-plan-XXXXXX";
 	char *good;
@@ -386,13 +386,13 @@ static void test_unplaced_refused(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_two_node),
-		cmocka_unit_test(test_xml_shape),
-		cmocka_unit_test(test_libvirt_accepts_shapes),
-		cmocka_unit_test(test_libvirt_accepts_fixture),
-		cmocka_unit_test(test_every_knob),
-		cmocka_unit_test(test_plan_load_consistency),
-		cmocka_unit_test(test_unplaced_refused),
+	    cmocka_unit_test(test_golden_two_node),
+	    cmocka_unit_test(test_xml_shape),
+	    cmocka_unit_test(test_libvirt_accepts_shapes),
+	    cmocka_unit_test(test_libvirt_accepts_fixture),
+	    cmocka_unit_test(test_every_knob),
+	    cmocka_unit_test(test_plan_load_consistency),
+	    cmocka_unit_test(test_unplaced_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

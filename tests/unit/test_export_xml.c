@@ -197,7 +197,6 @@ static void test_golden_groups(void **st)
 	vmp_plan_free(p);
 }
 
-
 static void test_libvirt_roundtrip(void **st)
 {
 	vmp_plan *p = full_plan();

@@ -466,12 +466,9 @@ static void test_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip_synthetic),
-	    cmocka_unit_test(test_round_trip_fixtures),
-	    cmocka_unit_test(test_minimal_file),
-	    cmocka_unit_test(test_refused),
-	    cmocka_unit_test(test_check_node_memory),
-	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_round_trip_synthetic), cmocka_unit_test(test_round_trip_fixtures),
+	    cmocka_unit_test(test_minimal_file),         cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_check_node_memory),    cmocka_unit_test(test_bad_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

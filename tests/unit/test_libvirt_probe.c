@@ -518,14 +518,10 @@ static void test_bad_input(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_default),
-	    cmocka_unit_test(test_default_inactive_domain),
-	    cmocka_unit_test(test_node_file),
-	    cmocka_unit_test(test_unreachable),
-	    cmocka_unit_test(test_caps),
-	    cmocka_unit_test(test_caps_bad_pages),
-	    cmocka_unit_test(test_domains),
-	    cmocka_unit_test(test_domains_cdp),
+	    cmocka_unit_test(test_default),   cmocka_unit_test(test_default_inactive_domain),
+	    cmocka_unit_test(test_node_file), cmocka_unit_test(test_unreachable),
+	    cmocka_unit_test(test_caps),      cmocka_unit_test(test_caps_bad_pages),
+	    cmocka_unit_test(test_domains),   cmocka_unit_test(test_domains_cdp),
 	    cmocka_unit_test(test_bad_input),
 	};
 

@@ -105,14 +105,14 @@ static void test_merge(void **st)
 static void test_merge_blank_text(void **st)
 {
 	static const char *const inputs[] = {
-		"<domain><name>rt</name><cputune> </cputune><numatune>\n</numatune></domain>",
-		("<domain><name>rt</name><cputune>x\n  <vcpupin vcpu='0' cpuset='1'/>\n  \n"
-		 "  <shares>1</shares>\n</cputune><memtune> <hard_limit>1</hard_limit> </memtune>"
-		 "</domain>"),
-		"<domain>text<name>rt</name>\n  <vcpu>8</vcpu>\n  <cpu> </cpu>\n</domain>",
-		"<domain>\n  </domain>",
-		("<domain><name>rt</name><devices><disk type='file' device='disk'>0\n  <target "
-		 "dev='vda' bus='virtio'/>\n</disk><disk type='file'>\n</disk></devices></domain>"),
+	    "<domain><name>rt</name><cputune> </cputune><numatune>\n</numatune></domain>",
+	    ("<domain><name>rt</name><cputune>x\n  <vcpupin vcpu='0' cpuset='1'/>\n  \n"
+	     "  <shares>1</shares>\n</cputune><memtune> <hard_limit>1</hard_limit> </memtune>"
+	     "</domain>"),
+	    "<domain>text<name>rt</name>\n  <vcpu>8</vcpu>\n  <cpu> </cpu>\n</domain>",
+	    "<domain>\n  </domain>",
+	    ("<domain><name>rt</name><devices><disk type='file' device='disk'>0\n  <target "
+	     "dev='vda' bus='virtio'/>\n</disk><disk type='file'>\n</disk></devices></domain>"),
 	};
 	vmp_plan *p = full_plan();
 
@@ -177,7 +177,8 @@ static void test_merge_libvirt_rules(void **st)
 	static const char in[] =
 	    "<domain type='kvm'><name>rt</name><vcpu>4</vcpu>"
 	    "<os><type arch='x86_64' machine='q35'>hvm</type>"
-	    "<loader readonly='yes' secure='no' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
+	    "<loader readonly='yes' secure='no' "
+	    "type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.fd</loader>"
 	    "<nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>/var/lib/nvram/rt.fd</nvram></os>"
 	    "<cpu mode='host-passthrough'><numa><cell id='0' cpus='0-3' memory='4194304' "
 	    "unit='KiB' memAccess='shared'/></numa></cpu>"

@@ -20,8 +20,7 @@ static vmp_host *synth(const char *desc)
 	return h;
 }
 
-static vmp_plan *solve(const vmp_host *h, vmp_plan_order order, const char *const *specs,
-		       size_t n)
+static vmp_plan *solve(const vmp_host *h, vmp_plan_order order, const char *const *specs, size_t n)
 {
 	vmp_vm_request reqs[16];
 	vmp_plan_options opts = {.order = order};
@@ -84,8 +83,8 @@ static void test_whole_cores_first(void **st)
 static void test_odd_vcpu_fills_hole(void **st)
 {
 	static const char *const specs[] = {
-		"name=a,vcpus=3,memory=128M",
-		"name=b,vcpus=1,memory=128M",
+	    "name=a,vcpus=3,memory=128M",
+	    "name=b,vcpus=1,memory=128M",
 	};
 	vmp_host *h = synth("node:1 core:4 pu:2");
 	vmp_plan *p = solve(h, VMP_ORDER_GIVEN, specs, 2);
@@ -104,9 +103,9 @@ static void test_odd_vcpu_fills_hole(void **st)
 static void test_isolate_leaves_siblings_idle(void **st)
 {
 	static const char *const specs[] = {
-		"name=iso,vcpus=2,memory=128M,threads=isolate",
-		"name=fill,vcpus=4,memory=128M",
-		"name=more,vcpus=1,memory=128M",
+	    "name=iso,vcpus=2,memory=128M,threads=isolate",
+	    "name=fill,vcpus=4,memory=128M",
+	    "name=more,vcpus=1,memory=128M",
 	};
 	vmp_host *h = synth("node:1 core:4 pu:2");
 	vmp_plan *p = solve(h, VMP_ORDER_GIVEN, specs, 3);
@@ -132,8 +131,8 @@ static void test_isolate_leaves_siblings_idle(void **st)
 static void test_require_whole_cores(void **st)
 {
 	static const char *const specs[] = {
-		"name=odd,vcpus=3,memory=1G,threads=require",
-		"name=even,vcpus=4,memory=1G,threads=require",
+	    "name=odd,vcpus=3,memory=1G,threads=require",
+	    "name=even,vcpus=4,memory=1G,threads=require",
 	};
 	vmp_host *h = synth("node:1 core:4 pu:2");
 	vmp_plan *p = solve(h, VMP_ORDER_GIVEN, specs, 2);
@@ -152,8 +151,8 @@ static void test_require_whole_cores(void **st)
 static void test_one_node_when_it_fits(void **st)
 {
 	static const char *const specs[] = {
-		"name=a,vcpus=6,memory=20G",
-		"name=b,vcpus=6,memory=20G",
+	    "name=a,vcpus=6,memory=20G",
+	    "name=b,vcpus=6,memory=20G",
 	};
 	vmp_host *h = synth("pack:2 [numa(memory=32GB)] l3:2 core:4 pu:2");
 	vmp_plan *p = solve(h, VMP_ORDER_BATCH, specs, 2);
@@ -205,8 +204,8 @@ static void test_spread_when_too_big(void **st)
 	/* Each cell's vCPUs sit on that cell's host node. */
 	for (int c = 0; c < 2; c++) {
 		int v;
-		VMP_CPUSET_FOREACH(v, &vm->cells[c].vcpus)
-		assert_int_equal(node_of(h, vm->vcpupin[v]), vm->cells[c].host_node);
+		VMP_CPUSET_FOREACH (v, &vm->cells[c].vcpus)
+			assert_int_equal(node_of(h, vm->vcpupin[v]), vm->cells[c].host_node);
 	}
 	assert_int_equal(vm->sockets, 2);
 	vmp_plan_free(p);
@@ -216,8 +215,8 @@ static void test_spread_when_too_big(void **st)
 static void test_reserved_and_emulator(void **st)
 {
 	static const char *const specs[] = {
-		"name=a,vcpus=6,memory=1G,emulator=isolate",
-		"name=b,vcpus=1,memory=128M",
+	    "name=a,vcpus=6,memory=1G,emulator=isolate",
+	    "name=b,vcpus=1,memory=128M",
 	};
 	vmp_host *h = synth("node:1 core:4 pu:2");
 	vmp_plan *p;
@@ -247,8 +246,10 @@ static void test_reserved_and_emulator(void **st)
 static void test_batch_beats_given(void **st)
 {
 	static const char *const specs[] = {
-		"name=a,vcpus=1,memory=128M", "name=b,vcpus=1,memory=128M",
-		"name=c,vcpus=3,memory=128M", "name=d,vcpus=3,memory=128M",
+	    "name=a,vcpus=1,memory=128M",
+	    "name=b,vcpus=1,memory=128M",
+	    "name=c,vcpus=3,memory=128M",
+	    "name=d,vcpus=3,memory=128M",
 	};
 	vmp_host *h = synth("pack:2 [numa(memory=16GB)] core:4 pu:1");
 	vmp_plan *given = solve(h, VMP_ORDER_GIVEN, specs, 4);
@@ -271,7 +272,9 @@ static void test_batch_beats_given(void **st)
 static void test_deterministic(void **st)
 {
 	static const char *const specs[] = {
-		"name=a,vcpus=5,memory=3G", "name=b,vcpus=2,memory=128M", "name=c,vcpus=7,memory=9G",
+	    "name=a,vcpus=5,memory=3G",
+	    "name=b,vcpus=2,memory=128M",
+	    "name=c,vcpus=7,memory=9G",
 	};
 	vmp_host *h = synth("pack:2 [numa(memory=16GB)] l3:2 core:4 pu:2");
 	vmp_plan *p1 = solve(h, VMP_ORDER_BATCH, specs, 3);
@@ -292,9 +295,9 @@ static void test_deterministic(void **st)
 static void test_hugepages(void **st)
 {
 	static const char *const specs[] = {
-		"name=a,vcpus=2,memory=4G,hugepages=1G",
-		"name=b,vcpus=2,memory=4G,hugepages=2M",
-		"name=c,vcpus=1,memory=2G,hugepages=1G",
+	    "name=a,vcpus=2,memory=4G,hugepages=1G",
+	    "name=b,vcpus=2,memory=4G,hugepages=2M",
+	    "name=c,vcpus=1,memory=2G,hugepages=1G",
 	};
 	vmp_host *h = synth("pack:2 [numa(memory=16GB)] core:4 pu:1");
 	vmp_plan *p;
@@ -421,10 +424,9 @@ static void test_cache_edges(void **st)
  * still bound the groups (it had no limit at all before). */
 static void test_mb_closids(void **st)
 {
-	static const char *const specs[] = {"name=a,vcpus=1,memory=128M,membw=50%",
-					    "name=b,vcpus=1,memory=128M,membw=50%",
-					    "name=c,vcpus=1,memory=128M,membw=50%",
-					    "name=d,vcpus=1,memory=128M"};
+	static const char *const specs[] = {
+	    "name=a,vcpus=1,memory=128M,membw=50%", "name=b,vcpus=1,memory=128M,membw=50%",
+	    "name=c,vcpus=1,memory=128M,membw=50%", "name=d,vcpus=1,memory=128M"};
 	vmp_host *h = synth("node:1 l3:1 core:4 pu:2");
 	vmp_plan *p;
 
@@ -668,25 +670,25 @@ static void test_bad_requests(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_whole_cores_first),
-		cmocka_unit_test(test_odd_vcpu_fills_hole),
-		cmocka_unit_test(test_isolate_leaves_siblings_idle),
-		cmocka_unit_test(test_require_whole_cores),
-		cmocka_unit_test(test_one_node_when_it_fits),
-		cmocka_unit_test(test_fewest_l3_domains),
-		cmocka_unit_test(test_spread_when_too_big),
-		cmocka_unit_test(test_reserved_and_emulator),
-		cmocka_unit_test(test_batch_beats_given),
-		cmocka_unit_test(test_deterministic),
-		cmocka_unit_test(test_hugepages),
-		cmocka_unit_test(test_reason_names_binding_constraint),
-		cmocka_unit_test(test_mb_closids),
-		cmocka_unit_test(test_mb_no_group_and_huge_cap),
-		cmocka_unit_test(test_cache_other_node),
-		cmocka_unit_test(test_shared_memory),
-		cmocka_unit_test(test_cache_edges),
-		cmocka_unit_test(test_require_on_hybrid),
-		cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_whole_cores_first),
+	    cmocka_unit_test(test_odd_vcpu_fills_hole),
+	    cmocka_unit_test(test_isolate_leaves_siblings_idle),
+	    cmocka_unit_test(test_require_whole_cores),
+	    cmocka_unit_test(test_one_node_when_it_fits),
+	    cmocka_unit_test(test_fewest_l3_domains),
+	    cmocka_unit_test(test_spread_when_too_big),
+	    cmocka_unit_test(test_reserved_and_emulator),
+	    cmocka_unit_test(test_batch_beats_given),
+	    cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_hugepages),
+	    cmocka_unit_test(test_reason_names_binding_constraint),
+	    cmocka_unit_test(test_mb_closids),
+	    cmocka_unit_test(test_mb_no_group_and_huge_cap),
+	    cmocka_unit_test(test_cache_other_node),
+	    cmocka_unit_test(test_shared_memory),
+	    cmocka_unit_test(test_cache_edges),
+	    cmocka_unit_test(test_require_on_hybrid),
+	    cmocka_unit_test(test_bad_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* Proof of the planner: hard constraints on random hosts and mixes, optimality, batch vs first fit. */
+/* Proof of the planner: hard constraints on random hosts and mixes, optimality, batch vs first fit.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -34,11 +35,12 @@ static void random_request(vmp_vm_request *r, int i, bool rich)
 		 "name=vm%d,vcpus=%u,memory=%uG,threads=%s%s%s,hugepages=%s,emulator=%s,"
 		 "iothreads=%u,cache=%uM,membw=%u%%",
 		 i, 1 + rnd(8), 1 + rnd(6),
-		 rnd(3) == 0 ? "isolate" : rnd(4) == 0 ? "require" : "prefer",
-		 rich && rnd(6) == 0 ? ",cpu=shared" : "",
-		 rnd(5) == 0 ? ",numa=2" : "", rich ? pages[rnd(3)] : "none",
-		 rich && rnd(3) == 0 ? "isolate" : "share", rich ? rnd(3) : 0, rich ? rnd(5) * 2 : 0,
-		 rich ? 10 * rnd(4) : 0);
+		 rnd(3) == 0   ? "isolate"
+		 : rnd(4) == 0 ? "require"
+			       : "prefer",
+		 rich && rnd(6) == 0 ? ",cpu=shared" : "", rnd(5) == 0 ? ",numa=2" : "",
+		 rich ? pages[rnd(3)] : "none", rich && rnd(3) == 0 ? "isolate" : "share",
+		 rich ? rnd(3) : 0, rich ? rnd(5) * 2 : 0, rich ? 10 * rnd(4) : 0);
 	/* "cache=0M" and "membw=0%" are refused; drop them. */
 	char *z;
 	if ((z = strstr(spec, ",cache=0M")))
@@ -96,7 +98,8 @@ static int check_instances(vmp_host *h, int rounds, bool rich)
 		for (int i = 0; i < n; i++)
 			random_request(&reqs[i], i, rich);
 		for (int order = 0; order < 2; order++) {
-			vmp_plan_options opts = {.order = order ? VMP_ORDER_GIVEN : VMP_ORDER_BATCH};
+			vmp_plan_options opts = {.order =
+						     order ? VMP_ORDER_GIVEN : VMP_ORDER_BATCH};
 			vmp_plan *plan = NULL;
 			const char *why;
 			assert_int_equal(vmp_plan_solve(&plan, h, reqs, (size_t)n, &opts), VMP_OK);
@@ -127,8 +130,9 @@ static void test_random_synthetic(void **st)
 			 1 + rnd(2), 8 + 8 * rnd(4), 1 + rnd(2), 2 + rnd(5), 1 + rnd(2));
 		/* Some hosts have several nodes per package. */
 		if (rnd(3) == 0)
-			snprintf(desc, sizeof(desc), "pack:2 numa:%u(memory=%uGiB) l3:1 core:%u pu:2",
-				 1 + rnd(3), 8 + 8 * rnd(3), 2 + rnd(4));
+			snprintf(desc, sizeof(desc),
+				 "pack:2 numa:%u(memory=%uGiB) l3:1 core:%u pu:2", 1 + rnd(3),
+				 8 + 8 * rnd(3), 2 + rnd(4));
 		assert_int_equal(vmp_probe_synthetic(&h, desc), VMP_OK);
 		decorate(h);
 		if (rnd(2))
@@ -143,9 +147,13 @@ static void test_random_synthetic(void **st)
 static void test_random_fixtures(void **st)
 {
 	static const char *const files[] = {
-		"16em64t-4s2c2t.xml", "16em64t-4s2c2t-offlines.xml", "192em64t-24n8c2t.xml",
-		"24em64t-2n6c2t-pci.xml", "64intel64-fakeKNL-SNC4-hybrid.xml",
-		"16amd64-8n2c-cpusets.xml", "96em64t-4n4d3ca2co-pci.xml",
+	    "16em64t-4s2c2t.xml",
+	    "16em64t-4s2c2t-offlines.xml",
+	    "192em64t-24n8c2t.xml",
+	    "24em64t-2n6c2t-pci.xml",
+	    "64intel64-fakeKNL-SNC4-hybrid.xml",
+	    "16amd64-8n2c-cpusets.xml",
+	    "96em64t-4n4d3ca2co-pci.xml",
 	};
 	int plans = 0, hosts = 0;
 
@@ -227,7 +235,8 @@ static void best_rec(const small *s, int i, int *cpu, uint64_t *mem, int placed,
 				cpu[tuple[j]] -= (int)vc[j];
 				mem[tuple[j]] -= vm[j];
 			}
-			best_rec(s, i + 1, cpu, mem, placed + 1, nodes + k, best_placed, best_nodes);
+			best_rec(s, i + 1, cpu, mem, placed + 1, nodes + k, best_placed,
+				 best_nodes);
 			for (int j = 0; j < k; j++) {
 				cpu[tuple[j]] += (int)vc[j];
 				mem[tuple[j]] += vm[j];
@@ -263,8 +272,8 @@ static void test_exhaustive_optimum(void **st)
 			char spec[128];
 			s.vcpus[i] = 1 + (int)rnd((uint32_t)cores + 2);
 			s.vmem[i] = (uint64_t)(1 + rnd(6)) << 30;
-			snprintf(spec, sizeof(spec), "name=v%d,vcpus=%d,memory=%lluG", i, s.vcpus[i],
-				 (unsigned long long)(s.vmem[i] >> 30));
+			snprintf(spec, sizeof(spec), "name=v%d,vcpus=%d,memory=%lluG", i,
+				 s.vcpus[i], (unsigned long long)(s.vmem[i] >> 30));
 			assert_int_equal(vmp_spec_parse(&reqs[i], spec), VMP_OK);
 		}
 		best_rec(&s, 0, cpu, mem, 0, 0, &best_placed, &best_nodes);
@@ -282,9 +291,10 @@ static void test_exhaustive_optimum(void **st)
 		else if (getenv("VMPLAN_DEBUG_PROOF")) {
 			printf("%s:", desc);
 			for (int i = 0; i < s.nvms; i++)
-				printf(" %d/%lluG", s.vcpus[i], (unsigned long long)(s.vmem[i] >> 30));
-			printf(" -> solver %d placed on %d nodes, optimum %d on %d\n", placed, nodes,
-			       best_placed, best_nodes);
+				printf(" %d/%lluG", s.vcpus[i],
+				       (unsigned long long)(s.vmem[i] >> 30));
+			printf(" -> solver %d placed on %d nodes, optimum %d on %d\n", placed,
+			       nodes, best_placed, best_nodes);
 		}
 		vmp_plan_free(plan);
 		vmp_host_free(h);
@@ -344,7 +354,8 @@ static void test_batch_beats_first_fit(void **st)
 		for (int i = 0; i < h->nnodes; i++) {
 			char spec[96];
 			small_vcpus[i] = 1 + (int)rnd((uint32_t)cores / 2 - 1);
-			snprintf(spec, sizeof(spec), "name=s%d,vcpus=%d,memory=4G", n, small_vcpus[i]);
+			snprintf(spec, sizeof(spec), "name=s%d,vcpus=%d,memory=4G", n,
+				 small_vcpus[i]);
 			assert_int_equal(vmp_spec_parse(&reqs[n++], spec), VMP_OK);
 		}
 		for (int i = 0; i < h->nnodes; i++) {
@@ -378,10 +389,10 @@ static void test_batch_beats_first_fit(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_random_synthetic),
-		cmocka_unit_test(test_random_fixtures),
-		cmocka_unit_test(test_exhaustive_optimum),
-		cmocka_unit_test(test_batch_beats_first_fit),
+	    cmocka_unit_test(test_random_synthetic),
+	    cmocka_unit_test(test_random_fixtures),
+	    cmocka_unit_test(test_exhaustive_optimum),
+	    cmocka_unit_test(test_batch_beats_first_fit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,7 +24,7 @@
 #include "vmplan/profile.h"
 #include "vmplan/report.h"
 
-#define MIX VMPLAN_SOURCE_DIR "/tests/data/reports/mix.yaml"
+#define MIX      VMPLAN_SOURCE_DIR "/tests/data/reports/mix.yaml"
 #define ODD_HOST "lab \"north\" rack 7's host"
 
 static char tmpdir[] = "/tmp/vmplan-report-XXXXXX";
@@ -301,15 +301,15 @@ static void test_capacity_fixture(void **state)
 static void make_history(const char *path)
 {
 	static const char schema[] =
-		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-		"INSERT INTO meta VALUES ('schema', '1');"
-		"CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, host TEXT "
-		"NOT NULL, hostname TEXT NOT NULL, version TEXT NOT NULL, plan_hash TEXT NOT "
-		"NULL, workloads TEXT NOT NULL);"
-		"CREATE TABLE results (run_id INTEGER NOT NULL REFERENCES runs(id), vm TEXT NOT "
-		"NULL, workload TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant "
-		"TEXT NOT NULL, higher_is_better INTEGER NOT NULL, median REAL NOT NULL, min "
-		"REAL NOT NULL, max REAL NOT NULL, reps INTEGER NOT NULL);";
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+	    "INSERT INTO meta VALUES ('schema', '1');"
+	    "CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, host TEXT "
+	    "NOT NULL, hostname TEXT NOT NULL, version TEXT NOT NULL, plan_hash TEXT NOT "
+	    "NULL, workloads TEXT NOT NULL);"
+	    "CREATE TABLE results (run_id INTEGER NOT NULL REFERENCES runs(id), vm TEXT NOT "
+	    "NULL, workload TEXT NOT NULL, metric TEXT NOT NULL, unit TEXT NOT NULL, variant "
+	    "TEXT NOT NULL, higher_is_better INTEGER NOT NULL, median REAL NOT NULL, min "
+	    "REAL NOT NULL, max REAL NOT NULL, reps INTEGER NOT NULL);";
 	/* triad over 8 nightly runs: run 7 drops 20% below the previous five. */
 	static const double triad[] = {40, 41, 40, 39, 40, 41, 32, 40};
 	static const double lat[] = {90, 91, 89, 90, 90, 120, 90, 91};
@@ -319,18 +319,19 @@ static void make_history(const char *path)
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, schema, NULL, NULL, NULL), SQLITE_OK);
 	for (int i = 0; i < 8; i++) {
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO runs VALUES (%d, '2026-11-%02dT02:30:00Z', '0123456789abcdef', "
-			 "'%s', '0.1.0', 'h', 'stream,latency');"
-			 "INSERT INTO results VALUES (%d, 'vm \"a\" b', 'stream', 'triad \"x\" gbs', "
-			 "'GB/s', 'plan', 1, %g, %g, %g, 10);"
-			 "INSERT INTO results VALUES (%d, 'vm \"a\" b', 'stream', 'triad \"x\" gbs', "
-			 "'GB/s', 'unpinned', 1, %g, %g, %g, 10);"
-			 "INSERT INTO results VALUES (%d, 'db', 'latency', 'latency_ns', 'ns', "
-			 "'plan', 0, %g, %g, %g, 10);",
-			 i + 1, i + 1, "lab ''north'' host", i + 1, triad[i], triad[i] - 1,
-			 triad[i] + 1, i + 1, triad[i] / 2, triad[i] / 2 - 1, triad[i] / 2 + 1,
-			 i + 1, lat[i], lat[i] - 2, lat[i] + 2);
+		snprintf(
+		    sql, sizeof(sql),
+		    "INSERT INTO runs VALUES (%d, '2026-11-%02dT02:30:00Z', '0123456789abcdef', "
+		    "'%s', '0.1.0', 'h', 'stream,latency');"
+		    "INSERT INTO results VALUES (%d, 'vm \"a\" b', 'stream', 'triad \"x\" gbs', "
+		    "'GB/s', 'plan', 1, %g, %g, %g, 10);"
+		    "INSERT INTO results VALUES (%d, 'vm \"a\" b', 'stream', 'triad \"x\" gbs', "
+		    "'GB/s', 'unpinned', 1, %g, %g, %g, 10);"
+		    "INSERT INTO results VALUES (%d, 'db', 'latency', 'latency_ns', 'ns', "
+		    "'plan', 0, %g, %g, %g, 10);",
+		    i + 1, i + 1, "lab ''north'' host", i + 1, triad[i], triad[i] - 1, triad[i] + 1,
+		    i + 1, triad[i] / 2, triad[i] / 2 - 1, triad[i] / 2 + 1, i + 1, lat[i],
+		    lat[i] - 2, lat[i] + 2);
 		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	}
 	/* Another host's run, left out by the host filter. */
@@ -413,9 +414,9 @@ static void make_history_of(const char *path, const char *sql)
 
 	make_history(path);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "DELETE FROM results; DELETE FROM runs;", NULL, NULL,
-				      NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db, "DELETE FROM results; DELETE FROM runs;", NULL, NULL, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 }
@@ -470,7 +471,8 @@ static void test_bench_without_figures(void **state)
 		assert_int_equal(check_charts(dir, json), 2);
 		assert_true(file_has(dir, "ratio.dat", "0 0\n"));
 		assert_non_null(root = json_loads(json, 0, &e));
-		ratio = json_object_get(json_array_get(json_object_get(root, "ratios"), 0), "ratio");
+		ratio =
+		    json_object_get(json_array_get(json_object_get(root, "ratios"), 0), "ratio");
 		assert_true(json_is_null(ratio));
 		json_decref(root);
 		free(text);
@@ -623,11 +625,13 @@ static void test_no_gnuplot(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_capacity_counts),
-		cmocka_unit_test(test_capacity_fixture), cmocka_unit_test(test_bench),
-		cmocka_unit_test(test_bench_without_figures),
-		cmocka_unit_test(test_host),        cmocka_unit_test(test_host_memory_only_nodes),
-		cmocka_unit_test(test_no_gnuplot),
+	    cmocka_unit_test(test_capacity_counts),
+	    cmocka_unit_test(test_capacity_fixture),
+	    cmocka_unit_test(test_bench),
+	    cmocka_unit_test(test_bench_without_figures),
+	    cmocka_unit_test(test_host),
+	    cmocka_unit_test(test_host_memory_only_nodes),
+	    cmocka_unit_test(test_no_gnuplot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

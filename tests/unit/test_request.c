@@ -144,7 +144,8 @@ static void full_spec(char *buf, size_t size)
 	for (size_t k = 0; k < n; k++) {
 		const char *v = sample(keys[k].name);
 		if (!v)
-			fail_msg("no sample value for key '%s': add one to this test", keys[k].name);
+			fail_msg("no sample value for key '%s': add one to this test",
+				 keys[k].name);
 		pos += (size_t)snprintf(buf + pos, size - pos, "%s%s=%s", k ? "," : "",
 					keys[k].name, v);
 		assert_true(pos < size);
@@ -240,8 +241,8 @@ static void test_old_plan_without_set(void **st)
 	{
 		char *bad = NULL;
 		size_t pre = (size_t)(p - json);
-		assert_true(asprintf(&bad, "%.*s\"bench_workloads\": [\"disk\"], %s", (int)pre, json,
-				     p) > 0);
+		assert_true(asprintf(&bad, "%.*s\"bench_workloads\": [\"disk\"], %s", (int)pre,
+				     json, p) > 0);
 		assert_int_equal(vmp_plan_from_json(&back, bad, "bad.json"), VMP_EINVAL);
 		assert_non_null(strstr(vmp_error_last(), "vms[0].request.bench_workloads"));
 		free(bad);
@@ -252,10 +253,8 @@ static void test_old_plan_without_set(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_table_covers_request),
-	    cmocka_unit_test(test_json_ranks),
-	    cmocka_unit_test(test_each_key_sets),
-	    cmocka_unit_test(test_roundtrip_plan_json),
+	    cmocka_unit_test(test_table_covers_request), cmocka_unit_test(test_json_ranks),
+	    cmocka_unit_test(test_each_key_sets),        cmocka_unit_test(test_roundtrip_plan_json),
 	    cmocka_unit_test(test_old_plan_without_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

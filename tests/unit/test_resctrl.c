@@ -274,14 +274,10 @@ static void test_broken(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_intel),
-	    cmocka_unit_test(test_intel_no_groups),
-	    cmocka_unit_test(test_intel_mbps),
-	    cmocka_unit_test(test_intel_mbps_unlimited),
-	    cmocka_unit_test(test_intel_cdp),
-	    cmocka_unit_test(test_amd),
-	    cmocka_unit_test(test_not_mounted),
-	    cmocka_unit_test(test_broken),
+	    cmocka_unit_test(test_intel),       cmocka_unit_test(test_intel_no_groups),
+	    cmocka_unit_test(test_intel_mbps),  cmocka_unit_test(test_intel_mbps_unlimited),
+	    cmocka_unit_test(test_intel_cdp),   cmocka_unit_test(test_amd),
+	    cmocka_unit_test(test_not_mounted), cmocka_unit_test(test_broken),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -88,8 +88,7 @@ static void assert_salt_rt_cpu(yaml_document_t *d, yaml_node_t *list)
 	assert_string_equal(sval(get(d, n, "level")), "3");
 	assert_string_equal(sval(get(d, n, "size")), "4096");
 	assert_string_equal(sval(get(d, n, "unit")), "KiB");
-	assert_string_equal(sval(get(d, get(d, get(d, tuning, "memorytune"), "0-3"), "1")),
-			    "50");
+	assert_string_equal(sval(get(d, get(d, get(d, tuning, "memorytune"), "0-3"), "1")), "50");
 	assert_string_equal(sval(get(d, tuning, "shares")), "2048");
 	assert_string_equal(sval(get(d, cpu, "iothreads")), "2");
 }
@@ -223,7 +222,7 @@ static vmp_plan *named_plan(const char *const *names, int n)
  * float or a date: every one stays a distinct string state ID. */
 static void test_salt_names(void **st)
 {
-	static const char *const names[] = {"01",    "true", "null",	   "on",   "1.5",
+	static const char *const names[] = {"01",    "true", "null",       "on",   "1.5",
 					    "1_000", "No",   "2001-12-14", "0x1f", "1e3"};
 	const int n = (int)(sizeof(names) / sizeof(names[0]));
 	vmp_plan *p = named_plan(names, n);

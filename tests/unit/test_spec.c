@@ -302,12 +302,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_minimal_defaults), cmocka_unit_test(test_all_keys),
-	    cmocka_unit_test(test_values),	     cmocka_unit_test(test_missing_required),
-	    cmocka_unit_test(test_vcpus_bad),	     cmocka_unit_test(test_numa_bad),
-	    cmocka_unit_test(test_memory_bad),	     cmocka_unit_test(test_hugepages_bad),
-	    cmocka_unit_test(test_enums_bad),	     cmocka_unit_test(test_syntax_bad),
-	    cmocka_unit_test(test_name_bad),	     cmocka_unit_test(test_check_name),
-	    cmocka_unit_test(test_mix_directory),   cmocka_unit_test(test_numa_auto),
+	    cmocka_unit_test(test_values),           cmocka_unit_test(test_missing_required),
+	    cmocka_unit_test(test_vcpus_bad),        cmocka_unit_test(test_numa_bad),
+	    cmocka_unit_test(test_memory_bad),       cmocka_unit_test(test_hugepages_bad),
+	    cmocka_unit_test(test_enums_bad),        cmocka_unit_test(test_syntax_bad),
+	    cmocka_unit_test(test_name_bad),         cmocka_unit_test(test_check_name),
+	    cmocka_unit_test(test_mix_directory),    cmocka_unit_test(test_numa_auto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

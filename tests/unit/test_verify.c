@@ -21,9 +21,9 @@ static void fake_proc(const char *root, const char *cpu3_allowed)
 		int tid;
 		const char *comm, *allowed;
 	} t[] = {{100, "qemu-system-x86", "0-1"}, {101, "CPU 0/KVM", "2"},
-		 {102, "CPU 1/KVM", "4"},	  {103, "CPU 2/KVM", "10"},
-		 {104, "CPU 3/KVM", NULL},	  {105, "IO iothread1", "0"},
-		 {106, "IO iothread2", "1,8"},	  {107, "call_rcu", "0-1"}};
+		 {102, "CPU 1/KVM", "4"},         {103, "CPU 2/KVM", "10"},
+		 {104, "CPU 3/KVM", NULL},        {105, "IO iothread1", "0"},
+		 {106, "IO iothread2", "1,8"},    {107, "call_rcu", "0-1"}};
 	char path[512], text[256];
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
