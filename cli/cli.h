@@ -81,6 +81,13 @@ enum { OPT_HOST = 0x1000, OPT_TOPOLOGY, OPT_SYNTHETIC, OPT_FSROOT, OPT_CONNECT }
 	}
 /* clang-format on */
 
+/* Append the VM of a --vm SPEC to *reqs (*nreqs of them); 0, or the exit status after
+ * saying why. */
+int cli_vms_add_spec(vmp_vm_request **reqs, size_t *nreqs, const char *spec);
+
+/* Append the VMs of a mix.yaml to *reqs; 0, or the exit status after saying why. */
+int cli_vms_add_mix(vmp_vm_request **reqs, size_t *nreqs, const char *path);
+
 /* Take one host option from getopt; returns 1 when c was one, 0 otherwise. */
 int cli_host_option(cli_host_opts *o, int c, const char *arg);
 

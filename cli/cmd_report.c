@@ -160,25 +160,6 @@ out:
 	return status;
 }
 
-/* Add the shape of one --vm SPEC; 0, or the failure's exit status. */
-static int add_spec(report_args *a, const char *spec)
-{
-	vmp_vm_request *n = realloc(a->reqs, (a->nreqs + 1) * sizeof(*n));
-
-	if (!n) {
-		cli_error("out of memory");
-		return EXIT_RUNTIME;
-	}
-	a->reqs = n;
-	memset(&a->reqs[a->nreqs], 0, sizeof(*n));
-	if (vmp_spec_parse(&a->reqs[a->nreqs], spec) < 0) {
-		cli_error("%s", vmp_error_last());
-		return EXIT_USAGE;
-	}
-	a->nreqs++;
-	return 0;
-}
-
 /* Read the options after the report's name; false, with *status, where the command ends. */
 static bool read_options(int *status, report_args *a, int argc, char **argv)
 {
@@ -220,7 +201,7 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 			a->mix = optarg;
 			break;
 		case OPT_VM:
-			if ((failed = add_spec(a, optarg)) != 0) {
+			if ((failed = cli_vms_add_spec(&a->reqs, &a->nreqs, optarg)) != 0) {
 				*status = failed;
 				return false;
 			}
@@ -261,36 +242,13 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 	return true;
 }
 
-/* Add the shapes of --vms mix.yaml after those of --vm; 0, or the failure's exit status. */
-static int add_mix(report_args *a)
-{
-	vmp_vm_request *more = NULL, *all;
-	size_t nmore = 0;
-	int err;
-
-	if ((err = vmp_mix_load(&more, &nmore, a->mix)) < 0) {
-		cli_error("%s", vmp_error_last());
-		return cli_status(err);
-	}
-	if (!(all = realloc(a->reqs, (a->nreqs + nmore + 1) * sizeof(*all)))) {
-		free(more);
-		cli_error("out of memory");
-		return EXIT_RUNTIME;
-	}
-	a->reqs = all;
-	memcpy(a->reqs + a->nreqs, more, nmore * sizeof(*all));
-	a->nreqs += nmore;
-	free(more);
-	return 0;
-}
-
 /* Check what the report of kind a->kind needs, then write it; the exit status. */
 static int run_kind(report_args *a, const vmp_report_opts *opts)
 {
 	int status;
 
 	if (!strcmp(a->kind, "capacity")) {
-		if (a->mix && (status = add_mix(a)) != 0)
+		if (a->mix && (status = cli_vms_add_mix(&a->reqs, &a->nreqs, a->mix)) != 0)
 			return status;
 		if (!a->nreqs) {
 			cli_error("no VM shape; give --vms mix.yaml or --vm SPEC");

@@ -229,24 +229,6 @@ typedef struct suggest_args {
 	bool print_xml, json_out, validate;
 } suggest_args;
 
-/* Add the VM of one --vm SPEC; 0, or the failure's exit status. */
-static int add_spec(suggest_args *a, const char *spec)
-{
-	vmp_vm_request *n = realloc(a->reqs, (a->nreqs + 1) * sizeof(*a->reqs));
-
-	if (!n) {
-		cli_error("out of memory");
-		return EXIT_RUNTIME;
-	}
-	a->reqs = n;
-	if (vmp_spec_parse(&a->reqs[a->nreqs], spec) < 0) {
-		cli_error("%s", vmp_error_last());
-		return EXIT_USAGE;
-	}
-	a->nreqs++;
-	return 0;
-}
-
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 {
@@ -276,7 +258,7 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'v':
-			if ((failed = add_spec(a, optarg)) != 0) {
+			if ((failed = cli_vms_add_spec(&a->reqs, &a->nreqs, optarg)) != 0) {
 				*status = failed;
 				return false;
 			}
@@ -336,29 +318,6 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 		return false;
 	}
 	return true;
-}
-
-/* Add the VMs of --vms mix.yaml after those of --vm; 0, or the failure's exit status. */
-static int add_mix(suggest_args *a)
-{
-	vmp_vm_request *more = NULL, *all;
-	size_t nmore = 0;
-	int err;
-
-	if ((err = vmp_mix_load(&more, &nmore, a->mix)) < 0) {
-		cli_error("%s", vmp_error_last());
-		return cli_status(err);
-	}
-	if (!(all = realloc(a->reqs, (a->nreqs + nmore) * sizeof(*a->reqs)))) {
-		free(more);
-		cli_error("out of memory");
-		return EXIT_RUNTIME;
-	}
-	a->reqs = all;
-	memcpy(a->reqs + a->nreqs, more, nmore * sizeof(*a->reqs));
-	a->nreqs += nmore;
-	free(more);
-	return 0;
 }
 
 /* Load the host, reserve its housekeeping CPUs and plan; 0, or the failure's exit status. */
@@ -437,7 +396,7 @@ static int exec_suggest(int argc, char **argv)
 
 	if (!read_options(&status, &a, argc, argv))
 		goto out;
-	if (a.mix && (status = add_mix(&a)) != 0)
+	if (a.mix && (status = cli_vms_add_mix(&a.reqs, &a.nreqs, a.mix)) != 0)
 		goto out;
 	if (a.nreqs == 0) {
 		cli_error("no VM to plan; give at least one --vm SPEC or --vms mix.yaml (see "

@@ -205,9 +205,12 @@ int vmp_json_cpuset(vmp_cpuset *out, const vmp_json_ctx *c, json_t *obj, const c
 	return VMP_OK;
 }
 
-int vmp_json_array(json_t **v, const vmp_json_ctx *c, json_t *obj, const char *where,
-		   const char *key, bool required, bool nullable)
+/* A field that must be an array or an object (what: "array" or "object"), or null where
+ * nullable. plan.json and host.json word the complaint each their own way. */
+static int json_container(json_t **v, const vmp_json_ctx *c, json_t *obj, const char *where,
+			  const char *key, bool required, bool nullable, const char *what)
 {
+	bool array = !strcmp(what, "array");
 	int err;
 
 	if ((err = vmp_json_field(v, c, obj, where, key, required)) < 0 || !*v)
@@ -216,37 +219,24 @@ int vmp_json_array(json_t **v, const vmp_json_ctx *c, json_t *obj, const char *w
 		*v = NULL;
 		return VMP_OK;
 	}
-	if (!json_is_array(*v)) {
-		if (PLAN(c))
-			return vmp_json_bad(c, where, key,
-					    nullable ? "expected null or an array"
-						     : "expected an array");
-		return vmp_json_bad(c, where, key,
-				    nullable ? "must be an array or null" : "must be an array");
-	}
-	return VMP_OK;
+	if (array ? json_is_array(*v) : json_is_object(*v))
+		return VMP_OK;
+	if (PLAN(c))
+		return vmp_json_bad(c, where, key, "expected %san %s", nullable ? "null or " : "",
+				    what);
+	return vmp_json_bad(c, where, key, "must be an %s%s", what, nullable ? " or null" : "");
+}
+
+int vmp_json_array(json_t **v, const vmp_json_ctx *c, json_t *obj, const char *where,
+		   const char *key, bool required, bool nullable)
+{
+	return json_container(v, c, obj, where, key, required, nullable, "array");
 }
 
 int vmp_json_object(json_t **v, const vmp_json_ctx *c, json_t *obj, const char *where,
 		    const char *key, bool required, bool nullable)
 {
-	int err;
-
-	if ((err = vmp_json_field(v, c, obj, where, key, required)) < 0 || !*v)
-		return err;
-	if (nullable && json_is_null(*v)) {
-		*v = NULL;
-		return VMP_OK;
-	}
-	if (!json_is_object(*v)) {
-		if (PLAN(c))
-			return vmp_json_bad(c, where, key,
-					    nullable ? "expected null or an object"
-						     : "expected an object");
-		return vmp_json_bad(c, where, key,
-				    nullable ? "must be an object or null" : "must be an object");
-	}
-	return VMP_OK;
+	return json_container(v, c, obj, where, key, required, nullable, "object");
 }
 
 json_t *vmp_json_cpuset_new(const vmp_cpuset *set)

@@ -1,0 +1,49 @@
+/* The VMs of a command line: --vm SPEC and --vms mix.yaml, collected into one array. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vmplan/error.h"
+#include "vmplan/profile.h"
+#include "vmplan/spec.h"
+
+int cli_vms_add_spec(vmp_vm_request **reqs, size_t *nreqs, const char *spec)
+{
+	vmp_vm_request *n = realloc(*reqs, (*nreqs + 1) * sizeof(*n));
+
+	if (!n) {
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	*reqs = n;
+	memset(&n[*nreqs], 0, sizeof(*n));
+	if (vmp_spec_parse(&n[*nreqs], spec) < 0) {
+		cli_error("%s", vmp_error_last());
+		return EXIT_USAGE;
+	}
+	(*nreqs)++;
+	return 0;
+}
+
+int cli_vms_add_mix(vmp_vm_request **reqs, size_t *nreqs, const char *path)
+{
+	vmp_vm_request *more = NULL, *all;
+	size_t nmore = 0;
+	int err;
+
+	if ((err = vmp_mix_load(&more, &nmore, path)) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	/* + 1: never realloc() to 0 bytes, which may free and return NULL. */
+	if (!(all = realloc(*reqs, (*nreqs + nmore + 1) * sizeof(*all)))) {
+		free(more);
+		cli_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	*reqs = all;
+	memcpy(all + *nreqs, more, nmore * sizeof(*all));
+	*nreqs += nmore;
+	free(more);
+	return 0;
+}
