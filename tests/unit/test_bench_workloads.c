@@ -69,13 +69,14 @@ static void test_profile_key(void **st)
 	assert_int_equal(vmp_bench_profile_workloads(wl, "quiet"), 2);
 	assert_int_equal(wl[0], VMP_BENCH_STREAM);
 	assert_int_equal(wl[1], VMP_BENCH_NOISY);
-	/* A profile without the key, none, or an unknown one: compute. */
-	assert_int_equal(vmp_bench_profile_workloads(wl, "plain"), 1);
-	assert_int_equal(wl[0], VMP_BENCH_COMPUTE);
-	assert_int_equal(vmp_bench_profile_workloads(wl, ""), 1);
-	assert_int_equal(wl[0], VMP_BENCH_COMPUTE);
-	assert_int_equal(vmp_bench_profile_workloads(wl, "no-such-profile"), 1);
-	assert_int_equal(wl[0], VMP_BENCH_COMPUTE);
+	/* A profile without the key, none, or an unknown one: stream and latency. */
+	assert_int_equal(vmp_bench_profile_workloads(wl, "plain"), 2);
+	assert_int_equal(wl[0], VMP_BENCH_STREAM);
+	assert_int_equal(wl[1], VMP_BENCH_LATENCY);
+	assert_int_equal(vmp_bench_profile_workloads(wl, ""), 2);
+	assert_int_equal(wl[0], VMP_BENCH_STREAM);
+	assert_int_equal(vmp_bench_profile_workloads(wl, "no-such-profile"), 2);
+	assert_int_equal(wl[1], VMP_BENCH_LATENCY);
 	/* A bad value names the key. */
 	assert_int_equal(vmp_profile_apply(&req, "bad"), VMP_EINVAL);
 	assert_non_null(strstr(vmp_error_last(), "bench_workloads must name one or more of"));
