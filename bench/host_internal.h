@@ -49,7 +49,9 @@ struct gthread {
 	double value;
 	bool has_value;
 	double sink;
-	vmp_cpuset seen; /* the CPUs it was seen on */
+	vmp_cpuset seen;    /* the CPUs it was seen on */
+	vmp_cpuset allowed; /* its affinity as the kernel reports it (Cpus_allowed_list) */
+	bool allowed_read;  /* allowed was read */
 };
 
 /* One placed VM of the plan. */
@@ -69,6 +71,7 @@ struct emulation {
 	const vmp_plan *plan;
 	vmp_bench_variant variant;
 	engine_triad_fn triad;
+	void *(*chase)(void *start, size_t steps);
 	int nvms;
 	struct gvm *vms;
 	int nthreads;
@@ -88,6 +91,7 @@ struct setup {
 	bool antagonist;
 	int *online; /* the online CPUs, nonline of them */
 	int nonline;
+	vmp_cpuset process_cpus; /* the process's affinity: what an unpinned thread may use */
 };
 
 /* Add a line to notes, unless it is there already (bench/run.c). */
@@ -111,7 +115,13 @@ void emulation_free(struct emulation *e);
 /* What a thread does for a job: the team's job function (bench/host_jobs.c). */
 void host_thread_job(engine_worker *w, int job);
 
-/* Record where the plan variant's threads ran and where its memory is (bench/host_checks.c). */
-int host_record_checks(struct emulation *e, vmp_bench_run *run);
+/*
+ * Record where the plan variant's threads ran, their affinity, where its memory is and how
+ * it is bound, and whether the plan gives two dedicated vCPUs one CPU (bench/host_checks.c).
+ */
+int host_record_checks(struct emulation *e, vmp_bench_run *run, const struct setup *s);
+
+/* Record a baseline's threads' affinity against what the baseline means (bench/host_checks.c). */
+int host_record_baseline_checks(struct emulation *e, vmp_bench_run *run, const struct setup *s);
 
 #endif

@@ -1,8 +1,11 @@
 /* What the host bench's emulated threads do: the workloads, the light load, touching memory. */
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench/host_internal.h"
 
@@ -16,6 +19,27 @@ static void sample_cpu(struct gthread *t)
 
 	if (cpu >= 0)
 		vmp_cpuset_set(&t->seen, cpu);
+}
+
+/* The thread's affinity as the kernel has it: /proc/self/task/TID/status, Cpus_allowed_list. */
+static void read_allowed(struct gthread *t)
+{
+	char path[64], line[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/status", (long)syscall(SYS_gettid));
+	if (!(f = fopen(path, "r")))
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "Cpus_allowed_list:", 18)) {
+			char *v = line + 18;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			t->allowed_read = vmp_cpuset_parse(&t->allowed, v) == 0;
+			break;
+		}
+	fclose(f);
 }
 
 static void run_c2c(struct gthread *t)
@@ -61,7 +85,7 @@ static void run_latency(struct gthread *t)
 	double t0 = engine_now_s(), t1;
 
 	do {
-		t->chase_at = engine_chase(t->chase_at, 4096);
+		t->chase_at = t->e->chase(t->chase_at, 4096);
 		steps += 4096;
 		sample_cpu(t);
 	} while ((t1 = engine_now_s()) < t->e->deadline);
@@ -103,6 +127,7 @@ static void run_light(struct gthread *t)
 
 static void touch(struct gthread *t)
 {
+	read_allowed(t);
 	if (t->a)
 		memset(t->a, 0, t->share_bytes);
 	sample_cpu(t);
@@ -129,7 +154,7 @@ static void prepare(struct gthread *t)
 				      (uint64_t)t->index);
 		t->chase_at = t->a;
 		/* Warm the page tables as a long-running guest has them. */
-		t->chase_at = engine_chase(t->chase_at, lines < 8 ? 8 : lines / 8 * 8);
+		t->chase_at = e->chase(t->chase_at, lines < 8 ? 8 : lines / 8 * 8);
 	}
 }
 

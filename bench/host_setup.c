@@ -474,6 +474,11 @@ int emulation_new(struct emulation **out, const vmp_plan *plan, const vmp_host *
 	e->notes_len = notes_len;
 	/* The widest kernels there are: AUTO always finds some. */
 	engine_kernels(&isa, &rd, &e->triad);
+	e->chase = engine_chase;
+	if (s->o->kernels && s->o->kernels->triad)
+		e->triad = s->o->kernels->triad;
+	if (s->o->kernels && s->o->kernels->chase)
+		e->chase = s->o->kernels->chase;
 	if ((err = build(e, s)) < 0 || (err = start(e)) < 0) {
 		emulation_free(e);
 		return err;

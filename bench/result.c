@@ -120,8 +120,11 @@ int vmp_bench_request_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS],
 		if ((mask & (1u << i)) &&
 		    vmp_bench_workload_parse(&out[n], key->names[i]) == VMP_OK)
 			n++;
-	if (n == 0)
-		out[n++] = VMP_BENCH_COMPUTE;
+	/* Nothing said: what the plan's NUMA, cache and hugepage choices can change. */
+	if (n == 0) {
+		out[n++] = VMP_BENCH_STREAM;
+		out[n++] = VMP_BENCH_LATENCY;
+	}
 	return n;
 }
 
@@ -210,31 +213,6 @@ const vmp_bench_result *vmp_bench_find(const vmp_bench_run *run, const char *vm,
 	return NULL;
 }
 
-static double spread(const vmp_bench_result *r)
-{
-	return r->median > 0 ? (r->max - r->min) / r->median : 0;
-}
-
-vmp_bench_verdict vmp_bench_compare(double *ratio, double *noise, const vmp_bench_result *plan,
-				    const vmp_bench_result *base)
-{
-	double x, n = fmax(spread(plan), spread(base));
-
-	if (plan->higher_is_better)
-		x = base->median > 0 ? plan->median / base->median : INFINITY;
-	else
-		x = plan->median > 0 ? base->median / plan->median : INFINITY;
-	if (ratio)
-		*ratio = x;
-	if (noise)
-		*noise = n;
-	if (x < 1 - n)
-		return VMP_VERDICT_WORSE;
-	if (x > 1 + n)
-		return VMP_VERDICT_BETTER;
-	return VMP_VERDICT_SAME;
-}
-
 /*
  * The VM the m-th entry of a run (its checks, then its results) names when that entry
  * stands for a VM that ran: the vCPU 0 check of each, and the plan's results (runs without
@@ -293,6 +271,9 @@ bool vmp_bench_gate(vmp_bench_gate_item **out, int *n, const vmp_bench_run *run)
 		*n = 0;
 	for (int k = 0; k < run->nchecks; k++)
 		pass &= run->checks[k].ok;
+	/* Figures that say nothing of the hardware: the checks decide, and there must be some. */
+	if (run->perf_not_judged[0])
+		return pass && run->nchecks > 0;
 	for (int k = 0; k < run->nresults; k++) {
 		const vmp_bench_result *plan = &run->results[k];
 
@@ -317,8 +298,10 @@ bool vmp_bench_gate(vmp_bench_gate_item **out, int *n, const vmp_bench_run *run)
 			it->baseline = (vmp_bench_variant)v;
 			it->plan = plan->median;
 			it->base = base->median;
-			it->verdict = vmp_bench_compare(&it->ratio, &it->noise, plan, base);
-			pass &= it->verdict != VMP_VERDICT_WORSE;
+			/* Worse fails, and so does a verdict the samples cannot give. */
+			pass &= vmp_bench_compare(&it->j, plan, base, run->threshold_pct) !=
+				    VMP_VERDICT_WORSE &&
+				it->j.verdict != VMP_VERDICT_INCONCLUSIVE;
 		}
 	}
 	/* Nothing judged is no evidence: a VM without a verdict fails the gate. */
@@ -334,8 +317,8 @@ bool vmp_bench_gate(vmp_bench_gate_item **out, int *n, const vmp_bench_run *run)
 	return pass;
 }
 
-static const char *const verdict_names[] = {"same", "better", "worse"};
-static const char *const check_names[] = {"vcpu", "emulator", "iothread", "memory"};
+static const char *const check_names[] = {"vcpu",      "emulator", "iothread", "memory",
+					  "exclusive", "affinity", "mempolicy"};
 
 static json_t *num(double v)
 {
@@ -398,6 +381,7 @@ int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_ben
 	json_object_set_new(root, "plan_hash", json_string(run->plan_hash));
 	json_object_set_new(root, "workloads", json_string(run->workloads));
 	json_object_set_new(root, "reps", json_integer(run->reps));
+	json_object_set_new(root, "max_reps", json_integer(run->max_reps));
 	json_object_set_new(root, "seconds", json_real(run->seconds));
 	json_object_set_new(root, "wall_s", json_real(run->wall_s));
 	for (int k = 0; k < run->nresults; k++) {
@@ -410,23 +394,30 @@ int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_ben
 	for (int k = 0; k < run->nchecks; k++) {
 		const vmp_bench_check *c = &run->checks[k];
 
-		json_array_append_new(checks,
-				      json_pack("{s:s, s:s, s:i, s:o, s:o, s:b}", "vm", c->vm,
-						"kind", check_names[c->kind], "index", c->index,
-						"planned", set_json(&c->planned), "observed",
-						set_json(&c->observed), "ok", c->ok));
+		json_t *o =
+		    json_pack("{s:s, s:s, s:s, s:i, s:o, s:o, s:b}", "vm", c->vm, "kind",
+			      check_names[c->kind], "variant", vmp_bench_variant_name(c->variant),
+			      "index", c->index, "planned", set_json(&c->planned), "observed",
+			      set_json(&c->observed), "ok", c->ok);
+
+		if (o && c->kind == VMP_CHECK_AFFINITY)
+			json_object_set_new(o, "thread", json_string(check_names[c->thread]));
+		json_array_append_new(checks, o);
 	}
 	for (int k = 0; k < nitems; k++) {
 		const vmp_bench_gate_item *it = &items[k];
 
 		json_array_append_new(
-		    gate, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:s}", "vm", it->vm,
-				    "workload", vmp_bench_workload_name(it->workload), "baseline",
-				    vmp_bench_variant_name(it->baseline), "plan", num(it->plan),
-				    "base", num(it->base), "ratio", num(it->ratio), "noise",
-				    num(it->noise), "verdict", verdict_names[it->verdict]));
+		    gate,
+		    json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:i, s:s}", "vm",
+			      it->vm, "workload", vmp_bench_workload_name(it->workload), "baseline",
+			      vmp_bench_variant_name(it->baseline), "plan", num(it->plan), "base",
+			      num(it->base), "ratio", num(it->j.ratio), "ci_low", num(it->j.ci_lo),
+			      "ci_high", num(it->j.ci_hi), "confidence", num(it->j.confidence),
+			      "plan_samples", it->j.nplan, "base_samples", it->j.nbase, "verdict",
+			      vmp_bench_verdict_name(it->j.verdict)));
 	}
-	for (int m = 0; m < run->nchecks + run->nresults; m++)
+	for (int m = 0; !run->perf_not_judged[0] && m < run->nchecks + run->nresults; m++)
 		if (first_mention(run, m) && !vm_judged(run, mention(run, m)))
 			json_array_append_new(unjudged, json_string(mention(run, m)));
 	for (int k = 0; regs && k < nregs; k++) {
@@ -443,7 +434,13 @@ int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_ben
 	json_object_set_new(root, "checks", checks);
 	json_object_set_new(
 	    root, "gate",
-	    json_pack("{s:b, s:o, s:o}", "pass", pass, "items", gate, "not_judged", unjudged));
+	    json_pack("{s:b, s:s, s:s, s:o, s:o, s:o, s:o}", "pass", pass, "decided_by",
+		      run->perf_not_judged[0] ? "checks" : "checks and performance",
+		      "performance_not_judged", run->perf_not_judged, "threshold_pct",
+		      num(run->threshold_pct > 0 ? run->threshold_pct : VMP_BENCH_GATE_THRESHOLD),
+		      "items", gate, "not_judged", unjudged, "method",
+		      json_string("Hodges-Lehmann interval of the ratio (Mann-Whitney inverted), "
+				  "95%")));
 	json_object_set_new(root, "regressions", reg);
 	json_object_set_new(root, "notes", json_string(run->notes ? run->notes : ""));
 	free(items);

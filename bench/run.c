@@ -1,5 +1,6 @@
 /* The host bench: a plan's guests emulated on the live host under each variant, figures kept. */
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +51,31 @@ static int add_result(struct acc *acc, const char *vm, vmp_bench_workload w,
 	vmp_bench_result *r;
 	double *sorted;
 
+	/* More repetitions of a result there is: its samples grow, its figures follow. */
+	for (int k = 0; k < run->nresults; k++) {
+		double *grown;
+
+		r = &run->results[k];
+		if (r->workload != w || r->variant != variant || strcmp(r->vm, vm))
+			continue;
+		grown = realloc(r->samples, sizeof(double) * (size_t)(r->reps + reps));
+		sorted = malloc(sizeof(double) * (size_t)(r->reps + reps));
+		if (!grown || !sorted) {
+			if (grown)
+				r->samples = grown;
+			free(sorted);
+			goto nomem;
+		}
+		r->samples = grown;
+		memcpy(r->samples + r->reps, samples, sizeof(double) * (size_t)reps);
+		r->reps += reps;
+		memcpy(sorted, r->samples, sizeof(double) * (size_t)r->reps);
+		r->median = vmp_stats_median(sorted, (size_t)r->reps);
+		r->min = sorted[0];
+		r->max = sorted[r->reps - 1];
+		free(sorted);
+		return VMP_OK;
+	}
 	if (run->nresults == acc->cap) {
 		int cap = acc->cap ? 2 * acc->cap : 16;
 		vmp_bench_result *grown = realloc(run->results, sizeof(*grown) * (size_t)cap);
@@ -101,16 +127,25 @@ static void progress(const vmp_bench_options *o, double fraction, const char *fm
 	o->progress(o->opaque, what, fraction);
 }
 
+/* What one pass of the variants runs: which workloads, how many times, whether to check. */
+struct pass {
+	const vmp_bench_workload *workloads;
+	int nworkloads;
+	int reps;
+	bool checks;
+	int *done, total;
+};
+
 /* Run workload wl reps times; one sample a VM a repetition, samples[vm * reps + rep]. */
 static void run_reps(struct emulation *e, vmp_bench_workload wl, const vmp_bench_options *o,
-		     double *samples, int *done, int total)
+		     double *samples, const struct pass *p)
 {
 	e->workload = wl;
 	emulation_job(e, JOB_PREPARE, 0);
-	for (int r = 0; r < o->reps; r++) {
-		progress(o, (double)(*done)++ / total, "%s: %s, repetition %d of %d",
+	for (int r = 0; r < p->reps; r++) {
+		progress(o, (double)(*p->done)++ / p->total, "%s: %s, repetition %d of %d",
 			 vmp_bench_variant_name(e->variant), vmp_bench_workload_name(wl), r + 1,
-			 o->reps);
+			 p->reps);
 		emulation_job(e, JOB_RUN, o->seconds);
 		for (int i = 0; i < e->nvms; i++) {
 			struct gvm *g = &e->vms[i];
@@ -126,7 +161,7 @@ static void run_reps(struct emulation *e, vmp_bench_workload wl, const vmp_bench
 				}
 			}
 			/* Stream: the VM's bandwidth; the others: the mean per vCPU. */
-			samples[(size_t)i * (size_t)o->reps + (size_t)r] = n == 0 ? NAN
+			samples[(size_t)i * (size_t)p->reps + (size_t)r] = n == 0 ? NAN
 									   : wl == VMP_BENCH_STREAM
 									       ? sum
 									       : sum / n;
@@ -136,7 +171,7 @@ static void run_reps(struct emulation *e, vmp_bench_workload wl, const vmp_bench
 
 /* One variant: build, touch, check, then every workload reps times. */
 static int run_variant(struct acc *acc, const vmp_plan *plan, const vmp_host *host,
-		       vmp_bench_variant variant, const struct setup *s, int *done, int total,
+		       vmp_bench_variant variant, const struct setup *s, const struct pass *p,
 		       char **notes, size_t *notes_len)
 {
 	const vmp_bench_options *o = s->o;
@@ -146,21 +181,21 @@ static int run_variant(struct acc *acc, const vmp_plan *plan, const vmp_host *ho
 
 	if ((err = emulation_new(&e, plan, host, variant, s, notes, notes_len)) < 0)
 		return err;
-	progress(o, (double)*done / total, "%s: touching guest memory",
+	progress(o, (double)*p->done / p->total, "%s: touching guest memory",
 		 vmp_bench_variant_name(variant));
 	emulation_job(e, JOB_TOUCH, 0);
-	samples = calloc((size_t)e->nvms * (size_t)o->reps, sizeof(*samples));
+	samples = calloc((size_t)e->nvms * (size_t)p->reps, sizeof(*samples));
 	if (!samples) {
 		vmp_error_set("out of memory");
 		err = VMP_ENOMEM;
 		goto out;
 	}
-	for (int w = 0; w < o->nworkloads; w++) {
-		vmp_bench_workload wl = o->workloads[w];
+	for (int w = 0; w < p->nworkloads; w++) {
+		vmp_bench_workload wl = p->workloads[w];
 
-		run_reps(e, wl, o, samples, done, total);
+		run_reps(e, wl, o, samples, p);
 		for (int i = 0; i < e->nvms; i++) {
-			const double *v = samples + (size_t)i * (size_t)o->reps;
+			const double *v = samples + (size_t)i * (size_t)p->reps;
 
 			if (isnan(v[0])) {
 				bench_add_note(
@@ -170,11 +205,13 @@ static int run_variant(struct acc *acc, const vmp_plan *plan, const vmp_host *ho
 				continue;
 			}
 			if ((err = add_result(acc, e->vms[i].vm->req.name, wl, variant, v,
-					      o->reps)) < 0)
+					      p->reps)) < 0)
 				goto out;
 		}
 	}
-	if (variant == VMP_BENCH_PLAN && (err = host_record_checks(e, acc->run)) < 0)
+	if (p->checks &&
+	    (err = variant == VMP_BENCH_PLAN ? host_record_checks(e, acc->run, s)
+					     : host_record_baseline_checks(e, acc->run, s)) < 0)
 		goto out;
 	err = VMP_OK;
 out:
@@ -289,6 +326,70 @@ static void mark_primary(vmp_bench_run *run, const vmp_plan *plan, const vmp_ben
 	}
 }
 
+/* The primary workloads with a verdict still inconclusive against some baseline: how many. */
+static int unclear(vmp_bench_workload out[VMP_BENCH_NWORKLOADS], const vmp_bench_run *run)
+{
+	int n = 0;
+
+	for (int k = 0; k < run->nresults; k++) {
+		const vmp_bench_result *r = &run->results[k];
+		bool have = false;
+
+		if (r->variant != VMP_BENCH_PLAN || !r->primary)
+			continue;
+		for (int j = 0; j < n; j++)
+			have |= out[j] == r->workload;
+		for (int v = VMP_BENCH_UNPINNED; v < VMP_BENCH_NVARIANTS && !have; v++) {
+			const vmp_bench_result *b =
+			    vmp_bench_find(run, r->vm, r->workload, (vmp_bench_variant)v);
+
+			if (b && vmp_bench_compare(NULL, r, b, run->threshold_pct) ==
+				     VMP_VERDICT_INCONCLUSIVE) {
+				out[n++] = r->workload;
+				have = true;
+			}
+		}
+	}
+	return n;
+}
+
+/*
+ * The repetition budget: while a VM's primary verdict is inconclusive, every variant runs
+ * that workload (for every VM at once, so that contention stays real) another reps times,
+ * until no verdict is inconclusive or the run has max_reps repetitions.
+ */
+static int repeat_until_clear(struct acc *acc, const vmp_plan *plan, const vmp_host *host,
+			      const struct setup *s, int nvariants, char **notes, size_t *notes_len)
+{
+	vmp_bench_run *run = acc->run;
+	const vmp_bench_options *o = s->o;
+	vmp_bench_workload wl[VMP_BENCH_NWORKLOADS];
+	int have = o->reps, nwl, done = 0, err;
+
+	while (have < o->max_reps && (nwl = unclear(wl, run)) > 0) {
+		int add = o->max_reps - have < o->reps ? o->max_reps - have : o->reps;
+		struct pass more = {wl, nwl, add, false, &done, nvariants * nwl * add};
+
+		done = 0;
+		for (int v = 0; v < VMP_BENCH_NVARIANTS; v++)
+			if ((run->variants & (1u << v)) &&
+			    (err = run_variant(acc, plan, host, (vmp_bench_variant)v, s, &more,
+					       notes, notes_len)) < 0)
+				return err;
+		have += add;
+		bench_add_note(notes, notes_len,
+			       "gate: a verdict was inconclusive; repetitions %d-%d of %s run "
+			       "(budget %d)",
+			       have - add + 1, have, vmp_bench_workload_name(wl[0]), o->max_reps);
+	}
+	if (have > o->reps && unclear(wl, run) > 0)
+		bench_add_note(notes, notes_len,
+			       "gate: still inconclusive after %d repetitions, the budget (--reps "
+			       "x %d)",
+			       have, VMP_BENCH_REPS_BUDGET);
+	return VMP_OK;
+}
+
 void vmp_bench_run_free(vmp_bench_run *run)
 {
 	if (!run)
@@ -312,8 +413,22 @@ static int check_options(vmp_bench_options *o, const vmp_host *host)
 		o->cell_bytes = VMP_BENCH_DEFAULT_CELL_BYTES;
 	if (o->baselines == 0)
 		o->baselines = VMP_BENCH_BASE_UNPINNED | VMP_BENCH_BASE_NAIVE;
+	if (o->threshold_pct == 0)
+		o->threshold_pct = VMP_BENCH_GATE_THRESHOLD;
+	if (o->max_reps == 0 && o->reps >= 1 && o->reps <= 1000)
+		o->max_reps = VMP_BENCH_REPS_BUDGET * o->reps;
+	if (!(o->threshold_pct > 0 && o->threshold_pct < 100)) {
+		vmp_error_set("cannot gate at a threshold of %g%%: use more than 0, below 100",
+			      o->threshold_pct);
+		return VMP_EINVAL;
+	}
 	if (o->reps < 1 || o->reps > 1000) {
 		vmp_error_set("cannot bench with %d repetitions: use 1 to 1000", o->reps);
+		return VMP_EINVAL;
+	}
+	if (o->max_reps < o->reps || o->max_reps > 3000) {
+		vmp_error_set("cannot bench with a budget of %d repetitions: use %d to 3000",
+			      o->max_reps, o->reps);
 		return VMP_EINVAL;
 	}
 	if (!(o->seconds > 0 && o->seconds <= 3600)) {
@@ -363,6 +478,8 @@ static vmp_bench_run *new_run(const vmp_plan *plan, const vmp_host *host,
 			 vmp_bench_workload_name(o->workloads[w]));
 	}
 	run->reps = o->reps;
+	run->max_reps = o->max_reps;
+	run->threshold_pct = o->threshold_pct;
 	run->seconds = o->seconds;
 	run->variants = 1u << VMP_BENCH_PLAN | o->baselines;
 	return run;
@@ -371,6 +488,7 @@ static vmp_bench_run *new_run(const vmp_plan *plan, const vmp_host *host,
 /* What every variant shares: the options, whether an antagonist runs, the online CPUs. */
 static int make_setup(struct setup *s, const vmp_bench_options *o, const vmp_host *host)
 {
+	cpu_set_t mask;
 	int cpu;
 
 	s->o = o;
@@ -383,6 +501,14 @@ static int make_setup(struct setup *s, const vmp_bench_options *o, const vmp_hos
 	}
 	VMP_CPUSET_FOREACH (cpu, &host->online)
 		s->online[s->nonline++] = cpu;
+	/* What a thread without affinity of its own may run on: this process's CPUs. */
+	if (sched_getaffinity(0, sizeof(mask), &mask) == 0) {
+		for (cpu = 0; cpu < CPU_SETSIZE && cpu < VMP_CPUSET_MAX; cpu++)
+			if (CPU_ISSET(cpu, &mask))
+				vmp_cpuset_set(&s->process_cpus, cpu);
+	} else {
+		s->process_cpus = host->online;
+	}
 	if (s->nonline == 0) {
 		vmp_error_set("cannot bench on host '%s': no CPU is online", host->hostname);
 		return VMP_EINVAL;
@@ -401,6 +527,7 @@ int vmp_bench_run_plan(vmp_bench_run **out, const vmp_plan *plan, const vmp_host
 	size_t notes_len = 0;
 	double start = engine_now_s();
 	int err, done = 0, total, nvariants = 0;
+	struct pass first;
 	bool user_list;
 
 	*out = NULL;
@@ -426,12 +553,15 @@ int vmp_bench_run_plan(vmp_bench_run **out, const vmp_plan *plan, const vmp_host
 	for (int v = 0; v < VMP_BENCH_NVARIANTS; v++)
 		nvariants += !!(run->variants & (1u << v));
 	total = nvariants * o.nworkloads * o.reps;
+	first = (struct pass){o.workloads, o.nworkloads, o.reps, true, &done, total};
 	for (int v = 0; v < VMP_BENCH_NVARIANTS; v++)
 		if ((run->variants & (1u << v)) &&
-		    (err = run_variant(&acc, plan, host, (vmp_bench_variant)v, &s, &done, total,
-				       &notes, &notes_len)) < 0)
+		    (err = run_variant(&acc, plan, host, (vmp_bench_variant)v, &s, &first, &notes,
+				       &notes_len)) < 0)
 			goto out;
 	mark_primary(run, plan, user_list ? &o : NULL);
+	if ((err = repeat_until_clear(&acc, plan, host, &s, nvariants, &notes, &notes_len)) < 0)
+		goto out;
 	progress(&o, 1.0, "done");
 	run->notes = notes ? notes : strdup("");
 	notes = NULL;

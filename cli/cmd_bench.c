@@ -69,7 +69,7 @@ static const char bench_usage[] =
     "6 --compare-last found a regression (over 5); 2 bad input or a plan for another\n"
     "host; 1 runtime error.\n";
 
-static const char *const verdicts[] = {"same", "better", "WORSE"};
+static const char *const verdicts[] = {"same", "better", "WORSE", "INCONCL"};
 
 /* A figure in a few characters: 12.34, 1234.5, 312.5M, 2.41G. */
 static const char *fmt(char *buf, size_t len, double v)
@@ -87,7 +87,13 @@ static const char *fmt(char *buf, size_t len, double v)
 	return buf;
 }
 
-static const char *const check_kinds[] = {"vCPU", "emulator", "iothread", "memory of cell"};
+static const char *const check_kinds[] = {"vCPU",
+					  "emulator",
+					  "iothread",
+					  "memory of cell",
+					  "exclusive vCPU",
+					  "affinity of vCPU",
+					  "memory policy of cell"};
 
 void cli_bench_print(const vmp_bench_run *run)
 {
@@ -125,7 +131,11 @@ void cli_bench_print(const vmp_bench_run *run)
 				printf(" %-10s %-7s %-7s", "-", "-", "-");
 				continue;
 			}
-			vmp_bench_verdict verdict = vmp_bench_compare(&ratio, NULL, r, base);
+			vmp_bench_judgement j;
+			vmp_bench_verdict verdict =
+			    vmp_bench_compare(&j, r, base, run->threshold_pct);
+
+			ratio = j.ratio;
 			snprintf(b, sizeof(b), "x%.2f", ratio);
 			printf(" %-10s %-7s %-7s", fmt(a, sizeof(a), base->median), b,
 			       verdicts[verdict]);
@@ -136,9 +146,11 @@ void cli_bench_print(const vmp_bench_run *run)
 	       "better\n");
 	for (int k = 0; k < run->nchecks; k++)
 		nchecks_ok += run->checks[k].ok;
-	printf("\nplacement: %d of %d checks ok (threads on their planned CPUs, memory on its "
-	       "planned node)\n",
-	       nchecks_ok, run->nchecks);
+	printf(
+	    "\nplacement: %d of %d checks ok (threads on their planned CPUs and with the planned "
+	    "affinity, dedicated vCPUs alone on theirs, memory bound to and on its planned "
+	    "node)\n",
+	    nchecks_ok, run->nchecks);
 	for (int k = 0; k < run->nchecks; k++) {
 		const vmp_bench_check *ck = &run->checks[k];
 
@@ -146,8 +158,9 @@ void cli_bench_print(const vmp_bench_run *run)
 			continue;
 		vmp_cpuset_format(planned, sizeof(planned), &ck->planned);
 		vmp_cpuset_format(observed, sizeof(observed), &ck->observed);
-		printf("  MISPLACED vm %s %s %d: planned %s, observed %s\n", ck->vm,
-		       check_kinds[ck->kind], ck->index, planned, *observed ? observed : "spread");
+		printf("  MISPLACED vm %s %s %d (%s): planned %s, observed %s\n", ck->vm,
+		       check_kinds[ck->kind], ck->index, vmp_bench_variant_name(ck->variant),
+		       planned, *observed ? observed : "-");
 	}
 	if (run->notes && *run->notes) {
 		const char *line = run->notes;
@@ -170,17 +183,32 @@ bool cli_bench_print_gate(const vmp_bench_run *run)
 	bool pass = vmp_bench_gate(&items, &n, run);
 
 	printf("gate: %s", pass ? "pass" : "FAIL");
-	printf(pass ? ": every VM's primary metric is at least its baselines' within the noise\n"
-		    : "\n");
+	if (run->perf_not_judged[0])
+		printf(" (performance not judged: %s; the checks decide)\n", run->perf_not_judged);
+	else
+		printf(pass
+			   ? ": no VM's primary metric worse than its baselines' by more than %g%% "
+			     "(95%% interval)\n"
+			   : "\n",
+		       run->threshold_pct > 0 ? run->threshold_pct : VMP_BENCH_GATE_THRESHOLD);
 	for (int k = 0; k < n; k++) {
 		const vmp_bench_gate_item *it = &items[k];
 
-		if (it->verdict != VMP_VERDICT_WORSE)
+		if (it->j.verdict != VMP_VERDICT_WORSE && it->j.verdict != VMP_VERDICT_INCONCLUSIVE)
 			continue;
-		printf("  vm %s: %s %s %s, %s %s: x%.2f, below 1 - noise %.1f%%\n", it->vm,
-		       vmp_bench_metric_name(it->workload), fmt(a, sizeof(a), it->plan),
-		       vmp_bench_unit_name(it->workload), vmp_bench_variant_name(it->baseline),
-		       fmt(b, sizeof(b), it->base), it->ratio, it->noise * 100);
+		if (isfinite(it->j.ci_lo))
+			printf("  vm %s: %s %s %s, %s %s: x%.2f, 95%% interval x%.2f-x%.2f: %s\n",
+			       it->vm, vmp_bench_metric_name(it->workload),
+			       fmt(a, sizeof(a), it->plan), vmp_bench_unit_name(it->workload),
+			       vmp_bench_variant_name(it->baseline), fmt(b, sizeof(b), it->base),
+			       it->j.ratio, it->j.ci_lo, it->j.ci_hi,
+			       vmp_bench_verdict_name(it->j.verdict));
+		else
+			printf(
+			    "  vm %s: %s against %s: inconclusive, %d and %d samples are too few "
+			    "for a 95%% interval\n",
+			    it->vm, vmp_bench_metric_name(it->workload),
+			    vmp_bench_variant_name(it->baseline), it->j.nplan, it->j.nbase);
 	}
 	/* Every VM that ran has a vCPU 0 check; one with no comparison was not judged. */
 	for (int k = 0; k < run->nchecks; k++) {
@@ -191,15 +219,15 @@ bool cli_bench_print_gate(const vmp_bench_run *run)
 			continue;
 		for (int j = 0; j < n && !judged; j++)
 			judged = !strcmp(items[j].vm, ck->vm);
-		if (!judged)
+		if (!judged && !run->perf_not_judged[0])
 			printf("  vm %s: not judged: no workload run (%s) gave it a figure\n",
 			       ck->vm, run->workloads);
 	}
 	for (int k = 0; k < run->nchecks; k++)
 		if (!run->checks[k].ok) {
-			printf("  placement: %s of vm %s did not run where planned\n",
-			       check_kinds[run->checks[k].kind], run->checks[k].vm);
-			break;
+			printf("  placement: %s %d of vm %s (%s) is not as planned\n",
+			       check_kinds[run->checks[k].kind], run->checks[k].index,
+			       run->checks[k].vm, vmp_bench_variant_name(run->checks[k].variant));
 		}
 	free(items);
 	return pass;

@@ -39,6 +39,18 @@ typedef enum vmp_bench_variant {
 #define VMP_BENCH_QUICK_SECONDS      0.25
 #define VMP_BENCH_DEFAULT_CELL_BYTES ((uint64_t)256 << 20)
 #define VMP_BENCH_DEFAULT_THRESHOLD  10.0 /* percent, for vmp_history_compare() */
+#define VMP_BENCH_GATE_THRESHOLD     5.0  /* percent: the loss the gate tolerates (same) */
+#define VMP_BENCH_REPS_BUDGET        3    /* the gate repeats up to this many times --reps */
+#define VMP_BENCH_CONFIDENCE         0.95 /* of the gate's interval of the ratio */
+
+/*
+ * The kernels the host engine times, replaceable so that tests can substitute fakes of a
+ * known speed; NULL fields (or no struct) take the measurement engine's own.
+ */
+typedef struct vmp_bench_kernels {
+	void (*triad)(double *a, const double *b, const double *c, double s, size_t n);
+	void *(*chase)(void *start, size_t steps); /* engine_chase()'s contract */
+} vmp_bench_kernels;
 
 typedef struct vmp_bench_options {
 	/* Workloads in order; nworkloads == 0: each VM's bench_workloads picks (see
@@ -46,14 +58,19 @@ typedef struct vmp_bench_options {
 	 * its primary metric, the one the gate judges. */
 	int nworkloads;
 	vmp_bench_workload workloads[VMP_BENCH_NWORKLOADS];
-	unsigned baselines;       /* VMP_BENCH_BASE_* bits; 0: both */
-	int reps;                 /* repetitions per variant and workload; 0: the default */
-	double seconds;           /* length of one repetition; 0: the default */
-	uint64_t cell_bytes;      /* the most memory emulated per guest cell; 0: the default.
-				   * A cell's working set is min(its memory, this), shrunk to fit
-				   * 80% of its node's free memory (with a note) */
-	bool force;               /* run even when the plan was made for another host */
-	vmp_progress_fn progress; /* what runs now; may be NULL */
+	unsigned baselines;   /* VMP_BENCH_BASE_* bits; 0: both */
+	int reps;             /* repetitions per variant and workload; 0: the default */
+	double seconds;       /* length of one repetition; 0: the default */
+	uint64_t cell_bytes;  /* the most memory emulated per guest cell; 0: the default.
+			       * A cell's working set is min(its memory, this), shrunk to fit
+			       * 80% of its node's free memory (with a note) */
+	bool force;           /* run even when the plan was made for another host */
+	double threshold_pct; /* the gate's tolerance; 0: VMP_BENCH_GATE_THRESHOLD */
+	int max_reps;         /* the repetition budget: while a VM's verdict is inconclusive,
+			       * another reps repetitions of every variant, up to this many
+			       * in all; 0: VMP_BENCH_REPS_BUDGET * reps; reps: never more */
+	const vmp_bench_kernels *kernels; /* NULL: the measurement engine's */
+	vmp_progress_fn progress;         /* what runs now; may be NULL */
 	void *opaque;
 } vmp_bench_options;
 
@@ -75,8 +92,18 @@ typedef struct vmp_bench_result {
 typedef enum vmp_bench_check_kind {
 	VMP_CHECK_VCPU = 0, /* index: the vCPU */
 	VMP_CHECK_EMULATOR,
-	VMP_CHECK_IOTHREAD, /* index: the I/O thread, from 0 */
-	VMP_CHECK_MEMORY    /* index: the guest cell */
+	VMP_CHECK_IOTHREAD,  /* index: the I/O thread, from 0 */
+	VMP_CHECK_MEMORY,    /* index: the guest cell */
+	VMP_CHECK_EXCLUSIVE, /* index: the vCPU; planned: its pin, observed: the pins of the
+			      * other dedicated vCPUs (any VM) on that CPU in the plan as run;
+			      * ok when none */
+	VMP_CHECK_AFFINITY,  /* index: the vCPU (kind of thread in `thread`); planned: the
+			      * variant's pin (plan: the plan's; unpinned: the process's whole
+			      * affinity), observed: Cpus_allowed_list read back from
+			      * /proc/self/task/TID/status; ok when equal */
+	VMP_CHECK_MEMPOLICY  /* index: the guest cell; planned: its node, observed: the nodes
+			      * of the MPOL_BIND policy get_mempolicy() finds on its memory
+			      * (empty: no binding); ok when equal */
 } vmp_bench_check_kind;
 
 typedef struct vmp_bench_check {
@@ -86,14 +113,19 @@ typedef struct vmp_bench_check {
 	vmp_cpuset planned;  /* CPUs planned; for memory, the host node (one bit) */
 	vmp_cpuset observed; /* CPUs sched_getcpu() returned in the thread, sampled throughout;
 			      * for memory, the node move_pages() found (empty: spread) */
-	bool ok;             /* observed is a non-empty subset of planned */
+	bool ok;             /* observed is a non-empty subset of planned (see the kinds) */
+	vmp_bench_variant variant;   /* the variant checked: the plan, or a baseline's affinity */
+	vmp_bench_check_kind thread; /* VMP_CHECK_AFFINITY: vcpu, emulator or iothread */
 } vmp_bench_check;
 
 /* A verdict of the plan against one baseline for one VM and metric. */
 typedef enum vmp_bench_verdict {
-	VMP_VERDICT_SAME = 0, /* within the noise */
-	VMP_VERDICT_BETTER,
-	VMP_VERDICT_WORSE
+	VMP_VERDICT_SAME = 0,    /* no loss beyond the threshold, no sure win: the interval of the
+				  * ratio lies in [1 - threshold, 1 + ...] and reaches 1 */
+	VMP_VERDICT_BETTER,      /* the whole interval above 1 */
+	VMP_VERDICT_WORSE,       /* the whole interval below 1, reaching below 1 - threshold */
+	VMP_VERDICT_INCONCLUSIVE /* too few samples for an interval, or one that holds both no
+				  * change and a loss beyond the threshold */
 } vmp_bench_verdict;
 
 /* A bench run: what ran, where, and its results. vmp_bench_run_free(). */
@@ -111,8 +143,13 @@ typedef struct vmp_bench_run {
 	vmp_bench_result *results;
 	int nchecks;
 	vmp_bench_check *checks;
-	char *notes;   /* findings, one a line; "" when none */
-	double wall_s; /* the whole run */
+	char *notes;          /* findings, one a line; "" when none */
+	double wall_s;        /* the whole run */
+	double threshold_pct; /* the gate's tolerance; 0: VMP_BENCH_GATE_THRESHOLD */
+	int max_reps;         /* the repetition budget the run had */
+	/* Non-empty: performance is not judged (say "software emulation (TCG)"); only the
+	 * checks decide the gate, and results.json says so (gate.decided_by). */
+	char perf_not_judged[96];
 } vmp_bench_run;
 
 /* "stream", "latency", "c2c", "compute", "noisy". */
@@ -139,7 +176,7 @@ int vmp_bench_workloads_parse(vmp_bench_options *opts, const char *list);
  * The workloads a VM is benched with when --workloads is not given, in the order of the
  * key's values (stream, latency, c2c, compute, noisy): its request's bench_workloads; where
  * that is unset (a plan written before the key), its profile's bench_workloads
- * (profiles/NAME.yaml); else compute.
+ * (profiles/NAME.yaml); else stream and latency (memory-bound: what a plan can change).
  * @return how many were written to out (at least 1, at most VMP_BENCH_NWORKLOADS)
  */
 int vmp_bench_request_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS],
@@ -147,7 +184,7 @@ int vmp_bench_request_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS],
 
 /**
  * As vmp_bench_request_workloads() for a VM that names only the profile (NULL or "" for
- * none): the profile's bench_workloads key, else compute.
+ * none): the profile's bench_workloads key, else stream and latency.
  */
 int vmp_bench_profile_workloads(vmp_bench_workload out[VMP_BENCH_NWORKLOADS], const char *profile);
 
@@ -189,32 +226,71 @@ void vmp_bench_run_free(vmp_bench_run *run);
 const vmp_bench_result *vmp_bench_find(const vmp_bench_run *run, const char *vm,
 				       vmp_bench_workload w, vmp_bench_variant variant);
 
+/* The gate's judgement of one metric of one VM: the plan's samples against a baseline's. */
+typedef struct vmp_bench_judgement {
+	vmp_bench_verdict verdict;
+	double ratio;        /* how much better the plan is, > 1 better: the ratio of the medians,
+			      * plan/baseline where more is better, baseline/plan where less is */
+	double ci_lo, ci_hi; /* the confidence interval of that ratio; NAN when too few samples */
+	double confidence;   /* the interval's exact coverage (>= VMP_BENCH_CONFIDENCE); 0 when
+			      * there is none */
+	int nplan, nbase;    /* the samples used (finite and positive) */
+} vmp_bench_judgement;
+
 /**
- * Compare the plan's result with a baseline's, direction-aware.
+ * Judge a plan against a baseline from their samples (any order), the engines' common gate.
  *
- * ratio: how much better the plan is, > 1 better (plan/baseline where more is better,
- * baseline/plan where less is). noise: the larger relative spread of the two,
- * (max - min) / median of the repetitions of each. The verdict is worse when
- * ratio < 1 - noise, better when ratio > 1 + noise, else the same.
+ * The interval is the distribution-free one of the Hodges-Lehmann shift of the logarithms
+ * (the Mann-Whitney test inverted: order statistics of the nplan * nbase pairwise log
+ * ratios, exact null distribution up to 2500 pairs, normal approximation beyond), at least
+ * VMP_BENCH_CONFIDENCE two-sided, turned into a ratio and direction. Verdicts, with t =
+ * threshold_pct / 100: better when ci_lo > 1; same when ci_lo >= 1 - t; worse when ci_hi < 1
+ * (and ci_lo < 1 - t); else inconclusive, as when the samples cannot give such an interval
+ * (fewer than 4 per side when equal: 3 and 3 can at best give 90%).
+ *
+ * @param out  the judgement
+ * @param plan the plan's samples, nplan of them (non-finite or <= 0 ones are left out)
+ * @param base the baseline's, nbase of them
+ * @param higher_is_better the metric's direction
+ * @param threshold_pct the loss tolerated as the same, in percent (0 to 100)
+ * @return VMP_OK; VMP_EINVAL for a bad threshold or count; VMP_ENOMEM
  */
-vmp_bench_verdict vmp_bench_compare(double *ratio, double *noise, const vmp_bench_result *plan,
-				    const vmp_bench_result *base);
+int vmp_bench_judge(vmp_bench_judgement *out, const double *plan, int nplan, const double *base,
+		    int nbase, bool higher_is_better, double threshold_pct);
+
+/**
+ * vmp_bench_judge() on two results' samples (plan->higher_is_better gives the direction);
+ * results without samples (from the history) are inconclusive.
+ * @return the verdict (inconclusive also when out of memory)
+ */
+vmp_bench_verdict vmp_bench_compare(vmp_bench_judgement *out, const vmp_bench_result *plan,
+				    const vmp_bench_result *base, double threshold_pct);
+
+/* "same", "better", "worse", "inconclusive". */
+const char *vmp_bench_verdict_name(vmp_bench_verdict v);
+
+/**
+ * Mark a run whose performance figures say nothing about the hardware (a guest under
+ * software emulation): the gate then judges only the checks. reason: what to say, e.g.
+ * "software emulation (TCG)".
+ */
+void vmp_bench_run_perf_not_judged(vmp_bench_run *run, const char *reason);
 
 /* One VM's gate: its primary metric against one baseline. */
 typedef struct vmp_bench_gate_item {
 	char vm[VMP_NAME_MAX];
 	vmp_bench_workload workload; /* the primary workload */
 	vmp_bench_variant baseline;
-	double plan, base; /* medians */
-	double ratio, noise;
-	vmp_bench_verdict verdict;
+	double plan, base;     /* medians */
+	vmp_bench_judgement j; /* ratio, interval, verdict */
 } vmp_bench_gate_item;
 
 /**
- * The gate: every VM's primary metric (vmp_bench_result.primary) at least its baselines'
- * within the noise, i.e. no verdict worse; every VM that ran judged (a primary metric
- * compared with at least one baseline's: one that is not fails the gate, and results.json
- * lists it under gate.not_judged); and every placement check ok.
+ * The gate: every VM's primary metric (vmp_bench_result.primary) judged against each
+ * baseline by vmp_bench_judge() at the run's threshold, no verdict worse or inconclusive;
+ * every VM that ran judged (a primary metric compared with at least one baseline's: one
+ * that is not fails the gate, and results.json lists it under gate.not_judged); and every
+ * check ok. Where run->perf_not_judged is set, only the checks decide (no items).
  * @param out  the items, one per VM and baseline (caller frees with free()); may be NULL
  * @param n    how many
  * @return true when the gate passes
