@@ -75,9 +75,10 @@ static const char suggest_usage[] =
     "  --validate           prove the plan on this host first (a plan for the running\n"
     "                       host only): the quick bench gate\n"
     "                       ('vmplan bench' with 3 reps x 0.25 s against both\n"
-    "                       baselines); -o and --xml-dir are written only when every\n"
-    "                       VM's primary metric is at least its baselines' within\n"
-    "                       the noise, else exit 5 with the numbers\n"
+    "                       baselines, up to 9 reps while inconclusive); -o and\n"
+    "                       --xml-dir are written only when the gate passes (no VM\n"
+    "                       worse or inconclusive, every check ok), else exit 5\n"
+    "                       with the numbers\n"
     "  -h, --help           show this help\n";
 
 static const char *const thread_names[] = {"prefer", "isolate", "require"};
