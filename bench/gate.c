@@ -96,7 +96,8 @@ static long bound_rank(double *coverage, int n, int m)
 			*coverage = VMP_BENCH_CONFIDENCE;
 		return k < 1 ? 0 : k;
 	}
-	double *c = u_counts(n, m), total = 0, tail = 0;
+	/* U's distribution is the same with the samples swapped: the smaller one in rows. */
+	double *c = n >= m ? u_counts(n, m) : u_counts(m, n), total = 0, tail = 0;
 
 	if (!c)
 		return -1;

@@ -96,6 +96,15 @@ static void test_judge_inconclusive(void **state)
 	assert_int_equal(vmp_bench_judge(&j, three, 3, three, 3, true, 100), VMP_EINVAL);
 }
 
+static const double *big_huge(void)
+{
+	static double v[2000];
+
+	for (int k = 0; k < 2000; k++)
+		v[k] = 100 + k % 9;
+	return v;
+}
+
 static void test_judge_same(void **state)
 {
 	static const double base[] = {100, 102, 99, 101, 100, 98, 101};
@@ -115,6 +124,17 @@ static void test_judge_same(void **state)
 	assert_int_equal(vmp_bench_judge(&j, big_p, 60, big_b, 60, true, 5), VMP_OK);
 	assert_int_equal(j.verdict, VMP_VERDICT_SAME);
 	assert_true(fabs(j.confidence - 0.95) < 1e-9);
+	/* Unequal counts, either way round: the same coverage (1 - 2 P(U <= k - 1)). */
+	assert_int_equal(vmp_bench_judge(&j, big_p, 3, big_b, 40, true, 5), VMP_OK);
+	double cov = j.confidence;
+
+	assert_true(cov >= 0.95 && cov < 1);
+	assert_int_equal(vmp_bench_judge(&j, big_b, 40, big_p, 3, true, 5), VMP_OK);
+	assert_true(fabs(j.confidence - cov) < 1e-12);
+	/* One sample (97) against 2000 (100 to 108): U is uniform, and every pair a loss. */
+	assert_int_equal(vmp_bench_judge(&j, big_p, 1, big_huge(), 2000, true, 5), VMP_OK);
+	assert_int_equal(j.verdict, VMP_VERDICT_WORSE);
+	assert_true(j.ci_hi < 1 && j.ci_lo > 0.85);
 	assert_string_equal(vmp_bench_verdict_name(VMP_VERDICT_INCONCLUSIVE), "inconclusive");
 }
 
