@@ -205,7 +205,11 @@ void vmp_bench_plan_hash(char out[17], const vmp_plan *plan);
  * an emulator thread and the I/O threads pinned as planned, each with a light load
  * (5% of a CPU). Each variant runs each workload reps times for seconds; the variants run
  * one after the other on fresh memory. In the plan variant every thread samples
- * sched_getcpu() and every cell's pages are located with move_pages(): run->checks.
+ * sched_getcpu() and reads its affinity back from /proc, the plan's dedicated vCPUs are
+ * checked to have a CPU each, and every cell's pages are located with move_pages() and its
+ * policy read with get_mempolicy(); in the baselines every thread's affinity is read back:
+ * run->checks. While a VM's primary verdict is inconclusive (vmp_bench_judge()), every
+ * variant runs the inconclusive workloads another reps times, up to max_reps in all.
  *
  * @param out  the run; the caller frees it with vmp_bench_run_free()
  * @param plan the plan
