@@ -1,6 +1,7 @@
 /* The guest's workloads on its own vCPUs, with the measurement engine (as bench/host_jobs.c). */
 #include <errno.h>
 #include <linux/mempolicy.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -198,7 +199,7 @@ static int alloc_parts(struct part *parts, const struct guest_topology *t, bool 
 	for (int k = 0; k < t->ncpus; k++) {
 		struct part *me = &parts[k];
 		unsigned long long node_bytes = 0;
-		int on_node = 0, node = t->cpu_node[k];
+		int on_node = 1, node = t->cpu_node[k]; /* vCPU k and the others of its node */
 		size_t bytes;
 
 		me->x = (uint64_t)k * 2654435761u + 1;
@@ -206,7 +207,7 @@ static int alloc_parts(struct part *parts, const struct guest_topology *t, bool 
 			if (t->nodes[i].id == node)
 				node_bytes = t->nodes[i].memory_bytes;
 		for (int j = 0; j < t->ncpus; j++)
-			on_node += t->cpu_node[j] == node;
+			on_node += j != k && t->cpu_node[j] == node;
 		/* A quarter of the node's memory at most, shared by its vCPUs, so it fits. */
 		bytes = (size_t)(node_bytes / 4 / (unsigned)on_node);
 		if (stream) {
@@ -265,7 +266,7 @@ static double run_one(engine_team *team, struct part *parts, int n, struct share
 		return elapsed > 0 ? sum / elapsed / 1e9 : 0;
 	case GUEST_LATENCY:
 	case GUEST_NOISY:
-		return (w0->t1 - w0->t0) * 1e9 / parts[0].count;
+		return parts[0].count > 0 ? (w0->t1 - w0->t0) * 1e9 / parts[0].count : NAN;
 	case GUEST_COMPUTE:
 		for (int k = 0; k < n; k++) {
 			engine_worker *wk = engine_team_worker(team, k);
