@@ -240,6 +240,21 @@ static int alloc_parts(struct part *parts, const struct guest_topology *t, bool 
 	return 0;
 }
 
+/* Every worker's memory is on its vCPU's node, as bound: else the figures measure something else.
+ */
+static int check_nodes(const struct part *parts, const struct guest_topology *t, char *err)
+{
+	for (int k = 0; k < t->ncpus; k++) {
+		const struct region *r[2] = {&parts[k].arrays, &parts[k].chase};
+
+		for (int i = 0; i < 2; i++)
+			if (r[i]->p && engine_check_node(r[i]->p, r[i]->bytes, t->cpu_node[k]) < 0)
+				return fail(err, "the %s memory of vCPU %d: %s",
+					    i ? "chase" : "stream", t->cpus[k], engine_error());
+	}
+	return 0;
+}
+
 static void add_sample(struct guest_metric *m, double v)
 {
 	m->ran = true;
@@ -337,6 +352,10 @@ int guest_workloads_run(struct guest_results *out, const struct guest_params *p,
 			goto out;
 		}
 		engine_team_run(team, JOB_TOUCH);
+		if (t->nnodes > 1 && check_nodes(parts, t, err) < 0) {
+			rc = -1;
+			goto out;
+		}
 	}
 	for (int w = 0; w < GUEST_NWORKLOADS && rc == 0; w++) {
 		if (!p->workloads[w])
