@@ -17,9 +17,12 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libhwloc-dev hwloc libvirt-dev libvirt0
 	libxml2-dev libxml2-utils libjansson-dev libyaml-dev libsqlite3-dev libnuma-dev
-	libcmocka-dev gnuplot-nox valgrind)
-# For the libvirt integration test (tests/libvirt/t_qemu.sh): a daemon and QEMU.
-INTEGRATION_PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86)
+	libcmocka-dev gnuplot-nox valgrind libarchive-dev)
+# For the libvirt integration tests (tests/libvirt/t_*.sh): a daemon and QEMU, and the kernel
+# the guest bench boots (tests/libvirt/t_guest_boot.sh; installing it runs initramfs-tools'
+# hooks, which need no answer).
+INTEGRATION_PACKAGES=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
+	linux-image-cloud-amd64)
 
 install_missing() {
 	local missing=()

@@ -24,7 +24,7 @@ public_layer() {
 	probe | probe_libvirt | measure) echo probes ;;
 	plan) echo planner ;;
 	export) echo export ;;
-	bench | history) echo bench ;;
+	bench | history | guest) echo bench ;;
 	report) echo reports ;;
 	*)
 		# A new header belongs to the one layer with a .c file of its name.
@@ -163,6 +163,32 @@ for layer in "${names[@]}"; do
 		done < <(grep -n -E '^[[:space:]]*#[[:space:]]*include' "$f" || true)
 	done
 done
+# The guest program (guest/) is no layer: a static executable of its own files and the
+# measurement engine, so it may include only probes/engine.h, its own headers and the C
+# library's and the kernel's (no library's: it links none).
+for f in "$src"/guest/*.[ch]; do
+	[ -e "$f" ] || continue
+	rel=${f#"$src"/}
+	while IFS=: read -r line inc; do
+		inc=$(sed -E 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*//; s/[[:space:]]*(\/[*/].*)?$//' <<<"$inc")
+		hdr=${inc:1:${#inc}-2}
+		case $inc in
+		\<*)
+			owner=$(header_lib "$hdr")
+			[ -z "$owner" ] && continue
+			echo "$rel:$line: '$hdr' belongs to library $owner; the guest program links none" >&2
+			;;
+		\"probes/engine.h\" | \"guest/*) continue ;;
+		\"*)
+			[[ $hdr != */* && -e $(dirname "$f")/$hdr ]] && continue
+			echo "$rel:$line: '$hdr': the guest program may include only probes/engine.h and its own headers" >&2
+			;;
+		*) continue ;;
+		esac
+		status=1
+	done < <(grep -n -E '^[[:space:]]*#[[:space:]]*include' "$f" || true)
+done
+
 [ $status -eq 0 ] || echo "check-layers.sh: layering errors (see above)" >&2
 [ $todo_uses -eq 0 ] || echo "check-layers.sh: $todo_uses include(s) still need a TODO(layering) edge" >&2
 exit $status
