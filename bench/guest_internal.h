@@ -132,11 +132,4 @@ void bench_add_note(char **notes, size_t *len, const char *fmt, ...)
 int guest_run_variants(vmp_bench_run *run, const vmp_plan *plan, const vmp_host *host,
 		       const vmp_bench_options *o, char **notes, size_t *notes_len);
 
-/* ---- the guest image (bench/guest_image.c, from the guestimg branch) ---- */
-
-/* Declared weak so that the engine builds before that file lands; NULL then. */
-__attribute__((weak)) int vmp_guest_image_write(const char *initrd_path, const char *guest_program);
-__attribute__((weak)) int vmp_guest_kernel_find(char *out, size_t size, const char *override);
-__attribute__((weak)) int vmp_guest_program_find(char *out, size_t size, const char *argv0);
-
 #endif

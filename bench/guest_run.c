@@ -17,6 +17,7 @@
 #include "bench/guest_internal.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
+#include "vmplan/guest.h"
 #include "vmplan/xml.h"
 
 static volatile sig_atomic_t interrupted;
@@ -33,6 +34,13 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* libvirt's errors are read where they happen; its default handler would print them. */
+static void quiet(void *opaque, virErrorPtr err)
+{
+	(void)opaque;
+	(void)err;
 }
 
 static const char *libvirt_error(void)
@@ -387,11 +395,6 @@ static int prepare_image(struct ctx *x)
 	char program[PATH_MAX];
 	int err;
 
-	if (!vmp_guest_kernel_find || !vmp_guest_program_find || !vmp_guest_image_write) {
-		vmp_error_set("cannot boot guests: this vmplan was built without the guest image "
-			      "(bench/guest_image.c)");
-		return VMP_ENOTFOUND;
-	}
 	if ((err = vmp_guest_kernel_find(x->kernel, sizeof(x->kernel), x->o->guest_kernel)) < 0)
 		return err;
 	if (x->o->guest_program)
@@ -436,6 +439,7 @@ int guest_run_variants(vmp_bench_run *run, const vmp_plan *plan, const vmp_host 
 		vmp_error_set("cannot make a directory for the guests' logs: %s", strerror(errno));
 		return VMP_ESYS;
 	}
+	virSetErrorFunc(NULL, quiet);
 	if (!(x.conn = virConnectOpen(x.uri))) {
 		vmp_error_set("cannot connect to '%s' for the guest bench: %s", x.uri,
 			      libvirt_error());
@@ -482,5 +486,6 @@ out:
 	free(x.checks.items);
 	if (x.conn)
 		virConnectClose(x.conn);
+	virSetErrorFunc(NULL, NULL);
 	return err;
 }

@@ -137,8 +137,10 @@ static void print_guest_checks(const vmp_bench_run *run)
 		const vmp_bench_guest_check *c = &run->guest_checks[k];
 
 		printf("  %-7s vm %-10s %-26s %-9s expected %s, found %s\n",
-		       c->skipped ? "skipped" : c->ok ? "ok" : "FAILED", c->vm, c->what, c->source,
-		       c->expected, c->found);
+		       c->skipped ? "skipped"
+		       : c->ok    ? "ok"
+				  : "FAILED",
+		       c->vm, c->what, c->source, c->expected, c->found);
 	}
 }
 
@@ -188,8 +190,11 @@ void cli_bench_print(const vmp_bench_run *run)
 			}
 			vmp_bench_verdict verdict = vmp_bench_compare(&ratio, NULL, r, base);
 			snprintf(b, sizeof(b), "x%.2f", ratio);
+			/* Under TCG no verdict is given: the figures say nothing. */
 			printf(" %-10s %-7s %-7s", fmt(a, sizeof(a), base->median), b,
-			       verdicts[verdict]);
+			       run->engine == VMP_BENCH_ENGINE_GUEST && !run->perf_judged
+				   ? "-"
+				   : verdicts[verdict]);
 		}
 		printf("\n");
 	}
@@ -200,9 +205,10 @@ void cli_bench_print(const vmp_bench_run *run)
 	for (int k = 0; k < run->nchecks && run->engine == VMP_BENCH_ENGINE_HOST; k++)
 		nchecks_ok += run->checks[k].ok;
 	if (run->engine == VMP_BENCH_ENGINE_HOST)
-		printf("\nplacement: %d of %d checks ok (threads on their planned CPUs, memory on its "
-	       "planned node)\n",
-	       nchecks_ok, run->nchecks);
+		printf(
+		    "\nplacement: %d of %d checks ok (threads on their planned CPUs, memory on its "
+		    "planned node)\n",
+		    nchecks_ok, run->nchecks);
 	for (int k = 0; k < run->nchecks; k++) {
 		const vmp_bench_check *ck = &run->checks[k];
 
@@ -242,8 +248,8 @@ bool cli_bench_print_gate(const vmp_bench_run *run)
 		printf("gate: %s: decided by the placement and topology checks%s (%s)\n",
 		       pass ? "pass" : "FAIL", run->perf_judged ? " and performance" : " alone",
 		       !run->nguest_checks ? "no check was made"
-		       : checks	       ? "every check ok"
-				       : "a check FAILED");
+		       : checks            ? "every check ok"
+					   : "a check FAILED");
 		if (!run->perf_judged) {
 			printf("  performance not judged: software emulation (TCG)\n");
 			free(items);
