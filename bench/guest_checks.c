@@ -16,25 +16,35 @@
 #include "vmplan/export.h"
 #include "vmplan/request.h"
 
-void guest_check_add(guest_checks *c, const char *vm, const char *what, const char *source,
-		     const char *expected, const char *found, bool ok, bool skipped)
+static void add(guest_checks *c, const char *vm, const char *what, const char *source,
+		const char *expected, const char *found, bool ok, bool skipped, bool soft)
 {
 	vmp_bench_guest_check *k = NULL, *grown;
+	bool *grown_soft;
+	int at = -1;
 
-	/* A check made again in a later sample: once failed, it stays failed with its finding. */
 	for (int i = 0; i < c->n; i++)
 		if (!strcmp(c->items[i].vm, vm) && !strcmp(c->items[i].what, what))
-			k = &c->items[i];
-	if (k) {
-		if (!k->ok)
+			at = i;
+	if (at >= 0) {
+		/* Once failed it stays failed, unless that failure was a sample's race; a race
+		 * never replaces a real finding. */
+		if ((!c->items[at].ok && !c->soft[at]) || soft)
 			return;
+		k = &c->items[at];
 	} else {
 		if (!(grown = realloc(c->items, sizeof(*grown) * (size_t)(c->n + 1)))) {
 			c->oom = true;
 			return;
 		}
 		c->items = grown;
-		k = &c->items[c->n++];
+		if (!(grown_soft = realloc(c->soft, sizeof(*grown_soft) * (size_t)(c->n + 1)))) {
+			c->oom = true;
+			return;
+		}
+		c->soft = grown_soft;
+		at = c->n++;
+		k = &c->items[at];
 	}
 	memset(k, 0, sizeof(*k));
 	snprintf(k->vm, sizeof(k->vm), "%s", vm);
@@ -44,6 +54,26 @@ void guest_check_add(guest_checks *c, const char *vm, const char *what, const ch
 	snprintf(k->found, sizeof(k->found), "%s", found);
 	k->ok = ok;
 	k->skipped = skipped;
+	c->soft[at] = soft;
+}
+
+void guest_check_add(guest_checks *c, const char *vm, const char *what, const char *source,
+		     const char *expected, const char *found, bool ok, bool skipped)
+{
+	add(c, vm, what, source, expected, found, ok, skipped, false);
+}
+
+void guest_check_add_soft(guest_checks *c, const char *vm, const char *what, const char *source,
+			  const char *expected, const char *found)
+{
+	add(c, vm, what, source, expected, found, false, false, true);
+}
+
+void guest_checks_free(guest_checks *c)
+{
+	free(c->items);
+	free(c->soft);
+	memset(c, 0, sizeof(*c));
 }
 
 static void check_set(guest_checks *c, const char *vm, const char *what, const vmp_cpuset *expected,
@@ -102,8 +132,8 @@ static void check_affinity(guest_checks *c, const vmp_plan_vm *vm, const vmp_qem
 	for (unsigned v = 0; v < vm->req.vcpus && v < VMP_MAX_VCPUS; v++)
 		if (!seen[v]) {
 			snprintf(what, sizeof(what), "vcpu %u affinity", v);
-			guest_check_add(c, vm->req.name, what, "/proc", "a thread 'CPU n/...'",
-					"none found", false, false);
+			guest_check_add_soft(c, vm->req.name, what, "/proc", "a thread 'CPU n/...'",
+					     "none found");
 		}
 }
 
@@ -419,8 +449,8 @@ static void check_memory(guest_checks *c, const vmp_plan_vm *vm, long pid, uint6
 			if (!m[i].used && seen++ == cell)
 				pick = &m[i];
 		if (!pick) {
-			guest_check_add(c, vm->req.name, what, "numa_maps", e,
-					"no mapping of the cell's size found", false, false);
+			guest_check_add_soft(c, vm->req.name, what, "numa_maps", e,
+					     "no mapping of the cell's size found");
 			free(m);
 			continue;
 		}

@@ -91,6 +91,8 @@ void guest_report_clear(guest_report *r);
 typedef struct guest_checks {
 	int n;
 	vmp_bench_guest_check *items;
+	bool *soft; /* per item: its finding may be a sample's race (a thread or mapping not
+		     * there yet or any more), so a later finding replaces it */
 	bool oom;
 } guest_checks;
 
@@ -117,6 +119,13 @@ void guest_check_topology(guest_checks *c, const vmp_plan_vm *vm, const guest_re
 /* Record one check (used by the runner for a guest that did not report). */
 void guest_check_add(guest_checks *c, const char *vm, const char *what, const char *source,
 		     const char *expected, const char *found, bool ok, bool skipped);
+
+/* As guest_check_add() for a failure a later sample may replace (soft), or may not fix. */
+void guest_check_add_soft(guest_checks *c, const char *vm, const char *what, const char *source,
+			  const char *expected, const char *found);
+
+/* Free what the checks hold. */
+void guest_checks_free(guest_checks *c);
 
 /* ---- the run (bench/guest_run.c) ---- */
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -439,6 +440,8 @@ int guest_run_variants(vmp_bench_run *run, const vmp_plan *plan, const vmp_host 
 		vmp_error_set("cannot make a directory for the guests' logs: %s", strerror(errno));
 		return VMP_ESYS;
 	}
+	/* QEMU may run as another user: it must reach the image and write the logs. */
+	chmod(x.dir, 0755);
 	virSetErrorFunc(NULL, quiet);
 	if (!(x.conn = virConnectOpen(x.uri))) {
 		vmp_error_set("cannot connect to '%s' for the guest bench: %s", x.uri,
@@ -483,7 +486,7 @@ int guest_run_variants(vmp_bench_run *run, const vmp_plan *plan, const vmp_host 
 	run->nguest_checks = x.checks.n;
 	x.checks.items = NULL;
 out:
-	free(x.checks.items);
+	guest_checks_free(&x.checks);
 	if (x.conn)
 		virConnectClose(x.conn);
 	virSetErrorFunc(NULL, NULL);

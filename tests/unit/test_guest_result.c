@@ -174,7 +174,7 @@ static void test_topology_checks(void **state)
 			fail_msg("%s: expected %s, found %s", c.items[i].what, c.items[i].expected,
 				 c.items[i].found);
 	assert_int_equal(c.n, 6);
-	free(c.items);
+	guest_checks_free(&c);
 
 	/* One cell in the guest, other CPUs, too little memory, another topology. */
 	memset(&c, 0, sizeof(c));
@@ -186,13 +186,13 @@ static void test_topology_checks(void **state)
 	assert_int_equal(failed(&c, "guest node 0 memory"), 1);
 	assert_int_equal(failed(&c, "guest CPU topology"), 1);
 	assert_int_equal(failed(&c, "guest NUMA nodes"), 0);
-	free(c.items);
+	guest_checks_free(&c);
 
 	memset(&c, 0, sizeof(c));
 	vm.ncells = 3;
 	guest_check_topology(&c, &vm, &r, 0);
 	assert_int_equal(failed(&c, "guest NUMA nodes"), 1);
-	free(c.items);
+	guest_checks_free(&c);
 	guest_report_clear(&r);
 }
 
@@ -207,7 +207,18 @@ static void test_check_stays_failed(void **state)
 	assert_int_equal(c.n, 1);
 	assert_false(c.items[0].ok);
 	assert_string_equal(c.items[0].found, "0-1");
-	free(c.items);
+	guest_checks_free(&c);
+
+	/* A race (no thread yet, no mapping any more) is replaced by a real finding, and
+	 * never replaces one. */
+	guest_check_add_soft(&c, "a", "cell 0 memory", "numa_maps", "node 0", "no mapping");
+	assert_false(c.items[0].ok);
+	guest_check_add(&c, "a", "cell 0 memory", "numa_maps", "node 0", "N0=10", true, false);
+	assert_true(c.items[0].ok);
+	guest_check_add_soft(&c, "a", "cell 0 memory", "numa_maps", "node 0", "no mapping");
+	assert_true(c.items[0].ok);
+	assert_string_equal(c.items[0].found, "N0=10");
+	guest_checks_free(&c);
 }
 
 int main(void)
