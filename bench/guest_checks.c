@@ -424,9 +424,9 @@ static int read_mappings(struct mapping **out, int *n, long pid, const char *pro
 }
 
 static void check_memory(guest_checks *c, const vmp_plan_vm *vm, long pid, uint64_t cell_bytes,
-			 const char *proc_root)
+			 unsigned page_kib, const char *proc_root)
 {
-	char what[64], e[64], f[256];
+	char what[64], e[96], f[256];
 
 	for (int cell = 0; cell < (vm->ncells ? vm->ncells : 1); cell++) {
 		uint64_t bytes = guest_cell_bytes(vm, cell, cell_bytes);
@@ -437,7 +437,10 @@ static void check_memory(guest_checks *c, const vmp_plan_vm *vm, long pid, uint6
 		snprintf(what, sizeof(what), "cell %d memory", cell);
 		if (node < 0)
 			continue;
-		snprintf(e, sizeof(e), "node %d", node);
+		if (page_kib)
+			snprintf(e, sizeof(e), "node %d, pages of %u KiB", node, page_kib);
+		else
+			snprintf(e, sizeof(e), "node %d", node);
 		if (read_mappings(&m, &n, pid, proc_root, bytes) < 0)
 			continue; /* the process is gone */
 		/* The cell's own backend when QEMU binds it (memnode); else the cells in order. */
@@ -473,14 +476,15 @@ static void check_memory(guest_checks *c, const vmp_plan_vm *vm, long pid, uint6
 			snprintf(f + len, sizeof(f) - len, "%s pages of %u KiB, policy %s",
 				 len ? "" : "no pages yet;", pick->page_kib, pick->policy);
 		/* Untouched memory proves nothing either way; pages elsewhere fail. */
-		guest_check_add(c, vm->req.name, what, "numa_maps", e, f, off == 0, false);
+		guest_check_add(c, vm->req.name, what, "numa_maps", e, f,
+				off == 0 && (!page_kib || pick->page_kib == page_kib), false);
 		(void)on;
 		free(m);
 	}
 }
 
 void guest_check_host(guest_checks *c, const vmp_plan_vm *vm, long pid, uint64_t cell_bytes,
-		      const char *proc_root, const char *resctrl_root)
+		      unsigned page_kib, const char *proc_root, const char *resctrl_root)
 {
 	vmp_qemu_thread *t = NULL;
 	int n = 0;
@@ -491,7 +495,7 @@ void guest_check_host(guest_checks *c, const vmp_plan_vm *vm, long pid, uint64_t
 	check_sched(c, vm, t, n);
 	check_cgroup(c, vm, t, n, pid, proc_root);
 	check_resctrl(c, vm, t, n, resctrl_root);
-	check_memory(c, vm, pid, cell_bytes, proc_root);
+	check_memory(c, vm, pid, cell_bytes, page_kib, proc_root);
 	free(t);
 }
 

@@ -98,12 +98,12 @@ typedef struct guest_checks {
 
 /*
  * Check one running QEMU process (pid) of a placed VM against the plan, from the host:
- * thread affinity (/proc, verify's reader), each cell's memory (numa_maps), vCPU scheduler,
- * cgroup CPU weight and quota, the resctrl group. A check seen before (same vm and what)
- * stays failed once it failed.
+ * thread affinity (/proc, verify's reader), each cell's memory (numa_maps: on its node, on
+ * pages of page_kib KiB where that is not 0), vCPU scheduler, cgroup CPU weight and quota,
+ * the resctrl group. A check seen before (same vm and what) stays failed once it failed.
  */
 void guest_check_host(guest_checks *c, const vmp_plan_vm *vm, long pid, uint64_t cell_bytes,
-		      const char *proc_root, const char *resctrl_root);
+		      unsigned page_kib, const char *proc_root, const char *resctrl_root);
 
 /*
  * Every vCPU thread of a cpu=dedicated VM may run only where no other vCPU thread of the

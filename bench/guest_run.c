@@ -106,6 +106,7 @@ struct guest {
 	virDomainPtr dom;
 	long pid;
 	double started, reported;
+	unsigned page_kib; /* the hugepages it boots with; 0: normal pages */
 	bool done, have_report;
 	int err;
 	char why[512];
@@ -244,7 +245,7 @@ static void wait_guests(struct ctx *x, struct guest *g, int n, vmp_bench_variant
 					g[i].pid = read_pid(x->uri, g[i].name);
 				if (g[i].pid)
 					guest_check_host(&x->checks, vm, g[i].pid, x->cell_bytes,
-							 "/proc", "/sys/fs/resctrl");
+							 g[i].page_kib, "/proc", "/sys/fs/resctrl");
 				if (pids)
 					pids[g[i].vm] = g[i].pid;
 			}
@@ -319,6 +320,7 @@ static int run_one_variant(vmp_bench_run *run, struct ctx *x, vmp_bench_variant 
 		snprintf(gi->log, sizeof(gi->log), "%s/%s.log", x->dir, gi->name);
 		unlink(gi->log);
 		b.name = gi->name;
+		gi->page_kib = b.drop_hugepages ? 0 : (unsigned)(vm->req.hugepage_bytes / 1024);
 		b.serial_log = gi->log;
 		if (b.drop_hugepages)
 			bench_add_note(x->notes, x->notes_len,
