@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,7 @@ int vmp_guest_image_write(const char *initrd_path, const char *guest_program)
 	void *prog = NULL;
 	size_t prog_len = 0;
 	int fd = -1, err;
+	bool made = false; /* tmp exists and is ours to remove */
 
 	if ((err = read_program(&prog, &prog_len, guest_program)) < 0)
 		return err;
@@ -103,6 +105,7 @@ int vmp_guest_image_write(const char *initrd_path, const char *guest_program)
 		err = VMP_ESYS;
 		goto out;
 	}
+	made = true;
 	if (!(a = archive_write_new()) || archive_write_set_format_cpio_newc(a) != ARCHIVE_OK ||
 	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
 	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
@@ -137,13 +140,14 @@ int vmp_guest_image_write(const char *initrd_path, const char *guest_program)
 		err = VMP_ESYS;
 		goto out;
 	}
+	made = false;
 	err = VMP_OK;
 out:
 	if (a)
 		archive_write_free(a);
 	if (fd >= 0)
 		close(fd);
-	if (err < 0 && tmp[0] && access(tmp, F_OK) == 0 && strstr(tmp, ".tmp-"))
+	if (made)
 		unlink(tmp);
 	free(prog);
 	return err;

@@ -64,15 +64,15 @@ int main(void)
 		if ((fd = open("/dev/console", O_WRONLY | O_NOCTTY)) < 0)
 			fd = STDOUT_FILENO;
 	}
-	if (guest_params_read(&params, "", err) < 0) {
+	/* The topology first: a result line with an error still says what the guest saw. */
+	if (guest_topology_read(&topo, "", err) < 0)
 		error = err;
-	} else if (guest_topology_read(&topo, "", err) < 0) {
-		error = err;
-	} else {
+	else
 		have_topo = true;
-		if (guest_workloads_run(&results, &params, &topo, err) < 0)
-			error = err;
-	}
+	if (!error && guest_params_read(&params, "", err) < 0)
+		error = err;
+	if (!error && guest_workloads_run(&results, &params, &topo, err) < 0)
+		error = err;
 	emit(params.vm, have_topo ? &topo : NULL, &results, error, fd);
 	if (!pid1)
 		return error ? 1 : 0;

@@ -1,6 +1,7 @@
 /* The guest's workloads on its own vCPUs, with the measurement engine (as bench/host_jobs.c). */
 #include <errno.h>
 #include <linux/mempolicy.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -198,7 +199,7 @@ static int alloc_parts(struct part *parts, const struct guest_topology *t, bool 
 	for (int k = 0; k < t->ncpus; k++) {
 		struct part *me = &parts[k];
 		unsigned long long node_bytes = 0;
-		int on_node = 0, node = t->cpu_node[k];
+		int on_node = 1, node = t->cpu_node[k]; /* vCPU k and the others of its node */
 		size_t bytes;
 
 		me->x = (uint64_t)k * 2654435761u + 1;
@@ -206,7 +207,7 @@ static int alloc_parts(struct part *parts, const struct guest_topology *t, bool 
 			if (t->nodes[i].id == node)
 				node_bytes = t->nodes[i].memory_bytes;
 		for (int j = 0; j < t->ncpus; j++)
-			on_node += t->cpu_node[j] == node;
+			on_node += j != k && t->cpu_node[j] == node;
 		/* A quarter of the node's memory at most, shared by its vCPUs, so it fits. */
 		bytes = (size_t)(node_bytes / 4 / (unsigned)on_node);
 		if (stream) {
@@ -239,6 +240,21 @@ static int alloc_parts(struct part *parts, const struct guest_topology *t, bool 
 	return 0;
 }
 
+/* Every worker's memory is on its vCPU's node, as bound: else the figures measure something else.
+ */
+static int check_nodes(const struct part *parts, const struct guest_topology *t, char *err)
+{
+	for (int k = 0; k < t->ncpus; k++) {
+		const struct region *r[2] = {&parts[k].arrays, &parts[k].chase};
+
+		for (int i = 0; i < 2; i++)
+			if (r[i]->p && engine_check_node(r[i]->p, r[i]->bytes, t->cpu_node[k]) < 0)
+				return fail(err, "the %s memory of vCPU %d: %s",
+					    i ? "chase" : "stream", t->cpus[k], engine_error());
+	}
+	return 0;
+}
+
 static void add_sample(struct guest_metric *m, double v)
 {
 	m->ran = true;
@@ -265,7 +281,7 @@ static double run_one(engine_team *team, struct part *parts, int n, struct share
 		return elapsed > 0 ? sum / elapsed / 1e9 : 0;
 	case GUEST_LATENCY:
 	case GUEST_NOISY:
-		return (w0->t1 - w0->t0) * 1e9 / parts[0].count;
+		return parts[0].count > 0 ? (w0->t1 - w0->t0) * 1e9 / parts[0].count : NAN;
 	case GUEST_COMPUTE:
 		for (int k = 0; k < n; k++) {
 			engine_worker *wk = engine_team_worker(team, k);
@@ -336,6 +352,10 @@ int guest_workloads_run(struct guest_results *out, const struct guest_params *p,
 			goto out;
 		}
 		engine_team_run(team, JOB_TOUCH);
+		if (t->nnodes > 1 && check_nodes(parts, t, err) < 0) {
+			rc = -1;
+			goto out;
+		}
 	}
 	for (int w = 0; w < GUEST_NWORKLOADS && rc == 0; w++) {
 		if (!p->workloads[w])

@@ -7,11 +7,13 @@ set -u
 : "${VMPLAN_GUEST:?VMPLAN_GUEST must name the guest program}"
 URI=qemu:///system
 NAME=vmplan-guest-boot-$$
-LIMIT=${GUEST_BOOT_LIMIT:-60} # seconds to wait for the result (about 5 s here, more if busy)
+LIMIT=${GUEST_BOOT_LIMIT:-60} # seconds to wait for the result (about 6 s here, more if busy)
+WORKLOADS=${GUEST_WORKLOADS:-stream,latency}
 TMP=$(mktemp -d /tmp/vmplan-guest-boot.XXXXXX)
 chmod 755 "$TMP" # QEMU may run as another user and must reach the image and the log
 cleanup() {
 	virsh -c "$URI" destroy "$NAME" >/dev/null 2>&1
+	virsh -c "$URI" destroy "$NAME-bad" >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -45,7 +47,7 @@ cat >"$TMP/domain.xml" <<XML
     <type arch='x86_64' machine='pc'>hvm</type>
     <kernel>$KERNEL</kernel>
     <initrd>$TMP/initrd.img</initrd>
-    <cmdline>console=ttyS0 quiet panic=-1 vmplan.vm=t vmplan.workloads=stream,latency vmplan.seconds=0.2 vmplan.reps=3</cmdline>
+    <cmdline>console=ttyS0 quiet panic=-1 vmplan.vm=t vmplan.workloads=$WORKLOADS vmplan.seconds=0.2 vmplan.reps=3</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <on_poweroff>destroy</on_poweroff>
@@ -82,7 +84,7 @@ echo "boot to result: ${t_result} s; domain gone after ${t_gone} s"
 [ "$(grep -ac '^VMPLAN-RESULT ' "$TMP/console.log")" -eq 1 ] || fail "more than one result line"
 [ -n "$gone" ] || fail "the domain did not power off"
 json=${result#VMPLAN-RESULT }
-python3 - "$json" <<'PY' || fail "the result does not match the contract"
+python3 - "$json" "$WORKLOADS" <<'PY' || fail "the result does not match the contract"
 import json, sys
 r = json.loads(sys.argv[1])
 assert r["schema"] == 1 and r["vm"] == "t" and r["error"] is None, r
@@ -94,10 +96,31 @@ assert all(64 << 20 < n["memory_bytes"] <= 128 << 20 for n in t["nodes"]), t
 assert t["distances"] == [[10, 20], [20, 10]], t
 assert (t["sockets"], t["cores"], t["threads"]) == (2, 1, 1), t
 w = r["workloads"]
-assert sorted(w) == ["latency", "stream"], w
+assert sorted(w) == sorted(sys.argv[2].split(",")), w
 assert w["stream"]["unit"] == "GB/s" and w["stream"]["higher_is_better"] is True
 assert w["latency"]["unit"] == "ns" and w["latency"]["higher_is_better"] is False
 for m in w.values():
     assert len(m["samples"]) == 3 and all(s > 0 for s in m["samples"]), m
 PY
+# A command line the program refuses: still one line, with the error and the topology, and off.
+sed -e "s/<name>.*</<name>$NAME-bad</" -e "s/vmplan.workloads=[^ ]*/vmplan.workloads=disk/" \
+	-e "s|console.log|console-bad.log|" "$TMP/domain.xml" >"$TMP/bad.xml"
+virsh -c "$URI" create "$TMP/bad.xml" >"$TMP/create-bad.log" 2>&1 || fail "virsh create (bad)"
+for _ in $(seq 1 $((LIMIT * 5))); do
+	grep -aq '^VMPLAN-RESULT ' "$TMP/console-bad.log" 2>/dev/null && break
+	sleep 0.2
+done
+bad=$(grep -a '^VMPLAN-RESULT ' "$TMP/console-bad.log" | tr -d '\r')
+echo "$bad"
+python3 - "${bad#VMPLAN-RESULT }" <<'PY' || fail "the refused command line gave no error result"
+import json, sys
+r = json.loads(sys.argv[1])
+assert "unknown workload 'disk'" in r["error"], r
+assert len(r["topology"]["nodes"]) == 2 and r["workloads"] == {}, r
+PY
+for _ in $(seq 1 100); do
+	virsh -c "$URI" domstate "$NAME-bad" >/dev/null 2>&1 || break
+	sleep 0.1
+done
+virsh -c "$URI" domstate "$NAME-bad" >/dev/null 2>&1 && fail "the refusing guest did not power off"
 echo "ok"

@@ -62,8 +62,10 @@ static void test_image(void **state)
 		assert_int_equal(archive_format(a), ARCHIVE_FORMAT_CPIO_SVR4_NOCRC);
 		for (k = 0; k < 6 && strcmp(name, want[k]); k++)
 			;
-		if (k == 6)
+		if (k == 6) {
 			fail_msg("unexpected entry '%s'", name);
+			break;
+		}
 		assert_false(seen[k]);
 		seen[k] = true;
 		assert_int_equal(archive_entry_uid(e), 0);
