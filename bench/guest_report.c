@@ -52,6 +52,23 @@ int vmp_bench_report_json(char **out, const vmp_bench_run *run,
 					       : "placement and topology checks"));
 	json_object_set_new(root, "gate_pass", json_boolean(vmp_bench_engine_gate(run)));
 	if (guest) {
+		json_t *gate = json_object_get(root, "gate"), *items, *it;
+		size_t i;
+
+		/* The gate object speaks for the whole gate: the checks and, where judged, the
+		 * performance; under TCG its items keep their figures but give no verdict. */
+		if (json_is_object(gate)) {
+			json_object_set_new(gate, "performance_pass",
+					    judged ? json_boolean(vmp_bench_gate(NULL, NULL, run))
+						   : json_null());
+			json_object_set_new(gate, "pass", json_boolean(vmp_bench_engine_gate(run)));
+			json_object_set_new(gate, "decided_by",
+					    json_string(judged ? "checks and performance"
+							       : "placement and topology checks"));
+			items = json_object_get(gate, "items");
+			json_array_foreach(items, i, it) if (!judged)
+			    json_object_set_new(it, "verdict", json_string("not judged"));
+		}
 		if (!(checks = json_array()))
 			goto out;
 		json_object_set_new(root, "guest_checks", checks);

@@ -1,7 +1,8 @@
 # The guest engine end to end on a real libvirtd with QEMU (TCG): a two-VM plan for this host
 # is booted under the plan and both baselines, both guests report, every check passes (exit
 # 0); the same plan edited so that both VMs pin the same CPU fails the gate (exit 5); guests
-# that cannot report in time are named with their logs (exit 5); no domain is left behind.
+# that cannot report in time are named with their logs (exit 5); Ctrl-C destroys the guests;
+# no domain is left behind.
 # Skips (77) where libvirtd, the guest kernel or vmplan-guest is missing.
 set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
@@ -59,6 +60,8 @@ assert r["engine"] == "guest" and r["accel"] == "tcg", r
 assert r["performance_judged"] is False and r["gate_pass"] is True, r
 assert r["decided_by"] == "placement and topology checks", r
 assert all(c["ok"] for c in r["guest_checks"]), r["guest_checks"]
+assert r["gate"]["pass"] is True and r["gate"]["performance_pass"] is None, r["gate"]
+assert all(i["verdict"] == "not judged" for i in r["gate"]["items"]), r["gate"]
 PY
 [ -z "$(leftovers)" ] || fail "domains left behind: $(leftovers)"
 
@@ -93,6 +96,23 @@ cat "$TMP/timeout.log"
 grep -q "FAILED *vm a *plan: guest result .*no result line (VMPLAN-RESULT) in the serial log '/tmp/vmplan-bench-.*/vmplan-bench-plan-a.log'.*no result within --guest-timeout" \
 	"$TMP/timeout.log" || fail "the silent guest is not named with its log"
 [ -z "$(leftovers)" ] || fail "domains left behind after the timeout: $(leftovers)"
+
+# Ctrl-C while the guests run: they are destroyed, the error says so.
+"$VMPLAN" bench "$TMP/plan.json" --engine guest --guest-accel tcg >"$TMP/sigint.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 150); do
+	[ -n "$(leftovers)" ] && break
+	sleep 0.2
+done
+[ -n "$(leftovers)" ] || fail "no guest started before Ctrl-C"
+kill -INT "$pid"
+wait "$pid"
+status=$?
+cat "$TMP/sigint.log"
+[ "$status" -eq 1 ] || fail "Ctrl-C: exit status $status, expected 1"
+grep -q "interrupted: the bench's guests were destroyed" "$TMP/sigint.log" ||
+	fail "Ctrl-C: not said"
+[ -z "$(leftovers)" ] || fail "domains left behind after Ctrl-C: $(leftovers)"
 
 wall=$(echo "$end - $start" | bc 2>/dev/null || python3 -c "print($end - $start)")
 echo "ok: two-VM guest bench (plan, unpinned, naive) in ${wall} s; boot to result per guest:"
