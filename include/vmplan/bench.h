@@ -218,6 +218,14 @@ void vmp_bench_plan_hash(char out[17], const vmp_plan *plan);
  * one after the other on fresh memory. In the plan variant every thread samples
  * sched_getcpu() and every cell's pages are located with move_pages(): run->checks.
  *
+ * That is the host engine. With opts->engine VMP_BENCH_ENGINE_GUEST, real guests instead:
+ * every placed VM booted through libvirt (opts->connect_uri) as a transient domain per
+ * variant, from the domain XML vmp_export_libvirt_xml_opts() writes, with direct kernel
+ * boot and a serial log; their VMPLAN-RESULT lines give the results, and run->guest_checks
+ * what the host and the guests found (bench/guest_run.c). A guest that does not report is a
+ * failed check, not an error. Also VMP_ESYS when libvirt refuses a domain or on SIGINT or
+ * SIGTERM (the guests destroyed first); VMP_ENOTFOUND without the kernel or vmplan-guest.
+ *
  * @param out  the run; the caller frees it with vmp_bench_run_free()
  * @param plan the plan
  * @param host the live host (vmp_probe_live())
