@@ -24,7 +24,8 @@ static const char schema_sql[] = "CREATE TABLE meta (key TEXT PRIMARY KEY, value
 				 "  hostname TEXT NOT NULL,"
 				 "  version TEXT NOT NULL,"
 				 "  plan_hash TEXT NOT NULL,"
-				 "  workloads TEXT NOT NULL"
+				 "  workloads TEXT NOT NULL,"
+				 "  engine TEXT NOT NULL DEFAULT 'host'"
 				 ");"
 				 "CREATE TABLE results ("
 				 "  run_id INTEGER NOT NULL REFERENCES runs(id),"
@@ -183,6 +184,29 @@ fail:
 	return VMP_ESYS;
 }
 
+/* Histories written before the engine was stored: their runs were all the host engine's. */
+static int add_engine_column(vmp_history *h)
+{
+	static const char *const engine[] = {"engine", NULL};
+	int rc = has_columns(h, "runs", engine);
+
+	if (rc != 0)
+		return rc < 0 ? rc : VMP_OK;
+	if (sqlite3_exec(h->db, "ALTER TABLE runs ADD COLUMN engine TEXT NOT NULL DEFAULT 'host'",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(h, "add the engine column to");
+	return VMP_OK;
+}
+
+/* What the engine column holds: "host", "guest-tcg" or "guest-kvm". */
+static void engine_text(char *out, size_t size, const vmp_bench_run *run)
+{
+	if (run->engine == VMP_BENCH_ENGINE_GUEST)
+		snprintf(out, size, "guest-%s", run->accel);
+	else
+		snprintf(out, size, "host");
+}
+
 int vmp_history_open(vmp_history **out, const char *path)
 {
 	vmp_history *h = calloc(1, sizeof(*h));
@@ -232,6 +256,8 @@ int vmp_history_open(vmp_history **out, const char *path)
 		err = create_schema(h);
 	} else {
 		err = check_schema(h);
+		if (err == VMP_OK)
+			err = add_engine_column(h);
 	}
 	if (err < 0)
 		goto fail;
@@ -247,12 +273,14 @@ int vmp_history_store(vmp_history *h, const vmp_bench_run *run, int64_t *id)
 	sqlite3_stmt *ins_run = NULL, *ins_res = NULL;
 	sqlite3_int64 run_id;
 	int err = VMP_ESYS;
+	char engine[16];
 
+	engine_text(engine, sizeof(engine), run);
 	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(h, "write to");
 	if (sqlite3_prepare_v2(h->db,
 			       "INSERT INTO runs (started_at, host, hostname, version, plan_hash, "
-			       "workloads) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			       "workloads, engine) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 			       -1, &ins_run, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(h->db,
 			       "INSERT INTO results (run_id, vm, workload, metric, unit, variant, "
@@ -266,6 +294,7 @@ int vmp_history_store(vmp_history *h, const vmp_bench_run *run, int64_t *id)
 	sqlite3_bind_text(ins_run, 4, run->version, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins_run, 5, run->plan_hash, -1, SQLITE_STATIC);
 	sqlite3_bind_text(ins_run, 6, run->workloads, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins_run, 7, engine, -1, SQLITE_STATIC);
 	if (sqlite3_step(ins_run) != SQLITE_DONE)
 		goto fail;
 	run_id = sqlite3_last_insert_rowid(h->db);
@@ -326,8 +355,8 @@ int vmp_history_load(vmp_bench_run **out, vmp_history *h, int64_t id)
 		return VMP_ENOMEM;
 	}
 	if (sqlite3_prepare_v2(h->db,
-			       "SELECT started_at, host, hostname, version, plan_hash, workloads "
-			       "FROM runs WHERE id = ?1",
+			       "SELECT started_at, host, hostname, version, plan_hash, workloads, "
+			       "engine FROM runs WHERE id = ?1",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
 	sqlite3_bind_int64(st, 1, id);
@@ -345,6 +374,16 @@ int vmp_history_load(vmp_bench_run **out, vmp_history *h, int64_t id)
 	copy_text(run->version, sizeof(run->version), st, 3);
 	copy_text(run->plan_hash, sizeof(run->plan_hash), st, 4);
 	copy_text(run->workloads, sizeof(run->workloads), st, 5);
+	{
+		char engine[16];
+
+		copy_text(engine, sizeof(engine), st, 6);
+		if (!strncmp(engine, "guest-", 6)) {
+			run->engine = VMP_BENCH_ENGINE_GUEST;
+			snprintf(run->accel, sizeof(run->accel), "%.7s", engine + 6);
+			run->perf_judged = !strcmp(run->accel, "kvm");
+		}
+	}
 	sqlite3_finalize(st);
 	st = NULL;
 	run->variants = 1u << VMP_BENCH_PLAN;
@@ -408,16 +447,18 @@ int vmp_history_compare(vmp_bench_regression **out, int *n, vmp_history *h,
 	/* The last runs of this host and plan, newest first; then their medians of one metric. */
 	static const char sql[] =
 	    "SELECT r.median FROM results r WHERE r.run_id IN ("
-	    "  SELECT id FROM runs WHERE host = ?1 AND plan_hash = ?2 AND id != ?3"
+	    "  SELECT id FROM runs WHERE host = ?1 AND plan_hash = ?2 AND id != ?3 AND engine = ?9"
 	    "  ORDER BY started_at DESC, id DESC LIMIT ?4)"
 	    " AND r.vm = ?5 AND r.workload = ?6 AND r.metric = ?7 AND r.variant = ?8";
 	vmp_bench_regression *regs = NULL;
 	sqlite3_stmt *st = NULL;
 	double *vals = NULL;
 	int count = 0, err = VMP_ESYS;
+	char engine[16];
 
 	*out = NULL;
 	*n = 0;
+	engine_text(engine, sizeof(engine), run);
 	if (last < 1 || !(threshold_pct >= 0)) {
 		vmp_error_set("cannot compare with the last %d runs at a %g%% threshold: use at "
 			      "least 1 run and a threshold of 0 or more",
@@ -454,6 +495,8 @@ int vmp_history_compare(vmp_bench_regression **out, int *n, vmp_history *h,
 		sqlite3_bind_text(st, 6, vmp_bench_workload_name(r->workload), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 7, vmp_bench_metric_name(r->workload), -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 8, vmp_bench_variant_name(r->variant), -1, SQLITE_STATIC);
+		/* Runs of another engine (or accelerator) measure something else. */
+		sqlite3_bind_text(st, 9, engine, -1, SQLITE_STATIC);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			if (nv < last)
 				vals[nv++] = sqlite3_column_double(st, 0);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/guest_internal.h"
 #include "bench/host_internal.h"
 #include "vmplan/error.h"
 #include "vmplan/stats.h"
@@ -398,6 +399,7 @@ void vmp_bench_run_free(vmp_bench_run *run)
 		free(run->results[k].samples);
 	free(run->results);
 	free(run->checks);
+	free(run->guest_checks);
 	free(run->notes);
 	free(run);
 }
@@ -548,19 +550,24 @@ int vmp_bench_run_plan(vmp_bench_run **out, const vmp_plan *plan, const vmp_host
 			       "forced: the plan is for host %s, this host is %s; pins and nodes "
 			       "were checked to exist",
 			       plan->host, run->host);
-	if ((err = make_setup(&s, &o, host)) < 0)
+	/* The guest engine boots the variants through libvirt (bench/guest_run.c). */
+	if (o.engine == VMP_BENCH_ENGINE_GUEST &&
+	    (err = guest_run_variants(run, plan, host, &o, &notes, &notes_len)) < 0)
+		goto out;
+	if (o.engine == VMP_BENCH_ENGINE_HOST && (err = make_setup(&s, &o, host)) < 0)
 		goto out;
 	for (int v = 0; v < VMP_BENCH_NVARIANTS; v++)
 		nvariants += !!(run->variants & (1u << v));
 	total = nvariants * o.nworkloads * o.reps;
 	first = (struct pass){o.workloads, o.nworkloads, o.reps, true, &done, total};
-	for (int v = 0; v < VMP_BENCH_NVARIANTS; v++)
+	for (int v = 0; v < VMP_BENCH_NVARIANTS && o.engine == VMP_BENCH_ENGINE_HOST; v++)
 		if ((run->variants & (1u << v)) &&
 		    (err = run_variant(&acc, plan, host, (vmp_bench_variant)v, &s, &first, &notes,
 				       &notes_len)) < 0)
 			goto out;
 	mark_primary(run, plan, user_list ? &o : NULL);
-	if ((err = repeat_until_clear(&acc, plan, host, &s, nvariants, &notes, &notes_len)) < 0)
+	if (o.engine == VMP_BENCH_ENGINE_HOST &&
+	    (err = repeat_until_clear(&acc, plan, host, &s, nvariants, &notes, &notes_len)) < 0)
 		goto out;
 	progress(&o, 1.0, "done");
 	run->notes = notes ? notes : strdup("");

@@ -12,14 +12,35 @@
 #include "vmplan/fileio.h"
 #include "vmplan/plan_json.h"
 #include "vmplan/probe.h"
+#include "vmplan/size.h"
 
 static const char bench_usage[] =
-    "usage: vmplan bench plan.json [--baseline unpinned|naive|both] [--workload LIST]\n"
-    "                    [--reps N] [--seconds S] [--history DB [--compare-last N]\n"
-    "                    [--threshold PCT]] [-o results.json] [--json] [--force]\n"
+    "usage: vmplan bench plan.json [--engine host|guest] [--baseline unpinned|naive|both]\n"
+    "                    [--workload LIST] [--reps N] [--seconds S] [--history DB\n"
+    "                    [--compare-last N] [--threshold PCT]] [-o results.json] [--json]\n"
+    "                    [--force] [--guest-accel kvm|tcg|auto] [--guest-kernel FILE]\n"
+    "                    [--guest-memory SIZE] [--guest-timeout S] [--connect URI]\n"
     "\n"
-    "Prove a plan on this host before it is exported. Every placed VM of the plan is\n"
-    "emulated, all at once: one thread per vCPU pinned where the plan pins it (on the\n"
+    "Prove a plan on this host before it is exported. Two engines:\n"
+    "\n"
+    "--engine guest boots every placed VM of the plan at once as a transient libvirt\n"
+    "domain: exactly the domain XML 'vmplan export' writes, with direct kernel boot\n"
+    "(the host's cloud kernel and an initramfs whose PID 1 is vmplan-guest), a serial\n"
+    "log, no disks, memory per guest cell scaled down to --guest-memory (said in the\n"
+    "notes), hugepages dropped where the host has none free. Each guest reports its\n"
+    "own topology and its workload figures on the serial port and powers off. The\n"
+    "baselines are the same domains with the tuning removed (unpinned) or with the\n"
+    "vCPUs pinned in CPU order (naive). While the plan variant runs, the host checks\n"
+    "each QEMU vCPU, emulator and I/O thread's affinity (/proc), that a cpu=dedicated\n"
+    "vCPU shares its CPUs with no other vCPU, where each guest cell's memory lies\n"
+    "(numa_maps), the vCPU scheduler (where the plan sets vcpusched), the cgroup CPU\n"
+    "weight and quota (where set) and the resctrl group (skipped without resctrl); the\n"
+    "guest's own topology must match the plan's cells and <topology>. Under software\n"
+    "emulation (TCG) performance is not judged: the checks alone decide the gate.\n"
+    "Under KVM the checks and the performance gate below both must pass.\n"
+    "\n"
+    "--engine host (the default; the quick screen) emulates every placed VM of the\n"
+    "plan on the host, all at once: one thread per vCPU pinned where the plan pins it (on the\n"
     "pool for cpu=shared VMs), the memory of each guest cell bound strictly to its host\n"
     "node (on hugepages where planned and the pool has them; a note says when not), an\n"
     "emulator thread and the I/O threads pinned as planned with a light load (5% of a\n"
@@ -56,6 +77,16 @@ static const char bench_usage[] =
     "judged, and fails the gate: nothing measured proves nothing.\n"
     "\n"
     "Options:\n"
+    "  --engine E           host (default: host threads stand in for the vCPUs) or\n"
+    "                       guest (real guests through libvirt)\n"
+    "  --guest-accel A      the guest engine's accelerator: kvm, tcg (software\n"
+    "                       emulation) or auto (default: kvm where /dev/kvm exists\n"
+    "                       and libvirt offers it; the notes say which ran)\n"
+    "  --guest-kernel FILE  the guest kernel (default /boot/vmlinuz-*-cloud-amd64)\n"
+    "  --guest-memory SIZE  memory of each guest cell at most (default 256M)\n"
+    "  --guest-timeout S    seconds each variant's guests have to report (default\n"
+    "                       120 under TCG, 60 under KVM); then they are destroyed\n"
+    "  --connect URI        libvirt URI of the guest engine (default qemu:///system)\n"
     "  --baseline B         unpinned (no affinity, default memory policy), naive (vCPUs\n"
     "                       pinned in CPU order, VM after VM, ignoring topology), or\n"
     "                       both (default)\n"
@@ -76,7 +107,7 @@ static const char bench_usage[] =
     "  -h, --help           show this help\n"
     "\n"
     "Exit status: 0 the gate passed; 5 the gate failed: a VM worse, inconclusive or\n"
-    "not judged, or a check failed;\n"
+    "not judged, a check failed, or a guest did not report;\n"
     "6 --compare-last found a regression (over 5); 2 bad input or a plan for another\n"
     "host; 1 runtime error.\n";
 
@@ -106,13 +137,44 @@ static const char *const check_kinds[] = {"vCPU",
 					  "affinity of vCPU",
 					  "memory policy of cell"};
 
+/* Every check of the guest engine with what it found. */
+static void print_guest_checks(const vmp_bench_run *run)
+{
+	int ok = 0, skipped = 0;
+
+	for (int k = 0; k < run->nguest_checks; k++) {
+		ok += run->guest_checks[k].ok && !run->guest_checks[k].skipped;
+		skipped += run->guest_checks[k].skipped;
+	}
+	printf("\nchecks: %d of %d ok, %d skipped (host: /proc, numa_maps, cgroup, resctrl; "
+	       "guest: its own topology)\n",
+	       ok, run->nguest_checks - skipped, skipped);
+	for (int k = 0; k < run->nguest_checks; k++) {
+		const vmp_bench_guest_check *c = &run->guest_checks[k];
+
+		printf("  %-7s vm %-10s %-26s %-9s expected %s, found %s\n",
+		       c->skipped ? "skipped"
+		       : c->ok    ? "ok"
+				  : "FAILED",
+		       c->vm, c->what, c->source, c->expected, c->found);
+	}
+}
+
 void cli_bench_print(const vmp_bench_run *run)
 {
 	char a[32], b[32], c[32], range[80], planned[256], observed[256];
 	int nchecks_ok = 0;
 
-	printf("bench on host %s (fingerprint %s), plan %s: %d reps x %.2f s, workloads %s\n\n",
+	printf("bench on host %s (fingerprint %s), plan %s: %d reps x %.2f s, workloads %s\n",
 	       run->hostname, run->host, run->plan_hash, run->reps, run->seconds, run->workloads);
+	if (run->engine == VMP_BENCH_ENGINE_GUEST)
+		printf("engine: guest (real guests through libvirt, accelerator %s)%s\n\n",
+		       run->accel,
+		       run->perf_judged ? ""
+					: "; performance NOT judged under software emulation "
+					  "(TCG): only the placement and topology checks decide");
+	else
+		printf("engine: host (host threads stand in for the vCPUs)\n\n");
 	printf("%-12s %-10s %-11s %-6s %-26s", "vm", "workload", "metric", "unit",
 	       "plan median (min-max)");
 	for (int v = VMP_BENCH_UNPINNED; v < VMP_BENCH_NVARIANTS; v++)
@@ -148,20 +210,26 @@ void cli_bench_print(const vmp_bench_run *run)
 
 			ratio = j.ratio;
 			snprintf(b, sizeof(b), "x%.2f", ratio);
+			/* Under TCG no verdict is given: the figures say nothing. */
 			printf(" %-10s %-7s %-7s", fmt(a, sizeof(a), base->median), b,
-			       verdicts[verdict]);
+			       run->engine == VMP_BENCH_ENGINE_GUEST && !run->perf_judged
+				   ? "-"
+				   : verdicts[verdict]);
 		}
 		printf("\n");
 	}
 	printf("* the VM's primary metric, the one the gate judges; ratio > 1: the plan is "
 	       "better\n");
-	for (int k = 0; k < run->nchecks; k++)
+	if (run->engine == VMP_BENCH_ENGINE_GUEST)
+		print_guest_checks(run);
+	for (int k = 0; k < run->nchecks && run->engine == VMP_BENCH_ENGINE_HOST; k++)
 		nchecks_ok += run->checks[k].ok;
-	printf(
-	    "\nplacement: %d of %d checks ok (threads on their planned CPUs and with the planned "
-	    "affinity, dedicated vCPUs alone on theirs, memory bound to and on its planned "
-	    "node)\n",
-	    nchecks_ok, run->nchecks);
+	if (run->engine == VMP_BENCH_ENGINE_HOST)
+		printf(
+		    "\nplacement: %d of %d checks ok (threads on their planned CPUs and with the "
+		    "planned affinity, dedicated vCPUs alone on theirs, memory bound to and on its "
+		    "planned node)\n",
+		    nchecks_ok, run->nchecks);
 	for (int k = 0; k < run->nchecks; k++) {
 		const vmp_bench_check *ck = &run->checks[k];
 
@@ -191,13 +259,31 @@ bool cli_bench_print_gate(const vmp_bench_run *run)
 	vmp_bench_gate_item *items = NULL;
 	char a[32], b[32];
 	int n = 0;
-	bool pass = vmp_bench_gate(&items, &n, run);
+	bool perf = vmp_bench_gate(&items, &n, run), pass = perf;
 
-	printf("gate: %s", pass ? "pass" : "FAIL");
+	if (run->engine == VMP_BENCH_ENGINE_GUEST) {
+		bool checks = true;
+
+		for (int k = 0; k < run->nguest_checks; k++)
+			checks &= run->guest_checks[k].ok;
+		pass = vmp_bench_engine_gate(run);
+		printf("gate: %s: decided by the placement and topology checks%s (%s)\n",
+		       pass ? "pass" : "FAIL", run->perf_judged ? " and performance" : " alone",
+		       !run->nguest_checks ? "no check was made"
+		       : checks            ? "every check ok"
+					   : "a check FAILED");
+		if (!run->perf_judged) {
+			printf("  performance not judged: software emulation (TCG)\n");
+			free(items);
+			return pass;
+		}
+	}
+	printf("%s: %s", run->engine == VMP_BENCH_ENGINE_GUEST ? "performance" : "gate",
+	       perf ? "pass" : "FAIL");
 	if (run->perf_not_judged[0])
 		printf(" (performance not judged: %s; the checks decide)\n", run->perf_not_judged);
 	else
-		printf(pass
+		printf(perf
 			   ? ": no VM's primary metric worse than its baselines' by more than %g%% "
 			     "(95%% interval)\n"
 			   : "\n",
@@ -288,7 +374,13 @@ enum {
 	OPT_COMPARE,
 	OPT_THRESHOLD,
 	OPT_JSON,
-	OPT_FORCE
+	OPT_FORCE,
+	OPT_ENGINE,
+	OPT_GUEST_ACCEL,
+	OPT_GUEST_KERNEL,
+	OPT_GUEST_MEMORY,
+	OPT_GUEST_TIMEOUT,
+	OPT_GUEST_CONNECT
 };
 
 /* What the command line asks of bench. */
@@ -315,6 +407,50 @@ static int parse_baseline(unsigned *out, const char *arg)
 	return 0;
 }
 
+/* One of the guest engine's options; -1 after a message when it is bad. */
+static int guest_option(vmp_bench_options *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_ENGINE:
+		if (!strcmp(arg, "host"))
+			o->engine = VMP_BENCH_ENGINE_HOST;
+		else if (!strcmp(arg, "guest"))
+			o->engine = VMP_BENCH_ENGINE_GUEST;
+		else {
+			cli_error("bad --engine '%s': use host or guest", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_GUEST_ACCEL:
+		if (!strcmp(arg, "auto"))
+			o->guest_accel = VMP_BENCH_ACCEL_AUTO;
+		else if (!strcmp(arg, "kvm"))
+			o->guest_accel = VMP_BENCH_ACCEL_KVM;
+		else if (!strcmp(arg, "tcg"))
+			o->guest_accel = VMP_BENCH_ACCEL_TCG;
+		else {
+			cli_error("bad --guest-accel '%s': use kvm, tcg or auto", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_GUEST_KERNEL:
+		o->guest_kernel = arg;
+		return 0;
+	case OPT_GUEST_MEMORY:
+		if (vmp_size_parse(&o->guest_memory_bytes, arg) < 0 ||
+		    o->guest_memory_bytes < ((uint64_t)32 << 20)) {
+			cli_error("bad --guest-memory '%s': expected a size of at least 32M", arg);
+			return -1;
+		}
+		return 0;
+	case OPT_GUEST_TIMEOUT:
+		return parse_double(&o->guest_timeout_s, arg, "--guest-timeout", 1, 86400);
+	default:
+		o->connect_uri = arg;
+		return 0;
+	}
+}
+
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, bench_args *a, int argc, char **argv)
 {
@@ -329,6 +465,12 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"engine", required_argument, NULL, OPT_ENGINE},
+	    {"guest-accel", required_argument, NULL, OPT_GUEST_ACCEL},
+	    {"guest-kernel", required_argument, NULL, OPT_GUEST_KERNEL},
+	    {"guest-memory", required_argument, NULL, OPT_GUEST_MEMORY},
+	    {"guest-timeout", required_argument, NULL, OPT_GUEST_TIMEOUT},
+	    {"connect", required_argument, NULL, OPT_GUEST_CONNECT},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -378,6 +520,15 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 		case OPT_FORCE:
 			a->opts.force = true;
 			break;
+		case OPT_ENGINE:
+		case OPT_GUEST_ACCEL:
+		case OPT_GUEST_KERNEL:
+		case OPT_GUEST_MEMORY:
+		case OPT_GUEST_TIMEOUT:
+		case OPT_GUEST_CONNECT:
+			if (guest_option(&a->opts, c, optarg) < 0)
+				return false;
+			break;
 		case 'h':
 			fputs(bench_usage, stdout);
 			*status = 0;
@@ -397,6 +548,12 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 	}
 	if ((a->compare_last || a->threshold_set) && !a->history_path) {
 		cli_error("--compare-last and --threshold need --history DB");
+		return false;
+	}
+	if (a->opts.engine == VMP_BENCH_ENGINE_HOST &&
+	    (a->opts.guest_kernel || a->opts.guest_memory_bytes || a->opts.guest_timeout_s ||
+	     a->opts.connect_uri || a->opts.guest_accel)) {
+		cli_error("--guest-* and --connect need --engine guest");
 		return false;
 	}
 	a->plan_path = argv[optind];
@@ -427,6 +584,16 @@ static int run_plan(vmp_bench_run **run, vmp_plan **plan, vmp_host **host, vmp_h
 	}
 	if (isatty(STDERR_FILENO))
 		a->opts.progress = show_progress;
+	/* vmplan-guest is installed beside vmplan. */
+	{
+		static char self[4096];
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (len > 0) {
+			self[len] = '\0';
+			a->opts.guest_argv0 = self;
+		}
+	}
 	if ((err = vmp_bench_run_plan(run, *plan, *host, &a->opts)) < 0) {
 		cli_error("%s%s", vmp_error_last(),
 			  err == VMP_EINVAL && strstr(vmp_error_last(), "bench it on that host")
@@ -473,7 +640,7 @@ static int report_run(const bench_args *a, const vmp_bench_run *run, vmp_history
 		goto out;
 	}
 	/* The results file first: a history that fails to store must not lose the run. */
-	if ((a->output || a->json) && (err = vmp_bench_to_json(&text, run, regs, nregs)) < 0) {
+	if ((a->output || a->json) && (err = vmp_bench_report_json(&text, run, regs, nregs)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
@@ -489,7 +656,7 @@ static int report_run(const bench_args *a, const vmp_bench_run *run, vmp_history
 		nregressed += regs[k].regressed;
 	if (a->json) {
 		printf("%s\n", text);
-		pass = vmp_bench_gate(NULL, NULL, run);
+		pass = vmp_bench_engine_gate(run);
 	} else {
 		cli_bench_print(run);
 		printf("\n");

@@ -279,70 +279,119 @@ static bool allowed_list(vmp_cpuset *out, const char *status_path)
 	return found;
 }
 
+int vmp_qemu_threads(vmp_qemu_thread **out, int *n, long pid, const char *proc_root)
+{
+	char dir[4096], path[4096 + 256 + 16];
+	vmp_qemu_thread *all = NULL, *grown;
+	struct dirent *de;
+	int count = 0;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	snprintf(dir, sizeof(dir), "%s/%ld/task", proc_root, pid);
+	if (!(d = opendir(dir))) {
+		vmp_error_set("no QEMU process %ld in '%s'", pid, proc_root);
+		return VMP_ENOTFOUND;
+	}
+	while ((de = readdir(d))) {
+		vmp_qemu_thread *t;
+		unsigned k;
+		char kind[8];
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (!(grown = realloc(all, sizeof(*all) * (size_t)(count + 1)))) {
+			closedir(d);
+			free(all);
+			vmp_error_set("out of memory");
+			return VMP_ENOMEM;
+		}
+		all = grown;
+		t = &all[count];
+		memset(t, 0, sizeof(*t));
+		t->tid = strtol(de->d_name, NULL, 10);
+		snprintf(path, sizeof(path), "%s/%s/comm", dir, de->d_name);
+		if (read_line_file(t->comm, sizeof(t->comm), path))
+			continue; /* gone meanwhile */
+		count++;
+		if (sscanf(t->comm, "CPU %u/%7s", &k, kind) == 2) {
+			t->kind = VMP_QEMU_VCPU;
+			t->index = k;
+		} else if (sscanf(t->comm, "IO iothread%u", &k) == 1) {
+			t->kind = VMP_QEMU_IOTHREAD;
+			t->index = k;
+		} else {
+			t->kind = t->tid == pid ? VMP_QEMU_EMULATOR : VMP_QEMU_OTHER;
+		}
+		snprintf(path, sizeof(path), "%s/%s/status", dir, de->d_name);
+		t->readable = allowed_list(&t->allowed, path);
+	}
+	closedir(d);
+	*out = all;
+	*n = count;
+	return VMP_OK;
+}
+
 /* Where the QEMU threads may really run: /proc/PID/task/TID/status. */
 static void check_proc(checker *c, const vmp_plan_vm *vm, long pid, const char *proc_root)
 {
-	char dir[4096], path[4096 + 256 + 16], comm[64], what[64];
+	char what[64];
 	bool *seen_vcpu = calloc(vm->req.vcpus, sizeof(bool));
 	bool seen_io[VMP_MAX_IOTHREADS] = {false};
-	struct dirent *de;
-	DIR *d;
+	vmp_qemu_thread *threads = NULL;
+	int nthreads = 0, err;
 
 	if (!seen_vcpu) {
 		c->oom = true;
 		return;
 	}
-	snprintf(dir, sizeof(dir), "%s/%ld/task", proc_root, pid);
-	if (!(d = opendir(dir))) {
+	if ((err = vmp_qemu_threads(&threads, &nthreads, pid, proc_root)) < 0) {
 		c->rep->nchecked++;
-		mismatch(c, "/proc", "a running QEMU process", "no such process", "pid %ld", pid);
+		if (err == VMP_ENOMEM)
+			c->oom = true;
+		else
+			mismatch(c, "/proc", "a running QEMU process", "no such process", "pid %ld",
+				 pid);
 		free(seen_vcpu);
 		return;
 	}
-	while ((de = readdir(d))) {
-		vmp_cpuset actual, expected;
-		unsigned n;
-		char kind[8];
-		long tid;
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		tid = strtol(de->d_name, NULL, 10);
-		snprintf(path, sizeof(path), "%s/%s/comm", dir, de->d_name);
-		if (read_line_file(comm, sizeof(comm), path))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s/status", dir, de->d_name);
-		if (sscanf(comm, "CPU %u/%7s", &n, kind) == 2) {
+	for (int i = 0; i < nthreads; i++) {
+		const vmp_qemu_thread *t = &threads[i];
+		vmp_cpuset expected;
+		unsigned n = t->index;
+
+		if (t->kind == VMP_QEMU_VCPU) {
 			if (n >= vm->req.vcpus) {
 				/* A vCPU the plan does not have: more vCPUs run than planned. */
 				char e[32], a[96];
 				c->rep->nchecked++;
 				snprintf(e, sizeof(e), "vcpus=%u", vm->req.vcpus);
-				snprintf(a, sizeof(a), "thread '%s'", comm);
-				mismatch(c, "/proc", e, a, "vcpu %u thread %ld", n, tid);
+				snprintf(a, sizeof(a), "thread '%s'", t->comm);
+				mismatch(c, "/proc", e, a, "vcpu %u thread %ld", n, t->tid);
 				continue;
 			}
 			vmp_vm_vcpu_cpus(&expected, vm, n);
 			seen_vcpu[n] = true;
-			snprintf(what, sizeof(what), "vcpu %u thread %ld", n, tid);
-		} else if (sscanf(comm, "IO iothread%u", &n) == 1 && n >= 1 &&
-			   (int)n <= vm->niothreads) {
+			snprintf(what, sizeof(what), "vcpu %u thread %ld", n, t->tid);
+		} else if (t->kind == VMP_QEMU_IOTHREAD && n >= 1 && (int)n <= vm->niothreads) {
 			expected = vm->iothreadpin[n - 1];
 			seen_io[n - 1] = true;
-			snprintf(what, sizeof(what), "iothread %u thread %ld", n, tid);
-		} else if (tid == pid && !vmp_cpuset_empty(&vm->emulatorpin)) {
+			snprintf(what, sizeof(what), "iothread %u thread %ld", n, t->tid);
+		} else if (t->kind == VMP_QEMU_EMULATOR && !vmp_cpuset_empty(&vm->emulatorpin)) {
 			expected = vm->emulatorpin;
-			snprintf(what, sizeof(what), "emulator thread %ld", tid);
+			snprintf(what, sizeof(what), "emulator thread %ld", t->tid);
 		} else {
 			continue;
 		}
-		if (!allowed_list(&actual, path)) {
+		if (!t->readable) {
 			c->rep->nchecked++;
 			mismatch(c, "/proc", "Cpus_allowed_list", "unreadable", "%s", what);
 			continue;
 		}
-		check_set(c, "/proc", &expected, &actual, what);
+		check_set(c, "/proc", &expected, &t->allowed, what);
 	}
-	closedir(d);
+	free(threads);
 	for (unsigned i = 0; i < vm->req.vcpus; i++)
 		if (!seen_vcpu[i]) {
 			c->rep->nchecked++;

@@ -52,6 +52,24 @@ typedef struct vmp_bench_kernels {
 	void *(*chase)(void *start, size_t steps); /* engine_chase()'s contract */
 } vmp_bench_kernels;
 
+/* Which engine runs the bench. */
+typedef enum vmp_bench_engine {
+	VMP_BENCH_ENGINE_HOST = 0, /* host threads stand in for the vCPUs (the quick screen) */
+	VMP_BENCH_ENGINE_GUEST     /* real guests booted through libvirt (bench/guest_*.c) */
+} vmp_bench_engine;
+
+/* The guest engine's accelerator: <domain type='kvm'> or <domain type='qemu'> (TCG). */
+typedef enum vmp_bench_accel {
+	VMP_BENCH_ACCEL_AUTO = 0, /* kvm when /dev/kvm exists and libvirt offers it, else tcg */
+	VMP_BENCH_ACCEL_KVM,
+	VMP_BENCH_ACCEL_TCG
+} vmp_bench_accel;
+
+#define VMP_BENCH_GUEST_MEMORY      ((uint64_t)256 << 20) /* per guest cell */
+#define VMP_BENCH_GUEST_TIMEOUT_TCG 120.0
+#define VMP_BENCH_GUEST_TIMEOUT_KVM 60.0
+#define VMP_BENCH_GUEST_URI         "qemu:///system"
+
 typedef struct vmp_bench_options {
 	/* Workloads in order; nworkloads == 0: each VM's bench_workloads picks (see
 	 * vmp_bench_request_workloads()). The first workload that gives a VM a result is
@@ -72,6 +90,15 @@ typedef struct vmp_bench_options {
 	const vmp_bench_kernels *kernels; /* NULL: the measurement engine's */
 	vmp_progress_fn progress;         /* what runs now; may be NULL */
 	void *opaque;
+	/* The guest engine (engine == VMP_BENCH_ENGINE_GUEST); ignored by the host engine. */
+	vmp_bench_engine engine;
+	vmp_bench_accel guest_accel;
+	const char *guest_kernel;    /* the guest kernel; NULL: /boot/vmlinuz-*-cloud-amd64 */
+	const char *guest_program;   /* vmplan-guest; NULL: found beside argv0 (guest_argv0) */
+	const char *guest_argv0;     /* the running program's argv[0], to find vmplan-guest */
+	uint64_t guest_memory_bytes; /* memory per guest cell; 0: VMP_BENCH_GUEST_MEMORY */
+	double guest_timeout_s;      /* per variant; 0: 120 under TCG, 60 under KVM */
+	const char *connect_uri;     /* libvirt URI; NULL: VMP_BENCH_GUEST_URI */
 } vmp_bench_options;
 
 /* One VM, workload, metric and variant: the figures of its repetitions. */
@@ -150,7 +177,29 @@ typedef struct vmp_bench_run {
 	/* Non-empty: performance is not judged (say "software emulation (TCG)"); only the
 	 * checks decide the gate, and results.json says so (gate.decided_by). */
 	char perf_not_judged[96];
+	/* The guest engine's: which engine and accelerator ran, whether performance was
+	 * judged (never under TCG; then perf_not_judged says why), and its host- and
+	 * guest-side checks. */
+	vmp_bench_engine engine;
+	char accel[8]; /* "kvm", "tcg"; "" for the host engine */
+	bool perf_judged;
+	int nguest_checks;
+	struct vmp_bench_guest_check *guest_checks;
 } vmp_bench_run;
+
+/* One check of the guest engine, from the host (/proc, cgroups, resctrl) or from a guest. */
+typedef struct vmp_bench_guest_check {
+	char vm[VMP_NAME_MAX];
+	char what[64];      /* "vcpu 0 affinity", "cell 1 memory", "guest topology", ... */
+	char source[16];    /* "/proc", "cgroup", "resctrl", "guest" */
+	char expected[256]; /* what the plan says */
+	char found[256];    /* what was found */
+	bool ok;
+	bool skipped; /* could not be made here (no resctrl); ok is true then */
+} vmp_bench_guest_check;
+
+/* "host", "guest". */
+const char *vmp_bench_engine_name(vmp_bench_engine e);
 
 /* "stream", "latency", "c2c", "compute", "noisy". */
 const char *vmp_bench_workload_name(vmp_bench_workload w);
@@ -210,6 +259,14 @@ void vmp_bench_plan_hash(char out[17], const vmp_plan *plan);
  * policy read with get_mempolicy(); in the baselines every thread's affinity is read back:
  * run->checks. While a VM's primary verdict is inconclusive (vmp_bench_judge()), every
  * variant runs the inconclusive workloads another reps times, up to max_reps in all.
+ *
+ * That is the host engine. With opts->engine VMP_BENCH_ENGINE_GUEST, real guests instead:
+ * every placed VM booted through libvirt (opts->connect_uri) as a transient domain per
+ * variant, from the domain XML vmp_export_libvirt_xml_opts() writes, with direct kernel
+ * boot and a serial log; their VMPLAN-RESULT lines give the results, and run->guest_checks
+ * what the host and the guests found (bench/guest_run.c). A guest that does not report is a
+ * failed check, not an error. Also VMP_ESYS when libvirt refuses a domain or on SIGINT or
+ * SIGTERM (the guests destroyed first); VMP_ENOTFOUND without the kernel or vmplan-guest.
  *
  * @param out  the run; the caller frees it with vmp_bench_run_free()
  * @param plan the plan
@@ -309,6 +366,24 @@ bool vmp_bench_gate(vmp_bench_gate_item **out, int *n, const vmp_bench_run *run)
 struct vmp_bench_regression;
 int vmp_bench_to_json(char **out, const vmp_bench_run *run, const struct vmp_bench_regression *regs,
 		      int nregs);
+
+/**
+ * The gate of either engine. Host engine: vmp_bench_gate(). Guest engine: every guest check
+ * ok (skipped ones count as ok) and, where performance was judged (KVM: run->perf_judged),
+ * vmp_bench_gate() as well; under TCG the checks alone decide.
+ * @return true when the gate passes
+ */
+bool vmp_bench_engine_gate(const vmp_bench_run *run);
+
+/**
+ * vmp_bench_to_json() with the engine's fields added: "engine", "accel", "decided_by"
+ * ("placement and topology checks" under TCG, "checks and performance" otherwise),
+ * "performance_judged", "gate_pass" and, for the guest engine, "guest_checks".
+ * @param out the text; the caller frees it with free()
+ * @return VMP_OK or VMP_ENOMEM
+ */
+int vmp_bench_report_json(char **out, const vmp_bench_run *run,
+			  const struct vmp_bench_regression *regs, int nregs);
 
 /* ---- the history (schema in vmplan/history.h) ---- */
 

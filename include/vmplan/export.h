@@ -284,4 +284,32 @@ int vmp_verify_plan(vmp_verify_report **out, const vmp_plan *plan, const char *u
 
 void vmp_verify_report_free(vmp_verify_report *report);
 
+/* What a QEMU thread is, by its name (/proc/PID/task/TID/comm). */
+typedef enum vmp_qemu_thread_kind {
+	VMP_QEMU_VCPU = 0, /* "CPU n/KVM" or "CPU n/TCG"; index n */
+	VMP_QEMU_IOTHREAD, /* "IO iothreadN"; index N (from 1) */
+	VMP_QEMU_EMULATOR, /* the main thread (TID == PID) */
+	VMP_QEMU_OTHER     /* any other thread of QEMU */
+} vmp_qemu_thread_kind;
+
+typedef struct vmp_qemu_thread {
+	long tid;
+	vmp_qemu_thread_kind kind;
+	unsigned index;
+	char comm[64];
+	vmp_cpuset allowed; /* Cpus_allowed_list */
+	bool readable;      /* allowed was read */
+} vmp_qemu_thread;
+
+/**
+ * The threads of a QEMU process and where each may run, read from
+ * proc_root/PID/task/TID/{comm,status} (what vmp_verify_plan() compares).
+ * @param out  the threads; the caller frees it with free()
+ * @param n    how many
+ * @param pid  the QEMU process
+ * @param proc_root "/proc", or a test's tree
+ * @return VMP_OK; VMP_ENOTFOUND when there is no such process (message set); VMP_ENOMEM
+ */
+int vmp_qemu_threads(vmp_qemu_thread **out, int *n, long pid, const char *proc_root);
+
 #endif

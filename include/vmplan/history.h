@@ -14,7 +14,9 @@
  *     hostname TEXT NOT NULL,
  *     version TEXT NOT NULL,      -- vmplan's version
  *     plan_hash TEXT NOT NULL,    -- hash of the plan's placement
- *     workloads TEXT NOT NULL     -- comma-separated workloads run
+ *     workloads TEXT NOT NULL,    -- comma-separated workloads run
+ *     engine TEXT NOT NULL DEFAULT 'host'  -- host, guest-tcg or guest-kvm; added to
+ *                                 -- older histories when opened (their runs: host)
  *   );
  *   CREATE TABLE results (
  *     run_id INTEGER NOT NULL REFERENCES runs(id),
