@@ -44,6 +44,29 @@ void cli_bench_print(const struct vmp_bench_run *run);
 /* Print the gate's verdict with the numbers of every failure; true when it passes. */
 bool cli_bench_print_gate(const struct vmp_bench_run *run);
 
+/* The bench engine's options, taken by bench and by suggest --validate. */
+enum {
+	OPT_ENGINE = 0x3000,
+	OPT_GUEST_ACCEL,
+	OPT_GUEST_KERNEL,
+	OPT_GUEST_MEMORY,
+	OPT_GUEST_TIMEOUT,
+	OPT_GUEST_CONNECT
+};
+/* clang-format off */
+#define CLI_ENGINE_LONGOPTS                                                                \
+	{"engine", required_argument, NULL, OPT_ENGINE},                                   \
+	{"guest-accel", required_argument, NULL, OPT_GUEST_ACCEL},                         \
+	{"guest-kernel", required_argument, NULL, OPT_GUEST_KERNEL},                       \
+	{"guest-memory", required_argument, NULL, OPT_GUEST_MEMORY},                       \
+	{"guest-timeout", required_argument, NULL, OPT_GUEST_TIMEOUT}
+/* clang-format on */
+
+/* Take one OPT_ENGINE ... OPT_GUEST_CONNECT option into o; 0, or -1 after a message when
+ * its value is bad. */
+struct vmp_bench_options;
+int cli_bench_engine_option(struct vmp_bench_options *o, int c, const char *arg);
+
 /*
  * Report a getopt_long error for command cmd: c is ':' (the option lacks its
  * value) or anything else (an unknown option); opt is the option as typed.

@@ -375,12 +375,6 @@ enum {
 	OPT_THRESHOLD,
 	OPT_JSON,
 	OPT_FORCE,
-	OPT_ENGINE,
-	OPT_GUEST_ACCEL,
-	OPT_GUEST_KERNEL,
-	OPT_GUEST_MEMORY,
-	OPT_GUEST_TIMEOUT,
-	OPT_GUEST_CONNECT
 };
 
 /* What the command line asks of bench. */
@@ -407,8 +401,7 @@ static int parse_baseline(unsigned *out, const char *arg)
 	return 0;
 }
 
-/* One of the guest engine's options; -1 after a message when it is bad. */
-static int guest_option(vmp_bench_options *o, int c, const char *arg)
+int cli_bench_engine_option(vmp_bench_options *o, int c, const char *arg)
 {
 	switch (c) {
 	case OPT_ENGINE:
@@ -465,11 +458,7 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"force", no_argument, NULL, OPT_FORCE},
-	    {"engine", required_argument, NULL, OPT_ENGINE},
-	    {"guest-accel", required_argument, NULL, OPT_GUEST_ACCEL},
-	    {"guest-kernel", required_argument, NULL, OPT_GUEST_KERNEL},
-	    {"guest-memory", required_argument, NULL, OPT_GUEST_MEMORY},
-	    {"guest-timeout", required_argument, NULL, OPT_GUEST_TIMEOUT},
+	    CLI_ENGINE_LONGOPTS,
 	    {"connect", required_argument, NULL, OPT_GUEST_CONNECT},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -526,7 +515,7 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 		case OPT_GUEST_MEMORY:
 		case OPT_GUEST_TIMEOUT:
 		case OPT_GUEST_CONNECT:
-			if (guest_option(&a->opts, c, optarg) < 0)
+			if (cli_bench_engine_option(&a->opts, c, optarg) < 0)
 				return false;
 			break;
 		case 'h':

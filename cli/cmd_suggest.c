@@ -22,7 +22,9 @@ static const char suggest_usage[] =
     "                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
     "                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
     "                      [--explain] [--show-xml] [--json] [--type kvm|qemu]\n"
-    "                      [--validate]\n"
+    "                      [--validate [--engine host|guest] [--guest-accel kvm|tcg|auto]\n"
+    "                       [--guest-kernel FILE] [--guest-memory SIZE]\n"
+    "                       [--guest-timeout S]]\n"
     "\n"
     "Place the VMs on the host and print the plan: which host CPU each vCPU is\n"
     "pinned to, where the emulator and I/O threads run, which host NUMA node backs\n"
@@ -79,6 +81,12 @@ static const char suggest_usage[] =
     "                       --xml-dir are written only when the gate passes (no VM\n"
     "                       worse or inconclusive, every check ok), else exit 5\n"
     "                       with the numbers\n"
+    "  --engine E           the engine --validate benches with: host (default) or\n"
+    "                       guest (real guests through libvirt, qemu:///system; see\n"
+    "                       'vmplan bench --help': under software emulation only\n"
+    "                       the placement and topology checks decide)\n"
+    "  --guest-accel A, --guest-kernel FILE, --guest-memory SIZE, --guest-timeout S\n"
+    "                       the guest engine's options, as for 'vmplan bench'\n"
     "  -h, --help           show this help\n";
 
 static const char *const thread_names[] = {"prefer", "isolate", "require"};
@@ -197,9 +205,10 @@ static int show_xml(const vmp_plan *plan, const char *type)
 }
 
 /* --validate: the quick bench gate of the plan on the live host; the table unless JSON. */
-static int validate_plan(bool *pass, const vmp_plan *plan, bool quiet)
+static int validate_plan(bool *pass, const vmp_plan *plan, const vmp_bench_options *engine,
+			 bool quiet)
 {
-	vmp_bench_options o = {.reps = VMP_BENCH_QUICK_REPS, .seconds = VMP_BENCH_QUICK_SECONDS};
+	vmp_bench_options o = *engine;
 	vmp_bench_run *run = NULL;
 	vmp_host *live = NULL;
 	int err;
@@ -207,7 +216,7 @@ static int validate_plan(bool *pass, const vmp_plan *plan, bool quiet)
 	if ((err = vmp_probe_live(&live)) < 0 ||
 	    (err = vmp_bench_run_plan(&run, plan, live, &o)) < 0)
 		goto out;
-	*pass = vmp_bench_gate(NULL, NULL, run);
+	*pass = vmp_bench_engine_gate(run);
 	if (!quiet) {
 		printf("\nvalidation ");
 		cli_bench_print(run);
@@ -227,7 +236,8 @@ typedef struct suggest_args {
 	vmp_plan_options opts;
 	vmp_vm_request *reqs;
 	size_t nreqs;
-	bool print_xml, json_out, validate;
+	bool print_xml, json_out, validate, engine_set;
+	vmp_bench_options bench; /* --validate's engine */
 } suggest_args;
 
 /* Read the command line; false, with *status, where the command ends. */
@@ -246,6 +256,7 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	    {"json", no_argument, NULL, 'J'},
 	    {"type", required_argument, NULL, 't'},
 	    {"validate", no_argument, NULL, 'V'},
+	    CLI_ENGINE_LONGOPTS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -295,6 +306,15 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 		case 'V':
 			a->validate = true;
 			break;
+		case OPT_ENGINE:
+		case OPT_GUEST_ACCEL:
+		case OPT_GUEST_KERNEL:
+		case OPT_GUEST_MEMORY:
+		case OPT_GUEST_TIMEOUT:
+			if (cli_bench_engine_option(&a->bench, c, optarg) < 0)
+				return false;
+			a->engine_set = true;
+			break;
 		case 'X':
 			a->print_xml = true;
 			break;
@@ -316,6 +336,10 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	}
 	if (optind < argc) {
 		cli_error("unexpected argument '%s'; see 'vmplan suggest --help'", argv[optind]);
+		return false;
+	}
+	if (a->engine_set && !a->validate) {
+		cli_error("--engine and --guest-* choose how --validate benches; add --validate");
 		return false;
 	}
 	return true;
@@ -362,7 +386,7 @@ static int emit_plan(const suggest_args *a, const vmp_plan *plan, const vmp_host
 	if (a->validate && vmp_plan_placed_count(plan) > 0) {
 		bool pass;
 
-		if ((err = validate_plan(&pass, plan, a->json_out)) < 0) {
+		if ((err = validate_plan(&pass, plan, &a->bench, a->json_out)) < 0) {
 			cli_error("cannot validate the plan: %s", vmp_error_last());
 			status = cli_status(err);
 			goto out;
@@ -390,7 +414,10 @@ out:
 
 static int exec_suggest(int argc, char **argv)
 {
-	suggest_args a = {.reserve = "auto", .type = "kvm"};
+	suggest_args a = {
+	    .reserve = "auto",
+	    .type = "kvm",
+	    .bench = {.reps = VMP_BENCH_QUICK_REPS, .seconds = VMP_BENCH_QUICK_SECONDS}};
 	vmp_host *host = NULL;
 	vmp_plan *plan = NULL;
 	int status;

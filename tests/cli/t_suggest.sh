@@ -53,6 +53,16 @@ expect_in out "reserved for housekeeping: 0-1" "reservation shown"
 expect_true "reserved CPUs unused" not grep -qE "vcpupin vcpu=\"[0-9]+\" cpuset=\"[01]\"" "$TMP/out"
 expect_true "the VM uses the other CPUs" grep -q 'cpuset="7"' "$TMP/out"
 
+run suggest --synthetic "node:1 core:2 pu:1" --vm name=e,vcpus=1,memory=256M --engine guest \
+	-o "$TMP/engine.json"
+expect_status 2 "--engine without --validate"
+expect_in err "add --validate" "--engine without --validate says what is missing"
+expect_true "nothing written without --validate" test ! -e "$TMP/engine.json"
+run suggest --synthetic "node:1 core:2 pu:1" --vm name=e,vcpus=1,memory=256M --validate \
+	--engine vm
+expect_status 2 "a bad --engine"
+expect_in err "bad --engine 'vm'" "a bad --engine is named"
+
 run --help
 expect_status 0 "--help"
 expect_in out "suggest" "commands listed"

@@ -97,6 +97,15 @@ grep -q "FAILED *vm a *plan: guest result .*no result line (VMPLAN-RESULT) in th
 	"$TMP/timeout.log" || fail "the silent guest is not named with its log"
 [ -z "$(leftovers)" ] || fail "domains left behind after the timeout: $(leftovers)"
 
+# suggest --validate with the guest engine: the gate passes, so plan.json is written.
+"$VMPLAN" suggest --vm name=a,vcpus=1,memory=256M --vm name=b,vcpus=1,memory=256M \
+	--reserve none --validate --engine guest --guest-accel tcg -o "$TMP/validated.json" \
+	>"$TMP/validate.log" 2>&1 || fail "suggest --validate --engine guest"
+grep -q "decided by the placement and topology checks alone" "$TMP/validate.log" ||
+	fail "suggest --validate did not bench with the guest engine"
+[ -s "$TMP/validated.json" ] || fail "suggest --validate wrote no plan"
+[ -z "$(leftovers)" ] || fail "domains left behind after suggest --validate: $(leftovers)"
+
 # Ctrl-C while the guests run: they are destroyed, the error says so.
 "$VMPLAN" bench "$TMP/plan.json" --engine guest --guest-accel tcg >"$TMP/sigint.log" 2>&1 &
 pid=$!
