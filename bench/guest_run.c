@@ -184,6 +184,7 @@ struct ctx {
 	char dir[256];
 	char kernel[PATH_MAX], initrd[PATH_MAX];
 	bool kvm;
+	bool start_failed; /* a guest was refused at start (not a timeout, not a signal) */
 	double timeout_s;
 	uint64_t cell_bytes;
 	guest_checks checks;
@@ -342,6 +343,7 @@ static int run_one_variant(vmp_bench_run *run, struct ctx *x, vmp_bench_variant 
 		if (!gi->dom) {
 			vmp_error_set("cannot start guest '%s' on '%s': %s", gi->name, x->uri,
 				      libvirt_error());
+			x->start_failed = true;
 			err = VMP_ESYS;
 			goto out;
 		}
@@ -390,6 +392,48 @@ out:
 		guest_report_clear(&g[i].report);
 	free(g);
 	return err;
+}
+
+/* What follows from the accelerator chosen: the run's fields, the timeout, the TCG note. */
+static void set_accel(vmp_bench_run *run, struct ctx *x)
+{
+	snprintf(run->accel, sizeof(run->accel), "%s", x->kvm ? "kvm" : "tcg");
+	run->perf_judged = x->kvm;
+	if (!x->kvm)
+		vmp_bench_run_perf_not_judged(run, "software emulation (TCG)");
+	x->timeout_s = x->o->guest_timeout_s > 0 ? x->o->guest_timeout_s
+		       : x->kvm                  ? VMP_BENCH_GUEST_TIMEOUT_KVM
+						 : VMP_BENCH_GUEST_TIMEOUT_TCG;
+	if (!x->kvm)
+		bench_add_note(x->notes, x->notes_len,
+			       "software emulation (TCG): performance is not judged; the figures "
+			       "say nothing about the hardware, only the placement and topology "
+			       "checks decide");
+}
+
+/*
+ * One variant; with --guest-accel auto, a KVM guest that QEMU refuses at start (nested KVM
+ * fails on some hosts: "failed to set MSR") sends the whole run to TCG, said in a note.
+ */
+static int run_variant_or_fall_back(vmp_bench_run *run, struct ctx *x, vmp_bench_variant v)
+{
+	int err = run_one_variant(run, x, v);
+	char why[512];
+
+	if (err != VMP_ESYS || !x->start_failed || !x->kvm ||
+	    x->o->guest_accel != VMP_BENCH_ACCEL_AUTO || interrupted)
+		return err;
+	/* QEMU's message spans lines; a note is one. */
+	snprintf(why, sizeof(why), "%s", vmp_error_last());
+	for (char *c = why; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+	bench_add_note(x->notes, x->notes_len,
+		       "kvm: %s; --guest-accel auto falls back to software emulation (TCG)", why);
+	x->kvm = false;
+	x->start_failed = false;
+	set_accel(run, x);
+	return run_one_variant(run, x, v);
 }
 
 /* The kernel, and an initramfs with vmplan-guest as PID 1 in the run's directory. */
@@ -453,18 +497,7 @@ int guest_run_variants(vmp_bench_run *run, const vmp_plan *plan, const vmp_host 
 	}
 	if ((err = pick_accel(&x.kvm, x.conn, o->guest_accel, notes, notes_len)) < 0)
 		goto out;
-	snprintf(run->accel, sizeof(run->accel), "%s", x.kvm ? "kvm" : "tcg");
-	run->perf_judged = x.kvm;
-	if (!x.kvm)
-		vmp_bench_run_perf_not_judged(run, "software emulation (TCG)");
-	x.timeout_s = o->guest_timeout_s > 0 ? o->guest_timeout_s
-		      : x.kvm                ? VMP_BENCH_GUEST_TIMEOUT_KVM
-					     : VMP_BENCH_GUEST_TIMEOUT_TCG;
-	if (!x.kvm)
-		bench_add_note(notes, notes_len,
-			       "software emulation (TCG): performance is not judged; the figures "
-			       "say nothing about the hardware, only the placement and topology "
-			       "checks decide");
+	set_accel(run, &x);
 	memory_notes(&x);
 	if ((err = prepare_image(&x)) < 0)
 		goto out;
@@ -476,7 +509,7 @@ int guest_run_variants(vmp_bench_run *run, const vmp_plan *plan, const vmp_host 
 	sigaction(SIGTERM, &sa, &old_term);
 	for (int v = 0; v < VMP_BENCH_NVARIANTS && err == VMP_OK; v++)
 		if (run->variants & (1u << v))
-			err = run_one_variant(run, &x, (vmp_bench_variant)v);
+			err = run_variant_or_fall_back(run, &x, (vmp_bench_variant)v);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	if (err < 0)
