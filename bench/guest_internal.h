@@ -130,6 +130,10 @@ void guest_checks_free(guest_checks *c);
 /* ---- the run (bench/guest_run.c) ---- */
 
 /* A note for run->notes, said once (bench/run.c). */
+/* Append a variant's samples of one VM and workload to run->results (more repetitions of a
+ * result there is extend it), *cap its room; VMP_ENOMEM (bench/run.c). */
+int bench_add_result(vmp_bench_run *run, int *cap, const char *vm, vmp_bench_workload w,
+		     vmp_bench_variant variant, const double *samples, int reps);
 void bench_add_note(char **notes, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -16,6 +16,7 @@
 #include <libxml/xpath.h>
 
 #include "bench/guest_internal.h"
+#include "probes/engine.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 #include "vmplan/guest.h"
@@ -27,14 +28,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	interrupted = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* libvirt's errors are read where they happen; its default handler would print them. */
@@ -129,51 +122,6 @@ static long read_pid(const char *uri, const char *name)
 	return pid;
 }
 
-static int add_result(vmp_bench_run *run, const char *vm, vmp_bench_workload w,
-		      vmp_bench_variant variant, const double *samples, int n)
-{
-	vmp_bench_result *grown =
-	    realloc(run->results, sizeof(*grown) * (size_t)(run->nresults + 1));
-	vmp_bench_result *r;
-	double *sorted;
-
-	if (!grown)
-		goto nomem;
-	run->results = grown;
-	r = &grown[run->nresults];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->vm, sizeof(r->vm), "%s", vm);
-	r->workload = w;
-	r->variant = variant;
-	r->higher_is_better = vmp_bench_higher_is_better(w);
-	r->reps = n;
-	r->samples = malloc(sizeof(double) * (size_t)n);
-	sorted = malloc(sizeof(double) * (size_t)n);
-	if (!r->samples || !sorted) {
-		free(r->samples);
-		free(sorted);
-		goto nomem;
-	}
-	memcpy(r->samples, samples, sizeof(double) * (size_t)n);
-	memcpy(sorted, samples, sizeof(double) * (size_t)n);
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-			double t = sorted[j];
-
-			sorted[j] = sorted[j - 1];
-			sorted[j - 1] = t;
-		}
-	r->min = sorted[0];
-	r->max = sorted[n - 1];
-	r->median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-	free(sorted);
-	run->nresults++;
-	return VMP_OK;
-nomem:
-	vmp_error_set("out of memory");
-	return VMP_ENOMEM;
-}
-
 /* What every variant shares. */
 struct ctx {
 	const vmp_plan *plan;
@@ -185,6 +133,7 @@ struct ctx {
 	char kernel[PATH_MAX], initrd[PATH_MAX];
 	bool kvm;
 	bool start_failed; /* a guest was refused at start (not a timeout, not a signal) */
+	int results_cap;   /* room in run->results (bench_add_result()) */
 	double timeout_s;
 	uint64_t cell_bytes;
 	guest_checks checks;
@@ -230,10 +179,10 @@ static void destroy_all(struct guest *g, int n)
 static void wait_guests(struct ctx *x, struct guest *g, int n, vmp_bench_variant variant)
 {
 	long *pids = calloc((size_t)x->plan->nvms, sizeof(*pids));
-	double deadline = now_s() + x->timeout_s;
+	double deadline = engine_now_s() + x->timeout_s;
 	int left = n;
 
-	while (left > 0 && !interrupted && now_s() < deadline) {
+	while (left > 0 && !interrupted && engine_now_s() < deadline) {
 		for (int i = 0; i < n; i++) {
 			const vmp_plan_vm *vm = &x->plan->vms[g[i].vm];
 			bool active;
@@ -259,7 +208,7 @@ static void wait_guests(struct ctx *x, struct guest *g, int n, vmp_bench_variant
 						     ? ""
 						     : " (the guest stopped without a result)");
 				g[i].have_report = g[i].err == VMP_OK;
-				g[i].reported = now_s();
+				g[i].reported = engine_now_s();
 				g[i].done = true;
 				left--;
 				if (pids)
@@ -279,7 +228,7 @@ static void wait_guests(struct ctx *x, struct guest *g, int n, vmp_bench_variant
 				snprintf(g[i].why, sizeof(g[i].why), "%s (%s)", vmp_error_last(),
 					 interrupted ? "interrupted"
 						     : "no result within --guest-timeout");
-			g[i].reported = now_s();
+			g[i].reported = engine_now_s();
 			g[i].done = true;
 		}
 	free(pids);
@@ -336,7 +285,7 @@ static int run_one_variant(vmp_bench_run *run, struct ctx *x, vmp_bench_variant 
 				       vm->req.name);
 		if ((err = guest_variant_xml(&xml, plan, i, variant, &b)) < 0)
 			goto out;
-		gi->started = now_s();
+		gi->started = engine_now_s();
 		gi->dom = virDomainCreateXML(x->conn, xml, 0);
 		free(xml);
 		n++;
@@ -381,8 +330,9 @@ static int run_one_variant(vmp_bench_run *run, struct ctx *x, vmp_bench_variant 
 			guest_check_topology(&x->checks, vm, r, x->cell_bytes);
 		for (int w = 0; w < VMP_BENCH_NWORKLOADS; w++)
 			if (r->nsamples[w] > 0 &&
-			    (err = add_result(run, vm->req.name, (vmp_bench_workload)w, variant,
-					      r->samples[w], r->nsamples[w])) < 0)
+			    (err = bench_add_result(run, &x->results_cap, vm->req.name,
+						    (vmp_bench_workload)w, variant, r->samples[w],
+						    r->nsamples[w])) < 0)
 				goto out;
 	}
 	err = VMP_OK;

@@ -45,10 +45,9 @@ struct acc {
 	int cap;
 };
 
-static int add_result(struct acc *acc, const char *vm, vmp_bench_workload w,
-		      vmp_bench_variant variant, const double *samples, int reps)
+int bench_add_result(vmp_bench_run *run, int *cap, const char *vm, vmp_bench_workload w,
+		     vmp_bench_variant variant, const double *samples, int reps)
 {
-	vmp_bench_run *run = acc->run;
 	vmp_bench_result *r;
 	double *sorted;
 
@@ -77,14 +76,14 @@ static int add_result(struct acc *acc, const char *vm, vmp_bench_workload w,
 		free(sorted);
 		return VMP_OK;
 	}
-	if (run->nresults == acc->cap) {
-		int cap = acc->cap ? 2 * acc->cap : 16;
-		vmp_bench_result *grown = realloc(run->results, sizeof(*grown) * (size_t)cap);
+	if (run->nresults == *cap) {
+		int more = *cap ? 2 * *cap : 16;
+		vmp_bench_result *grown = realloc(run->results, sizeof(*grown) * (size_t)more);
 
 		if (!grown)
 			goto nomem;
 		run->results = grown;
-		acc->cap = cap;
+		*cap = more;
 	}
 	r = &run->results[run->nresults];
 	memset(r, 0, sizeof(*r));
@@ -205,8 +204,8 @@ static int run_variant(struct acc *acc, const vmp_plan *plan, const vmp_host *ho
 				    e->vms[i].vm->req.name, vmp_bench_workload_name(wl));
 				continue;
 			}
-			if ((err = add_result(acc, e->vms[i].vm->req.name, wl, variant, v,
-					      p->reps)) < 0)
+			if ((err = bench_add_result(acc->run, &acc->cap, e->vms[i].vm->req.name, wl,
+						    variant, v, p->reps)) < 0)
 				goto out;
 		}
 	}
