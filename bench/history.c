@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -198,6 +199,90 @@ static int add_engine_column(vmp_history *h)
 	return VMP_OK;
 }
 
+/* Histories written before the run's settings were stored: their reps and seconds are NULL,
+ * unknown, so they are compared with no later run. */
+static int add_settings_columns(vmp_history *h)
+{
+	static const char *const reps[] = {"reps", NULL}, *const seconds[] = {"seconds", NULL};
+	int rc;
+
+	if ((rc = has_columns(h, "runs", reps)) < 0)
+		return rc;
+	if (!rc && sqlite3_exec(h->db, "ALTER TABLE runs ADD COLUMN reps INTEGER", NULL, NULL,
+				NULL) != SQLITE_OK)
+		return db_error(h, "add the reps column to");
+	if ((rc = has_columns(h, "runs", seconds)) < 0)
+		return rc;
+	if (!rc && sqlite3_exec(h->db, "ALTER TABLE runs ADD COLUMN seconds REAL", NULL, NULL,
+				NULL) != SQLITE_OK)
+		return db_error(h, "add the seconds column to");
+	return VMP_OK;
+}
+
+/* The run's settings beside its row, in the store's transaction. */
+static int store_settings(vmp_history *h, sqlite3_int64 run_id, const vmp_bench_run *run)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(h->db, "UPDATE runs SET reps = ?1, seconds = ?2 WHERE id = ?3", -1,
+			       &st, NULL) != SQLITE_OK)
+		return VMP_ESYS;
+	sqlite3_bind_int(st, 1, run->reps);
+	sqlite3_bind_double(st, 2, run->seconds);
+	sqlite3_bind_int64(st, 3, run_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? VMP_OK : VMP_ESYS;
+}
+
+int vmp_history_prune(int *removed, vmp_history *h, int keep_days)
+{
+	char cutoff[32];
+	time_t now = time(NULL) - (time_t)keep_days * 86400;
+	struct tm tm;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*removed = 0;
+	if (keep_days < 1) {
+		vmp_error_set("cannot keep %d days of history: keep at least 1", keep_days);
+		return VMP_EINVAL;
+	}
+	gmtime_r(&now, &tm);
+	strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(h, "prune");
+	/* started_at is ISO 8601 UTC of one width: text order is time order. */
+	if (sqlite3_prepare_v2(h->db,
+			       "DELETE FROM results WHERE run_id IN "
+			       "(SELECT id FROM runs WHERE started_at < ?1)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE || sqlite3_prepare_v2(h->db, "DELETE FROM runs WHERE started_at < ?1",
+						    -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto fail;
+	*removed = sqlite3_changes(h->db);
+	if (sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return VMP_OK;
+fail:
+	rc = db_error(h, "prune");
+	sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	*removed = 0;
+	return rc;
+}
+
 /* What the engine column holds: "host", "guest-tcg" or "guest-kvm". */
 static void engine_text(char *out, size_t size, const vmp_bench_run *run)
 {
@@ -259,6 +344,8 @@ int vmp_history_open(vmp_history **out, const char *path)
 		if (err == VMP_OK)
 			err = add_engine_column(h);
 	}
+	if (err == VMP_OK)
+		err = add_settings_columns(h);
 	if (err < 0)
 		goto fail;
 	*out = h;
@@ -322,7 +409,8 @@ int vmp_history_store(vmp_history *h, const vmp_bench_run *run, int64_t *id)
 	sqlite3_finalize(ins_run);
 	sqlite3_finalize(ins_res);
 	ins_run = ins_res = NULL;
-	if (sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (store_settings(h, run_id, run) < 0 ||
+	    sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if (id)
 		*id = run_id;
@@ -448,6 +536,7 @@ int vmp_history_compare(vmp_bench_regression **out, int *n, vmp_history *h,
 	static const char sql[] =
 	    "SELECT r.median FROM results r WHERE r.run_id IN ("
 	    "  SELECT id FROM runs WHERE host = ?1 AND plan_hash = ?2 AND id != ?3 AND engine = ?9"
+	    "  AND reps IS ?10 AND seconds IS ?11"
 	    "  ORDER BY started_at DESC, id DESC LIMIT ?4)"
 	    " AND r.vm = ?5 AND r.workload = ?6 AND r.metric = ?7 AND r.variant = ?8";
 	vmp_bench_regression *regs = NULL;
@@ -497,6 +586,9 @@ int vmp_history_compare(vmp_bench_regression **out, int *n, vmp_history *h,
 		sqlite3_bind_text(st, 8, vmp_bench_variant_name(r->variant), -1, SQLITE_STATIC);
 		/* Runs of another engine (or accelerator) measure something else. */
 		sqlite3_bind_text(st, 9, engine, -1, SQLITE_STATIC);
+		/* Nor do runs of other lengths: --reps and --seconds move the medians. */
+		sqlite3_bind_int(st, 10, run->reps);
+		sqlite3_bind_double(st, 11, run->seconds);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			if (nv < last)
 				vals[nv++] = sqlite3_column_double(st, 0);

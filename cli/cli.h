@@ -32,6 +32,8 @@ extern const vmp_command cmd_export;
 extern const vmp_command cmd_verify;
 extern const vmp_command cmd_bench;
 extern const vmp_command cmd_report;
+extern const vmp_command cmd_accept;
+extern const vmp_command cmd_nightly;
 
 /* Terminal colours: only on a terminal, and never when NO_COLOR is set (no-color.org). */
 enum { CLI_RESET, CLI_BOLD, CLI_RED, CLI_GREEN, CLI_YELLOW };
@@ -119,5 +121,21 @@ int cli_host_option(cli_host_opts *o, int c, const char *arg);
  * host when none is named. Two sources is an error (VMP_EINVAL).
  */
 int cli_load_host(vmp_host **out, const cli_host_opts *o);
+
+/* The plan a command takes: given, else the kept plan of the state directory (state_dir, else
+ * $VMPLAN_STATE_DIR, else /var/lib/vmplan) into out; 0, or the exit status after saying
+ * why when none is given and none is kept (cmd_accept.c). */
+int cli_state_plan(char *out, size_t size, const char *given, const char *state_dir);
+
+/* Keep the plan read from plan_path (made for host) in the state directory dir and say so;
+ * 0, or the exit status after saying why (cmd_accept.c). */
+int cli_state_keep(const char *dir, const char *plan_path, const vmp_plan *plan,
+		   const vmp_host *host, bool verbose);
+
+/* After 'export --define URI' of plan_path: keep it when URI is this host's (qemu:///system,
+ * qemu:///session) and the plan was made for this host, else say why not; 0, or the exit
+ * status after saying why; verbose: say what was kept (cmd_accept.c). */
+int cli_state_keep_defined(const char *uri, const char *plan_path, const vmp_plan *plan,
+			   bool verbose);
 
 #endif

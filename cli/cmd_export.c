@@ -37,7 +37,10 @@ static const char export_usage[] =
     "  --define URI         define every placed VM through libvirt: new domains get\n"
     "                       the type and machine the connection offers; existing\n"
     "                       ones get the tuning merged, after their XML is saved as\n"
-    "                       <name>.xml.bak in --out-dir (default: next to plan.json)\n"
+    "                       <name>.xml.bak in --out-dir (default: next to plan.json).\n"
+    "                       On a local URI (qemu:///system, qemu:///session) a plan\n"
+    "                       made for this host is then kept as its accepted plan in\n"
+    "                       the state directory, as 'vmplan accept' does\n"
     "  --dry-run            with --define: show the difference, change nothing\n"
     "  --live               with --define: also pin the vCPUs, emulator and I/O threads\n"
     "                       of a domain that runs, now (libvirt's live pinning); its\n"
@@ -556,6 +559,8 @@ static int exec_export(int argc, char **argv)
 		status = do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir);
 	else
 		status = do_formats(plan, ex, a.dir, &a.opts);
+	if (a.define && status == EXIT_PLACED && !a.dry_run)
+		status = cli_state_keep_defined(a.define, argv[optind], plan, events == NULL);
 	vmp_plan_free(plan);
 	if (events) {
 		/* What was done before a failure is reported too; the status says it failed. */

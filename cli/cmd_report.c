@@ -17,7 +17,7 @@ static const char report_usage[] =
     "                      (--vms mix.yaml | --vm SPEC ...) [--reserve auto|none|CPUSET]\n"
     "                      --out DIR [--svg] [--json]\n"
     "       vmplan report bench --history DB [--host FINGERPRINT|HOSTNAME] --out DIR\n"
-    "                      [--svg] [--json]\n"
+    "                      [--days N] [--svg] [--json]\n"
     "       vmplan report host [host options] [--plan plan.json]\n"
     "                      [--reserve auto|none|CPUSET] --out DIR [--svg] [--json]\n"
     "\n"
@@ -36,7 +36,8 @@ static const char report_usage[] =
     "bench     From a bench history (vmplan bench --history): every metric over\n"
     "          time per host and VM, regressions marked (a median worse than the\n"
     "          median of the previous 5 runs by more than 10%, after 3 runs), and\n"
-    "          the plan against each baseline in each host's latest run.\n"
+    "          the plan against each baseline in each host's latest run. Only the\n"
+    "          runs of the last --days days (default 30; 0: all) are read.\n"
     "host      A pin map (every PU in its core, L3 domain, node and package,\n"
     "          coloured by the VM or reservation that holds it, from --plan;\n"
     "          memory-only NUMA nodes apart, below the packages) and heatmaps of\n"
@@ -48,12 +49,15 @@ static const char report_usage[] =
     "  --vm SPEC            a shape: name=NAME,vcpus=N,memory=SIZE[,KEY=VALUE...]\n"
     "  --reserve POLICY     housekeeping CPUs: auto (default), none or a cpuset\n"
     "  --history DB         the bench history (SQLite)\n"
+    "  --days N             report bench: the runs of the last N days (default 30;\n"
+    "                       0: every run)\n"
     "  --plan FILE          a plan.json made for this host\n"
     "  --svg                also write each chart as SVG\n"
     "  --json               print report.json instead of the summary\n"
     "  -h, --help           show this help\n";
 
 enum { OPT_OUT = 0x2000, OPT_VMS, OPT_VM, OPT_RESERVE, OPT_HISTORY, OPT_PLAN, OPT_SVG, OPT_JSON };
+enum { OPT_DAYS = OPT_JSON + 1 };
 
 typedef struct report_args {
 	const char *kind, *out, *mix, *reserve, *history, *plan;
@@ -62,6 +66,7 @@ typedef struct report_args {
 	int nhosts;
 	vmp_vm_request *reqs;
 	size_t nreqs;
+	int days; /* report bench: the last days of runs; 0: all */
 } report_args;
 
 static int add_host(report_args *a, int c, const char *arg)
@@ -126,7 +131,7 @@ static int run_bench(const report_args *a, const vmp_report_opts *opts)
 	const char *host = a->nhosts ? a->hosts[0].host_json : NULL;
 	int err, status;
 
-	if ((err = vmp_bench_report_new(&r, a->history, host)) >= 0)
+	if ((err = vmp_bench_report_new_days(&r, a->history, host, a->days)) >= 0)
 		err = vmp_bench_report_write(&text, &json, r, opts);
 	status = emit(err, text, json, a);
 	free(text);
@@ -173,6 +178,7 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 	    {"plan", required_argument, NULL, OPT_PLAN},
 	    {"svg", no_argument, NULL, OPT_SVG},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"days", required_argument, NULL, OPT_DAYS},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -221,6 +227,19 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 		case OPT_JSON:
 			a->json = true;
 			break;
+		case OPT_DAYS: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (!*optarg || *end || v < 0 || v > 100000) {
+				cli_error(
+				    "bad --days '%s': expected a whole number from 0 to 100000",
+				    optarg);
+				return false;
+			}
+			a->days = (int)v;
+			break;
+		}
 		case 'h':
 			fputs(report_usage, stdout);
 			*status = 0;
@@ -281,7 +300,7 @@ static int run_kind(report_args *a, const vmp_report_opts *opts)
 
 static int exec_report(int argc, char **argv)
 {
-	report_args a = {.reserve = "auto"};
+	report_args a = {.reserve = "auto", .days = 30};
 	vmp_report_opts opts = {0};
 	int status;
 

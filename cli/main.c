@@ -12,7 +12,8 @@
 #include "vmplan/version.h"
 
 static const vmp_command *const commands[] = {
-    &cmd_probe, &cmd_suggest, &cmd_export, &cmd_verify, &cmd_bench, &cmd_report,
+    &cmd_probe, &cmd_suggest, &cmd_export, &cmd_verify,
+    &cmd_bench, &cmd_report,  &cmd_accept, &cmd_nightly,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -24,7 +25,8 @@ static const char exit_text[] =
     "  3  the plan was made but at least one VM could not be placed\n"
     "  4  verify: a running domain differs from the plan\n"
     "  5  bench, suggest --validate: the plan did not pass the bench gate\n"
-    "  6  bench --compare-last: a metric regressed beyond the threshold\n";
+    "  6  bench --compare-last: a metric regressed beyond the threshold\n"
+    "  (nightly: 4 drift, 5 gate, 6 regression; the worst wins, 4 over 6 over 5)\n";
 
 void cli_error(const char *fmt, ...)
 {

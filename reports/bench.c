@@ -157,16 +157,18 @@ out:
 }
 
 /* The number of runs of host (NULL: of every host) into r->nruns. */
-static int count_runs(vmp_bench_report *r, sqlite3 *db, const char *path, const char *host)
+static int count_runs(vmp_bench_report *r, sqlite3 *db, const char *path, const char *host,
+		      const char *since)
 {
 	sqlite3_stmt *st = NULL;
 	int err = VMP_EINVAL;
 
 	if (sqlite3_prepare_v2(db,
-			       "SELECT COUNT(*) FROM runs r WHERE ?1 IS NULL OR r.host = ?1 OR "
-			       "r.hostname = ?1",
+			       "SELECT COUNT(*) FROM runs r WHERE (?1 IS NULL OR r.host = ?1 OR "
+			       "r.hostname = ?1) AND (?2 IS NULL OR r.started_at >= ?2)",
 			       -1, &st, NULL) != SQLITE_OK ||
 	    (host && sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
+	    (since && sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
 	    sqlite3_step(st) != SQLITE_ROW) {
 		vmp_error_set("cannot read bench history '%s': %s", path, sqlite3_errmsg(db));
 		goto out;
@@ -225,19 +227,22 @@ static int add_point(vmp_bench_report *r, const vmp_bench_series *key, const vmp
 }
 
 /* The results of host (NULL: every host): a series per host, metric, VM, workload, variant. */
-static int read_series(vmp_bench_report *r, sqlite3 *db, const char *path, const char *host)
+static int read_series(vmp_bench_report *r, sqlite3 *db, const char *path, const char *host,
+		       const char *since)
 {
 	static const char query[] =
 	    "SELECT r.id, r.started_at, r.host, r.hostname, s.vm, s.workload, s.metric, "
 	    "s.unit, s.variant, s.higher_is_better, s.median, s.min, s.max "
 	    "FROM results s JOIN runs r ON r.id = s.run_id "
-	    "WHERE ?1 IS NULL OR r.host = ?1 OR r.hostname = ?1 "
+	    "WHERE (?1 IS NULL OR r.host = ?1 OR r.hostname = ?1) "
+	    "AND (?2 IS NULL OR r.started_at >= ?2) "
 	    "ORDER BY r.host, s.metric, s.vm, s.workload, s.variant, r.started_at, r.id";
 	sqlite3_stmt *st = NULL;
 	int err = VMP_EINVAL, rc;
 
 	if (sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK ||
-	    (host && sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT) != SQLITE_OK)) {
+	    (host && sqlite3_bind_text(st, 1, host, -1, SQLITE_TRANSIENT) != SQLITE_OK) ||
+	    (since && sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT) != SQLITE_OK)) {
 		vmp_error_set("cannot read bench history '%s': %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
@@ -261,9 +266,21 @@ out:
 
 int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *host)
 {
+	return vmp_bench_report_new_days(out, path, host, 0);
+}
+
+int vmp_bench_report_new_days(vmp_bench_report **out, const char *path, const char *host, int days)
+{
 	vmp_bench_report *r = NULL;
 	sqlite3 *db = NULL;
 	int err = VMP_EINVAL;
+	char since[32];
+	time_t from = time(NULL) - (time_t)days * 86400;
+	struct tm tm;
+
+	/* started_at is ISO 8601 UTC of one width: text order is time order. */
+	gmtime_r(&from, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
 	*out = NULL;
 	if (access(path, R_OK) < 0) {
@@ -282,14 +299,14 @@ int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *h
 		vmp_error_set("out of memory");
 		goto out;
 	}
-	if ((err = count_runs(r, db, path, host)) < 0)
+	if ((err = count_runs(r, db, path, host, days > 0 ? since : NULL)) < 0)
 		goto out;
 	if (host && r->nruns == 0) {
 		vmp_error_set("bench history '%s' has no run of host '%s'", path, host);
 		err = VMP_ENOTFOUND;
 		goto out;
 	}
-	if ((err = read_series(r, db, path, host)) < 0)
+	if ((err = read_series(r, db, path, host, days > 0 ? since : NULL)) < 0)
 		goto out;
 	mark_regressions(r);
 	if ((err = ratios(r)) < 0)

@@ -413,6 +413,14 @@ int vmp_history_store(vmp_history *h, const vmp_bench_run *run, int64_t *id);
  */
 int vmp_history_load(vmp_bench_run **out, vmp_history *h, int64_t id);
 
+/**
+ * Remove the runs (and their results) started more than keep_days days ago, in one
+ * transaction.
+ * @param removed how many runs were removed
+ * @return VMP_OK, VMP_EINVAL for keep_days < 1, VMP_ESYS
+ */
+int vmp_history_prune(int *removed, vmp_history *h, int keep_days);
+
 /* A metric of the new run against the median of the same metric in the last runs. */
 typedef struct vmp_bench_regression {
 	char vm[VMP_NAME_MAX];
@@ -428,7 +436,7 @@ typedef struct vmp_bench_regression {
 /**
  * Compare every result of the plan variant of run (baselines float by design and are left
  * out) with the median of the same VM, workload and metric of the plan variant over the
- * last `last` runs of the same host fingerprint and plan hash (newest by
+ * last `last` runs of the same host fingerprint, plan hash, engine, reps and seconds (newest by
  * started_at, then id; the run itself excluded when stored, by exclude_id). A metric
  * regressed when it is worse than that median by more than threshold_pct percent.
  * Metrics with no history get no entry.

@@ -17,6 +17,8 @@
  *     workloads TEXT NOT NULL,    -- comma-separated workloads run
  *     engine TEXT NOT NULL DEFAULT 'host'  -- host, guest-tcg or guest-kvm; added to
  *                                 -- older histories when opened (their runs: host)
+ *     reps INTEGER,               -- --reps and --seconds of the run; added to older
+ *     seconds REAL                -- histories when opened (their runs: NULL, unknown)
  *   );
  *   CREATE TABLE results (
  *     run_id INTEGER NOT NULL REFERENCES runs(id),

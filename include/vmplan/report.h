@@ -89,6 +89,8 @@ typedef struct vmp_bench_report {
  *         (not a history of schema 1), VMP_ENOMEM
  */
 int vmp_bench_report_new(vmp_bench_report **out, const char *path, const char *host);
+/** As vmp_bench_report_new(), with the runs of the last days days only (0: every run). */
+int vmp_bench_report_new_days(vmp_bench_report **out, const char *path, const char *host, int days);
 void vmp_bench_report_free(vmp_bench_report *r);
 
 /* What holds a PU in a host report's pin map. */
