@@ -147,8 +147,8 @@ static int exec_accept(int argc, char **argv)
 		cli_error("unexpected argument '%s'; see 'vmplan accept --help'", argv[argc - 1]);
 		return EXIT_USAGE;
 	}
-	if ((status = cli_state_plan(plan_path, sizeof(plan_path), optind < argc ? argv[optind] : NULL,
-				     state_dir)) != 0)
+	if ((status = cli_state_plan(plan_path, sizeof(plan_path),
+				     optind < argc ? argv[optind] : NULL, state_dir)) != 0)
 		return status;
 	if ((err = vmp_plan_load_json(&plan, plan_path)) < 0 ||
 	    (err = cli_load_host(&host, &ho)) < 0) {

@@ -336,8 +336,8 @@ static void do_bench(nightly *n)
 	}
 	n->gate_pass = vmp_bench_engine_gate(n->run);
 	/* Compared before it is stored, so the run is not its own history. */
-	if (vmp_history_compare(&n->regs, &n->nregs, hist, n->run, n->compare_last,
-				n->threshold, -1) < 0)
+	if (vmp_history_compare(&n->regs, &n->nregs, hist, n->run, n->compare_last, n->threshold,
+				-1) < 0)
 		step_failed(n, "history");
 	for (int k = 0; k < n->nregs; k++)
 		n->nregressed += n->regs[k].regressed;

@@ -77,8 +77,8 @@ static void print_bench(const nightly *n)
 		const vmp_bench_regression *g = &n->regs[k];
 
 		if (g->regressed)
-			printf("  REGRESSED vm %s %s %s: %g, was %g over %d runs (%+.1f%%)\n", g->vm,
-			       vmp_bench_workload_name(g->workload),
+			printf("  REGRESSED vm %s %s %s: %g, was %g over %d runs (%+.1f%%)\n",
+			       g->vm, vmp_bench_workload_name(g->workload),
 			       vmp_bench_metric_name(g->workload), g->now, g->history, g->runs,
 			       g->change_pct);
 	}
@@ -89,8 +89,7 @@ void nightly_print_text(const nightly *n)
 	if (n->host_changed) {
 		printf("vmplan nightly: %s: host %s (fingerprint %s) is not the host of the "
 		       "accepted plan (%s); nothing was checked; exit %d\n",
-		       status_word(n->status), n->live->hostname, n->fp, n->plan->host,
-		       n->status);
+		       status_word(n->status), n->live->hostname, n->fp, n->plan->host, n->status);
 		return;
 	}
 	printf("host: %s (fingerprint %s), the host of the accepted plan in %s\n",
@@ -164,10 +163,10 @@ static json_t *bench_json(const nightly *n)
 				    g->history, "runs", g->runs, "change_pct", g->change_pct,
 				    "regressed", g->regressed));
 	}
-	b = json_pack("{s:s, s:i, s:f, s:s, s:b, s:I, s:i, s:i}", "engine", engine, "reps",
-		      r->reps, "seconds", r->seconds, "plan_hash", r->plan_hash, "gate_pass",
-		      n->gate_pass, "run_id", (json_int_t)n->run_id, "regressed", n->nregressed,
-		      "pruned", n->pruned);
+	b = json_pack("{s:s, s:i, s:f, s:s, s:b, s:I, s:i, s:i}", "engine", engine, "reps", r->reps,
+		      "seconds", r->seconds, "plan_hash", r->plan_hash, "gate_pass", n->gate_pass,
+		      "run_id", (json_int_t)n->run_id, "regressed", n->nregressed, "pruned",
+		      n->pruned);
 	json_object_set_new(b, "medians", medians);
 	json_object_set_new(b, "regressions", regs);
 	return b;
@@ -179,10 +178,10 @@ void nightly_print_json(const nightly *n)
 	char *text;
 
 	json_object_set_new(root, "state_dir", json_string(n->dir));
-	json_object_set_new(
-	    root, "host",
-	    json_pack("{s:s, s:s, s:s, s:b}", "hostname", n->live->hostname, "fingerprint", n->fp,
-		      "plan_host", n->plan->host, "changed", n->host_changed));
+	json_object_set_new(root, "host",
+			    json_pack("{s:s, s:s, s:s, s:b}", "hostname", n->live->hostname,
+				      "fingerprint", n->fp, "plan_host", n->plan->host, "changed",
+				      n->host_changed));
 	if (n->host_changed)
 		json_object_set_new(root, "host_changed_why", json_string(n->host_why));
 	json_object_set_new(root, "verify", verify_json(n));
@@ -264,8 +263,9 @@ static void put_medians(pbuf *b, const nightly *n)
 {
 	const char *name = "vmplan_bench_median";
 
-	put(b, "# HELP %s The median of the last nightly bench, per VM, workload, metric and "
-	       "variant.\n# TYPE %s gauge\n",
+	put(b,
+	    "# HELP %s The median of the last nightly bench, per VM, workload, metric and "
+	    "variant.\n# TYPE %s gauge\n",
 	    name, name);
 	for (int k = 0; k < n->run->nresults; k++) {
 		const vmp_bench_result *x = &n->run->results[k];

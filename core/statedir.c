@@ -86,7 +86,7 @@ static int write_dropin(char *dropin, size_t size, const vmp_host *host, const v
 }
 
 int vmp_statedir_keep(char *dropin, size_t size, const char *dir, const char *plan_text,
-		   const vmp_plan *plan, const vmp_host *host)
+		      const vmp_plan *plan, const vmp_host *host)
 {
 	char fp[17], path[PATH_MAX];
 	char *host_text = NULL;

@@ -53,6 +53,6 @@ void vmp_statedir_housekeeping(vmp_cpuset *out, const vmp_host *host, const vmp_
  *         is then left as it was); VMP_ENOMEM
  */
 int vmp_statedir_keep(char *dropin, size_t size, const char *dir, const char *plan_text,
-		   const vmp_plan *plan, const vmp_host *host);
+		      const vmp_plan *plan, const vmp_host *host);
 
 #endif
