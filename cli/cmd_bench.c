@@ -15,7 +15,7 @@
 #include "vmplan/size.h"
 
 static const char bench_usage[] =
-    "usage: vmplan bench plan.json [--engine host|guest] [--baseline unpinned|naive|both]\n"
+    "usage: vmplan bench [plan.json] [--engine host|guest] [--baseline unpinned|naive|both]\n"
     "                    [--workload LIST] [--reps N] [--seconds S] [--history DB\n"
     "                    [--compare-last N] [--threshold PCT]] [-o results.json] [--json]\n"
     "                    [--force] [--guest-accel kvm|tcg|auto] [--guest-kernel FILE]\n"
@@ -75,6 +75,9 @@ static const char bench_usage[] =
     "baselines' threads have theirs (unpinned: this process's CPUs; naive: CPU order).\n"
     "A VM none of whose workloads gave a figure (c2c alone for a VM of one vCPU) is not\n"
     "judged, and fails the gate: nothing measured proves nothing.\n"
+    "\n"
+    "Without plan.json, the accepted plan kept in the state directory is taken\n"
+    "($VMPLAN_STATE_DIR, else /var/lib/vmplan; see 'vmplan accept').\n"
     "\n"
     "Options:\n"
     "  --engine E           host (default: host threads stand in for the vCPUs) or\n"
@@ -383,6 +386,7 @@ enum {
 typedef struct bench_args {
 	vmp_bench_options opts;
 	const char *plan_path, *output, *history_path;
+	char kept[4096]; /* the kept plan's path, when no plan.json is given */
 	int compare_last;
 	double threshold;
 	bool json, threshold_set;
@@ -529,10 +533,6 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 			return false;
 		}
 	}
-	if (optind >= argc) {
-		cli_error("no plan to bench; give plan.json (see 'vmplan bench --help')");
-		return false;
-	}
 	if (optind + 1 < argc) {
 		cli_error("unexpected argument '%s'; see 'vmplan bench --help'", argv[optind + 1]);
 		return false;
@@ -547,7 +547,10 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 		cli_error("--guest-* and --connect need --engine guest");
 		return false;
 	}
-	a->plan_path = argv[optind];
+	if ((*status = cli_state_plan(a->kept, sizeof(a->kept), optind < argc ? argv[optind] : NULL,
+				      NULL)) != 0)
+		return false;
+	a->plan_path = a->kept;
 	return true;
 }
 

@@ -12,7 +12,7 @@
 #include "vmplan/plan_json.h"
 
 static const char verify_usage[] =
-    "usage: vmplan verify plan.json --connect URI [--proc auto|yes|no] [--json]\n"
+    "usage: vmplan verify [plan.json] --connect URI [--proc auto|yes|no] [--json]\n"
     "\n"
     "Compare every placed VM of the plan with its running domain: its number of\n"
     "vCPUs, libvirt's live vCPU, emulator and I/O thread pinning and the NUMA\n"
@@ -21,6 +21,8 @@ static const char verify_usage[] =
     "(/proc/PID/task/*/status, Cpus_allowed_list), where a vCPU thread beyond the\n"
     "plan's vCPUs is a mismatch too. Every mismatch is listed; a VM that is not\n"
     "running is one.\n"
+    "Without plan.json, the accepted plan kept in the state directory is taken\n"
+    "($VMPLAN_STATE_DIR, else /var/lib/vmplan; see 'vmplan accept').\n"
     "\n"
     "  --connect URI        the libvirt connection (required)\n"
     "  --proc WHEN          read the QEMU threads in /proc: auto (default: for a\n"
@@ -121,6 +123,7 @@ static int exec_verify(int argc, char **argv)
 	vmp_verify_report *rep = NULL;
 	vmp_plan *plan = NULL;
 	const char *uri = NULL;
+	char plan_path[4096];
 	int c, err, status, json = 0;
 
 	optind = 1;
@@ -152,17 +155,18 @@ static int exec_verify(int argc, char **argv)
 			return cli_option_error("verify", c, argv[optind - 1]);
 		}
 	}
-	if (optind != argc - 1) {
-		cli_error(optind >= argc ? "no plan given; see 'vmplan verify --help'"
-					 : "unexpected argument '%s'; see 'vmplan verify --help'",
-			  argv[argc - 1]);
+	if (optind < argc - 1) {
+		cli_error("unexpected argument '%s'; see 'vmplan verify --help'", argv[argc - 1]);
 		return EXIT_USAGE;
 	}
 	if (!uri) {
 		cli_error("verify needs --connect URI; see 'vmplan verify --help'");
 		return EXIT_USAGE;
 	}
-	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
+	if ((status = cli_state_plan(plan_path, sizeof(plan_path),
+				     optind < argc ? argv[optind] : NULL, NULL)) != 0)
+		return status;
+	if ((err = vmp_plan_load_json(&plan, plan_path)) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}

@@ -60,12 +60,12 @@ _vmplan()
 	# The options are those of the command's own text, not of the exit statuses after it.
 	help=$(_vmplan_help "$bin" "$cmd" | sed '/^Exit status/,$d')
 	case $prev in
-	--host | --topology | --vms | -o | --output | --domain-xml | --history)
+	--host | --topology | --vms | -o | --output | --domain-xml | --history | --prom)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return 0
 		;;
-	--fsroot | --xml-dir | --out-dir | --out)
+	--fsroot | --xml-dir | --out-dir | --out | --state-dir)
 		COMPREPLY=($(compgen -d -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return 0
