@@ -586,8 +586,7 @@ int vmp_history_compare(vmp_bench_regression **out, int *n, vmp_history *h,
 		sqlite3_bind_text(st, 8, vmp_bench_variant_name(r->variant), -1, SQLITE_STATIC);
 		/* Runs of another engine (or accelerator) measure something else. */
 		sqlite3_bind_text(st, 9, engine, -1, SQLITE_STATIC);
-		/* Nor do runs of other lengths: --reps and --seconds move the medians. */
-		sqlite3_bind_int(st, 10, run->reps);
+		sqlite3_bind_int(st, 10, run->reps); /* other --reps, --seconds: other medians */
 		sqlite3_bind_double(st, 11, run->seconds);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 			if (nv < last)

@@ -15,6 +15,9 @@ expect_status 2 "no accepted plan"
 expect_in err "no accepted plan in '$STATE'" "no plan: says where it looked"
 run accept
 expect_status 2 "accept without a plan and none kept"
+run verify --connect test:///default
+expect_status 2 "verify without a plan and none kept"
+expect_in err "no plan given and none kept in '$STATE'" "verify: says where it looked"
 
 # A plan for another machine is refused here, and nothing is kept.
 "$VMPLAN" suggest --synthetic "$SYNTH" --vm name=a,vcpus=2,memory=1G -o "$TMP/synth.json" >/dev/null
@@ -50,6 +53,11 @@ if [ "$(nproc)" -gt 1 ]; then
 		not grep -Eq "^CPUAffinity=(.*,)?$pinned(,.*)?$" "$dropin"
 	expect_true "drop-in has CPUAffinity" grep -q '^CPUAffinity=[0-9]' "$dropin"
 fi
+
+# verify takes the kept plan: its VM 'a' is no domain of libvirt's test driver.
+run verify --connect test:///default
+expect_status 4 "verify of the kept plan"
+expect_in out "vm a: " "verify read the kept plan"
 
 # --skip: no libvirt needed; the bench is stored with its settings.
 run nightly --skip verify,reports "${BENCH[@]}" --prom "$TMP/n.prom"
