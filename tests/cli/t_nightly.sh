@@ -8,6 +8,13 @@ mkdir -p "$TMP/units"
 SYNTH="pack:2 [numa(memory=8GB)] core:2 pu:2"
 BENCH=(--workload compute --reps 4 --seconds 0.05)
 rows() { sqlite3 "$STATE/history.db" "$1"; }
+# expand CPUSET: one CPU a line ("0-2,5" gives 0 1 2 5).
+expand() {
+	local part
+	for part in ${1//,/ }; do
+		if [[ $part == *-* ]]; then seq "${part%-*}" "${part#*-}"; else echo "$part"; fi
+	done
+}
 
 # Nothing kept yet.
 run nightly --skip verify,bench,reports
@@ -49,8 +56,10 @@ dropin=$TMP/units/vmplan-nightly.service.d/50-vmplan-cpuaffinity.conf
 pinned=$(awk '/"vcpupin": \[/ { on = 1; next } on { gsub(/[ ,]/, ""); print; exit }' "$TMP/plan.json")
 if [ "$(nproc)" -gt 1 ]; then
 	expect_true "drop-in written" test -f "$dropin"
-	expect_true "drop-in leaves out the pinned CPU $pinned" \
-		not grep -Eq "^CPUAffinity=(.*,)?$pinned(,.*)?$" "$dropin"
+	cpus=$(expand "$(sed -n 's/^CPUAffinity=//p' "$dropin")")
+	expect_true "drop-in leaves out the pinned CPU $pinned ($cpus)" not grep -qx "$pinned" <<<"$cpus"
+	expect_true "drop-in has every other online CPU ($cpus)" \
+		test "$(wc -l <<<"$cpus")" -eq $(($(nproc) - 1))
 	expect_true "drop-in has CPUAffinity" grep -q '^CPUAffinity=[0-9]' "$dropin"
 fi
 
