@@ -68,6 +68,16 @@ run verify --connect test:///default
 expect_status 4 "verify of the kept plan"
 expect_in out "vm a: " "verify read the kept plan"
 
+# A plan that pins every CPU leaves no housekeeping CPU: the drop-in goes.
+if [ "$(nproc)" -gt 1 ] && "$VMPLAN" suggest --reserve none --vm "name=all,vcpus=$(nproc),memory=64M" \
+	-o "$TMP/all.json" >/dev/null 2>&1; then
+	run accept "$TMP/all.json"
+	expect_status 0 "accept a plan pinning every CPU"
+	expect_true "no drop-in when every CPU is pinned" not test -e "$dropin"
+	run accept "$TMP/plan.json"
+	expect_true "the drop-in back with the first plan" test -f "$dropin"
+fi
+
 # --skip: no libvirt needed; the bench is stored with its settings.
 run nightly --skip verify,reports "${BENCH[@]}" --prom "$TMP/n.prom"
 [ "$status" -eq 0 ] || [ "$status" -eq 5 ] || fail "first run: exit status $status, expected 0 or 5"
