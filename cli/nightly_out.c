@@ -49,8 +49,8 @@ static void print_verify(const nightly *n)
 	for (int k = 0; k < n->rep->nmismatches; k++) {
 		const vmp_mismatch *m = &n->rep->mismatches[k];
 
-		printf("  %s vm %s: %s %s planned %s, found %s\n",
-		       nightly_is_drift(m) ? "DRIFT" : "idle ", m->vm, m->what, m->source,
+		printf("  %-11s vm %s: %s %s planned %s, found %s\n",
+		       nightly_is_drift(m) ? "DRIFT" : "not running", m->vm, m->what, m->source,
 		       m->expected, m->actual);
 	}
 }

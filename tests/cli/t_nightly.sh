@@ -127,6 +127,15 @@ if command -v gnuplot >/dev/null; then
 	expect_in out "report: $STATE/reports/host" "reports listed"
 fi
 
+# A step that fails is said, and the run goes on: exit 1 when nothing worse was found.
+run nightly --skip bench --connect test:///nonexistent/host.xml
+expect_status 1 "verify cannot connect"
+expect_in out "error: verify: " "the failed step said"
+expect_in out "vmplan nightly: ERROR: " "the summary line says error"
+if command -v gnuplot >/dev/null; then
+	expect_in out "report: $STATE/reports/host" "the reports still written"
+fi
+
 run nightly --skip bogus
 expect_status 2 "bad --skip"
 run nightly --guest-accel tcg
