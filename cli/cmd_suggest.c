@@ -366,6 +366,22 @@ static int make_plan(vmp_host **host, vmp_plan **plan, const suggest_args *a)
 }
 
 /* Print the plan, validate it when asked, then write the XML and plan.json; the exit status. */
+/* --xml-dir and -o as one set of files: every one is whole before any is renamed. */
+static int write_outputs(const suggest_args *a, const vmp_plan *plan, const char *json)
+{
+	vmp_fileset *set;
+	int err;
+
+	if ((err = vmp_fileset_new(&set)) < 0)
+		return err;
+	if ((!a->xml_dir ||
+	     (err = vmp_export_libvirt_dir_add(set, plan, a->xml_dir, a->type)) == VMP_OK) &&
+	    (!a->output || (err = vmp_fileset_add(set, a->output, json, strlen(json))) == VMP_OK))
+		err = vmp_fileset_commit(set);
+	vmp_fileset_free(set);
+	return err;
+}
+
 static int emit_plan(const suggest_args *a, const vmp_plan *plan, const vmp_host *host)
 {
 	char *json = NULL;
@@ -397,12 +413,8 @@ static int emit_plan(const suggest_args *a, const vmp_plan *plan, const vmp_host
 			goto out;
 		}
 	}
-	/* plan.json last: the XML it would name is written by then, or nothing is. */
-	if (a->xml_dir && (err = vmp_export_libvirt_dir(plan, a->xml_dir, a->type)) < 0) {
-		cli_error("%s", vmp_error_last());
-		goto out;
-	}
-	if (a->output && (err = vmp_file_write_atomic(a->output, json, strlen(json))) < 0) {
+	/* The XML and plan.json together: all of them are in place, or none is. */
+	if ((a->xml_dir || a->output) && (err = write_outputs(a, plan, json)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
