@@ -134,8 +134,7 @@ static int resolve_final(char *out, size_t size, const char *path)
 			return VMP_EINVAL;
 		}
 		if (hops == MAX_LINKS) {
-			vmp_error_set("cannot write '%s': too many levels of symbolic links",
-				      path);
+			vmp_error_set("cannot write '%s': too many levels of symbolic links", path);
 			return VMP_EINVAL;
 		}
 		if ((n = readlink(out, link, sizeof(link) - 1)) < 0 ||
