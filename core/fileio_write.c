@@ -159,6 +159,11 @@ static int resolve_final(char *out, size_t size, const char *path)
 	return VMP_OK;
 }
 
+int vmp_file_resolve(char *out, size_t size, const char *path)
+{
+	return resolve_final(out, size, path);
+}
+
 /* ---- writing ---- */
 
 /* Write all of data to fd; false with errno set when a write fails. */

@@ -60,6 +60,14 @@ int vmp_file_write_atomic(const char *path, const void *data, size_t len);
 int vmp_file_backup(char *out, size_t size, const char *path, const void *data, size_t len);
 
 /**
+ * The file an output path names, its last component's symbolic links followed as the
+ * promises above allow, for outputs that another library writes (SQLite's history).
+ * @param out  the path to open without following links (size bytes)
+ * @return VMP_OK; VMP_EINVAL for a foreign link or too many links; VMP_ESYS
+ */
+int vmp_file_resolve(char *out, size_t size, const char *path);
+
+/**
  * Remove temporaries on SIGINT, SIGTERM, SIGHUP and SIGQUIT (then die of the signal), and
  * ignore SIGPIPE so that a closed standard output does not stop files being written.
  * Signals the caller ignores stay ignored. For programs, once, at start.
