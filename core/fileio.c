@@ -104,36 +104,54 @@ char *vmp_str_trim(char *text)
 
 int vmp_file_read(char **out, size_t *len, const char *path, const char *what)
 {
-	FILE *f = fopen(path, "rb");
+	/* Non-blocking open: a FIFO must not hang vmplan before it is found to be one. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err = VMP_OK;
 	char *buf = NULL;
-	size_t size = 0, cap = 0, n;
+	size_t size = 0;
+	struct stat st;
+	ssize_t n;
 
 	*out = NULL;
-	if (!f) {
+	if (fd < 0) {
 		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
 		return VMP_ENOTFOUND;
 	}
-	do {
-		if (cap - size < 4096) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				vmp_error_set("cannot read %s '%s': out of memory", what, path);
-				return VMP_ENOMEM;
-			}
-			buf = nb;
+	if (fstat(fd, &st) < 0) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		err = VMP_ENOTFOUND;
+	} else if (S_ISDIR(st.st_mode)) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(EISDIR));
+		err = VMP_ENOTFOUND;
+	} else if (!S_ISREG(st.st_mode)) {
+		vmp_error_set("cannot read %s '%s': not a regular file (a device, a pipe or a "
+			      "socket)",
+			      what, path);
+		err = VMP_EINVAL;
+	} else if (st.st_size > VMP_FILE_MAX_BYTES) {
+		vmp_error_set("cannot read %s '%s': larger than %d MiB", what, path,
+			      VMP_FILE_MAX_BYTES >> 20);
+		err = VMP_EINVAL;
+	} else if (!(buf = malloc((size_t)st.st_size + 1))) {
+		vmp_error_set("cannot read %s '%s': out of memory", what, path);
+		err = VMP_ENOMEM;
+	}
+	/* A file that grows while read is cut at the size it had: never past the cap. */
+	while (err == VMP_OK && size < (size_t)st.st_size &&
+	       (n = read(fd, buf + size, (size_t)st.st_size - size)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+			err = VMP_ENOTFOUND;
+			break;
 		}
-		n = fread(buf + size, 1, cap - size - 1, f);
-		size += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return VMP_ENOTFOUND;
+		size += (size_t)n;
 	}
-	fclose(f);
+	close(fd);
+	if (err < 0) {
+		free(buf);
+		return err;
+	}
 	buf[size] = '\0';
 	*out = buf;
 	if (len)

@@ -139,6 +139,14 @@ static int copy_nodes(vmp_host *h, hwloc_topology_t topo, const vmp_cpuset *allo
 	while ((obj = hwloc_get_next_obj_by_type(topo, HWLOC_OBJ_NUMANODE, obj))) {
 		vmp_node *node = &h->nodes[h->nnodes++];
 
+		/* What a cpuset cannot name, a nodeset cannot either: refused, not written as
+		 * nodeset="" (everything vmplan writes, it reads back). */
+		if (obj->os_index >= VMP_CPUSET_MAX) {
+			vmp_error_set("topology has NUMA node %u, beyond the %d nodes vmplan "
+				      "supports",
+				      obj->os_index, VMP_CPUSET_MAX);
+			return VMP_EINVAL;
+		}
 		node->id = (int)obj->os_index;
 		copy_bitmap(&node->cpus, obj->cpuset, allowed);
 		node->memory_bytes = obj->attr->numanode.local_memory;
@@ -199,6 +207,13 @@ static int copy_packages(vmp_host *h, hwloc_topology_t topo)
 		copy_bitmap(&p->cpus, obj->cpuset, &h->online);
 		if (vmp_cpuset_empty(&p->cpus))
 			continue;
+		/* A host.json package id is 0..INT_MAX, and one more id may follow it. */
+		if (obj->os_index != HWLOC_UNKNOWN_INDEX && obj->os_index >= (unsigned)INT_MAX) {
+			vmp_error_set("topology has package %u, beyond the largest index vmplan "
+				      "supports (%d)",
+				      obj->os_index, INT_MAX - 1);
+			return VMP_EINVAL;
+		}
 		p->id = obj->os_index != HWLOC_UNKNOWN_INDEX ? (int)obj->os_index
 							     : (int)obj->logical_index;
 		if (p->id > max_id)

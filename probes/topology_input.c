@@ -13,40 +13,64 @@
 
 #include "probes/topology_internal.h"
 #include "vmplan/error.h"
+#include "vmplan/fileio.h"
 #include "vmplan/probe.h"
+#include "vmplan/xml.h"
 
-/* 0 when path is a file this process can read, else the errno that says why not. */
-static int file_error(const char *path)
+/*
+ * The hwloc XML read once, whole, and parsed with libxml2 before hwloc sees it: hwloc's
+ * reader crashes on a DOCTYPE without a SYSTEM id, and an internal subset can declare
+ * entities. Only an XML document whose root is <topology> reaches hwloc, from this buffer.
+ */
+static int read_hwloc_xml(char **out, size_t *len, const char *path)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), e = 0;
+	char why[256];
+	xmlDocPtr doc;
+	xmlNodePtr root;
+	int err;
 
-	if (fd < 0)
-		return errno;
-	if (fstat(fd, &st) < 0)
-		e = errno;
-	else if (S_ISDIR(st.st_mode))
-		e = EISDIR;
-	close(fd);
-	return e;
+	if ((err = vmp_file_read(out, len, path, "topology")) < 0)
+		return err;
+	if (!(doc = vmp_xml_parse(*out, *len, path, 0, why, sizeof(why)))) {
+		vmp_error_set("cannot load topology '%s': not well-formed XML: %s", path, why);
+		err = VMP_EINVAL;
+	} else if (doc->intSubset && (!doc->intSubset->SystemID || doc->intSubset->children)) {
+		vmp_error_set("cannot load topology '%s': its DOCTYPE %s; an hwloc export has "
+			      "<!DOCTYPE topology SYSTEM \"hwloc2.dtd\">",
+			      path,
+			      doc->intSubset->children ? "declares entities or elements"
+						       : "has no SYSTEM id");
+		err = VMP_EINVAL;
+	} else if (!(root = xmlDocGetRootElement(doc)) ||
+		   xmlStrcmp(root->name, (const xmlChar *)"topology")) {
+		vmp_error_set("cannot load topology '%s': its root element is not <topology>",
+			      path);
+		err = VMP_EINVAL;
+	}
+	if (doc)
+		xmlFreeDoc(doc);
+	if (err < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
 int vmp_probe_xml(vmp_host **out, const char *path)
 {
 	hwloc_topology_t topo = NULL;
 	const char *name, *slash;
-	int err, e;
+	char *text = NULL;
+	size_t len;
+	int err;
 
 	*out = NULL;
-	/* hwloc says only "invalid argument" for a missing file; find out first. */
-	if ((e = file_error(path)) != 0) {
-		vmp_error_set("cannot read topology '%s': %s", path, strerror(e));
-		return VMP_ENOTFOUND;
-	}
-
+	if ((err = read_hwloc_xml(&text, &len, path)) < 0)
+		return err;
 	if ((err = probe_topology_new(&topo)) < 0)
 		goto out;
-	if (hwloc_topology_set_xml(topo, path) < 0 || hwloc_topology_load(topo) < 0) {
+	if (len >= INT_MAX || hwloc_topology_set_xmlbuffer(topo, text, (int)len + 1) < 0 ||
+	    hwloc_topology_load(topo) < 0) {
 		vmp_error_set("cannot load topology '%s': not a valid hwloc XML file", path);
 		err = VMP_EINVAL;
 		goto out;
@@ -60,7 +84,43 @@ int vmp_probe_xml(vmp_host **out, const char *path)
 out:
 	if (topo)
 		hwloc_topology_destroy(topo);
+	free(text);
 	return err;
+}
+
+/*
+ * The CPUs a synthetic description makes: the product of its levels' arities ("pack:64
+ * core:64 pu:64" is 262,144). hwloc builds every object before vmplan could count them,
+ * which takes seconds and gigabytes; so the arities are multiplied first. hwloc remains
+ * the parser: this only reads each level's count, and a description it
+ * cannot read here goes on to hwloc, which refuses it.
+ */
+static int check_synthetic_size(const char *desc)
+{
+	unsigned long long cpus = 1;
+	const char *p = desc;
+
+	while (*p) {
+		size_t n;
+		p += strspn(p, " \t\n");
+		n = strcspn(p, " \t\n");
+		/* Attached memory ("[numa]") adds no CPU; "type:count(attributes)" does. */
+		const char *colon = memchr(p, ':', n), *num = colon ? colon + 1 : p;
+		/* "type:count", or a bare count ("2 4 2"). */
+		if (*p != '[' && *num >= '0' && *num <= '9') {
+			unsigned long long arity = strtoull(num, NULL, 10);
+			if (arity > VMP_CPUSET_MAX ||
+			    (cpus *= arity ? arity : 1) > VMP_CPUSET_MAX) {
+				vmp_error_set(
+				    "cannot use synthetic topology '%s': it has more than "
+				    "the %d CPUs vmplan supports",
+				    desc, VMP_CPUSET_MAX);
+				return VMP_EINVAL;
+			}
+		}
+		p += n;
+	}
+	return VMP_OK;
 }
 
 int vmp_probe_synthetic(vmp_host **out, const char *desc)
@@ -69,6 +129,8 @@ int vmp_probe_synthetic(vmp_host **out, const char *desc)
 	int err;
 
 	*out = NULL;
+	if ((err = check_synthetic_size(desc)) < 0)
+		return err;
 	if ((err = probe_topology_new(&topo)) < 0)
 		goto out;
 	if (hwloc_topology_set_synthetic(topo, desc) < 0 || hwloc_topology_load(topo) < 0) {

@@ -80,13 +80,17 @@ void vmp_file_guard_signals(void);
  */
 int vmp_mkdir_p(const char *path);
 
+/** The largest input file vmplan reads whole (plans, mixes, profiles, XML, host.json). */
+#define VMP_FILE_MAX_BYTES (64 << 20)
+
 /**
- * Read a whole file into a NUL-terminated buffer.
+ * Read a whole regular file (at most VMP_FILE_MAX_BYTES) into a NUL-terminated buffer.
+ * A FIFO, a device or a socket is refused without being read or waited for.
  * @param out  the content; the caller frees it with free()
  * @param len  its length, or NULL
  * @param what what the file is, for messages ("plan", "domain XML")
  * @return VMP_OK, VMP_ENOTFOUND when it cannot be read (the message names what and
- *         path), VMP_ENOMEM
+ *         path), VMP_EINVAL for a file that is not regular or is too large, VMP_ENOMEM
  */
 int vmp_file_read(char **out, size_t *len, const char *path, const char *what);
 
