@@ -426,19 +426,24 @@ static int set_bool(vmp_vm_request *req, const vmp_request_key *key, const char 
 	return VMP_EINVAL;
 }
 
-/* An absolute path without control characters, for loader and nvram. */
+/* An absolute path of UTF-8 text, without control characters or '..', for loader and nvram. */
 static int set_path(vmp_vm_request *req, const vmp_request_key *key, const char *value)
 {
 	size_t size = key->fields[0].size;
 
+	int err;
+
+	if ((err = vmp_spec_check_text(key->name, value)) < 0)
+		return err;
 	if (value[0] != '/' || strlen(value) >= size) {
 		vmp_error_set("%s must be an absolute path shorter than %zu bytes, not '%s'",
 			      key->name, size, value);
 		return VMP_EINVAL;
 	}
-	for (const char *p = value; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			vmp_error_set("%s must not contain control characters", key->name);
+	/* The path the firmware is read from is the path written: no '..' to climb out. */
+	for (const char *p = value; (p = strstr(p, "/..")); p += 3)
+		if (p[3] == '/' || p[3] == '\0') {
+			vmp_error_set("%s must not contain '..', not '%s'", key->name, value);
 			return VMP_EINVAL;
 		}
 	snprintf(vmp_request_field_ptr(req, &key->fields[0]), size, "%s", value);
@@ -469,7 +474,10 @@ static int set_profile(vmp_vm_request *req, const vmp_request_key *key, const ch
 
 static int set_device(vmp_vm_request *req, const vmp_request_key *key, const char *value)
 {
-	(void)key;
+	int err;
+
+	if ((err = vmp_spec_check_text(key->name, value)) < 0)
+		return err;
 	if (!*value || strlen(value) >= sizeof(req->device)) {
 		vmp_error_set("device must be a device name or PCI address, not '%s'", value);
 		return VMP_EINVAL;

@@ -14,6 +14,7 @@
 #include "probes/topology_internal.h"
 #include "vmplan/error.h"
 #include "vmplan/probe.h"
+#include "vmplan/spec.h"
 
 /* The NUMA distances the model holds: what the firmware (SLIT) reports as latency. */
 #define VMP_DISTANCE_KIND (HWLOC_DISTANCES_KIND_FROM_OS | HWLOC_DISTANCES_KIND_MEANS_LATENCY)
@@ -531,6 +532,10 @@ int probe_topology_copy(vmp_host **out, hwloc_topology_t topo, vmp_host_source s
 	int err;
 
 	*out = NULL;
+	/* A snapshot's or an export's host name is printed and written back: UTF-8 text
+	 * without control characters (no terminal escapes), or refused, never echoed. */
+	if (vmp_spec_check_text("the topology's host name", hostname) < 0)
+		return VMP_EINVAL;
 	if ((err = vmp_host_new(&h)) < 0)
 		goto out;
 	own = malloc(sizeof(*own));

@@ -2,7 +2,9 @@
  * each checked before hwloc reads it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +147,72 @@ out:
 	return err;
 }
 
+/* The most entries a snapshot may hold: a real one of sys and proc has some 100,000. */
+#define VMP_SNAPSHOT_MAX_ENTRIES 2000000
+
+/* Whether a snapshot entry, following its link if it is one, is something to read safely. */
+static bool snapshot_entry_ok(const FTSENT *e, const char **why)
+{
+	struct stat st;
+
+	if (e->fts_info == FTS_SL || e->fts_info == FTS_SLNONE) {
+		/* hwloc follows links: one to a FIFO or /dev/zero is as bad as the thing. */
+		if (stat(e->fts_accpath, &st) < 0)
+			return true; /* dangling: reads as missing */
+	} else if (e->fts_info == FTS_DEFAULT) {
+		st = *e->fts_statp;
+	} else if (e->fts_info == FTS_F) {
+		st = *e->fts_statp;
+	} else {
+		return true;
+	}
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+		*why = "is a FIFO or a socket";
+		return false;
+	}
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+		*why = "is a device";
+		return false;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > VMP_FILE_MAX_BYTES) {
+		*why = "is larger than 64 MiB";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Every file of a snapshot checked before hwloc or vmplan reads one: a FIFO would block the
+ * probe forever, a device (a link to /dev/zero) would never end.
+ */
+static int check_snapshot(const char *root)
+{
+	char *paths[] = {(char *)root, NULL};
+	FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+	const char *why = NULL;
+	long entries = 0;
+	FTSENT *e;
+	int err = VMP_OK;
+
+	if (!fts) {
+		vmp_error_set("cannot read fsroot '%s': %s", root, strerror(errno));
+		return VMP_ENOTFOUND;
+	}
+	while (err == VMP_OK && (e = fts_read(fts))) {
+		if (++entries > VMP_SNAPSHOT_MAX_ENTRIES) {
+			vmp_error_set("cannot load fsroot '%s': more than %d entries; is it a "
+				      "snapshot of sys and proc?",
+				      root, VMP_SNAPSHOT_MAX_ENTRIES);
+			err = VMP_EINVAL;
+		} else if (!snapshot_entry_ok(e, &why)) {
+			vmp_error_set("cannot load fsroot '%s': '%s' %s", root, e->fts_path, why);
+			err = VMP_EINVAL;
+		}
+	}
+	fts_close(fts);
+	return err;
+}
+
 /*
  * Load the topology of a sysfs/procfs snapshot. hwloc 2 has no call for
  * another root; its Linux backend reads HWLOC_FSROOT while the topology
@@ -236,6 +304,8 @@ int vmp_probe_fsroot(vmp_host **out, const char *root)
 			      root);
 		return VMP_EINVAL;
 	}
+	if ((err = check_snapshot(root)) < 0)
+		return err;
 	fsroot_hostname(hostname, sizeof(hostname), root);
 	if ((err = probe_topology_new(&topo)) < 0 || (err = load_fsroot(topo, root)) < 0 ||
 	    (err = probe_topology_copy(&h, topo, VMP_SOURCE_FSROOT, hostname)) < 0 ||
