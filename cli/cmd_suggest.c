@@ -1,5 +1,6 @@
 /* Plan a set of VMs on a host and write the plan and the domain XML. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,11 +347,32 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 }
 
 /* Load the host, reserve its housekeeping CPUs and plan; 0, or the failure's exit status. */
+/* The host; with --connect alone, the VMs asked for are planned again: the domains of those
+ * names do not count as taking their own CPUs, memory and cache. */
+static int load_host(vmp_host **host, const suggest_args *a)
+{
+	const cli_host_opts *o = &a->host_opts;
+	const char **names;
+	int err;
+
+	if (!o->connect || o->host_json || o->topology || o->synthetic || o->fsroot)
+		return cli_load_host(host, o);
+	if (a->nreqs > INT_MAX || !(names = calloc(a->nreqs + 1, sizeof(*names)))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (size_t i = 0; i < a->nreqs; i++)
+		names[i] = a->reqs[i].name;
+	err = vmp_probe_libvirt_replan(host, o->connect, names, (int)a->nreqs);
+	free(names);
+	return err;
+}
+
 static int make_plan(vmp_host **host, vmp_plan **plan, const suggest_args *a)
 {
 	int err;
 
-	if ((err = cli_load_host(host, &a->host_opts)) < 0) {
+	if ((err = load_host(host, a)) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
@@ -365,7 +387,6 @@ static int make_plan(vmp_host **host, vmp_plan **plan, const suggest_args *a)
 	return 0;
 }
 
-/* Print the plan, validate it when asked, then write the XML and plan.json; the exit status. */
 /* --xml-dir and -o as one set of files: every one is whole before any is renamed. */
 static int write_outputs(const suggest_args *a, const vmp_plan *plan, const char *json)
 {
@@ -382,6 +403,7 @@ static int write_outputs(const suggest_args *a, const vmp_plan *plan, const char
 	return err;
 }
 
+/* Print the plan, validate it when asked, then write the XML and plan.json; the exit status. */
 static int emit_plan(const suggest_args *a, const vmp_plan *plan, const vmp_host *host)
 {
 	char *json = NULL;
