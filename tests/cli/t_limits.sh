@@ -86,6 +86,14 @@ refused "loader must not contain '..'" export "$TMP/dots.json"
 sed 's|/usr/share/OVMF/OVMF_CODE.fd|/usr/x\\nfoo|' "$TMP/p.json" >"$TMP/nl.json"
 refused "loader must not contain control characters" export "$TMP/nl.json"
 
+# -- page sizes that are not page sizes, on the command line and in a plan
+refused "hugepages must be a page size" suggest --synthetic "$S" --vm "name=a,vcpus=1,memory=3G,hugepages=3M"
+lrun suggest --synthetic "pack:1 [numa(memory=8GB)] core:4 pu:1" \
+	--vm name=a,vcpus=1,memory=1G,hugepages=2M -o "$TMP/hp.json"
+expect_status 0 "a plan with 2M pages"
+sed 's/2097152/3145728/g' "$TMP/hp.json" >"$TMP/hp3.json"
+refused "hugepages must be a page size" export "$TMP/hp3.json"
+
 # -- an export's host name with a control character (XML allows a newline) is refused
 sed 's/value="small"/value="evil\&#10;name"/' "$XML" >"$TMP/nl.xml"
 refused "host name must not contain control characters" probe --topology "$TMP/nl.xml"
