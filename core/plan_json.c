@@ -300,25 +300,20 @@ static int load_set(const loader *l, json_t *o, const vmp_request_key *k,
 	return VMP_OK;
 }
 
-/*
- * A text value of a plan goes through the same check as on the command line (the key's
- * setter: a firmware path with '..' or a newline, a device that is not UTF-8 text), so a
- * plan file is trusted no more than --vm.
- */
+/* A plan's text value goes through the key's setter, as on the command line: a plan file is
+ * trusted no more than --vm (a firmware path with '..', a device that is not UTF-8 text). */
 static int recheck_text(const loader *l, const vmp_request_key *k, const vmp_request_field *f,
 			vmp_vm_request *r, const char *value)
 {
-	char copy[4096];
+	char copy[4096], why[512];
 
 	if (!*value || k->fields[1].type || strlen(value) >= sizeof(copy))
 		return VMP_OK;
 	memcpy(copy, value, strlen(value) + 1);
-	if (vmp_request_set(r, k->name, copy) < 0) {
-		char why[512];
-		snprintf(why, sizeof(why), "%s", vmp_error_last());
-		return bad(l, f->json, "%s", why);
-	}
-	return VMP_OK;
+	if (vmp_request_set(r, k->name, copy) == VMP_OK)
+		return VMP_OK;
+	snprintf(why, sizeof(why), "%s", vmp_error_last());
+	return bad(l, f->json, "%s", why);
 }
 
 /* One field of the request, as the key table says it is stored. */

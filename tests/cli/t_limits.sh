@@ -94,6 +94,20 @@ expect_status 0 "a plan with 2M pages"
 sed 's/2097152/3145728/g' "$TMP/hp.json" >"$TMP/hp3.json"
 refused "hugepages must be a page size" export "$TMP/hp3.json"
 
+# -- a plan whose pins name CPUs the host lacks does not reach a report
+H="pack:1 [numa(memory=8GB)] core:4 pu:1"
+lrun suggest --synthetic "$H" --vm name=a,vcpus=2,memory=1G -o "$TMP/p4.json"
+expect_status 0 "a plan for the small host"
+python3 - "$TMP/p4.json" "$TMP/p5.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["vms"][0]["vcpupin"][1] = 99
+d["vms"][0]["pcpus"] = "1,99"
+json.dump(d, open(sys.argv[2], "w"), indent=2)
+PY
+refused "pins VM 'a' on CPU 99, which host 'synthetic' does not have" \
+	report host --synthetic "$H" --plan "$TMP/p5.json" --out "$TMP/rh"
+
 # -- an export's host name with a control character (XML allows a newline) is refused
 sed 's/value="small"/value="evil\&#10;name"/' "$XML" >"$TMP/nl.xml"
 refused "host name must not contain control characters" probe --topology "$TMP/nl.xml"
