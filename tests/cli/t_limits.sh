@@ -58,6 +58,7 @@ mkfifo "$TMP/fifo"
 refused "not a regular file" export "$TMP/fifo"
 refused "not a regular file" suggest --synthetic "$S" --vms "$TMP/fifo"
 refused "not a regular file" probe --topology "$TMP/fifo"
+refused "not a regular file" suggest --host "$TMP/fifo" --vm $ONE
 truncate -s 65M "$TMP/big.json"
 refused "larger than 64 MiB" export "$TMP/big.json"
 
