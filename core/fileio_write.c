@@ -154,6 +154,11 @@ static int resolve_final(char *out, size_t size, const char *path)
 				return VMP_EINVAL;
 			}
 		}
+		/* A magic link (/dev/stdout -> /proc/self/fd/1 -> pipe:[...]) names no path:
+		 * the link itself is what to write into. */
+		struct stat any;
+		if (lstat(next, &any) < 0 && stat(out, &any) == 0)
+			break;
 		snprintf(out, size, "%s", next);
 	}
 	return VMP_OK;
@@ -323,7 +328,11 @@ int vmp_fileset_add(vmp_fileset *set, const char *path, const void *data, size_t
 
 static int write_into(const set_file *f)
 {
-	int fd = open(f->target, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	/* Only a link resolve_final() let stand (a magic /proc link, its owner checked) is
+	 * opened through; anything else put in its place since is not followed. */
+	bool link = lstat(f->target, &st) == 0 && S_ISLNK(st.st_mode);
+	int fd = open(f->target, O_WRONLY | O_CLOEXEC | (link ? 0 : O_NOFOLLOW));
 
 	if (fd < 0 || !write_all(fd, f->data, f->len)) {
 		int saved = errno;

@@ -32,6 +32,11 @@ expect_status 0 "-o through one's own symlink"
 expect_true "one's own link is followed" grep -q '"schema"' "$TMP/own-target"
 expect_true "and stays a link" test -L "$TMP/own.json"
 
+# /dev/stdout into a pipe: root's link, then a magic /proc link with no path behind it.
+checks=$((checks + 1))
+[ "$("$VMPLAN" probe --synthetic "$S" -o /dev/stdout 2>"$TMP/err" | grep -c '"schema"')" = 1 ] ||
+	fail "-o /dev/stdout into a pipe"
+
 # -- backups: a new generation each time, created exclusively, never through a link.
 cp "$DOMAIN" "$TMP/rt.xml"
 cp "$DOMAIN" "$TMP/orig.xml"
