@@ -15,6 +15,7 @@
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
 #include "vmplan/host_json.h"
+#include "vmplan/spec.h"
 
 /* The loader's state: the file, for messages, and the host being built. */
 struct ld {
@@ -582,6 +583,10 @@ static int load_root(const struct ld *ld, json_t *root)
 				false)) < 0 ||
 	    (err = vmp_json_str(source, sizeof(source), &ld->c, root, "", "source", false)) < 0)
 		return err;
+	/* Printed on the terminal: no escape sequence, no newline (vmp_spec_check_text). */
+	if (vmp_spec_check_text("the host name", h->hostname) < 0)
+		return vmp_json_bad(&ld->c, "", "hostname",
+				    "must be UTF-8 text without control characters");
 	h->source = NSOURCES;
 	for (unsigned i = 0; i < NSOURCES; i++)
 		if (!strcmp(source, vmp_host_source_names[i]))

@@ -113,6 +113,12 @@ refused "pins VM 'a' on CPU 99, which host 'synthetic' does not have" \
 sed 's/value="small"/value="evil\&#10;name"/' "$XML" >"$TMP/nl.xml"
 refused "host name must not contain control characters" probe --topology "$TMP/nl.xml"
 
+# -- a saved host.json whose host name holds a terminal escape
+lrun probe --synthetic "$S" -o "$TMP/h.json"
+sed 's/"hostname": "synthetic"/"hostname": "evil\\u001b[2J"/' "$TMP/h.json" >"$TMP/he.json"
+refused "hostname must be UTF-8 text without control characters" probe --host "$TMP/he.json"
+expect_true "no escape reached the terminal" not grep -q "$(printf '\033')" "$TMP/out" "$TMP/err"
+
 # -- a FIFO in an --fsroot snapshot blocked forever (the fixture tier: real snapshots)
 if [ -d "${VMPLAN_FIXTURES:-/nonexistent}/hwloc-linux" ]; then
 	tar xjf "$VMPLAN_FIXTURES/hwloc-linux/64amd64-4s2n4ca2co.tar.bz2" -C "$TMP"
