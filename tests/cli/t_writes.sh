@@ -55,6 +55,25 @@ expect_status 0 "second merge"
 expect_true "first backup kept" cmp -s "$TMP/orig.xml" "$TMP/rt.xml.bak.1"
 expect_true "second backup is a new generation" cmp -s "$TMP/second.xml" "$TMP/rt.xml.bak.2"
 
+# A 140-character domain name: NAME.xml.bak and NAME.xml were cut to the same file.
+L=$(printf 'd%.0s' $(seq 140))
+cat >"$TMP/longnode.xml" <<XML
+<node>
+  <cpu><mhz>2000</mhz><model>x86_64</model>
+    <nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
+  <memory>8388608</memory>
+  <domain type='test'><name>$L</name><memory unit='MiB'>1024</memory><vcpu>2</vcpu>
+    <os><type>hvm</type></os></domain>
+</node>
+XML
+run suggest --synthetic "pack:1 [numa(memory=8GB)] core:4 pu:1" --vm name=rt,vcpus=2,memory=1G \
+	-o "$TMP/lp.json"
+run export "$TMP/lp.json" --connect "test://$TMP/longnode.xml" --domain "$L" --vm rt \
+	--out-dir "$TMP/long"
+expect_status 0 "merge into a domain with a 140-character name"
+expect_true "the backup is the domain's XML" grep -q "<vcpu[^>]*>2</vcpu>" "$TMP/long/$L.xml.bak"
+expect_true "the merged XML is beside it" grep -q "vcpupin" "$TMP/long/$L.xml"
+
 # -- a set of files: --xml-dir and -o are written together or not at all.
 VMS=()
 for i in 1 2 3; do VMS+=(--vm "name=v$i,vcpus=2,memory=1G"); done
