@@ -1,4 +1,5 @@
 /* The bench history in SQLite (schema in vmplan/history.h): store, read back, compare. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "vmplan/bench.h"
 #include "vmplan/error.h"
+#include "vmplan/fileio.h"
 #include "vmplan/history.h"
 #include "vmplan/stats.h"
 
@@ -17,30 +19,31 @@ struct vmp_history {
 	char *path;
 };
 
-static const char schema_sql[] = "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
-				 "CREATE TABLE runs ("
-				 "  id INTEGER PRIMARY KEY,"
-				 "  started_at TEXT NOT NULL,"
-				 "  host TEXT NOT NULL,"
-				 "  hostname TEXT NOT NULL,"
-				 "  version TEXT NOT NULL,"
-				 "  plan_hash TEXT NOT NULL,"
-				 "  workloads TEXT NOT NULL,"
-				 "  engine TEXT NOT NULL DEFAULT 'host'"
-				 ");"
-				 "CREATE TABLE results ("
-				 "  run_id INTEGER NOT NULL REFERENCES runs(id),"
-				 "  vm TEXT NOT NULL,"
-				 "  workload TEXT NOT NULL,"
-				 "  metric TEXT NOT NULL,"
-				 "  unit TEXT NOT NULL,"
-				 "  variant TEXT NOT NULL,"
-				 "  higher_is_better INTEGER NOT NULL,"
-				 "  median REAL NOT NULL,"
-				 "  min REAL NOT NULL,"
-				 "  max REAL NOT NULL,"
-				 "  reps INTEGER NOT NULL"
-				 ");";
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);"
+    "CREATE TABLE IF NOT EXISTS runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  started_at TEXT NOT NULL,"
+    "  host TEXT NOT NULL,"
+    "  hostname TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  plan_hash TEXT NOT NULL,"
+    "  workloads TEXT NOT NULL,"
+    "  engine TEXT NOT NULL DEFAULT 'host'"
+    ");"
+    "CREATE TABLE IF NOT EXISTS results ("
+    "  run_id INTEGER NOT NULL REFERENCES runs(id),"
+    "  vm TEXT NOT NULL,"
+    "  workload TEXT NOT NULL,"
+    "  metric TEXT NOT NULL,"
+    "  unit TEXT NOT NULL,"
+    "  variant TEXT NOT NULL,"
+    "  higher_is_better INTEGER NOT NULL,"
+    "  median REAL NOT NULL,"
+    "  min REAL NOT NULL,"
+    "  max REAL NOT NULL,"
+    "  reps INTEGER NOT NULL"
+    ");";
 
 static int db_error(vmp_history *h, const char *what)
 {
@@ -166,23 +169,23 @@ static int create_schema(vmp_history *h)
 	char version[16];
 	int rc;
 
-	if (sqlite3_exec(h->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(h->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+	/* Inside open_history()'s BEGIN IMMEDIATE: no other writer is between the look and
+	 * the creation, and IF NOT EXISTS makes a second creator harmless all the same. */
+	if (sqlite3_exec(h->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	snprintf(version, sizeof(version), "%d", VMP_HISTORY_SCHEMA);
-	if (sqlite3_prepare_v2(h->db, "INSERT INTO meta (key, value) VALUES ('schema', ?1)", -1,
+	if (sqlite3_prepare_v2(h->db,
+			       "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', ?1)", -1,
 			       &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, version, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE || sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (rc != SQLITE_DONE)
 		goto fail;
 	return VMP_OK;
 fail:
-	db_error(h, "create the schema of");
-	sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
-	return VMP_ESYS;
+	return db_error(h, "create the schema of");
 }
 
 /* Histories written before the engine was stored: their runs were all the host engine's. */
@@ -292,51 +295,31 @@ static void engine_text(char *out, size_t size, const vmp_bench_run *run)
 		snprintf(out, size, "host");
 }
 
-int vmp_history_open(vmp_history **out, const char *path)
+/* Create the schema of an empty database, or check an existing one, under one write lock:
+ * concurrent first runs on a new file all find, or make, the same history. */
+static int settle_schema(vmp_history *h)
 {
-	vmp_history *h = calloc(1, sizeof(*h));
 	int err, meta, runs;
 
-	*out = NULL;
-	if (!h || !(h->path = strdup(path))) {
-		free(h);
-		vmp_error_set("out of memory");
-		return VMP_ENOMEM;
-	}
-	if (sqlite3_open_v2(path, &h->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		err = db_error(h, "open");
-		goto fail;
-	}
-	sqlite3_busy_timeout(h->db, 5000);
-	if ((meta = has_table(h, "meta")) < 0) {
-		/* "file is not a database" comes here: bad input, not a system error. */
-		err = sqlite3_errcode(h->db) == SQLITE_NOTADB ? VMP_EINVAL : meta;
-		goto fail;
-	}
-	if ((runs = has_table(h, "runs")) < 0) {
-		err = runs;
-		goto fail;
-	}
-	if (sqlite3_db_readonly(h->db, "main") == 1) {
-		/* Found out now, not after a whole bench has run. */
-		vmp_error_set("cannot write to history '%s': it is read-only", path);
-		err = VMP_ESYS;
-		goto fail;
+	if (sqlite3_exec(h->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(h, "lock");
+	if ((meta = has_table(h, "meta")) < 0 || (runs = has_table(h, "runs")) < 0) {
+		err = meta < 0 ? meta : runs;
+		goto out;
 	}
 	if (!meta && !runs) {
 		/* Only an empty database becomes a history; another program's is left alone. */
 		int tables = count_tables(h);
 		if (tables < 0) {
 			err = tables;
-			goto fail;
+			goto out;
 		}
 		if (tables > 0) {
 			vmp_error_set("'%s' is an SQLite database but not a vmplan history (it "
 				      "has other tables); give a new file",
-				      path);
+				      h->path);
 			err = VMP_EINVAL;
-			goto fail;
+			goto out;
 		}
 		err = create_schema(h);
 	} else {
@@ -346,6 +329,49 @@ int vmp_history_open(vmp_history **out, const char *path)
 	}
 	if (err == VMP_OK)
 		err = add_settings_columns(h);
+	if (err == VMP_OK && sqlite3_exec(h->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		err = db_error(h, "write");
+out:
+	if (err < 0)
+		sqlite3_exec(h->db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+int vmp_history_open(vmp_history **out, const char *path)
+{
+	vmp_history *h = calloc(1, sizeof(*h));
+	char target[PATH_MAX];
+	int err, meta;
+
+	*out = NULL;
+	if (!h || !(h->path = strdup(path))) {
+		free(h);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	/* As every output: another user's symbolic link is not followed (vmplan/fileio.h). */
+	if ((err = vmp_file_resolve(target, sizeof(target), path)) < 0)
+		goto fail;
+	if (sqlite3_open_v2(target, &h->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
+		err = db_error(h, "open");
+		goto fail;
+	}
+	/* Concurrent benches wait for each other's short transactions rather than fail. */
+	sqlite3_busy_timeout(h->db, 60000);
+	if ((meta = has_table(h, "meta")) < 0) {
+		/* "file is not a database" comes here: bad input, not a system error. */
+		err = sqlite3_errcode(h->db) == SQLITE_NOTADB ? VMP_EINVAL : meta;
+		goto fail;
+	}
+	if (sqlite3_db_readonly(h->db, "main") == 1) {
+		/* Found out now, not after a whole bench has run. */
+		vmp_error_set("cannot write to history '%s': it is read-only", path);
+		err = VMP_ESYS;
+		goto fail;
+	}
+	err = settle_schema(h);
 	if (err < 0)
 		goto fail;
 	*out = h;

@@ -25,10 +25,11 @@ static const char export_usage[] =
     "                       salt: one Salt state file (virt.defined) for all of them;\n"
     "                       json: plan.json again (as suggest -o writes it)\n"
     "  --out-dir DIR        write DIR/<name>.xml, DIR/vmplan.sls or DIR/plan.json\n"
-    "                       (atomically) instead of printing\n"
+    "                       (all files together, or none) instead of printing\n"
     "  --domain-xml IN.xml  merge the tuning into this existing domain: only the tuning\n"
-    "                       elements change, the old XML is kept as IN.xml.bak (or\n"
-    "                       DIR/<name>.xml and DIR/<name>.xml.bak with --out-dir)\n"
+    "                       elements change, the old XML is kept as a new backup,\n"
+    "                       IN.xml.bak, then .bak.1, ... (or DIR/<name>.xml and\n"
+    "                       DIR/<name>.xml.bak... with --out-dir); none is overwritten\n"
     "  --connect URI --domain NAME\n"
     "                       merge into the definition of NAME on that connection\n"
     "                       (printed, or written with --out-dir); nothing is defined\n"
@@ -37,10 +38,11 @@ static const char export_usage[] =
     "  --define URI         define every placed VM through libvirt: new domains get\n"
     "                       the type and machine the connection offers; existing\n"
     "                       ones get the tuning merged, after their XML is saved as\n"
-    "                       <name>.xml.bak in --out-dir (default: next to plan.json).\n"
-    "                       On a local URI (qemu:///system, qemu:///session) a plan\n"
-    "                       made for this host is then kept as its accepted plan in\n"
-    "                       the state directory, as 'vmplan accept' does\n"
+    "                       a new <name>.xml.bak (.bak.1, ...) in --out-dir (default:\n"
+    "                       next to plan.json). On a local URI (qemu:///system,\n"
+    "                       qemu:///session) a plan made for this host is then kept\n"
+    "                       as its accepted plan in the state directory, as 'vmplan\n"
+    "                       accept' does\n"
     "  --dry-run            with --define: show the difference, change nothing\n"
     "  --live               with --define: also pin the vCPUs, emulator and I/O threads\n"
     "                       of a domain that runs, now (libvirt's live pinning); its\n"
@@ -145,10 +147,58 @@ static int write_or_print(const char *dir, const char *file, const char *doc, si
 	return EXIT_PLACED;
 }
 
+/* --out-dir with one file per VM: all files to temporaries, then all renamed together. */
+static int write_per_vm(const vmp_plan *plan, const vmp_exporter *ex, const char *dir,
+			const vmp_export_opts *opts)
+{
+	vmp_fileset *set = NULL;
+	char *doc, path[PATH_MAX];
+	size_t len;
+	int err;
+
+	if ((err = vmp_mkdir_p(dir)) < 0 || (err = vmp_fileset_new(&set)) < 0)
+		goto out;
+	for (int i = 0; i < plan->nvms && err == VMP_OK; i++) {
+		if (!plan->vms[i].placed) {
+			fprintf(stderr, "vmplan: skipping VM '%s': it was not placed\n",
+				plan->vms[i].req.name);
+			continue;
+		}
+		if (snprintf(path, sizeof(path), "%s/%s%s", dir, plan->vms[i].req.name, ex->ext) >=
+		    (int)sizeof(path)) {
+			vmp_error_set("cannot write into '%s': path too long", dir);
+			err = VMP_ESYS;
+			break;
+		}
+		if ((err = ex->fn(&doc, &len, plan, i, opts)) < 0)
+			break;
+		err = vmp_fileset_add(set, path, doc, len);
+		free(doc);
+	}
+	if (err == VMP_OK)
+		err = vmp_fileset_commit(set);
+	for (int i = 0; i < plan->nvms && err == VMP_OK; i++) {
+		if (!plan->vms[i].placed)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s%s", dir, plan->vms[i].req.name, ex->ext);
+		if (events)
+			event("wrote", NULL, "path", path);
+		else
+			printf("wrote %s\n", path);
+	}
+out:
+	vmp_fileset_free(set);
+	if (err < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	return EXIT_PLACED;
+}
+
 static int do_formats(const vmp_plan *plan, const vmp_exporter *ex, const char *dir,
 		      const vmp_export_opts *opts)
 {
-	char *doc, file[VMP_NAME_MAX + 16];
+	char *doc;
 	size_t len;
 	int err, status, n = 0;
 
@@ -161,6 +211,8 @@ static int do_formats(const vmp_plan *plan, const vmp_exporter *ex, const char *
 		free(doc);
 		return status;
 	}
+	if (dir)
+		return write_per_vm(plan, ex, dir, opts);
 	for (int i = 0; i < plan->nvms; i++) {
 		if (!plan->vms[i].placed) {
 			fprintf(stderr, "vmplan: skipping VM '%s': it was not placed\n",
@@ -171,12 +223,18 @@ static int do_formats(const vmp_plan *plan, const vmp_exporter *ex, const char *
 			cli_error("%s", vmp_error_last());
 			return cli_status(err);
 		}
-		if (!dir && !events && n++)
+		if (!events && n++)
 			fputc('\n', stdout);
-		if (!dir && !events && plan->nvms > 1)
+		if (!events && plan->nvms > 1)
 			printf("<!-- %s%s -->\n", plan->vms[i].req.name, ex->ext);
-		snprintf(file, sizeof(file), "%s%s", plan->vms[i].req.name, ex->ext);
-		status = write_or_print(dir, file, doc, len);
+		if (events) {
+			char file[VMP_NAME_MAX + 16];
+			snprintf(file, sizeof(file), "%s%s", plan->vms[i].req.name, ex->ext);
+			status = write_or_print(NULL, file, doc, len);
+		} else {
+			fputs(doc, stdout);
+			status = EXIT_PLACED;
+		}
 		free(doc);
 		if (status)
 			return status;
@@ -186,7 +244,7 @@ static int do_formats(const vmp_plan *plan, const vmp_exporter *ex, const char *
 
 static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_name, const char *dir)
 {
-	char *xml = NULL, name[VMP_NAME_MAX], out[PATH_MAX];
+	char *xml = NULL, name[VMP_NAME_MAX], out[PATH_MAX], bak[PATH_MAX];
 	const vmp_plan_vm *vm;
 	bool changed;
 	int err;
@@ -206,15 +264,14 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 		}
 		snprintf(out, sizeof(out), "%s/%s.xml", dir, vm->req.name);
 	}
-	if ((err = vmp_export_merge_file(&changed, in, dir ? out : NULL, vm)) < 0) {
+	if ((err = vmp_export_merge_file_backup(&changed, bak, sizeof(bak), in, dir ? out : NULL,
+						vm)) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
-	/* Merged in place with nothing to change, the file and its old backup stay as they are. */
-	bool written = changed || (dir && strcmp(out, in)); /* as vmp_export_merge_file() */
+	/* Merged in place with nothing to change, the file and its old backups stay as they are. */
+	bool written = bak[0] != '\0';
 	if (events) {
-		char bak[PATH_MAX + 8];
-		snprintf(bak, sizeof(bak), "%s.bak", dir ? out : in);
 		event(changed ? "merged" : "unchanged", vm->req.name, "path", dir ? out : in);
 		if (written)
 			json_object_set_new(json_array_get(events, json_array_size(events) - 1),
@@ -222,11 +279,32 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 		return EXIT_PLACED;
 	}
 	if (written)
-		printf("%s VM '%s' into %s (previous XML kept in %s.bak)\n",
+		printf("%s VM '%s' into %s (previous XML kept in %s)\n",
 		       changed ? "merged" : "nothing to change for", vm->req.name, dir ? out : in,
-		       dir ? out : in);
+		       bak);
 	else
 		printf("nothing to change for VM '%s' in %s (left as it is)\n", vm->req.name, in);
+	return EXIT_PLACED;
+}
+
+static int backup_domain(const char *dir, const char *domain, const char *old)
+{
+	char path[PATH_MAX], bak[PATH_MAX];
+	int err;
+
+	if (snprintf(path, sizeof(path), "%s/%s.xml", dir, domain) >= (int)sizeof(path)) {
+		cli_error("cannot back up domain '%s' into '%s': path too long", domain, dir);
+		return EXIT_USAGE;
+	}
+	if ((err = vmp_mkdir_p(dir)) < 0 ||
+	    (err = vmp_file_backup(bak, sizeof(bak), path, old, strlen(old))) < 0) {
+		cli_error("%s", vmp_error_last());
+		return cli_status(err);
+	}
+	if (events)
+		event("wrote", NULL, "path", bak);
+	else
+		printf("wrote %s\n", bak);
 	return EXIT_PLACED;
 }
 
@@ -234,7 +312,7 @@ static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *do
 			   const char *vm_name, const char *dir)
 {
 	const vmp_plan_vm *vm;
-	char *old = NULL, *xml = NULL, file[VMP_NAME_MAX + 16], label[VMP_NAME_MAX + 16];
+	char *old = NULL, *xml = NULL, file[PATH_MAX], label[VMP_NAME_MAX + 16];
 	size_t len;
 	int err, status = EXIT_RUNTIME;
 
@@ -252,12 +330,14 @@ static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *do
 		status = cli_status(err);
 		goto out;
 	}
-	if (dir) {
-		snprintf(file, sizeof(file), "%s.xml.bak", domain);
-		if ((status = write_or_print(dir, file, old, strlen(old))) != 0)
-			goto out;
+	/* The domain's XML as it was: a new backup generation, never overwritten. */
+	if (dir && (status = backup_domain(dir, domain, old)) != 0)
+		goto out;
+	if (snprintf(file, sizeof(file), "%s.xml", domain) >= (int)sizeof(file)) {
+		cli_error("cannot write the XML of domain '%s': name too long", domain);
+		status = EXIT_USAGE;
+		goto out;
 	}
-	snprintf(file, sizeof(file), "%s.xml", domain);
 	status = write_or_print(dir, file, xml, len);
 out:
 	free(old);

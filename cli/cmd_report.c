@@ -152,7 +152,8 @@ static int run_host(const report_args *a, const vmp_report_opts *opts)
 	if ((err = cli_load_host(&host, a->nhosts ? &a->hosts[0] : &none)) < 0 ||
 	    (err = vmp_plan_reserve(host, a->reserve)) < 0 ||
 	    (a->plan && (err = vmp_plan_load_json(&plan, a->plan)) < 0) ||
-	    (err = vmp_host_report_new(&r, host, plan)) < 0)
+	    (err = vmp_host_report_new(&r, host, plan)) < 0 ||
+	    (plan && (err = vmp_plan_check_host(plan, a->plan, host)) < 0))
 		goto out;
 	err = vmp_host_report_write(&text, &json, r, opts);
 out:

@@ -1,5 +1,6 @@
 /* Plan a set of VMs on a host and write the plan and the domain XML. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,8 @@ static const char suggest_usage[] =
     "                       \"pack:2 [numa(memory=64GB)] l3:2 core:4 pu:2\"\n"
     "  --fsroot DIR         a snapshot of /sys and /proc\n"
     "  --connect URI        a libvirt host (capabilities, and its domains' pins\n"
-    "                       become used resources)\n"
+    "                       become used resources; a domain named like a VM asked\n"
+    "                       for is planned again, its own pins free)\n"
     "\n"
     "VMs:\n"
     "  --vm SPEC            name=NAME,vcpus=N,memory=SIZE[,profile=NAME][,KEY=VALUE...]\n"
@@ -70,7 +72,8 @@ static const char suggest_usage[] =
     "  --explain            say per VM where it went and why, and what was rejected\n"
     "  -o, --output FILE    write the plan as JSON (plan.json)\n"
     "  --xml-dir DIR        write DIR/<name>.xml, the libvirt domain XML of each\n"
-    "                       placed VM; with -o, these first and plan.json last\n"
+    "                       placed VM; with -o, all files are written together:\n"
+    "                       every one is in place, or none is\n"
     "  --show-xml           also print each placed VM's domain XML\n"
     "  --json               print the plan as JSON (plan.json) instead of the summary\n"
     "  --type TYPE          the domain type in the XML (default: kvm)\n"
@@ -346,11 +349,32 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 }
 
 /* Load the host, reserve its housekeeping CPUs and plan; 0, or the failure's exit status. */
+/* The host; with --connect alone, the VMs asked for are planned again: the domains of those
+ * names do not count as taking their own CPUs, memory and cache. */
+static int load_host(vmp_host **host, const suggest_args *a)
+{
+	const cli_host_opts *o = &a->host_opts;
+	const char **names;
+	int err;
+
+	if (!o->connect || o->host_json || o->topology || o->synthetic || o->fsroot)
+		return cli_load_host(host, o);
+	if (a->nreqs > INT_MAX || !(names = calloc(a->nreqs + 1, sizeof(*names)))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (size_t i = 0; i < a->nreqs; i++)
+		names[i] = a->reqs[i].name;
+	err = vmp_probe_libvirt_replan(host, o->connect, names, (int)a->nreqs);
+	free(names);
+	return err;
+}
+
 static int make_plan(vmp_host **host, vmp_plan **plan, const suggest_args *a)
 {
 	int err;
 
-	if ((err = cli_load_host(host, &a->host_opts)) < 0) {
+	if ((err = load_host(host, a)) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
@@ -363,6 +387,22 @@ static int make_plan(vmp_host **host, vmp_plan **plan, const suggest_args *a)
 		return cli_status(err);
 	}
 	return 0;
+}
+
+/* --xml-dir and -o as one set of files: every one is whole before any is renamed. */
+static int write_outputs(const suggest_args *a, const vmp_plan *plan, const char *json)
+{
+	vmp_fileset *set;
+	int err;
+
+	if ((err = vmp_fileset_new(&set)) < 0)
+		return err;
+	if ((!a->xml_dir ||
+	     (err = vmp_export_libvirt_dir_add(set, plan, a->xml_dir, a->type)) == VMP_OK) &&
+	    (!a->output || (err = vmp_fileset_add(set, a->output, json, strlen(json))) == VMP_OK))
+		err = vmp_fileset_commit(set);
+	vmp_fileset_free(set);
+	return err;
 }
 
 /* Print the plan, validate it when asked, then write the XML and plan.json; the exit status. */
@@ -397,12 +437,8 @@ static int emit_plan(const suggest_args *a, const vmp_plan *plan, const vmp_host
 			goto out;
 		}
 	}
-	/* plan.json last: the XML it would name is written by then, or nothing is. */
-	if (a->xml_dir && (err = vmp_export_libvirt_dir(plan, a->xml_dir, a->type)) < 0) {
-		cli_error("%s", vmp_error_last());
-		goto out;
-	}
-	if (a->output && (err = vmp_file_write_atomic(a->output, json, strlen(json))) < 0) {
+	/* The XML and plan.json together: all of them are in place, or none is. */
+	if ((a->xml_dir || a->output) && (err = write_outputs(a, plan, json)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}

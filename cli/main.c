@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "vmplan/error.h"
+#include "vmplan/fileio.h"
 #include "vmplan/version.h"
 
 static const vmp_command *const commands[] = {
@@ -148,6 +149,7 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	vmp_file_guard_signals();
 	int status = run(argc, argv);
 
 	/* What was printed must have reached its file: 'vmplan export p.json > dom.xml' on a

@@ -1,4 +1,4 @@
-/* Reading whole files, atomic file writes and directory creation. */
+/* Reading whole files and directory creation (writing is in fileio_write.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,81 +12,6 @@
 
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
-
-/* Write all of data to fd; false with errno set when a write fails. */
-static bool write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return false;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-int vmp_file_write_atomic(const char *path, const void *data, size_t len)
-{
-	char tmp[PATH_MAX], target[PATH_MAX];
-	const char *p = data;
-	struct stat st;
-	int fd, saved;
-
-	/* Through a symlink to its target (/dev/stdout is one): the link stays a link. */
-	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && realpath(path, target))
-		path = target;
-
-	/* A device or a pipe (-o /dev/null, /dev/stdout) is written into, not replaced: a
-	 * rename would put a regular file where /dev/null was. */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) < 0 || !write_all(fd, p, len)) {
-			saved = errno;
-			if (fd >= 0)
-				close(fd);
-			vmp_error_set("cannot write '%s': %s", path, strerror(saved));
-			return VMP_ESYS;
-		}
-		if (close(fd) < 0) {
-			vmp_error_set("cannot write '%s': %s", path, strerror(errno));
-			return VMP_ESYS;
-		}
-		return VMP_OK;
-	}
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
-		vmp_error_set("cannot write '%s': path too long", path);
-		return VMP_ESYS;
-	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		vmp_error_set("cannot write '%s': %s", path, strerror(errno));
-		return VMP_ESYS;
-	}
-	if (!write_all(fd, p, len))
-		goto fail;
-	/* mkstemp creates 0600; output files are meant to be read by others. */
-	if (fchmod(fd, 0644) < 0 || fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
-	return 0;
-fail:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	vmp_error_set("cannot write '%s': %s", path, strerror(saved ? saved : EIO));
-	return VMP_ESYS;
-}
 
 int vmp_mkdir_p(const char *path)
 {
@@ -179,36 +104,54 @@ char *vmp_str_trim(char *text)
 
 int vmp_file_read(char **out, size_t *len, const char *path, const char *what)
 {
-	FILE *f = fopen(path, "rb");
+	/* Non-blocking open: a FIFO must not hang vmplan before it is found to be one. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC), err = VMP_OK;
 	char *buf = NULL;
-	size_t size = 0, cap = 0, n;
+	size_t size = 0;
+	struct stat st;
+	ssize_t n;
 
 	*out = NULL;
-	if (!f) {
+	if (fd < 0) {
 		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
 		return VMP_ENOTFOUND;
 	}
-	do {
-		if (cap - size < 4096) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 65536);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				vmp_error_set("cannot read %s '%s': out of memory", what, path);
-				return VMP_ENOMEM;
-			}
-			buf = nb;
+	if (fstat(fd, &st) < 0) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+		err = VMP_ENOTFOUND;
+	} else if (S_ISDIR(st.st_mode)) {
+		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(EISDIR));
+		err = VMP_ENOTFOUND;
+	} else if (!S_ISREG(st.st_mode)) {
+		vmp_error_set("cannot read %s '%s': not a regular file (a device, a pipe or a "
+			      "socket)",
+			      what, path);
+		err = VMP_EINVAL;
+	} else if (st.st_size > VMP_FILE_MAX_BYTES) {
+		vmp_error_set("cannot read %s '%s': larger than %d MiB", what, path,
+			      VMP_FILE_MAX_BYTES >> 20);
+		err = VMP_EINVAL;
+	} else if (!(buf = malloc((size_t)st.st_size + 1))) {
+		vmp_error_set("cannot read %s '%s': out of memory", what, path);
+		err = VMP_ENOMEM;
+	}
+	/* A file that grows while read is cut at the size it had: never past the cap. */
+	while (err == VMP_OK && size < (size_t)st.st_size &&
+	       (n = read(fd, buf + size, (size_t)st.st_size - size)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
+			err = VMP_ENOTFOUND;
+			break;
 		}
-		n = fread(buf + size, 1, cap - size - 1, f);
-		size += n;
-	} while (n > 0);
-	if (ferror(f)) {
-		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
-		free(buf);
-		fclose(f);
-		return VMP_ENOTFOUND;
+		size += (size_t)n;
 	}
-	fclose(f);
+	close(fd);
+	if (err < 0) {
+		free(buf);
+		return err;
+	}
 	buf[size] = '\0';
 	*out = buf;
 	if (len)

@@ -13,7 +13,9 @@
 #include "host_json_internal.h"
 #include "json.h"
 #include "vmplan/error.h"
+#include "vmplan/fileio.h"
 #include "vmplan/host_json.h"
+#include "vmplan/spec.h"
 
 /* The loader's state: the file, for messages, and the host being built. */
 struct ld {
@@ -581,6 +583,10 @@ static int load_root(const struct ld *ld, json_t *root)
 				false)) < 0 ||
 	    (err = vmp_json_str(source, sizeof(source), &ld->c, root, "", "source", false)) < 0)
 		return err;
+	/* Printed on the terminal: no escape sequence, no newline (vmp_spec_check_text). */
+	if (vmp_spec_check_text("the host name", h->hostname) < 0)
+		return vmp_json_bad(&ld->c, "", "hostname",
+				    "must be UTF-8 text without control characters");
 	h->source = NSOURCES;
 	for (unsigned i = 0; i < NSOURCES; i++)
 		if (!strcmp(source, vmp_host_source_names[i]))
@@ -623,25 +629,17 @@ static int load_root(const struct ld *ld, json_t *root)
 int vmp_host_load_json(vmp_host **out, const char *path)
 {
 	struct ld ld = {.c = {.kind = "host", .file = path, .dialect = VMP_JSON_HOST}};
-	struct stat st;
 	json_error_t jerr;
 	json_t *root = NULL;
-	FILE *f = NULL;
+	char *text = NULL;
+	size_t len;
 	int err;
 
 	*out = NULL;
-	/* jansson's own message for a missing file does not say which code to return. */
-	if (!(f = fopen(path, "r"))) {
-		vmp_error_set("cannot read host '%s': %s", path, strerror(errno));
-		return errno == ENOMEM ? VMP_ENOMEM : VMP_ENOTFOUND;
-	}
-	/* A directory opens; reading it fails, which jansson reports as an empty document. */
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		vmp_error_set("cannot read host '%s': %s", path, strerror(EISDIR));
-		fclose(f);
-		return VMP_ENOTFOUND;
-	}
-	root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	/* A regular file of bounded size (vmp_file_read): no FIFO that blocks, no /dev/zero. */
+	if ((err = vmp_file_read(&text, &len, path, "host")) < 0)
+		return err;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root) {
 		if (json_error_code(&jerr) == json_error_out_of_memory)
 			err = no_memory();
@@ -658,7 +656,6 @@ int vmp_host_load_json(vmp_host **out, const char *path)
 out:
 	vmp_host_free(ld.h);
 	json_decref(root);
-	if (f)
-		fclose(f);
+	free(text);
 	return err;
 }

@@ -300,6 +300,22 @@ static int load_set(const loader *l, json_t *o, const vmp_request_key *k,
 	return VMP_OK;
 }
 
+/* A plan's text value goes through the key's setter, as on the command line: a plan file is
+ * trusted no more than --vm (a firmware path with '..', a device that is not UTF-8 text). */
+static int recheck_text(const loader *l, const vmp_request_key *k, const vmp_request_field *f,
+			vmp_vm_request *r, const char *value)
+{
+	char copy[4096], why[512];
+
+	if (!*value || k->fields[1].type || strlen(value) >= sizeof(copy))
+		return VMP_OK;
+	memcpy(copy, value, strlen(value) + 1);
+	if (vmp_request_set(r, k->name, copy) == VMP_OK)
+		return VMP_OK;
+	snprintf(why, sizeof(why), "%s", vmp_error_last());
+	return bad(l, f->json, "%s", why);
+}
+
 /* One field of the request, as the key table says it is stored. */
 static int load_field(const loader *l, json_t *o, const vmp_request_key *k,
 		      const vmp_request_field *f, vmp_vm_request *r)
@@ -310,7 +326,9 @@ static int load_field(const loader *l, json_t *o, const vmp_request_key *k,
 
 	switch (f->type) {
 	case VMP_FIELD_TEXT:
-		return vmp_json_str(p, f->size, &l->c, o, l->where, f->json, true);
+		if ((err = vmp_json_str(p, f->size, &l->c, o, l->where, f->json, true)) < 0)
+			return err;
+		return recheck_text(l, k, f, r, p);
 	case VMP_FIELD_BOOL:
 		return vmp_json_bool(p, &l->c, o, l->where, f->json, true);
 	case VMP_FIELD_ENUM:

@@ -1,5 +1,6 @@
 /* Loading workload profiles and VM mixes from YAML (libyaml's document API). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <yaml.h>
 
 #include "vmplan/error.h"
+#include "vmplan/fileio.h"
 #include "vmplan/profile.h"
 #include "vmplan/request.h"
 
@@ -40,33 +42,68 @@ const char *const *vmp_profile_dirs(void)
 	return dirs;
 }
 
+/* The deepest nesting of lists and mappings, and the most events, a mix or profile may
+ * have: a real one is 3 deep; limits checked while libyaml streams, before it builds. */
+#define VMP_YAML_MAX_DEPTH  16
+#define VMP_YAML_MAX_EVENTS 4000000
+
+/* Stream the YAML text once, refusing what is too deep or too large to build. */
+static int check_yaml_shape(const char *text, size_t len, const char *path, const char *what)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int depth = 0, err = VMP_OK;
+	long events = 0;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	for (bool done = false; !done && err == VMP_OK; events++) {
+		if (!yaml_parser_parse(&parser, &ev))
+			break; /* the load that follows says what is wrong, with its line */
+		done = ev.type == YAML_STREAM_END_EVENT;
+		if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		if (depth > VMP_YAML_MAX_DEPTH) {
+			vmp_error_set("cannot load %s '%s': nested more than %d deep at line %zu",
+				      what, path, VMP_YAML_MAX_DEPTH, ev.start_mark.line + 1);
+			err = VMP_EINVAL;
+		} else if (events > VMP_YAML_MAX_EVENTS) {
+			vmp_error_set("cannot load %s '%s': more than %d YAML nodes", what, path,
+				      VMP_YAML_MAX_EVENTS);
+			err = VMP_EINVAL;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return err;
+}
+
 /* Parse a whole YAML file into doc; the message names path. */
 static int load_yaml(yaml_document_t *doc, const char *path, const char *what)
 {
 	yaml_parser_t parser;
-	FILE *f = fopen(path, "rb");
-	struct stat st;
-	int ok;
+	char *text;
+	size_t len;
+	int ok, err;
 
-	if (!f) {
-		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(errno));
-		return VMP_ENOTFOUND;
-	}
-	/* A directory opens; reading it fails, which libyaml reports only as "input error". */
-	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-		vmp_error_set("cannot read %s '%s': %s", what, path, strerror(EISDIR));
-		fclose(f);
-		return VMP_ENOTFOUND;
+	/* A regular file of bounded size only (vmp_file_read): no FIFO, no /dev/zero. */
+	if ((err = vmp_file_read(&text, &len, path, what)) < 0)
+		return err;
+	if ((err = check_yaml_shape(text, len, path, what)) < 0) {
+		free(text);
+		return err;
 	}
 	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	ok = yaml_parser_load(&parser, doc);
 	if (!ok)
 		vmp_error_set("cannot load %s '%s': %s at line %zu", what, path,
 			      parser.problem ? parser.problem : "bad YAML",
 			      parser.problem_mark.line + 1);
 	yaml_parser_delete(&parser);
-	fclose(f);
+	free(text);
 	if (!ok)
 		return VMP_EINVAL;
 	if (!yaml_document_get_root_node(doc)) {
@@ -150,6 +187,12 @@ static int mapping_pairs(yaml_document_t *doc, yaml_node_t *map, const char **ke
 			vmp_error_set("line %zu: too many keys", k->start_mark.line + 1);
 			return VMP_EINVAL;
 		}
+		for (size_t i = 0; i < *n; i++)
+			if (!strcmp(keys[i], scalar(k))) {
+				vmp_error_set("line %zu: key '%s' is given twice",
+					      k->start_mark.line + 1, scalar(k));
+				return VMP_EINVAL;
+			}
 		keys[*n] = scalar(k);
 		values[*n] = value;
 		(*n)++;
@@ -270,9 +313,14 @@ int vmp_mix_load(vmp_vm_request **out, size_t *n, const char *path)
 		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
 		     p < root->data.mapping.pairs.top; p++) {
 			const char *k = scalar(yaml_document_get_node(&doc, p->key));
-			if (k && !strcmp(k, "vms"))
+			if (k && !strcmp(k, "vms") && vms) {
+				/* Two lists: the first would be dropped without a word. */
+				vmp_error_set("cannot load mix '%s': 'vms' is given twice", path);
+				err = VMP_EINVAL;
+				goto out;
+			} else if (k && !strcmp(k, "vms")) {
 				vms = yaml_document_get_node(&doc, p->value);
-			else {
+			} else {
 				vmp_error_set("cannot load mix '%s': unknown top-level key '%s' "
 					      "(expected 'vms')",
 					      path, k ? k : "?");

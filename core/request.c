@@ -37,6 +37,8 @@ static int refuse_min_guarantee(vmp_vm_request *req, const vmp_request_key *key,
 static int check_name(const vmp_vm_request *req, size_t *field);
 static int check_firmware(const vmp_vm_request *req, size_t *field);
 static int check_min_guarantee(const vmp_vm_request *req, size_t *field);
+static int set_hugepages(vmp_vm_request *req, const vmp_request_key *key, const char *value);
+static int check_hugepages(const vmp_vm_request *req, size_t *field);
 
 #define QUOTA_MAX INT64_C(17592186044415)
 
@@ -83,7 +85,7 @@ static const vmp_request_key keys[] = {
 	{"device", "NAME|PCI", "a host device the VM uses; vCPUs and I/O threads go near it",
 	 .set = set_device, .json_rank = 18, .fields = {FIELD("device", TEXT, device, 0, 0)}},
 	{"hugepages", "SIZE|none", "back memory with hugepages of this size (2M, 1G)",
-	 VMP_PARSE_SIZE, .min = 0, .json_rank = 9,
+	 VMP_PARSE_SIZE, .min = 0, .set = set_hugepages, .check = check_hugepages, .json_rank = 9,
 	 .fields = {FIELD("hugepage_bytes", U64, hugepage_bytes, 0, INT64_MAX)}},
 	{"locked", "true|false", "lock guest memory in host RAM",
 	 VMP_PARSE_BOOL, .json_rank = 10, .fields = {FIELD("mem_locked", BOOL, mem_locked, 0, 0)}},
@@ -426,19 +428,24 @@ static int set_bool(vmp_vm_request *req, const vmp_request_key *key, const char 
 	return VMP_EINVAL;
 }
 
-/* An absolute path without control characters, for loader and nvram. */
+/* An absolute path of UTF-8 text, without control characters or '..', for loader and nvram. */
 static int set_path(vmp_vm_request *req, const vmp_request_key *key, const char *value)
 {
 	size_t size = key->fields[0].size;
 
+	int err;
+
+	if ((err = vmp_spec_check_text(key->name, value)) < 0)
+		return err;
 	if (value[0] != '/' || strlen(value) >= size) {
 		vmp_error_set("%s must be an absolute path shorter than %zu bytes, not '%s'",
 			      key->name, size, value);
 		return VMP_EINVAL;
 	}
-	for (const char *p = value; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			vmp_error_set("%s must not contain control characters", key->name);
+	/* The path the firmware is read from is the path written: no '..' to climb out. */
+	for (const char *p = value; (p = strstr(p, "/..")); p += 3)
+		if (p[3] == '/' || p[3] == '\0') {
+			vmp_error_set("%s must not contain '..', not '%s'", key->name, value);
 			return VMP_EINVAL;
 		}
 	snprintf(vmp_request_field_ptr(req, &key->fields[0]), size, "%s", value);
@@ -469,7 +476,10 @@ static int set_profile(vmp_vm_request *req, const vmp_request_key *key, const ch
 
 static int set_device(vmp_vm_request *req, const vmp_request_key *key, const char *value)
 {
-	(void)key;
+	int err;
+
+	if ((err = vmp_spec_check_text(key->name, value)) < 0)
+		return err;
 	if (!*value || strlen(value) >= sizeof(req->device)) {
 		vmp_error_set("device must be a device name or PCI address, not '%s'", value);
 		return VMP_EINVAL;
@@ -570,6 +580,33 @@ static int check_firmware(const vmp_vm_request *req, size_t *field)
 		vmp_error_set("secure boot needs efi");
 		return VMP_EINVAL;
 	}
+	return VMP_OK;
+}
+
+/* A page size is a power of two of at least 4 KiB (2M, 1G), from any input alike. */
+static int check_hugepages(const vmp_vm_request *req, size_t *field)
+{
+	uint64_t b = req->hugepage_bytes;
+
+	*field = 0;
+	if (b && (b < 4096 || (b & (b - 1)))) {
+		vmp_error_set("hugepages must be a page size (a power of two of at least 4KiB, "
+			      "like 2M or 1G), not %" PRIu64 " bytes",
+			      b);
+		return VMP_EINVAL;
+	}
+	return VMP_OK;
+}
+
+static int set_hugepages(vmp_vm_request *req, const vmp_request_key *key, const char *value)
+{
+	vmp_vm_request r = *req;
+	size_t field;
+	int err;
+
+	if ((err = set_size(&r, key, value)) < 0 || (err = check_hugepages(&r, &field)) < 0)
+		return err;
+	req->hugepage_bytes = r.hugepage_bytes;
 	return VMP_OK;
 }
 

@@ -4,10 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libxml/xmlstring.h>
+
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
 #include "vmplan/profile.h"
 #include "vmplan/spec.h"
+
+int vmp_spec_check_text(const char *what, const char *text)
+{
+	/* libxml2 checks the encoding: what is written into domain XML must be UTF-8. */
+	if (!xmlCheckUTF8((const xmlChar *)text)) {
+		vmp_error_set("%s is not valid UTF-8 text", what);
+		return VMP_EINVAL;
+	}
+	for (const char *p = text; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			vmp_error_set("%s must not contain control characters", what);
+			return VMP_EINVAL;
+		}
+	return VMP_OK;
+}
 
 int vmp_spec_check_name(const char *name)
 {

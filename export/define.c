@@ -310,14 +310,18 @@ static int define_one(vmp_define_result *res, virConnectPtr conn, const vmp_plan
 		const char *dir = opts->backup_dir ? opts->backup_dir : ".";
 		if ((err = vmp_mkdir_p(dir)) < 0)
 			goto out;
-		if (snprintf(res->backup, sizeof(res->backup), "%s/%s.xml.bak", dir,
-			     vm->req.name) >= (int)sizeof(res->backup)) {
+		char xml_path[4096];
+		if (snprintf(xml_path, sizeof(xml_path), "%s/%s.xml", dir, vm->req.name) >=
+		    (int)sizeof(xml_path)) {
 			vmp_error_set("cannot back up domain '%s' into '%s': path too long",
 				      vm->req.name, dir);
 			err = VMP_ESYS;
 			goto out;
 		}
-		if ((err = vmp_file_write_atomic(res->backup, old, strlen(old))) < 0)
+		/* A new generation each time (<name>.xml.bak, .bak.1, ...): the definition from
+		 * before vmplan is never overwritten, and no link is followed. */
+		if ((err = vmp_file_backup(res->backup, sizeof(res->backup), xml_path, old,
+					   strlen(old))) < 0)
 			goto out;
 	}
 	/* libvirt replaces a definition only once the new one is accepted whole. */

@@ -459,7 +459,8 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 	return err;
 }
 
-int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *type)
+int vmp_export_libvirt_dir_add(vmp_fileset *set, const vmp_plan *plan, const char *dir,
+			       const char *type)
 {
 	char **xml = calloc((size_t)plan->nvms + 1, sizeof(*xml));
 	size_t *len = calloc((size_t)plan->nvms + 1, sizeof(*len));
@@ -493,13 +494,26 @@ int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *ty
 		if (!xml[i])
 			continue;
 		snprintf(path, sizeof(path), "%s/%s.xml", dir, plan->vms[i].req.name);
-		err = vmp_file_write_atomic(path, xml[i], len[i]);
+		err = vmp_fileset_add(set, path, xml[i], len[i]);
 	}
 out:
 	for (int i = 0; xml && i < plan->nvms; i++)
 		free(xml[i]);
 	free(xml);
 	free(len);
+	return err;
+}
+
+int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *type)
+{
+	vmp_fileset *set;
+	int err;
+
+	if ((err = vmp_fileset_new(&set)) < 0)
+		return err;
+	if ((err = vmp_export_libvirt_dir_add(set, plan, dir, type)) == VMP_OK)
+		err = vmp_fileset_commit(set);
+	vmp_fileset_free(set);
 	return err;
 }
 

@@ -37,11 +37,21 @@ int vmp_domain_xml_name(char *out, size_t size, const char *xml)
 int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_path,
 			  const vmp_plan_vm *vm)
 {
-	char *old = NULL, *merged = NULL, bak[4096];
+	char bak[4096];
+
+	return vmp_export_merge_file_backup(changed, bak, sizeof(bak), in_path, out_path, vm);
+}
+
+int vmp_export_merge_file_backup(bool *changed, char *bak, size_t bak_size, const char *in_path,
+				 const char *out_path, const vmp_plan_vm *vm)
+{
+	char *old = NULL, *merged = NULL;
 	size_t old_len, len;
 	int err;
 
 	*changed = false;
+	if (bak_size)
+		bak[0] = '\0';
 	if (!out_path)
 		out_path = in_path;
 	if ((err = vmp_file_read(&old, &old_len, in_path, "domain XML")) < 0)
@@ -53,13 +63,9 @@ int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_pa
 	 * (a second merge used to overwrite it with the merged XML). */
 	if (!*changed && !strcmp(out_path, in_path))
 		goto out;
-	if (snprintf(bak, sizeof(bak), "%s.bak", out_path) >= (int)sizeof(bak)) {
-		vmp_error_set("cannot write '%s.bak': path too long", out_path);
-		err = VMP_ESYS;
-		goto out;
-	}
-	/* The backup first: a failure after it leaves the old XML in both places. */
-	if ((err = vmp_file_write_atomic(bak, old, old_len)) < 0 ||
+	/* The backup first: a failure after it leaves the old XML in both places. A new
+	 * generation each time (.bak, .bak.1, ...), created exclusively, never through a link. */
+	if ((err = vmp_file_backup(bak, bak_size, out_path, old, old_len)) < 0 ||
 	    (err = vmp_file_write_atomic(out_path, merged, len)) < 0)
 		goto out;
 out:

@@ -1,5 +1,6 @@
 /* Build the host model from a libvirt connection: capabilities, free memory and pages, domains. */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,17 @@ static void read_free(vmp_host *h, virConnectPtr conn)
 	}
 }
 
-/* Every domain's XML, into the host as used resources. */
-static int read_domains(vmp_host *h, virConnectPtr conn, const char *uri)
+static bool named_in(const char *name, const char *const *names, int n)
+{
+	for (int i = 0; name && i < n; i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/* Every domain's XML but those being planned again, into the host as used resources. */
+static int read_domains(vmp_host *h, virConnectPtr conn, const char *uri,
+			const char *const *replanned, int nreplanned)
 {
 	virDomainPtr *doms = NULL;
 	char **xmls = NULL;
@@ -79,6 +89,8 @@ static int read_domains(vmp_host *h, virConnectPtr conn, const char *uri)
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
+		if (named_in(virDomainGetName(doms[i]), replanned, nreplanned))
+			continue;
 		char *xml = virDomainGetXMLDesc(doms[i], 0);
 
 		if (xml) {
@@ -127,6 +139,12 @@ static virConnectPtr connect_to(const char *uri, const char *shown)
 
 int vmp_probe_libvirt(vmp_host **out, const char *uri)
 {
+	return vmp_probe_libvirt_replan(out, uri, NULL, 0);
+}
+
+int vmp_probe_libvirt_replan(vmp_host **out, const char *uri, const char *const *replanned,
+			     int nreplanned)
+{
 	const char *shown = uri ? uri : "the default URI";
 	char what[1024];
 	virConnectPtr conn = NULL;
@@ -158,7 +176,8 @@ int vmp_probe_libvirt(vmp_host **out, const char *uri)
 	read_free(h, conn);
 	hostname = virConnectGetHostname(conn);
 	snprintf(h->hostname, sizeof(h->hostname), "%s", hostname ? hostname : shown);
-	if ((err = read_domains(h, conn, shown)) < 0 || (err = vmp_host_check(h)) < 0)
+	if ((err = read_domains(h, conn, shown, replanned, nreplanned)) < 0 ||
+	    (err = vmp_host_check(h)) < 0)
 		goto out;
 	*out = h;
 	h = NULL;

@@ -1,9 +1,11 @@
 /* Report helpers: strings, one document written as HTML, Markdown and text, and gnuplot. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,48 +524,97 @@ static void first_line(char *out, size_t size, const char *path)
 	fclose(f);
 }
 
-int report_run_gnuplot(const char *dir, const char *script, const vmp_report_opts *opts)
+/* Remove the render folder tmp; with commit, first move each file gnuplot drew into dir. */
+static int finish_render(const char *dir, const char *tmp, bool commit)
 {
-	char prog[PATH_MAX], log[PATH_MAX], line[256];
-	char *argv[] = {"gnuplot", "report.gp", NULL};
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int err, status, rc;
+	char from[PATH_MAX], to[PATH_MAX];
+	struct dirent *e;
+	DIR *d = opendir(tmp);
+	int err = VMP_OK;
 
-	if ((err = report_write_file(dir, "report.gp", script, strlen(script))) < 0)
-		return err;
-	if ((err = vmp_report_find_gnuplot(prog, sizeof(prog), opts)) < 0)
-		return err;
-	if (snprintf(log, sizeof(log), "%s/gnuplot.log", dir) >= (int)sizeof(log)) {
-		vmp_error_set("cannot write into '%s': path too long", dir);
+	if (!d) {
+		vmp_error_set("cannot read '%s': %s", tmp, strerror(errno));
 		return VMP_ESYS;
 	}
-	/* No shell: the program, a fixed script name, and its folder as the working directory. */
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (snprintf(from, sizeof(from), "%s/%s", tmp, e->d_name) >= (int)sizeof(from) ||
+		    snprintf(to, sizeof(to), "%s/%s", dir, e->d_name) >= (int)sizeof(to)) {
+			vmp_error_set("cannot write into '%s': path too long", dir);
+			err = VMP_ESYS;
+		} else if (commit && err == VMP_OK && rename(from, to) < 0) {
+			vmp_error_set("cannot write '%s': %s", to, strerror(errno));
+			err = VMP_ESYS;
+		}
+		unlink(from);
+	}
+	closedir(d);
+	rmdir(tmp);
+	return err;
+}
+
+static int spawn_gnuplot(const char *prog, const char *tmp, const char *log)
+{
+	/* In the render folder: charts appear in dir only once gnuplot drew them whole. The
+	 * script and its data stay in dir, found through gnuplot's loadpath. */
+	char *argv[] = {"gnuplot", "-e", "set loadpath '..'", "../report.gp", NULL};
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int status, rc;
+
+	/* No shell: the program, a fixed script name, and a folder as the working directory. */
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 2, log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW,
 					 0644);
-	posix_spawn_file_actions_addchdir_np(&fa, dir);
+	posix_spawn_file_actions_addchdir_np(&fa, tmp);
 	rc = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
 		vmp_error_set("cannot run '%s': %s", prog, strerror(rc));
-		return VMP_ESYS;
+		return -1;
 	}
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
 			vmp_error_set("cannot wait for gnuplot: %s", strerror(errno));
-			return VMP_ESYS;
+			return -1;
 		}
 	}
+	return status;
+}
+
+int report_run_gnuplot(const char *dir, const char *script, const vmp_report_opts *opts)
+{
+	char prog[PATH_MAX], log[PATH_MAX], tmp[PATH_MAX], line[256];
+	int err, status;
+
+	if ((err = report_write_file(dir, "report.gp", script, strlen(script))) < 0)
+		return err;
+	if ((err = vmp_report_find_gnuplot(prog, sizeof(prog), opts)) < 0)
+		return err;
+	if (snprintf(log, sizeof(log), "%s/gnuplot.log", dir) >= (int)sizeof(log) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.render.XXXXXX", dir) >= (int)sizeof(tmp)) {
+		vmp_error_set("cannot write into '%s': path too long", dir);
+		return VMP_ESYS;
+	}
+	if (!mkdtemp(tmp)) {
+		vmp_error_set("cannot write into '%s': %s", dir, strerror(errno));
+		return VMP_ESYS;
+	}
+	if ((status = spawn_gnuplot(prog, tmp, log)) < 0) {
+		finish_render(dir, tmp, false);
+		return VMP_ESYS;
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		finish_render(dir, tmp, false);
 		first_line(line, sizeof(line), log);
 		vmp_error_set("gnuplot failed on '%s/report.gp'%s%s (see '%s')", dir,
 			      line[0] ? ": " : "", line, log);
 		return VMP_ESYS;
 	}
-	return VMP_OK;
+	return finish_render(dir, tmp, true);
 }
 
 int report_finish(char **text, char **json_out, const rdoc *d, const char *json,

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "vmplan/fileio.h"
 #include "vmplan/model.h"
 #include "vmplan/plan_json.h" /* plan.json is core's; --format json writes it */
 
@@ -63,10 +64,18 @@ int vmp_export_libvirt_xml_opts(char **out, size_t *len, const vmp_plan_vm *vm,
 
 /**
  * Write DIR/<name>.xml for every placed VM of the plan; DIR is created
- * when missing. Each file is written to a temporary name and renamed.
+ * when missing. All files are written to temporaries, then renamed together:
+ * all of them are in place, or none (see vmplan/fileio.h).
  * @return VMP_OK, or VMP_ESYS naming the file that could not be written
  */
 int vmp_export_libvirt_dir(const vmp_plan *plan, const char *dir, const char *type);
+
+/**
+ * As vmp_export_libvirt_dir(), but the files join set, to be committed with the
+ * caller's other outputs by vmp_fileset_commit().
+ */
+int vmp_export_libvirt_dir_add(vmp_fileset *set, const vmp_plan *plan, const char *dir,
+			       const char *type);
 
 /**
  * Merge a VM's tuning into an existing domain XML.
@@ -93,8 +102,9 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 
 /**
  * Merge a VM's tuning into a domain XML file (vmp_export_libvirt_merge()). The
- * previous content of in_path is first written to <out_path>.bak, then the merged
- * XML to out_path, both atomically: the backup sits next to the new file.
+ * previous content of in_path is first saved as a new backup generation beside out_path
+ * (<out_path>.bak, .bak.1, ...: vmp_file_backup()), then the merged XML is written to
+ * out_path atomically.
  *
  * @param changed  set to whether the merged XML differs from in_path's
  * @param in_path  the existing domain XML
@@ -104,6 +114,13 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
  */
 int vmp_export_merge_file(bool *changed, const char *in_path, const char *out_path,
 			  const vmp_plan_vm *vm);
+
+/**
+ * As vmp_export_merge_file(), and bak (bak_size bytes) names the backup written, or is
+ * "" when none was (nothing changed in place).
+ */
+int vmp_export_merge_file_backup(bool *changed, char *bak, size_t bak_size, const char *in_path,
+				 const char *out_path, const vmp_plan_vm *vm);
 
 /**
  * The inactive definition of a domain, read through a read-only libvirt connection.
@@ -183,7 +200,8 @@ typedef struct vmp_define_opts {
  * A new domain gets the domain type and machine the connection offers (domain
  * capabilities: kvm, else qemu; else the capabilities' guest domain types). An
  * existing one gets its current (inactive) XML merged (vmp_export_libvirt_merge()),
- * after the old XML is written to backup_dir/<name>.xml.bak. A failure leaves that
+ * after the old XML is saved as a new backup generation, backup_dir/<name>.xml.bak, then
+ * .bak.1, ... (vmp_file_backup(): never overwritten). A failure leaves that
  * VM's previous definition as it was; VMs before it stay defined.
  *
  * With opts->live, a domain that runs is then pinned live: the emulator, the I/O

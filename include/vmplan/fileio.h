@@ -5,13 +5,74 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/*
+ * The write layer. Every output of vmplan goes through it, with these promises:
+ * - a symbolic link as the last component of an output path is followed only when it
+ *   belongs to the caller or to root (root follows root's links only); any other is
+ *   refused with VMP_EINVAL, and nothing is written;
+ * - a file is written to a temporary beside it, flushed, then renamed into place; a set
+ *   of files is renamed only once every one of them is whole in its temporary;
+ * - temporaries are removed on failure and, after vmp_file_guard_signals(), on SIGINT,
+ *   SIGTERM, SIGHUP and SIGQUIT;
+ * - a device or a pipe (/dev/null, /dev/stdout) is written into, not replaced.
+ */
+
+/** A set of files written together (vmp_fileset_new); opaque. */
+typedef struct vmp_fileset vmp_fileset;
+
 /**
- * Write a file atomically: to a temporary name beside path, flushed, then
- * renamed into place. On failure nothing is left behind and an existing
- * file at path is untouched.
- * @return VMP_OK, or VMP_ESYS with a message naming path and the reason
+ * Start an empty set of files.
+ * @return VMP_OK, or VMP_ENOMEM
+ */
+int vmp_fileset_new(vmp_fileset **out);
+
+/**
+ * Write data to a temporary beside path (see the promises above); the file at path is
+ * untouched until vmp_fileset_commit().
+ * @return VMP_OK; VMP_EINVAL for a foreign symbolic link, a directory, or a path named
+ *         twice; VMP_ESYS with a message naming path and the reason; VMP_ENOMEM
+ */
+int vmp_fileset_add(vmp_fileset *set, const char *path, const void *data, size_t len);
+
+/**
+ * Rename every temporary of the set into place, then write devices and pipes.
+ * @return VMP_OK, or VMP_ESYS naming the file that could not be put in place
+ */
+int vmp_fileset_commit(vmp_fileset *set);
+
+/** Remove the temporaries not committed, and free the set; accepts NULL. */
+void vmp_fileset_free(vmp_fileset *set);
+
+/**
+ * Write one file atomically: a set of one file, committed.
+ * @return as vmp_fileset_add() and vmp_fileset_commit(); on failure an existing file at
+ *         path is untouched and nothing is left behind
  */
 int vmp_file_write_atomic(const char *path, const void *data, size_t len);
+
+/**
+ * Save data as a backup of path, created exclusively and never through a link: the first
+ * free one of path.bak, path.bak.1, ... path.bak.999. Earlier backups are never
+ * overwritten, and a name is never shortened.
+ * @param out  the backup's path (size bytes)
+ * @return VMP_OK; VMP_EINVAL when the name would be too long; VMP_ESYS otherwise
+ */
+int vmp_file_backup(char *out, size_t size, const char *path, const void *data, size_t len);
+
+/**
+ * The file an output path names, its last component's symbolic links followed as the
+ * promises above allow, for outputs that another library writes (SQLite's history).
+ * @param out  the path to open without following links (size bytes)
+ * @return VMP_OK; VMP_EINVAL for a foreign link or too many links; VMP_ESYS
+ */
+int vmp_file_resolve(char *out, size_t size, const char *path);
+
+/**
+ * Remove temporaries on SIGINT, SIGTERM, SIGHUP and SIGQUIT (then die of the signal), and
+ * ignore SIGPIPE so that a closed standard output does not stop files being written.
+ * Signals the caller ignores stay ignored. For programs, once, at start.
+ */
+void vmp_file_guard_signals(void);
 
 /**
  * Create a directory and its missing parents (mode 0755).
@@ -19,13 +80,17 @@ int vmp_file_write_atomic(const char *path, const void *data, size_t len);
  */
 int vmp_mkdir_p(const char *path);
 
+/** The largest input file vmplan reads whole (plans, mixes, profiles, XML, host.json). */
+#define VMP_FILE_MAX_BYTES (64 << 20)
+
 /**
- * Read a whole file into a NUL-terminated buffer.
+ * Read a whole regular file (at most VMP_FILE_MAX_BYTES) into a NUL-terminated buffer.
+ * A FIFO, a device or a socket is refused without being read or waited for.
  * @param out  the content; the caller frees it with free()
  * @param len  its length, or NULL
  * @param what what the file is, for messages ("plan", "domain XML")
  * @return VMP_OK, VMP_ENOTFOUND when it cannot be read (the message names what and
- *         path), VMP_ENOMEM
+ *         path), VMP_EINVAL for a file that is not regular or is too large, VMP_ENOMEM
  */
 int vmp_file_read(char **out, size_t *len, const char *path, const char *what);
 

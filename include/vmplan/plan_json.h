@@ -26,4 +26,12 @@ int vmp_plan_load_json(vmp_plan **out, const char *path);
 /** As vmp_plan_load_json() from a string; name is used in messages. */
 int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name);
 
+/**
+ * Check a loaded plan against the host it is used with: every pin (vCPUs, emulator, I/O
+ * threads) on a CPU the host has online, every cell on a node it has.
+ * @param name  the plan's file, for the message
+ * @return VMP_OK, or VMP_EINVAL naming the VM and the CPU or node the host lacks
+ */
+int vmp_plan_check_host(const vmp_plan *plan, const char *name, const vmp_host *host);
+
 #endif

@@ -75,6 +75,13 @@ int vmp_probe_resctrl(vmp_resctrl *out, const char *root);
  */
 int vmp_probe_libvirt(vmp_host **out, const char *uri);
 
+/**
+ * As vmp_probe_libvirt(), but the domains named in replanned (n names) are left out: they
+ * are being planned again, so their current pins, memory and cache ways are free for their
+ * new plan, not taken.
+ */
+int vmp_probe_libvirt_replan(vmp_host **out, const char *uri, const char *const *replanned, int n);
+
 /* How much to measure. */
 typedef enum vmp_measure_level {
 	VMP_MEASURE_NONE = 0,

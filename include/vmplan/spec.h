@@ -25,4 +25,13 @@ int vmp_spec_parse(vmp_vm_request *out, const char *spec);
  */
 int vmp_spec_check_name(const char *name);
 
+/**
+ * Check that text from any input (a --vm value, a mix, a profile, a plan, a snapshot's host
+ * name) is something vmplan can write back and print: valid UTF-8 without control
+ * characters (so no newline, and no terminal escape).
+ * @param what  what the text is, for the message ("loader", "host name")
+ * @return VMP_OK or VMP_EINVAL with a message naming what
+ */
+int vmp_spec_check_text(const char *what, const char *text);
+
 #endif

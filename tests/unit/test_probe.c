@@ -341,7 +341,8 @@ static void test_synthetic_too_many_cpus(void **state)
 	vmp_error_clear();
 	assert_int_equal(vmp_probe_synthetic(&h, "pack:2 core:2048 pu:2"), VMP_EINVAL);
 	assert_null(h);
-	assert_non_null(strstr(vmp_error_last(), "CPU 4096"));
+	/* Counted before hwloc builds it. */
+	assert_non_null(strstr(vmp_error_last(), "more than the 4096 CPUs vmplan supports"));
 }
 
 static void test_xml_missing(void **state)
@@ -371,8 +372,8 @@ static void expect_not_hwloc(const char *text)
 	vmp_error_clear();
 	assert_int_equal(vmp_probe_xml(&h, path), VMP_EINVAL);
 	assert_null(h);
-	snprintf(want, sizeof(want), "cannot load topology '%s': not a valid hwloc XML file", path);
-	assert_string_equal(vmp_error_last(), want);
+	snprintf(want, sizeof(want), "cannot load topology '%s': ", path);
+	assert_non_null(strstr(vmp_error_last(), want));
 	unlink(path);
 }
 
@@ -384,6 +385,11 @@ static void test_xml_not_hwloc(void **state)
 	expect_not_hwloc("<?xml version=\"1.0\"?>\n<domain type=\"kvm\"><name>x</name></domain>\n");
 	/* Cut in the middle of an object. */
 	expect_not_hwloc(XML_HEAD "<object type=\"PU\" os_index=\"");
+	/* hwloc's own reader crashed on these: libxml2 sees them first. */
+	expect_not_hwloc(
+	    "<?xml version=\"1.0\"?>\n<!DOCTYPE topology>\n<topology version=\"2.0\"/>\n");
+	expect_not_hwloc("<?xml version=\"1.0\"?>\n<!DOCTYPE topology [<!ENTITY a \"b\">]>\n"
+			 "<topology version=\"2.0\"/>\n");
 }
 
 static void test_xml_handwritten(void **state)
