@@ -342,11 +342,15 @@ static void test_live_figures(void **state)
 
 		assert_non_null(s);
 		assert_non_null(t);
-		/* 24 GB/s less the loop's overhead; 16 bytes an element would read 16. */
-		if (!(s->median > 20 && s->median <= 25.5))
+		/*
+		 * 24 GB/s less the loop's overhead; 16 bytes an element would read 16. The fakes
+		 * catch up time lost to preemption, so under load a repetition may also read fast:
+		 * the bounds tell 24 from 16 and 32, 10 ns from 5 and 20, and no more.
+		 */
+		if (!(s->median > 19 && s->median <= 29))
 			fail_msg("stream %s: %.2f GB/s, expected 24", vmp_bench_variant_name(v),
 				 s->median);
-		if (!(t->median >= 9 && t->median < 12.5))
+		if (!(t->median >= 7.5 && t->median < 13.5))
 			fail_msg("latency %s: %.2f ns, expected 10", vmp_bench_variant_name(v),
 				 t->median);
 	}
