@@ -316,25 +316,20 @@ static const vmp_bench_check *find_check(const vmp_bench_run *run, const char *v
 	return NULL;
 }
 
-/* STREAM counts 24 bytes an element, latency the time of one load: against fakes of known speed. */
-static void test_live_figures(void **state)
+/*
+ * One live run against the fakes: NULL when its figures are right and the gate calls them the
+ * same, else what was wrong (static text).
+ */
+static const char *live_figures_once(struct live *l, const vmp_bench_options *o)
 {
-	/* Preemption on a shared machine still jitters the fakes by a few percent: 15%. */
-	vmp_bench_options o = {.reps = 4,
-			       .seconds = 0.1,
-			       .cell_bytes = (uint64_t)4 << 20,
-			       .threshold_pct = 15,
-			       .kernels = &fakes};
-	vmp_bench_gate_item *items;
+	static char why[512];
+	vmp_bench_gate_item *items = NULL;
 	vmp_bench_run *run;
-	struct live l;
-	int n;
+	int n = 0;
 
-	(void)state;
-	two_vms(&l);
-	assert_int_equal(vmp_bench_workloads_parse(&o, "stream,latency"), VMP_OK);
-	assert_int_equal(vmp_bench_run_plan(&run, l.plan, l.host, &o), VMP_OK);
-	for (int v = 0; v < VMP_BENCH_NVARIANTS; v++) {
+	why[0] = '\0';
+	assert_int_equal(vmp_bench_run_plan(&run, l->plan, l->host, o), VMP_OK);
+	for (int v = 0; v < VMP_BENCH_NVARIANTS && !why[0]; v++) {
 		const vmp_bench_result *s =
 		    vmp_bench_find(run, "a", VMP_BENCH_STREAM, (vmp_bench_variant)v);
 		const vmp_bench_result *t =
@@ -348,25 +343,54 @@ static void test_live_figures(void **state)
 		 * the bounds tell 24 from 16 and 32, 10 ns from 5 and 20, and no more.
 		 */
 		if (!(s->median > 19 && s->median <= 29))
-			fail_msg("stream %s: %.2f GB/s, expected 24", vmp_bench_variant_name(v),
-				 s->median);
-		if (!(t->median >= 7.5 && t->median < 13.5))
-			fail_msg("latency %s: %.2f ns, expected 10", vmp_bench_variant_name(v),
-				 t->median);
+			snprintf(why, sizeof(why), "stream %s: %.2f GB/s, expected 24",
+				 vmp_bench_variant_name(v), s->median);
+		else if (!(t->median >= 7.5 && t->median < 13.5))
+			snprintf(why, sizeof(why), "latency %s: %.2f ns, expected 10",
+				 vmp_bench_variant_name(v), t->median);
 	}
 	/* Equal speeds everywhere: the same, and a pass. */
-	if (!vmp_bench_gate(&items, &n, run)) {
-		char *json = NULL;
-
-		vmp_bench_to_json(&json, run, NULL, 0);
-		fail_msg("the gate failed equal figures: %s", json);
-	}
-	assert_int_equal(n, 4);
-	for (int k = 0; k < n; k++)
-		assert_int_equal(items[k].j.verdict, VMP_VERDICT_SAME);
+	if (!why[0] && !vmp_bench_gate(&items, &n, run))
+		snprintf(why, sizeof(why), "the gate failed equal figures");
+	for (int k = 0; k < n && !why[0]; k++)
+		if (items[k].j.verdict != VMP_VERDICT_SAME)
+			snprintf(why, sizeof(why), "item %d of equal figures not judged the same",
+				 k);
+	if (!why[0] && n != 4)
+		snprintf(why, sizeof(why), "%d gate items, expected 4", n);
 	free(items);
 	vmp_bench_run_free(run);
+	return why[0] ? why : NULL;
+}
+
+/*
+ * STREAM counts 24 bytes an element, latency the time of one load: against fakes of known
+ * speed. A machine busy with other work can still preempt a run badly enough to move a median
+ * or widen an interval, so three runs are allowed: a wrong formula or a gate that misjudges
+ * equal figures fails all three.
+ */
+static void test_live_figures(void **state)
+{
+	/* Preemption on a shared machine still jitters the fakes by a few percent: 15%. */
+	vmp_bench_options o = {.reps = 4,
+			       .seconds = 0.1,
+			       .cell_bytes = (uint64_t)4 << 20,
+			       .threshold_pct = 15,
+			       .kernels = &fakes};
+	const char *why = "not run";
+	struct live l;
+
+	(void)state;
+	two_vms(&l);
+	assert_int_equal(vmp_bench_workloads_parse(&o, "stream,latency"), VMP_OK);
+	for (int attempt = 0; attempt < 3 && why; attempt++) {
+		why = live_figures_once(&l, &o);
+		if (why)
+			fprintf(stderr, "live figures, attempt %d: %s\n", attempt + 1, why);
+	}
 	live_free(&l);
+	if (why)
+		fail_msg("%s", why);
 }
 
 /* Where the baselines' threads may run, read back from /proc, not from the bench's settings. */
