@@ -120,4 +120,15 @@ int cli_host_option(cli_host_opts *o, int c, const char *arg);
  */
 int cli_load_host(vmp_host **out, const cli_host_opts *o);
 
+/*
+ * Before a plan is applied through uri (define, a merge from a domain, verify): probe the
+ * host behind it (the live host for a local QEMU URI, libvirt's capabilities otherwise) and
+ * compare it with the plan's (vmplan/identity.h). Another machine is refused unless force;
+ * a pin to a CPU the host lacks is refused always; with free_too, the free resources the
+ * plan needs and the host lacks are named with their fix, as a warning. Messages go to
+ * stderr; `what` ("define", "verify") words them. Returns -1 to go on, else the exit status.
+ */
+int cli_plan_host_check(const vmp_plan *plan, const char *uri, bool force, bool free_too,
+			const char *what);
+
 #endif

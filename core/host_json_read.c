@@ -579,7 +579,9 @@ static int load_root(const struct ld *ld, json_t *root)
 				    schema, VMP_HOST_SCHEMA);
 	if ((err = vmp_json_str(h->hostname, sizeof(h->hostname), &ld->c, root, "", "hostname",
 				false)) < 0 ||
-	    (err = vmp_json_str(source, sizeof(source), &ld->c, root, "", "source", false)) < 0)
+	    (err = vmp_json_str(source, sizeof(source), &ld->c, root, "", "source", false)) < 0 ||
+	    (err = vmp_json_str(h->cpu_model, sizeof(h->cpu_model), &ld->c, root, "", "cpu_model",
+				false)) < 0)
 		return err;
 	h->source = NSOURCES;
 	for (unsigned i = 0; i < NSOURCES; i++)

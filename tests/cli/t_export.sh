@@ -120,12 +120,12 @@ expect_true "backup next to it" cmp -s "$DOMAIN" "$TMP/merged/pool.xml.bak"
 expect_true "the input is untouched" cmp -s "$DOMAIN" "$VMPLAN_SOURCE_DIR/tests/data/domains/webshop.xml"
 
 # --define through libvirt's test driver (each process has a fresh one).
-run export "$PLAN" --define test:///default
+run export "$PLAN" --define test:///default --force
 expect_status 0 "--define"
 expect_in out "rt: created" "rt defined"
 expect_in out "pool: created" "pool defined"
 expect_in out "big: not placed, not defined" "big skipped"
-run export "$PLAN" --define test:///default --dry-run
+run export "$PLAN" --define test:///default --force --dry-run
 expect_status 0 "--define --dry-run"
 expect_in out "rt: would be created" "dry run says what"
 expect_in out "+  <cputune>" "dry run shows the new XML"

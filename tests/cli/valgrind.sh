@@ -57,7 +57,7 @@ vg 0 export "$TMP/plan.json" --format json
 vg 0 export "$GOLDEN/full/plan.json" --vm rt \
 	--domain-xml "$VMPLAN_SOURCE_DIR/tests/data/domains/webshop.xml" \
 	--out-dir "$TMP/merged"
-vg 0 export "$TMP/plan.json" --define test:///default --dry-run
+vg 0 export "$TMP/plan.json" --define test:///default --force --dry-run
 vg 2 export "$VMPLAN_SOURCE_DIR/tests/data/hostile/plan-wrong-type.json"
 vg 2 export "$TMP/plan.json" --format nope
 # verify: nothing of the plan runs on the test driver
