@@ -39,17 +39,20 @@ int cli_plan_host_check(const vmp_plan *plan, const char *uri, bool force, bool 
 	}
 	vmp_plan_host_check(r, plan, host, free_too);
 	if (!r->same_host && !force) {
-		cli_error("the plan is for host '%s', not '%s' behind '%s': %s; re-plan on this host, "
-			  "or %s with --force",
-			  plan->hostname, host->hostname, uri, r->differs, what);
+		cli_error(
+		    "the plan is for host '%s', not '%s' behind '%s': %s; re-plan on this host, "
+		    "or %s with --force",
+		    plan->hostname, host->hostname, uri, r->differs, what);
 		status = EXIT_USAGE;
 		goto out;
 	}
 	if (!r->same_host)
-		fprintf(stderr, "vmplan: warning: --force: the plan is for host '%s', not '%s': %s\n",
+		fprintf(stderr,
+			"vmplan: warning: --force: the plan is for host '%s', not '%s': %s\n",
 			plan->hostname, host->hostname, r->differs);
 	if (r->missing_cpus) {
-		print_lines("cannot apply the plan: this host lacks CPUs it pins to:", r->shortfalls);
+		print_lines("cannot apply the plan: this host lacks CPUs it pins to:",
+			    r->shortfalls);
 		status = EXIT_USAGE;
 	} else if (r->nshortfalls) {
 		print_lines("warning: this host lacks what the plan needs; its domains will not "

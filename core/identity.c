@@ -106,7 +106,8 @@ typedef struct sink {
 	int n;
 } sink;
 
-static void add(sink *s, const char *sep, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add(sink *s, const char *sep, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void add(sink *s, const char *sep, const char *fmt, ...)
 {
 	va_list ap;
@@ -154,8 +155,8 @@ static void compare_nodes(sink *s, const vmp_host_identity *p, const vmp_host_id
 	char x[256], y[256];
 
 	if (p->nnodes != a->nnodes)
-		add(s, "; ", "%d NUMA node%s planned, %d here", p->nnodes, p->nnodes == 1 ? "" : "s",
-		    a->nnodes);
+		add(s, "; ", "%d NUMA node%s planned, %d here", p->nnodes,
+		    p->nnodes == 1 ? "" : "s", a->nnodes);
 	for (int i = 0; i < p->nnodes; i++) {
 		const vmp_identity_node *pn = &p->nodes[i], *an = find_node(a, pn->id);
 
@@ -207,8 +208,7 @@ bool vmp_host_identity_compare(char *out, size_t size, const vmp_host_identity *
 	    (planned->l3_cbm_mask != actual->l3_cbm_mask ||
 	     planned->l3_closids != actual->l3_closids))
 		add(&s, "; ",
-		    "L3 allocation %#" PRIx64 " with %u classes planned, %#" PRIx64
-		    " with %u here",
+		    "L3 allocation %#" PRIx64 " with %u classes planned, %#" PRIx64 " with %u here",
 		    planned->l3_cbm_mask, planned->l3_closids, actual->l3_cbm_mask,
 		    actual->l3_closids);
 	return s.n == 0;
@@ -229,7 +229,7 @@ static void check_identity(vmp_plan_host_result *out, const vmp_plan *plan, cons
 	if (plan->identity.present) {
 		vmp_host_identity_get(&here, host);
 		out->same_host = vmp_host_identity_compare(out->differs, sizeof(out->differs),
-							    &plan->identity, &here);
+							   &plan->identity, &here);
 		return;
 	}
 	out->legacy = true;
@@ -242,7 +242,8 @@ static void check_identity(vmp_plan_host_result *out, const vmp_plan *plan, cons
 			 plan->host, fp);
 }
 
-static void check_cpus(vmp_plan_host_result *out, sink *s, const vmp_plan_vm *vm, const vmp_host *host)
+static void check_cpus(vmp_plan_host_result *out, sink *s, const vmp_plan_vm *vm,
+		       const vmp_host *host)
 {
 	vmp_cpuset all = vm->pcpus, missing;
 	char buf[256];
@@ -332,15 +333,15 @@ static int hugepage_lines(sink *s, const vmp_plan *plan, const vmp_host *host)
 			    "kB/nr_hugepages%s\n",
 			    host->nodes[n].id, need, kib, who, have, need - have,
 			    total + need - have, host->nodes[n].id, kib,
-			    kib >= 1024 * 1024 ? " (1 GiB pages are surest reserved at boot, on the "
-						 "kernel command line)"
-					       : "");
+			    kib >= 1024 * 1024
+				? " (1 GiB pages are surest reserved at boot, on the "
+				  "kernel command line)"
+				: "");
 		}
 	return nshort;
 }
 
-int vmp_plan_hugepage_shortfalls(char *out, size_t size, const vmp_plan *plan,
-				 const vmp_host *host)
+int vmp_plan_hugepage_shortfalls(char *out, size_t size, const vmp_plan *plan, const vmp_host *host)
 {
 	sink s = {out, size, 0, 0};
 
@@ -408,7 +409,8 @@ static int cache_lines(sink *s, const vmp_plan *plan, const vmp_host *host)
 		}
 		for (int k = 0; k < vm->ncachetune; k++) {
 			const vmp_plan_cachetune *ct = &vm->cachetune[k];
-			const vmp_rdt_domain *d = ct->level == 3 ? l3_domain(host, ct->cache_id) : NULL;
+			const vmp_rdt_domain *d =
+			    ct->level == 3 ? l3_domain(host, ct->cache_id) : NULL;
 
 			if (ct->level != 3)
 				continue;

@@ -14,17 +14,16 @@ static json_t *free_json(const vmp_host_identity *id)
 		json_t *pools = json_array();
 
 		for (int k = 0; k < n->nhugepages; k++)
-			json_array_append_new(pools, json_pack("{s:I, s:I, s:I}", "size_kib",
-							       (json_int_t)n->hugepages[k].size_kib,
-							       "total",
-							       (json_int_t)n->hugepages[k].total, "free",
-							       (json_int_t)n->hugepages[k].free));
-		json_array_append_new(nodes, json_pack("{s:i, s:I, s:o}", "id", n->id, "free_bytes",
-						       (json_int_t)n->free_bytes, "hugepages",
-						       pools));
+			json_array_append_new(pools,
+					      json_pack("{s:I, s:I, s:I}", "size_kib",
+							(json_int_t)n->hugepages[k].size_kib,
+							"total", (json_int_t)n->hugepages[k].total,
+							"free", (json_int_t)n->hugepages[k].free));
+		json_array_append_new(nodes,
+				      json_pack("{s:i, s:I, s:o}", "id", n->id, "free_bytes",
+						(json_int_t)n->free_bytes, "hugepages", pools));
 	}
-	return json_pack("{s:i, s:o}", "resctrl_groups_used", (int)id->groups_used, "nodes",
-			 nodes);
+	return json_pack("{s:i, s:o}", "resctrl_groups_used", (int)id->groups_used, "nodes", nodes);
 }
 
 void vmp_identity_json_add(json_t *root, const vmp_host_identity *id)
@@ -47,10 +46,10 @@ void vmp_identity_json_add(json_t *root, const vmp_host_identity *id)
 	json_object_set_new(o, "l3_closids", json_integer(id->l3_closids));
 	json_object_set_new(o, "mb", json_boolean(id->mb));
 	for (int i = 0; i < id->nnodes; i++)
-		json_array_append_new(nodes,
-				      json_pack("{s:i, s:o, s:I}", "id", id->nodes[i].id, "cpus",
-						vmp_json_cpuset_new(&id->nodes[i].cpus), "memory_bytes",
-						(json_int_t)id->nodes[i].memory_bytes));
+		json_array_append_new(
+		    nodes, json_pack("{s:i, s:o, s:I}", "id", id->nodes[i].id, "cpus",
+				     vmp_json_cpuset_new(&id->nodes[i].cpus), "memory_bytes",
+				     (json_int_t)id->nodes[i].memory_bytes));
 	json_object_set_new(o, "nodes", nodes);
 	json_object_set_new(root, "identity", o);
 	json_object_set_new(root, "host_free", free_json(id));
@@ -119,7 +118,8 @@ static int load_free(vmp_host_identity *out, const vmp_json_ctx *c, json_t *root
 		if ((err = vmp_json_int(&id, c, e, where, "id", true, 0, 4096)) < 0)
 			return err;
 		for (int n = 0; n < out->nnodes; n++)
-			if (out->nodes[n].id == id && (err = load_pools(&out->nodes[n], c, e, where)) < 0)
+			if (out->nodes[n].id == id &&
+			    (err = load_pools(&out->nodes[n], c, e, where)) < 0)
 				return err;
 	}
 	return VMP_OK;

@@ -35,11 +35,11 @@ bool vmp_host_identity_compare(char *out, size_t size, const vmp_host_identity *
 
 /* What vmp_plan_host_check() found. */
 typedef struct vmp_plan_host_result {
-	bool same_host;       /* the identities match (old plans: the fingerprints do) */
-	bool legacy;          /* the plan has no identity: compared by vmp_host_fingerprint() */
-	bool missing_cpus;    /* a pin names a CPU this host does not have online */
-	char differs[1024];   /* what makes it another machine, "; "-separated; "" if none */
-	int nshortfalls;      /* free resources the plan needs and the host lacks */
+	bool same_host;        /* the identities match (old plans: the fingerprints do) */
+	bool legacy;           /* the plan has no identity: compared by vmp_host_fingerprint() */
+	bool missing_cpus;     /* a pin names a CPU this host does not have online */
+	char differs[1024];    /* what makes it another machine, "; "-separated; "" if none */
+	int nshortfalls;       /* free resources the plan needs and the host lacks */
 	char shortfalls[4096]; /* one line each ("\n"-ended): the need, what is free, the fix */
 } vmp_plan_host_result;
 
