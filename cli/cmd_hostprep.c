@@ -127,7 +127,10 @@ static int apply(vmp_hostprep *hp, const char *undo_path, bool dry_run)
 		bool same = !strcmp(w->old, w->value);
 
 		changed += !same;
-		printf("%s %s: %s -> %s (%s)\n", same ? "unchanged" : dry_run ? "would set" : "set",
+		printf("%s %s: %s -> %s (%s)\n",
+		       same      ? "unchanged"
+		       : dry_run ? "would set"
+				 : "set",
 		       w->path, w->old, w->value, w->what);
 	}
 	printf("needs a reboot: %s\n", hp->reboot);
@@ -138,7 +141,8 @@ static int apply(vmp_hostprep *hp, const char *undo_path, bool dry_run)
 	for (int i = 0; i < hp->nwrites; i++) {
 		const vmp_hostprep_write *w = &hp->writes[i];
 
-		if (strcmp(w->old, w->value) && (err = vmp_hostprep_write_value(w->path, w->value)) < 0) {
+		if (strcmp(w->old, w->value) &&
+		    (err = vmp_hostprep_write_value(w->path, w->value)) < 0) {
 			cli_error("%s; the changes before it stay: vmplan hostprep --undo %s",
 				  vmp_error_last(), undo_path);
 			return EXIT_RUNTIME;
@@ -280,7 +284,9 @@ static int exec_hostprep(int argc, char **argv)
 	if ((status = same_host(plan, host, a.force)) >= 0)
 		goto out;
 	if ((err = vmp_hostprep_make(&hp, plan, host,
-				     a.root ? a.root : a.host.fsroot ? a.host.fsroot : "/")) < 0) {
+				     a.root          ? a.root
+				     : a.host.fsroot ? a.host.fsroot
+						     : "/")) < 0) {
 		cli_error("%s", vmp_error_last());
 		status = err == VMP_EINFEASIBLE ? EXIT_USAGE : cli_status(err);
 		goto out;

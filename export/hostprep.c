@@ -44,8 +44,7 @@ static int add_file(vmp_hostprep *hp, const char *name, const char *dest, const 
 
 static int add_write(vmp_hostprep *hp, const char *path, const char *value, const char *what)
 {
-	vmp_hostprep_write *grown =
-	    realloc(hp->writes, sizeof(*grown) * (size_t)(hp->nwrites + 1));
+	vmp_hostprep_write *grown = realloc(hp->writes, sizeof(*grown) * (size_t)(hp->nwrites + 1));
 
 	if (!grown)
 		return no_memory();
@@ -144,9 +143,9 @@ static int hugepages(vmp_hostprep *hp, char *cmdline, size_t size, const vmp_pla
 		size_t len = strlen(cmdline);
 		int parts = 0;
 
-		len += (size_t)snprintf(cmdline + len, size - len, " hugepagesz=%" PRIu64 "%s hugepages=",
-					kib >= 1048576 ? kib / 1048576 : kib / 1024,
-					kib >= 1048576 ? "G" : "M");
+		len += (size_t)snprintf(
+		    cmdline + len, size - len, " hugepagesz=%" PRIu64 "%s hugepages=",
+		    kib >= 1048576 ? kib / 1048576 : kib / 1024, kib >= 1048576 ? "G" : "M");
 		for (int n = 0; n < host->nnodes && len < size; n++) {
 			const vmp_hugepages *p = pool(&host->nodes[n], kib);
 			uint64_t need = pages_on(plan, host->nodes[n].id, sizes[k]);
@@ -270,9 +269,10 @@ static int resctrl(vmp_hostprep *hp, const vmp_plan *plan, const vmp_host *host,
 					vm_ways |= plan->vms[i].cachetune[k].ways_mask;
 		keep = longest_run(l3->cbm_mask & ~vm_ways);
 		if (!keep || (unsigned)__builtin_popcountll(keep) < l3->min_cbm_bits) {
-			vmp_error_set("the plan gives every L3 way of cache %d to VMs: the default "
-				      "resctrl group needs at least %u; re-plan with smaller cache=",
-				      l3->domains[d].id, l3->min_cbm_bits);
+			vmp_error_set(
+			    "the plan gives every L3 way of cache %d to VMs: the default "
+			    "resctrl group needs at least %u; re-plan with smaller cache=",
+			    l3->domains[d].id, l3->min_cbm_bits);
 			return VMP_EINFEASIBLE;
 		}
 		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%d=%" PRIx64,
@@ -289,11 +289,12 @@ static int kernel_files(vmp_hostprep *hp, const char *cmdline)
 
 	vmp_cpuset_format(d, sizeof(d), &hp->dedicated);
 	vmp_cpuset_format(h, sizeof(h), &hp->housekeeping);
-	if ((err = add_file(hp, "kernel-cmdline.txt", "",
-			    "# Append to the kernel command line (GRUB_CMDLINE_LINUX in "
-			    "/etc/default/grub, then update-grub or grub2-mkconfig); takes effect at "
-			    "the next boot.\n%s\n",
-			    cmdline)) < 0 ||
+	if ((err =
+		 add_file(hp, "kernel-cmdline.txt", "",
+			  "# Append to the kernel command line (GRUB_CMDLINE_LINUX in "
+			  "/etc/default/grub, then update-grub or grub2-mkconfig); takes effect at "
+			  "the next boot.\n%s\n",
+			  cmdline)) < 0 ||
 	    (err = add_file(hp, "cpu-partitioning-variables.conf",
 			    "/etc/tuned/cpu-partitioning-variables.conf",
 			    "# tuned's cpu-partitioning profile: the CPUs of dedicated vCPUs\n"
@@ -379,8 +380,8 @@ int vmp_hostprep_make(vmp_hostprep **out, const vmp_plan *plan, const vmp_host *
 		snprintf(cmdline, sizeof(cmdline), "irqaffinity=%s", h);
 	else
 		snprintf(cmdline, sizeof(cmdline),
-			 "isolcpus=managed_irq,domain,%s nohz_full=%s rcu_nocbs=%s irqaffinity=%s", d,
-			 d, d, h);
+			 "isolcpus=managed_irq,domain,%s nohz_full=%s rcu_nocbs=%s irqaffinity=%s",
+			 d, d, d, h);
 	if ((err = hugepages(hp, cmdline, sizeof(cmdline), plan, host, root)) < 0 ||
 	    (err = cgroups(hp, root)) < 0 || (err = irqs(hp, host, root)) < 0 ||
 	    (err = resctrl(hp, plan, host, root)) < 0 || (err = kernel_files(hp, cmdline)) < 0 ||

@@ -218,6 +218,15 @@ static bool rdt_find_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, in
 				       id);
 			return false;
 		}
+		if (ways == nbits) {
+			/* libvirt checks this before it looks for free ways (virresctrl.c). */
+			vmp_size_format(a, sizeof(a), r->cache_bytes);
+			planner_refuse(vm, VMP_BIND_CACHE,
+				       "needs %s of L3, all %d ways of cache %d: libvirt refuses a "
+				       "cachetune of the whole cache; lower cache",
+				       a, nbits, id);
+			return false;
+		}
 		free_ways =
 		    rc->l3.cbm_mask & ~rc->l3.domains[doms[i]].used_mask & ~st->l3_taken[doms[i]];
 		if (ways > nbits || !(masks[i] = highest_run(free_ways, ways))) {
@@ -259,7 +268,12 @@ static void rdt_take_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, in
 			ct->size_bytes = way * (uint64_t)__builtin_popcountll(masks[i]);
 		}
 		if (st->explain)
-			planner_append(&vm->explain, "cache %d: ways 0x%" PRIx64 "\n",
+			planner_append(&vm->explain,
+				       "cache %d: ways 0x%" PRIx64
+				       " (advice: libvirt takes the size "
+				       "and picks the ways itself at start, among those no resctrl "
+				       "group holds, the default group included; vmplan hostprep "
+				       "--apply shrinks the default group)\n",
 				       h->l3s[l3s[i]].id, masks[i]);
 	}
 }

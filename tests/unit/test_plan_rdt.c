@@ -113,12 +113,31 @@ static void test_min_cbm_bits_refuses_too_few(void **st)
 	vmp_host_free(h);
 }
 
+/* libvirt refuses a cachetune of the whole cache: so does the planner, saying why. */
+static void test_whole_cache_refused(void **st)
+{
+	vmp_host *h = host_with_l3(1);
+	vmp_plan *p;
+
+	(void)st;
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=11M");
+	assert_false(p->vms[0].placed);
+	assert_int_equal(p->vms[0].bind, VMP_BIND_CACHE);
+	assert_non_null(strstr(p->vms[0].reason, "libvirt refuses a cachetune of the whole cache"));
+	vmp_plan_free(p);
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=10M");
+	assert_true(p->vms[0].placed);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_min_cbm_bits_rounds_up),
 	    cmocka_unit_test(test_min_cbm_bits_cdp),
 	    cmocka_unit_test(test_min_cbm_bits_refuses_too_few),
+	    cmocka_unit_test(test_whole_cache_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
