@@ -133,6 +133,10 @@ static int apply(vmp_hostprep *hp, const char *undo_path, bool dry_run)
 				 : "set",
 		       w->path, w->old, w->value, w->what);
 	}
+	if (hp->nmissing)
+		printf("left out: %d change%s whose file this host does not have (no such cgroup, "
+		       "pool or IRQ)\n",
+		       hp->nmissing, hp->nmissing == 1 ? "" : "s");
 	printf("needs a reboot: %s\n", hp->reboot);
 	if (dry_run || !changed)
 		return EXIT_PLACED;
@@ -141,12 +145,17 @@ static int apply(vmp_hostprep *hp, const char *undo_path, bool dry_run)
 	for (int i = 0; i < hp->nwrites; i++) {
 		const vmp_hostprep_write *w = &hp->writes[i];
 
-		if (strcmp(w->old, w->value) &&
-		    (err = vmp_hostprep_write_value(w->path, w->value)) < 0) {
-			cli_error("%s; the changes before it stay: vmplan hostprep --undo %s",
-				  vmp_error_last(), undo_path);
-			return EXIT_RUNTIME;
+		if (!strcmp(w->old, w->value) ||
+		    (err = vmp_hostprep_write_value(w->path, w->value)) == VMP_OK)
+			continue;
+		/* The kernel keeps a managed IRQ's affinity (isolcpus=managed_irq at boot). */
+		if (!strncmp(w->what, "irq ", 4)) {
+			fprintf(stderr, "vmplan: warning: %s: left as it is\n", vmp_error_last());
+			continue;
 		}
+		cli_error("%s; the changes before it stay: vmplan hostprep --undo %s",
+			  vmp_error_last(), undo_path);
+		return EXIT_RUNTIME;
 	}
 	return EXIT_PLACED;
 }
@@ -173,10 +182,16 @@ static int undo(const char *path)
 			status = EXIT_USAGE;
 			break;
 		}
+		char now[256];
+		/* What never changed (or was refused at --apply) needs no write back. */
+		if (vmp_hostprep_read_value(now, sizeof(now), p) == VMP_OK && !strcmp(now, v)) {
+			printf("unchanged %s: %s\n", p, v);
+			continue;
+		}
 		if (vmp_hostprep_write_value(p, v) < 0) {
 			cli_error("%s", vmp_error_last());
 			status = EXIT_RUNTIME;
-			break;
+			continue;
 		}
 		printf("restored %s: %s\n", p, v);
 	}

@@ -223,8 +223,12 @@ static int cgroups(vmp_hostprep *hp, const char *root)
 		/* machine.slice holds the VMs: libvirt pins their threads itself. */
 		if (!strcmp(slices[i], "machine.slice"))
 			continue;
-		under(path, sizeof(path), root, "/sys/fs/cgroup/%s/cpuset.cpus", slices[i]);
+		/* cgroup v2 (unified), then v1's cpuset hierarchy: the host has one of them. */
 		snprintf(what, sizeof(what), "AllowedCPUs of %s (runtime)", slices[i]);
+		under(path, sizeof(path), root, "/sys/fs/cgroup/%s/cpuset.cpus", slices[i]);
+		if ((err = add_write(hp, path, value, what)) < 0)
+			return err;
+		under(path, sizeof(path), root, "/sys/fs/cgroup/cpuset/%s/cpuset.cpus", slices[i]);
 		if ((err = add_write(hp, path, value, what)) < 0)
 			return err;
 	}
@@ -408,30 +412,47 @@ static void l3_line(char *out, size_t size, const char *text)
 	snprintf(out, size, "%.*s", (int)strcspn(p, "\n"), p);
 }
 
+int vmp_hostprep_read_value(char *out, size_t size, const char *path)
+{
+	char text[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (!f && errno == ENOENT) {
+		vmp_error_set("cannot read '%s': %s", path, strerror(errno));
+		return VMP_ENOTFOUND;
+	}
+	if (!f) {
+		vmp_error_set("cannot read '%s': %s", path, strerror(errno));
+		return VMP_ESYS;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	if (strstr(path, "/schemata"))
+		l3_line(out, size, text);
+	else
+		snprintf(out, size, "%.*s", (int)strcspn(text, "\n"), text);
+	return VMP_OK;
+}
+
 int vmp_hostprep_read_old(vmp_hostprep *hp)
 {
-	int kept = 0;
+	int kept = 0, err;
 
 	for (int i = 0; i < hp->nwrites; i++) {
 		vmp_hostprep_write *w = &hp->writes[i];
-		char text[4096];
-		size_t n;
-		FILE *f = fopen(w->path, "r");
 
-		if (!f && errno == ENOENT)
+		err = vmp_hostprep_read_value(w->old, sizeof(w->old), w->path);
+		if (err == VMP_ENOTFOUND) {
+			hp->nmissing++;
 			continue;
-		if (!f) {
-			vmp_error_set("cannot read '%s': %s", w->path, strerror(errno));
-			return VMP_ESYS;
 		}
-		n = fread(text, 1, sizeof(text) - 1, f);
-		fclose(f);
-		text[n] = '\0';
-		if (strstr(w->path, "/schemata"))
-			l3_line(w->old, sizeof(w->old), text);
-		else
-			snprintf(w->old, sizeof(w->old), "%.*s", (int)strcspn(text, "\n"), text);
-		hp->writes[kept++] = *w;
+		if (err < 0)
+			return err;
+		if (kept != i)
+			hp->writes[kept] = *w;
+		kept++;
 	}
 	hp->nwrites = kept;
 	return VMP_OK;

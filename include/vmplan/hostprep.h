@@ -32,6 +32,7 @@ typedef struct vmp_hostprep {
 	vmp_hostprep_file files[VMP_HOSTPREP_FILES_MAX];
 	int nwrites;
 	vmp_hostprep_write *writes; /* owned */
+	int nmissing;               /* writes vmp_hostprep_read_old() dropped: no such file */
 	char reboot[8400];          /* what takes effect only after a reboot, never done */
 } vmp_hostprep;
 
@@ -62,6 +63,13 @@ void vmp_hostprep_free(vmp_hostprep *hp);
  * @return VMP_OK, or VMP_ESYS naming a file that exists but cannot be read
  */
 int vmp_hostprep_read_old(vmp_hostprep *hp);
+
+/**
+ * Read what a write would replace: the L3 line of a schemata file, the first line of any
+ * other.
+ * @return VMP_OK, VMP_ENOTFOUND when there is no such file, VMP_ESYS when it cannot be read
+ */
+int vmp_hostprep_read_value(char *out, size_t size, const char *path);
 
 /**
  * Write value (a runtime change, or an old value when undoing) into path.

@@ -41,6 +41,9 @@ mk $HP '0\n'
 mk sys/fs/cgroup/system.slice/cpuset.cpus '\n'
 mk sys/bus/pci/devices/0000:00:03.0/msi_irqs/24 ''
 mk proc/irq/24/smp_affinity_list '0-7\n'
+# An IRQ whose affinity the kernel refuses to move (a managed one): a directory here.
+mk sys/bus/pci/devices/0000:00:03.0/msi_irqs/25 ''
+mkdir -p "$R/proc/irq/25/smp_affinity_list"
 mk sys/fs/resctrl/schemata 'L3:0=ff\nMB:0=100\n'
 snapshot() { (cd "$R" && find . -type f | sort | xargs head -n1); }
 before=$(snapshot)
@@ -52,6 +55,7 @@ expect_in out "would set $R/sys/fs/cgroup/system.slice/cpuset.cpus:  -> 0-1,4-7"
 expect_in out "would set $R/proc/irq/24/smp_affinity_list: 0-7 -> 0-1,4-7 (irq 24 (net 0000:00:03.0))" "IRQ to housekeeping"
 expect_in out "would set $R/sys/fs/resctrl/schemata: L3:0=ff -> L3:0=3f" "default group shrunk to the ways no VM has"
 expect_in out "needs a reboot: the kernel command line" "the reboot said"
+expect_in out "left out: 3 changes whose file this host does not have" "what has no file is said"
 expect_true "the dry run changes nothing" [ "$before" = "$(snapshot)" ]
 expect_true "and saves no undo" test ! -e "$TMP/hostprep-undo.json"
 
@@ -59,15 +63,18 @@ run hostprep "$TMP/plan.json" "${H[@]}" --root "$R" --apply
 expect_status 0 "--apply"
 expect_in out "set $R/$HP: 0 -> 512" "listed"
 expect_in out "old values saved in $TMP/hostprep-undo.json" "undo saved"
+expect_in err "warning: cannot write '$R/proc/irq/25/smp_affinity_list'" "a refused IRQ is named"
+expect_in err "left as it is" "and left, the rest applied"
 expect_true "pool written" grep -qx 512 "$R/$HP"
 expect_true "IRQ written" grep -qx 0-1,4-7 "$R/proc/irq/24/smp_affinity_list"
 expect_true "schemata written" grep -qx "L3:0=3f" "$R/sys/fs/resctrl/schemata"
-run hostprep "$TMP/plan.json" "${H[@]}" --root "$R" --apply
+run hostprep "$TMP/plan.json" "${H[@]}" --root "$R" --apply --dry-run
 expect_status 0 "again"
-expect_in out "unchanged $R/$HP: 512 -> 512" "nothing left to change"
+expect_in out "unchanged $R/$HP: 512 -> 512" "what was set is unchanged"
 
 run hostprep --undo "$TMP/hostprep-undo.json"
 expect_status 0 "--undo"
+expect_in out "unchanged $R/proc/irq/25/smp_affinity_list" "what never changed is not written back"
 expect_true "pool restored" grep -qx 0 "$R/$HP"
 expect_true "IRQ restored" grep -qx 0-7 "$R/proc/irq/24/smp_affinity_list"
 expect_true "schemata's L3 restored" grep -qx "L3:0=ff" "$R/sys/fs/resctrl/schemata"
