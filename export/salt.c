@@ -478,8 +478,10 @@ static void mem_param(em *m, const vmp_plan_vm *vm)
 		r->mem_access ? str(m, accesses[r->mem_access]) : null(m);
 		key(m, "allocation");
 		r->mem_allocation ? str(m, allocations[r->mem_allocation]) : null(m);
+		/* The cells carry discard='yes' (salt_check() saw to it that there are some):
+		 * Salt's update rewrites memoryBacking's <discard/> on every apply. */
 		key(m, "discard");
-		r->mem_discard ? str(m, "true") : null(m);
+		null(m);
 	}
 	map_end(m);
 }
@@ -537,6 +539,23 @@ static int salt_check(const vmp_plan_vm *vm)
 		vmp_error_set("cannot write Salt state for VM '%s': Salt's virt module cannot "
 			      "turn on secure boot (firmware=efi-secure); use firmware=efi, or "
 			      "--format libvirt",
+			      r->name);
+		return VMP_EINVAL;
+	}
+	if (!r->hugepage_bytes && (r->nosharepages || r->mem_locked || r->mem_source ||
+				   r->mem_access || r->mem_allocation)) {
+		vmp_error_set("cannot write Salt state for VM '%s': Salt's domain template writes "
+			      "nosharepages, locked and the memory source, access and allocation "
+			      "only together with hugepages, so a new domain would lose them; add "
+			      "hugepages=, or define it through libvirt (export --define)",
+			      r->name);
+		return VMP_EINVAL;
+	}
+	if (r->mem_discard && !vm->ncells) {
+		vmp_error_set("cannot write Salt state for VM '%s': Salt's update compares "
+			      "<discard/> by its text, which libvirt never keeps, so every apply "
+			      "would rewrite it; give the VM NUMA cells (their discard='yes' "
+			      "round-trips), or use --format libvirt",
 			      r->name);
 		return VMP_EINVAL;
 	}

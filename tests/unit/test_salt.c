@@ -333,6 +333,56 @@ static void test_salt_boot(void **st)
 	vmp_plan_free(p);
 }
 
+/* What Salt's template or update would lose or rewrite: refused, or written in the form that
+ * round-trips (discard on the cells, not memoryBacking's <discard/>). */
+static void test_salt_memory_backing(void **st)
+{
+	static const char *const names[] = {"db"};
+	const vmp_exporter *ex = vmp_exporter_find("salt");
+	vmp_plan *p = named_plan(names, 1);
+	vmp_plan_vm *vm = &p->vms[0];
+	vmp_export_opts opts = {0};
+	yaml_document_t d;
+	yaml_node_t *list, *cell;
+	char *sls = (char *)1;
+	size_t len;
+
+	(void)st;
+	vm->req.nosharepages = true;
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_null(sls);
+	assert_non_null(strstr(vmp_error_last(), "only together with hugepages"));
+	vm->req.nosharepages = false;
+	vm->req.mem_source = VMP_SOURCE_MEM_MEMFD;
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	vm->req.hugepage_bytes = 2 << 20;
+	vm->req.nosharepages = true;
+	sls = salt_load(&d, p, &opts);
+	list = get(&d, get(&d, yaml_document_get_root_node(&d), "db"), "virt.defined");
+	assert_string_equal(sval(get(&d, arg(&d, list, "mem"), "nosharepages")), "true");
+	assert_string_equal(sval(get(&d, arg(&d, list, "mem"), "source")), "memfd");
+	yaml_document_delete(&d);
+	free(sls);
+
+	/* discard: refused without cells; with them, on each cell and not in mem. */
+	vm->req.mem_discard = true;
+	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "<discard/>"));
+	vm->ncells = 1;
+	vm->cells[0].host_node = 0;
+	vm->cells[0].memory_bytes = vm->req.memory_bytes;
+	set(&vm->cells[0].vcpus, "0");
+	sls = salt_load(&d, p, &opts);
+	list = get(&d, get(&d, yaml_document_get_root_node(&d), "db"), "virt.defined");
+	assert_true(is_null(get(&d, arg(&d, list, "mem"), "discard")));
+	cell = get(&d, get(&d, arg(&d, list, "cpu"), "numa"), "0");
+	assert_non_null(cell);
+	assert_string_equal(sval(get(&d, cell, "discard")), "true");
+	yaml_document_delete(&d);
+	free(sls);
+	vmp_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +390,7 @@ int main(void)
 	    cmocka_unit_test(test_salt_names),
 	    cmocka_unit_test(test_salt_qemu),
 	    cmocka_unit_test(test_salt_boot),
+	    cmocka_unit_test(test_salt_memory_backing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
