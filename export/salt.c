@@ -17,6 +17,14 @@ typedef struct sbuf {
 	bool oom;
 } sbuf;
 
+/* virt.running starts a stopped domain as defined; one that runs only gets its definition
+ * changed (saltext-virt's update), so the tuning waits for the next start. */
+static const char running_note[] =
+    "# virt.running: a domain that is stopped starts with this tuning; on one that already\n"
+    "# runs, Salt changes only its definition, so the vCPU, emulator and I/O thread pins,\n"
+    "# numatune, memory backing, memtune, cachetune and memorytune take effect at its next\n"
+    "# start (vmplan export --define URI --live pins a running domain now).\n";
+
 static int write_handler(void *data, unsigned char *buffer, size_t size)
 {
 	sbuf *b = data;
@@ -635,6 +643,8 @@ static int export_salt(char **out, size_t *len, const vmp_plan *plan, int vm,
 		vmp_error_set("cannot write Salt state: out of memory");
 		return VMP_ENOMEM;
 	}
+	if (opts->salt_running && nplaced)
+		write_handler(&buf, (unsigned char *)running_note, strlen(running_note));
 	yaml_emitter_set_output(&m.e, write_handler, &buf);
 	yaml_emitter_set_unicode(&m.e, 1);
 	yaml_emitter_set_width(&m.e, 100);

@@ -51,6 +51,7 @@ expect_true "no None" not grep -q None "$TMP/out"
 run export "$TMP/efi.json" --format salt --salt-state running --out-dir "$TMP/salt"
 expect_status 0 "salt to a file"
 expect_true "vmplan.sls written" grep -q "virt.running:" "$TMP/salt/vmplan.sls"
+expect_true "what waits for the next start is said" grep -q "^# numatune, memory backing, memtune, cachetune and memorytune take effect at its next" "$TMP/salt/vmplan.sls"
 run export "$TMP/efi.json" --format salt --type qemu
 expect_status 0 "--format salt --type qemu"
 expect_in out "mode: maximum" "TCG cannot pass the host CPU through"
