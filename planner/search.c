@@ -315,6 +315,7 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 	if ((err = run_order(s.best, host, s.best_order, s.best_two_phase, true, opts->explain,
 			     &s.best_value)) < 0)
 		goto out;
+	planner_rdt_as_libvirt(s.best, host);
 	*out = s.best;
 	s.best = NULL;
 	err = VMP_OK;
