@@ -8,7 +8,8 @@
 
 int mkdir(const char *path, mode_t mode)
 {
-	int (*real)(const char *, mode_t) = (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "mkdir");
+	int (*real)(const char *, mode_t) =
+	    (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "mkdir");
 	int rc = real(path, mode);
 	static const char *const files[] = {"schemata", "tasks", "cpus"};
 
