@@ -11,6 +11,7 @@
 #include "bench/guest_internal.h"
 #include "bench/host_internal.h"
 #include "vmplan/error.h"
+#include "vmplan/identity.h"
 #include "vmplan/stats.h"
 #include "vmplan/version.h"
 
@@ -220,18 +221,28 @@ out:
 	return err;
 }
 
-static int check_plan(const vmp_plan *plan, const vmp_host *host, bool force)
+/* Another machine's plan is refused unless forced (*other_host says it was); see identity.h. */
+static int check_identity(bool *other_host, const vmp_plan *plan, const vmp_host *host, bool force)
 {
-	char fp[17];
-	int placed = 0;
+	vmp_plan_host_result r;
 
-	vmp_host_fingerprint(fp, host);
-	if (strcmp(fp, plan->host) && !force) {
-		vmp_error_set("plan is for host '%s' (fingerprint %s), not this host '%s' "
-			      "(fingerprint %s); bench it on that host",
-			      plan->hostname, plan->host, host->hostname, fp);
+	vmp_plan_host_check(&r, plan, host, false);
+	*other_host = !r.same_host;
+	if (!r.same_host && !force) {
+		vmp_error_set(
+		    "plan is for host '%s', not this host '%s': %s; bench it on that host",
+		    plan->hostname, host->hostname, r.differs);
 		return VMP_EINVAL;
 	}
+	return VMP_OK;
+}
+
+static int check_plan(bool *other_host, const vmp_plan *plan, const vmp_host *host, bool force)
+{
+	int placed = 0, err;
+
+	if ((err = check_identity(other_host, plan, host, force)) < 0)
+		return err;
 	for (int i = 0; i < plan->nvms; i++) {
 		const vmp_plan_vm *vm = &plan->vms[i];
 		vmp_cpuset all = vm->pcpus;
@@ -528,6 +539,7 @@ int vmp_bench_run_plan(vmp_bench_run **out, const vmp_plan *plan, const vmp_host
 	size_t notes_len = 0;
 	double start = engine_now_s();
 	int err, done = 0, total, nvariants = 0;
+	bool other_host = false;
 	struct pass first;
 	bool user_list;
 
@@ -536,7 +548,7 @@ int vmp_bench_run_plan(vmp_bench_run **out, const vmp_plan *plan, const vmp_host
 		o = *opts;
 	if ((err = check_options(&o, host)) < 0)
 		return err;
-	if ((err = check_plan(plan, host, o.force)) < 0)
+	if ((err = check_plan(&other_host, plan, host, o.force)) < 0)
 		return err;
 	user_list = o.nworkloads > 0;
 	if (!user_list)
@@ -544,11 +556,11 @@ int vmp_bench_run_plan(vmp_bench_run **out, const vmp_plan *plan, const vmp_host
 	if (!(run = new_run(plan, host, &o)))
 		return VMP_ENOMEM;
 	acc.run = run;
-	if (strcmp(run->host, plan->host))
+	if (other_host)
 		bench_add_note(&notes, &notes_len,
-			       "forced: the plan is for host %s, this host is %s; pins and nodes "
-			       "were checked to exist",
-			       plan->host, run->host);
+			       "forced: the plan is for host %s (%s), this host is %s; pins and "
+			       "nodes were checked to exist",
+			       plan->hostname, plan->host, run->host);
 	/* The guest engine boots the variants through libvirt (bench/guest_run.c). */
 	if (o.engine == VMP_BENCH_ENGINE_GUEST &&
 	    (err = guest_run_variants(run, plan, host, &o, &notes, &notes_len)) < 0)

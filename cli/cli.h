@@ -34,6 +34,7 @@ extern const vmp_command cmd_bench;
 extern const vmp_command cmd_report;
 extern const vmp_command cmd_accept;
 extern const vmp_command cmd_nightly;
+extern const vmp_command cmd_hostprep;
 
 /* Terminal colours: only on a terminal, and never when NO_COLOR is set (no-color.org). */
 enum { CLI_RESET, CLI_BOLD, CLI_RED, CLI_GREEN, CLI_YELLOW };
@@ -137,5 +138,15 @@ int cli_state_keep(const char *dir, const char *plan_path, const vmp_plan *plan,
  * status after saying why; verbose: say what was kept (cmd_accept.c). */
 int cli_state_keep_defined(const char *uri, const char *plan_path, const vmp_plan *plan,
 			   bool verbose);
+/*
+ * Before a plan is applied through uri (define, a merge from a domain, verify): probe the
+ * host behind it (the live host for a local QEMU URI, libvirt's capabilities otherwise) and
+ * compare it with the plan's (vmplan/identity.h). Another machine is refused unless force;
+ * a pin to a CPU the host lacks is refused always; with free_too, the free resources the
+ * plan needs and the host lacks are named with their fix, as a warning. Messages go to
+ * stderr; `what` ("define", "verify") words them. Returns -1 to go on, else the exit status.
+ */
+int cli_plan_host_check(const vmp_plan *plan, const char *uri, bool force, bool free_too,
+			const char *what);
 
 #endif

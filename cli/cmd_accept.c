@@ -10,6 +10,7 @@
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
+#include "vmplan/identity.h"
 #include "vmplan/plan_json.h"
 #include "vmplan/probe.h"
 #include "vmplan/statedir.h"
@@ -36,7 +37,7 @@ static const char accept_usage[] =
     "  --state-dir DIR      the state directory (default $VMPLAN_STATE_DIR, else\n"
     "                       /var/lib/vmplan)\n"
     "  host options         the host the plan is accepted on (default: this host,\n"
-    "                       probed); its fingerprint must be the plan's\n"
+    "                       probed); it must be the machine the plan was made for\n"
     "  -h, --help           show this help\n"
     "\n"
     "Exit status: 0 kept; 2 bad input, a plan for another host or no plan; 1 a file\n"
@@ -90,7 +91,7 @@ int cli_state_keep(const char *dir, const char *plan_path, const vmp_plan *plan,
 int cli_state_keep_defined(const char *uri, const char *plan_path, const vmp_plan *plan,
 			   bool verbose)
 {
-	char pid[PATH_MAX], fp[17];
+	char pid[PATH_MAX], differs[1024];
 	vmp_host *host = NULL;
 	int err, status = 0;
 
@@ -101,12 +102,13 @@ int cli_state_keep_defined(const char *uri, const char *plan_path, const vmp_pla
 		cli_error("%s", vmp_error_last());
 		return EXIT_RUNTIME;
 	}
-	vmp_host_fingerprint(fp, host);
-	if (strcmp(fp, plan->host) && verbose)
-		printf("note: not kept as this host's accepted plan: it was made for host %s "
-		       "(fingerprint %s), this is %s (%s)\n",
-		       plan->hostname, plan->host, host->hostname, fp);
-	else if (!strcmp(fp, plan->host))
+	if (!vmp_plan_same_host(differs, sizeof(differs), plan, host)) {
+		if (verbose)
+			printf(
+			    "note: not kept as this host's accepted plan: it was made for host %s, "
+			    "this is %s (%s)\n",
+			    plan->hostname, host->hostname, differs);
+	} else
 		status = cli_state_keep(vmp_statedir_dir(NULL), plan_path, plan, host, verbose);
 	vmp_host_free(host);
 	return status;

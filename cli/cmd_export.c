@@ -17,7 +17,7 @@ static const char export_usage[] =
     "usage: vmplan export plan.json [--format libvirt|salt|json] [--out-dir DIR]\n"
     "                     [--domain-xml IN.xml | --connect URI --domain NAME] [--vm NAME]\n"
     "                     [--define URI [--dry-run] [--live]] [--type kvm|qemu]\n"
-    "                     [--salt-state defined|running] [--json]\n"
+    "                     [--salt-state defined|running] [--force] [--json]\n"
     "\n"
     "Write what the plan decided in the form a tool applies it with.\n"
     "\n"
@@ -50,6 +50,9 @@ static const char export_usage[] =
     "                       rest still take effect at its next start\n"
     "  --type TYPE          the domain type of new XML (default: kvm)\n"
     "  --salt-state STATE   defined (default) or running: the Salt state function\n"
+    "  --force              with --define or --connect: apply a plan made for another\n"
+    "                       host (its identity differs: CPUs, nodes, memory, CPU model,\n"
+    "                       resctrl); a pin to a CPU this host lacks is refused anyway\n"
     "  --json               report what was written, merged or defined as JSON (a\n"
     "                       document printed instead of written comes as \"content\")\n"
     "  -h, --help           show this help\n";
@@ -65,7 +68,8 @@ enum {
 	OPT_LIVE,
 	OPT_TYPE,
 	OPT_SALT,
-	OPT_JSON
+	OPT_JSON,
+	OPT_FORCE
 };
 
 /* The plan's VM for a domain called domain_name (or the one named by --vm). */
@@ -309,7 +313,7 @@ static int backup_domain(const char *dir, const char *domain, const char *old)
 }
 
 static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *domain,
-			   const char *vm_name, const char *dir)
+			   const char *vm_name, const char *dir, bool force)
 {
 	const vmp_plan_vm *vm;
 	char *old = NULL, *xml = NULL, file[PATH_MAX], label[VMP_NAME_MAX + 16];
@@ -320,6 +324,10 @@ static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *do
 		cli_error("%s", vmp_error_last());
 		return err == VMP_ENOTFOUND ? EXIT_USAGE : EXIT_RUNTIME;
 	}
+	/* The domain is named first; then whether the plan is for its host. */
+	if ((status = cli_plan_host_check(plan, uri, force, true, "merge it")) >= 0)
+		goto out;
+	status = EXIT_RUNTIME;
 	if (!(vm = pick_vm(plan, vm_name, domain))) {
 		status = EXIT_USAGE;
 		goto out;
@@ -495,7 +503,7 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 typedef struct export_args {
 	const char *format, *dir, *domxml, *uri, *domain, *vm_name, *define, *type;
 	vmp_export_opts opts;
-	bool dry_run, live, want_json;
+	bool dry_run, live, want_json, force;
 } export_args;
 
 /* Parse the options into a; -1 to go on, else the exit status. */
@@ -514,6 +522,7 @@ static int parse_args(export_args *a, int argc, char **argv)
 	    {"type", required_argument, NULL, OPT_TYPE},
 	    {"salt-state", required_argument, NULL, OPT_SALT},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -567,6 +576,9 @@ static int parse_args(export_args *a, int argc, char **argv)
 		case OPT_JSON:
 			a->want_json = true;
 			break;
+		case OPT_FORCE:
+			a->force = true;
+			break;
 		case 'h':
 			fputs(export_usage, stdout);
 			return EXIT_PLACED;
@@ -597,6 +609,8 @@ static int check_args(const export_args *a)
 		why = "give --domain-xml or --connect/--domain, not both";
 	else if (a->dry_run && !a->define)
 		why = "--dry-run goes with --define";
+	else if (a->force && !a->define && !a->domain)
+		why = "--force goes with --define or --connect: it applies another host's plan";
 	else if (a->live && !a->define)
 		why = "--live goes with --define: it pins the running domains it defines";
 	else if (a->define && (a->domxml || a->domain))
@@ -629,6 +643,11 @@ static int exec_export(int argc, char **argv)
 		return cli_status(err);
 	}
 	a.opts.type = a.type;
+	if (a.define &&
+	    (status = cli_plan_host_check(plan, a.define, a.force, true, "define it")) >= 0) {
+		vmp_plan_free(plan);
+		return status;
+	}
 	if (a.want_json)
 		events = json_array();
 	if (a.define)
@@ -636,7 +655,7 @@ static int exec_export(int argc, char **argv)
 	else if (a.domxml)
 		status = do_merge_file(plan, a.domxml, a.vm_name, a.dir);
 	else if (a.domain)
-		status = do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir);
+		status = do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir, a.force);
 	else
 		status = do_formats(plan, ex, a.dir, &a.opts);
 	if (a.define && status == EXIT_PLACED && !a.dry_run)

@@ -9,6 +9,7 @@
 #include "nightly.h"
 #include "vmplan/error.h"
 #include "vmplan/host_json.h"
+#include "vmplan/identity.h"
 #include "vmplan/plan_json.h"
 #include "vmplan/probe.h"
 #include "vmplan/report.h"
@@ -25,7 +26,8 @@ static const char nightly_usage[] =
     "'vmplan accept' or 'vmplan export --define' (plan.json and host.json), in order:\n"
     "\n"
     "  1. the host: this machine, probed now, must be the one the plan was made for\n"
-    "     (its topology fingerprint); a changed machine stops the run here, exit 2,\n"
+    "     (its identity: topology, node sizes, CPU model, resctrl, not free memory);\n"
+    "     a changed machine stops the run here, exit 2,\n"
     "     saying what changed (re-plan and accept the new plan)\n"
     "  2. verify: every placed VM of the plan that is defined and running is compared\n"
     "     with the plan as 'vmplan verify' does (libvirt's live pinning, NUMA memory\n"
@@ -235,27 +237,20 @@ static bool read_options(int *status, nightly *n, int argc, char **argv)
 }
 
 /*
- * Is this still the host the plan was made for? The one place that decides, so that a
- * stable host identity can replace the topology fingerprint here alone. False, with why,
- * when it changed.
+ * Is this still the host the plan was made for? Its identity (vmplan/identity.h: topology,
+ * node sizes, CPU model, resctrl; never free memory) decides. False, with why, when it
+ * changed.
  */
-static bool host_unchanged(char *why, size_t size, const vmp_plan *plan, const vmp_host *kept,
-			   const vmp_host *live)
+static bool host_unchanged(char *why, size_t size, const vmp_plan *plan, const vmp_host *live)
 {
-	char fp[17], kept_cpus[256], live_cpus[256];
+	char differs[1024];
 
-	vmp_host_fingerprint(fp, live);
-	if (!strcmp(fp, plan->host))
+	if (vmp_plan_same_host(differs, sizeof(differs), plan, live))
 		return true;
-	vmp_cpuset_format(kept_cpus, sizeof(kept_cpus), &kept->online);
-	vmp_cpuset_format(live_cpus, sizeof(live_cpus), &live->online);
 	snprintf(why, size,
-		 "this host changed since its plan was accepted: the plan is for host '%s' "
-		 "(fingerprint %s: %d NUMA nodes, %d CPUs, online %s), this is '%s' "
-		 "(fingerprint %s: %d NUMA nodes, %d CPUs, online %s); make a plan for it and "
-		 "accept it ('vmplan accept')",
-		 plan->hostname, plan->host, kept->nnodes, kept->npus, kept_cpus, live->hostname,
-		 fp, live->nnodes, live->npus, live_cpus);
+		 "this host changed since its plan was accepted: the plan is for host '%s', this "
+		 "is '%s': %s; make a plan for it and accept it ('vmplan accept')",
+		 plan->hostname, live->hostname, differs);
 	return false;
 }
 
@@ -403,7 +398,7 @@ static int run_nightly(nightly *n)
 
 	if ((status = load_state(n)) != 0)
 		return status;
-	if (!host_unchanged(n->host_why, sizeof(n->host_why), n->plan, n->kept, n->live)) {
+	if (!host_unchanged(n->host_why, sizeof(n->host_why), n->plan, n->live)) {
 		n->host_changed = true;
 		n->status = EXIT_USAGE;
 		cli_error("%s", n->host_why);

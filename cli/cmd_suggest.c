@@ -10,6 +10,7 @@
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
+#include "vmplan/identity.h"
 #include "vmplan/plan.h"
 #include "vmplan/probe.h"
 #include "vmplan/profile.h"
@@ -175,6 +176,22 @@ explain:
 	}
 }
 
+/* Hugepages the plan places VMs in and the host's pools lack: never only in --explain. */
+static void print_hugepage_shortfalls(const vmp_plan *plan, const vmp_host *host)
+{
+	char lines[4096];
+	const char *p = lines;
+
+	if (vmp_plan_hugepage_shortfalls(lines, sizeof(lines), plan, host) == 0)
+		return;
+	printf("hugepages to reserve before these VMs can start:\n");
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		printf("  %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 static void print_plan(const vmp_plan *plan, const vmp_host *host)
 {
 	char buf[8192];
@@ -190,6 +207,7 @@ static void print_plan(const vmp_plan *plan, const vmp_host *host)
 	for (int i = 0; i < plan->nvms; i++)
 		print_vm(&plan->vms[i]);
 	printf("\n%d of %d VMs placed\n", vmp_plan_placed_count(plan), plan->nvms);
+	print_hugepage_shortfalls(plan, host);
 }
 
 static int show_xml(const vmp_plan *plan, const char *type)

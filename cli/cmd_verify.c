@@ -12,7 +12,7 @@
 #include "vmplan/plan_json.h"
 
 static const char verify_usage[] =
-    "usage: vmplan verify [plan.json] --connect URI [--proc auto|yes|no] [--json]\n"
+    "usage: vmplan verify [plan.json] --connect URI [--proc auto|yes|no] [--force] [--json]\n"
     "\n"
     "Compare every placed VM of the plan with its running domain: its number of\n"
     "vCPUs, libvirt's live vCPU, emulator and I/O thread pinning and the NUMA\n"
@@ -36,12 +36,15 @@ static const char verify_usage[] =
     "                       $XDG_RUNTIME_DIR/libvirt/qemu/run/NAME.pid or, without\n"
     "                       XDG_RUNTIME_DIR, ~/.cache/libvirt/qemu/run/NAME.pid\n"
     "                       ($XDG_CACHE_HOME for ~/.cache)\n"
+    "  --force              verify a plan made for another host (by default one whose\n"
+    "                       host identity differs from the connection's is refused)\n"
     "  --json               print the result as JSON: checks, mismatches (vm, what,\n"
     "                       source, expected, actual)\n"
     "  -h, --help           show this help\n"
     "\n"
     "Exit status 0 when everything matches, 4 when something does not, 2 on bad\n"
-    "usage (--proc yes with a URI that is not local), 1 when libvirt fails.\n";
+    "usage (--proc yes with a URI that is not local) or a plan for another host\n"
+    "(or pinned to CPUs this host lacks), 1 when libvirt fails.\n";
 
 static void print_json(const vmp_plan *plan, const vmp_verify_report *rep)
 {
@@ -113,18 +116,16 @@ static void print_text(const vmp_plan *plan, const vmp_verify_report *rep)
 static int exec_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"connect", required_argument, NULL, 'c'},
-	    {"proc", required_argument, NULL, 'p'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"connect", required_argument, NULL, 'c'}, {"proc", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},          {"force", no_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	vmp_verify_opts opts = {.proc = -1};
 	vmp_verify_report *rep = NULL;
 	vmp_plan *plan = NULL;
 	const char *uri = NULL;
 	char plan_path[4096];
-	int c, err, status, json = 0;
+	int c, err, status, json = 0, force = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -148,6 +149,9 @@ static int exec_verify(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'f':
+			force = 1;
+			break;
 		case 'h':
 			fputs(verify_usage, stdout);
 			return EXIT_PLACED;
@@ -169,6 +173,10 @@ static int exec_verify(int argc, char **argv)
 	if ((err = vmp_plan_load_json(&plan, plan_path)) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
+	}
+	if ((status = cli_plan_host_check(plan, uri, force, false, "verify it")) >= 0) {
+		vmp_plan_free(plan);
+		return status;
 	}
 	if ((err = vmp_verify_plan(&rep, plan, uri, &opts)) < 0) {
 		cli_error("%s", vmp_error_last());

@@ -23,7 +23,7 @@ typedef struct nightly {
 	vmp_host *kept, *live;
 	char fp[17];
 	bool host_changed;
-	char host_why[1024];
+	char host_why[2048];
 	vmp_verify_report *rep;
 	int ndrift, nidle; /* mismatches that are drift; planned VMs not running */
 	vmp_bench_run *run;

@@ -581,7 +581,9 @@ static int load_root(const struct ld *ld, json_t *root)
 				    schema, VMP_HOST_SCHEMA);
 	if ((err = vmp_json_str(h->hostname, sizeof(h->hostname), &ld->c, root, "", "hostname",
 				false)) < 0 ||
-	    (err = vmp_json_str(source, sizeof(source), &ld->c, root, "", "source", false)) < 0)
+	    (err = vmp_json_str(source, sizeof(source), &ld->c, root, "", "source", false)) < 0 ||
+	    (err = vmp_json_str(h->cpu_model, sizeof(h->cpu_model), &ld->c, root, "", "cpu_model",
+				false)) < 0)
 		return err;
 	/* Printed on the terminal: no escape sequence, no newline (vmp_spec_check_text). */
 	if (vmp_spec_check_text("the host name", h->hostname) < 0)

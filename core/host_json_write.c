@@ -255,6 +255,8 @@ static json_t *host_json(struct wr *w, const vmp_host *h)
 	    json_string(vmp_host_source_names[(unsigned)h->source < NSOURCES ? h->source : 0]));
 
 	topology_json(w, root, h);
+	if (*h->cpu_model)
+		set(w, root, "cpu_model", json_string(h->cpu_model));
 
 	set(w, root, "online", cpuset_json(w, &h->online));
 	if (h->distances) {

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "identity_json.h"
 #include "json.h"
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
@@ -218,6 +219,7 @@ int vmp_plan_to_json(char **out, const vmp_plan *plan)
 	for (int i = 0; i < plan->nvms; i++)
 		json_array_append_new(vms, vm_json(&plan->vms[i]));
 	json_object_set_new(root, "vms", vms);
+	vmp_identity_json_add(root, &plan->identity);
 	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 	json_decref(root);
 	if (!*out) {
@@ -774,7 +776,8 @@ int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name)
 		0 ||
 	    (err = vmp_json_str(plan->hostname, sizeof(plan->hostname), &l.c, root, "", "hostname",
 				true)) < 0 ||
-	    (err = load_vms(&l, root, plan)) < 0)
+	    (err = load_vms(&l, root, plan)) < 0 ||
+	    (err = vmp_identity_json_load(&plan->identity, &l.c, root)) < 0)
 		goto out;
 	*out = plan;
 	plan = NULL;

@@ -11,6 +11,7 @@
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
 #include "vmplan/host_json.h"
+#include "vmplan/identity.h"
 #include "vmplan/statedir.h"
 
 const char *vmp_statedir_dir(const char *dir)
@@ -88,17 +89,16 @@ static int write_dropin(char *dropin, size_t size, const vmp_host *host, const v
 int vmp_statedir_keep(char *dropin, size_t size, const char *dir, const char *plan_text,
 		      const vmp_plan *plan, const vmp_host *host)
 {
-	char fp[17], path[PATH_MAX];
+	char differs[1024], path[PATH_MAX];
 	char *host_text = NULL;
 	int err;
 
 	if (dropin && size)
 		*dropin = '\0';
-	vmp_host_fingerprint(fp, host);
-	if (strcmp(fp, plan->host)) {
-		vmp_error_set("plan is for host '%s' (fingerprint %s), not host '%s' (fingerprint "
-			      "%s); accept it on the host it was made for",
-			      plan->hostname, plan->host, host->hostname, fp);
+	if (!vmp_plan_same_host(differs, sizeof(differs), plan, host)) {
+		vmp_error_set("plan is for host '%s', not host '%s' (%s); accept it on the host it "
+			      "was made for",
+			      plan->hostname, host->hostname, differs);
 		return VMP_EINVAL;
 	}
 	if ((err = vmp_host_to_json(&host_text, host)) < 0)

@@ -17,6 +17,14 @@ typedef struct sbuf {
 	bool oom;
 } sbuf;
 
+/* virt.running starts a stopped domain as defined; one that runs only gets its definition
+ * changed (saltext-virt's update), so the tuning waits for the next start. */
+static const char running_note[] =
+    "# virt.running: a domain that is stopped starts with this tuning; on one that already\n"
+    "# runs, Salt changes only its definition, so the vCPU, emulator and I/O thread pins,\n"
+    "# numatune, memory backing, memtune, cachetune and memorytune take effect at its next\n"
+    "# start (vmplan export --define URI --live pins a running domain now).\n";
+
 static int write_handler(void *data, unsigned char *buffer, size_t size)
 {
 	sbuf *b = data;
@@ -271,6 +279,21 @@ static void tuning_sched(em *m, const vmp_plan_vm *vm, const vmp_cpuset *vcpus)
 	}
 }
 
+/* bytes in the largest unit that divides them, as libvirt formats a cache size (B, KiB,
+ * MiB, ...). */
+static void pretty_size(uint64_t *size, const char **unit, uint64_t bytes)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	int u = 0;
+
+	while (u < 5 && bytes && bytes % 1024 == 0) {
+		bytes /= 1024;
+		u++;
+	}
+	*size = bytes;
+	*unit = units[u];
+}
+
 /* cachetune and memorytune, each one group for all vCPUs: null where the plan has none. */
 static void tuning_resctrl(em *m, const vmp_plan_vm *vm, const vmp_cpuset *vcpus)
 {
@@ -284,16 +307,22 @@ static void tuning_resctrl(em *m, const vmp_plan_vm *vm, const vmp_cpuset *vcpus
 		map_start(m);
 		for (int i = 0; i < vm->ncachetune; i++) {
 			const vmp_plan_cachetune *c = &vm->cachetune[i];
+			const char *unit;
+			uint64_t size;
 			key_num(m, c->cache_id);
 			map_start(m);
 			key(m, "level");
 			num(m, c->level);
 			key(m, "type");
 			str(m, *c->type ? c->type : "both");
+			/* In the unit libvirt prints it back in: saltext-virt's update compares
+			 * the bare size attribute, so 4096 KiB against libvirt's 4 MiB would
+			 * rewrite it as 4096 MiB on every apply. */
+			pretty_size(&size, &unit, c->size_bytes);
 			key(m, "size");
-			num(m, (int64_t)(c->size_bytes / 1024));
+			num(m, (int64_t)size);
 			key(m, "unit");
-			str(m, "KiB");
+			str(m, unit);
 			map_end(m);
 		}
 		map_end(m);
@@ -457,8 +486,10 @@ static void mem_param(em *m, const vmp_plan_vm *vm)
 		r->mem_access ? str(m, accesses[r->mem_access]) : null(m);
 		key(m, "allocation");
 		r->mem_allocation ? str(m, allocations[r->mem_allocation]) : null(m);
+		/* The cells carry discard='yes' (salt_check() saw to it that there are some):
+		 * Salt's update rewrites memoryBacking's <discard/> on every apply. */
 		key(m, "discard");
-		r->mem_discard ? str(m, "true") : null(m);
+		null(m);
 	}
 	map_end(m);
 }
@@ -502,10 +533,11 @@ static void arg_start(em *m, const char *name)
 }
 
 /*
- * What Salt's virt module cannot say for this VM: its boot parameters take a loader and
- * an nvram together or neither (anything else is refused), and have no secure boot at all
- * (Salt's loader carries no secure='yes' and it turns on no SMM), so writing efi or the
- * bare loader would give a different firmware than the plan asks for.
+ * What Salt's virt module cannot say for this VM: it has no secure boot at all (its loader
+ * carries no secure='yes' and it turns on no SMM); and it takes a loader only together
+ * with an nvram, which it writes as <nvram template='...'> (saltext-virt's update sets the
+ * template attribute): a template libvirt copies into a new variable store, not the store
+ * the plan names. Writing either would give another firmware than the plan asks for.
  */
 static int salt_check(const vmp_plan_vm *vm)
 {
@@ -518,15 +550,29 @@ static int salt_check(const vmp_plan_vm *vm)
 			      r->name);
 		return VMP_EINVAL;
 	}
-	if (r->loader[0] && !r->nvram[0]) {
-		vmp_error_set("cannot write Salt state for VM '%s': Salt's virt module takes a "
-			      "loader only together with an nvram; add nvram=PATH to its --vm",
+	if (!r->hugepage_bytes && (r->nosharepages || r->mem_locked || r->mem_source ||
+				   r->mem_access || r->mem_allocation)) {
+		vmp_error_set("cannot write Salt state for VM '%s': Salt's domain template writes "
+			      "nosharepages, locked and the memory source, access and allocation "
+			      "only together with hugepages, so a new domain would lose them; add "
+			      "hugepages=, or define it through libvirt (export --define)",
 			      r->name);
 		return VMP_EINVAL;
 	}
-	if (r->nvram[0] && !r->loader[0]) {
-		vmp_error_set("cannot write Salt state for VM '%s': Salt's virt module takes an "
-			      "nvram only together with a loader; add loader=PATH to its --vm",
+	if (r->mem_discard && !vm->ncells) {
+		vmp_error_set("cannot write Salt state for VM '%s': Salt's update compares "
+			      "<discard/> by its text, which libvirt never keeps, so every apply "
+			      "would rewrite it; give the VM NUMA cells (their discard='yes' "
+			      "round-trips), or use --format libvirt",
+			      r->name);
+		return VMP_EINVAL;
+	}
+	if (r->loader[0] || r->nvram[0]) {
+		vmp_error_set("cannot write Salt state for VM '%s': Salt's virt module takes a "
+			      "loader only together with an nvram, and writes that nvram as a "
+			      "template libvirt copies into a new variable store, not the store "
+			      "nvram= names; use firmware=efi (Salt's efi: true) without loader= "
+			      "and nvram=, or --format libvirt",
 			      r->name);
 		return VMP_EINVAL;
 	}
@@ -554,19 +600,12 @@ static void vm_state(em *m, const vmp_plan_vm *vm, const vmp_export_opts *opts)
 		numatune_param(m, vm);
 		map_end(m);
 	}
-	if (vm->req.efi || vm->req.loader[0]) {
-		/* salt_check() saw to it that a loader comes with its nvram. */
+	if (vm->req.efi) {
+		/* salt_check() refused loader= and nvram=: Salt's efi picks the firmware. */
 		arg_start(m, "boot");
 		map_start(m);
-		if (vm->req.loader[0]) {
-			key(m, "loader");
-			text(m, vm->req.loader);
-			key(m, "nvram");
-			text(m, vm->req.nvram);
-		} else {
-			key(m, "efi");
-			str(m, "true");
-		}
+		key(m, "efi");
+		str(m, "true");
 		map_end(m);
 		map_end(m);
 	}
@@ -604,6 +643,8 @@ static int export_salt(char **out, size_t *len, const vmp_plan *plan, int vm,
 		vmp_error_set("cannot write Salt state: out of memory");
 		return VMP_ENOMEM;
 	}
+	if (opts->salt_running && nplaced)
+		write_handler(&buf, (unsigned char *)running_note, strlen(running_note));
 	yaml_emitter_set_output(&m.e, write_handler, &buf);
 	yaml_emitter_set_unicode(&m.e, 1);
 	yaml_emitter_set_width(&m.e, 100);

@@ -431,6 +431,11 @@ static int local_qemu_uri(const char *uri)
 	return URI_OTHER;
 }
 
+bool vmp_uri_is_local_qemu(const char *uri)
+{
+	return local_qemu_uri(uri) != URI_OTHER;
+}
+
 int vmp_verify_pid_path(char *out, size_t size, const char *uri, const char *name, unsigned euid)
 {
 	const char *run = getenv("XDG_RUNTIME_DIR"), *cache = getenv("XDG_CACHE_HOME");

@@ -200,5 +200,12 @@ void planner_explain_shared_failure(const planner_state *st, vmp_plan_vm *vm, in
  * a note in the explanation.
  */
 bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm);
+/*
+ * Give each placed VM the L3 ways libvirt will program when the VMs start in plan order on
+ * a host whose default resctrl group holds exactly the ways no VM is planned (what vmplan
+ * hostprep --apply writes): libvirt takes only the size and picks the ways itself. Domains
+ * where those ways are not one run keep the planner's masks (then advice).
+ */
+void planner_rdt_as_libvirt(vmp_plan *plan, const vmp_host *host);
 
 #endif

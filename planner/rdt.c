@@ -218,6 +218,15 @@ static bool rdt_find_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, in
 				       id);
 			return false;
 		}
+		if (ways == nbits) {
+			/* libvirt checks this before it looks for free ways (virresctrl.c). */
+			vmp_size_format(a, sizeof(a), r->cache_bytes);
+			planner_refuse(vm, VMP_BIND_CACHE,
+				       "needs %s of L3, all %d ways of cache %d: libvirt refuses a "
+				       "cachetune of the whole cache; lower cache",
+				       a, nbits, id);
+			return false;
+		}
 		free_ways =
 		    rc->l3.cbm_mask & ~rc->l3.domains[doms[i]].used_mask & ~st->l3_taken[doms[i]];
 		if (ways > nbits || !(masks[i] = highest_run(free_ways, ways))) {
@@ -259,8 +268,13 @@ static void rdt_take_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, in
 			ct->size_bytes = way * (uint64_t)__builtin_popcountll(masks[i]);
 		}
 		if (st->explain)
-			planner_append(&vm->explain, "cache %d: ways 0x%" PRIx64 "\n",
-				       h->l3s[l3s[i]].id, masks[i]);
+			planner_append(
+			    &vm->explain,
+			    "cache %d: %d ways (libvirt takes the size and picks the ways "
+			    "at start, among those no resctrl group holds, the default "
+			    "group included; ways_mask is its pick when the VMs start in "
+			    "plan order after vmplan hostprep --apply)\n",
+			    h->l3s[l3s[i]].id, __builtin_popcountll(masks[i]));
 	}
 }
 
@@ -302,4 +316,81 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm)
 	if (vm->ncachetune || vm->nmemorytune)
 		st->closids++;
 	return true;
+}
+
+/*
+ * libvirt's own choice of ways (src/util/virresctrl.c, read to learn it): when a domain
+ * starts it takes the ways no resctrl group holds, the default group included, and gives
+ * the domain the lowest `need` ways of the first free run that fits exactly, else of the
+ * smallest free run that is larger (the earliest of equal ones).
+ */
+static uint64_t libvirt_pick(uint64_t free_ways, int need, int nbits)
+{
+	int best_pos = -1, best_len = 0;
+
+	for (int pos = 0; pos < nbits;) {
+		int len = 0;
+
+		if (!(free_ways >> pos & 1)) {
+			pos++;
+			continue;
+		}
+		while (pos + len < nbits && (free_ways >> (pos + len) & 1))
+			len++;
+		if (len == need)
+			return ((UINT64_C(1) << need) - 1) << pos;
+		if (len > need && (best_pos < 0 || len < best_len)) {
+			best_pos = pos;
+			best_len = len;
+		}
+		pos += len;
+	}
+	return best_pos < 0 ? 0 : ((UINT64_C(1) << need) - 1) << best_pos;
+}
+
+/* Re-pick one L3 domain's masks as libvirt will (see planner_rdt_as_libvirt()). */
+static void as_libvirt_domain(vmp_plan *plan, const vmp_rdt_cache *l3, int id)
+{
+	int nbits = 64 - __builtin_clzll(l3->cbm_mask);
+	uint64_t all = 0, rest, free_ways;
+
+	for (int i = 0; i < plan->nvms; i++)
+		for (int k = 0; plan->vms[i].placed && k < plan->vms[i].ncachetune; k++)
+			if (plan->vms[i].cachetune[k].level == 3 &&
+			    plan->vms[i].cachetune[k].cache_id == id)
+				all |= plan->vms[i].cachetune[k].ways_mask;
+	rest = l3->cbm_mask & ~all;
+	/* The default group keeps the rest only where it is one run (vmplan hostprep). */
+	if (!all || !rest ||
+	    (rest >> __builtin_ctzll(rest) & ((rest >> __builtin_ctzll(rest)) + 1)))
+		return;
+	free_ways = all;
+	for (int i = 0; i < plan->nvms; i++) {
+		vmp_plan_vm *vm = &plan->vms[i];
+		uint64_t pick = 0;
+
+		for (int k = 0; vm->placed && k < vm->ncachetune; k++) {
+			vmp_plan_cachetune *ct = &vm->cachetune[k];
+
+			if (ct->level != 3 || ct->cache_id != id)
+				continue;
+			/* Code and data (CDP) are picked alike from alike free ways. */
+			if (!pick)
+				pick = libvirt_pick(free_ways, __builtin_popcountll(ct->ways_mask),
+						    nbits);
+			if (pick)
+				ct->ways_mask = pick;
+		}
+		free_ways &= ~pick;
+	}
+}
+
+void planner_rdt_as_libvirt(vmp_plan *plan, const vmp_host *host)
+{
+	const vmp_rdt_cache *l3 = &host->resctrl.l3;
+
+	if (!host->resctrl.present || !l3->present)
+		return;
+	for (int d = 0; d < l3->ndomains; d++)
+		as_libvirt_domain(plan, l3, l3->domains[d].id);
 }

@@ -6,6 +6,7 @@
 
 #include "planner/internal.h"
 #include "vmplan/error.h"
+#include "vmplan/identity.h"
 #include "vmplan/plan.h"
 #include "vmplan/size.h"
 
@@ -162,6 +163,7 @@ static int plan_new(vmp_plan **out, const vmp_host *host, const vmp_vm_request *
 	}
 	plan->schema = VMP_PLAN_SCHEMA;
 	vmp_host_fingerprint(plan->host, host);
+	vmp_host_identity_get(&plan->identity, host);
 	snprintf(plan->hostname, sizeof(plan->hostname), "%s", host->hostname);
 	plan->nvms = (int)nreqs;
 	for (size_t i = 0; i < nreqs; i++) {
@@ -313,6 +315,7 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 	if ((err = run_order(s.best, host, s.best_order, s.best_two_phase, true, opts->explain,
 			     &s.best_value)) < 0)
 		goto out;
+	planner_rdt_as_libvirt(s.best, host);
 	*out = s.best;
 	s.best = NULL;
 	err = VMP_OK;

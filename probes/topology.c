@@ -215,6 +215,9 @@ static int copy_packages(vmp_host *h, hwloc_topology_t topo)
 				      obj->os_index, INT_MAX - 1);
 			return VMP_EINVAL;
 		}
+		if (!*h->cpu_model && hwloc_obj_get_info_by_name(obj, "CPUModel"))
+			snprintf(h->cpu_model, sizeof(h->cpu_model), "%s",
+				 hwloc_obj_get_info_by_name(obj, "CPUModel"));
 		p->id = obj->os_index != HWLOC_UNKNOWN_INDEX ? (int)obj->os_index
 							     : (int)obj->logical_index;
 		if (p->id > max_id)

@@ -281,6 +281,13 @@ typedef struct vmp_verify_opts {
 int vmp_verify_pid_path(char *out, size_t size, const char *uri, const char *name, unsigned euid);
 
 /**
+ * Whether uri names this host's own QEMU daemon (qemu:///system, qemu:///session, their
+ * qemu+unix forms, any query): the host a live probe sees. A host name, even localhost,
+ * or another driver (test:///default) is not.
+ */
+bool vmp_uri_is_local_qemu(const char *uri);
+
+/**
  * Compare every placed VM of the plan with the running domain: libvirt's live
  * vCPU, emulator and I/O thread pinning (virDomainGetVcpuPinInfo,
  * virDomainGetEmulatorPinInfo, virDomainGetIOThreadInfo), its NUMA memory mode

@@ -179,6 +179,7 @@ typedef struct vmp_host {
 	/* Core-to-core latency, npus * npus by PU index; NaN for pairs not measured;
 	 * NULL where not measured. */
 	double *c2c_ns;
+	char cpu_model[96]; /* the processor's model name ("" where unknown) */
 } vmp_host;
 
 /* How a VM's vCPUs use SMT siblings. */
@@ -365,6 +366,39 @@ typedef struct vmp_plan_vm {
 	char *explain; /* why it went where it went (with --explain); NULL otherwise; owned */
 } vmp_plan_vm;
 
+#define VMP_IDENTITY_NODES_MAX 64 /* NUMA nodes a host identity records */
+
+/* One NUMA node in a host identity (identity.h): what does not move, then what is free. */
+typedef struct vmp_identity_node {
+	int id;                /* OS node number */
+	vmp_cpuset cpus;       /* its PUs */
+	uint64_t memory_bytes; /* total memory */
+	/* Free resources when the plan was made (they move; compared only for messages). */
+	uint64_t free_bytes;
+	int nhugepages;
+	vmp_hugepages hugepages[VMP_PAGESIZES_MAX];
+} vmp_identity_node;
+
+/*
+ * What makes a host the same machine (vmplan/identity.h): its shape, node memory, CPU
+ * model and resctrl capabilities; and, apart, the free resources seen at plan time.
+ */
+typedef struct vmp_host_identity {
+	bool present;         /* false for a plan.json written before identities */
+	char fingerprint[17]; /* FNV-1a of the fields that do not move, 16 hex digits */
+	char cpu_model[96];   /* "" where unknown */
+	int npackages, ncores, nl3;
+	uint64_t l3_bytes;    /* size of the first L3 domain; 0 where unknown */
+	vmp_cpuset pus;       /* every PU of the host */
+	bool resctrl;         /* resctrl mounted */
+	uint64_t l3_cbm_mask; /* L3 ways; 0 without L3 allocation */
+	unsigned l3_closids;
+	bool mb;              /* memory-bandwidth allocation present */
+	unsigned groups_used; /* free resource: resctrl groups taken at plan time */
+	int nnodes;
+	vmp_identity_node nodes[VMP_IDENTITY_NODES_MAX];
+} vmp_host_identity;
+
 /* A plan for a set of VMs on one host. Owned arrays; vmp_plan_free(). */
 typedef struct vmp_plan {
 	int schema;    /* VMP_PLAN_SCHEMA */
@@ -372,6 +406,7 @@ typedef struct vmp_plan {
 	char hostname[VMP_NAME_MAX];
 	int nvms;
 	vmp_plan_vm *vms;
+	vmp_host_identity identity; /* the host planned on (identity.h) */
 } vmp_plan;
 
 #define VMP_HOST_SCHEMA 1

@@ -119,10 +119,17 @@ assert not g["pass"] and g["items"] == [] and g["not_judged"] == ["a", "b"], g
 fi
 
 # Refusals: another host's plan (unless --force), bad files and options.
-sed 's/"host": "[0-9a-f]*"/"host": "0123456789abcdef"/' "$TMP/plan.json" >"$TMP/other.json"
+# The identity decides: another fingerprint alone (free memory moved) is still this host.
+sed 's/"host": "[0-9a-f]*"/"host": "0123456789abcdef"/' "$TMP/plan.json" >"$TMP/moved.json"
+run bench "$TMP/moved.json" --reps 1 --seconds 0.02 --baseline unpinned
+checks=$((checks + 1))
+[ "$status" -eq 0 ] || [ "$status" -eq 5 ] || fail "bench after memory moved: exit status $status"
+expect_true "not forced" not grep -q "forced" "$TMP/out"
+sed 's/"packages": [0-9]*/"packages": 7/' "$TMP/plan.json" >"$TMP/other.json"
 run bench "$TMP/other.json" $Q
 expect_status 2 "a plan for another host"
 expect_in err "not this host" "the refusal says why"
+expect_in err "7 packages planned, 1 here" "and names what differs"
 expect_in err "--force" "and how to override"
 run bench "$TMP/other.json" --reps 1 --seconds 0.02 --baseline unpinned --force
 checks=$((checks + 1))

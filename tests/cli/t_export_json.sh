@@ -16,7 +16,7 @@ expect_status 0 "export --out-dir --json"
 expect_in out "\"path\": \"$TMP/salt/vmplan.sls\"" "written file reported"
 expect_true "file written" test -s "$TMP/salt/vmplan.sls"
 
-run export "$PLAN" --define test:///default --dry-run --json
+run export "$PLAN" --define test:///default --force --dry-run --json
 expect_status 0 "define --dry-run --json"
 expect_in out '"result": "created"' "what would happen"
 expect_in out '"diff": "--- /dev/null' "the diff"
@@ -26,11 +26,11 @@ expect_in out '"action": "not placed"' "unplaced VM listed"
 run suggest --synthetic "node:2 core:4 pu:2" --reserve none --vm name=test,vcpus=2,memory=256M \
 	-o "$TMP/running.json"
 expect_status 0 "plan for the running domain"
-run export "$TMP/running.json" --define test:///default --out-dir "$TMP/bak"
+run export "$TMP/running.json" --define test:///default --force --out-dir "$TMP/bak"
 expect_status 0 "define over a running domain"
 expect_in out "test: updated" "updated"
 expect_in out "test is running: the new tuning takes effect when it next starts" "running noted"
-run export "$TMP/running.json" --define test:///default --out-dir "$TMP/bak" --json
+run export "$TMP/running.json" --define test:///default --force --out-dir "$TMP/bak" --json
 expect_in out '"running": true' "running in JSON"
 
 run export "$PLAN" --json --format nonsense

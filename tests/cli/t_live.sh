@@ -27,7 +27,7 @@ expect_status 2 "--live with another format, no --define"
 expect_true "nothing written" test ! -e "$TMP/x"
 
 # A dry run lists the pins, in the order they would be applied, and changes nothing.
-run export "$TMP/test.json" --define test:///default --live --dry-run --out-dir "$TMP/bak"
+run export "$TMP/test.json" --define test:///default --force --live --dry-run --out-dir "$TMP/bak"
 expect_status 0 "--live --dry-run"
 expect_in out "test: would be updated (it is running: the pins below would be applied live" \
 	"says the pins would be applied live"
@@ -39,7 +39,7 @@ expect_true "no backup in a dry run" test ! -e "$TMP/bak/test.xml.bak"
 
 # Live: the definition is written, the emulator pinned, then the test driver refuses the
 # vCPU pin; the error names the VM, the pin and libvirt's reason, and the status says it.
-run export "$TMP/test.json" --define test:///default --live --out-dir "$TMP/bak"
+run export "$TMP/test.json" --define test:///default --force --live --out-dir "$TMP/bak"
 expect_status 1 "a live pin libvirt refuses"
 expect_in out "test: updated (previous definition saved in $TMP/bak/test.xml.bak)" "defined first"
 expect_in out "test is running: 1 of 3 pins applied live, then vcpu 0 failed" "what was pinned"
@@ -48,7 +48,7 @@ expect_in err "unsupported flags" "libvirt's reason"
 expect_in err "its persistent definition holds the plan" "the definition is written"
 expect_true "backup written" test -s "$TMP/bak/test.xml.bak"
 
-run export "$TMP/test.json" --define test:///default --live --out-dir "$TMP/bak" --json
+run export "$TMP/test.json" --define test:///default --force --live --out-dir "$TMP/bak" --json
 expect_status 1 "--live --json, refused"
 expect_in out '"running": true' "running"
 expect_in out '"live": false' "not every pin applied"
@@ -57,7 +57,7 @@ expect_true "vCPU 0 not applied" pin_applied "vcpu 0" false
 expect_in out '"at_next_start": "memory placement (numatune, hugepages' "what waits"
 
 # Without --live the JSON is what it was: no live fields.
-run export "$TMP/test.json" --define test:///default --out-dir "$TMP/bak" --json
+run export "$TMP/test.json" --define test:///default --force --out-dir "$TMP/bak" --json
 expect_status 0 "--define --json without --live"
 expect_true "no live field" not grep -q '"live' "$TMP/out"
 
@@ -65,7 +65,7 @@ expect_true "no live field" not grep -q '"live' "$TMP/out"
 run suggest --synthetic "node:2 core:4 pu:2" --reserve none \
 	--vm name=test,vcpus=2,memory=256M,iothreads=1 -o "$TMP/io.json"
 expect_status 0 "plan with an I/O thread"
-run export "$TMP/io.json" --define test:///default --live --out-dir "$TMP/bak2"
+run export "$TMP/io.json" --define test:///default --force --live --out-dir "$TMP/bak2"
 expect_status 1 "the running guest has no I/O thread"
 expect_in err "cannot pin running domain 'test' live: it runs 2 vCPUs and 0 I/O threads, " \
 	"why"
@@ -73,11 +73,11 @@ expect_true "not reported as updated" not grep -q "test: updated" "$TMP/out"
 expect_true "nothing backed up" test ! -e "$TMP/bak2/test.xml.bak"
 
 # Domains that do not run: defined, nothing to pin.
-run export "$PLAN" --define test:///default --live --out-dir "$TMP/bak3"
+run export "$PLAN" --define test:///default --force --live --out-dir "$TMP/bak3"
 expect_status 0 "--live, nothing running"
 expect_in out "rt: created" "rt defined"
 expect_true "nothing pinned" not grep -q "live" "$TMP/out"
-run export "$PLAN" --define test:///default --live --out-dir "$TMP/bak3" --json
+run export "$PLAN" --define test:///default --force --live --out-dir "$TMP/bak3" --json
 expect_in out '"live": false' "live false in JSON"
 
 # Help and completion name the option.

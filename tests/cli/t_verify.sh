@@ -3,14 +3,14 @@
 PLAN="$VMPLAN_SOURCE_DIR/tests/golden/full/plan.json"
 
 # A fresh test driver has none of the plan's domains: every placed VM is a mismatch.
-run verify "$PLAN" --connect test:///default
+run verify "$PLAN" --connect test:///default --force
 expect_status 4 "domains missing"
 expect_in out "vm rt: 1 mismatch" "rt reported"
 expect_in out "planned defined and running, found not defined" "what was expected"
 expect_in out "vm big: not placed, not checked" "unplaced VM named"
 expect_in out "2 mismatches" "summary"
 
-run verify "$PLAN" --connect test:///default --json
+run verify "$PLAN" --connect test:///default --force --json
 expect_status 4 "--json keeps the exit status"
 expect_in out '"mismatches": [' "mismatch list in JSON"
 expect_in out '"expected": "defined and running"' "each mismatch's expectation"
@@ -18,8 +18,7 @@ expect_in out '"checked": false' "the unplaced VM is not checked"
 
 # The test driver's running domain "test" has 2 vCPUs: a plan with 1 is a mismatch, found
 # from the domain's vCPU count, not cut down to the plan's.
-run suggest --synthetic "node:2 core:2 pu:2" --vm name=test,vcpus=1,memory=64M \
-	-o "$TMP/one.json"
+run suggest --connect test:///default --vm name=test,vcpus=1,memory=64M -o "$TMP/one.json"
 expect_status 0 "a plan for the test domain"
 run verify "$TMP/one.json" --connect test:///default
 expect_status 4 "more vCPUs than planned"
@@ -43,7 +42,7 @@ run verify "$TMP/none.json" --connect test:///default
 expect_status 2 "missing plan"
 run verify "$PLAN" --connect bogus+x:///nothing
 expect_status 1 "no connection"
-expect_in err "cannot connect to 'bogus+x:///nothing'" "connection named"
+expect_in err "cannot connect to libvirt at 'bogus+x:///nothing'" "connection named"
 run verify --help
 expect_status 0 "--help"
 expect_in out "Exit status 0 when everything matches, 4" "exit status documented"

@@ -57,11 +57,13 @@ vg 0 export "$TMP/plan.json" --format json
 vg 0 export "$GOLDEN/full/plan.json" --vm rt \
 	--domain-xml "$VMPLAN_SOURCE_DIR/tests/data/domains/webshop.xml" \
 	--out-dir "$TMP/merged"
-vg 0 export "$TMP/plan.json" --define test:///default --dry-run
+vg 0 export "$TMP/plan.json" --define test:///default --force --dry-run
 vg 2 export "$VMPLAN_SOURCE_DIR/tests/data/hostile/plan-wrong-type.json"
 vg 2 export "$TMP/plan.json" --format nope
 # verify: nothing of the plan runs on the test driver
-vg 4 verify "$TMP/plan.json" --connect test:///default
+vg 4 verify "$TMP/plan.json" --connect test:///default --force
+vg 2 verify "$TMP/plan.json" --connect test:///default
+vg 0 hostprep "$TMP/plan.json" --host "$TMP/host.json" -o "$TMP/prep"
 vg 2 verify "$TMP/plan.json"
 
 finish

@@ -113,12 +113,62 @@ static void test_min_cbm_bits_refuses_too_few(void **st)
 	vmp_host_free(h);
 }
 
+/* libvirt refuses a cachetune of the whole cache: so does the planner, saying why. */
+static void test_whole_cache_refused(void **st)
+{
+	vmp_host *h = host_with_l3(1);
+	vmp_plan *p;
+
+	(void)st;
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=11M");
+	assert_false(p->vms[0].placed);
+	assert_int_equal(p->vms[0].bind, VMP_BIND_CACHE);
+	assert_non_null(strstr(p->vms[0].reason, "libvirt refuses a cachetune of the whole cache"));
+	vmp_plan_free(p);
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=10M");
+	assert_true(p->vms[0].placed);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* Two VMs of two ways each in one L3 of 11: the planner takes the top four ways, hostprep
+ * leaves the default group ways 0-6, and libvirt, starting the VMs in plan order, gives the
+ * first the lowest two of the free run (no exact fit), the second the two left (exact). */
+static void test_masks_as_libvirt_picks(void **st)
+{
+	vmp_host *h = host_with_l3(1);
+	vmp_vm_request r[2];
+	vmp_plan *p = NULL;
+	vmp_plan_options o = {.order = VMP_ORDER_GIVEN};
+
+	(void)st;
+	memset(r, 0, sizeof(r));
+	assert_int_equal(vmp_spec_parse(&r[0], "name=a,vcpus=2,memory=128M,cache=2M"), VMP_OK);
+	assert_int_equal(vmp_spec_parse(&r[1], "name=b,vcpus=2,memory=128M,cache=2M"), VMP_OK);
+	assert_int_equal(vmp_plan_solve(&p, h, r, 2, &o), VMP_OK);
+	assert_true(p->vms[0].placed && p->vms[1].placed);
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x180);
+	assert_int_equal(p->vms[1].cachetune[0].ways_mask, 0x600);
+	vmp_plan_free(p);
+	/* An existing group holding way 8 splits the ways no VM has (0x13f) in two runs: the
+	 * default group cannot hold exactly them, and the planner's masks stay. */
+	h->resctrl.l3.domains[0].used_mask = 0x100;
+	h->resctrl.groups_used = 2;
+	assert_int_equal(vmp_plan_solve(&p, h, r, 2, &o), VMP_OK);
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x600);
+	assert_int_equal(p->vms[1].cachetune[0].ways_mask, 0x0c0);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_min_cbm_bits_rounds_up),
 	    cmocka_unit_test(test_min_cbm_bits_cdp),
 	    cmocka_unit_test(test_min_cbm_bits_refuses_too_few),
+	    cmocka_unit_test(test_whole_cache_refused),
+	    cmocka_unit_test(test_masks_as_libvirt_picks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

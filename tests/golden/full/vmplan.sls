@@ -46,13 +46,13 @@
             0:
               level: 3
               type: both
-              size: 4096
-              unit: KiB
+              size: 4
+              unit: MiB
             1:
               level: 3
               type: both
-              size: 4096
-              unit: KiB
+              size: 4
+              unit: MiB
         memorytune:
           "0-3":
             0: 50
