@@ -69,7 +69,7 @@ XML
 run suggest --synthetic "pack:1 [numa(memory=8GB)] core:4 pu:1" --vm name=rt,vcpus=2,memory=1G \
 	-o "$TMP/lp.json"
 run export "$TMP/lp.json" --connect "test://$TMP/longnode.xml" --domain "$L" --vm rt \
-	--out-dir "$TMP/long"
+	--out-dir "$TMP/long" --force
 expect_status 0 "merge into a domain with a 140-character name"
 expect_true "the backup is the domain's XML" grep -q "<vcpu[^>]*>2</vcpu>" "$TMP/long/$L.xml.bak"
 expect_true "the merged XML is beside it" grep -q "vcpupin" "$TMP/long/$L.xml"
