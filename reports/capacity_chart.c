@@ -45,18 +45,16 @@ static void fleet_chart(rbuf *gp, rchart *chart, const capview *v, long xmax, bo
 		 h > VMP_REPORT_CHART_H ? h : VMP_REPORT_CHART_H);
 	rbuf_add(gp, "set lmargin %d\nset rmargin 3\nset bmargin 6\nset key outside bottom center "
 		     "horizontal samplen 3 width 4\nset title font 'sans,12'\n"
-		     "set grid xtics\nset xlabel 'VMs of the shape'\nset ytics nomirror\n"
+		     "set grid xtics\nset xlabel 'more VMs of the shape that fit'\nset ytics nomirror\n"
 		     "set yrange [-0.7:%d.7]\nset xrange [0:%ld]\nset title ",
 		 lmargin, v->ngroups - 1, xmax + xmax / 3 + 2);
 	if (capview_mix_host(v, 0) < 0)
 		snprintf(buf, sizeof(buf),
-			 "The whole mix (%d VMs) fits no host (reserve %s): what each shape alone "
-			 "fits",
+			 "The whole mix (%d VMs) fits no host (reserve %s)",
 			 v->r->nshapes, v->r->policies[0]);
 	else
 		snprintf(buf, sizeof(buf),
-			 "The whole mix (%d VMs) fits %ld%s time%s (reserve %s). Beside one mix, "
-			 "this many more fit:",
+			 "Whole mix of %d VMs: fits %ld%s time%s (reserve %s)",
 			 v->r->nshapes, mix, capped ? "+" : "", mix == 1 ? "" : "s",
 			 v->r->policies[0]);
 	rbuf_gp_str(gp, buf);
