@@ -21,7 +21,7 @@ static const char suggest_usage[] =
     "                       --fsroot DIR | --connect URI]\n"
     "                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
     "                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
-    "                      [--explain] [--show-xml] [--json] [--type kvm|qemu]\n"
+    "                      [--explain[=full]] [--show-xml] [--json] [--type kvm|qemu]\n"
     "                      [--validate [--engine host|guest] [--guest-accel kvm|tcg|auto]\n"
     "                       [--guest-kernel FILE] [--guest-memory SIZE]\n"
     "                       [--guest-timeout S]]\n"
@@ -67,7 +67,10 @@ static const char suggest_usage[] =
     "                       the hardest to fit first, keeping the best of a few\n"
     "                       orders; given places them in the order given, never\n"
     "                       revisiting one (what a scheduler sees)\n"
-    "  --explain            say per VM where it went and why, and what was rejected\n"
+    "  --explain[=full]     say per VM what decided where it went: its device's node\n"
+    "                       and which VMs hold CPUs there, how its cells were spread,\n"
+    "                       its hugepages per node, its score term by term; =full:\n"
+    "                       the planner's whole trace (every node weighed, rejected)\n"
     "  -o, --output FILE    write the plan as JSON (plan.json)\n"
     "  --xml-dir DIR        write DIR/<name>.xml, the libvirt domain XML of each\n"
     "                       placed VM; with -o, these first and plan.json last\n"
@@ -104,8 +107,20 @@ static void print_suggest_usage(FILE *out)
 	fputs(keys_at + 2, out);
 }
 
-static void print_vm(const vmp_plan_vm *vm)
+/* Print text's lines, each after a label. */
+static void print_lines(const char *label, const char *text)
 {
+	while (text && *text) {
+		const char *nl = strchr(text, '\n');
+		int len = nl ? (int)(nl - text) : (int)strlen(text);
+		printf("  %-9s %.*s\n", label, len, text);
+		text += len + (nl ? 1 : 0);
+	}
+}
+
+static void print_vm(const vmp_plan *plan, const vmp_host *host, int i, int explain)
+{
+	const vmp_plan_vm *vm = &plan->vms[i];
 	char buf[8192], mem[32];
 	bool shared = vm->req.cpu == VMP_CPU_SHARED;
 
@@ -134,8 +149,10 @@ static void print_vm(const vmp_plan_vm *vm)
 		vmp_cpuset_format(vcpus, sizeof(vcpus), &vm->cells[c].vcpus);
 		vmp_cpuset_format(buf, sizeof(buf), &host_cpus);
 		vmp_size_format(mem, sizeof(mem), vm->cells[c].memory_bytes);
-		printf("  cell %d    host node %d, vCPUs %s on CPUs %s, %s%s\n", c,
-		       vm->cells[c].host_node, vcpus, buf, mem,
+		printf("  cell %d    host node %d, vCPU%s %s on CPU%s %s, %s%s\n", c,
+		       vm->cells[c].host_node,
+		       vmp_cpuset_count(&vm->cells[c].vcpus) == 1 ? "" : "s", vcpus,
+		       vmp_cpuset_count(&host_cpus) == 1 ? "" : "s", buf, mem,
 		       vm->req.hugepage_bytes ? " in hugepages" : "");
 	}
 	if (!shared) {
@@ -159,22 +176,21 @@ static void print_vm(const vmp_plan_vm *vm)
 	for (int t = 0; t < vm->nmemorytune; t++)
 		printf("  membw     MB domain %d: %u\n", vm->memorytune[t].node_id,
 		       vm->memorytune[t].bandwidth);
-	printf("  score     %.1f\n", vm->score);
 explain:
-	if (vm->explain) {
-		const char *line = vm->explain;
-		while (*line) {
-			const char *nl = strchr(line, '\n');
-			int len = nl ? (int)(nl - line) : (int)strlen(line);
-			printf("  why       %.*s\n", len, line);
-			line += len + (nl ? 1 : 0);
-		}
+	/* 1: the deciding facts; 2: the planner's whole trace. */
+	if (explain == 2) {
+		print_lines("why", vm->explain);
+	} else if (explain == 1 && vm->placed) {
+		char *brief = NULL;
+		if (vmp_plan_explain_brief(&brief, host, plan, i) == VMP_OK)
+			print_lines("why", brief);
+		free(brief);
 	}
 }
 
-static void print_plan(const vmp_plan *plan, const vmp_host *host)
+static void print_plan(const vmp_plan *plan, const vmp_host *host, int explain)
 {
-	char buf[8192];
+	char buf[8192], *needs = NULL;
 
 	printf("host %s: %d package%s, %d NUMA node%s, %d core%s, %d CPU%s (fingerprint %s)\n",
 	       host->hostname, host->npackages, host->npackages == 1 ? "" : "s", host->nnodes,
@@ -185,8 +201,20 @@ static void print_plan(const vmp_plan *plan, const vmp_host *host)
 		printf("reserved for housekeeping: %s\n", buf);
 	}
 	for (int i = 0; i < plan->nvms; i++)
-		print_vm(&plan->vms[i]);
-	printf("\n%d of %d VMs placed\n", vmp_plan_placed_count(plan), plan->nvms);
+		print_vm(plan, host, i, explain);
+	printf("\n%d of %d VM%s placed\n", vmp_plan_placed_count(plan), plan->nvms,
+	       plan->nvms == 1 ? "" : "s");
+	/* What would make a domain fail to start belongs in the plain output. */
+	if (vmp_plan_host_needs(&needs, host, plan) == VMP_OK && needs) {
+		printf("\n%sbefore starting these domains%s:\n", cli_colour(stdout, CLI_BOLD),
+		       cli_colour(stdout, CLI_RESET));
+		for (const char *l = needs; *l;) {
+			size_t len = strcspn(l, "\n");
+			printf("  %.*s\n", (int)len, l);
+			l += len + (l[len] == '\n');
+		}
+	}
+	free(needs);
 }
 
 static int show_xml(const vmp_plan *plan, const char *type)
@@ -237,6 +265,7 @@ typedef struct suggest_args {
 	vmp_vm_request *reqs;
 	size_t nreqs;
 	bool print_xml, json_out, validate, engine_set;
+	int explain; /* 0 none, 1 the deciding facts (--explain), 2 the trace (--explain=full) */
 	vmp_bench_options bench; /* --validate's engine */
 } suggest_args;
 
@@ -247,7 +276,7 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	    CLI_HOST_LONGOPTS,
 	    {"vm", required_argument, NULL, 'v'},
 	    {"vms", required_argument, NULL, 'm'},
-	    {"explain", no_argument, NULL, 'E'},
+	    {"explain", optional_argument, NULL, 'E'},
 	    {"reserve", required_argument, NULL, 'r'},
 	    {"order", required_argument, NULL, 'O'},
 	    {"output", required_argument, NULL, 'o'},
@@ -282,7 +311,12 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 			a->mix = optarg;
 			break;
 		case 'E':
+			if (optarg && strcmp(optarg, "full")) {
+				cli_error("--explain takes 'full' or nothing, not '%s'", optarg);
+				return false;
+			}
 			a->opts.explain = true;
+			a->explain = optarg ? 2 : 1;
 			break;
 		case 'O':
 			if (!strcmp(optarg, "batch")) {
@@ -378,7 +412,7 @@ static int emit_plan(const suggest_args *a, const vmp_plan *plan, const vmp_host
 	if (a->json_out)
 		printf("%s\n", json);
 	else
-		print_plan(plan, host);
+		print_plan(plan, host, a->explain);
 	if (a->print_xml && (err = show_xml(plan, a->type)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;

@@ -43,18 +43,17 @@ static void fleet_chart(rbuf *gp, rchart *chart, const capview *v, long xmax, bo
 		lmargin = 48;
 	gp_begin(gp, chart, "capacity", VMP_REPORT_CHART_W,
 		 h > VMP_REPORT_CHART_H ? h : VMP_REPORT_CHART_H);
-	rbuf_add(gp, "set lmargin %d\nset rmargin 3\nset bmargin 6\nset key outside bottom center "
-		     "horizontal samplen 3 width 4\nset title font 'sans,12'\n"
-		     "set grid xtics\nset xlabel 'more VMs of the shape that fit'\nset ytics nomirror\n"
-		     "set yrange [-0.7:%d.7]\nset xrange [0:%ld]\nset title ",
+	rbuf_add(gp,
+		 "set lmargin %d\nset rmargin 3\nset bmargin 6\nset key outside bottom center "
+		 "horizontal samplen 3 width 4\nset title font 'sans,12'\n"
+		 "set grid xtics\nset xlabel 'more VMs of the shape that fit'\nset ytics nomirror\n"
+		 "set yrange [-0.7:%d.7]\nset xrange [0:%ld]\nset title ",
 		 lmargin, v->ngroups - 1, xmax + xmax / 3 + 2);
 	if (capview_mix_host(v, 0) < 0)
-		snprintf(buf, sizeof(buf),
-			 "The whole mix (%d VMs) fits no host (reserve %s)",
+		snprintf(buf, sizeof(buf), "The whole mix (%d VMs) fits no host (reserve %s)",
 			 v->r->nshapes, v->r->policies[0]);
 	else
-		snprintf(buf, sizeof(buf),
-			 "Whole mix of %d VMs: fits %ld%s time%s (reserve %s)",
+		snprintf(buf, sizeof(buf), "Whole mix of %d VMs: fits %ld%s time%s (reserve %s)",
 			 v->r->nshapes, mix, capped ? "+" : "", mix == 1 ? "" : "s",
 			 v->r->policies[0]);
 	rbuf_gp_str(gp, buf);

@@ -175,8 +175,8 @@ static void count_cell(rdoc *d, const capview *v, int p, const vmp_capacity_coun
 /* Per host and shape under policy 0: alone, beside the mix, what is free and stranded. */
 static void doc_per_host(rdoc *d, const capview *v)
 {
-	static const char *const heads[] = {"host",        "shape",          "fits alone",
-					    "beside the mix", "free CPUs",   "free memory",
+	static const char *const heads[] = {"host",           "shape",          "fits alone",
+					    "beside the mix", "free CPUs",      "free memory",
 					    "stranded CPUs",  "stranded memory"};
 	const vmp_capacity_report *r = v->r;
 	char a[32], b[32];
@@ -203,7 +203,8 @@ static void doc_per_host(rdoc *d, const capview *v)
 				rdoc_cell(d, "%s + %s hugepages", a, b);
 			else
 				rdoc_cell(d, "%s", a);
-			rdoc_cell(d, "%d (%d lone siblings)", c->stranded_cpus, c->stranded_siblings);
+			rdoc_cell(d, "%d (%d lone siblings)", c->stranded_cpus,
+				  c->stranded_siblings);
 			report_bytes(a, sizeof(a), c->stranded_memory_bytes);
 			rdoc_cell(d, "%s", a);
 		}
@@ -248,9 +249,9 @@ static void doc_refusals(rdoc *d, const capview *v)
 	for (int i = 0; i < r->nhosts; i++)
 		for (int k = 0; k <= v->ngroups; k++) {
 			int u = k < v->ngroups ? v->g[k].first : r->nshapes;
-			const vmp_capacity_count *c =
-			    k < v->ngroups && r->hosts[i].mix_fits ? vmp_capacity_beside_at(r, 0, i, u)
-								   : vmp_capacity_at(r, 0, i, u);
+			const vmp_capacity_count *c = k < v->ngroups && r->hosts[i].mix_fits
+							  ? vmp_capacity_beside_at(r, 0, i, u)
+							  : vmp_capacity_at(r, 0, i, u);
 			rdoc_cell(d, "%s", r->hosts[i].label);
 			rdoc_cell(d, "%s", k < v->ngroups ? v->g[k].name : "another whole mix");
 			rdoc_cell(d, "%s", c->capped ? "(the limit was reached)" : c->reason);
@@ -296,14 +297,15 @@ static void doc_detail(rdoc *d, const capview *v, const rchart *charts, int ncha
 	doc_policies(d, v);
 	doc_refusals(d, v);
 	doc_hosts(d, v);
-	rdoc_p(d, "Each count is what vmplan's planner places: N copies are all placed and N+1 "
-		  "are not; '+' marks a count that stopped at the limit of %d. Beside the mix: "
-		  "the whole mix and N copies of the shape planned together.",
-		  VMP_CAPACITY_LIMIT);
+	rdoc_p(d,
+	       "Each count is what vmplan's planner places: N copies are all placed and N+1 "
+	       "are not; '+' marks a count that stopped at the limit of %d. Beside the mix: "
+	       "the whole mix and N copies of the shape planned together.",
+	       VMP_CAPACITY_LIMIT);
 }
 
-void capacity_docs(rdoc *term, rdoc *full, const capview *v, const rchart *charts,
-		   int ncharts, bool detail)
+void capacity_docs(rdoc *term, rdoc *full, const capview *v, const rchart *charts, int ncharts,
+		   bool detail)
 {
 	doc_summary(full, v, true);
 	if (ncharts > 0)

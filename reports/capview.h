@@ -38,10 +38,9 @@ const char *capview_zero_why(const capview *v, int p, const vmp_capacity_count *
 bool capview_host_headroom(vmp_capacity_node *out, const vmp_capacity_host *h);
 
 /* capacity_chart.c: draw the charts; charts has room for 2 + nhosts. */
-int capacity_charts(rchart *charts, int *ncharts, const capview *v,
-		    const vmp_report_opts *opts);
+int capacity_charts(rchart *charts, int *ncharts, const capview *v, const vmp_report_opts *opts);
 /* capacity_doc.c: the summary (term) and the whole document (full). */
-void capacity_docs(rdoc *term, rdoc *full, const capview *v, const rchart *charts,
-		   int ncharts, bool detail);
+void capacity_docs(rdoc *term, rdoc *full, const capview *v, const rchart *charts, int ncharts,
+		   bool detail);
 
 #endif

@@ -8,7 +8,7 @@ xpath() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 run suggest --synthetic "pack:2 [numa(memory=64GB)] l3:2 core:4 pu:2" \
 	--vm name=a,vcpus=4,memory=8G --xml-dir "$TMP/out.d" -o "$TMP/plan.json"
 expect_status 0 "README example"
-expect_in out "1 of 1 VMs placed" "summary line"
+expect_in out "1 of 1 VM placed" "summary line"
 expect_true "a.xml written" test -s "$TMP/out.d/a.xml"
 expect_true "plan.json written" test -s "$TMP/plan.json"
 expect_true "plan.json says placed" grep -q '"placed": true' "$TMP/plan.json"
