@@ -355,6 +355,29 @@ out:
 	return err;
 }
 
+/* The colour range: gnuplot's own collapses where every value is the same (a 1x1 matrix is
+ * drawn white), so give it one around the values; NaN (not measured) is left out. */
+static void heat_cbrange(rbuf *gp, const double *m, int n)
+{
+	double lo = NAN, hi = NAN;
+
+	for (size_t i = 0; i < (size_t)n * (size_t)n; i++) {
+		if (isnan(m[i]))
+			continue;
+		if (isnan(lo) || m[i] < lo)
+			lo = m[i];
+		if (isnan(hi) || m[i] > hi)
+			hi = m[i];
+	}
+	if (isnan(lo))
+		return;
+	if (hi - lo < 1e-9 * (fabs(hi) + 1))
+		rbuf_add(gp, "set cbrange [%.6g:%.6g]\n", lo > 0 ? 0 : lo - 1,
+			 hi > 0 ? hi * 1.25 : 1);
+	else
+		rbuf_add(gp, "set cbrange [%.6g:%.6g]\n", lo, hi);
+}
+
 /* A matrix heatmap: its data file, its plot and a table of its numbers. */
 static int heatmap(rbuf *gp, rchart *c, rdoc *d, const char *name, const char *title,
 		   const char *unit, const double *m, int n, const int *ids, const char *what,
@@ -392,6 +415,7 @@ static int heatmap(rbuf *gp, rchart *c, rdoc *d, const char *name, const char *t
 		 "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset palette rgbformulae "
 		 "33,13,10\nset size square\nset tics nomirror\n",
 		 n - 1, n - 1);
+	heat_cbrange(gp, m, n);
 	if (n <= 32) {
 		rbuf_add(gp, "set xtics (");
 		for (int i = 0; i < n; i++)
@@ -401,11 +425,18 @@ static int heatmap(rbuf *gp, rchart *c, rdoc *d, const char *name, const char *t
 			rbuf_add(gp, "%s'%d' %d", i ? ", " : "", ids[i], i);
 		rbuf_add(gp, ")\n");
 	}
-	rbuf_add(gp, "plot '%s' matrix with image notitle", file);
+	/* Boxes for small matrices: 'with image' cannot size the pixel of a 1x1 matrix. */
 	if (n <= 12)
 		rbuf_add(gp,
-			 ", '%s' matrix using 1:2:(sprintf('%%.1f', $3)) with labels font "
-			 "'sans,9' notitle",
+			 "plot '%s' matrix using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 "
+			 "noborder lc palette notitle",
+			 file);
+	else
+		rbuf_add(gp, "plot '%s' matrix with image notitle", file);
+	if (n <= 12)
+		rbuf_add(gp,
+			 ", '%s' matrix using 1:2:($3 == $3 ? sprintf('%%.3g', $3) : '') with "
+			 "labels font 'sans,9' notitle",
 			 file);
 	rbuf_add(gp, "\n");
 	gp_end(gp, c, opts->svg);
@@ -538,11 +569,22 @@ static void doc_pinmap(rdoc *d, const vmp_host_report *r, const rchart *c)
 	}
 }
 
+/* Whether two n x n matrices hold the same numbers (NaN equal to NaN). */
+static bool same_matrix(const double *a, const double *b, int n)
+{
+	if (!a || !b)
+		return false;
+	for (size_t i = 0; i < (size_t)n * (size_t)n; i++)
+		if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+			return false;
+	return true;
+}
+
 /* A heatmap per measured matrix of the model (bandwidth, latency, core to core). */
 static int heatmaps(rbuf *gp, rchart *charts, int *ncharts, rdoc *d, const vmp_host *h,
 		    const vmp_report_opts *opts)
 {
-	const struct {
+	struct {
 		const double *m;
 		const char *name, *title, *unit;
 	} mats[] = {
@@ -559,6 +601,12 @@ static int heatmaps(rbuf *gp, rchart *charts, int *ncharts, rdoc *d, const vmp_h
 	}
 	for (int n = 0; n < h->nnodes; n++)
 		ids[n] = h->nodes[n].id;
+	/* hwloc's firmware memory attributes (HMAT) give one bandwidth, copied into both
+	 * matrices: it is no STREAM measurement, so one heatmap says where it comes from. */
+	if (same_matrix(h->read_gbs, h->triad_gbs, h->nnodes)) {
+		mats[0].title = "Memory bandwidth (firmware attribute, not measured)";
+		mats[1].m = NULL;
+	}
 	for (size_t k = 0; k < sizeof(mats) / sizeof(mats[0]); k++) {
 		if (!mats[k].m)
 			continue;

@@ -142,6 +142,24 @@ run report host --synthetic "pack:1 [numa(memory=8GiB)] core:2 pu:1" --plan "$TM
 expect_status 2 "a plan for another host"
 expect_in err "the plan was made for host" "says the plan is for another host"
 
+# A 1x1 heatmap is coloured, not white (gnuplot's image cannot size one pixel).
+run probe --synthetic "pack:1 [numa(memory=8GiB)] core:2 pu:1" -o "$TMP/one.json"
+sed -i 's/"bandwidth": null/"bandwidth": {"read_gbs": [[12.5]], "triad_gbs": [[11.0]]}/' "$TMP/one.json"
+expect_true "one-node bandwidth added" grep -qF '[[12.5]]' "$TMP/one.json"
+run report host --host "$TMP/one.json" --out "$TMP/one"
+expect_status 0 "report host of one node"
+if command -v convert >/dev/null; then
+	centre=$(convert "$TMP/one/read.png" -format '%[pixel:p{288,200}]' info:)
+	expect_true "the 1x1 heatmap is coloured ($centre)" not test "$centre" = "white" -o "$centre" = "srgb(255,255,255)"
+fi
+# Firmware memory attributes are one bandwidth, not a STREAM triad measurement.
+MEMATTRS="$VMPLAN_FIXTURES/hwloc-xml/8intel64-4n2t-memattrs.xml"
+if [ -r "$MEMATTRS" ]; then
+	run report host --topology "$MEMATTRS" --out "$TMP/fw"
+	expect_in out "firmware attribute, not measured" "firmware bandwidth says so"
+	expect_true "no triad heatmap for firmware values" not test -e "$TMP/fw/triad.png"
+fi
+
 # Usage errors.
 run report bench --history "$TMP/none.db" --out "$TMP/b"
 expect_status 2 "missing history"
