@@ -101,7 +101,8 @@ enum {
 	VMP_PIN_RESERVED = -2, /* housekeeping */
 	VMP_PIN_EXISTING = -3, /* an existing domain (host->used) */
 	VMP_PIN_OFFLINE = -4,
-	VMP_PIN_IDLE = -5 /* the idle sibling of a threads=isolate VM's core */
+	VMP_PIN_IDLE = -5,  /* the idle sibling of a threads=isolate VM's core */
+	VMP_PIN_SHARED = -6 /* the pool of several cpu=shared VMs (one alone: its index) */
 };
 
 typedef struct vmp_host_report {

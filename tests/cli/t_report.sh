@@ -137,6 +137,18 @@ expect_status 0 "report host"
 expect_in out "Pin map" "pin map section"
 expect_in out "idle sibling" "isolated siblings shown"
 expect_true "pinmap.png is a PNG" is_png "$TMP/host/pinmap.png"
+# cpu=shared VMs are drawn too: web (profile general) has a key entry and its own colour.
+expect_true "the shared VM web is in the pin map's key" grep -qF "title 'web'" "$TMP/host/report.gp"
+expect_true "pinmap.png draws something" drawn "$TMP/host/pinmap.png"
+# 24 packages fit a screen: the map goes on in columns.
+BIG="$VMPLAN_FIXTURES/hwloc-xml/192em64t-24n8c2t.xml"
+if [ -r "$BIG" ]; then
+	run report host --topology "$BIG" --out "$TMP/big"
+	expect_status 0 "report host of 24 nodes"
+	read -r bw bh <<<"$(png_size "$TMP/big/pinmap.png")"
+	expect_true "the 24-node pin map is at most 1600 px tall ($bw x $bh)" test "$bh" -le 1600
+	expect_true "and at most 2600 px wide ($bw x $bh)" test "$bw" -le 2600
+fi
 run report host --synthetic "pack:1 [numa(memory=8GiB)] core:2 pu:1" --plan "$TMP/plan.json" \
 	--out "$TMP/host2"
 expect_status 2 "a plan for another host"
