@@ -58,6 +58,10 @@ static void mark_regressions(vmp_bench_report *r)
 				w[n++] = se->points[j].median;
 			qsort(w, (size_t)n, sizeof(w[0]), vmp_stats_cmp_double);
 			p->previous = n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
+			/* Only the plan is judged, as bench --compare-last judges it: the
+			 * baselines (unpinned, naive) are there to compare with. */
+			if (strcmp(se->variant, "plan"))
+				continue;
 			if (se->higher_is_better)
 				p->regression =
 				    p->median < p->previous * (1 - VMP_BENCH_REGRESSION);

@@ -449,13 +449,15 @@ static void test_bench(void **state)
 	assert_string_equal(r->series[2].variant, "unpinned");
 	assert_string_equal(r->series[1].hostname, "lab 'north' host");
 	/* Regressions: the latency at run 6 (lower is better: 120 > 90 * 1.1) and triad at run
-	 * 7 for both variants (32 < 40 * 0.9; 16 < 20 * 0.9). Nothing else. */
-	assert_int_equal(r->nregressions, 3);
+	 * 7 (32 < 40 * 0.9) of the plan. The unpinned baseline drops as much (16 < 20 * 0.9)
+	 * but is not judged, as bench --compare-last does not judge it. Nothing else. */
+	assert_int_equal(r->nregressions, 2);
 	assert_true(r->series[0].points[5].regression);
 	assert_true(fabs(r->series[0].points[5].previous - 90) < 1e-9);
 	assert_true(r->series[1].points[6].regression);
 	assert_true(fabs(r->series[1].points[6].previous - 40) < 1e-9);
-	assert_true(r->series[2].points[6].regression);
+	assert_false(r->series[2].points[6].regression);
+	assert_true(fabs(r->series[2].points[6].previous - 20) < 1e-9);
 	assert_false(r->series[1].points[7].regression);
 	assert_true(isnan(r->series[1].points[2].previous));
 	/* The latest run: the plan against unpinned, 40 / 20. */
