@@ -1,4 +1,5 @@
 /* Report helpers: strings, one document written as HTML, Markdown and text, and gnuplot. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -527,13 +528,19 @@ json_t *report_charts_json(const rchart *charts, int n)
 
 void gp_end(rbuf *gp, const rchart *c, bool svg)
 {
+	char id[sizeof(c->name)];
+
+	/* The SVG's <title>: gnuplot takes letters, digits and '_' only. */
+	for (size_t i = 0; i < sizeof(id); i++)
+		id[i] = c->name[i] && !isalnum((unsigned char)c->name[i]) ? '_' : c->name[i];
+	id[sizeof(id) - 1] = '\0';
 	rbuf_add(gp, "set output\n");
 	if (svg)
 		rbuf_add(gp,
 			 "set terminal svg size %d,%d noenhanced font 'sans,10' "
 			 "background '#ffffff' name 'vmplan_%s'\n"
 			 "set output '%s.svg'\nreplot\nset output\n",
-			 c->w, c->h, c->name, c->name);
+			 c->w, c->h, id, c->name);
 }
 
 /* The first line of gnuplot's log, for the message. */

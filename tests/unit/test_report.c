@@ -466,11 +466,16 @@ static void test_bench(void **state)
 	assert_true(fabs(r->ratios[0].ratio - 2.0) < 1e-9);
 
 	if (have_gnuplot()) {
-		vmp_report_opts o = {0};
+		vmp_report_opts o = {.svg = true};
 		char dir[4096], *text = NULL, *json = NULL;
 		snprintf(dir, sizeof(dir), "%s/bench", tmpdir);
 		o.out_dir = dir;
 		assert_int_equal(vmp_bench_report_write(&text, &json, r, &o), VMP_OK);
+		/* SVGs: white behind, and a title of their own (gnuplot's default: "Gnuplot"). */
+		assert_true(file_has(dir, "trend-1.svg", "<title>vmplan_trend_1</title>"));
+		assert_true(file_has(dir, "trend-1.svg", "fill=\"#ffffff\""));
+		/* The trend's y axis starts at 0. */
+		assert_true(file_has(dir, "report.gp", "set yrange [0:*]"));
 		/* Two metrics, so two trend charts, and the ratio chart. */
 		assert_int_equal(check_charts(dir, json), 3);
 		assert_true(check_html(dir, "vm \"a\" b / stream / plan") >= 6);
