@@ -601,9 +601,10 @@ static void print_regressions(const bench_args *a, const vmp_bench_regression *r
 {
 	char x[32], y[32];
 
-	printf("history: %d metrics compared with the median of up to %d earlier runs of this "
+	printf("history: %d metric%s compared with the median of up to %d earlier run%s of this "
 	       "host and plan (threshold %g%%): %d regressed\n",
-	       nregs, a->compare_last, a->threshold, nregressed);
+	       nregs, nregs == 1 ? "" : "s", a->compare_last, a->compare_last == 1 ? "" : "s",
+	       a->threshold, nregressed);
 	for (int k = 0; k < nregs; k++) {
 		const vmp_bench_regression *g = &regs[k];
 
