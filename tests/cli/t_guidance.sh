@@ -9,4 +9,12 @@ if [ -x "$BENCH_PLAN" ]; then
 	expect_status 2 "bench_plan of a missing fixture"
 	expect_in err "cannot read hwloc XML '/nonexistent.xml': No such file" "bench_plan says why"
 fi
+# An unknown key or profile: the nearest name, not every key there is.
+run suggest --synthetic "node:1 core:2 pu:1" --vm name=a,vcpus=2,memory=1G,profile=databse
+expect_status 2 "a misspelt profile"
+expect_in err "unknown profile 'databse'; did you mean 'database'?" "the nearest profile"
+run suggest --synthetic "node:1 core:2 pu:1" --vm name=a,vcpu=2,memory=1G
+expect_status 2 "a misspelt key"
+expect_in err "unknown key 'vcpu'; did you mean 'vcpus'?" "the nearest key"
+expect_true "no list of every key" not grep -q "bench_workloads" "$TMP/err"
 finish
