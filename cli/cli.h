@@ -32,6 +32,7 @@ extern const vmp_command cmd_export;
 extern const vmp_command cmd_verify;
 extern const vmp_command cmd_bench;
 extern const vmp_command cmd_report;
+extern const vmp_command cmd_profiles;
 
 /* Terminal colours: only on a terminal, and never when NO_COLOR is set (no-color.org). */
 enum { CLI_RESET, CLI_BOLD, CLI_RED, CLI_GREEN, CLI_YELLOW };

@@ -12,7 +12,7 @@
 #include "vmplan/version.h"
 
 static const vmp_command *const commands[] = {
-    &cmd_probe, &cmd_suggest, &cmd_export, &cmd_verify, &cmd_bench, &cmd_report,
+    &cmd_probe, &cmd_suggest, &cmd_export, &cmd_verify, &cmd_bench, &cmd_report, &cmd_profiles,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -17,4 +17,19 @@ run suggest --synthetic "node:1 core:2 pu:1" --vm name=a,vcpu=2,memory=1G
 expect_status 2 "a misspelt key"
 expect_in err "unknown key 'vcpu'; did you mean 'vcpus'?" "the nearest key"
 expect_true "no list of every key" not grep -q "bench_workloads" "$TMP/err"
+
+# vmplan profiles lists the profiles with their own description, and shows one whole.
+run profiles
+expect_status 0 "vmplan profiles"
+expect_true "database listed with its description" \
+	grep -qE '^  database +OLTP and analytics databases' "$TMP/out"
+run profiles database
+expect_status 0 "vmplan profiles database"
+expect_in out "# database: OLTP and analytics databases" "the file's own comments"
+expect_in out "hugepages:" "the keys it sets"
+run profiles databse
+expect_status 2 "an unknown profile"
+expect_in err "did you mean 'database'?" "the nearest profile"
+run profiles a b
+expect_status 2 "two names"
 finish
