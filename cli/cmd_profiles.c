@@ -117,7 +117,8 @@ static int exec_profiles(int argc, char **argv)
 	}
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
 		cli_error("%s '%s'; see 'vmplan profiles --help'",
-			  argc > 2 ? "unexpected argument" : "unknown option", argv[argc > 2 ? 2 : 1]);
+			  argc > 2 ? "unexpected argument" : "unknown option",
+			  argv[argc > 2 ? 2 : 1]);
 		return EXIT_USAGE;
 	}
 	return argc == 2 ? show_profile(argv[1]) : list_profiles();

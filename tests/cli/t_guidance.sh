@@ -18,6 +18,11 @@ expect_status 2 "a misspelt key"
 expect_in err "unknown key 'vcpu'; did you mean 'vcpus'?" "the nearest key"
 expect_true "no list of every key" not grep -q "bench_workloads" "$TMP/err"
 
+# A unit that is no unit lists those there are.
+run suggest --synthetic "node:1 core:2 pu:1" --vm name=a,vcpus=1,memory=4Gi
+expect_status 2 "memory=4Gi"
+expect_in err "unknown unit 'Gi' (units: K, M, G, T or KiB, MiB, GiB, TiB" "the valid units"
+
 # vmplan profiles lists the profiles with their own description, and shows one whole.
 run profiles
 expect_status 0 "vmplan profiles"
