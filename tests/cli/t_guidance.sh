@@ -18,6 +18,14 @@ expect_status 2 "a misspelt key"
 expect_in err "unknown key 'vcpu'; did you mean 'vcpus'?" "the nearest key"
 expect_true "no list of every key" not grep -q "bench_workloads" "$TMP/err"
 
+# memory=4 is 4 MiB: planned as asked, with a warning that says what was probably meant.
+run suggest --synthetic "node:1 core:2 pu:1" --vm name=a,vcpus=1,memory=4
+expect_status 0 "memory=4 is still planned"
+expect_in err "warning: VM 'a' gets 4 MiB of memory" "an implausible memory is named"
+expect_in err "did you mean memory=4G?" "and what was meant"
+run suggest --synthetic "node:1 core:2 pu:1" --vm name=a,vcpus=1,memory=512M
+expect_true "no warning for 512M" not grep -q "warning" "$TMP/err"
+
 # A unit that is no unit lists those there are.
 run suggest --synthetic "node:1 core:2 pu:1" --vm name=a,vcpus=1,memory=4Gi
 expect_status 2 "memory=4Gi"
