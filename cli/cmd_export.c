@@ -526,6 +526,19 @@ static int check_args(const export_args *a)
 	return -1;
 }
 
+/* For a file that is no plan: where it is a host.json, say so and how to make a plan. */
+static const char *host_json_hint(const char *path)
+{
+	json_t *root = json_load_file(path, 0, NULL);
+	bool host = root && json_object_get(root, "numa_nodes") && json_object_get(root, "pus") &&
+		    !json_object_get(root, "vms");
+
+	json_decref(root);
+	return host ? " (this is a host.json, as 'vmplan probe -o' writes it; make a plan with "
+		      "'vmplan suggest --host FILE --vm SPEC -o plan.json' and export that)"
+		    : "";
+}
+
 static int exec_export(int argc, char **argv)
 {
 	export_args a = {.format = "libvirt"};
@@ -542,7 +555,7 @@ static int exec_export(int argc, char **argv)
 	if ((status = check_args(&a)) >= 0)
 		return status;
 	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
-		cli_error("%s", vmp_error_last());
+		cli_error("%s%s", vmp_error_last(), host_json_hint(argv[optind]));
 		return cli_status(err);
 	}
 	a.opts.type = a.type;

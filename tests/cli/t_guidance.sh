@@ -31,6 +31,23 @@ run suggest --synthetic "node:1 core:2 pu:1" --vm name=a,vcpus=1,memory=4Gi
 expect_status 2 "memory=4Gi"
 expect_in err "unknown unit 'Gi' (units: K, M, G, T or KiB, MiB, GiB, TiB" "the valid units"
 
+# hwloc refusing a size without B says what hwloc wants.
+run probe --synthetic "pack:1 [numa(memory=64G)] core:2 pu:1"
+expect_status 2 "numa(memory=64G)"
+expect_in err "hwloc wants sizes with a B, such as 64GB or 64GiB" "the size hwloc reads"
+# A sysfs snapshot as an archive given to --topology points at --fsroot.
+mkdir -p "$TMP/snap/sys" && echo 0 >"$TMP/snap/sys/x"
+tar czf "$TMP/snap.tar.gz" -C "$TMP/snap" sys
+run probe --topology "$TMP/snap.tar.gz"
+expect_status 2 "an archive to --topology"
+expect_in err "it is an archive: for a sysfs snapshot, unpack it and give the folder to --fsroot" \
+	"--fsroot named"
+# A host.json given to export says what it is.
+run probe --synthetic "node:1 core:2 pu:1" -o "$TMP/host.json"
+run export "$TMP/host.json"
+expect_status 2 "export of a host.json"
+expect_in err "this is a host.json, as 'vmplan probe -o' writes it" "export names a host.json"
+
 # vmplan profiles lists the profiles with their own description, and shows one whole.
 run profiles
 expect_status 0 "vmplan profiles"
