@@ -282,6 +282,18 @@ typedef struct suggest_args {
 	vmp_bench_options bench; /* --validate's engine */
 } suggest_args;
 
+/* --explain (the deciding facts) or --explain=full (the trace); false for another value. */
+static bool set_explain(suggest_args *a, const char *arg)
+{
+	if (arg && strcmp(arg, "full")) {
+		cli_error("--explain takes 'full' or nothing, not '%s'", arg);
+		return false;
+	}
+	a->opts.explain = true;
+	a->explain = arg ? 2 : 1;
+	return true;
+}
+
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 {
@@ -324,12 +336,8 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 			a->mix = optarg;
 			break;
 		case 'E':
-			if (optarg && strcmp(optarg, "full")) {
-				cli_error("--explain takes 'full' or nothing, not '%s'", optarg);
+			if (!set_explain(a, optarg))
 				return false;
-			}
-			a->opts.explain = true;
-			a->explain = optarg ? 2 : 1;
 			break;
 		case 'O':
 			if (!strcmp(optarg, "batch")) {

@@ -1,5 +1,4 @@
 /* The hwloc probes: the live host, an hwloc XML export, a synthetic topology, a sysfs snapshot. */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,6 +11,7 @@
 
 #include <hwloc.h>
 
+#include "probes/topology_hints.h"
 #include "vmplan/error.h"
 #include "vmplan/probe.h"
 
@@ -643,40 +643,6 @@ static int file_error(const char *path)
 	return e;
 }
 
-/* For a file hwloc cannot read: where it is an archive (a sysfs snapshot), say what to do. */
-static const char *archive_hint(const char *path)
-{
-	unsigned char b[262] = {0};
-	FILE *f = fopen(path, "rb");
-	size_t n = f ? fread(b, 1, sizeof(b), f) : 0;
-
-	if (f)
-		fclose(f);
-	/* gzip, bzip2, xz, zstd magic numbers, or a tar header's "ustar". */
-	if ((n >= 2 && b[0] == 0x1f && b[1] == 0x8b) || (n >= 3 && !memcmp(b, "BZh", 3)) ||
-	    (n >= 6 && !memcmp(b,
-			       "\xfd"
-			       "7zXZ",
-			       5)) ||
-	    (n >= 4 && !memcmp(b, "\x28\xb5\x2f\xfd", 4)) ||
-	    (n >= 262 && !memcmp(b + 257, "ustar", 5)))
-		return " (it is an archive: for a sysfs snapshot, unpack it and give the folder to "
-		       "--fsroot)";
-	return "";
-}
-
-/* For a synthetic description hwloc refuses: sizes hwloc reads are 64GB or 64GiB. */
-static const char *synthetic_hint(const char *desc)
-{
-	for (const char *p = desc; (p = strpbrk(p, "0123456789"));) {
-		while (isdigit((unsigned char)*p))
-			p++;
-		if (*p && strchr("kKmMgGtT", *p) && p[1] != 'B' && p[1] != 'i')
-			return " (hwloc wants sizes with a B, such as 64GB or 64GiB)";
-	}
-	return "";
-}
-
 int vmp_probe_xml(vmp_host **out, const char *path)
 {
 	hwloc_topology_t topo = NULL;
@@ -694,7 +660,7 @@ int vmp_probe_xml(vmp_host **out, const char *path)
 		goto out;
 	if (hwloc_topology_set_xml(topo, path) < 0 || hwloc_topology_load(topo) < 0) {
 		vmp_error_set("cannot load topology '%s': not a valid hwloc XML file%s", path,
-			      archive_hint(path));
+			      topology_archive_hint(path));
 		err = VMP_EINVAL;
 		goto out;
 	}
@@ -720,7 +686,7 @@ int vmp_probe_synthetic(vmp_host **out, const char *desc)
 		goto out;
 	if (hwloc_topology_set_synthetic(topo, desc) < 0 || hwloc_topology_load(topo) < 0) {
 		vmp_error_set("cannot use synthetic topology '%s': hwloc refuses it%s", desc,
-			      synthetic_hint(desc));
+			      topology_synthetic_hint(desc));
 		err = VMP_EINVAL;
 		goto out;
 	}
