@@ -30,7 +30,7 @@ static void doc_lead(rdoc *d, const capview *v)
 	else
 		rdoc_p(d,
 		       "The whole mix fits %ld%s time%s on the fleet. With one mix placed on %s, "
-		       "this many more VMs of each shape fit%s:",
+		       "this many more VMs of each shape fit%s ('alone': on an empty fleet):",
 		       mix, capped ? "+" : "", mix == 1 ? "" : "s", r->hosts[m].label,
 		       r->nhosts > 1 ? " (that host beside the mix, the other hosts empty)" : "");
 }
@@ -41,12 +41,12 @@ static void doc_shapes(rdoc *d, const capview *v, bool members)
 
 	rdoc_table(d, members ? 6 : 5);
 	rdoc_cell(d, "shape");
-	rdoc_cell(d, "in mix");
+	rdoc_cell(d, "mix");
 	if (members)
 		rdoc_cell(d, "VMs");
-	rdoc_cell(d, "more fit");
-	rdoc_cell(d, "then binds");
-	rdoc_cell(d, "empty fleet");
+	rdoc_cell(d, "more");
+	rdoc_cell(d, "binds next");
+	rdoc_cell(d, "alone");
 	for (int k = 0; k < v->ngroups; k++) {
 		bool c1, c2;
 		long more = capview_more(v, 0, k, &c1), alone = capview_alone(v, 0, k, &c2);

@@ -75,7 +75,7 @@ FIX="$VMPLAN_FIXTURES/hwloc-xml/16amd64-8n2c-cpusets.xml"
 run report capacity "${hosts[@]}" --vms "$MIX" --out "$TMP/cap" --svg
 expect_status 0 "report capacity"
 expect_in out "The whole mix fits" "terminal summary leads with the whole mix"
-expect_in out "more fit" "terminal summary: how many more of each shape"
+expect_in out "binds next" "terminal summary: how many more of each shape, what binds"
 expect_true "per host tables only with --detail" not grep -qF "Per host (reserve" "$TMP/out"
 expect_in out 'rack "7" east host' "host name intact in the summary"
 for f in index.html summary.md report.json report.gp capacity.dat capacity.png headroom1.png \
