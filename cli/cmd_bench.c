@@ -100,7 +100,8 @@ static const char bench_usage[] =
     "                       3 x N while a verdict is inconclusive\n"
     "  --seconds S          seconds per repetition (default 0.5)\n"
     "  --history DB         store the run in this SQLite file (created if missing;\n"
-    "                       schema in include/vmplan/history.h)\n"
+    "                       schema 1: tables meta, runs, results; see the README,\n"
+    "                       'History')\n"
     "  --compare-last N     compare each metric with the median of the last N runs of\n"
     "                       this host and plan in the history, before storing this one\n"
     "  --threshold PCT      a metric regressed when worse than that median by more\n"
@@ -604,9 +605,10 @@ static void print_regressions(const bench_args *a, const vmp_bench_regression *r
 {
 	char x[32], y[32];
 
-	printf("history: %d metrics compared with the median of up to %d earlier runs of this "
+	printf("history: %d metric%s compared with the median of up to %d earlier run%s of this "
 	       "host and plan (threshold %g%%): %d regressed\n",
-	       nregs, a->compare_last, a->threshold, nregressed);
+	       nregs, nregs == 1 ? "" : "s", a->compare_last, a->compare_last == 1 ? "" : "s",
+	       a->threshold, nregressed);
 	for (int k = 0; k < nregs; k++) {
 		const vmp_bench_regression *g = &regs[k];
 

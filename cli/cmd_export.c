@@ -623,6 +623,26 @@ static int check_args(const export_args *a)
 	return -1;
 }
 
+/* For a file that is no plan: where it is a host.json, say so and how to make a plan. */
+static const char *host_json_hint(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	json_t *root = NULL;
+	bool host;
+
+	/* Through the same checks as every input: a FIFO or a device is never opened here. */
+	if (vmp_file_read(&text, &len, path, "plan") == VMP_OK)
+		root = json_loadb(text, len, 0, NULL);
+	free(text);
+	host = root && json_object_get(root, "numa_nodes") && json_object_get(root, "pus") &&
+	       !json_object_get(root, "vms");
+	json_decref(root);
+	return host ? " (this is a host.json, as 'vmplan probe -o' writes it; make a plan with "
+		      "'vmplan suggest --host FILE --vm SPEC -o plan.json' and export that)"
+		    : "";
+}
+
 static int exec_export(int argc, char **argv)
 {
 	export_args a = {.format = "libvirt"};
@@ -639,7 +659,11 @@ static int exec_export(int argc, char **argv)
 	if ((status = check_args(&a)) >= 0)
 		return status;
 	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
-		cli_error("%s", vmp_error_last());
+		char why[1024];
+
+		/* The hint reads the file again: the message is copied before that. */
+		snprintf(why, sizeof(why), "%s", vmp_error_last());
+		cli_error("%s%s", why, host_json_hint(argv[optind]));
 		return cli_status(err);
 	}
 	a.opts.type = a.type;

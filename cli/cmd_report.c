@@ -15,7 +15,7 @@
 static const char report_usage[] =
     "usage: vmplan report capacity (--host F | --topology F.xml | --synthetic DESC)...\n"
     "                      (--vms mix.yaml | --vm SPEC ...) [--reserve auto|none|CPUSET]\n"
-    "                      --out DIR [--svg] [--json]\n"
+    "                      --out DIR [--svg] [--json | --csv] [--detail]\n"
     "       vmplan report bench --history DB [--host FINGERPRINT|HOSTNAME] --out DIR\n"
     "                      [--days N] [--svg] [--json]\n"
     "       vmplan report host [host options] [--plan plan.json]\n"
@@ -26,22 +26,34 @@ static const char report_usage[] =
     "charts as PNG (and SVG with --svg). A summary table goes to the terminal, or\n"
     "report.json with --json. Charts are drawn by gnuplot (Debian: gnuplot-nox).\n"
     "\n"
-    "capacity  How many VMs of each shape of the mix, and how many copies of the\n"
-    "          whole mix, fit each host and the fleet, counted by the planner itself\n"
-    "          (N copies are all placed, N+1 are not, up to 1024); which resource\n"
-    "          binds first; what is left free and stranded (lone SMT siblings, CPUs\n"
-    "          on nodes without memory, memory on nodes without free CPUs); and the\n"
-    "          same under --reserve auto and none. Every --host, --topology,\n"
-    "          --synthetic, --fsroot or --connect adds a host to the fleet.\n"
+    "capacity  VMs of the mix that ask for the same thing are one shape. How many\n"
+    "          copies of the whole mix fit the fleet; with one mix placed, how many\n"
+    "          more VMs of each shape fit and what stops the next one; what stays\n"
+    "          free per host and per node (CPUs, memory, hugepages, L3 ways); how\n"
+    "          many of each shape fit an empty fleet, and what is stranded (lone SMT\n"
+    "          siblings, CPUs on nodes without memory, memory on nodes without free\n"
+    "          CPUs); the same under --reserve auto and none. Counted by the planner\n"
+    "          itself (N copies are all placed, N+1 are not, up to 1024). The\n"
+    "          terminal gets a summary (--detail: every table); capacity.csv holds\n"
+    "          the counts for spreadsheets. Every --host, --topology, --synthetic,\n"
+    "          --fsroot or --connect adds a host to the fleet.\n"
     "bench     From a bench history (vmplan bench --history): every metric over\n"
-    "          time per host and VM, regressions marked (a median worse than the\n"
-    "          median of the previous 5 runs by more than 10%, after 3 runs), and\n"
-    "          the plan against each baseline in each host's latest run. Only the\n"
-    "          runs of the last --days days (default 30; 0: all) are read.\n"
+    "          time per host and VM (min-max bars, the plan bold, the baselines\n"
+    "          dashed), regressions of the plan marked (a median worse than the\n"
+    "          median of the previous 5 runs by more than 10%, after 3 runs; the\n"
+    "          baselines are not judged, as in bench --compare-last), and the plan\n"
+    "          against each baseline in each host's latest run. Only the runs of\n"
+    "          the last --days days (default 30; 0: all) are read.\n"
     "host      A pin map (every PU in its core, L3 domain, node and package,\n"
     "          coloured by the VM or reservation that holds it, from --plan;\n"
     "          memory-only NUMA nodes apart, below the packages) and heatmaps of\n"
     "          the measured bandwidth, latency and core-to-core latency.\n"
+    "\n"
+    "Examples:\n"
+    "  vmplan report capacity --topology host.xml --vms mix.yaml --out cap\n"
+    "  vmplan report capacity --host a.json --host b.json --vms mix.yaml --out cap --csv\n"
+    "  vmplan report bench --history nightly.db --out trends --svg\n"
+    "  vmplan report host --host host.json --plan plan.json --out map\n"
     "\n"
     "Options:\n"
     "  --out DIR            the report's folder (created when missing)\n"
@@ -54,14 +66,27 @@ static const char report_usage[] =
     "  --plan FILE          a plan.json made for this host\n"
     "  --svg                also write each chart as SVG\n"
     "  --json               print report.json instead of the summary\n"
+    "  --csv                capacity: print capacity.csv instead of the summary\n"
+    "  --detail             capacity: print every table, not only the summary\n"
     "  -h, --help           show this help\n";
 
-enum { OPT_OUT = 0x2000, OPT_VMS, OPT_VM, OPT_RESERVE, OPT_HISTORY, OPT_PLAN, OPT_SVG, OPT_JSON };
-enum { OPT_DAYS = OPT_JSON + 1 };
+enum {
+	OPT_OUT = 0x2000,
+	OPT_VMS,
+	OPT_VM,
+	OPT_RESERVE,
+	OPT_HISTORY,
+	OPT_PLAN,
+	OPT_SVG,
+	OPT_JSON,
+	OPT_CSV,
+	OPT_DETAIL,
+	OPT_DAYS
+};
 
 typedef struct report_args {
 	const char *kind, *out, *mix, *reserve, *history, *plan;
-	bool svg, json;
+	bool svg, json, csv, detail;
 	cli_host_opts *hosts; /* each names one host */
 	int nhosts;
 	vmp_vm_request *reqs;
@@ -113,8 +138,19 @@ static int run_capacity(const report_args *a, const vmp_report_opts *opts)
 	    0)
 		goto out;
 	err = vmp_capacity_report_write(&text, &json, r, opts);
+	if (err >= 0 && a->csv) {
+		/* The CSV takes the summary's place on stdout. */
+		free(text);
+		text = NULL;
+		if ((err = vmp_capacity_report_csv(&text, r)) >= 0) {
+			fputs(text, stdout);
+			status = 0;
+			goto done;
+		}
+	}
 out:
 	status = emit(err, text, json, a);
+done:
 	free(text);
 	free(json);
 	vmp_capacity_report_free(r);
@@ -180,6 +216,8 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 	    {"svg", no_argument, NULL, OPT_SVG},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"days", required_argument, NULL, OPT_DAYS},
+	    {"csv", no_argument, NULL, OPT_CSV},
+	    {"detail", no_argument, NULL, OPT_DETAIL},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -241,6 +279,12 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 			a->days = (int)v;
 			break;
 		}
+		case OPT_CSV:
+			a->csv = true;
+			break;
+		case OPT_DETAIL:
+			a->detail = true;
+			break;
 		case 'h':
 			fputs(report_usage, stdout);
 			*status = 0;
@@ -257,6 +301,14 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 	}
 	if (!a->out) {
 		cli_error("say where the report goes with --out DIR");
+		return false;
+	}
+	if (a->csv && a->json) {
+		cli_error("--csv and --json both take the summary's place; give one");
+		return false;
+	}
+	if ((a->csv || a->detail) && strcmp(a->kind, "capacity")) {
+		cli_error("--%s is for report capacity", a->csv ? "csv" : "detail");
 		return false;
 	}
 	return true;
@@ -321,6 +373,7 @@ static int exec_report(int argc, char **argv)
 	if (read_options(&status, &a, argc, argv)) {
 		opts.out_dir = a.out;
 		opts.svg = a.svg;
+		opts.detail = a.detail;
 		status = run_kind(&a, &opts);
 	}
 	free(a.hosts);

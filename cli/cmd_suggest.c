@@ -23,7 +23,7 @@ static const char suggest_usage[] =
     "                       --fsroot DIR | --connect URI]\n"
     "                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
     "                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
-    "                      [--explain] [--show-xml] [--json] [--type kvm|qemu]\n"
+    "                      [--explain[=full]] [--show-xml] [--json] [--type kvm|qemu]\n"
     "                      [--validate [--engine host|guest] [--guest-accel kvm|tcg|auto]\n"
     "                       [--guest-kernel FILE] [--guest-memory SIZE]\n"
     "                       [--guest-timeout S]]\n"
@@ -58,6 +58,11 @@ static const char suggest_usage[] =
     "                       sets the other keys; the spec overrides it. Keys:\n"
     "%s"
     "\n"
+    "Examples:\n"
+    "  vmplan suggest --topology host.xml --vms mix.yaml --explain -o plan.json\n"
+    "  vmplan suggest --vm name=db,vcpus=8,memory=32G,profile=database \\\n"
+    "      --show-xml | virsh define /dev/stdin\n"
+    "\n"
     "Options:\n"
     "  --reserve auto|none|CPUSET\n"
     "                       host CPUs kept for housekeeping (emulator and I/O\n"
@@ -70,12 +75,17 @@ static const char suggest_usage[] =
     "                       the hardest to fit first, keeping the best of a few\n"
     "                       orders; given places them in the order given, never\n"
     "                       revisiting one (what a scheduler sees)\n"
-    "  --explain            say per VM where it went and why, and what was rejected\n"
+    "  --explain[=full]     say per VM what decided where it went: its device's node\n"
+    "                       and which VMs hold CPUs there, how its cells were spread,\n"
+    "                       its hugepages per node, its score term by term; =full:\n"
+    "                       the planner's whole trace (every node weighed, rejected)\n"
     "  -o, --output FILE    write the plan as JSON (plan.json)\n"
     "  --xml-dir DIR        write DIR/<name>.xml, the libvirt domain XML of each\n"
     "                       placed VM; with -o, all files are written together:\n"
     "                       every one is in place, or none is\n"
-    "  --show-xml           also print each placed VM's domain XML\n"
+    "  --show-xml           print each placed VM's domain XML on stdout (the plan in\n"
+    "                       words goes to stderr): for one VM,\n"
+    "                       '| virsh define /dev/stdin' defines it\n"
     "  --json               print the plan as JSON (plan.json) instead of the summary\n"
     "  --type TYPE          the domain type in the XML (default: kvm)\n"
     "  --validate           prove the plan on this host first (a plan for the running\n"
@@ -108,23 +118,36 @@ static void print_suggest_usage(FILE *out)
 	fputs(keys_at + 2, out);
 }
 
-static void print_vm(const vmp_plan_vm *vm)
+/* Print text's lines, each after a label. */
+static void print_lines(FILE *out, const char *label, const char *text)
 {
+	while (text && *text) {
+		const char *nl = strchr(text, '\n');
+		int len = nl ? (int)(nl - text) : (int)strlen(text);
+		fprintf(out, "  %-9s %.*s\n", label, len, text);
+		text += len + (nl ? 1 : 0);
+	}
+}
+
+static void print_vm(FILE *out, const vmp_plan *plan, const vmp_host *host, int i, int explain)
+{
+	const vmp_plan_vm *vm = &plan->vms[i];
 	char buf[8192], mem[32];
 	bool shared = vm->req.cpu == VMP_CPU_SHARED;
 
 	vmp_size_format(mem, sizeof(mem), vm->req.memory_bytes);
-	printf("\n%svm %s%s: %u vCPU%s, %s, %s%s%s%s\n", cli_colour(stdout, CLI_BOLD), vm->req.name,
-	       cli_colour(stdout, CLI_RESET), vm->req.vcpus, vm->req.vcpus == 1 ? "" : "s", mem,
-	       shared ? "cpu=shared" : "threads=", shared ? "" : thread_names[vm->req.threads],
-	       vm->req.profile[0] ? ", profile " : "", vm->req.profile);
+	fprintf(out, "\n%svm %s%s: %u vCPU%s, %s, %s%s%s%s\n", cli_colour(out, CLI_BOLD),
+		vm->req.name, cli_colour(out, CLI_RESET), vm->req.vcpus,
+		vm->req.vcpus == 1 ? "" : "s", mem,
+		shared ? "cpu=shared" : "threads=", shared ? "" : thread_names[vm->req.threads],
+		vm->req.profile[0] ? ", profile " : "", vm->req.profile);
 	if (!vm->placed) {
-		printf("  %snot placed%s: %s\n", cli_colour(stdout, CLI_RED),
-		       cli_colour(stdout, CLI_RESET), vm->reason);
+		fprintf(out, "  %snot placed%s: %s\n", cli_colour(out, CLI_RED),
+			cli_colour(out, CLI_RESET), vm->reason);
 		goto explain;
 	}
-	printf("  topology  sockets=%u dies=%u cores=%u threads=%u\n", vm->sockets, vm->dies,
-	       vm->cores, vm->threads);
+	fprintf(out, "  topology  sockets=%u dies=%u cores=%u threads=%u\n", vm->sockets, vm->dies,
+		vm->cores, vm->threads);
 	for (int c = 0; c < vm->ncells; c++) {
 		char vcpus[8192];
 		vmp_cpuset host_cpus = {0};
@@ -138,80 +161,80 @@ static void print_vm(const vmp_plan_vm *vm)
 		vmp_cpuset_format(vcpus, sizeof(vcpus), &vm->cells[c].vcpus);
 		vmp_cpuset_format(buf, sizeof(buf), &host_cpus);
 		vmp_size_format(mem, sizeof(mem), vm->cells[c].memory_bytes);
-		printf("  cell %d    host node %d, vCPUs %s on CPUs %s, %s%s\n", c,
-		       vm->cells[c].host_node, vcpus, buf, mem,
-		       vm->req.hugepage_bytes ? " in hugepages" : "");
+		fprintf(out, "  cell %d    host node %d, vCPU%s %s on CPU%s %s, %s%s\n", c,
+			vm->cells[c].host_node,
+			vmp_cpuset_count(&vm->cells[c].vcpus) == 1 ? "" : "s", vcpus,
+			vmp_cpuset_count(&host_cpus) == 1 ? "" : "s", buf, mem,
+			vm->req.hugepage_bytes ? " in hugepages" : "");
 	}
 	if (!shared) {
-		printf("  vcpupin  ");
+		fprintf(out, "  vcpupin  ");
 		for (unsigned v = 0; v < vm->req.vcpus; v++)
-			printf(" %u:%d", v, vm->vcpupin[v]);
-		printf("\n");
+			fprintf(out, " %u:%d", v, vm->vcpupin[v]);
+		fprintf(out, "\n");
 	}
 	vmp_cpuset_format(buf, sizeof(buf), &vm->emulatorpin);
-	printf("  emulator  %s\n", buf);
+	fprintf(out, "  emulator  %s\n", buf);
 	for (int t = 0; t < vm->niothreads; t++) {
 		vmp_cpuset_format(buf, sizeof(buf), &vm->iothreadpin[t]);
-		printf("  iothread%d %s\n", t + 1, buf);
+		fprintf(out, "  iothread%d %s\n", t + 1, buf);
 	}
 	for (int t = 0; t < vm->ncachetune; t++) {
 		vmp_size_format(mem, sizeof(mem), vm->cachetune[t].size_bytes);
-		printf("  cache     L%d id %d %s: ways 0x%llx (%s)\n", vm->cachetune[t].level,
-		       vm->cachetune[t].cache_id, vm->cachetune[t].type,
-		       (unsigned long long)vm->cachetune[t].ways_mask, mem);
+		fprintf(out, "  cache     L%d id %d %s: ways 0x%llx (%s)\n", vm->cachetune[t].level,
+			vm->cachetune[t].cache_id, vm->cachetune[t].type,
+			(unsigned long long)vm->cachetune[t].ways_mask, mem);
 	}
 	for (int t = 0; t < vm->nmemorytune; t++)
-		printf("  membw     MB domain %d: %u\n", vm->memorytune[t].node_id,
-		       vm->memorytune[t].bandwidth);
-	printf("  score     %.1f\n", vm->score);
+		fprintf(out, "  membw     MB domain %d: %u\n", vm->memorytune[t].node_id,
+			vm->memorytune[t].bandwidth);
 explain:
-	if (vm->explain) {
-		const char *line = vm->explain;
-		while (*line) {
-			const char *nl = strchr(line, '\n');
-			int len = nl ? (int)(nl - line) : (int)strlen(line);
-			printf("  why       %.*s\n", len, line);
-			line += len + (nl ? 1 : 0);
-		}
+	/* 1: the deciding facts; 2: the planner's whole trace. */
+	if (explain == 2) {
+		print_lines(out, "why", vm->explain);
+	} else if (explain == 1 && vm->placed) {
+		char *brief = NULL;
+		if (vmp_plan_explain_brief(&brief, host, plan, i) == VMP_OK)
+			print_lines(out, "why", brief);
+		free(brief);
 	}
 }
 
-/* Hugepages the plan places VMs in and the host's pools lack: never only in --explain. */
-static void print_hugepage_shortfalls(const vmp_plan *plan, const vmp_host *host)
+/* The plan in words; to stderr when stdout carries the domain XML (--show-xml). */
+static void print_plan(FILE *out, const vmp_plan *plan, const vmp_host *host, int explain)
 {
-	char lines[4096];
-	const char *p = lines;
+	char buf[8192], *needs = NULL;
 
-	if (vmp_plan_hugepage_shortfalls(lines, sizeof(lines), plan, host) == 0)
-		return;
-	printf("hugepages to reserve before these VMs can start:\n");
-	while (*p) {
-		size_t n = strcspn(p, "\n");
-		printf("  %.*s\n", (int)n, p);
-		p += n + (p[n] == '\n');
-	}
-}
-
-static void print_plan(const vmp_plan *plan, const vmp_host *host)
-{
-	char buf[8192];
-
-	printf("host %s: %d package%s, %d NUMA node%s, %d core%s, %d CPU%s (fingerprint %s)\n",
-	       host->hostname, host->npackages, host->npackages == 1 ? "" : "s", host->nnodes,
-	       host->nnodes == 1 ? "" : "s", host->ncores, host->ncores == 1 ? "" : "s", host->npus,
-	       host->npus == 1 ? "" : "s", plan->host);
+	fprintf(out,
+		"host %s: %d package%s, %d NUMA node%s, %d core%s, %d CPU%s (fingerprint %s)\n",
+		host->hostname, host->npackages, host->npackages == 1 ? "" : "s", host->nnodes,
+		host->nnodes == 1 ? "" : "s", host->ncores, host->ncores == 1 ? "" : "s",
+		host->npus, host->npus == 1 ? "" : "s", plan->host);
 	if (!vmp_cpuset_empty(&host->reserved)) {
 		vmp_cpuset_format(buf, sizeof(buf), &host->reserved);
-		printf("reserved for housekeeping: %s\n", buf);
+		fprintf(out, "reserved for housekeeping: %s\n", buf);
 	}
 	for (int i = 0; i < plan->nvms; i++)
-		print_vm(&plan->vms[i]);
-	printf("\n%d of %d VMs placed\n", vmp_plan_placed_count(plan), plan->nvms);
-	print_hugepage_shortfalls(plan, host);
+		print_vm(out, plan, host, i, explain);
+	fprintf(out, "\n%d of %d VM%s placed\n", vmp_plan_placed_count(plan), plan->nvms,
+		plan->nvms == 1 ? "" : "s");
+	/* What would make a domain fail to start belongs in the plain output. */
+	if (vmp_plan_host_needs(&needs, host, plan) == VMP_OK && needs) {
+		fprintf(out, "\n%sbefore starting these domains%s:\n", cli_colour(out, CLI_BOLD),
+			cli_colour(out, CLI_RESET));
+		for (const char *l = needs; *l;) {
+			size_t len = strcspn(l, "\n");
+			fprintf(out, "  %.*s\n", (int)len, l);
+			l += len + (l[len] == '\n');
+		}
+	}
+	free(needs);
 }
 
 static int show_xml(const vmp_plan *plan, const char *type)
 {
+	int shown = 0;
+
 	for (int i = 0; i < plan->nvms; i++) {
 		char *xml;
 		int err;
@@ -219,7 +242,8 @@ static int show_xml(const vmp_plan *plan, const char *type)
 			continue;
 		if ((err = vmp_export_libvirt_xml(&xml, NULL, &plan->vms[i], type)) < 0)
 			return err;
-		printf("\n<!-- %s.xml -->\n%s", plan->vms[i].req.name, xml);
+		/* Nothing but the documents on stdout: '| virsh define /dev/stdin' takes one. */
+		printf("%s%s", shown++ ? "\n" : "", xml);
 		free(xml);
 	}
 	return VMP_OK;
@@ -258,8 +282,21 @@ typedef struct suggest_args {
 	vmp_vm_request *reqs;
 	size_t nreqs;
 	bool print_xml, json_out, validate, engine_set;
+	int explain; /* 0 none, 1 the deciding facts (--explain), 2 the trace (--explain=full) */
 	vmp_bench_options bench; /* --validate's engine */
 } suggest_args;
+
+/* --explain (the deciding facts) or --explain=full (the trace); false for another value. */
+static bool set_explain(suggest_args *a, const char *arg)
+{
+	if (arg && strcmp(arg, "full")) {
+		cli_error("--explain takes 'full' or nothing, not '%s'", arg);
+		return false;
+	}
+	a->opts.explain = true;
+	a->explain = arg ? 2 : 1;
+	return true;
+}
 
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
@@ -268,7 +305,7 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	    CLI_HOST_LONGOPTS,
 	    {"vm", required_argument, NULL, 'v'},
 	    {"vms", required_argument, NULL, 'm'},
-	    {"explain", no_argument, NULL, 'E'},
+	    {"explain", optional_argument, NULL, 'E'},
 	    {"reserve", required_argument, NULL, 'r'},
 	    {"order", required_argument, NULL, 'O'},
 	    {"output", required_argument, NULL, 'o'},
@@ -303,7 +340,8 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 			a->mix = optarg;
 			break;
 		case 'E':
-			a->opts.explain = true;
+			if (!set_explain(a, optarg))
+				return false;
 			break;
 		case 'O':
 			if (!strcmp(optarg, "batch")) {
@@ -436,7 +474,7 @@ static int emit_plan(const suggest_args *a, const vmp_plan *plan, const vmp_host
 	if (a->json_out)
 		printf("%s\n", json);
 	else
-		print_plan(plan, host);
+		print_plan(a->print_xml ? stderr : stdout, plan, host, a->explain);
 	if (a->print_xml && (err = show_xml(plan, a->type)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;

@@ -14,7 +14,7 @@
 
 static const vmp_command *const commands[] = {
     &cmd_probe,  &cmd_suggest, &cmd_export,  &cmd_verify,   &cmd_bench,
-    &cmd_report, &cmd_accept,  &cmd_nightly, &cmd_hostprep,
+    &cmd_report, &cmd_accept,  &cmd_nightly, &cmd_hostprep, &cmd_profiles,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -1,5 +1,6 @@
 /* Capacity reports' data: the binding resources' names, a count's place, freeing. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "vmplan/capacity.h"
 
@@ -34,10 +35,33 @@ const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int poli
 			  (size_t)unit];
 }
 
+const vmp_capacity_count *vmp_capacity_beside_at(const vmp_capacity_report *r, int policy, int host,
+						 int shape)
+{
+	return &r->beside[((size_t)policy * (size_t)r->nhosts + (size_t)host) * (size_t)r->nshapes +
+			  (size_t)shape];
+}
+
+bool vmp_capacity_same_shape(const vmp_vm_request *a, const vmp_vm_request *b)
+{
+	vmp_vm_request x, y;
+
+	/* Whole copies, padding included: requests are built zeroed, so equal asks compare
+	 * equal byte for byte once the names are blanked. */
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, b, sizeof(y));
+	memset(x.name, 0, sizeof(x.name));
+	memset(y.name, 0, sizeof(y.name));
+	return !memcmp(&x, &y, sizeof(x));
+}
+
 void vmp_capacity_report_free(vmp_capacity_report *r)
 {
 	if (!r)
 		return;
+	for (int i = 0; r->hosts && i < r->nhosts; i++)
+		free(r->hosts[i].headroom);
+	free(r->beside);
 	free(r->hosts);
 	free(r->shapes);
 	free(r->counts);

@@ -1,4 +1,5 @@
 /* Loading workload profiles and VM mixes from YAML (libyaml's document API). */
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -202,6 +203,88 @@ static int mapping_pairs(yaml_document_t *doc, yaml_node_t *map, const char **ke
 
 #define MAX_PAIRS 64
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The profiles' names in every directory of vmp_profile_dirs(), first one of a name. */
+int vmp_profile_list(char ***out, size_t *n)
+{
+	const char *const *dirs = vmp_profile_dirs();
+	char **names = NULL;
+	size_t count = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (int i = 0; dirs[i]; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			size_t len = strlen(e->d_name), k = 0;
+			char **grown;
+			if (len <= 5 || e->d_name[0] == '.' || strcmp(e->d_name + len - 5, ".yaml"))
+				continue;
+			while (k < count && !(strlen(names[k]) == len - 5 &&
+					      !strncmp(names[k], e->d_name, len - 5)))
+				k++;
+			if (k < count) /* an earlier directory has it */
+				continue;
+			if (!(grown = realloc(names, (count + 1) * sizeof(*names))) ||
+			    !(grown[count] = strndup(e->d_name, len - 5))) {
+				if (grown)
+					names = grown;
+				closedir(d);
+				vmp_profile_list_free(names, count);
+				vmp_error_set("out of memory");
+				return VMP_ENOMEM;
+			}
+			names = grown;
+			count++;
+		}
+		if (d)
+			closedir(d);
+	}
+	qsort(names, count, sizeof(*names), cmp_name);
+	*out = names;
+	*n = count;
+	return VMP_OK;
+}
+
+void vmp_profile_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/* The message for a profile no directory has: the nearest name, or those there are. */
+static void unknown_profile(const char *name, const char *searched)
+{
+	char **names = NULL, list[512] = "";
+	size_t n = 0;
+	const char *near = NULL;
+
+	if (vmp_profile_list(&names, &n) == VMP_OK) {
+		near = vmp_nearest_name(name, (const char *const *)names, n);
+		for (size_t i = 0; i < n; i++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 i ? ", " : "", names[i]);
+	}
+	if (near)
+		vmp_error_set("unknown profile '%s'; did you mean '%s'? ('vmplan profiles' "
+			      "lists them)",
+			      name, near);
+	else if (n)
+		vmp_error_set("unknown profile '%s' (searched %s; set VMPLAN_PROFILE_DIR); there "
+			      "are %s",
+			      name, searched, list);
+	else
+		vmp_error_set("unknown profile '%s' (searched %s; set VMPLAN_PROFILE_DIR)", name,
+			      searched);
+	vmp_profile_list_free(names, n);
+}
+
 int vmp_profile_apply(vmp_vm_request *req, const char *name)
 {
 	const char *const *dirs = vmp_profile_dirs();
@@ -223,8 +306,7 @@ int vmp_profile_apply(vmp_vm_request *req, const char *name)
 		path[0] = '\0';
 	}
 	if (!path[0]) {
-		vmp_error_set("unknown profile '%s' (searched %s; set VMPLAN_PROFILE_DIR)", name,
-			      searched);
+		unknown_profile(name, searched);
 		return VMP_ENOTFOUND;
 	}
 	if ((err = load_yaml(&doc, path, "profile")) < 0)
@@ -275,9 +357,16 @@ int vmp_request_build(vmp_vm_request *out, const char *const *keys, const char *
 			continue;
 		if ((err = vmp_request_set(&r, keys[i], values[i])) < 0) {
 			if (err == VMP_ENOTFOUND) {
-				char valid[1024];
-				vmp_request_key_list(valid, sizeof(valid));
-				vmp_error_set("unknown key '%s' (valid keys: %s)", keys[i], valid);
+				const char *near = vmp_request_key_suggest(keys[i]);
+				size_t nkeys;
+				vmp_request_keys(&nkeys);
+				if (near)
+					vmp_error_set("unknown key '%s'; did you mean '%s'?",
+						      keys[i], near);
+				else
+					vmp_error_set("unknown key '%s' ('vmplan suggest --help' "
+						      "lists the %zu keys)",
+						      keys[i], nkeys);
 				err = VMP_EINVAL;
 			}
 			return err;

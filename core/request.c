@@ -654,3 +654,63 @@ int vmp_request_set(vmp_vm_request *req, const char *key, const char *value)
 	vmp_error_set("key '%s' has no parser", key);
 	return VMP_EINVAL;
 }
+
+/* ---- did you mean: the nearest of a set of names, for messages ---- */
+
+/* Levenshtein distance of a and b, counting a swap of neighbours as one edit. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev2[64], prev[64], cur[64];
+
+	if (la >= 64 || lb >= 64)
+		return 64;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	prev2[0] = 0;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) !=
+						    tolower((unsigned char)b[j - 1]));
+			size_t best = prev[j] + 1 < cur[j - 1] + 1 ? prev[j] + 1 : cur[j - 1] + 1;
+			best = sub < best ? sub : best;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
+		}
+		memcpy(prev2, prev, sizeof(prev));
+		memcpy(prev, cur, sizeof(cur));
+	}
+	return prev[lb];
+}
+
+const char *vmp_nearest_name(const char *word, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1, len = strlen(word);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, names[i]);
+		/* A prefix ("mem" for "memory") is as good as one edit. */
+		if (len >= 3 && !strncasecmp(names[i], word, len))
+			d = d < 1 ? d : 1;
+		if (d < best_d) {
+			best_d = d;
+			best = names[i];
+		}
+	}
+	/* Far-off guesses mislead more than they help. */
+	return best && best_d <= (len <= 4 ? 1 : len <= 8 ? 2 : 3) ? best : NULL;
+}
+
+const char *vmp_request_key_suggest(const char *key)
+{
+	const char *names[128];
+	size_t count, n = 0;
+	const vmp_request_key *all = vmp_request_keys(&count);
+
+	for (size_t k = 0; k < count && n < 128; k++)
+		names[n++] = all[k].name;
+	return vmp_nearest_name(key, names, n);
+}

@@ -91,7 +91,10 @@ int vmp_size_parse(uint64_t *out, const char *text)
 		*out = bytes;
 		return VMP_OK;
 	}
-	vmp_error_set("cannot parse size '%s': unknown unit '%.*s'", text, unit_len, unit);
+	vmp_error_set("cannot parse size '%s': unknown unit '%.*s' (units: K, M, G, T or KiB, "
+		      "MiB, GiB, TiB, powers of 1024; KB, MB, GB, TB, powers of 1000; B; none: "
+		      "MiB)",
+		      text, unit_len, unit);
 	return VMP_EINVAL;
 }
 

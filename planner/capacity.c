@@ -6,25 +6,28 @@
 #include "vmplan/error.h"
 #include "vmplan/plan.h"
 
-static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *unit, size_t n,
-			int k)
+/* Plan the base requests (a whole mix, or none) and k copies of the unit together. */
+static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *base,
+			size_t nbase, const vmp_vm_request *unit, size_t n, int k)
 {
 	vmp_plan_options opts = {.order = VMP_ORDER_BATCH};
-	vmp_vm_request *reqs = malloc(sizeof(*reqs) * n * (size_t)(k ? k : 1));
+	vmp_vm_request *reqs = malloc(sizeof(*reqs) * (nbase + n * (size_t)k + 1));
 	int err;
 
 	if (!reqs) {
 		vmp_error_set("out of memory");
 		return VMP_ENOMEM;
 	}
+	for (size_t i = 0; i < nbase; i++)
+		reqs[i] = base[i];
 	for (int c = 0; c < k; c++)
 		for (size_t i = 0; i < n; i++) {
-			vmp_vm_request *r = &reqs[(size_t)c * n + i];
+			vmp_vm_request *r = &reqs[nbase + (size_t)c * n + i];
 			*r = unit[i];
-			snprintf(r->name, sizeof(r->name), "%d-%.*s", c + 1, VMP_NAME_MAX - 12,
-				 unit[i].name);
+			snprintf(r->name, sizeof(r->name), "%s%d-%.*s", nbase ? "more" : "", c + 1,
+				 VMP_NAME_MAX - 16, unit[i].name);
 		}
-	err = vmp_plan_solve(out, host, reqs, n * (size_t)k, &opts);
+	err = vmp_plan_solve(out, host, reqs, nbase + n * (size_t)k, &opts);
 	free(reqs);
 	return err;
 }
@@ -166,8 +169,9 @@ static bool all_placed(const vmp_plan *p)
 	return vmp_plan_placed_count(p) == p->nvms;
 }
 
-int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
-			      const vmp_vm_request *unit, size_t n, int limit)
+/* Count the copies of a unit that fit beside the base requests (see count_copies). */
+static int count_beside(vmp_capacity_count *out, const vmp_host *host, const vmp_vm_request *base,
+			size_t nbase, const vmp_vm_request *unit, size_t n, int limit)
 {
 	vmp_plan *fit = NULL, *fail = NULL, *p = NULL;
 	int lo = 0, hi = -1, k = 1, err = VMP_OK;
@@ -179,7 +183,7 @@ int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
 	for (;;) {
 		if (k > limit)
 			k = limit;
-		if ((err = solve_copies(&p, host, unit, n, k)) < 0)
+		if ((err = solve_copies(&p, host, base, nbase, unit, n, k)) < 0)
 			goto out;
 		if (all_placed(p)) {
 			vmp_plan_free(fit);
@@ -198,7 +202,7 @@ int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
 	}
 	while (hi > lo + 1) {
 		int mid = lo + (hi - lo) / 2;
-		if ((err = solve_copies(&p, host, unit, n, mid)) < 0)
+		if ((err = solve_copies(&p, host, base, nbase, unit, n, mid)) < 0)
 			goto out;
 		if (all_placed(p)) {
 			vmp_plan_free(fit);
@@ -214,22 +218,168 @@ int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
 	out->count = lo;
 	out->capped = hi < 0;
 	out->bind = VMP_BIND_NONE;
-	for (int i = 0; fail && i < fail->nvms; i++) {
+	/* The refusal of a copy tells more than that of a base VM it displaced. */
+	for (int j = 0; fail && j < fail->nvms; j++) {
+		int i = (j + (int)nbase) % fail->nvms;
 		const vmp_plan_vm *vm = &fail->vms[i];
 		if (vm->placed)
 			continue;
-		snprintf(out->reason, sizeof(out->reason), "%s", vm->reason);
+		if (i < (int)nbase) /* a VM of the base made way for a copy */
+			snprintf(out->reason, sizeof(out->reason),
+				 "one more leaves '%.64s' of the mix unplaced: %.400s",
+				 base[i].name, vm->reason);
+		else
+			snprintf(out->reason, sizeof(out->reason), "%s", vm->reason);
 		out->bind = vm->bind;
 		if (out->bind == VMP_BIND_HUGEPAGES &&
 		    !pool_configured(host, vm->req.hugepage_bytes))
 			out->bind = VMP_BIND_MEMORY;
 		break;
 	}
+	/* Beside a base, no copy fitting still leaves the base's plan to measure. */
+	if (!fit && nbase && (err = solve_copies(&fit, host, base, nbase, unit, n, 0)) < 0)
+		goto out;
 	err = leftovers(out, host, fit, unit, n);
 out:
 	vmp_plan_free(p);
 	vmp_plan_free(fit);
 	vmp_plan_free(fail);
+	return err;
+}
+
+int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
+			      const vmp_vm_request *unit, size_t n, int limit)
+{
+	return count_beside(out, host, NULL, 0, unit, n, limit);
+}
+
+static int popcount64(uint64_t v)
+{
+	int n = 0;
+
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+/* L3 ways of resctrl per node: all, and those no group or VM of the plan holds. */
+static void node_ways(vmp_capacity_node *out, const vmp_host *h, const vmp_plan *plan)
+{
+	const vmp_rdt_cache *l3 = &h->resctrl.l3;
+
+	for (int d = 0; h->resctrl.present && l3->present && d < l3->ndomains; d++) {
+		uint64_t held = l3->domains[d].used_mask;
+		int nd = -1;
+		for (int c = 0; c < h->ncores && nd < 0; c++)
+			if (h->cores[c].l3 >= 0 && h->l3s[h->cores[c].l3].id == l3->domains[d].id)
+				nd = h->cores[c].node;
+		if (nd < 0)
+			continue;
+		for (int i = 0; plan && i < plan->nvms; i++)
+			for (int t = 0; plan->vms[i].placed && t < plan->vms[i].ncachetune; t++) {
+				const vmp_plan_cachetune *ct = &plan->vms[i].cachetune[t];
+				if (ct->level == 3 && ct->cache_id == l3->domains[d].id)
+					held |= ct->ways_mask;
+			}
+		out[nd].cache_ways += popcount64(l3->cbm_mask);
+		out[nd].free_cache_ways += popcount64(l3->cbm_mask & ~held);
+	}
+}
+
+/* Per node of h, its size and what the plan leaves free (out: h->nnodes entries). */
+static int node_headroom(vmp_capacity_node *out, const vmp_host *h, const vmp_plan *plan)
+{
+	size_t nn = (size_t)(h->nnodes > 0 ? h->nnodes : 1);
+	uint64_t *mem = calloc(nn, sizeof(*mem));
+	uint64_t(*huge)[VMP_PAGESIZES_MAX] = calloc(nn, sizeof(*huge));
+	vmp_cpuset held, free_cpus;
+
+	if (!mem || !huge) {
+		free(mem);
+		free(huge);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	held_cpus(&held, h, plan);
+	vmp_cpuset_andnot(&free_cpus, &h->online, &held);
+	memory_left(mem, huge, h, plan);
+	for (int nd = 0; nd < h->nnodes; nd++) {
+		const vmp_node *n = &h->nodes[nd];
+		vmp_capacity_node *o = &out[nd];
+		vmp_cpuset f;
+		memset(o, 0, sizeof(*o));
+		o->node = n->id;
+		o->pus = vmp_cpuset_count(&n->cpus);
+		vmp_cpuset_and(&f, &n->cpus, &free_cpus);
+		o->free_pus = vmp_cpuset_count(&f);
+		o->free_memory_bytes = mem[nd];
+		for (int k = 0; k < n->nhugepages; k++) {
+			o->hugepage_bytes +=
+			    n->hugepages[k].total * n->hugepages[k].size_kib * 1024;
+			o->free_hugepage_bytes += huge[nd][k];
+		}
+		o->memory_bytes =
+		    n->memory_bytes > o->hugepage_bytes ? n->memory_bytes - o->hugepage_bytes : 0;
+	}
+	node_ways(out, h, plan);
+	free(mem);
+	free(huge);
+	return VMP_OK;
+}
+
+/* Under one policy, every count of host i; for policy 0 also its headroom after the mix. */
+static int count_host(vmp_capacity_report *r, int pol, int i, const vmp_host *h)
+{
+	const vmp_capacity_count *mix = vmp_capacity_at(r, pol, i, r->nshapes);
+	size_t ns = (size_t)r->nshapes;
+	vmp_plan *plan = NULL;
+	int err;
+
+	for (int u = 0; u <= r->nshapes; u++) {
+		vmp_capacity_count *c = (vmp_capacity_count *)vmp_capacity_at(r, pol, i, u);
+		const vmp_vm_request *unit = u < r->nshapes ? &r->shapes[u] : r->shapes;
+		int same = -1;
+		/* A shape asked again counts the same: the planner is deterministic. */
+		for (int v = 0; v < u && u < r->nshapes && same < 0; v++)
+			if (vmp_capacity_same_shape(&r->shapes[v], unit))
+				same = v;
+		if (same >= 0)
+			*c = *vmp_capacity_at(r, pol, i, same);
+		else if ((err = vmp_capacity_count_copies(c, h, unit, u < r->nshapes ? 1 : ns,
+							  VMP_CAPACITY_LIMIT)) < 0)
+			return err;
+	}
+	for (int u = 0; u < r->nshapes; u++) {
+		vmp_capacity_count *c = (vmp_capacity_count *)vmp_capacity_beside_at(r, pol, i, u);
+		int same = -1;
+		for (int v = 0; v < u && same < 0; v++)
+			if (vmp_capacity_same_shape(&r->shapes[v], &r->shapes[u]))
+				same = v;
+		if (same >= 0) {
+			*c = *vmp_capacity_beside_at(r, pol, i, same);
+		} else if (mix->count < 1) {
+			memset(c, 0, sizeof(*c));
+			c->bind = mix->bind;
+			snprintf(c->reason, sizeof(c->reason), "%s", mix->reason);
+		} else if ((err = count_beside(c, h, r->shapes, ns, &r->shapes[u], 1,
+					       VMP_CAPACITY_LIMIT)) < 0) {
+			return err;
+		}
+	}
+	if (pol != 0)
+		return VMP_OK;
+	r->hosts[i].mix_fits = mix->count >= 1;
+	if (!r->hosts[i].mix_fits)
+		return VMP_OK;
+	if (!(r->hosts[i].headroom =
+		  calloc((size_t)(h->nnodes > 0 ? h->nnodes : 1), sizeof(*r->hosts[i].headroom)))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	if ((err = solve_copies(&plan, h, NULL, 0, r->shapes, ns, 1)) < 0)
+		return err;
+	err = node_headroom(r->hosts[i].headroom, h, plan);
+	vmp_plan_free(plan);
 	return err;
 }
 
@@ -253,6 +403,7 @@ int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, i
 	    !(r->hosts = calloc((size_t)nhosts, sizeof(*r->hosts))) ||
 	    !(r->shapes = calloc(nshapes, sizeof(*r->shapes))) ||
 	    !(r->counts = calloc((size_t)(3 * nhosts * units), sizeof(*r->counts))) ||
+	    !(r->beside = calloc((size_t)(3 * nhosts) * nshapes, sizeof(*r->beside))) ||
 	    !(saved = calloc((size_t)nhosts, sizeof(*saved)))) {
 		vmp_error_set("out of memory");
 		goto out;
@@ -290,17 +441,9 @@ int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, i
 	}
 	for (int pol = 0; pol < r->npolicies; pol++)
 		for (int i = 0; i < nhosts; i++) {
-			if ((err = vmp_plan_reserve(hosts[i], r->policies[pol])) < 0)
+			if ((err = vmp_plan_reserve(hosts[i], r->policies[pol])) < 0 ||
+			    (err = count_host(r, pol, i, hosts[i])) < 0)
 				goto out;
-			for (int u = 0; u < units; u++) {
-				vmp_capacity_count *c =
-				    (vmp_capacity_count *)vmp_capacity_at(r, pol, i, u);
-				const vmp_vm_request *unit = u < (int)nshapes ? &shapes[u] : shapes;
-				size_t n = u < (int)nshapes ? 1 : nshapes;
-				if ((err = vmp_capacity_count_copies(c, hosts[i], unit, n,
-								     VMP_CAPACITY_LIMIT)) < 0)
-					goto out;
-			}
 		}
 	*out = r;
 	r = NULL;

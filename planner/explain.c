@@ -4,6 +4,9 @@
 #include <stdlib.h>
 
 #include "planner/internal.h"
+#include "vmplan/error.h"
+#include "vmplan/identity.h"
+#include "vmplan/plan.h"
 #include "vmplan/size.h"
 
 void planner_refuse(vmp_plan_vm *vm, vmp_bind bind, const char *fmt, ...)
@@ -288,4 +291,194 @@ void planner_explain_shared_failure(const planner_state *st, vmp_plan_vm *vm, in
 			       k_max == 1 ? "" : "s", b, h->nodes[most_node].id, c,
 			       r->numa_cells ? "lower memory, or use numa=auto"
 					     : "lower memory, or free memory on fewer nodes");
+}
+
+/* ---- brief explanations: the deciding facts of a plan, read from the plan itself ---- */
+
+/* The VMs of the plan (other than skip) and the reservation holding CPUs of node index n. */
+static void node_holders(char **out, const vmp_host *h, const vmp_plan *plan, int skip, int n)
+{
+	const vmp_cpuset *cpus = &h->nodes[n].cpus;
+	vmp_cpuset x;
+	int held = 0, k;
+
+	for (int i = 0; i < plan->nvms; i++) {
+		const vmp_plan_vm *o = &plan->vms[i];
+		if (i == skip || !o->placed || o->req.cpu == VMP_CPU_SHARED)
+			continue;
+		vmp_cpuset_and(&x, &o->pcpus, cpus);
+		if ((k = vmp_cpuset_count(&x)) > 0)
+			planner_append(out, "%s%s (%d)", held++ ? ", " : "", o->req.name, k);
+	}
+	vmp_cpuset_and(&x, &h->reserved, cpus);
+	if ((k = vmp_cpuset_count(&x)) > 0)
+		planner_append(out, "%shousekeeping (%d)", held++ ? ", " : "", k);
+	if (!held)
+		planner_append(out, "nothing");
+}
+
+/* Where a dedicated VM's device is, and, when the VM is not there, who took that node. */
+static void brief_device(char **out, const vmp_host *h, const vmp_plan *plan, int i)
+{
+	const vmp_plan_vm *vm = &plan->vms[i];
+	int dn = planner_device_node(h, vm->req.device), first;
+
+	if (!vm->req.device[0])
+		return;
+	if (dn < 0) {
+		planner_append(out, "device %s: the host model does not say which node it is on\n",
+			       vm->req.device);
+		return;
+	}
+	for (int c = 0; c < vm->ncells; c++)
+		if (vm->cells[c].host_node == h->nodes[dn].id) {
+			planner_append(out, "device %s is on node %d, where it runs\n",
+				       vm->req.device, h->nodes[dn].id);
+			return;
+		}
+	first = vmp_host_node_index(h, vm->cells[0].host_node);
+	planner_append(out,
+		       "device %s is on node %d (distance %u from node %d); CPUs there are "
+		       "held by ",
+		       vm->req.device, h->nodes[dn].id, vmp_host_distance(h, first, dn),
+		       vm->cells[0].host_node);
+	node_holders(out, h, plan, i, dn);
+	planner_append(out, "\n");
+}
+
+/* Why a VM has more than one cell: memory or CPUs no node has, or the nodes were taken. */
+static void brief_spread(char **out, const vmp_host *h, const vmp_plan *plan, int i)
+{
+	const vmp_plan_vm *vm = &plan->vms[i];
+	uint64_t most_mem = 0;
+	int most_cpus = 0, first = vmp_host_node_index(h, vm->cells[0].host_node);
+	char a[32], b[32];
+
+	for (int n = 0; n < h->nnodes; n++) {
+		vmp_cpuset usable;
+		vmp_cpuset_andnot(&usable, &h->nodes[n].cpus, &h->reserved);
+		if (h->nodes[n].memory_bytes > most_mem)
+			most_mem = h->nodes[n].memory_bytes;
+		if (vmp_cpuset_count(&usable) > most_cpus)
+			most_cpus = vmp_cpuset_count(&usable);
+	}
+	planner_append(out, "spread over %d nodes:", vm->ncells);
+	for (int c = 0; c < vm->ncells; c++)
+		planner_append(out, " %d", vm->cells[c].host_node);
+	vmp_size_format(a, sizeof(a), vm->req.memory_bytes);
+	vmp_size_format(b, sizeof(b), most_mem);
+	if (vm->req.numa_cells > 1)
+		planner_append(out, ", as numa=%u asks\n", vm->req.numa_cells);
+	else if (vm->req.memory_bytes > most_mem)
+		planner_append(out, ", as %s is more than any node's memory (the most: %s)\n", a,
+			       b);
+	else if ((int)vm->req.vcpus > most_cpus)
+		planner_append(out,
+			       ", as %u vCPUs are more than any node's CPUs outside "
+			       "housekeeping (the most: %d)\n",
+			       vm->req.vcpus, most_cpus);
+	else if (first >= 0) {
+		planner_append(out, ": no node had room for it whole; node %d holds ",
+			       vm->cells[0].host_node);
+		node_holders(out, h, plan, i, first);
+		planner_append(out, "\n");
+	}
+}
+
+/* Pages of the VM's hugepage size that its cells take from each node, against the pools. */
+static void brief_hugepages(char **out, const vmp_host *h, const vmp_plan_vm *vm)
+{
+	char size[32];
+
+	if (!vm->req.hugepage_bytes)
+		return;
+	vmp_size_format(size, sizeof(size), vm->req.hugepage_bytes);
+	for (int c = 0; c < vm->ncells; c++) {
+		int n = vmp_host_node_index(h, vm->cells[c].host_node);
+		uint64_t pages = (vm->cells[c].memory_bytes + vm->req.hugepage_bytes - 1) /
+				 vm->req.hugepage_bytes,
+			 free_pages = 0;
+		for (int k = 0; n >= 0 && k < h->nodes[n].nhugepages; k++)
+			if (h->nodes[n].hugepages[k].size_kib * 1024 == vm->req.hugepage_bytes)
+				free_pages = h->nodes[n].hugepages[k].free;
+		planner_append(
+		    out, "memory: %llu hugepages of %s on node %d (the pool there has %llu free)\n",
+		    (unsigned long long)pages, size, vm->cells[c].host_node,
+		    (unsigned long long)free_pages);
+	}
+}
+
+/* The score's terms that can be read from the plan; the rest is L3 domains beyond the fewest. */
+static void brief_score(char **out, const vmp_host *h, const vmp_plan_vm *vm)
+{
+	double nodes = SCORE_PER_EXTRA_NODE * (vm->ncells - 1), dist = 0, dev = 0, rest;
+	int dn = planner_device_node(h, vm->req.device);
+
+	for (int a = 0; a < vm->ncells; a++)
+		for (int b = a + 1; b < vm->ncells; b++)
+			dist += ((double)vmp_host_distance(
+				     h, vmp_host_node_index(h, vm->cells[a].host_node),
+				     vmp_host_node_index(h, vm->cells[b].host_node)) -
+				 10.0) /
+				2.0;
+	if (dn >= 0 && vm->req.cpu != VMP_CPU_SHARED)
+		dev = SCORE_DEVICE *
+		      ((double)vmp_host_distance(h, vmp_host_node_index(h, vm->cells[0].host_node),
+						 dn) -
+		       10.0) /
+		      10.0;
+	rest = SCORE_BASE - nodes - dist - dev - vm->score;
+	planner_append(out, "score %.1f of %.0f", vm->score, SCORE_BASE);
+	if (nodes > 0)
+		planner_append(out, ", -%.1f for %d nodes", nodes, vm->ncells);
+	if (dist > 0)
+		planner_append(out, ", -%.1f for the distance between them", dist);
+	if (dev > 0)
+		planner_append(out, ", -%.1f for the distance to its device", dev);
+	if (rest > 0.05)
+		planner_append(out, ", -%.1f for L3 domains or bandwidth", rest);
+	planner_append(out, "%s\n", vm->score >= SCORE_BASE - 0.05 ? " (all local)" : "");
+}
+
+int vmp_plan_explain_brief(char **out, const vmp_host *h, const vmp_plan *plan, int i)
+{
+	const vmp_plan_vm *vm = &plan->vms[i];
+	char *s = NULL;
+
+	*out = NULL;
+	if (!vm->placed) {
+		planner_append(&s, "not placed: %s\n", vm->reason);
+	} else {
+		if (vm->ncells > 1)
+			brief_spread(&s, h, plan, i);
+		if (vm->req.cpu != VMP_CPU_SHARED)
+			brief_device(&s, h, plan, i);
+		brief_hugepages(&s, h, vm);
+		brief_score(&s, h, vm);
+	}
+	if (!s) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	*out = s;
+	return VMP_OK;
+}
+
+int vmp_plan_host_needs(char **out, const vmp_host *h, const vmp_plan *plan)
+{
+	char lines[4096], *s = NULL;
+
+	*out = NULL;
+	/* The pages per node and size, with the pool size to set (vmplan/identity.h). */
+	if (vmp_plan_hugepage_shortfalls(lines, sizeof(lines), plan, h) > 0)
+		planner_append(&s, "%s", lines);
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].placed && plan->vms[i].req.emulator == VMP_EMULATOR_ISOLATE &&
+		    vmp_cpuset_empty(&h->reserved))
+			planner_append(&s,
+				       "%s isolates its emulator, but no housekeeping CPU is "
+				       "reserved\n",
+				       plan->vms[i].req.name);
+	*out = s;
+	return VMP_OK;
 }

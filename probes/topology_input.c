@@ -13,6 +13,7 @@
 
 #include <hwloc.h>
 
+#include "probes/topology_hints.h"
 #include "probes/topology_internal.h"
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
@@ -34,7 +35,8 @@ static int read_hwloc_xml(char **out, size_t *len, const char *path)
 	if ((err = vmp_file_read(out, len, path, "topology")) < 0)
 		return err;
 	if (!(doc = vmp_xml_parse(*out, *len, path, 0, why, sizeof(why)))) {
-		vmp_error_set("cannot load topology '%s': not well-formed XML: %s", path, why);
+		vmp_error_set("cannot load topology '%s': not well-formed XML: %s%s", path, why,
+			      topology_archive_hint(path));
 		err = VMP_EINVAL;
 	} else if (doc->intSubset && (!doc->intSubset->SystemID || doc->intSubset->children)) {
 		vmp_error_set("cannot load topology '%s': its DOCTYPE %s; an hwloc export has "
@@ -73,7 +75,8 @@ int vmp_probe_xml(vmp_host **out, const char *path)
 		goto out;
 	if (len >= INT_MAX || hwloc_topology_set_xmlbuffer(topo, text, (int)len + 1) < 0 ||
 	    hwloc_topology_load(topo) < 0) {
-		vmp_error_set("cannot load topology '%s': not a valid hwloc XML file", path);
+		vmp_error_set("cannot load topology '%s': not a valid hwloc XML file%s", path,
+			      topology_archive_hint(path));
 		err = VMP_EINVAL;
 		goto out;
 	}
@@ -136,7 +139,8 @@ int vmp_probe_synthetic(vmp_host **out, const char *desc)
 	if ((err = probe_topology_new(&topo)) < 0)
 		goto out;
 	if (hwloc_topology_set_synthetic(topo, desc) < 0 || hwloc_topology_load(topo) < 0) {
-		vmp_error_set("cannot use synthetic topology '%s': hwloc refuses it", desc);
+		vmp_error_set("cannot use synthetic topology '%s': hwloc refuses it%s", desc,
+			      topology_synthetic_hint(desc));
 		err = VMP_EINVAL;
 		goto out;
 	}

@@ -58,6 +58,10 @@ static void mark_regressions(vmp_bench_report *r)
 				w[n++] = se->points[j].median;
 			qsort(w, (size_t)n, sizeof(w[0]), vmp_stats_cmp_double);
 			p->previous = n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
+			/* Only the plan is judged, as bench --compare-last judges it: the
+			 * baselines (unpinned, naive) are there to compare with. */
+			if (strcmp(se->variant, "plan"))
+				continue;
 			if (se->higher_is_better)
 				p->regression =
 				    p->median < p->previous * (1 - VMP_BENCH_REGRESSION);
@@ -390,9 +394,11 @@ static void doc_intro(rdoc *d, const vmp_bench_report *r)
 	rdoc_p(d, "%d run%s, %d series, %d regression%s.", r->nruns, r->nruns == 1 ? "" : "s",
 	       r->nseries, r->nregressions, r->nregressions == 1 ? "" : "s");
 	rdoc_p(d,
-	       "A run is a regression when its median is worse than the median of the "
-	       "previous %d runs of the same series (host, VM, workload, metric, variant) by "
-	       "more than %.0f%%; it needs %d earlier runs. Ratios compare the plan with each "
+	       "A run of the plan is a regression when its median is worse than the median "
+	       "of the previous %d runs of the same series (host, VM, workload, metric) by "
+	       "more than %.0f%%; it needs %d earlier runs. The baselines (unpinned, naive) "
+	       "are drawn dashed and not judged, as bench --compare-last does not judge "
+	       "them. Bars span each run's min to max. Ratios compare the plan with each "
 	       "baseline in each host's latest run; above 1 the plan is better.",
 	       VMP_BENCH_WINDOW, VMP_BENCH_REGRESSION * 100, VMP_BENCH_MIN_PREVIOUS);
 }
@@ -455,6 +461,35 @@ static int trend_data(const vmp_bench_report *r, int s, int e, const char *name,
 	return err;
 }
 
+static const unsigned trend_colours[] = {0x1f4e9c, 0x2ca02c, 0x9467bd, 0xd62728};
+
+/* Time ticks that neither repeat nor crowd: about 6 over the span, in days or hours. */
+static void time_axis(rbuf *gp, const vmp_bench_report *r, int s, int e)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN, step;
+
+	for (int k = s; k < e; k++)
+		for (int i = 0; i < r->series[k].npoints; i++) {
+			int64_t t = r->series[k].points[i].time;
+			lo = t < lo ? t : lo;
+			hi = t > hi ? t : hi;
+		}
+	rbuf_add(gp, "set xdata time\nset timefmt '%%s'\n");
+	if (lo > hi)
+		return;
+	if (hi - lo >= 2 * 86400) {
+		step = ((hi - lo) / 6 / 86400 + 1) * 86400;
+		rbuf_add(gp, "set format x '%%Y-%%m-%%d'\n");
+	} else {
+		step = ((hi - lo) / 6 / 3600 + 1) * 3600;
+		rbuf_add(gp, "set format x '%%m-%%d %%H:%%M'\n");
+	}
+	/* Ticks on whole days (or hours) from the first run's. */
+	rbuf_add(gp, "set xtics %lld, %lld nomirror\nset xrange [%lld:%lld]\n",
+		 (long long)(lo - lo % step), (long long)step, (long long)(lo - step / 4),
+		 (long long)(hi + step / 4));
+}
+
 /* The plot of series s..e-1 (one host and metric) over time, regressions in red. */
 static void trend_script(rbuf *gp, rchart *c, const vmp_bench_report *r, int s, int e,
 			 const char *name, bool svg)
@@ -463,26 +498,33 @@ static void trend_script(rbuf *gp, rchart *c, const vmp_bench_report *r, int s, 
 	char buf[512];
 
 	gp_begin(gp, c, name, VMP_REPORT_CHART_W, VMP_REPORT_CHART_H);
-	rbuf_add(gp, "set xdata time\nset timefmt '%%s'\nset format x '%%Y-%%m-%%d %%H:%%M'\n"
-		     "set xtics rotate by -30\n"
-		     "set grid\nset key outside right top\nset offsets graph 0.02, graph "
-		     "0.02, graph 0.05, graph 0.05\nset title ");
+	time_axis(gp, r, s, e);
+	rbuf_add(gp, "set grid\nset key outside right top\nset yrange [0:*]\n"
+		     "set offsets graph 0.03, graph 0.03, graph 0.08, 0\nset title ");
 	snprintf(buf, sizeof(buf), "%s (%s): %s", first->hostname, first->host, first->metric);
 	rbuf_gp_str(gp, buf);
 	rbuf_add(gp, "\nset ylabel ");
 	snprintf(buf, sizeof(buf), "%s (%s)", first->metric, first->unit);
 	rbuf_gp_str(gp, buf);
 	rbuf_add(gp, "\nplot ");
-	for (int k = s; k < e; k++) {
+	/* The plan bold and solid, the baselines thin and dashed; min-max as error bars. */
+	for (int k = s, nplans = 0; k < e; k++) {
+		bool plan = !strcmp(r->series[k].variant, "plan");
+		unsigned rgb = plan ? trend_colours[nplans++ % 4]
+				    : 0x909090u - 0x202020u * (unsigned)((k - s) % 3);
 		series_title(buf, sizeof(buf), &r->series[k]);
-		rbuf_add(gp, "%s'%s.dat' index %d using 1:2 with linespoints lw 2 title ",
-			 k > s ? ", " : "", name, k - s);
+		rbuf_add(gp,
+			 "%s'%s.dat' index %d using 1:2:3:4 with yerrorbars lc rgb '#%06x' pt 7 "
+			 "ps %s notitle, '' index %d using 1:2 with lines lc rgb '#%06x' lw %s dt "
+			 "%d title ",
+			 k > s ? ", " : "", name, k - s, rgb, plan ? "1.2" : "0.6", k - s, rgb,
+			 plan ? "3" : "1.5", plan ? 1 : 2);
 		rbuf_gp_str(gp, buf);
 	}
 	for (int k = s; k < e; k++)
 		rbuf_add(gp,
-			 ", '%s.dat' index %d using 1:($5 > 0 ? $2 : NaN) with points pt 7 "
-			 "ps 2 lc rgb 'red' %s",
+			 ", '%s.dat' index %d using 1:($5 > 0 ? $2 : NaN) with points pt 6 "
+			 "ps 3 lw 2 lc rgb 'red' %s",
 			 name, k - s, k == s ? "title 'regression'" : "notitle");
 	rbuf_add(gp, "\n");
 	gp_end(gp, c, svg);

@@ -1,45 +1,165 @@
-/* Capacity: writing the report of how many VMs of each shape fit each host and the fleet. */
+/* Capacity: the report of how many more VMs of each shape fit each host and the fleet. */
 #include <jansson.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reports/internal.h"
+#include "reports/capview.h"
 #include "vmplan/capacity.h"
 #include "vmplan/error.h"
-#include "vmplan/size.h"
 
-static const char *unit_name(const vmp_capacity_report *r, int u)
-{
-	return u < r->nshapes ? r->shapes[u].name : "whole mix";
-}
-
-static void shape_text(char *buf, size_t size, const vmp_vm_request *q)
+static void group_name(char *buf, size_t size, const vmp_vm_request *q)
 {
 	char mem[32];
 
-	vmp_size_format(mem, sizeof(mem), q->memory_bytes);
-	snprintf(buf, size, "%u vCPUs, %s%s%s", q->vcpus, mem, q->profile[0] ? ", " : "",
-		 q->profile);
+	report_bytes(mem, sizeof(mem), q->memory_bytes);
+	snprintf(buf, size, "%s%s%u vCPU%s, %s", q->profile, q->profile[0] ? ", " : "", q->vcpus,
+		 q->vcpus == 1 ? "" : "s", mem);
 }
 
-static long fleet_total(const vmp_capacity_report *r, int pol, int u, bool *capped)
+static void add_member(cgroup *g, const char *name)
 {
-	long sum = 0;
+	size_t len = strlen(g->members), room = sizeof(g->members) - len;
+
+	if (len && !strcmp(g->members + len - 3, "..."))
+		return;
+	if (strlen(name) + 2 + 4 >= room) {
+		snprintf(g->members + len, room, ", ...");
+		return;
+	}
+	snprintf(g->members + len, room, "%s%s", len ? ", " : "", name);
+}
+
+int capview_init(capview *v, const vmp_capacity_report *r)
+{
+	memset(v, 0, sizeof(*v));
+	v->r = r;
+	if (!(v->g = calloc((size_t)r->nshapes + 1, sizeof(*v->g)))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (int u = 0; u < r->nshapes; u++) {
+		int k = 0;
+		while (k < v->ngroups &&
+		       !vmp_capacity_same_shape(&r->shapes[v->g[k].first], &r->shapes[u]))
+			k++;
+		if (k == v->ngroups) {
+			int twins = 0;
+			v->g[k].first = u;
+			group_name(v->g[k].name, sizeof(v->g[k].name), &r->shapes[u]);
+			/* Shapes that differ only in keys the name leaves out stay apart. */
+			for (int j = 0; j < k; j++)
+				twins += !strncmp(v->g[j].name, v->g[k].name, strlen(v->g[k].name));
+			if (twins)
+				snprintf(v->g[k].name + strlen(v->g[k].name),
+					 sizeof(v->g[k].name) - strlen(v->g[k].name), " (#%d)",
+					 twins + 1);
+			v->ngroups++;
+		}
+		v->g[k].n++;
+		add_member(&v->g[k], r->shapes[u].name);
+	}
+	return VMP_OK;
+}
+
+void capview_free(capview *v)
+{
+	free(v->g);
+	v->g = NULL;
+}
+
+int capview_mix_host(const capview *v, int p)
+{
+	for (int i = 0; i < v->r->nhosts; i++)
+		if (vmp_capacity_at(v->r, p, i, v->r->nshapes)->count >= 1)
+			return i;
+	return -1;
+}
+
+long capview_mix_total(const capview *v, int p, bool *capped)
+{
+	long n = 0;
 
 	*capped = false;
-	for (int i = 0; i < r->nhosts; i++) {
-		const vmp_capacity_count *c = vmp_capacity_at(r, pol, i, u);
-		sum += c->count;
+	for (int i = 0; i < v->r->nhosts; i++) {
+		const vmp_capacity_count *c = vmp_capacity_at(v->r, p, i, v->r->nshapes);
+		n += c->count;
 		*capped |= c->capped;
 	}
-	return sum;
+	return n;
 }
 
-static void count_cell(rdoc *d, const vmp_capacity_count *c)
+long capview_alone(const capview *v, int p, int k, bool *capped)
 {
-	rdoc_cell(d, "%d%s", c->count, c->capped ? "+" : "");
+	long n = 0;
+
+	*capped = false;
+	for (int i = 0; i < v->r->nhosts; i++) {
+		const vmp_capacity_count *c = vmp_capacity_at(v->r, p, i, v->g[k].first);
+		n += c->count;
+		*capped |= c->capped;
+	}
+	return n;
+}
+
+long capview_more(const capview *v, int p, int k, bool *capped)
+{
+	int m = capview_mix_host(v, p);
+	long n = 0;
+
+	*capped = false;
+	if (m < 0)
+		return -1;
+	for (int i = 0; i < v->r->nhosts; i++) {
+		const vmp_capacity_count *c =
+		    i == m ? vmp_capacity_beside_at(v->r, p, i, v->g[k].first)
+			   : vmp_capacity_at(v->r, p, i, v->g[k].first);
+		n += c->count;
+		*capped |= c->capped;
+	}
+	return n;
+}
+
+const char *capview_more_binds(const capview *v, int p, int k)
+{
+	int m = capview_mix_host(v, p);
+
+	if (m < 0)
+		return "";
+	return vmp_bind_name(vmp_capacity_beside_at(v->r, p, m, v->g[k].first)->bind);
+}
+
+const char *capview_zero_why(const capview *v, int p, const vmp_capacity_count *c, int k)
+{
+	const vmp_vm_request *q = k >= 0 ? &v->r->shapes[v->g[k].first] : NULL;
+
+	if (c->count || c->bind != VMP_BIND_HOUSEKEEPING)
+		return NULL;
+	if (!strcmp(v->r->policies[p], "none"))
+		return q && q->emulator == VMP_EMULATOR_ISOLATE
+			   ? "emulator=isolate needs housekeeping CPUs; reserve none has none"
+			   : "needs housekeeping CPUs; reserve none has none";
+	return "needs housekeeping CPUs";
+}
+
+bool capview_host_headroom(vmp_capacity_node *out, const vmp_capacity_host *h)
+{
+	memset(out, 0, sizeof(*out));
+	out->node = -1;
+	if (!h->mix_fits || !h->headroom)
+		return false;
+	for (int n = 0; n < h->nnodes; n++) {
+		const vmp_capacity_node *x = &h->headroom[n];
+		out->pus += x->pus;
+		out->free_pus += x->free_pus;
+		out->memory_bytes += x->memory_bytes;
+		out->free_memory_bytes += x->free_memory_bytes;
+		out->hugepage_bytes += x->hugepage_bytes;
+		out->free_hugepage_bytes += x->free_hugepage_bytes;
+		out->cache_ways += x->cache_ways;
+		out->free_cache_ways += x->free_cache_ways;
+	}
+	return true;
 }
 
 static json_t *count_json(const vmp_capacity_count *c)
@@ -54,27 +174,100 @@ static json_t *count_json(const vmp_capacity_count *c)
 			 (json_int_t)c->stranded_memory_bytes);
 }
 
-static char *capacity_json(const vmp_capacity_report *r, const rchart *charts, int ncharts)
+static json_t *node_json(const vmp_capacity_node *x)
 {
-	json_t *root = json_object(), *a;
+	return json_pack("{s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:i, s:i}", "node", x->node, "pus",
+			 x->pus, "free_pus", x->free_pus, "memory_bytes",
+			 (json_int_t)x->memory_bytes, "free_memory_bytes",
+			 (json_int_t)x->free_memory_bytes, "hugepage_bytes",
+			 (json_int_t)x->hugepage_bytes, "free_hugepage_bytes",
+			 (json_int_t)x->free_hugepage_bytes, "cache_ways", x->cache_ways,
+			 "free_cache_ways", x->free_cache_ways);
+}
+
+static json_t *hosts_json(const vmp_capacity_report *r)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < r->nhosts; i++) {
+		const vmp_capacity_host *h = &r->hosts[i];
+		json_t *o =
+		    json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I, s:b}", "label", h->label,
+			      "fingerprint", h->fingerprint, "packages", h->npackages, "nodes",
+			      h->nnodes, "cores", h->ncores, "pus", h->npus, "memory_bytes",
+			      (json_int_t)h->memory_bytes, "mix_fits", h->mix_fits);
+		json_t *n = json_array();
+		for (int k = 0; h->headroom && k < h->nnodes; k++)
+			json_array_append_new(n, node_json(&h->headroom[k]));
+		json_object_set_new(o, "headroom", n);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *groups_json(const capview *v)
+{
+	json_t *a = json_array();
+
+	for (int k = 0; k < v->ngroups; k++) {
+		const vmp_vm_request *q = &v->r->shapes[v->g[k].first];
+		json_t *fleet = json_array(), *vms = json_array();
+		for (int u = 0; u < v->r->nshapes; u++)
+			if (vmp_capacity_same_shape(q, &v->r->shapes[u]))
+				json_array_append_new(vms, json_string(v->r->shapes[u].name));
+		for (int p = 0; p < v->r->npolicies; p++) {
+			bool c1, c2;
+			long alone = capview_alone(v, p, k, &c1), more = capview_more(v, p, k, &c2);
+			json_array_append_new(
+			    fleet,
+			    json_pack("{s:s, s:I, s:b, s:o, s:b, s:s}", "policy", v->r->policies[p],
+				      "alone", (json_int_t)alone, "alone_capped", c1, "more",
+				      more < 0 ? json_null() : json_integer(more), "more_capped",
+				      c2, "more_binds", capview_more_binds(v, p, k)));
+		}
+		json_array_append_new(
+		    a, json_pack("{s:s, s:s, s:i, s:I, s:o, s:o}", "shape", v->g[k].name, "profile",
+				 q->profile, "vcpus", (int)q->vcpus, "memory_bytes",
+				 (json_int_t)q->memory_bytes, "vms", vms, "fleet", fleet));
+	}
+	return a;
+}
+
+/* counts[]: per policy, host and unit (a shape of the mix, or null for the whole mix),
+ * the count alone on the host and, for a shape, the count beside one whole mix. */
+static json_t *counts_json(const vmp_capacity_report *r)
+{
+	json_t *a = json_array();
+
+	for (int p = 0; p < r->npolicies; p++)
+		for (int i = 0; i < r->nhosts; i++)
+			for (int u = 0; u <= r->nshapes; u++) {
+				json_t *o = count_json(vmp_capacity_at(r, p, i, u));
+				json_object_set_new(o, "policy", json_string(r->policies[p]));
+				json_object_set_new(o, "host", json_string(r->hosts[i].label));
+				json_object_set_new(o, "shape",
+						    u < r->nshapes ? json_string(r->shapes[u].name)
+								   : json_null());
+				if (u < r->nshapes)
+					json_object_set_new(
+					    o, "beside_mix",
+					    count_json(vmp_capacity_beside_at(r, p, i, u)));
+				json_array_append_new(a, o);
+			}
+	return a;
+}
+
+static char *capacity_json(const capview *v, const rchart *charts, int ncharts)
+{
+	const vmp_capacity_report *r = v->r;
+	json_t *root = json_object(), *a = json_array();
 	char *s;
-	int units = r->nshapes + 1;
 
 	json_object_set_new(root, "report", json_string("capacity"));
-	a = json_array();
 	for (int p = 0; p < r->npolicies; p++)
 		json_array_append_new(a, json_string(r->policies[p]));
 	json_object_set_new(root, "policies", a);
-	a = json_array();
-	for (int i = 0; i < r->nhosts; i++) {
-		const vmp_capacity_host *h = &r->hosts[i];
-		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:i, s:i, s:i, s:I}", "label",
-						   h->label, "fingerprint", h->fingerprint,
-						   "packages", h->npackages, "nodes", h->nnodes,
-						   "cores", h->ncores, "pus", h->npus,
-						   "memory_bytes", (json_int_t)h->memory_bytes));
-	}
-	json_object_set_new(root, "hosts", a);
+	json_object_set_new(root, "hosts", hosts_json(r));
 	a = json_array();
 	for (int u = 0; u < r->nshapes; u++) {
 		const vmp_vm_request *q = &r->shapes[u];
@@ -82,308 +275,123 @@ static char *capacity_json(const vmp_capacity_report *r, const rchart *charts, i
 						   "profile", q->profile, "vcpus", (int)q->vcpus,
 						   "memory_bytes", (json_int_t)q->memory_bytes));
 	}
-	json_object_set_new(root, "shapes", a);
+	json_object_set_new(root, "vms", a);
+	json_object_set_new(root, "shapes", groups_json(v));
+	json_object_set_new(root, "counts", counts_json(r));
 	a = json_array();
-	for (int p = 0; p < r->npolicies; p++)
-		for (int i = 0; i < r->nhosts; i++)
-			for (int u = 0; u < units; u++) {
-				json_t *o = count_json(vmp_capacity_at(r, p, i, u));
-				json_object_set_new(o, "policy", json_string(r->policies[p]));
-				json_object_set_new(o, "host", json_string(r->hosts[i].label));
-				json_object_set_new(o, "shape",
-						    u < r->nshapes ? json_string(unit_name(r, u))
-								   : json_null());
-				json_array_append_new(a, o);
-			}
-	json_object_set_new(root, "counts", a);
-	a = json_array();
-	for (int p = 0; p < r->npolicies; p++)
-		for (int u = 0; u < units; u++) {
-			bool capped;
-			long n = fleet_total(r, p, u, &capped);
-			json_array_append_new(
-			    a,
-			    json_pack("{s:s, s:o, s:I, s:b}", "policy", r->policies[p], "shape",
-				      u < r->nshapes ? json_string(unit_name(r, u)) : json_null(),
-				      "count", (json_int_t)n, "capped", capped));
-		}
-	json_object_set_new(root, "fleet", a);
+	for (int p = 0; p < r->npolicies; p++) {
+		bool capped;
+		long n = capview_mix_total(v, p, &capped);
+		json_array_append_new(a, json_pack("{s:s, s:I, s:b}", "policy", r->policies[p],
+						   "count", (json_int_t)n, "capped", capped));
+	}
+	json_object_set_new(root, "whole_mix", a);
 	json_object_set_new(root, "charts", report_charts_json(charts, ncharts));
 	s = json_dumps(root, JSON_INDENT(2));
 	json_decref(root);
 	return s;
 }
 
-/* capacity.dat: one row per unit, one column per host (policy 0). */
-static void capacity_dat(rbuf *dat, const vmp_capacity_report *r)
+/* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break. */
+static void csv_field(rbuf *b, const char *s, bool last)
 {
-	rbuf_add(dat, "# unit");
-	for (int i = 0; i < r->nhosts; i++)
-		rbuf_add(dat, " host%d", i + 1);
-	rbuf_add(dat, "\n");
-	for (int u = 0; u < r->nshapes + 1; u++) {
-		rbuf_add(dat, "%d", u);
-		for (int i = 0; i < r->nhosts; i++)
-			rbuf_add(dat, " %d", vmp_capacity_at(r, 0, i, u)->count);
-		rbuf_add(dat, "\n");
-	}
-}
-
-/* policy.dat: one row per unit, the fleet's count under each policy. */
-static void policy_dat(rbuf *pol, const vmp_capacity_report *r)
-{
-	rbuf_add(pol, "# unit");
-	for (int p = 0; p < r->npolicies; p++)
-		rbuf_add(pol, " policy%d", p + 1);
-	rbuf_add(pol, "\n");
-	for (int u = 0; u < r->nshapes + 1; u++) {
-		bool capped;
-		rbuf_add(pol, "%d", u);
-		for (int p = 0; p < r->npolicies; p++)
-			rbuf_add(pol, " %ld", fleet_total(r, p, u, &capped));
-		rbuf_add(pol, "\n");
-	}
-}
-
-/* The script of one chart: 0, capacity per host; 1, the fleet by reservation policy. */
-static void capacity_chart(rbuf *gp, rchart *chart, const vmp_capacity_report *r, int which,
-			   bool svg)
-{
-	char buf[256];
-	int ncol = which ? r->npolicies : r->nhosts;
-
-	gp_begin(gp, chart, which ? "policy" : "capacity", VMP_REPORT_CHART_W, VMP_REPORT_CHART_H);
-	rbuf_add(gp, "set style data histograms\nset style histogram cluster gap 1\n"
-		     "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-		     "set yrange [0:*]\nset grid ytics\nset key outside right top\n"
-		     "set xtics nomirror rotate by -30\nset ylabel 'VMs that fit'\n");
-	rbuf_add(gp, "set title ");
-	if (which == 0) {
-		snprintf(buf, sizeof(buf), "VMs of each shape per host (reserve %s)",
-			 r->policies[0]);
-		rbuf_gp_str(gp, buf);
+	if (strpbrk(s, ",\"\r\n")) {
+		rbuf_add(b, "\"");
+		for (const char *p = s; *p; p++)
+			rbuf_addn(b, p, 1 + (*p == '"'));
+		rbuf_add(b, "\"");
 	} else {
-		rbuf_gp_str(gp, "VMs of each shape on the fleet, by reservation policy");
+		rbuf_add(b, "%s", s);
 	}
-	rbuf_add(gp, "\nset xtics (");
-	for (int u = 0; u < r->nshapes + 1; u++) {
-		rbuf_add(gp, "%s", u ? ", " : "");
-		rbuf_gp_str(gp, unit_name(r, u));
-		rbuf_add(gp, " %d", u);
-	}
-	rbuf_add(gp, ")\nplot ");
-	for (int i = 0; i < ncol; i++) {
-		rbuf_add(gp, "%s'%s.dat' using %d title ", i ? ", " : "",
-			 which ? "policy" : "capacity", i + 2);
-		if (which)
-			snprintf(buf, sizeof(buf), "reserve %s", r->policies[i]);
-		rbuf_gp_str(gp, which ? buf : r->hosts[i].label);
-	}
-	rbuf_add(gp, "\n");
-	gp_end(gp, chart, svg);
+	rbuf_add(b, last ? "\n" : ",");
 }
 
-/* Write both data files and the script, and draw the two charts. */
-static int capacity_charts(rchart charts[2], const vmp_capacity_report *r,
-			   const vmp_report_opts *opts)
+static void csv_count(rbuf *b, const vmp_capacity_count *c, bool last)
 {
-	rbuf dat = {0}, pol = {0}, gp = {0};
-	char *script = NULL, *d1 = NULL, *d2 = NULL;
+	char n[32];
+
+	snprintf(n, sizeof(n), "%d%s", c->count, c->capped ? "+" : "");
+	csv_field(b, n, false);
+	csv_field(b, vmp_bind_name(c->bind), false);
+	csv_field(b, c->capped ? "" : c->reason, last);
+}
+
+/* Per policy, host and shape (then the whole mix): one row for spreadsheets. */
+static char *capacity_csv_text(const capview *v)
+{
+	const vmp_capacity_report *r = v->r;
+	rbuf b = {0};
+	char n[32];
+
+	rbuf_add(&b, "policy,host,shape,vms,vms_in_mix,fits_alone,alone_binds,alone_reason,"
+		     "more_beside_mix,beside_binds,beside_reason\n");
+	for (int p = 0; p < r->npolicies; p++)
+		for (int i = 0; i < r->nhosts; i++)
+			for (int k = 0; k <= v->ngroups; k++) {
+				int u = k < v->ngroups ? v->g[k].first : r->nshapes;
+				csv_field(&b, r->policies[p], false);
+				csv_field(&b, r->hosts[i].label, false);
+				csv_field(&b, k < v->ngroups ? v->g[k].name : "whole mix", false);
+				csv_field(&b, k < v->ngroups ? v->g[k].members : "", false);
+				snprintf(n, sizeof(n), "%d",
+					 k < v->ngroups ? v->g[k].n : r->nshapes);
+				csv_field(&b, n, false);
+				csv_count(&b, vmp_capacity_at(r, p, i, u), false);
+				if (k < v->ngroups)
+					csv_count(&b, vmp_capacity_beside_at(r, p, i, u), true);
+				else /* the same columns on every row */
+					rbuf_add(&b, ",,\n");
+			}
+	return rbuf_take(&b);
+}
+
+int vmp_capacity_report_csv(char **out, const vmp_capacity_report *r)
+{
+	capview v;
 	int err;
 
-	capacity_dat(&dat, r);
-	policy_dat(&pol, r);
-	for (int c = 0; c < 2; c++)
-		capacity_chart(&gp, &charts[c], r, c, opts->svg);
-	if (!(d1 = rbuf_take(&dat)) || !(d2 = rbuf_take(&pol)) || !(script = rbuf_take(&gp))) {
+	*out = NULL;
+	if ((err = capview_init(&v, r)) < 0)
+		return err;
+	if (!(*out = capacity_csv_text(&v))) {
 		vmp_error_set("out of memory");
 		err = VMP_ENOMEM;
-		goto out;
 	}
-	if ((err = report_write_file(opts->out_dir, "capacity.dat", d1, strlen(d1))) < 0 ||
-	    (err = report_write_file(opts->out_dir, "policy.dat", d2, strlen(d2))) < 0 ||
-	    (err = report_run_gnuplot(opts->out_dir, script, opts)) < 0)
-		goto out;
-	err = VMP_OK;
-out:
-	free(script);
-	free(d1);
-	free(d2);
-	free(dat.s);
-	free(pol.s);
-	free(gp.s);
+	capview_free(&v);
 	return err;
-}
-
-/* What the report counts, and the fleet's counts under each policy with the two charts. */
-static void doc_fleet(rdoc *d, const vmp_capacity_report *r, const rchart charts[2])
-{
-	char buf[256];
-
-	buf[0] = '\0';
-	for (int p = 0; p < r->npolicies; p++)
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s", p ? ", " : "",
-			 r->policies[p]);
-	rdoc_p(d, "%d host%s, %d VM shape%s; reservation policies compared: %s.", r->nhosts,
-	       r->nhosts == 1 ? "" : "s", r->nshapes, r->nshapes == 1 ? "" : "s", buf);
-	rdoc_p(d,
-	       "Each figure is what vmplan's planner places: N copies of the shape (or of "
-	       "the whole mix) are all placed and N+1 are not; '+' marks a count that "
-	       "stopped at the limit of %d.",
-	       VMP_CAPACITY_LIMIT);
-
-	rdoc_h2(d, "Fleet (reserve %s)", r->policies[0]);
-	rdoc_table(d, 2 + r->npolicies);
-	rdoc_cell(d, "shape");
-	rdoc_cell(d, "asks");
-	for (int p = 0; p < r->npolicies; p++)
-		rdoc_cell(d, "reserve %s", r->policies[p]);
-	for (int u = 0; u < r->nshapes + 1; u++) {
-		rdoc_cell(d, "%s", unit_name(r, u));
-		if (u < r->nshapes)
-			shape_text(buf, sizeof(buf), &r->shapes[u]);
-		else
-			snprintf(buf, sizeof(buf), "all %d shapes together", r->nshapes);
-		rdoc_cell(d, "%s", buf);
-		for (int p = 0; p < r->npolicies; p++) {
-			bool capped;
-			long n = fleet_total(r, p, u, &capped);
-			rdoc_cell(d, "%ld%s", n, capped ? "+" : "");
-		}
-	}
-	rdoc_img(d, "capacity.png", charts[0].w, charts[0].h, "VMs of each shape per host");
-	rdoc_img(d, "policy.png", charts[1].w, charts[1].h,
-		 "VMs of each shape on the fleet, by reservation policy");
-}
-
-/* Per host and unit under policy 0: the count, what binds, what is free and stranded. */
-static void doc_per_host(rdoc *d, const vmp_capacity_report *r)
-{
-	static const char *const heads[] = {
-	    "host",          "shape",          "fits",        "binds first",
-	    "free PUs",      "free cores",     "free memory", "stranded siblings",
-	    "stranded CPUs", "stranded memory"};
-	char a[32], b[32];
-
-	rdoc_h2(d, "Per host (reserve %s)", r->policies[0]);
-	rdoc_table(d, 10);
-	for (int k = 0; k < 10; k++)
-		rdoc_cell(d, "%s", heads[k]);
-	for (int i = 0; i < r->nhosts; i++)
-		for (int u = 0; u < r->nshapes + 1; u++) {
-			const vmp_capacity_count *c = vmp_capacity_at(r, 0, i, u);
-			rdoc_cell(d, "%s", r->hosts[i].label);
-			rdoc_cell(d, "%s", unit_name(r, u));
-			count_cell(d, c);
-			rdoc_cell(d, "%s", vmp_bind_name(c->bind));
-			rdoc_cell(d, "%d", c->free_pus);
-			rdoc_cell(d, "%d", c->free_cores);
-			vmp_size_format(a, sizeof(a), c->free_memory_bytes);
-			if (c->free_hugepage_bytes) {
-				vmp_size_format(b, sizeof(b), c->free_hugepage_bytes);
-				rdoc_cell(d, "%s + %s hugepages", a, b);
-			} else {
-				rdoc_cell(d, "%s", a);
-			}
-			rdoc_cell(d, "%d", c->stranded_siblings);
-			rdoc_cell(d, "%d", c->stranded_cpus);
-			vmp_size_format(a, sizeof(a), c->stranded_memory_bytes);
-			rdoc_cell(d, "%s", a);
-		}
-	rdoc_p(d, "Free: what no vCPU, reservation, idle sibling or VM holds once the fitting "
-		  "copies are placed. Stranded: free but unusable - siblings of cores partly "
-		  "held, CPUs on nodes with less free memory than one vCPU of the shape needs, "
-		  "memory on nodes without a free CPU.");
-}
-
-/* Per host and unit, the count and what binds under each policy. */
-static void doc_policies(rdoc *d, const vmp_capacity_report *r)
-{
-	rdoc_h2(d, "Reservation policies per host");
-	rdoc_table(d, 2 + r->npolicies);
-	rdoc_cell(d, "host");
-	rdoc_cell(d, "shape");
-	for (int p = 0; p < r->npolicies; p++)
-		rdoc_cell(d, "reserve %s", r->policies[p]);
-	for (int i = 0; i < r->nhosts; i++)
-		for (int u = 0; u < r->nshapes + 1; u++) {
-			rdoc_cell(d, "%s", r->hosts[i].label);
-			rdoc_cell(d, "%s", unit_name(r, u));
-			for (int p = 0; p < r->npolicies; p++) {
-				const vmp_capacity_count *c = vmp_capacity_at(r, p, i, u);
-				rdoc_cell(d, "%d%s (%s)", c->count, c->capped ? "+" : "",
-					  vmp_bind_name(c->bind));
-			}
-		}
-}
-
-/* The planner's refusal of the copy after the count, per host and unit under policy 0. */
-static void doc_refusals(rdoc *d, const vmp_capacity_report *r)
-{
-	rdoc_h2(d, "Why the next copy is refused (reserve %s)", r->policies[0]);
-	rdoc_table(d, 3);
-	rdoc_cell(d, "host");
-	rdoc_cell(d, "shape");
-	rdoc_cell(d, "the planner says");
-	for (int i = 0; i < r->nhosts; i++)
-		for (int u = 0; u < r->nshapes + 1; u++) {
-			const vmp_capacity_count *c = vmp_capacity_at(r, 0, i, u);
-			rdoc_cell(d, "%s", r->hosts[i].label);
-			rdoc_cell(d, "%s", unit_name(r, u));
-			rdoc_cell(d, "%s", c->capped ? "(the limit was reached)" : c->reason);
-		}
-}
-
-/* The hosts of the fleet and their size. */
-static void doc_hosts(rdoc *d, const vmp_capacity_report *r)
-{
-	static const char *const heads[] = {"host",  "fingerprint", "packages", "nodes",
-					    "cores", "PUs",         "memory"};
-	char mem[32];
-
-	rdoc_h2(d, "Hosts");
-	rdoc_table(d, 7);
-	for (int k = 0; k < 7; k++)
-		rdoc_cell(d, "%s", heads[k]);
-	for (int i = 0; i < r->nhosts; i++) {
-		const vmp_capacity_host *h = &r->hosts[i];
-		rdoc_cell(d, "%s", h->label);
-		rdoc_cell(d, "%s", h->fingerprint);
-		rdoc_cell(d, "%d", h->npackages);
-		rdoc_cell(d, "%d", h->nnodes);
-		rdoc_cell(d, "%d", h->ncores);
-		rdoc_cell(d, "%d", h->npus);
-		vmp_size_format(mem, sizeof(mem), h->memory_bytes);
-		rdoc_cell(d, "%s", mem);
-	}
 }
 
 int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_report *r,
 			      const vmp_report_opts *opts)
 {
 	char prog[4096];
-	rchart charts[2];
-	char *js = NULL;
-	int err;
-	rdoc d;
+	rchart charts[VMP_REPORT_MAX_CHARTS];
+	char *js = NULL, *csv = NULL;
+	int err, ncharts = 0;
+	capview v;
+	rdoc term, full;
 
-	rdoc_init(&d, "vmplan capacity report");
-	if ((err = report_prepare(prog, sizeof(prog), opts)) < 0 ||
-	    (err = capacity_charts(charts, r, opts)) < 0)
+	rdoc_init(&term, "vmplan capacity report");
+	rdoc_init(&full, "vmplan capacity report");
+	if ((err = capview_init(&v, r)) < 0)
 		goto out;
-	doc_fleet(&d, r, charts);
-	doc_per_host(&d, r);
-	doc_policies(&d, r);
-	doc_refusals(&d, r);
-	doc_hosts(&d, r);
-	if (!(js = capacity_json(r, charts, 2))) {
+	if ((err = report_prepare(prog, sizeof(prog), opts)) < 0 ||
+	    (err = capacity_charts(charts, &ncharts, &v, opts)) < 0)
+		goto out;
+	capacity_docs(&term, &full, &v, charts, ncharts, opts->detail);
+	if (!(js = capacity_json(&v, charts, ncharts)) || !(csv = capacity_csv_text(&v))) {
 		vmp_error_set("out of memory");
 		err = VMP_ENOMEM;
 		goto out;
 	}
-	err = report_finish(text, json, &d, js, opts);
+	if ((err = report_write_file(opts->out_dir, "capacity.csv", csv, strlen(csv))) < 0)
+		goto out;
+	err = report_finish_docs(text, json, &full, &term, js, opts);
 out:
 	free(js);
-	rdoc_free(&d);
+	free(csv);
+	capview_free(&v);
+	rdoc_free(&term);
+	rdoc_free(&full);
 	return err;
 }

@@ -20,6 +20,26 @@ void vmp_host_report_free(vmp_host_report *r)
 	free(r);
 }
 
+/* The free PUs that cpu=shared VMs float on: the VM's own where one alone uses them. */
+static void shared_pools(vmp_host_report *r, const vmp_host *host, const vmp_plan *plan)
+{
+	for (int v = 0; plan && v < plan->nvms; v++) {
+		const vmp_plan_vm *vm = &plan->vms[v];
+		int cpu;
+		if (!vm->placed || vm->req.cpu != VMP_CPU_SHARED)
+			continue;
+		VMP_CPUSET_FOREACH (cpu, &vm->pcpus) {
+			int p = vmp_host_pu_index(host, cpu);
+			if (p < 0)
+				continue;
+			if (r->holder[p] == VMP_PIN_FREE)
+				r->holder[p] = v;
+			else if (r->holder[p] >= 0)
+				r->holder[p] = VMP_PIN_SHARED;
+		}
+	}
+}
+
 int vmp_host_report_new(vmp_host_report **out, const vmp_host *host, const vmp_plan *plan)
 {
 	vmp_host_report *r;
@@ -56,6 +76,7 @@ int vmp_host_report_new(vmp_host_report **out, const vmp_host *host, const vmp_p
 		else
 			r->holder[p] = VMP_PIN_FREE;
 	}
+	shared_pools(r, host, plan);
 	for (int v = 0; plan && v < plan->nvms; v++) {
 		const vmp_plan_vm *vm = &plan->vms[v];
 		int cpu;
@@ -87,6 +108,23 @@ static const unsigned palette[] = {0x1f77b4, 0xff7f0e, 0x2ca02c, 0xd62728, 0x946
 				   0xe377c2, 0xbcbd22, 0x17becf, 0xaec7e8, 0xffbb78, 0x98df8a,
 				   0xff9896, 0xc5b0d5, 0xc49c94, 0xf7b6d2};
 
+/* Past the palette: hues a golden angle apart, so neighbours in the plan never look alike. */
+static unsigned spread_colour(int h)
+{
+	double hue = fmod(h * 137.508, 360.0) / 60.0, s = 0.6, v = 0.8 + 0.15 * (h % 2);
+	double c = v * s, x = c * (1 - fabs(fmod(hue, 2.0) - 1)), m = v - c, rgb[3] = {0};
+	int sector = (int)hue % 6;
+	static const int order[6][3] = {{0, 1, 2}, {1, 0, 2}, {1, 2, 0},
+					{2, 1, 0}, {2, 0, 1}, {0, 2, 1}};
+
+	/* order[sector] says which channel gets c, x and 0. */
+	rgb[order[sector][0]] = c;
+	rgb[order[sector][1]] = x;
+	rgb[order[sector][2]] = 0;
+	return ((unsigned)((rgb[0] + m) * 255) << 16) | ((unsigned)((rgb[1] + m) * 255) << 8) |
+	       (unsigned)((rgb[2] + m) * 255);
+}
+
 static unsigned holder_colour(int h)
 {
 	switch (h) {
@@ -100,8 +138,12 @@ static unsigned holder_colour(int h)
 		return 0xe0e0e0;
 	case VMP_PIN_IDLE:
 		return 0xc8c8c8;
+	case VMP_PIN_SHARED:
+		return 0xfff2a8;
 	default:
-		return palette[h % (int)(sizeof(palette) / sizeof(palette[0]))];
+		if (h < (int)(sizeof(palette) / sizeof(palette[0])))
+			return palette[h];
+		return spread_colour(h);
 	}
 }
 
@@ -118,6 +160,8 @@ static const char *holder_name(const vmp_host_report *r, int h)
 		return "offline";
 	case VMP_PIN_IDLE:
 		return "idle sibling (threads=isolate)";
+	case VMP_PIN_SHARED:
+		return "pool of several cpu=shared VMs";
 	default:
 		return r->plan->vms[h].req.name;
 	}
@@ -148,6 +192,11 @@ static bool node_before(const vmp_host *h, int a, int b)
 typedef struct pinlayout {
 	rbuf pus, frames, labels;
 	double y;         /* the top of the next node; goes down from 0 */
+	double x0;        /* the left of the current column of packages */
+	double col_w;     /* a column's width, labels included; 0: one column */
+	double wrap;      /* start a new column once a package ends below -wrap */
+	double ymin;      /* the lowest y reached */
+	int ncols;        /* columns used */
 	int smt;          /* the most PUs of one core: each node's height */
 	int maxcols;      /* the widest node, in PU columns */
 	bool memory_only; /* a node without CPUs was drawn */
@@ -169,8 +218,8 @@ static void node_order(int *order, const vmp_host *h)
 /* The frame around a package whose nodes run from pkg_top down to L->y. */
 static void package_frame(pinlayout *L, double pkg_top)
 {
-	rbuf_add(&L->frames, "%g %g %g %g 3\n", (L->maxcols + 0.4) / 2 - 0.2, (pkg_top + L->y) / 2,
-		 (L->maxcols + 0.4) / 2 + 0.1, (pkg_top - L->y) / 2);
+	rbuf_add(&L->frames, "%g %g %g %g 3\n", L->x0 + (L->maxcols + 0.4) / 2 - 0.2,
+		 (pkg_top + L->y) / 2, (L->maxcols + 0.4) / 2 + 0.1, (pkg_top - L->y) / 2);
 }
 
 /* Node n (with CPUs) at L->y: a column per core, grouped by L3 domain, a gap between domains. */
@@ -193,16 +242,16 @@ static void draw_node(pinlayout *L, const vmp_host_report *r, int n)
 				int p = vmp_host_pu_index(h, cpu);
 				if (p < 0)
 					continue;
-				rbuf_add(&L->pus, "%g %g 0.42 0.42 %u %d\n", col + 0.5,
+				rbuf_add(&L->pus, "%g %g 0.42 0.42 %u %d\n", L->x0 + col + 0.5,
 					 top - sib - 0.5, holder_colour(r->holder[p]), cpu);
 				sib++;
 			}
-			rbuf_add(&L->frames, "%g %g 0.47 %g 0\n", col + 0.5, top - L->smt / 2.0,
-				 L->smt / 2.0 - 0.03);
+			rbuf_add(&L->frames, "%g %g 0.47 %g 0\n", L->x0 + col + 0.5,
+				 top - L->smt / 2.0, L->smt / 2.0 - 0.03);
 			col++;
 		}
 		if (first >= 0 && l >= 0) {
-			rbuf_add(&L->frames, "%g %g %g %g 1\n", (first + col) / 2.0,
+			rbuf_add(&L->frames, "%g %g %g %g 1\n", L->x0 + (first + col) / 2.0,
 				 top - L->smt / 2.0, (col - first) / 2.0 + 0.01,
 				 L->smt / 2.0 + 0.03);
 			col++; /* gap */
@@ -210,9 +259,9 @@ static void draw_node(pinlayout *L, const vmp_host_report *r, int n)
 	}
 	if (col > L->maxcols)
 		L->maxcols = col;
-	rbuf_add(&L->frames, "%g %g %g %g 2\n", (col > 0 ? col : 1) / 2.0, top - L->smt / 2.0,
-		 (col > 0 ? col : 1) / 2.0 + 0.08, L->smt / 2.0 + 0.1);
-	rbuf_add(&L->labels, "%g %g 0 %d\n", -0.15, top - L->smt / 2.0, h->nodes[n].id);
+	rbuf_add(&L->frames, "%g %g %g %g 2\n", L->x0 + (col > 0 ? col : 1) / 2.0,
+		 top - L->smt / 2.0, (col > 0 ? col : 1) / 2.0 + 0.08, L->smt / 2.0 + 0.1);
+	rbuf_add(&L->labels, "%g %g 0 %d\n", L->x0 - 0.15, top - L->smt / 2.0, h->nodes[n].id);
 	L->y = top - L->smt - 0.4;
 }
 
@@ -229,11 +278,19 @@ static void layout_nodes(pinlayout *L, const vmp_host_report *r, const int *orde
 			if (prev_pkg >= 0) {
 				package_frame(L, pkg_top);
 				L->y -= 0.4;
+				if (L->y < L->ymin)
+					L->ymin = L->y;
+				/* A tall host goes on in a new column, so the map fits a screen. */
+				if (L->col_w > 0 && pkg >= 0 && L->y < -L->wrap) {
+					L->x0 += L->col_w;
+					L->y = 0;
+					L->ncols++;
+				}
 			}
 			if (pkg >= 0) {
 				pkg_top = L->y;
 				L->y -= 0.9; /* room for the package's label */
-				rbuf_add(&L->labels, "%g %g 1 %d\n", -0.1, L->y + 0.45,
+				rbuf_add(&L->labels, "%g %g 1 %d\n", L->x0 - 0.1, L->y + 0.45,
 					 h->packages[pkg].id);
 			}
 			prev_pkg = pkg;
@@ -241,8 +298,9 @@ static void layout_nodes(pinlayout *L, const vmp_host_report *r, const int *orde
 		if (pkg < 0) {
 			/* Sorted last, apart from the packages: a short empty frame each. */
 			L->memory_only = true;
-			rbuf_add(&L->frames, "%g %g 0.58 0.6 2\n", 0.5, L->y - 0.6);
-			rbuf_add(&L->labels, "%g %g 2 %d\n", -0.15, L->y - 0.6, h->nodes[n].id);
+			rbuf_add(&L->frames, "%g %g 0.58 0.6 2\n", L->x0 + 0.5, L->y - 0.6);
+			rbuf_add(&L->labels, "%g %g 2 %d\n", L->x0 - 0.15, L->y - 0.6,
+				 h->nodes[n].id);
 			L->y -= 1.6;
 			continue;
 		}
@@ -250,6 +308,8 @@ static void layout_nodes(pinlayout *L, const vmp_host_report *r, const int *orde
 	}
 	if (prev_pkg >= 0)
 		package_frame(L, pkg_top);
+	if (L->y < L->ymin)
+		L->ymin = L->y;
 }
 
 /* Write pinmap.dat, pinmap-frames.dat and pinmap-labels.dat. */
@@ -288,7 +348,7 @@ static void pinmap_script(rbuf *gp, rchart *c, const vmp_host_report *r, const p
 	rbuf_add(gp,
 		 "unset border\nunset xtics\nunset ytics\nset key outside right top "
 		 "box\nset size ratio -1\nset xrange [%d:%d]\nset yrange [%g:0.3]\nset title ",
-		 L->memory_only ? -5 : -3, L->maxcols + 1, L->y - 0.5);
+		 L->memory_only ? -5 : -3, (int)L->x0 + L->maxcols + 1, L->ymin - 0.5);
 	snprintf(title, sizeof(title), "Pin map of %s", h->hostname);
 	rbuf_gp_str(gp, title);
 	rbuf_add(gp,
@@ -300,7 +360,7 @@ static void pinmap_script(rbuf *gp, rchart *c, const vmp_host_report *r, const p
 		 "'pinmap-labels.dat' using 1:2:($3 == 0 ? sprintf('node %%d', $4) : $3 == 2 ? "
 		 "sprintf('memory-only node %%d', $4) : sprintf('package %%d', $4)) with labels "
 		 "right font 'sans,9' notitle");
-	for (int k = VMP_PIN_IDLE; k < ncolours; k++) {
+	for (int k = VMP_PIN_SHARED; k < ncolours; k++) {
 		bool seen = false;
 		for (int p = 0; p < h->npus && !seen; p++)
 			seen = r->holder[p] == k;
@@ -314,6 +374,31 @@ static void pinmap_script(rbuf *gp, rchart *c, const vmp_host_report *r, const p
 	}
 	rbuf_add(gp, "\n");
 	gp_end(gp, c, svg);
+}
+
+/*
+ * Lay the map out once to measure it, then choose how many columns of packages make it
+ * about as wide as a screen is (16:10, the key on the right included).
+ */
+static void pinmap_columns(pinlayout *L, const vmp_host_report *r, const int *order)
+{
+	pinlayout D = *L;
+	double height, width;
+	int ncols;
+
+	layout_nodes(&D, r, order);
+	free(D.pus.s);
+	free(D.frames.s);
+	free(D.labels.s);
+	height = -D.ymin;
+	width = D.maxcols + (D.memory_only ? 6 : 4);
+	ncols = (int)lround(sqrt(1.6 * height / width));
+	L->maxcols = D.maxcols;
+	L->ncols = 1;
+	if (ncols > 1) {
+		L->col_w = width;
+		L->wrap = height / ncols;
+	}
 }
 
 /* Write the pin map's data and plot; c gets its size. */
@@ -333,14 +418,15 @@ static int pinmap(rbuf *gp, rchart *c, const vmp_host_report *r, const vmp_repor
 		L.smt = n > L.smt ? n : L.smt;
 	}
 	node_order(order, h);
+	pinmap_columns(&L, r, order);
 	rbuf_add(&L.pus, "# x y half_w half_h rgb cpu\n");
 	rbuf_add(&L.frames, "# x y half_w half_h level (0 core, 1 L3, 2 node, 3 package)\n");
 	rbuf_add(&L.labels, "# x y kind (0 node, 1 package, 2 memory-only node) id\n");
 	layout_nodes(&L, r, order);
 
 	/* Two more columns on the left for "memory-only node N". */
-	w = (int)((L.maxcols + (L.memory_only ? 7 : 5)) * CELL_PX) + 420;
-	hgt = (int)((-L.y + 2) * CELL_PX) + 100;
+	w = (int)((L.x0 + L.maxcols + (L.memory_only ? 7 : 5)) * CELL_PX) + 420;
+	hgt = (int)((-L.ymin + 2) * CELL_PX) + 100;
 	w = w < 640 ? 640 : w > 8000 ? 8000 : w;
 	hgt = hgt < 320 ? 320 : hgt > 8000 ? 8000 : hgt;
 	if ((err = pinmap_files(&L, opts)) < 0)
@@ -353,6 +439,29 @@ out:
 	free(L.frames.s);
 	free(L.labels.s);
 	return err;
+}
+
+/* The colour range: gnuplot's own collapses where every value is the same (a 1x1 matrix is
+ * drawn white), so give it one around the values; NaN (not measured) is left out. */
+static void heat_cbrange(rbuf *gp, const double *m, int n)
+{
+	double lo = NAN, hi = NAN;
+
+	for (size_t i = 0; i < (size_t)n * (size_t)n; i++) {
+		if (isnan(m[i]))
+			continue;
+		if (isnan(lo) || m[i] < lo)
+			lo = m[i];
+		if (isnan(hi) || m[i] > hi)
+			hi = m[i];
+	}
+	if (isnan(lo))
+		return;
+	if (hi - lo < 1e-9 * (fabs(hi) + 1))
+		rbuf_add(gp, "set cbrange [%.6g:%.6g]\n", lo > 0 ? 0 : lo - 1,
+			 hi > 0 ? hi * 1.25 : 1);
+	else
+		rbuf_add(gp, "set cbrange [%.6g:%.6g]\n", lo, hi);
 }
 
 /* A matrix heatmap: its data file, its plot and a table of its numbers. */
@@ -392,6 +501,7 @@ static int heatmap(rbuf *gp, rchart *c, rdoc *d, const char *name, const char *t
 		 "set xrange [-0.5:%d.5]\nset yrange [%d.5:-0.5]\nset palette rgbformulae "
 		 "33,13,10\nset size square\nset tics nomirror\n",
 		 n - 1, n - 1);
+	heat_cbrange(gp, m, n);
 	if (n <= 32) {
 		rbuf_add(gp, "set xtics (");
 		for (int i = 0; i < n; i++)
@@ -401,11 +511,18 @@ static int heatmap(rbuf *gp, rchart *c, rdoc *d, const char *name, const char *t
 			rbuf_add(gp, "%s'%d' %d", i ? ", " : "", ids[i], i);
 		rbuf_add(gp, ")\n");
 	}
-	rbuf_add(gp, "plot '%s' matrix with image notitle", file);
+	/* Boxes for small matrices: 'with image' cannot size the pixel of a 1x1 matrix. */
 	if (n <= 12)
 		rbuf_add(gp,
-			 ", '%s' matrix using 1:2:(sprintf('%%.1f', $3)) with labels font "
-			 "'sans,9' notitle",
+			 "plot '%s' matrix using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 "
+			 "noborder lc palette notitle",
+			 file);
+	else
+		rbuf_add(gp, "plot '%s' matrix with image notitle", file);
+	if (n <= 12)
+		rbuf_add(gp,
+			 ", '%s' matrix using 1:2:($3 == $3 ? sprintf('%%.3g', $3) : '') with "
+			 "labels font 'sans,9' notitle",
 			 file);
 	rbuf_add(gp, "\n");
 	gp_end(gp, c, opts->svg);
@@ -502,7 +619,7 @@ static void doc_pinmap(rdoc *d, const vmp_host_report *r, const rchart *c)
 	rdoc_cell(d, "held by");
 	rdoc_cell(d, "CPUs");
 	rdoc_cell(d, "count");
-	for (int k = VMP_PIN_IDLE; k < (r->plan ? r->plan->nvms : 0); k++) {
+	for (int k = VMP_PIN_SHARED; k < (r->plan ? r->plan->nvms : 0); k++) {
 		vmp_cpuset set = {0};
 		for (int p = 0; p < h->npus; p++)
 			if (r->holder[p] == k)
@@ -538,11 +655,22 @@ static void doc_pinmap(rdoc *d, const vmp_host_report *r, const rchart *c)
 	}
 }
 
+/* Whether two n x n matrices hold the same numbers (NaN equal to NaN). */
+static bool same_matrix(const double *a, const double *b, int n)
+{
+	if (!a || !b)
+		return false;
+	for (size_t i = 0; i < (size_t)n * (size_t)n; i++)
+		if (!(a[i] == b[i] || (isnan(a[i]) && isnan(b[i]))))
+			return false;
+	return true;
+}
+
 /* A heatmap per measured matrix of the model (bandwidth, latency, core to core). */
 static int heatmaps(rbuf *gp, rchart *charts, int *ncharts, rdoc *d, const vmp_host *h,
 		    const vmp_report_opts *opts)
 {
-	const struct {
+	struct {
 		const double *m;
 		const char *name, *title, *unit;
 	} mats[] = {
@@ -559,6 +687,12 @@ static int heatmaps(rbuf *gp, rchart *charts, int *ncharts, rdoc *d, const vmp_h
 	}
 	for (int n = 0; n < h->nnodes; n++)
 		ids[n] = h->nodes[n].id;
+	/* hwloc's firmware memory attributes (HMAT) give one bandwidth, copied into both
+	 * matrices: it is no STREAM measurement, so one heatmap says where it comes from. */
+	if (same_matrix(h->read_gbs, h->triad_gbs, h->nnodes)) {
+		mats[0].title = "Memory bandwidth (firmware attribute, not measured)";
+		mats[1].m = NULL;
+	}
 	for (size_t k = 0; k < sizeof(mats) / sizeof(mats[0]); k++) {
 		if (!mats[k].m)
 			continue;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vmplan/report.h"
 
@@ -79,5 +80,11 @@ int report_prepare(char *gnuplot, size_t size, const vmp_report_opts *opts);
 /* Write index.html, summary.md and report.json; hand back the text and the JSON. */
 int report_finish(char **text, char **json_out, const rdoc *d, const char *json,
 		  const vmp_report_opts *opts);
+
+/* Write the HTML, Markdown and JSON of d, and hand back term as terminal text. */
+int report_finish_docs(char **text, char **json_out, const rdoc *d, const rdoc *term,
+		       const char *json, const vmp_report_opts *opts);
+/* A size for people: "7.6 GiB", "32 GiB", "512 B" (powers of 1024). */
+void report_bytes(char *buf, size_t size, uint64_t bytes);
 
 #endif

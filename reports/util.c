@@ -1,4 +1,5 @@
 /* Report helpers: strings, one document written as HTML, Markdown and text, and gnuplot. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -313,11 +314,17 @@ out:
 	return err;
 }
 
-/* Markdown inline text: backslash before every character Markdown could read as markup. */
+/* Escape only what Markdown would read as markup: emphasis, code, links, HTML, table
+ * cells, and a heading, list or quote where the text starts. */
 static void md_text(rbuf *b, const char *s)
 {
-	for (; *s; s++) {
-		if (strchr("\\`*_{}[]<>()#+-!|~", *s))
+	size_t digits = strspn(s, "0123456789");
+
+	if (*s && strchr("#+-=", *s))
+		rbuf_addn(b, "\\", 1);
+	for (const char *p0 = s; *s; s++) {
+		if (strchr("\\`*_[]<>|~", *s) ||
+		    (digits && s == p0 + digits && (*s == '.' || *s == ')')))
 			rbuf_addn(b, "\\", 1);
 		if ((unsigned char)*s < 0x20)
 			rbuf_addn(b, " ", 1);
@@ -398,6 +405,26 @@ static void text_table(rbuf *b, const rblock *k)
 	free(width);
 }
 
+/* A paragraph wrapped at spaces to fit a terminal of 80 columns. */
+static void text_wrap(rbuf *b, const char *s)
+{
+	const size_t width = 79;
+
+	while (strlen(s) > width) {
+		size_t cut = width;
+		while (cut > 0 && s[cut] != ' ')
+			cut--;
+		if (cut == 0) /* one long word: let it run over */
+			cut = strcspn(s, " ");
+		rbuf_addn(b, s, cut);
+		rbuf_add(b, "\n");
+		s += cut;
+		while (*s == ' ')
+			s++;
+	}
+	rbuf_add(b, "%s\n", s);
+}
+
 int rdoc_text(char **out, const rdoc *d)
 {
 	rbuf b = {0};
@@ -410,7 +437,7 @@ int rdoc_text(char **out, const rdoc *d)
 			rbuf_add(&b, "\n%s\n", k->text);
 			break;
 		case RB_P:
-			rbuf_add(&b, "%s\n", k->text);
+			text_wrap(&b, k->text);
 			break;
 		case RB_TABLE:
 			text_table(&b, k);
@@ -503,12 +530,19 @@ json_t *report_charts_json(const rchart *charts, int n)
 
 void gp_end(rbuf *gp, const rchart *c, bool svg)
 {
+	char id[sizeof(c->name)];
+
+	/* The SVG's <title>: gnuplot takes letters, digits and '_' only. */
+	for (size_t i = 0; i < sizeof(id); i++)
+		id[i] = c->name[i] && !isalnum((unsigned char)c->name[i]) ? '_' : c->name[i];
+	id[sizeof(id) - 1] = '\0';
 	rbuf_add(gp, "set output\n");
 	if (svg)
 		rbuf_add(gp,
-			 "set terminal svg size %d,%d noenhanced font 'sans,10'\n"
+			 "set terminal svg size %d,%d noenhanced font 'sans,10' "
+			 "background '#ffffff' name 'vmplan_%s'\n"
 			 "set output '%s.svg'\nreplot\nset output\n",
-			 c->w, c->h, c->name);
+			 c->w, c->h, id, c->name);
 }
 
 /* The first line of gnuplot's log, for the message. */
@@ -617,8 +651,30 @@ int report_run_gnuplot(const char *dir, const char *script, const vmp_report_opt
 	return finish_render(dir, tmp, true);
 }
 
+void report_bytes(char *buf, size_t size, uint64_t bytes)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+	double v = (double)bytes;
+	int u = 0;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0 || v >= 100 || v == (double)(uint64_t)v)
+		snprintf(buf, size, "%.0f %s", v, units[u]);
+	else
+		snprintf(buf, size, "%.1f %s", v, units[u]);
+}
+
 int report_finish(char **text, char **json_out, const rdoc *d, const char *json,
 		  const vmp_report_opts *opts)
+{
+	return report_finish_docs(text, json_out, d, d, json, opts);
+}
+
+int report_finish_docs(char **text, char **json_out, const rdoc *d, const rdoc *term,
+		       const char *json, const vmp_report_opts *opts)
 {
 	char *html = NULL, *md = NULL;
 	size_t len = 0;
@@ -634,7 +690,7 @@ int report_finish(char **text, char **json_out, const rdoc *d, const char *json,
 	    (err = report_write_file(opts->out_dir, "summary.md", md, strlen(md))) < 0 ||
 	    (err = report_write_file(opts->out_dir, "report.json", json, strlen(json))) < 0)
 		goto out;
-	if (text && (err = rdoc_text(text, d)) < 0)
+	if (text && (err = rdoc_text(text, term)) < 0)
 		goto out;
 	if (json_out && !(*json_out = strdup(json))) {
 		vmp_error_set("out of memory");

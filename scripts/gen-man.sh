@@ -8,7 +8,8 @@
 # pages are installed under share/man/man1.
 #
 # The conversion: the usage lines become SYNOPSIS; a line at the left margin ending in ':'
-# starts a subsection ("Exit status:" becomes the EXIT STATUS section); text at the left
+# starts a subsection ("Exit status:" becomes the EXIT STATUS section, "Examples:" the
+# EXAMPLES section); text at the left
 # margin is filled into paragraphs; indented lines (option tables, examples) are kept as
 # they are, in no-fill mode.
 set -euo pipefail
@@ -67,6 +68,8 @@ help2roff() {
 		head = substr($0, 1, length($0) - 1)
 		if (head == "Exit status")
 			print ".SH \"EXIT STATUS\""
+		else if (head == "Examples")
+			print ".SH EXAMPLES"
 		else
 			print ".SS \"" esc(head) "\""
 		para = 0

@@ -29,12 +29,25 @@ typedef struct vmp_capacity_count {
 	uint64_t stranded_memory_bytes; /* free memory on nodes without a free PU */
 } vmp_capacity_count;
 
+/* One NUMA node's headroom: its size and what stays free once the whole mix is placed. */
+typedef struct vmp_capacity_node {
+	int node; /* OS id */
+	int pus, free_pus;
+	uint64_t memory_bytes, free_memory_bytes;     /* outside the hugepage pools */
+	uint64_t hugepage_bytes, free_hugepage_bytes; /* in every hugepage pool */
+	int cache_ways, free_cache_ways;              /* L3 ways under resctrl; 0 without */
+} vmp_capacity_node;
+
 /* One host of a capacity report. */
 typedef struct vmp_capacity_host {
 	char label[VMP_NAME_MAX + 8]; /* its hostname, made unique in the fleet */
 	char fingerprint[17];
 	int npackages, nnodes, ncores, npus;
 	uint64_t memory_bytes;
+	/* Under policy 0: whether one whole mix is placed on this host, and then per node
+	 * (nnodes entries, NULL when the mix does not fit) what stays free. */
+	bool mix_fits;
+	vmp_capacity_node *headroom;
 } vmp_capacity_host;
 
 /* The capacity of a fleet: per reservation policy, host and unit. */
@@ -46,11 +59,21 @@ typedef struct vmp_capacity_report {
 	int npolicies; /* policy 0 is the one asked for; then auto and none where not it */
 	char policies[3][64];
 	vmp_capacity_count *counts; /* [policy][host][unit] */
+	/* [policy][host][shape]: copies of the shape that fit beside one whole mix on the
+	 * host; count 0 and the mix's own refusal as reason where the mix does not fit. */
+	vmp_capacity_count *beside;
 } vmp_capacity_report;
 
 /** The count of a policy, host and unit (unit == nshapes: the whole mix); borrowed. */
 const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int policy, int host,
 					  int unit);
+
+/** The copies of a shape that fit beside one whole mix (see beside); borrowed. */
+const vmp_capacity_count *vmp_capacity_beside_at(const vmp_capacity_report *r, int policy, int host,
+						 int shape);
+
+/** Whether two requests ask for the same thing, names aside (one shape of a mix). */
+bool vmp_capacity_same_shape(const vmp_vm_request *a, const vmp_vm_request *b);
 
 void vmp_capacity_report_free(vmp_capacity_report *r);
 

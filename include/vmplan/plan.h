@@ -64,6 +64,27 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 /** How many VMs of the plan were placed. */
 int vmp_plan_placed_count(const vmp_plan *plan);
 
+/**
+ * The deciding facts of VM i of a plan, in a few lines (each ends in '\n'), read from
+ * the plan itself: where it went against its device's node and which VMs of the plan
+ * hold CPUs there, how its cells were spread, the hugepages it takes per node against
+ * the pools, and its score term by term. A VM not placed: its reason.
+ *
+ * @param out the text; the caller frees it
+ * @return VMP_OK, VMP_ENOMEM
+ */
+int vmp_plan_explain_brief(char **out, const vmp_host *host, const vmp_plan *plan, int i);
+
+/**
+ * What the host must do before the plan's domains can start, one line each: hugepages
+ * to reserve per node (with the sysfs write that does it) where the pools hold fewer free
+ * pages than the plan takes; VMs that isolate their emulator with no housekeeping CPUs.
+ *
+ * @param out the text, or NULL when nothing is needed; the caller frees it
+ * @return VMP_OK
+ */
+int vmp_plan_host_needs(char **out, const vmp_host *host, const vmp_plan *plan);
+
 /* Capacity, counted by planning (planner/capacity.c). */
 
 /**

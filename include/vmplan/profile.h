@@ -15,6 +15,16 @@
 const char *const *vmp_profile_dirs(void);
 
 /**
+ * The names of the profiles (NAME of NAME.yaml) in the directories of vmp_profile_dirs(),
+ * the first of a name only, sorted.
+ * @param out the names; free them with vmp_profile_list_free()
+ * @param n   how many
+ * @return VMP_OK, VMP_ENOMEM
+ */
+int vmp_profile_list(char ***out, size_t *n);
+void vmp_profile_list_free(char **names, size_t n);
+
+/**
  * Apply the profile called name (NAME.yaml in the first directory of
  * vmp_profile_dirs() that has it) to req: each key of the YAML mapping is set
  * with vmp_request_set(). A profile may not set name or profile.

@@ -39,7 +39,11 @@ typedef struct vmp_report_opts {
 	const char *out_dir; /* the folder; created when missing */
 	bool svg;            /* also write every chart as SVG */
 	const char *gnuplot; /* the program, searched on PATH when it has no '/'; NULL: "gnuplot" */
+	bool detail;         /* the terminal text holds every table, not only the summary */
 } vmp_report_opts;
+
+/* The most charts one report draws (a capacity report: 2 and one per host, up to this). */
+#define VMP_REPORT_MAX_CHARTS 10
 
 /* One point of a bench series: a run's figures. */
 typedef struct vmp_bench_point {
@@ -99,7 +103,8 @@ enum {
 	VMP_PIN_RESERVED = -2, /* housekeeping */
 	VMP_PIN_EXISTING = -3, /* an existing domain (host->used) */
 	VMP_PIN_OFFLINE = -4,
-	VMP_PIN_IDLE = -5 /* the idle sibling of a threads=isolate VM's core */
+	VMP_PIN_IDLE = -5,  /* the idle sibling of a threads=isolate VM's core */
+	VMP_PIN_SHARED = -6 /* the pool of several cpu=shared VMs (one alone: its index) */
 };
 
 typedef struct vmp_host_report {
@@ -129,6 +134,16 @@ void vmp_host_report_free(vmp_host_report *r);
  */
 int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_report *r,
 			      const vmp_report_opts *opts);
+/**
+ * A capacity report as CSV (RFC 4180) for spreadsheets: a header line, then per policy,
+ * host and shape (VMs that ask for the same thing, then the whole mix) the copies that
+ * fit alone and beside one whole mix, what binds and the planner's reason. The same
+ * text is written as capacity.csv by vmp_capacity_report_write().
+ *
+ * @param out the text; the caller frees it
+ * @return VMP_OK, VMP_ENOMEM
+ */
+int vmp_capacity_report_csv(char **out, const vmp_capacity_report *r);
 int vmp_bench_report_write(char **text, char **json, const vmp_bench_report *r,
 			   const vmp_report_opts *opts);
 int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,

@@ -102,6 +102,17 @@ const char *vmp_sched_name(vmp_sched sched);
 /** A comma-separated list of the key names, for messages. */
 void vmp_request_key_list(char *buf, size_t len);
 
+/**
+ * The name of names nearest to word (case aside; a swap of neighbours is one edit, a
+ * prefix of three letters or more as good as one), for "did you mean"; NULL when none
+ * is near enough to be a likely slip (1 edit for up to 4 letters, 2 up to 8, else 3).
+ * Borrowed from names.
+ */
+const char *vmp_nearest_name(const char *word, const char *const *names, size_t n);
+
+/** The request key nearest to key (vmp_nearest_name over the documented keys), or NULL. */
+const char *vmp_request_key_suggest(const char *key);
+
 /* Field access for the readers and writers of the table (plan.json, tests). */
 static inline void *vmp_request_field_ptr(vmp_vm_request *req, const vmp_request_field *f)
 {

@@ -1,4 +1,5 @@
 /* Planner benchmark: plan time for big hosts and mixes, and how it grows with NUMA nodes. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,8 +96,14 @@ int main(int argc, char **argv)
 	const char *fixture = argc > 1 ? argv[1] : NULL;
 	vmp_host *h = NULL;
 
+	if (fixture && (access(fixture, R_OK) != 0 || vmp_probe_xml(&h, fixture) != 0)) {
+		/* A fixture asked for and not read: no figures that look like its. */
+		fprintf(stderr, "bench_plan: cannot read hwloc XML '%s': %s\n", fixture,
+			access(fixture, R_OK) ? strerror(errno) : vmp_error_last());
+		return 2;
+	}
 	printf("vmplan planner benchmark\n");
-	if (fixture && access(fixture, R_OK) == 0 && vmp_probe_xml(&h, fixture) == 0) {
+	if (h) {
 		run("fixture 192em64t-24n8c2t", h, 200, 8, VMP_ORDER_BATCH);
 		run("fixture 192em64t-24n8c2t", h, 200, 8, VMP_ORDER_GIVEN);
 		vmp_host_free(h);

@@ -5,7 +5,7 @@
 run suggest --connect test:///default --vm name=x,vcpus=2,memory=256M
 expect_status 0 "suggest on test:///default"
 expect_in out "2 packages, 2 NUMA nodes, 16 cores, 16 CPUs" "the test driver's host"
-expect_in out "1 of 1 VMs placed" "the VM placed"
+expect_in out "1 of 1 VM placed" "the VM placed"
 expect_in out "vcpupin" "pins shown"
 
 # A node file: one node of 4 CPUs; domain 'busy' holds CPUs 0-2 and 3 GiB of the 4.

@@ -15,7 +15,7 @@ expect_in out '"pci": "0000:14:00.0"' "GPU kept by address"
 run suggest --host "$TMP/pci.json" --vm name=a,vcpus=2,memory=1G
 expect_status 0 "no device"
 expect_in out "cell 0    host node 0" "no device: node 0"
-run suggest --host "$TMP/pci.json" --explain \
+run suggest --host "$TMP/pci.json" --explain=full \
 	--vm name=a,vcpus=2,memory=1G,device=0000:14:00.0,iothreads=1,iothread_placement=near-device
 expect_status 0 "device named by PCI address"
 expect_in out "cell 0    host node 1" "placed on the device's node"

@@ -112,7 +112,7 @@ hrun suggest --synthetic "$S" --vm name=a,vcpus=6,memory=1G,numa=3
 expect_status 3 "numa=3 on a 2-node host"
 expect_in out "not placed: asks for 3 guest NUMA cells but the host has 2 NUMA nodes" \
 	"numa=3 on a 2-node host is not placed, and why"
-expect_in out "0 of 1 VMs placed" "numa=3 summary"
+expect_in out "0 of 1 VM placed" "numa=3 summary"
 
 # --- names with XML, shell and path characters on the command line
 for name in '../x' 'a/b' '<x>' '$(id)' "a'b" 'a"b' 'a

@@ -40,7 +40,7 @@ expect_in err "which this host does not have online: re-plan it on this host" "t
 # lack are named per node, in suggest's default output and at define time.
 run suggest --connect test:///default --vm name=db,vcpus=2,memory=1G,hugepages=2M -o "$TMP/hp.json"
 expect_status 0 "plan for the test driver's host"
-expect_in out "hugepages to reserve before these VMs can start:" "suggest names them"
+expect_in out "before starting these domains:" "suggest names them"
 expect_in out "512 pages of 2048 kB needed (vm 'db'), 0 free: reserve 512 more" "how many"
 expect_in out "/sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages" "where"
 run export "$TMP/hp.json" --define test:///default --dry-run

@@ -22,7 +22,7 @@ expect_status 0 "probe --host --json"
 expect_true "round trip through --host is lossless" cmp -s "$TMP/expect.json" "$TMP/out"
 run suggest --host "$TMP/h.json" --vm name=a,vcpus=4,memory=2G
 expect_status 0 "suggest --host host.json"
-expect_in out "1 of 1 VMs placed" "planned on the saved host"
+expect_in out "1 of 1 VM placed" "planned on the saved host"
 
 # A sysfs snapshot of our own, with resctrl in it, read through --fsroot.
 root="$TMP/root"

@@ -18,7 +18,7 @@ cat >"$TMP/node.xml" <<'XML'
 XML
 run suggest --connect "test://$TMP/node.xml" --reserve 0 --vm name=db,vcpus=3,memory=1G
 expect_status 0 "re-planning the running VM 'db' on its own CPUs"
-expect_in out "1 of 1 VMs placed" "db placed again"
+expect_in out "1 of 1 VM placed" "db placed again"
 # Another VM of the same shape: db's pins are taken, one CPU is free.
 run suggest --connect "test://$TMP/node.xml" --reserve 0 --vm name=web,vcpus=3,memory=1G
 expect_status 3 "a new VM still sees db's pins as taken"

@@ -13,6 +13,11 @@ png_size() {
 is_png() {
 	[ "$(od -An -tx1 -N8 "$1" | tr -d ' \n')" = 89504e470d0a1a0a ]
 }
+# A chart that draws something: at least 6 distinct colours (ImageMagick), or skip the check.
+drawn() {
+	command -v identify >/dev/null || return 0
+	[ "$(identify -format %k "$1")" -ge 6 ]
+}
 
 # Without gnuplot on PATH: exit 1 and a message that says how to get it.
 mkdir -p "$TMP/emptybin"
@@ -69,14 +74,21 @@ FIX="$VMPLAN_FIXTURES/hwloc-xml/16amd64-8n2c-cpusets.xml"
 [ -r "$FIX" ] && hosts+=(--topology "$FIX")
 run report capacity "${hosts[@]}" --vms "$MIX" --out "$TMP/cap" --svg
 expect_status 0 "report capacity"
-expect_in out "Fleet (reserve auto)" "terminal summary"
+expect_in out "The whole mix fits" "terminal summary leads with the whole mix"
+expect_in out "binds next" "terminal summary: how many more of each shape, what binds"
+expect_true "per host tables only with --detail" not grep -qF "Per host (reserve" "$TMP/out"
 expect_in out 'rack "7" east host' "host name intact in the summary"
-for f in index.html summary.md report.json report.gp capacity.dat capacity.png policy.png \
-	capacity.svg; do
+for f in index.html summary.md report.json report.gp capacity.dat capacity.png headroom1.png \
+	headroom1.dat capacity.csv capacity.svg; do
 	expect_true "capacity report has $f" test -s "$TMP/cap/$f"
 done
 expect_true "capacity.png is a PNG" is_png "$TMP/cap/capacity.png"
 expect_true "capacity.png is 900x500" test "$(png_size "$TMP/cap/capacity.png")" = "900 500"
+for f in "$TMP"/cap/*.png; do
+	expect_true "$(basename "$f") draws something" drawn "$f"
+done
+# The SVG has a white background.
+expect_true "capacity.svg is white behind" grep -q 'fill="#ffffff"' "$TMP/cap/capacity.svg"
 expect_true "html keeps the name" grep -qF 'rack "7" east host' "$TMP/cap/index.html"
 # Every src/href of index.html names a file of the folder.
 for l in $(grep -o '\(src\|href\)="[^"]*"' "$TMP/cap/index.html" | sed 's/.*="\(.*\)"/\1/'); do
@@ -93,8 +105,30 @@ run suggest --synthetic "$SYN" "${specs[@]:0:14}"
 expect_status 0 "7 databases are placed"
 run suggest --synthetic "$SYN" "${specs[@]}"
 expect_status 3 "8 databases are not"
-expect_true "db fits 7 in the summary" grep -qE '^\| db \| 4 vCPUs, 8GiB, database \| 7 \|' \
+expect_true "db fits 7 in the summary" \
+	grep -qE '^\| database, 4 vCPUs, 8 GiB \| 1 \| db \| [0-9]+ \| [^|]+ \| 7 \|$' \
 	"$TMP/cap2/summary.md"
+expect_true "summary.md escapes no hyphen" grep -qF 'latency-critical' "$TMP/cap2/summary.md"
+
+# Identical VMs are one shape; --csv prints the counts, --detail every table.
+specs=(--vm name=w1,vcpus=2,memory=2G --vm name=w2,vcpus=2,memory=2G --vm name=d,vcpus=4,memory=8G)
+run report capacity --synthetic "$SYN" "${specs[@]}" --out "$TMP/cap3"
+expect_status 0 "report capacity of three VMs"
+expect_in out "3 VMs in 2 shapes" "identical VMs are one shape"
+expect_true "the summary fits 80 columns" test "$(wc -L <"$TMP/out")" -le 80
+run report capacity --synthetic "$SYN" "${specs[@]}" --out "$TMP/cap3" --csv
+expect_status 0 "report capacity --csv"
+expect_in out 'auto,synthetic,"2 vCPUs, 2 GiB","w1, w2",2,' "a CSV row per shape"
+if command -v python3 >/dev/null; then
+	fields=$(python3 -c 'import csv, sys
+print(sorted(set(len(r) for r in csv.reader(open(sys.argv[1])))))' "$TMP/out")
+	expect_true "every CSV row has 11 fields" test "$fields" = "[11]"
+fi
+run report capacity --synthetic "$SYN" --vms "$MIX" --out "$TMP/cap3" --detail
+expect_in out "Per host (reserve auto)" "--detail prints the per host table"
+expect_in out "0 (emulator=isolate needs housekeeping CPUs" "a 0 under reserve none says why"
+run report capacity --synthetic "$SYN" "${specs[@]}" --out "$TMP/cap3" --csv --json
+expect_status 2 "--csv with --json"
 
 # Host report with a plan.
 run suggest --synthetic "$SYN" --vms "$MIX" -o "$TMP/plan.json"
@@ -103,10 +137,40 @@ expect_status 0 "report host"
 expect_in out "Pin map" "pin map section"
 expect_in out "idle sibling" "isolated siblings shown"
 expect_true "pinmap.png is a PNG" is_png "$TMP/host/pinmap.png"
+# cpu=shared VMs are drawn too: web (profile general) has a key entry and its own colour.
+expect_true "the shared VM web is in the pin map's key" grep -qF "title 'web'" "$TMP/host/report.gp"
+expect_true "pinmap.png draws something" drawn "$TMP/host/pinmap.png"
+# 24 packages fit a screen: the map goes on in columns.
+BIG="$VMPLAN_FIXTURES/hwloc-xml/192em64t-24n8c2t.xml"
+if [ -r "$BIG" ]; then
+	run report host --topology "$BIG" --out "$TMP/big"
+	expect_status 0 "report host of 24 nodes"
+	read -r bw bh <<<"$(png_size "$TMP/big/pinmap.png")"
+	expect_true "the 24-node pin map is at most 1600 px tall ($bw x $bh)" test "$bh" -le 1600
+	expect_true "and at most 2600 px wide ($bw x $bh)" test "$bw" -le 2600
+fi
 run report host --synthetic "pack:1 [numa(memory=8GiB)] core:2 pu:1" --plan "$TMP/plan.json" \
 	--out "$TMP/host2"
 expect_status 2 "a plan for another host"
 expect_in err "the plan was made for host" "says the plan is for another host"
+
+# A 1x1 heatmap is coloured, not white (gnuplot's image cannot size one pixel).
+run probe --synthetic "pack:1 [numa(memory=8GiB)] core:2 pu:1" -o "$TMP/one.json"
+sed -i 's/"bandwidth": null/"bandwidth": {"read_gbs": [[12.5]], "triad_gbs": [[11.0]]}/' "$TMP/one.json"
+expect_true "one-node bandwidth added" grep -qF '[[12.5]]' "$TMP/one.json"
+run report host --host "$TMP/one.json" --out "$TMP/one"
+expect_status 0 "report host of one node"
+if command -v convert >/dev/null; then
+	centre=$(convert "$TMP/one/read.png" -format '%[pixel:p{288,200}]' info:)
+	expect_true "the 1x1 heatmap is coloured ($centre)" not test "$centre" = "white" -o "$centre" = "srgb(255,255,255)"
+fi
+# Firmware memory attributes are one bandwidth, not a STREAM triad measurement.
+MEMATTRS="$VMPLAN_FIXTURES/hwloc-xml/8intel64-4n2t-memattrs.xml"
+if [ -r "$MEMATTRS" ]; then
+	run report host --topology "$MEMATTRS" --out "$TMP/fw"
+	expect_in out "firmware attribute, not measured" "firmware bandwidth says so"
+	expect_true "no triad heatmap for firmware values" not test -e "$TMP/fw/triad.png"
+fi
 
 # Usage errors.
 run report bench --history "$TMP/none.db" --out "$TMP/b"

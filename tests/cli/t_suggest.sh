@@ -8,7 +8,7 @@ xpath() { xmllint --xpath "$2" "$1" 2>/dev/null; }
 run suggest --synthetic "pack:2 [numa(memory=64GB)] l3:2 core:4 pu:2" \
 	--vm name=a,vcpus=4,memory=8G --xml-dir "$TMP/out.d" -o "$TMP/plan.json"
 expect_status 0 "README example"
-expect_in out "1 of 1 VMs placed" "summary line"
+expect_in out "1 of 1 VM placed" "summary line"
 expect_true "a.xml written" test -s "$TMP/out.d/a.xml"
 expect_true "plan.json written" test -s "$TMP/plan.json"
 expect_true "plan.json says placed" grep -q '"placed": true' "$TMP/plan.json"
@@ -39,6 +39,10 @@ run suggest --synthetic "node:1 core:2 pu:2" --vm name=s,vcpus=2,memory=256M --s
 expect_status 0 "--show-xml"
 expect_in out "<domain type=\"qemu\">" "XML printed with the type asked"
 expect_in out "<vcpupin vcpu=\"1\"" "pins printed"
+# Only the domain XML on stdout, so '| virsh define /dev/stdin' takes it; the plan on stderr.
+expect_true "stdout starts with the XML declaration" test "$(head -c 5 "$TMP/out")" = "<?xml"
+command -v xmllint >/dev/null && expect_true "stdout is one well-formed document" xmllint --noout "$TMP/out"
+expect_in err "1 of 1 VM placed" "the plan in words on stderr"
 
 run suggest --synthetic "node:2 core:2 pu:1" --order given --vm name=a,vcpus=2,memory=256M \
 	--vm name=b,vcpus=4,memory=256M --xml-dir "$TMP/partial"
@@ -49,7 +53,7 @@ expect_true "no XML for the refused VM" test ! -e "$TMP/partial/b.xml"
 
 run suggest --synthetic "node:1 core:4 pu:2" --reserve 0-1 --vm name=r,vcpus=6,memory=256M --show-xml
 expect_status 0 "--reserve"
-expect_in out "reserved for housekeeping: 0-1" "reservation shown"
+expect_in err "reserved for housekeeping: 0-1" "reservation shown (on stderr beside --show-xml)"
 expect_true "reserved CPUs unused" not grep -qE "vcpupin vcpu=\"[0-9]+\" cpuset=\"[01]\"" "$TMP/out"
 expect_true "the VM uses the other CPUs" grep -q 'cpuset="7"' "$TMP/out"
 
