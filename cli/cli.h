@@ -138,4 +138,15 @@ int cli_state_keep(const char *dir, const char *plan_path, const vmp_plan *plan,
 int cli_state_keep_defined(const char *uri, const char *plan_path, const vmp_plan *plan,
 			   bool verbose);
 
+/* suggest --fleet (cli/fleet.c): what the command line asks of a fleet plan. */
+enum { OPT_FLEET = 0x1600, OPT_FLEET_POLICY };
+typedef struct cli_fleet_args {
+	const char *fleet, *policy, *output, *xml_dir, *reserve, *type;
+	const vmp_vm_request *reqs;
+	size_t nreqs;
+	bool given, explain, json_out, print_xml;
+} cli_fleet_args;
+/* Plan the VMs across the fleet and print or write the fleet plan; the exit status. */
+int cli_suggest_fleet(const cli_fleet_args *a);
+
 #endif

@@ -18,7 +18,8 @@
 
 static const char suggest_usage[] =
     "usage: vmplan suggest [--host host.json | --topology FILE.xml | --synthetic DESC |\n"
-    "                       --fsroot DIR | --connect URI]\n"
+    "                       --fsroot DIR | --connect URI |\n"
+    "                       --fleet fleet.yaml [--fleet-policy pack|spread]]\n"
     "                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
     "                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
     "                      [--explain] [--show-xml] [--json] [--type kvm|qemu]\n"
@@ -41,6 +42,15 @@ static const char suggest_usage[] =
     "  --fsroot DIR         a snapshot of /sys and /proc\n"
     "  --connect URI        a libvirt host (capabilities, and its domains' pins\n"
     "                       become used resources)\n"
+    "  --fleet fleet.yaml   many hosts ('hosts:', each 'uri: URI' or 'host: host.json',\n"
+    "                       optional 'name:' and 'labels:'); URIs are probed in\n"
+    "                       parallel, a host that does not answer is named and left\n"
+    "                       out; each VM goes to one host and is planned there;\n"
+    "                       -o writes a fleet plan.json, --xml-dir DIR/HOST/<name>.xml\n"
+    "  --fleet-policy pack|spread\n"
+    "                       pack (default): hosts in use first, tightest fit, whole\n"
+    "                       hosts kept free; spread: the most headroom left. VM keys\n"
+    "                       host=LABEL and group=NAME (members on different hosts)\n"
     "\n"
     "VMs:\n"
     "  --vm SPEC            name=NAME,vcpus=N,memory=SIZE[,profile=NAME][,KEY=VALUE...]\n"
@@ -232,6 +242,7 @@ out:
 /* What the command line asks of suggest. */
 typedef struct suggest_args {
 	const char *output, *xml_dir, *reserve, *type, *mix;
+	const char *fleet, *fleet_policy; /* suggest --fleet (cli/fleet.c) */
 	cli_host_opts host_opts;
 	vmp_plan_options opts;
 	vmp_vm_request *reqs;
@@ -239,6 +250,45 @@ typedef struct suggest_args {
 	bool print_xml, json_out, validate, engine_set;
 	vmp_bench_options bench; /* --validate's engine */
 } suggest_args;
+
+/* --fleet takes the place of the host options and of --validate. */
+static bool fleet_options_ok(const suggest_args *a)
+{
+	const cli_host_opts *h = &a->host_opts;
+
+	if (a->fleet_policy && !a->fleet) {
+		cli_error("--fleet-policy chooses hosts of a fleet; add --fleet fleet.yaml");
+		return false;
+	}
+	if (a->fleet && (h->host_json || h->topology || h->synthetic || h->fsroot || h->connect)) {
+		cli_error("--fleet names the hosts; leave out --host, --topology, --synthetic, "
+			  "--fsroot and --connect");
+		return false;
+	}
+	if (a->fleet && a->validate) {
+		cli_error("--validate proves a plan on this host; it does not go with --fleet");
+		return false;
+	}
+	return true;
+}
+
+/* suggest --fleet: the fleet path (cli/fleet.c); the exit status. */
+static int suggest_fleet(const suggest_args *a)
+{
+	cli_fleet_args f = {.fleet = a->fleet,
+			    .policy = a->fleet_policy,
+			    .output = a->output,
+			    .xml_dir = a->xml_dir,
+			    .reserve = a->reserve,
+			    .type = a->type,
+			    .reqs = a->reqs,
+			    .nreqs = a->nreqs,
+			    .given = a->opts.order == VMP_ORDER_GIVEN,
+			    .explain = a->opts.explain,
+			    .json_out = a->json_out,
+			    .print_xml = a->print_xml};
+	return cli_suggest_fleet(&f);
+}
 
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
@@ -256,6 +306,8 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	    {"json", no_argument, NULL, 'J'},
 	    {"type", required_argument, NULL, 't'},
 	    {"validate", no_argument, NULL, 'V'},
+	    {"fleet", required_argument, NULL, OPT_FLEET},
+	    {"fleet-policy", required_argument, NULL, OPT_FLEET_POLICY},
 	    CLI_ENGINE_LONGOPTS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -318,6 +370,12 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 		case 'X':
 			a->print_xml = true;
 			break;
+		case OPT_FLEET:
+			a->fleet = optarg;
+			break;
+		case OPT_FLEET_POLICY:
+			a->fleet_policy = optarg;
+			break;
 		case 't':
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
 				cli_error("bad --type '%s': use kvm or qemu", optarg);
@@ -338,6 +396,8 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 		cli_error("unexpected argument '%s'; see 'vmplan suggest --help'", argv[optind]);
 		return false;
 	}
+	if (!fleet_options_ok(a))
+		return false;
 	if (a->engine_set && !a->validate) {
 		cli_error("--engine and --guest-* choose how --validate benches; add --validate");
 		return false;
@@ -430,6 +490,10 @@ static int exec_suggest(int argc, char **argv)
 		cli_error("no VM to plan; give at least one --vm SPEC or --vms mix.yaml (see "
 			  "'vmplan suggest --help')");
 		status = EXIT_USAGE;
+		goto out;
+	}
+	if (a.fleet) {
+		status = suggest_fleet(&a);
 		goto out;
 	}
 	if ((status = make_plan(&host, &plan, &a)) != 0)

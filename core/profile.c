@@ -11,6 +11,7 @@
 #include "vmplan/error.h"
 #include "vmplan/profile.h"
 #include "vmplan/request.h"
+#include "yaml_internal.h"
 
 #ifndef VMPLAN_PROFILE_DIR
 #define VMPLAN_PROFILE_DIR "/usr/local/share/vmplan/profiles"
@@ -316,4 +317,14 @@ out:
 	free(reqs);
 	yaml_document_delete(&doc);
 	return err;
+}
+
+int vmp_yaml_load_file(yaml_document_t *doc, const char *path, const char *what)
+{
+	return load_yaml(doc, path, what);
+}
+
+const char *vmp_yaml_scalar(yaml_node_t *n)
+{
+	return scalar(n);
 }
