@@ -35,8 +35,8 @@ static int load_fleet(vmp_fleet **out, const char *path)
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
-	if ((err = vmp_fleet_probe(*out, FLEET_PROBE_THREADS, isatty(2) ? progress : NULL,
-				   NULL)) < 0) {
+	if ((err = vmp_fleet_probe(*out, FLEET_PROBE_THREADS, isatty(2) ? progress : NULL, NULL)) <
+	    0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
@@ -90,9 +90,10 @@ static void print_fleet_plan(const vmp_fleet_plan *fp, const vmp_fleet *fleet)
 	       vmp_fleet_up_count(fleet), fp->policy);
 	for (int h = 0; h < fp->nhosts; h++) {
 		const vmp_plan *p = fp->hosts[h].plan;
-		printf("\nhost %s%s%s%s%s: %d VM%s\n", cli_colour(stdout, CLI_BOLD), fp->hosts[h].name,
-		       cli_colour(stdout, CLI_RESET), fp->hosts[h].uri[0] ? " " : "",
-		       fp->hosts[h].uri, p->nvms, p->nvms == 1 ? "" : "s");
+		printf("\nhost %s%s%s%s%s: %d VM%s\n", cli_colour(stdout, CLI_BOLD),
+		       fp->hosts[h].name, cli_colour(stdout, CLI_RESET),
+		       fp->hosts[h].uri[0] ? " " : "", fp->hosts[h].uri, p->nvms,
+		       p->nvms == 1 ? "" : "s");
 		for (int i = 0; i < p->nvms; i++)
 			print_vm(&p->vms[i]);
 	}

@@ -42,7 +42,8 @@ static int add_label(vmp_fleet_host *fh, const char *label, const char *where)
 	size_t n = strlen(label);
 
 	if (n == 0 || n >= sizeof(fh->labels[0]) ||
-	    strspn(label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+	    strspn(label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+		n) {
 		vmp_error_set("%s: bad label '%s': use letters, digits, '.', '-', '_' (at most 63)",
 			      where, label);
 		return VMP_EINVAL;
@@ -155,8 +156,9 @@ static int load_entry(vmp_fleet_host *fh, yaml_document_t *doc, yaml_node_t *e,
 		for (yaml_node_pair_t *p = e->data.mapping.pairs.start;
 		     p < e->data.mapping.pairs.top; p++) {
 			const char *k = vmp_yaml_scalar(yaml_document_get_node(doc, p->key));
-			if ((err = host_key(fh, doc, k ? k : "?", yaml_document_get_node(doc, p->value),
-					    fleet_path, where)) < 0)
+			if ((err = host_key(fh, doc, k ? k : "?",
+					    yaml_document_get_node(doc, p->value), fleet_path,
+					    where)) < 0)
 				return err;
 		}
 	} else {
@@ -195,8 +197,8 @@ static yaml_node_t *hosts_list(yaml_document_t *doc, const char *path)
 		}
 	if (!hosts || hosts->type != YAML_SEQUENCE_NODE ||
 	    hosts->data.sequence.items.top == hosts->data.sequence.items.start) {
-		vmp_error_set("cannot load fleet '%s': expected a non-empty 'hosts:' list at the top",
-			      path);
+		vmp_error_set(
+		    "cannot load fleet '%s': expected a non-empty 'hosts:' list at the top", path);
 		return NULL;
 	}
 	return hosts;

@@ -70,8 +70,8 @@ int vmp_fleet_plan_to_json(char **out, const vmp_fleet_plan *fp)
 	if (!(u = plan_value(fp->unplaced)))
 		goto out;
 	json_object_set_new(root, "unplaced", u);
-	if ((*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-					 JSON_REAL_PRECISION(17))))
+	if ((*out =
+		 json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17))))
 		err = VMP_OK;
 out:
 	json_decref(root);
@@ -187,8 +187,8 @@ int vmp_fleet_plan_from_json(vmp_fleet_plan **out, const char *text, const char 
 	fp->schema = VMP_FLEET_SCHEMA;
 	if ((err = get_str(fp->policy, sizeof(fp->policy), root, "policy", name, "")) < 0 ||
 	    (err = load_hosts(fp, json_object_get(root, "hosts"), name)) < 0 ||
-	    (err = load_plan(&fp->unplaced, json_object_get(root, "unplaced"), name,
-			     "unplaced")) < 0)
+	    (err = load_plan(&fp->unplaced, json_object_get(root, "unplaced"), name, "unplaced")) <
+		0)
 		goto out;
 	*out = fp;
 	fp = NULL;

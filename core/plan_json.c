@@ -313,7 +313,9 @@ static int load_field(const loader *l, json_t *o, const vmp_request_key *k,
 
 	switch (f->type) {
 	case VMP_FIELD_TEXT:
-		return vmp_json_str(p, f->size, &l->c, o, l->where, f->json, true);
+		/* The fleet keys may be absent (plan.json from before them, or unset). */
+		return vmp_json_str(p, f->size, &l->c, o, l->where, f->json,
+				    strcmp(k->name, "host") && strcmp(k->name, "group"));
 	case VMP_FIELD_BOOL:
 		return vmp_json_bool(p, &l->c, o, l->where, f->json, true);
 	case VMP_FIELD_ENUM:

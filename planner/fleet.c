@@ -35,8 +35,8 @@ typedef struct fleet_ctx {
 } fleet_ctx;
 
 static const char *const refusal_names[FLEET_NREFUSALS] = {
-    "", "down", "label", "group", "housekeeping", "CPUs", "memory", "hugepages", "node fit",
-    "planner"};
+    "",     "down",   "label",     "group",    "housekeeping",
+    "CPUs", "memory", "hugepages", "node fit", "planner"};
 
 /* Append to a malloc'd text; out of memory leaves it as it was. */
 __attribute__((format(printf, 2, 3))) static void appendf(char **text, const char *fmt, ...)
@@ -129,11 +129,11 @@ static void no_host_reason(fleet_vm *v, const int *counts, int nhosts)
 				      counts[r], refusal_names[r]);
 			sep = ", ";
 		}
-	v->bind = counts[FLEET_CPUS] ? VMP_BIND_CORES
-		  : counts[FLEET_MEMORY] ? VMP_BIND_MEMORY
+	v->bind = counts[FLEET_CPUS]        ? VMP_BIND_CORES
+		  : counts[FLEET_MEMORY]    ? VMP_BIND_MEMORY
 		  : counts[FLEET_HUGEPAGES] ? VMP_BIND_HUGEPAGES
-		  : counts[FLEET_NODE_FIT] ? VMP_BIND_NODE_FIT
-					   : VMP_BIND_OTHER;
+		  : counts[FLEET_NODE_FIT]  ? VMP_BIND_NODE_FIT
+					    : VMP_BIND_OTHER;
 }
 
 /* --explain: the refusals, a few by name and the rest counted. */
@@ -181,8 +181,9 @@ static void explain_choice(fleet_ctx *c, int vm, int h, const fleet_take *t, int
 	appendf(&c->vms[vm].why,
 		"host %s chosen (%s, of %d that fit): %s host, %d node%s, then %d of %d CPUs "
 		"and %llu of %llu GiB free\n",
-		fh->src->name, c->o.policy == VMP_FLEET_SPREAD ? "spread: most headroom"
-							       : "pack: busy hosts first, tightest",
+		fh->src->name,
+		c->o.policy == VMP_FLEET_SPREAD ? "spread: most headroom"
+						: "pack: busy hosts first, tightest",
 		fitting, fh->busy ? "a busy" : "a whole free", t->nnodes, t->nnodes == 1 ? "" : "s",
 		pus, fh->total_pus, (unsigned long long)(mem >> 30),
 		(unsigned long long)(fh->total_mem >> 30));
@@ -218,8 +219,16 @@ static int assign(fleet_ctx *c, int vm, bool only_busy, int skip, bool *placed)
 		}
 	}
 	if (best < 0) {
-		if (!only_busy)
-			no_host_reason(v, counts, c->nhosts);
+		char last[VMP_REASON_MAX];
+		if (only_busy)
+			return VMP_OK;
+		/* A host's planner refused it before: that says more than the counts. */
+		snprintf(last, sizeof(last), "%s", v->nrefused ? v->reason : "");
+		no_host_reason(v, counts, c->nhosts);
+		if (last[0]) {
+			size_t n = strlen(v->reason);
+			snprintf(v->reason + n, sizeof(v->reason) - n, "; %s", last);
+		}
 		return VMP_OK;
 	}
 	best_take.host = best;
@@ -281,8 +290,8 @@ static int make_order(fleet_ctx *c)
 		return VMP_ENOMEM;
 	}
 	for (int i = 0; i < c->nreqs; i++)
-		k[i] = (batch_key){i, c->reqs[i].priority, c->reqs[i].vcpus,
-				   c->reqs[i].memory_bytes};
+		k[i] =
+		    (batch_key){i, c->reqs[i].priority, c->reqs[i].vcpus, c->reqs[i].memory_bytes};
 	if (c->o.order == VMP_ORDER_BATCH)
 		qsort(k, (size_t)c->nreqs, sizeof(*k), cmp_batch);
 	for (int i = 0; i < c->nreqs; i++)
@@ -412,8 +421,8 @@ static int take_refused(fleet_ctx *c, int *retry)
 			}
 			v->refused = r;
 			v->refused[v->nrefused++] = h;
-			snprintf(v->reason, sizeof(v->reason), "host %.64s: %.400s", c->hosts[h].src->name,
-				 p->vms[i].reason);
+			snprintf(v->reason, sizeof(v->reason), "host %.64s: %.400s",
+				 c->hosts[h].src->name, p->vms[i].reason);
 			v->bind = p->vms[i].bind;
 			if (c->o.explain)
 				appendf(&v->why, "host %s's planner refused it: %s\n",

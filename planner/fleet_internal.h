@@ -19,9 +19,9 @@ typedef struct fleet_node {
 /* One host of the model; total_* are for headroom fractions. */
 typedef struct fleet_host {
 	const vmp_fleet_host *src;
-	bool usable;  /* up, and its nodes fit the model */
-	bool busy;    /* existing domains or VMs assigned: not a whole free host */
-	int smt;      /* threads per core */
+	bool usable; /* up, and its nodes fit the model */
+	bool busy;   /* existing domains or VMs assigned: not a whole free host */
+	int smt;     /* threads per core */
 	bool has_reserved;
 	int nnodes;
 	fleet_node *nodes;
@@ -65,8 +65,8 @@ void fleet_host_fini(fleet_host *fh);
  * Whether host h can take req on the model: FLEET_OK with *take filled (not applied), or why
  * not with a few words and numbers in why (why may be NULL).
  */
-fleet_refusal fleet_fit(fleet_take *take, const fleet_host *h, const vmp_vm_request *req,
-			char *why, size_t why_size);
+fleet_refusal fleet_fit(fleet_take *take, const fleet_host *h, const vmp_vm_request *req, char *why,
+			size_t why_size);
 
 /* Apply a take to its host's model (and record the VM), or give it back. */
 int fleet_apply(fleet_host *h, const fleet_take *t, int vm);

@@ -1,4 +1,5 @@
-/* The fleet's per-node model of each host: what is free, whether a VM fits, taking and giving back. */
+/* The fleet's per-node model of each host: what is free, whether a VM fits, taking and giving back.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +138,8 @@ static bool fit_k(fleet_take *t, const fleet_host *h, const vmp_vm_request *req,
 		order[0] = best;
 	} else {
 		for (int i = 1; i < n; i++)
-			for (int j = i; j > 0 && h->nodes[order[j - 1]].free_pus <
-						     h->nodes[order[j]].free_pus;
+			for (int j = i;
+			     j > 0 && h->nodes[order[j - 1]].free_pus < h->nodes[order[j]].free_pus;
 			     j--) {
 				int x = order[j];
 				order[j] = order[j - 1];
@@ -162,8 +163,7 @@ static bool fit_k(fleet_take *t, const fleet_host *h, const vmp_vm_request *req,
 }
 
 /* Why no node set fits: the binding resource, with numbers. */
-static fleet_refusal no_fit(const fleet_host *h, const vmp_vm_request *req, char *why,
-			    size_t size)
+static fleet_refusal no_fit(const fleet_host *h, const vmp_vm_request *req, char *why, size_t size)
 {
 	int pus, cores, best_pus = 0;
 	uint64_t mem_all = 0, best_mem = 0;
@@ -195,8 +195,8 @@ static fleet_refusal no_fit(const fleet_host *h, const vmp_vm_request *req, char
 	return r;
 }
 
-fleet_refusal fleet_fit(fleet_take *take, const fleet_host *h, const vmp_vm_request *req,
-			char *why, size_t why_size)
+fleet_refusal fleet_fit(fleet_take *take, const fleet_host *h, const vmp_vm_request *req, char *why,
+			size_t why_size)
 {
 	int first = req->numa_cells ? (int)req->numa_cells : 1;
 	int last = req->numa_cells ? (int)req->numa_cells : h->nnodes;
@@ -217,13 +217,14 @@ fleet_refusal fleet_fit(fleet_take *take, const fleet_host *h, const vmp_vm_requ
 	}
 	if (req->emulator == VMP_EMULATOR_ISOLATE && !h->has_reserved) {
 		if (why)
-			snprintf(why, why_size, "emulator=isolate and no housekeeping CPUs reserved");
+			snprintf(why, why_size,
+				 "emulator=isolate and no housekeeping CPUs reserved");
 		return FLEET_HOUSEKEEPING;
 	}
 	if (last > h->nnodes || last > VMP_MAX_CELLS) {
 		if (why)
-			snprintf(why, why_size, "numa=%u and the host has %d nodes", req->numa_cells,
-				 h->nnodes);
+			snprintf(why, why_size, "numa=%u and the host has %d nodes",
+				 req->numa_cells, h->nnodes);
 		return FLEET_NODE_FIT;
 	}
 	for (int k = first; k <= last; k++)

@@ -6,7 +6,7 @@
 
 #include "vmplan/model.h"
 
-#define VMP_FLEET_LABELS_MAX 16   /* labels of one host */
+#define VMP_FLEET_LABELS_MAX 16    /* labels of one host */
 #define VMP_FLEET_HOSTS_MAX  65536 /* hosts of one fleet file */
 #define VMP_FLEET_SCHEMA     1
 

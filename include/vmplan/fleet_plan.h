@@ -16,10 +16,10 @@ typedef enum vmp_fleet_policy {
 } vmp_fleet_policy;
 
 typedef struct vmp_fleet_options {
-	vmp_plan_order order;    /* given: each VM in turn; batch: largest first, then improved */
+	vmp_plan_order order; /* given: each VM in turn; batch: largest first, then improved */
 	vmp_fleet_policy policy;
-	bool explain;            /* each VM's explain says why its host was chosen, others not */
-	const char *reserve;     /* each host's --reserve policy; NULL for "auto" */
+	bool explain;        /* each VM's explain says why its host was chosen, others not */
+	const char *reserve; /* each host's --reserve policy; NULL for "auto" */
 } vmp_fleet_options;
 
 /**

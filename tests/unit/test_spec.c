@@ -221,7 +221,7 @@ static void test_syntax_bad(void **state)
 		   "priority, firmware, loader, nvram, cpu_cache, mem_access, mem_source, "
 		   "mem_allocation, discard, emulator_sched, iothread_sched, global_period, "
 		   "global_quota, emulator_period, emulator_quota, iothread_period, "
-		   "iothread_quota, bench_workloads)");
+		   "iothread_quota, bench_workloads, host, group)");
 	expect_bad("name=a,vcpus=2,memory=1G,Name=b", "unknown key 'Name'");
 	expect_bad("name=a,vcpus=2,memory=1G,min_guarantee=1G",
 		   "min_guarantee is for VMware guests only");
