@@ -113,8 +113,10 @@ static double score(const fleet_ctx *c, const fleet_host *h, const fleet_take *t
 		double m = h->total_mem ? (double)mem / (double)h->total_mem : 0;
 		return -(cp < m ? cp : m);
 	}
-	/* pack: a host already in use before a whole free one, then the tightest fit. */
-	return (h->busy ? 0 : 1e12) + pus * 1e3 + (double)(mem >> 30);
+	/* pack: a host already in use before a whole free one, then the tightest fit in CPUs
+	 * and memory together (one alone strands the other). */
+	return (h->busy ? 0 : 1e12) + (h->total_pus ? (double)pus / h->total_pus : 0) +
+	       (h->total_mem ? (double)mem / (double)h->total_mem : 0);
 }
 
 /* The reason a VM no host takes gets: how many hosts refused it, and for what. */
@@ -527,7 +529,7 @@ static int build_output(vmp_fleet_plan **out, fleet_ctx *c)
 /* Assign, plan, and move what a host's planner refused to another host, a few rounds. */
 static int run_rounds(fleet_ctx *c, vmp_vm_request *buf, int *pending)
 {
-	vmp_plan_options po = {.order = c->o.order, .explain = c->o.explain};
+	vmp_plan_options po = {.order = VMP_ORDER_GIVEN, .explain = c->o.explain};
 	int npending = c->nreqs, err;
 
 	memcpy(pending, c->order, (size_t)c->nreqs * sizeof(*pending));

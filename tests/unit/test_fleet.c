@@ -1,4 +1,5 @@
-/* Unit tests of fleets: fleet.yaml, assignment (labels, anti-affinity, pack, spread), hosts down. */
+/* Unit tests of fleets: fleet.yaml, assignment (labels, anti-affinity, pack, spread), hosts down.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,7 +76,7 @@ static const char *host_of(const vmp_fleet_plan *fp, const char *vm)
 }
 
 __attribute__((noinline)) static const vmp_plan_vm *unplaced(const vmp_fleet_plan *fp,
-							    const char *vm)
+							     const char *vm)
 {
 	for (int i = 0; i < fp->unplaced->nvms; i++)
 		if (!strcmp(fp->unplaced->vms[i].req.name, vm))
@@ -108,10 +109,9 @@ static void test_labels(void **st)
 static void test_anti_affinity(void **st)
 {
 	vmp_fleet *f = make_fleet(2, SMALL, NULL);
-	vmp_vm_request r[] = {req("name=r1,vcpus=1,memory=1G,group=db"),
-			      req("name=r2,vcpus=1,memory=1G,group=db"),
-			      req("name=r3,vcpus=1,memory=1G,group=db"),
-			      req("name=x,vcpus=1,memory=1G")};
+	vmp_vm_request r[] = {
+	    req("name=r1,vcpus=1,memory=1G,group=db"), req("name=r2,vcpus=1,memory=1G,group=db"),
+	    req("name=r3,vcpus=1,memory=1G,group=db"), req("name=x,vcpus=1,memory=1G")};
 	vmp_fleet_plan *fp = solve(f, r, 4, VMP_FLEET_PACK);
 
 	(void)st;
@@ -351,14 +351,10 @@ static int teardown(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_labels),
-	    cmocka_unit_test(test_anti_affinity),
-	    cmocka_unit_test(test_pack_vs_spread),
-	    cmocka_unit_test(test_pack_improves),
-	    cmocka_unit_test(test_planner_refusal),
-	    cmocka_unit_test(test_fleet_file),
-	    cmocka_unit_test(test_host_down),
-	    cmocka_unit_test(test_plan_json_round_trip),
+	    cmocka_unit_test(test_labels),          cmocka_unit_test(test_anti_affinity),
+	    cmocka_unit_test(test_pack_vs_spread),  cmocka_unit_test(test_pack_improves),
+	    cmocka_unit_test(test_planner_refusal), cmocka_unit_test(test_fleet_file),
+	    cmocka_unit_test(test_host_down),       cmocka_unit_test(test_plan_json_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
