@@ -529,7 +529,7 @@ static int build_output(vmp_fleet_plan **out, fleet_ctx *c)
 /* Assign, plan, and move what a host's planner refused to another host, a few rounds. */
 static int run_rounds(fleet_ctx *c, vmp_vm_request *buf, int *pending)
 {
-	vmp_plan_options po = {.order = VMP_ORDER_GIVEN, .explain = c->o.explain};
+	vmp_plan_options po = {.order = c->o.order, .explain = c->o.explain};
 	int npending = c->nreqs, err;
 
 	memcpy(pending, c->order, (size_t)c->nreqs * sizeof(*pending));
