@@ -148,5 +148,9 @@ typedef struct cli_fleet_args {
 } cli_fleet_args;
 /* Plan the VMs across the fleet and print or write the fleet plan; the exit status. */
 int cli_suggest_fleet(const cli_fleet_args *a);
+/* A fleet plan.json into *out (export reads it back); *out NULL and 0 for any other file (the
+ * caller reads it as one host's plan); else the exit status, after saying why. */
+struct vmp_fleet_plan;
+int cli_fleet_plan_read(struct vmp_fleet_plan **out, const char *path);
 
 #endif

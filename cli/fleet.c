@@ -202,3 +202,23 @@ out:
 	vmp_fleet_free(fleet);
 	return status;
 }
+
+int cli_fleet_plan_read(vmp_fleet_plan **out, const char *path)
+{
+	char *text = NULL;
+	size_t len;
+	int err;
+
+	*out = NULL;
+	/* Unreadable: the plan loader says so. */
+	if (vmp_file_read(&text, &len, path, "plan") < 0)
+		return 0;
+	if (vmp_fleet_plan_is_fleet(text) &&
+	    (err = vmp_fleet_plan_from_json(out, text, path)) < 0) {
+		cli_error("%s", vmp_error_last());
+		free(text);
+		return cli_status(err);
+	}
+	free(text);
+	return 0;
+}

@@ -45,10 +45,11 @@ static void write_files(const char *dir, int nhosts)
 
 	for (int n = 2; n <= 8; n++) {
 		if (n >= 4 && n % 2 == 0)
-			snprintf(desc, sizeof(desc),
-				 "pack:2 l3:%d [numa(memory=64GB)] core:8 pu:2", n / 2);
+			snprintf(desc, sizeof(desc), "pack:2 l3:%d [numa(memory=64GB)] core:8 pu:2",
+				 n / 2);
 		else
-			snprintf(desc, sizeof(desc), "pack:1 l3:%d [numa(memory=64GB)] core:8 pu:2", n);
+			snprintf(desc, sizeof(desc), "pack:1 l3:%d [numa(memory=64GB)] core:8 pu:2",
+				 n);
 		if (vmp_probe_synthetic(&h, desc) < 0)
 			die(desc);
 		if (vmp_host_to_json(&json, h) < 0)

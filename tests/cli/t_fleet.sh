@@ -63,6 +63,27 @@ expect_true "the host's URI in plan.json" grep -q "\"uri\": \"test://$TMP/node.x
 	"$TMP/plan.json"
 expect_true "the group key in plan.json" grep -q '"group": "db"' "$TMP/plan.json"
 
+# vmplan reads the fleet plan back: export writes DIR/HOST/, --define fleet uses each host's URI.
+run export "$TMP/plan.json" --out-dir "$TMP/exported"
+expect_status 0 "export of a fleet plan"
+expect_true "each host's XML in its directory" test -s "$TMP/exported/big/fast.xml"
+expect_true "the test-driver host's too" grep -q 'cpuset="3"' "$TMP/exported/tiny/edge.xml"
+run export "$TMP/plan.json" --define fleet --dry-run
+expect_status 2 "host.json hosts have no URI to define on"
+expect_in err "host 'big' came from a host.json and has no URI; nothing defined" "said so"
+run export "$TMP/plan.json" --define test:///default
+expect_status 2 "a fleet plan is defined per host"
+expect_in err "--define fleet" "the way to define it"
+printf 'hosts:\n  - uri: test:///default\n    name: t1\n  - uri: test:///default\n    name: t2\n' \
+	>"$TMP/test.yaml"
+run suggest --fleet "$TMP/test.yaml" --fleet-policy spread --vm name=v1,vcpus=1,memory=256M \
+	--vm name=v2,vcpus=1,memory=256M -o "$TMP/tplan.json"
+expect_status 0 "a fleet of test-driver hosts"
+run export "$TMP/tplan.json" --define fleet
+expect_status 0 "defined on each host"
+expect_in out "v1: created" "v1 defined"
+expect_in out "v2: created" "v2 defined"
+
 # pack keeps whole hosts free; spread balances.
 printf 'hosts:\n  - host: hosts/small.json\n    name: a\n  - host: hosts/small.json\n    name: b\n' \
 	>"$TMP/two.yaml"
