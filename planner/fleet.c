@@ -463,12 +463,11 @@ static void add_unplaced(vmp_plan *u, const vmp_plan_vm *from, const vmp_vm_requ
 {
 	vmp_plan_vm *pv = &u->vms[u->nvms++];
 
-	if (from) {
+	if (from)
 		*pv = *from; /* takes its pointers */
-	} else {
+	else
 		memset(pv, 0, sizeof(*pv));
-		pv->req = *req;
-	}
+	pv->req = *req;
 	pv->placed = false;
 	snprintf(pv->reason, sizeof(pv->reason), "%s", v->reason);
 	pv->bind = v->bind ? v->bind : VMP_BIND_OTHER;
@@ -490,7 +489,7 @@ static void collect_host(fleet_ctx *c, vmp_fleet_plan *fp, int h)
 			snprintf(v->reason, sizeof(v->reason), "host %.64s: %.400s", out->name,
 				 p->vms[i].reason);
 			v->bind = p->vms[i].bind;
-			add_unplaced(fp->unplaced, &p->vms[i], NULL, v);
+			add_unplaced(fp->unplaced, &p->vms[i], &p->vms[i].req, v);
 			continue;
 		}
 		merge_explain(&p->vms[i], v);

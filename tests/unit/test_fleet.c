@@ -323,6 +323,7 @@ static void test_plan_json_round_trip(void **st)
 	assert_string_equal(back->unplaced->vms[0].req.name, "z");
 	assert_int_equal(vmp_fleet_plan_to_json(&again, back), VMP_OK);
 	assert_string_equal(json, again);
+	vmp_fleet_plan_free(back);
 	/* One host's plan.json is no fleet plan, and a fleet plan is refused as such. */
 	assert_int_equal(vmp_fleet_plan_from_json(&back, "{\"schema\": 1, \"vms\": []}", "p"),
 			 VMP_EINVAL);
