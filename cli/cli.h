@@ -140,6 +140,11 @@ int cli_state_keep_defined(const char *uri, const char *plan_path, const vmp_pla
 
 /* suggest --fleet (cli/fleet.c): what the command line asks of a fleet plan. */
 enum { OPT_FLEET = 0x1600, OPT_FLEET_POLICY };
+#define CLI_FLEET_LONGOPTS                                                                         \
+	{"fleet", required_argument, NULL, OPT_FLEET},                                             \
+	{                                                                                          \
+		"fleet-policy", required_argument, NULL, OPT_FLEET_POLICY                          \
+	}
 typedef struct cli_fleet_args {
 	const char *fleet, *policy, *output, *xml_dir, *reserve, *type;
 	const vmp_vm_request *reqs;

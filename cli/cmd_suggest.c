@@ -251,10 +251,16 @@ typedef struct suggest_args {
 	vmp_bench_options bench; /* --validate's engine */
 } suggest_args;
 
-/* --fleet takes the place of the host options and of --validate. */
-static bool fleet_options_ok(const suggest_args *a)
+/* Options that go only with others: --engine with --validate; --fleet takes the place of the
+ * host options and of --validate. */
+static bool options_agree(const suggest_args *a)
 {
 	const cli_host_opts *h = &a->host_opts;
+
+	if (a->engine_set && !a->validate) {
+		cli_error("--engine and --guest-* choose how --validate benches; add --validate");
+		return false;
+	}
 
 	if (a->fleet_policy && !a->fleet) {
 		cli_error("--fleet-policy chooses hosts of a fleet; add --fleet fleet.yaml");
@@ -270,6 +276,16 @@ static bool fleet_options_ok(const suggest_args *a)
 		return false;
 	}
 	return true;
+}
+
+/* --fleet and --fleet-policy; false for another option. */
+static bool fleet_option(suggest_args *a, int c, const char *arg)
+{
+	if (c == OPT_FLEET)
+		a->fleet = arg;
+	else if (c == OPT_FLEET_POLICY)
+		a->fleet_policy = arg;
+	return c == OPT_FLEET || c == OPT_FLEET_POLICY;
 }
 
 /* suggest --fleet: the fleet path (cli/fleet.c); the exit status. */
@@ -306,9 +322,8 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	    {"json", no_argument, NULL, 'J'},
 	    {"type", required_argument, NULL, 't'},
 	    {"validate", no_argument, NULL, 'V'},
-	    {"fleet", required_argument, NULL, OPT_FLEET},
-	    {"fleet-policy", required_argument, NULL, OPT_FLEET_POLICY},
 	    CLI_ENGINE_LONGOPTS,
+	    CLI_FLEET_LONGOPTS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -318,7 +333,7 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-		if (cli_host_option(&a->host_opts, c, optarg))
+		if (cli_host_option(&a->host_opts, c, optarg) || fleet_option(a, c, optarg))
 			continue;
 		switch (c) {
 		case 'v':
@@ -370,12 +385,6 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 		case 'X':
 			a->print_xml = true;
 			break;
-		case OPT_FLEET:
-			a->fleet = optarg;
-			break;
-		case OPT_FLEET_POLICY:
-			a->fleet_policy = optarg;
-			break;
 		case 't':
 			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
 				cli_error("bad --type '%s': use kvm or qemu", optarg);
@@ -394,12 +403,6 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	}
 	if (optind < argc) {
 		cli_error("unexpected argument '%s'; see 'vmplan suggest --help'", argv[optind]);
-		return false;
-	}
-	if (!fleet_options_ok(a))
-		return false;
-	if (a->engine_set && !a->validate) {
-		cli_error("--engine and --guest-* choose how --validate benches; add --validate");
 		return false;
 	}
 	return true;
@@ -484,6 +487,10 @@ static int exec_suggest(int argc, char **argv)
 
 	if (!read_options(&status, &a, argc, argv))
 		goto out;
+	if (!options_agree(&a)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if (a.mix && (status = cli_vms_add_mix(&a.reqs, &a.nreqs, a.mix)) != 0)
 		goto out;
 	if (a.nreqs == 0) {
