@@ -150,4 +150,24 @@ int cli_state_keep_defined(const char *uri, const char *plan_path, const vmp_pla
 int cli_plan_host_check(const vmp_plan *plan, const char *uri, bool force, bool free_too,
 			const char *what);
 
+/* suggest --fleet (cli/fleet.c): what the command line asks of a fleet plan. */
+enum { OPT_FLEET = 0x1600, OPT_FLEET_POLICY };
+#define CLI_FLEET_LONGOPTS                                                                         \
+	{"fleet", required_argument, NULL, OPT_FLEET},                                             \
+	{                                                                                          \
+		"fleet-policy", required_argument, NULL, OPT_FLEET_POLICY                          \
+	}
+typedef struct cli_fleet_args {
+	const char *fleet, *policy, *output, *xml_dir, *reserve, *type;
+	const vmp_vm_request *reqs;
+	size_t nreqs;
+	bool given, explain, json_out, print_xml;
+} cli_fleet_args;
+/* Plan the VMs across the fleet and print or write the fleet plan; the exit status. */
+int cli_suggest_fleet(const cli_fleet_args *a);
+/* A fleet plan.json into *out (export reads it back); *out NULL and 0 for any other file (the
+ * caller reads it as one host's plan); else the exit status, after saying why. */
+struct vmp_fleet_plan;
+int cli_fleet_plan_read(struct vmp_fleet_plan **out, const char *path);
+
 #endif

@@ -12,6 +12,7 @@
 #include "vmplan/error.h"
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
+#include "vmplan/fleet.h"
 
 static const char export_usage[] =
     "usage: vmplan export plan.json [--format libvirt|salt|json] [--out-dir DIR]\n"
@@ -42,7 +43,10 @@ static const char export_usage[] =
     "                       next to plan.json). On a local URI (qemu:///system,\n"
     "                       qemu:///session) a plan made for this host is then kept\n"
     "                       as its accepted plan in the state directory, as 'vmplan\n"
-    "                       accept' does\n"
+    "                       accept' does. A fleet plan (suggest --fleet -o) is\n"
+    "                       exported per host into --out-dir/HOST/, and '--define\n"
+    "                       fleet' defines each host's VMs through that host's URI\n"
+    "                       (hosts from a host.json have none: nothing is defined)\n"
     "  --dry-run            with --define: show the difference, change nothing\n"
     "  --live               with --define: also pin the vCPUs, emulator and I/O threads\n"
     "                       of a domain that runs, now (libvirt's live pinning); its\n"
@@ -643,11 +647,49 @@ static const char *host_json_hint(const char *path)
 		    : "";
 }
 
+/* A fleet plan (suggest --fleet -o): each host's part into DIR/HOST, or defined on its URI. */
+static int export_fleet(const export_args *a, const vmp_exporter *ex, const vmp_fleet_plan *fp,
+			const char *path)
+{
+	int status = EXIT_PLACED;
+
+	if (a->domxml || a->domain || (a->define && strcmp(a->define, "fleet"))) {
+		cli_error("'%s' is a fleet plan: export it whole, or define it on each host's own "
+			  "URI with --define fleet",
+			  path);
+		return EXIT_USAGE;
+	}
+	/* Every host reachable by URI before any is changed. */
+	for (int h = 0; a->define && h < fp->nhosts; h++)
+		if (!fp->hosts[h].uri[0]) {
+			cli_error("host '%s' came from a host.json and has no URI; nothing defined",
+				  fp->hosts[h].name);
+			return EXIT_USAGE;
+		}
+	for (int h = 0; h < fp->nhosts && status == EXIT_PLACED; h++) {
+		const vmp_fleet_plan_host *fh = &fp->hosts[h];
+		char dir[PATH_MAX];
+
+		if (a->dir)
+			snprintf(dir, sizeof(dir), "%s/%s", a->dir, fh->name);
+		if (!a->define) {
+			if (!a->dir && !a->want_json)
+				printf("# host %s\n", fh->name);
+			status = do_formats(fh->plan, ex, a->dir ? dir : NULL, &a->opts);
+		} else {
+			status = do_define(fh->plan, path, fh->uri, a->dir ? dir : NULL, a->dry_run,
+					   a->live, a->type);
+		}
+	}
+	return status;
+}
+
 static int exec_export(int argc, char **argv)
 {
 	export_args a = {.format = "libvirt"};
 	const vmp_exporter *ex;
 	vmp_plan *plan = NULL;
+	vmp_fleet_plan *fleet_plan = NULL;
 	int err, status;
 
 	if ((status = parse_args(&a, argc, argv)) >= 0)
@@ -658,7 +700,9 @@ static int exec_export(int argc, char **argv)
 	}
 	if ((status = check_args(&a)) >= 0)
 		return status;
-	if ((err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
+	if ((status = cli_fleet_plan_read(&fleet_plan, argv[optind])) != 0)
+		return status;
+	if (!fleet_plan && (err = vmp_plan_load_json(&plan, argv[optind])) < 0) {
 		char why[1024];
 
 		/* The hint reads the file again: the message is copied before that. */
@@ -667,14 +711,16 @@ static int exec_export(int argc, char **argv)
 		return cli_status(err);
 	}
 	a.opts.type = a.type;
-	if (a.define &&
+	if (plan && a.define &&
 	    (status = cli_plan_host_check(plan, a.define, a.force, true, "define it")) >= 0) {
 		vmp_plan_free(plan);
 		return status;
 	}
 	if (a.want_json)
 		events = json_array();
-	if (a.define)
+	if (fleet_plan)
+		status = export_fleet(&a, ex, fleet_plan, argv[optind]);
+	else if (a.define)
 		status = do_define(plan, argv[optind], a.define, a.dir, a.dry_run, a.live, a.type);
 	else if (a.domxml)
 		status = do_merge_file(plan, a.domxml, a.vm_name, a.dir);
@@ -682,7 +728,8 @@ static int exec_export(int argc, char **argv)
 		status = do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir, a.force);
 	else
 		status = do_formats(plan, ex, a.dir, &a.opts);
-	if (a.define && status == EXIT_PLACED && !a.dry_run)
+	vmp_fleet_plan_free(fleet_plan);
+	if (a.define && !fleet_plan && status == EXIT_PLACED && !a.dry_run)
 		status = cli_state_keep_defined(a.define, argv[optind], plan, events == NULL);
 	vmp_plan_free(plan);
 	if (events) {

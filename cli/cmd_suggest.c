@@ -20,7 +20,8 @@
 
 static const char suggest_usage[] =
     "usage: vmplan suggest [--host host.json | --topology FILE.xml | --synthetic DESC |\n"
-    "                       --fsroot DIR | --connect URI]\n"
+    "                       --fsroot DIR | --connect URI |\n"
+    "                       --fleet fleet.yaml [--fleet-policy pack|spread]]\n"
     "                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
     "                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
     "                      [--explain[=full]] [--show-xml] [--json] [--type kvm|qemu]\n"
@@ -44,6 +45,15 @@ static const char suggest_usage[] =
     "  --connect URI        a libvirt host (capabilities, and its domains' pins\n"
     "                       become used resources; a domain named like a VM asked\n"
     "                       for is planned again, its own pins free)\n"
+    "  --fleet fleet.yaml   many hosts ('hosts:', each 'uri: URI' or 'host: host.json',\n"
+    "                       optional 'name:' and 'labels:'); URIs are probed in\n"
+    "                       parallel, a host that does not answer is named and left\n"
+    "                       out; each VM goes to one host and is planned there;\n"
+    "                       -o writes a fleet plan.json, --xml-dir DIR/HOST/<name>.xml\n"
+    "  --fleet-policy pack|spread\n"
+    "                       pack (default): hosts in use first, tightest fit, whole\n"
+    "                       hosts kept free; spread: the most headroom left. VM keys\n"
+    "                       host=LABEL and group=NAME (members on different hosts)\n"
     "\n"
     "VMs:\n"
     "  --vm SPEC            name=NAME,vcpus=N,memory=SIZE[,profile=NAME][,KEY=VALUE...]\n"
@@ -277,6 +287,7 @@ out:
 /* What the command line asks of suggest. */
 typedef struct suggest_args {
 	const char *output, *xml_dir, *reserve, *type, *mix;
+	const char *fleet, *fleet_policy; /* suggest --fleet (cli/fleet.c) */
 	cli_host_opts host_opts;
 	vmp_plan_options opts;
 	vmp_vm_request *reqs;
@@ -298,6 +309,61 @@ static bool set_explain(suggest_args *a, const char *arg)
 	return true;
 }
 
+/* Options that go only with others: --engine with --validate; --fleet takes the place of the
+ * host options and of --validate. */
+static bool options_agree(const suggest_args *a)
+{
+	const cli_host_opts *h = &a->host_opts;
+
+	if (a->engine_set && !a->validate) {
+		cli_error("--engine and --guest-* choose how --validate benches; add --validate");
+		return false;
+	}
+
+	if (a->fleet_policy && !a->fleet) {
+		cli_error("--fleet-policy chooses hosts of a fleet; add --fleet fleet.yaml");
+		return false;
+	}
+	if (a->fleet && (h->host_json || h->topology || h->synthetic || h->fsroot || h->connect)) {
+		cli_error("--fleet names the hosts; leave out --host, --topology, --synthetic, "
+			  "--fsroot and --connect");
+		return false;
+	}
+	if (a->fleet && a->validate) {
+		cli_error("--validate proves a plan on this host; it does not go with --fleet");
+		return false;
+	}
+	return true;
+}
+
+/* --fleet and --fleet-policy; false for another option. */
+static bool fleet_option(suggest_args *a, int c, const char *arg)
+{
+	if (c == OPT_FLEET)
+		a->fleet = arg;
+	else if (c == OPT_FLEET_POLICY)
+		a->fleet_policy = arg;
+	return c == OPT_FLEET || c == OPT_FLEET_POLICY;
+}
+
+/* suggest --fleet: the fleet path (cli/fleet.c); the exit status. */
+static int suggest_fleet(const suggest_args *a)
+{
+	cli_fleet_args f = {.fleet = a->fleet,
+			    .policy = a->fleet_policy,
+			    .output = a->output,
+			    .xml_dir = a->xml_dir,
+			    .reserve = a->reserve,
+			    .type = a->type,
+			    .reqs = a->reqs,
+			    .nreqs = a->nreqs,
+			    .given = a->opts.order == VMP_ORDER_GIVEN,
+			    .explain = a->opts.explain,
+			    .json_out = a->json_out,
+			    .print_xml = a->print_xml};
+	return cli_suggest_fleet(&f);
+}
+
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 {
@@ -315,6 +381,7 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	    {"type", required_argument, NULL, 't'},
 	    {"validate", no_argument, NULL, 'V'},
 	    CLI_ENGINE_LONGOPTS,
+	    CLI_FLEET_LONGOPTS,
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -324,7 +391,7 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-		if (cli_host_option(&a->host_opts, c, optarg))
+		if (cli_host_option(&a->host_opts, c, optarg) || fleet_option(a, c, optarg))
 			continue;
 		switch (c) {
 		case 'v':
@@ -395,10 +462,6 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	}
 	if (optind < argc) {
 		cli_error("unexpected argument '%s'; see 'vmplan suggest --help'", argv[optind]);
-		return false;
-	}
-	if (a->engine_set && !a->validate) {
-		cli_error("--engine and --guest-* choose how --validate benches; add --validate");
 		return false;
 	}
 	return true;
@@ -516,12 +579,20 @@ static int exec_suggest(int argc, char **argv)
 
 	if (!read_options(&status, &a, argc, argv))
 		goto out;
+	if (!options_agree(&a)) {
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if (a.mix && (status = cli_vms_add_mix(&a.reqs, &a.nreqs, a.mix)) != 0)
 		goto out;
 	if (a.nreqs == 0) {
 		cli_error("no VM to plan; give at least one --vm SPEC or --vms mix.yaml (see "
 			  "'vmplan suggest --help')");
 		status = EXIT_USAGE;
+		goto out;
+	}
+	if (a.fleet) {
+		status = suggest_fleet(&a);
 		goto out;
 	}
 	if ((status = make_plan(&host, &plan, &a)) != 0)

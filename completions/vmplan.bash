@@ -60,7 +60,7 @@ _vmplan()
 	# The options are those of the command's own text, not of the exit statuses after it.
 	help=$(_vmplan_help "$bin" "$cmd" | sed '/^Exit status/,$d')
 	case $prev in
-	--host | --topology | --vms | -o | --output | --domain-xml | --history | --prom)
+	--host | --topology | --vms | -o | --output | --domain-xml | --history | --prom | --fleet)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		compopt -o filenames 2>/dev/null
 		return 0

@@ -14,6 +14,7 @@
 #include "vmplan/fileio.h"
 #include "vmplan/profile.h"
 #include "vmplan/request.h"
+#include "yaml_internal.h"
 
 #ifndef VMPLAN_PROFILE_DIR
 #define VMPLAN_PROFILE_DIR "/usr/local/share/vmplan/profiles"
@@ -453,4 +454,14 @@ out:
 	free(reqs);
 	yaml_document_delete(&doc);
 	return err;
+}
+
+int vmp_yaml_load_file(yaml_document_t *doc, const char *path, const char *what)
+{
+	return load_yaml(doc, path, what);
+}
+
+const char *vmp_yaml_scalar(yaml_node_t *n)
+{
+	return scalar(n);
 }

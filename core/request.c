@@ -34,6 +34,7 @@ static int set_numa(vmp_vm_request *req, const vmp_request_key *key, const char 
 static int set_membw(vmp_vm_request *req, const vmp_request_key *key, const char *value);
 static int set_firmware(vmp_vm_request *req, const vmp_request_key *key, const char *value);
 static int refuse_min_guarantee(vmp_vm_request *req, const vmp_request_key *key, const char *value);
+static int set_fleet_label(vmp_vm_request *req, const vmp_request_key *key, const char *value);
 static int check_name(const vmp_vm_request *req, size_t *field);
 static int check_firmware(const vmp_vm_request *req, size_t *field);
 static int check_min_guarantee(const vmp_vm_request *req, size_t *field);
@@ -175,6 +176,10 @@ static const vmp_request_key keys[] = {
 	{"bench_workloads", "W[+W...]", "what bench measures: stream, latency, c2c, compute, noisy",
 	 VMP_PARSE_SET, workload_names, .json_rank = 43,
 	 .fields = {FIELD("bench_workloads", SET, bench_workloads, 0, 0)}},
+	{"host", "LABEL", "fleets: only a host of fleet.yaml with this label",
+	 .set = set_fleet_label, .json_rank = 44, .fields = {FIELD("host_label", TEXT, host_label, 0, 0)}},
+	{"group", "NAME", "fleets: anti-affinity group; its members go to different hosts",
+	 .set = set_fleet_label, .json_rank = 45, .fields = {FIELD("group", TEXT, group, 0, 0)}},
 	/* Refused, not documented: it reads as a QEMU/KVM setting but is VMware's. */
 	{"min_guarantee", "SIZE", "", .set = refuse_min_guarantee, .check = check_min_guarantee,
 	 .json_rank = 15,
@@ -713,4 +718,23 @@ const char *vmp_request_key_suggest(const char *key)
 	for (size_t k = 0; k < count && n < 128; k++)
 		names[n++] = all[k].name;
 	return vmp_nearest_name(key, names, n);
+}
+
+/* host= and group=: a fleet label or group name, letters, digits, '.', '-', '_'. */
+static int set_fleet_label(vmp_vm_request *req, const vmp_request_key *key, const char *value)
+{
+	char *dst = !strcmp(key->name, "host") ? req->host_label : req->group;
+	size_t n = strlen(value);
+
+	if (n == 0 || n >= sizeof(req->group) ||
+	    strspn(value, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+		vmp_error_set(
+		    "%s must be a label of letters, digits, '.', '-', '_' (at most 63), not "
+		    "'%s'",
+		    key->name, value);
+		return VMP_EINVAL;
+	}
+	memcpy(dst, value, n + 1);
+	return VMP_OK;
 }

@@ -19,10 +19,10 @@ shift
 # The public headers' layers.
 public_layer() {
 	case $1 in
-	capacity | cpuset | error | fileio | host_json | model | profile | request | size | spec | xml | version)
+	capacity | cpuset | error | fileio | fleet | host_json | model | profile | request | size | spec | xml | version)
 		echo core ;;
-	probe | probe_libvirt | measure) echo probes ;;
-	plan) echo planner ;;
+	probe | probe_libvirt | probe_fleet | measure) echo probes ;;
+	plan | fleet_plan) echo planner ;;
 	export) echo export ;;
 	bench | history | guest) echo bench ;;
 	report) echo reports ;;

@@ -61,6 +61,8 @@ static const struct {
     {"iothread_period", "400000"},
     {"iothread_quota", "30000"},
     {"bench_workloads", "stream+noisy"},
+    {"host", "ssd"},
+    {"group", "db-replicas"},
 };
 
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))

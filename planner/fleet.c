@@ -1,0 +1,626 @@
+/* Fleet planning: assign each VM to a host on the per-node model, then plan every host. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fleet_internal.h"
+#include "vmplan/error.h"
+
+#define FLEET_ROUNDS     4 /* assignment and planning rounds for VMs a host's planner refused */
+#define EXPLAIN_EXAMPLES 4 /* refused hosts named one by one in --explain */
+
+/* One VM's state across rounds. */
+typedef struct fleet_vm {
+	fleet_take take;
+	int nrefused; /* hosts whose planner refused it */
+	int *refused;
+	bool given_up; /* no host takes it */
+	char reason[VMP_REASON_MAX];
+	vmp_bind bind;
+	char *why; /* the fleet part of --explain; owned */
+} fleet_vm;
+
+typedef struct fleet_ctx {
+	vmp_fleet *fleet;
+	const vmp_vm_request *reqs;
+	int nreqs;
+	vmp_fleet_options o;
+	int nhosts;
+	fleet_host *hosts;
+	vmp_plan **plans; /* per host, the latest plan; NULL before */
+	bool *dirty;      /* VMs were added since it was planned */
+	fleet_vm *vms;
+	int *order; /* the order VMs are assigned in */
+} fleet_ctx;
+
+static const char *const refusal_names[FLEET_NREFUSALS] = {
+    "",     "down",   "label",     "group",    "housekeeping",
+    "CPUs", "memory", "hugepages", "node fit", "planner"};
+
+/* Append to a malloc'd text; out of memory leaves it as it was. */
+__attribute__((format(printf, 2, 3))) static void appendf(char **text, const char *fmt, ...)
+{
+	char line[1024];
+	size_t old = *text ? strlen(*text) : 0, n;
+	char *t;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	if (!(t = realloc(*text, old + n + 1)))
+		return;
+	memcpy(t + old, line, n + 1);
+	*text = t;
+}
+
+/* Whether a member of the VM's group is on host h already. */
+static bool group_clash(const fleet_ctx *c, const fleet_host *h, int vm)
+{
+	const char *g = c->reqs[vm].group;
+
+	if (!g[0])
+		return false;
+	for (int i = 0; i < h->nassigned; i++)
+		if (h->assigned[i] != vm && !strcmp(c->reqs[h->assigned[i]].group, g))
+			return true;
+	return false;
+}
+
+static bool planner_refused(const fleet_vm *v, int host)
+{
+	for (int i = 0; i < v->nrefused; i++)
+		if (v->refused[i] == host)
+			return true;
+	return false;
+}
+
+/* Whether host h can take vm, on the model and the constraints; why as fleet_fit() says. */
+static fleet_refusal check_host(fleet_take *t, const fleet_ctx *c, int h, int vm, char *why,
+				size_t size)
+{
+	fleet_refusal r = fleet_fit(t, &c->hosts[h], &c->reqs[vm], why, size);
+
+	if (r != FLEET_OK)
+		return r;
+	if (group_clash(c, &c->hosts[h], vm)) {
+		if (why)
+			snprintf(why, size, "holds a member of group '%s'", c->reqs[vm].group);
+		return FLEET_GROUP;
+	}
+	if (planner_refused(&c->vms[vm], h)) {
+		if (why)
+			snprintf(why, size, "its planner refused it in an earlier round");
+		return FLEET_PLANNER;
+	}
+	return FLEET_OK;
+}
+
+/* The policy's score of putting t on h: lower is better. */
+static double score(const fleet_ctx *c, const fleet_host *h, const fleet_take *t)
+{
+	int pus = h->free_pus;
+	uint64_t mem = h->free_mem;
+
+	for (int i = 0; i < t->nnodes; i++) {
+		pus -= t->pus[i];
+		mem -= t->huge < 0 ? t->mem[i] : 0;
+	}
+	if (c->o.policy == VMP_FLEET_SPREAD) {
+		double cp = h->total_pus ? (double)pus / h->total_pus : 0;
+		double m = h->total_mem ? (double)mem / (double)h->total_mem : 0;
+		return -(cp < m ? cp : m);
+	}
+	/* pack: a host already in use before a whole free one, then the tightest fit in CPUs
+	 * and memory together (one alone strands the other). */
+	return (h->busy ? 0 : 1e12) + (h->total_pus ? (double)pus / h->total_pus : 0) +
+	       (h->total_mem ? (double)mem / (double)h->total_mem : 0);
+}
+
+/* The reason a VM no host takes gets: how many hosts refused it, and for what. */
+static void no_host_reason(fleet_vm *v, const int *counts, int nhosts)
+{
+	int n = snprintf(v->reason, sizeof(v->reason), "no host of %d takes it:", nhosts);
+	const char *sep = " ";
+
+	for (int r = 1; r < FLEET_NREFUSALS && n > 0 && (size_t)n < sizeof(v->reason); r++)
+		if (counts[r]) {
+			n += snprintf(v->reason + n, sizeof(v->reason) - (size_t)n, "%s%d %s", sep,
+				      counts[r], refusal_names[r]);
+			sep = ", ";
+		}
+	v->bind = counts[FLEET_CPUS]        ? VMP_BIND_CORES
+		  : counts[FLEET_MEMORY]    ? VMP_BIND_MEMORY
+		  : counts[FLEET_HUGEPAGES] ? VMP_BIND_HUGEPAGES
+		  : counts[FLEET_NODE_FIT]  ? VMP_BIND_NODE_FIT
+					    : VMP_BIND_OTHER;
+}
+
+/* --explain: the refusals, a few by name and the rest counted. */
+static void explain_refusals(fleet_ctx *c, int vm, int chosen)
+{
+	fleet_vm *v = &c->vms[vm];
+	char why[512];
+	int shown = 0, rest[FLEET_NREFUSALS] = {0}, nrest = 0;
+	fleet_take t;
+
+	for (int h = 0; h < c->nhosts; h++) {
+		fleet_refusal r;
+		if (h == chosen)
+			continue;
+		r = check_host(&t, c, h, vm, why, sizeof(why));
+		if (r == FLEET_OK)
+			continue;
+		if (shown++ < EXPLAIN_EXAMPLES) {
+			appendf(&v->why, "host %s refused: %s\n", c->hosts[h].src->name, why);
+		} else {
+			rest[r]++;
+			nrest++;
+		}
+	}
+	if (nrest) {
+		appendf(&v->why, "%d more hosts refused:", nrest);
+		for (int r = 1; r < FLEET_NREFUSALS; r++)
+			if (rest[r])
+				appendf(&v->why, " %d %s", rest[r], refusal_names[r]);
+		appendf(&v->why, "\n");
+	}
+}
+
+/* --explain: the chosen host and why. */
+static void explain_choice(fleet_ctx *c, int vm, int h, const fleet_take *t, int fitting)
+{
+	const fleet_host *fh = &c->hosts[h];
+	int pus = fh->free_pus;
+	uint64_t mem = fh->free_mem;
+
+	for (int i = 0; i < t->nnodes; i++) {
+		pus -= t->pus[i];
+		mem -= t->huge < 0 ? t->mem[i] : 0;
+	}
+	appendf(&c->vms[vm].why,
+		"host %s chosen (%s, of %d that fit): %s host, %d node%s, then %d of %d CPUs "
+		"and %llu of %llu GiB free\n",
+		fh->src->name,
+		c->o.policy == VMP_FLEET_SPREAD ? "spread: most headroom"
+						: "pack: busy hosts first, tightest",
+		fitting, fh->busy ? "a busy" : "a whole free", t->nnodes, t->nnodes == 1 ? "" : "s",
+		pus, fh->total_pus, (unsigned long long)(mem >> 30),
+		(unsigned long long)(fh->total_mem >> 30));
+}
+
+/*
+ * Assign vm to the best host (only hosts in use when only_busy, never skip): its take
+ * applied, or given up with a reason. VMP_OK or VMP_ENOMEM.
+ */
+static int assign(fleet_ctx *c, int vm, bool only_busy, int skip, bool *placed)
+{
+	fleet_vm *v = &c->vms[vm];
+	int best = -1, counts[FLEET_NREFUSALS] = {0}, fitting = 0;
+	double best_score = 0;
+	fleet_take t, best_take = {.host = -1};
+
+	*placed = false;
+	for (int h = 0; h < c->nhosts; h++) {
+		fleet_refusal r;
+		double s;
+		if (h == skip || (only_busy && !c->hosts[h].busy))
+			continue;
+		r = check_host(&t, c, h, vm, NULL, 0);
+		counts[r]++;
+		if (r != FLEET_OK)
+			continue;
+		fitting++;
+		s = score(c, &c->hosts[h], &t);
+		if (best < 0 || s < best_score) {
+			best = h;
+			best_score = s;
+			best_take = t;
+		}
+	}
+	if (best < 0) {
+		char last[VMP_REASON_MAX];
+		if (only_busy)
+			return VMP_OK;
+		/* A host's planner refused it before: that says more than the counts. */
+		snprintf(last, sizeof(last), "%s", v->nrefused ? v->reason : "");
+		no_host_reason(v, counts, c->nhosts);
+		if (last[0]) {
+			size_t n = strlen(v->reason);
+			snprintf(v->reason + n, sizeof(v->reason) - n, "; %s", last);
+		}
+		return VMP_OK;
+	}
+	best_take.host = best;
+	if (c->o.explain && !only_busy) {
+		/* Before the take: the host as the choice saw it. */
+		free(v->why);
+		v->why = NULL;
+		explain_choice(c, vm, best, &best_take, fitting);
+		explain_refusals(c, vm, best);
+	}
+	if (fleet_apply(&c->hosts[best], &best_take, vm) < 0)
+		return VMP_ENOMEM;
+	v->take = best_take;
+	c->dirty[best] = true;
+	*placed = true;
+	return VMP_OK;
+}
+
+/* Give a VM's take back to its host. */
+static void unassign(fleet_ctx *c, int vm)
+{
+	fleet_take *t = &c->vms[vm].take;
+
+	if (t->host < 0)
+		return;
+	fleet_release(&c->hosts[t->host], t, vm);
+	c->dirty[t->host] = true;
+	t->host = -1;
+}
+
+/* A VM's sort key for batch order. */
+typedef struct batch_key {
+	int vm, priority;
+	unsigned vcpus;
+	uint64_t memory_bytes;
+} batch_key;
+
+/* Batch order: priority, then the largest first (vCPUs, memory), then as given. */
+static int cmp_batch(const void *a, const void *b)
+{
+	const batch_key *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->vcpus != y->vcpus)
+		return x->vcpus > y->vcpus ? -1 : 1;
+	if (x->memory_bytes != y->memory_bytes)
+		return x->memory_bytes > y->memory_bytes ? -1 : 1;
+	return x->vm - y->vm;
+}
+
+static int make_order(fleet_ctx *c)
+{
+	batch_key *k;
+
+	if (!(c->order = malloc((size_t)c->nreqs * sizeof(*c->order))) ||
+	    !(k = malloc((size_t)c->nreqs * sizeof(*k)))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (int i = 0; i < c->nreqs; i++)
+		k[i] =
+		    (batch_key){i, c->reqs[i].priority, c->reqs[i].vcpus, c->reqs[i].memory_bytes};
+	if (c->o.order == VMP_ORDER_BATCH)
+		qsort(k, (size_t)c->nreqs, sizeof(*k), cmp_batch);
+	for (int i = 0; i < c->nreqs; i++)
+		c->order[i] = k[i].vm;
+	free(k);
+	return VMP_OK;
+}
+
+/*
+ * pack, batch: try to empty host h (no existing domains) by moving its VMs to other hosts in
+ * use; all of them move, or none. VMP_OK or VMP_ENOMEM.
+ */
+static int try_empty(fleet_ctx *c, int h)
+{
+	fleet_host *fh = &c->hosts[h];
+	int n = fh->nassigned, moved = 0, err = VMP_OK;
+	int *vms = malloc((size_t)n * sizeof(*vms));
+	fleet_take *old = malloc((size_t)n * sizeof(*old));
+	bool placed = true;
+
+	if (!vms || !old) {
+		free(vms);
+		free(old);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	memcpy(vms, fh->assigned, (size_t)n * sizeof(*vms));
+	for (int i = 0; i < n; i++) {
+		old[i] = c->vms[vms[i]].take;
+		unassign(c, vms[i]);
+	}
+	for (; moved < n && placed; moved++)
+		if ((err = assign(c, vms[moved], true, h, &placed)) < 0)
+			break;
+	if (placed && err == VMP_OK && moved == n) {
+		c->dirty[h] = false;
+		goto out;
+	}
+	/* Undo: the ones that moved come back, in their old places. */
+	for (int i = 0; i < n; i++) {
+		unassign(c, vms[i]);
+		c->vms[vms[i]].take = old[i];
+		if (err == VMP_OK)
+			err = fleet_apply(fh, &old[i], vms[i]);
+		c->dirty[h] = true;
+	}
+out:
+	free(vms);
+	free(old);
+	return err;
+}
+
+/* Hosts with VMs and no existing domains, fewest assigned vCPUs first. */
+static int improve_pack(fleet_ctx *c)
+{
+	int err;
+
+	for (int pass = 0; pass < c->nhosts; pass++) {
+		int best = -1;
+		unsigned best_vcpus = 0;
+		for (int h = 0; h < c->nhosts; h++) {
+			fleet_host *fh = &c->hosts[h];
+			unsigned v = 0;
+			if (!fh->nassigned || fh->nexisting || !fh->usable)
+				continue;
+			for (int i = 0; i < fh->nassigned; i++)
+				v += c->reqs[fh->assigned[i]].vcpus;
+			if (best < 0 || v < best_vcpus) {
+				best = h;
+				best_vcpus = v;
+			}
+		}
+		if (best < 0)
+			return VMP_OK;
+		if ((err = try_empty(c, best)) < 0)
+			return err;
+		/* The host kept its VMs: no lighter host empties either, most likely. */
+		if (c->hosts[best].nassigned)
+			return VMP_OK;
+	}
+	return VMP_OK;
+}
+
+/* Plan every host whose VMs changed, with the host's own planner. */
+static int plan_dirty(fleet_ctx *c, vmp_plan_options *po, vmp_vm_request *buf)
+{
+	int err;
+
+	for (int h = 0; h < c->nhosts; h++) {
+		fleet_host *fh = &c->hosts[h];
+		if (!c->dirty[h])
+			continue;
+		c->dirty[h] = false;
+		vmp_plan_free(c->plans[h]);
+		c->plans[h] = NULL;
+		if (!fh->nassigned)
+			continue;
+		for (int i = 0; i < fh->nassigned; i++)
+			buf[i] = c->reqs[fh->assigned[i]];
+		if ((err = vmp_plan_solve(&c->plans[h], fh->src->host, buf, (size_t)fh->nassigned,
+					  po)) < 0) {
+			char msg[VMP_REASON_MAX];
+			snprintf(msg, sizeof(msg), "%s", vmp_error_last());
+			vmp_error_set("host '%s': %s", fh->src->name, msg);
+			return err;
+		}
+	}
+	return VMP_OK;
+}
+
+/* VMs a host's planner refused leave it (for another host next round); how many. */
+static int take_refused(fleet_ctx *c, int *retry)
+{
+	int n = 0;
+
+	for (int h = 0; h < c->nhosts; h++) {
+		vmp_plan *p = c->plans[h];
+		for (int i = 0; p && i < p->nvms; i++) {
+			int vm = c->hosts[h].assigned[i];
+			fleet_vm *v = &c->vms[vm];
+			int *r;
+			if (p->vms[i].placed)
+				continue;
+			if (!(r = realloc(v->refused, (size_t)(v->nrefused + 1) * sizeof(*r)))) {
+				vmp_error_set("out of memory");
+				return VMP_ENOMEM;
+			}
+			v->refused = r;
+			v->refused[v->nrefused++] = h;
+			snprintf(v->reason, sizeof(v->reason), "host %.64s: %.400s",
+				 c->hosts[h].src->name, p->vms[i].reason);
+			v->bind = p->vms[i].bind;
+			if (c->o.explain)
+				appendf(&v->why, "host %s's planner refused it: %s\n",
+					c->hosts[h].src->name, p->vms[i].reason);
+			retry[n++] = vm;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		unassign(c, retry[i]);
+	return n;
+}
+
+/* Prefix the fleet's explanation to the planner's; out of memory keeps the planner's. */
+static void merge_explain(vmp_plan_vm *pv, fleet_vm *v)
+{
+	char *t;
+
+	if (!v->why)
+		return;
+	if (pv->explain) {
+		if ((t = malloc(strlen(v->why) + strlen(pv->explain) + 1))) {
+			strcpy(t, v->why);
+			strcat(t, pv->explain);
+			free(pv->explain);
+			pv->explain = t;
+		}
+		return;
+	}
+	pv->explain = v->why;
+	v->why = NULL;
+}
+
+/* Add a VM no host took to the unplaced plan (its array has room for every VM). */
+static void add_unplaced(vmp_plan *u, const vmp_plan_vm *from, const vmp_vm_request *req,
+			 fleet_vm *v)
+{
+	vmp_plan_vm *pv = &u->vms[u->nvms++];
+
+	if (from)
+		*pv = *from; /* takes its pointers */
+	else
+		memset(pv, 0, sizeof(*pv));
+	pv->req = *req;
+	pv->placed = false;
+	snprintf(pv->reason, sizeof(pv->reason), "%s", v->reason);
+	pv->bind = v->bind ? v->bind : VMP_BIND_OTHER;
+	merge_explain(pv, v);
+}
+
+/* Move host h's plan into the fleet plan: placed VMs stay, refused ones go to unplaced. */
+static void collect_host(fleet_ctx *c, vmp_fleet_plan *fp, int h)
+{
+	vmp_plan *p = c->plans[h];
+	vmp_fleet_plan_host *out = &fp->hosts[fp->nhosts++];
+	int kept = 0;
+
+	snprintf(out->name, sizeof(out->name), "%s", c->hosts[h].src->name);
+	snprintf(out->uri, sizeof(out->uri), "%s", c->hosts[h].src->uri);
+	for (int i = 0; i < p->nvms; i++) {
+		fleet_vm *v = &c->vms[c->hosts[h].assigned[i]];
+		if (!p->vms[i].placed) {
+			snprintf(v->reason, sizeof(v->reason), "host %.64s: %.400s", out->name,
+				 p->vms[i].reason);
+			v->bind = p->vms[i].bind;
+			add_unplaced(fp->unplaced, &p->vms[i], &p->vms[i].req, v);
+			continue;
+		}
+		merge_explain(&p->vms[i], v);
+		p->vms[kept++] = p->vms[i];
+	}
+	p->nvms = kept;
+	out->plan = p;
+	c->plans[h] = NULL;
+}
+
+static int build_output(vmp_fleet_plan **out, fleet_ctx *c)
+{
+	vmp_fleet_plan *fp = calloc(1, sizeof(*fp));
+
+	if (!fp || !(fp->hosts = calloc((size_t)c->nhosts, sizeof(*fp->hosts))) ||
+	    !(fp->unplaced = calloc(1, sizeof(*fp->unplaced))) ||
+	    !(fp->unplaced->vms = calloc((size_t)c->nreqs, sizeof(*fp->unplaced->vms)))) {
+		vmp_fleet_plan_free(fp);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	fp->schema = VMP_FLEET_SCHEMA;
+	snprintf(fp->policy, sizeof(fp->policy), "%s",
+		 c->o.policy == VMP_FLEET_SPREAD ? "spread" : "pack");
+	fp->unplaced->schema = VMP_PLAN_SCHEMA;
+	for (int h = 0; h < c->nhosts; h++)
+		if (c->plans[h])
+			collect_host(c, fp, h);
+	for (int i = 0; i < c->nreqs; i++)
+		if (c->vms[i].take.host < 0)
+			add_unplaced(fp->unplaced, NULL, &c->reqs[i], &c->vms[i]);
+	*out = fp;
+	return VMP_OK;
+}
+
+/* Assign, plan, and move what a host's planner refused to another host, a few rounds. */
+static int run_rounds(fleet_ctx *c, vmp_vm_request *buf, int *pending)
+{
+	vmp_plan_options po = {.order = c->o.order, .explain = c->o.explain};
+	int npending = c->nreqs, err;
+
+	memcpy(pending, c->order, (size_t)c->nreqs * sizeof(*pending));
+	for (int round = 0; round < FLEET_ROUNDS; round++) {
+		for (int i = 0; i < npending; i++) {
+			bool placed;
+			if ((err = assign(c, pending[i], false, -1, &placed)) < 0)
+				return err;
+		}
+		if (round == 0 && c->o.policy == VMP_FLEET_PACK && c->o.order == VMP_ORDER_BATCH &&
+		    (err = improve_pack(c)) < 0)
+			return err;
+		if ((err = plan_dirty(c, &po, buf)) < 0)
+			return err;
+		if (round == FLEET_ROUNDS - 1)
+			break;
+		if ((npending = take_refused(c, pending)) <= 0)
+			return npending;
+		/* The hosts those left are planned again without them. */
+	}
+	return VMP_OK;
+}
+
+static int set_reserve(fleet_ctx *c)
+{
+	for (int h = 0; h < c->fleet->nhosts; h++) {
+		vmp_fleet_host *fh = &c->fleet->hosts[h];
+		if (fh->host && vmp_plan_reserve(fh->host, c->o.reserve) < 0) {
+			char msg[VMP_REASON_MAX];
+			snprintf(msg, sizeof(msg), "%s", vmp_error_last());
+			vmp_error_set("host '%s': %s", fh->name, msg);
+			return VMP_EINVAL;
+		}
+	}
+	return VMP_OK;
+}
+
+static void ctx_free(fleet_ctx *c)
+{
+	for (int h = 0; h < c->nhosts; h++) {
+		fleet_host_fini(&c->hosts[h]);
+		vmp_plan_free(c->plans[h]);
+	}
+	for (int i = 0; c->vms && i < c->nreqs; i++) {
+		free(c->vms[i].refused);
+		free(c->vms[i].why);
+	}
+	free(c->hosts);
+	free(c->plans);
+	free(c->dirty);
+	free(c->vms);
+	free(c->order);
+}
+
+int vmp_fleet_solve(vmp_fleet_plan **out, vmp_fleet *fleet, const vmp_vm_request *reqs,
+		    size_t nreqs, const vmp_fleet_options *opts)
+{
+	fleet_ctx c = {.fleet = fleet, .reqs = reqs, .nreqs = (int)nreqs, .nhosts = fleet->nhosts};
+	vmp_vm_request *buf = NULL;
+	int *pending = NULL, err = VMP_ENOMEM;
+
+	*out = NULL;
+	c.o = opts ? *opts : (vmp_fleet_options){0};
+	if (!c.o.reserve)
+		c.o.reserve = "auto";
+	if (nreqs > INT32_MAX / 2) {
+		vmp_error_set("too many VMs");
+		return VMP_EINVAL;
+	}
+	if ((err = set_reserve(&c)) < 0)
+		return err;
+	err = VMP_ENOMEM;
+	if (!(c.hosts = calloc((size_t)c.nhosts, sizeof(*c.hosts))) ||
+	    !(c.plans = calloc((size_t)c.nhosts, sizeof(*c.plans))) ||
+	    !(c.dirty = calloc((size_t)c.nhosts, sizeof(*c.dirty))) ||
+	    !(c.vms = calloc(nreqs ? nreqs : 1, sizeof(*c.vms))) ||
+	    !(buf = malloc((nreqs ? nreqs : 1) * sizeof(*buf))) ||
+	    !(pending = malloc((nreqs ? nreqs : 1) * sizeof(*pending)))) {
+		vmp_error_set("out of memory");
+		goto out;
+	}
+	for (int h = 0; h < c.nhosts; h++)
+		if ((err = fleet_host_init(&c.hosts[h], &fleet->hosts[h])) < 0)
+			goto out;
+	for (size_t i = 0; i < nreqs; i++)
+		c.vms[i].take.host = -1;
+	if ((err = make_order(&c)) < 0 || (err = run_rounds(&c, buf, pending)) < 0)
+		goto out;
+	err = build_output(out, &c);
+out:
+	ctx_free(&c);
+	free(buf);
+	free(pending);
+	return err;
+}

@@ -1,0 +1,124 @@
+# suggest --fleet end to end: host.json hosts, libvirt's test driver as a host, a host down.
+. "$(dirname "$0")/lib.sh"
+
+run probe --synthetic "pack:2 [numa(memory=32GB)] core:4 pu:2" -o "$TMP/big.json"
+expect_status 0 "probe big"
+run probe --synthetic "pack:1 [numa(memory=16GB)] core:4 pu:2" -o "$TMP/small.json"
+expect_status 0 "probe small"
+# A test-driver node of 4 CPUs; domain 'busy' holds CPUs 0-2 and 3 GiB of the 4.
+cat >"$TMP/node.xml" <<'XML'
+<node>
+  <cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
+  <memory>4194304</memory>
+  <domain type='test'>
+    <name>busy</name><memory unit='MiB'>3072</memory>
+    <vcpu placement='static' cpuset='0-2'>3</vcpu>
+    <numatune><memory mode='strict' nodeset='0'/></numatune>
+    <os><type>hvm</type></os>
+  </domain>
+</node>
+XML
+mkdir "$TMP/hosts"
+mv "$TMP/big.json" "$TMP/small.json" "$TMP/hosts/"
+cat >"$TMP/fleet.yaml" <<EOF
+hosts:
+  - host: hosts/big.json
+    name: big
+    labels: [ssd]
+  - host: hosts/small.json
+    name: small
+  - uri: test://$TMP/node.xml
+    name: tiny
+    labels: tiny
+  - uri: test:///nonexistent/gone.xml
+    name: gone
+EOF
+cat >"$TMP/mix.yaml" <<'EOF'
+vms:
+  - {name: db1, vcpus: 2, memory: 2G, group: db}
+  - {name: db2, vcpus: 2, memory: 2G, group: db}
+  - {name: fast, vcpus: 2, memory: 1G, host: ssd}
+  - {name: edge, vcpus: 1, memory: 512M, host: tiny}
+EOF
+
+run suggest --fleet "$TMP/fleet.yaml" --vms "$TMP/mix.yaml" --reserve none --explain \
+	--xml-dir "$TMP/xml" -o "$TMP/plan.json"
+expect_status 0 "every VM placed"
+expect_in err "host 'gone' left out: cannot connect to libvirt at 'test:///nonexistent/gone.xml'" \
+	"the host that does not answer is named"
+expect_in out "fleet: 4 hosts, 3 up, policy pack" "the fleet summary"
+expect_in out "4 of 4 VMs placed" "the count"
+expect_in out "host gone refused: down" "--explain names the host that is down"
+expect_in out "host small refused: no label 'ssd'" "--explain: the label refusal"
+expect_in out "holds a member of group 'db'" "--explain: the anti-affinity refusal"
+expect_true "the labelled VM on the labelled host" test -s "$TMP/xml/big/fast.xml"
+expect_true "the test-driver host's VM in its directory" test -s "$TMP/xml/tiny/edge.xml"
+expect_true "the one CPU the existing domain leaves" grep -q 'vcpupin vcpu="0" cpuset="3"' \
+	"$TMP/xml/tiny/edge.xml"
+db1=$(cd "$TMP/xml" && ls -d */db1.xml)
+db2=$(cd "$TMP/xml" && ls -d */db2.xml)
+expect_true "group members on different hosts ($db1, $db2)" [ "${db1%/*}" != "${db2%/*}" ]
+expect_true "fleet plan.json written" grep -q '"kind": "fleet"' "$TMP/plan.json"
+expect_true "the host's URI in plan.json" grep -q "\"uri\": \"test://$TMP/node.xml\"" \
+	"$TMP/plan.json"
+expect_true "the group key in plan.json" grep -q '"group": "db"' "$TMP/plan.json"
+
+# vmplan reads the fleet plan back: export writes DIR/HOST/, --define fleet uses each host's URI.
+run export "$TMP/plan.json" --out-dir "$TMP/exported"
+expect_status 0 "export of a fleet plan"
+expect_true "each host's XML in its directory" test -s "$TMP/exported/big/fast.xml"
+expect_true "the test-driver host's too" grep -q 'cpuset="3"' "$TMP/exported/tiny/edge.xml"
+run export "$TMP/plan.json" --define fleet --dry-run
+expect_status 2 "host.json hosts have no URI to define on"
+expect_in err "host 'big' came from a host.json and has no URI; nothing defined" "said so"
+run export "$TMP/plan.json" --define test:///default
+expect_status 2 "a fleet plan is defined per host"
+expect_in err "--define fleet" "the way to define it"
+printf 'hosts:\n  - uri: test:///default\n    name: t1\n  - uri: test:///default\n    name: t2\n' \
+	>"$TMP/test.yaml"
+run suggest --fleet "$TMP/test.yaml" --fleet-policy spread --vm name=v1,vcpus=1,memory=256M \
+	--vm name=v2,vcpus=1,memory=256M -o "$TMP/tplan.json"
+expect_status 0 "a fleet of test-driver hosts"
+run export "$TMP/tplan.json" --define fleet
+expect_status 0 "defined on each host"
+expect_in out "v1: created" "v1 defined"
+expect_in out "v2: created" "v2 defined"
+
+# pack keeps whole hosts free; spread balances.
+printf 'hosts:\n  - host: hosts/small.json\n    name: a\n  - host: hosts/small.json\n    name: b\n' \
+	>"$TMP/two.yaml"
+run suggest --fleet "$TMP/two.yaml" --reserve none --vm name=x,vcpus=2,memory=1G \
+	--vm name=y,vcpus=2,memory=1G
+expect_status 0 "pack"
+expect_in out "2 of 2 VMs placed on 1 host" "pack: one host"
+run suggest --fleet "$TMP/two.yaml" --fleet-policy spread --reserve none \
+	--vm name=x,vcpus=2,memory=1G --vm name=y,vcpus=2,memory=1G --json
+expect_status 0 "spread"
+expect_true "spread: two hosts" [ "$(grep -c '"plan": {' "$TMP/out")" = 2 ]
+
+# A VM no host takes: status 3, with the reason.
+run suggest --fleet "$TMP/two.yaml" --reserve none --vm name=huge,vcpus=64,memory=1G
+expect_status 3 "not placed"
+expect_in out "no host of 2 takes it: 2 CPUs" "why not"
+
+# Bad input: status 2, nothing written.
+printf 'hosts:\n  - name: x\n' >"$TMP/bad.yaml"
+run suggest --fleet "$TMP/bad.yaml" --vm name=x,vcpus=1,memory=1G -o "$TMP/bad.json"
+expect_status 2 "a host without uri or host"
+expect_in err "hosts[0] (line 2): give 'uri'" "the entry and line named"
+expect_true "nothing written" test ! -e "$TMP/bad.json"
+run suggest --fleet "$TMP/two.yaml" --host "$TMP/hosts/small.json" --vm name=x,vcpus=1,memory=1G
+expect_status 2 "--fleet with --host"
+run suggest --fleet "$TMP/two.yaml" --fleet-policy tight --vm name=x,vcpus=1,memory=1G
+expect_status 2 "bad policy"
+expect_in err "bad --fleet-policy 'tight'" "the policy quoted"
+run suggest --fleet-policy pack --vm name=x,vcpus=1,memory=1G
+expect_status 2 "--fleet-policy without --fleet"
+run suggest --vm "name=x,vcpus=1,memory=1G,group=a b"
+expect_status 2 "a bad group name"
+printf 'hosts:\n  - uri: test:///nonexistent/a.xml\n' >"$TMP/down.yaml"
+run suggest --fleet "$TMP/down.yaml" --vm name=x,vcpus=1,memory=1G
+expect_status 1 "every host down"
+expect_in err "no host of fleet" "said so"
+
+finish
