@@ -17,7 +17,15 @@ typedef enum vmp_plan_order {
 typedef struct vmp_plan_options {
 	vmp_plan_order order;
 	bool explain; /* fill vmp_plan_vm.explain: where each VM went and why */
+	/*
+	 * Batch order: the seconds the heuristic and the exact solver may take together;
+	 * 0 means VMP_PLAN_TIME_LIMIT_DEFAULT, a negative value the heuristic alone.
+	 */
+	double time_limit_s;
 } vmp_plan_options;
+
+/* The default time budget of a batch plan, in seconds (--time-limit). */
+#define VMP_PLAN_TIME_LIMIT_DEFAULT 1.5
 
 /*
  * The objective, in the order it decides (see planner/internal.h for the
