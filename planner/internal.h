@@ -228,4 +228,14 @@ int planner_milp_solve(planner_assignment *out, const vmp_host *h, const vmp_pla
 		       double seconds);
 void planner_assignment_free(planner_assignment *a);
 
+/*
+ * Place the VMs a assigns, each on its nodes in share order, through planner_place_vm():
+ * threads=require first, then isolate, then prefer (whole cores are taken before prefer's
+ * shares could split them), each pass in order (indexes into plan->vms). For every
+ * assignment the model's rows allow on a host whose cores in a node have one size, every
+ * such VM is placed, cache and bandwidth aside (tests/unit/test_plan_milp.c).
+ */
+void planner_realise(planner_state *st, vmp_plan *plan, const planner_assignment *a,
+		     const size_t *order);
+
 #endif

@@ -285,17 +285,29 @@ static int repair(search *s)
 
 /* ---- the exact solver ---- */
 
-/*
- * Realise the solver's assignment with vmplan's own placement: its VMs on its nodes, those
- * that hold whole cores first (threads=require, then isolate) so that threads=prefer shares
- * never split a core another VM needs whole; then every VM still out, by the heuristic in
- * the best order, and the shared VMs' pool. Sets the plan's value as run_order() does.
- */
-static int run_assigned(vmp_plan *plan, const vmp_host *h, const planner_assignment *a,
-			const size_t *order, bool final, bool explain, double *value)
+void planner_realise(planner_state *st, vmp_plan *plan, const planner_assignment *a,
+		     const size_t *order)
 {
 	static const vmp_thread_policy passes[] = {VMP_THREADS_REQUIRE, VMP_THREADS_ISOLATE,
 						   VMP_THREADS_PREFER};
+
+	for (size_t p = 0; p < sizeof(passes) / sizeof(passes[0]); p++)
+		for (int i = 0; i < plan->nvms; i++) {
+			vmp_plan_vm *vm = &plan->vms[order[i]];
+			if (!a->ncells[order[i]] || vm->req.threads != passes[p])
+				continue;
+			st->force_nodes = a->nodes + order[i] * VMP_MAX_CELLS;
+			st->force_k = a->ncells[order[i]];
+			planner_place_vm(st, vm, VMP_MAX_CELLS);
+		}
+	st->force_k = 0;
+}
+
+/* The solver's assignment realised (planner_realise()), then every VM still out by the
+ * heuristic in the best order, and the shared VMs' pool; the value as run_order() sets it. */
+static int run_assigned(vmp_plan *plan, const vmp_host *h, const planner_assignment *a,
+			const size_t *order, bool final, bool explain, double *value)
+{
 	planner_state st;
 	int err;
 
@@ -305,16 +317,7 @@ static int run_assigned(vmp_plan *plan, const vmp_host *h, const planner_assignm
 	st.reasons = final;
 	for (int i = 0; i < plan->nvms; i++)
 		vm_reset(&plan->vms[i]);
-	for (size_t p = 0; p < sizeof(passes) / sizeof(passes[0]); p++)
-		for (int i = 0; i < plan->nvms; i++) {
-			vmp_plan_vm *vm = &plan->vms[order[i]];
-			if (!a->ncells[order[i]] || vm->req.threads != passes[p])
-				continue;
-			st.force_nodes = a->nodes + order[i] * VMP_MAX_CELLS;
-			st.force_k = a->ncells[order[i]];
-			planner_place_vm(&st, vm, VMP_MAX_CELLS);
-		}
-	st.force_k = 0;
+	planner_realise(&st, plan, a, order);
 	for (int i = 0; i < plan->nvms; i++) {
 		vmp_plan_vm *vm = &plan->vms[order[i]];
 		if (vm->placed)
@@ -453,8 +456,8 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 		err = try_order(&s, s.order, false);
 	} else if ((err = try_strategies(&s)) == VMP_OK && (err = repair(&s)) == VMP_OK) {
 		limit = opts->time_limit_s == 0 ? VMP_PLAN_TIME_LIMIT_DEFAULT : opts->time_limit_s;
-		exact = limit >= 0;
-		if (exact && (err = plan_new(&s.trial, host, reqs, nreqs)) == VMP_OK)
+		exact = true; /* a negative limit: the heuristic alone, "no solver time left" */
+		if ((err = plan_new(&s.trial, host, reqs, nreqs)) == VMP_OK)
 			err = exact_step(&s, &a, limit - (now_s() - t0), &use_solver);
 	}
 	if (err < 0)
@@ -489,4 +492,26 @@ int vmp_plan_placed_count(const vmp_plan *plan)
 	for (int i = 0; i < plan->nvms; i++)
 		n += plan->vms[i].placed;
 	return n;
+}
+
+void vmp_plan_solver_describe(char *out, size_t size, const vmp_plan *plan)
+{
+	const vmp_plan_solver *sv = &plan->solver;
+
+	switch (sv->status) {
+	case VMP_SOLVER_OPTIMAL:
+		snprintf(out, size, "optimal: placed %g of %g possible (%.2f s)", sv->placed,
+			 sv->bound, sv->seconds);
+		break;
+	case VMP_SOLVER_FEASIBLE:
+		snprintf(out, size, "feasible, gap %g: placed %g of %g possible (bound; %.2f s)",
+			 sv->bound - sv->placed, sv->placed, sv->bound, sv->seconds);
+		break;
+	case VMP_SOLVER_HEURISTIC:
+		snprintf(out, size, "heuristic (%s)",
+			 sv->note[0] ? sv->note : "no solver time left");
+		break;
+	default:
+		snprintf(out, size, "%s", "");
+	}
 }

@@ -378,7 +378,7 @@ typedef struct vmp_plan_solver {
 	vmp_solver_status status;
 	double placed;  /* priority-weighted VMs placed: 1 + priority each */
 	double bound;   /* the most any plan could place (VMP_SOLVER_OPTIMAL, _FEASIBLE) */
-	double seconds; /* time spent planning the batch, heuristic and solver */
+	double seconds; /* time spent on the batch, heuristic and solver (not in plan.json) */
 	char note[96];  /* why there is no bound (VMP_SOLVER_HEURISTIC) */
 } vmp_plan_solver;
 

@@ -69,6 +69,14 @@ int vmp_plan_reserve(vmp_host *host, const char *policy);
 int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs, size_t nreqs,
 		   const vmp_plan_options *opts);
 
+/**
+ * What the exact solver proved about a batch plan, in words, into out (size bytes):
+ * "optimal: placed 5 of 5 possible", "feasible, gap 1: placed 56 of 57 possible (bound)",
+ * "heuristic (no solver time left)"; "" for a plan without a statement (--order given).
+ * VMs count 1 + priority each.
+ */
+void vmp_plan_solver_describe(char *out, size_t size, const vmp_plan *plan);
+
 /** How many VMs of the plan were placed. */
 int vmp_plan_placed_count(const vmp_plan *plan);
 
