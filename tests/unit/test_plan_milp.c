@@ -30,7 +30,7 @@ static uint32_t rnd(uint32_t n)
 
 /* What the model's node rows count, per node (milp.c's comment), kept apart from it. */
 typedef struct rows {
-	int pus[MAXN], whole[MAXN], T; /* free PUs, free whole cores, threads per core */
+	int pus[MAXN], whole[MAXN], T;  /* free PUs, free whole cores, threads per core */
 	uint64_t mem[MAXN], pool[MAXN]; /* free bytes: memory, the 1 GiB pool */
 	int pref[MAXN], iso[MAXN], req[MAXN];
 	uint64_t used_mem[MAXN], used_pool[MAXN];
@@ -189,10 +189,11 @@ static void test_realise_any_assignment(void **st)
 				continue;
 			assigned++;
 			if (!plan->vms[i].placed)
-				fail_msg("instance %d: %s (%u vCPUs threads=%d, %d cells) allowed by "
-					 "the model but not realised: %s",
-					 t, reqs[i].name, reqs[i].vcpus, reqs[i].threads, ncells[i],
-					 plan->vms[i].reason);
+				fail_msg(
+				    "instance %d: %s (%u vCPUs threads=%d, %d cells) allowed by "
+				    "the model but not realised: %s",
+				    t, reqs[i].name, reqs[i].vcpus, reqs[i].threads, ncells[i],
+				    plan->vms[i].reason);
 			for (int c = 0; c < ncells[i]; c++)
 				assert_int_equal(plan->vms[i].cells[c].host_node,
 						 h->nodes[nodes[i * VMP_MAX_CELLS + c]].id);
