@@ -249,33 +249,49 @@ typedef struct suggest_args {
 	vmp_bench_options bench; /* --validate's engine */
 } suggest_args;
 
+/* suggest's long options (read_options()). */
+static const struct option suggest_longopts[] = {
+    CLI_HOST_LONGOPTS,
+    {"vm", required_argument, NULL, 'v'},
+    {"vms", required_argument, NULL, 'm'},
+    {"explain", no_argument, NULL, 'E'},
+    {"reserve", required_argument, NULL, 'r'},
+    {"order", required_argument, NULL, 'O'},
+    {"time-limit", required_argument, NULL, 'L'},
+    {"output", required_argument, NULL, 'o'},
+    {"xml-dir", required_argument, NULL, 'x'},
+    {"show-xml", no_argument, NULL, 'X'},
+    {"json", no_argument, NULL, 'J'},
+    {"type", required_argument, NULL, 't'},
+    {"validate", no_argument, NULL, 'V'},
+    CLI_ENGINE_LONGOPTS,
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* --time-limit S: 0 means the heuristic alone. */
+static bool read_time_limit(vmp_plan_options *opts, const char *arg)
+{
+	char *end;
+	double t = strtod(arg, &end);
+
+	if (end == arg || *end || !(t >= 0 && t <= 86400)) {
+		cli_error("bad --time-limit '%s': seconds from 0 to 86400", arg);
+		return false;
+	}
+	opts->time_limit_s = t > 0 ? t : -1;
+	return true;
+}
+
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    CLI_HOST_LONGOPTS,
-	    {"vm", required_argument, NULL, 'v'},
-	    {"vms", required_argument, NULL, 'm'},
-	    {"explain", no_argument, NULL, 'E'},
-	    {"reserve", required_argument, NULL, 'r'},
-	    {"order", required_argument, NULL, 'O'},
-	    {"time-limit", required_argument, NULL, 'L'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"xml-dir", required_argument, NULL, 'x'},
-	    {"show-xml", no_argument, NULL, 'X'},
-	    {"json", no_argument, NULL, 'J'},
-	    {"type", required_argument, NULL, 't'},
-	    {"validate", no_argument, NULL, 'V'},
-	    CLI_ENGINE_LONGOPTS,
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	int c, failed;
 
 	*status = EXIT_USAGE;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", suggest_longopts, NULL)) != -1) {
 		if (cli_host_option(&a->host_opts, c, optarg))
 			continue;
 		switch (c) {
@@ -304,16 +320,10 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 				return false;
 			}
 			break;
-		case 'L': {
-			char *end;
-			double t = strtod(optarg, &end);
-			if (end == optarg || *end || !(t >= 0 && t <= 86400)) {
-				cli_error("bad --time-limit '%s': seconds from 0 to 86400", optarg);
+		case 'L':
+			if (!read_time_limit(&a->opts, optarg))
 				return false;
-			}
-			a->opts.time_limit_s = t > 0 ? t : -1;
 			break;
-		}
 		case 'o':
 			a->output = optarg;
 			break;

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "json.h"
+#include "plan_json_solver.h"
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
 #include "vmplan/plan_json.h"
@@ -207,24 +208,6 @@ static json_t *vm_json(const vmp_plan_vm *vm)
 	return o;
 }
 
-/* The exact solver's statement (planner/milp.c), by vmp_solver_status; none is not written. */
-static const char *const solver_status_names[] = {"none", "optimal", "feasible", "heuristic", NULL};
-
-static json_t *solver_json(const vmp_plan_solver *sv)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "status", json_string(solver_status_names[sv->status]));
-	json_object_set_new(o, "placed", json_real(sv->placed));
-	if (sv->status != VMP_SOLVER_HEURISTIC) {
-		json_object_set_new(o, "bound", json_real(sv->bound));
-		json_object_set_new(o, "gap", json_real(sv->bound - sv->placed));
-	}
-	if (sv->note[0])
-		json_object_set_new(o, "note", json_string(sv->note));
-	return o;
-}
-
 int vmp_plan_to_json(char **out, const vmp_plan *plan)
 {
 	json_t *root = json_object(), *vms = json_array();
@@ -237,7 +220,7 @@ int vmp_plan_to_json(char **out, const vmp_plan *plan)
 		json_array_append_new(vms, vm_json(&plan->vms[i]));
 	json_object_set_new(root, "vms", vms);
 	if (plan->solver.status != VMP_SOLVER_NONE)
-		json_object_set_new(root, "solver", solver_json(&plan->solver));
+		json_object_set_new(root, "solver", vmp_plan_solver_json(&plan->solver));
 	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 	json_decref(root);
 	if (!*out) {
@@ -742,41 +725,6 @@ static int load_vms(const loader *l, json_t *root, vmp_plan *plan)
 	return VMP_OK;
 }
 
-static int load_number(const loader *l, json_t *o, const char *key, bool required, double *out)
-{
-	json_t *v;
-	int err;
-
-	if ((err = vmp_json_field(&v, &l->c, o, l->where, key, required)) < 0 || !v)
-		return err;
-	if (!json_is_number(v) || json_number_value(v) < 0)
-		return bad(l, key, "not a number of 0 or more");
-	*out = json_number_value(v);
-	return VMP_OK;
-}
-
-/* "solver" (optional: plans of batch order, from vmplan with the exact solver). */
-static int load_solver(const loader *outer, json_t *root, vmp_plan_solver *sv)
-{
-	loader l;
-	json_t *o;
-	int err, status;
-
-	if ((err = vmp_json_object(&o, &outer->c, root, outer->where, "solver", false, false)) <
-		0 ||
-	    !o)
-		return err;
-	at(&l, outer, "solver");
-	if ((err = vmp_json_enum(&status, &l.c, o, l.where, "status", true, solver_status_names)) <
-		0 ||
-	    (err = load_number(&l, o, "placed", true, &sv->placed)) < 0 ||
-	    (err = load_number(&l, o, "bound", status != VMP_SOLVER_HEURISTIC, &sv->bound)) < 0 ||
-	    (err = vmp_json_str(sv->note, sizeof(sv->note), &l.c, o, l.where, "note", false)) < 0)
-		return err;
-	sv->status = (vmp_solver_status)status;
-	return VMP_OK;
-}
-
 int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name)
 {
 	loader l = {.c = {.kind = "plan", .file = name, .dialect = VMP_JSON_PLAN}};
@@ -812,7 +760,7 @@ int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name)
 	    (err = vmp_json_str(plan->hostname, sizeof(plan->hostname), &l.c, root, "", "hostname",
 				true)) < 0 ||
 	    (err = load_vms(&l, root, plan)) < 0 ||
-	    (err = load_solver(&l, root, &plan->solver)) < 0)
+	    (err = vmp_plan_solver_load(&plan->solver, &l.c, root)) < 0)
 		goto out;
 	*out = plan;
 	plan = NULL;
