@@ -357,8 +357,17 @@ static void solve(model *m, Cbc_Model *cbc, planner_assignment *out, double seco
 	/* The bound on the objective, turned into priority-weighted VMs (see objective()). */
 	double best = Cbc_getBestPossibleObjValue(cbc);
 	if (isfinite(best) && fabs(best) < 1e300) {
-		out->has_bound = true;
-		out->bound = floor((best + m->M2) / m->M + 1e-9);
+		/* Stopped before its root LP (a slow machine), CBC's "best possible" can be
+		 * above any plan: never claim more than every modelled VM. */
+		double all = 0;
+		for (int c = 0, last = -1; c < m->ncols; c++)
+			if (m->cols[c].node < 0 && m->cols[c].vm != last) {
+				last = m->cols[c].vm;
+				all += 1 + m->plan->vms[last].req.priority;
+			}
+		out->bound = fmin(floor((best + m->M2) / m->M + 1e-9), all);
+		/* Below its own solution it is no bound either. */
+		out->has_bound = !Cbc_bestSolution(cbc) || best >= Cbc_getObjValue(cbc) - 0.5;
 	}
 	if (Cbc_getNumCols(cbc) > 0 && Cbc_bestSolution(cbc))
 		read_solution(m, cbc, out);

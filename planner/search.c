@@ -425,6 +425,12 @@ static void solver_summary(vmp_plan *plan, const planner_assignment *a, double s
 		return;
 	}
 	sv->bound = a->bound + shared_weight(plan);
+	if (sv->placed > sv->bound + 1e-9) {
+		/* A plan above the bound: the bound is wrong, and nothing is claimed. */
+		sv->status = VMP_SOLVER_HEURISTIC;
+		snprintf(sv->note, sizeof(sv->note), "the solver's bound did not hold");
+		return;
+	}
 	sv->status = sv->placed >= sv->bound - 1e-9 ? VMP_SOLVER_OPTIMAL : VMP_SOLVER_FEASIBLE;
 }
 
@@ -457,7 +463,7 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 	} else if ((err = try_strategies(&s)) == VMP_OK && (err = repair(&s)) == VMP_OK) {
 		limit = opts->time_limit_s == 0 ? VMP_PLAN_TIME_LIMIT_DEFAULT : opts->time_limit_s;
 		exact = true; /* a negative limit: the heuristic alone, "no solver time left" */
-		if ((err = plan_new(&s.trial, host, reqs, nreqs)) == VMP_OK)
+		if (s.trial || (err = plan_new(&s.trial, host, reqs, nreqs)) == VMP_OK)
 			err = exact_step(&s, &a, limit - (now_s() - t0), &use_solver);
 	}
 	if (err < 0)
