@@ -132,11 +132,12 @@ static int build_cols(model *m)
 		if (!modelled(m->h, r))
 			continue;
 		planner_cell_range(m->h, r, VMP_MAX_CELLS, &first, &last);
-		for (int k = first; k <= last; k++)
+		for (int k = first; k <= last; k++) {
 			if (add_vm_k(m, v, k) < 0)
 				return -1;
-		if (m->ncols > MILP_MAX_COLS)
-			return 1;
+			if (m->ncols > MILP_MAX_COLS)
+				return 1;
+		}
 	}
 	return 0;
 }
