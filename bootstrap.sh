@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libhwloc-dev hwloc libvirt-dev libvirt0
 	libxml2-dev libxml2-utils libjansson-dev libyaml-dev libsqlite3-dev libnuma-dev
-	libcmocka-dev gnuplot-nox valgrind libarchive-dev)
+	libcmocka-dev gnuplot-nox valgrind libarchive-dev coinor-libcbc-dev)
 # For the libvirt integration tests (tests/libvirt/t_*.sh): a daemon and QEMU, and the kernel
 # the guest bench boots (tests/libvirt/t_guest_boot.sh; installing it runs initramfs-tools'
 # hooks, which need no answer).

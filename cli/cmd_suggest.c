@@ -23,7 +23,8 @@ static const char suggest_usage[] =
     "                       --fsroot DIR | --connect URI |\n"
     "                       --fleet fleet.yaml [--fleet-policy pack|spread]]\n"
     "                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
-    "                      [--order batch|given] [-o plan.json] [--xml-dir DIR]\n"
+    "                      [--order batch|given] [--time-limit S] [-o plan.json]\n"
+    "                      [--xml-dir DIR]\n"
     "                      [--explain[=full]] [--show-xml] [--json] [--type kvm|qemu]\n"
     "                      [--validate [--engine host|guest] [--guest-accel kvm|tcg|auto]\n"
     "                       [--guest-kernel FILE] [--guest-memory SIZE]\n"
@@ -85,6 +86,11 @@ static const char suggest_usage[] =
     "                       the hardest to fit first, keeping the best of a few\n"
     "                       orders; given places them in the order given, never\n"
     "                       revisiting one (what a scheduler sees)\n"
+    "  --time-limit S       seconds a batch plan may take, heuristic and exact\n"
+    "                       solver together (default 1.5; 0: the heuristic alone);\n"
+    "                       the summary says 'optimal' (no plan places more VMs,\n"
+    "                       1 + priority each), 'feasible, gap N' with the solver's\n"
+    "                       bound, or 'heuristic' when no bound was reached\n"
     "  --explain[=full]     say per VM what decided where it went: its device's node\n"
     "                       and which VMs hold CPUs there, how its cells were spread,\n"
     "                       its hugepages per node, its score term by term; =full:\n"
@@ -228,6 +234,9 @@ static void print_plan(FILE *out, const vmp_plan *plan, const vmp_host *host, in
 		print_vm(out, plan, host, i, explain);
 	fprintf(out, "\n%d of %d VM%s placed\n", vmp_plan_placed_count(plan), plan->nvms,
 		plan->nvms == 1 ? "" : "s");
+	vmp_plan_solver_describe(buf, sizeof(buf), plan);
+	if (buf[0])
+		fprintf(out, "solver: %s\n", buf);
 	/* What would make a domain fail to start belongs in the plain output. */
 	if (vmp_plan_host_needs(&needs, host, plan) == VMP_OK && needs) {
 		fprintf(out, "\n%sbefore starting these domains%s:\n", cli_colour(out, CLI_BOLD),
@@ -364,33 +373,50 @@ static int suggest_fleet(const suggest_args *a)
 	return cli_suggest_fleet(&f);
 }
 
+/* suggest's long options (read_options()). */
+static const struct option suggest_longopts[] = {
+    CLI_HOST_LONGOPTS,
+    {"vm", required_argument, NULL, 'v'},
+    {"vms", required_argument, NULL, 'm'},
+    {"explain", optional_argument, NULL, 'E'},
+    {"reserve", required_argument, NULL, 'r'},
+    {"order", required_argument, NULL, 'O'},
+    {"time-limit", required_argument, NULL, 'L'},
+    {"output", required_argument, NULL, 'o'},
+    {"xml-dir", required_argument, NULL, 'x'},
+    {"show-xml", no_argument, NULL, 'X'},
+    {"json", no_argument, NULL, 'J'},
+    {"type", required_argument, NULL, 't'},
+    {"validate", no_argument, NULL, 'V'},
+    CLI_ENGINE_LONGOPTS,
+    CLI_FLEET_LONGOPTS,
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* --time-limit S: 0 means the heuristic alone. */
+static bool read_time_limit(vmp_plan_options *opts, const char *arg)
+{
+	char *end;
+	double t = strtod(arg, &end);
+
+	if (end == arg || *end || !(t >= 0 && t <= 86400)) {
+		cli_error("bad --time-limit '%s': seconds from 0 to 86400", arg);
+		return false;
+	}
+	opts->time_limit_s = t > 0 ? t : -1;
+	return true;
+}
+
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    CLI_HOST_LONGOPTS,
-	    {"vm", required_argument, NULL, 'v'},
-	    {"vms", required_argument, NULL, 'm'},
-	    {"explain", optional_argument, NULL, 'E'},
-	    {"reserve", required_argument, NULL, 'r'},
-	    {"order", required_argument, NULL, 'O'},
-	    {"output", required_argument, NULL, 'o'},
-	    {"xml-dir", required_argument, NULL, 'x'},
-	    {"show-xml", no_argument, NULL, 'X'},
-	    {"json", no_argument, NULL, 'J'},
-	    {"type", required_argument, NULL, 't'},
-	    {"validate", no_argument, NULL, 'V'},
-	    CLI_ENGINE_LONGOPTS,
-	    CLI_FLEET_LONGOPTS,
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	int c, failed;
 
 	*status = EXIT_USAGE;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", suggest_longopts, NULL)) != -1) {
 		if (cli_host_option(&a->host_opts, c, optarg) || fleet_option(a, c, optarg))
 			continue;
 		switch (c) {
@@ -419,6 +445,10 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 				cli_error("bad --order '%s': use batch or given", optarg);
 				return false;
 			}
+			break;
+		case 'L':
+			if (!read_time_limit(&a->opts, optarg))
+				return false;
 			break;
 		case 'o':
 			a->output = optarg;

@@ -10,6 +10,7 @@
 
 #include "identity_json.h"
 #include "json.h"
+#include "plan_json_solver.h"
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
 #include "vmplan/plan_json.h"
@@ -223,6 +224,8 @@ int vmp_plan_to_json(char **out, const vmp_plan *plan)
 		json_array_append_new(vms, vm_json(&plan->vms[i]));
 	json_object_set_new(root, "vms", vms);
 	vmp_identity_json_add(root, &plan->identity);
+	if (plan->solver.status != VMP_SOLVER_NONE)
+		json_object_set_new(root, "solver", vmp_plan_solver_json(&plan->solver));
 	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 	json_decref(root);
 	if (!*out) {
@@ -782,7 +785,8 @@ int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name)
 	    (err = vmp_json_str(plan->hostname, sizeof(plan->hostname), &l.c, root, "", "hostname",
 				true)) < 0 ||
 	    (err = load_vms(&l, root, plan)) < 0 ||
-	    (err = vmp_identity_json_load(&plan->identity, &l.c, root)) < 0)
+	    (err = vmp_identity_json_load(&plan->identity, &l.c, root)) < 0 ||
+	    (err = vmp_plan_solver_load(&plan->solver, &l.c, root)) < 0)
 		goto out;
 	*out = plan;
 	plan = NULL;

@@ -10,7 +10,9 @@
 static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *base,
 			size_t nbase, const vmp_vm_request *unit, size_t n, int k)
 {
-	vmp_plan_options opts = {.order = VMP_ORDER_BATCH};
+	/* The heuristic alone: a count plans dozens of times, and the exact solver would spend
+	 * its whole budget on each (the solver in counting is left for later). */
+	vmp_plan_options opts = {.order = VMP_ORDER_BATCH, .time_limit_s = -1};
 	vmp_vm_request *reqs = malloc(sizeof(*reqs) * (nbase + n * (size_t)k + 1));
 	int err;
 

@@ -82,6 +82,10 @@ typedef struct planner_state {
 	uint64_t l3_taken[VMP_RDT_DOMAINS_MAX]; /* ways given out per resctrl L3 domain */
 	unsigned closids;                       /* resctrl groups this plan creates */
 	int max_core;                           /* the most threads of any core */
+	/* Set by the exact solver's realisation: the nodes of the VM being placed, in share
+	 * order (force_k of them); 0 lets the heuristic choose. */
+	const int *force_nodes;
+	int force_k;
 	planner_scratch tmp;
 } planner_state;
 
@@ -207,5 +211,38 @@ bool planner_rdt_allocate(planner_state *st, vmp_plan_vm *vm);
  * where those ways are not one run keep the planner's masks (then advice).
  */
 void planner_rdt_as_libvirt(vmp_plan *plan, const vmp_host *host);
+
+/* ---- milp.c: the exact node-level model (COIN-OR CBC) ---- */
+
+/* What the solver chose and proved. */
+typedef struct planner_assignment {
+	int nvms;
+	int *ncells;       /* by VM: how many cells, 0 when the solver leaves it out */
+	int *nodes;        /* by VM, VMP_MAX_CELLS each: node indexes in planner_split()'s order */
+	bool has_solution; /* ncells/nodes hold a solution */
+	bool has_bound;    /* bound holds */
+	bool proven;       /* the solver finished: its solution is optimal for the model */
+	double bound;      /* priority-weighted dedicated VMs any plan places at most */
+	char note[96];     /* why the model was not solved, or "" */
+} planner_assignment;
+
+/*
+ * Solve the node-level model (milp.c's comment) for start's requests, warm-started from
+ * start's placements, within seconds. VMP_OK (also when the time ran out or the model was
+ * too large: see has_solution, has_bound, note), VMP_ENOMEM.
+ */
+int planner_milp_solve(planner_assignment *out, const vmp_host *h, const vmp_plan *start,
+		       double seconds);
+void planner_assignment_free(planner_assignment *a);
+
+/*
+ * Place the VMs a assigns, each on its nodes in share order, through planner_place_vm():
+ * threads=require first, then isolate, then prefer (whole cores are taken before prefer's
+ * shares could split them), each pass in order (indexes into plan->vms). For every
+ * assignment the model's rows allow on a host whose cores in a node have one size, every
+ * such VM is placed, cache and bandwidth aside (tests/unit/test_plan_milp.c).
+ */
+void planner_realise(planner_state *st, vmp_plan *plan, const planner_assignment *a,
+		     const size_t *order);
 
 #endif

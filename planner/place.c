@@ -229,6 +229,28 @@ static void dedicated_score(const planner_state *st, vmp_plan_vm *vm, int devnod
 			       fewest);
 }
 
+/* The nodes the exact solver chose (force_nodes), unless one of them is ruled out. */
+static bool place_forced(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int *l3_used,
+			 uint32_t *dist)
+{
+	const vmp_host *h = st->h;
+	int k = st->force_k;
+
+	*dist = 0;
+	for (int i = 0; i < k; i++) {
+		if (st->node_skip[st->force_nodes[i]])
+			return false;
+		for (int j = 0; j < i; j++)
+			*dist += vmp_host_distance(h, st->force_nodes[i], st->force_nodes[j]);
+	}
+	if (!planner_try_nodes(st, undo, vm, st->force_nodes, k, l3_used))
+		return false;
+	if (st->explain)
+		planner_append(&vm->explain, "the exact solver chose %d node%s\n", k,
+			       k > 1 ? "s" : "");
+	return true;
+}
+
 /* Dedicated vCPUs: one node when one fits (lowest cost), else the fewest nearest nodes. */
 static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode,
 			    int max_cells)
@@ -247,7 +269,9 @@ static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *
 			       r->numa_cells, h->nnodes, h->nnodes);
 		return false;
 	}
-	for (int k = k_first; k <= k_last && !ok; k++) {
+	if (st->force_k > 0)
+		ok = place_forced(st, undo, vm, &l3_used, &dist);
+	for (int k = k_first; k <= k_last && !ok && st->force_k == 0; k++) {
 		/* Spreading: start at the fewest nodes that could hold it. */
 		if (k == 2 && !r->numa_cells) {
 			int fewest = planner_fewest_nodes(st, r);

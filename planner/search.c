@@ -1,8 +1,10 @@
 /* vmp_plan_solve(): the search over placement orders, the repair step, and the final run. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "planner/internal.h"
 #include "vmplan/error.h"
@@ -283,11 +285,165 @@ static int repair(search *s)
 	return VMP_OK;
 }
 
+/* ---- the exact solver ---- */
+
+void planner_realise(planner_state *st, vmp_plan *plan, const planner_assignment *a,
+		     const size_t *order)
+{
+	static const vmp_thread_policy passes[] = {VMP_THREADS_REQUIRE, VMP_THREADS_ISOLATE,
+						   VMP_THREADS_PREFER};
+
+	for (size_t p = 0; p < sizeof(passes) / sizeof(passes[0]); p++)
+		for (int i = 0; i < plan->nvms; i++) {
+			vmp_plan_vm *vm = &plan->vms[order[i]];
+			if (!a->ncells[order[i]] || vm->req.threads != passes[p])
+				continue;
+			st->force_nodes = a->nodes + order[i] * VMP_MAX_CELLS;
+			st->force_k = a->ncells[order[i]];
+			planner_place_vm(st, vm, VMP_MAX_CELLS);
+		}
+	st->force_k = 0;
+}
+
+/* The solver's assignment realised (planner_realise()), then every VM still out by the
+ * heuristic in the best order, and the shared VMs' pool; the value as run_order() sets it. */
+static int run_assigned(vmp_plan *plan, const vmp_host *h, const planner_assignment *a,
+			const size_t *order, bool final, bool explain, double *value)
+{
+	planner_state st;
+	int err;
+
+	if ((err = planner_state_init(&st, h)) < 0)
+		return err;
+	st.explain = explain && final;
+	st.reasons = final;
+	for (int i = 0; i < plan->nvms; i++)
+		vm_reset(&plan->vms[i]);
+	planner_realise(&st, plan, a, order);
+	for (int i = 0; i < plan->nvms; i++) {
+		vmp_plan_vm *vm = &plan->vms[order[i]];
+		if (vm->placed)
+			continue;
+		free(vm->explain);
+		vm->explain = NULL;
+		planner_place_vm(&st, vm, VMP_MAX_CELLS);
+	}
+	planner_finish_shared(&st, plan);
+	*value = 0;
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].placed)
+			*value +=
+			    VALUE_PER_VM * (1 + plan->vms[i].req.priority) + plan->vms[i].score;
+	planner_state_free(&st);
+	return VMP_OK;
+}
+
+/* Priority-weighted VMs, then vCPUs, then the score (the value) of a plan. */
+static void plan_key(const vmp_plan *plan, double value, double key[3])
+{
+	key[0] = key[1] = 0;
+	key[2] = value;
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].placed) {
+			key[0] += 1 + plan->vms[i].req.priority;
+			key[1] += plan->vms[i].req.vcpus;
+		}
+	key[2] -= VALUE_PER_VM * key[0];
+}
+
+static bool key_better(const double a[3], const double b[3])
+{
+	for (int i = 0; i < 3; i++)
+		if (fabs(a[i] - b[i]) > 1e-9)
+			return a[i] > b[i];
+	return false;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The weight of the shared VMs, which the model leaves to the realisation (a bound on them). */
+static double shared_weight(const vmp_plan *plan)
+{
+	double w = 0;
+
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].req.cpu == VMP_CPU_SHARED && plan->vms[i].req.priority > -1)
+			w += 1 + plan->vms[i].req.priority;
+	return w;
+}
+
+/*
+ * Give the solver what is left of the budget, warm-started from the heuristic's best plan;
+ * keep its plan when it is better. *use_solver says whether the final run realises a.
+ */
+static int exact_step(search *s, planner_assignment *a, double seconds, bool *use_solver)
+{
+	double value, key_best[3], key_new[3];
+	int err;
+
+	*use_solver = false;
+	if (seconds < 0.01) {
+		memset(a, 0, sizeof(*a));
+		snprintf(a->note, sizeof(a->note), "no solver time left");
+		return VMP_OK;
+	}
+	if ((err = planner_milp_solve(a, s->h, s->best, seconds)) < 0)
+		return err;
+	if (!a->has_solution)
+		return VMP_OK;
+	if ((err = run_assigned(s->trial, s->h, a, s->best_order, false, false, &value)) < 0)
+		return err;
+	plan_key(s->best, s->best_value, key_best);
+	plan_key(s->trial, value, key_new);
+	if (key_better(key_new, key_best)) {
+		vmp_plan *t = s->best;
+		s->best = s->trial;
+		s->trial = t;
+		s->best_value = value;
+		*use_solver = true;
+	}
+	return VMP_OK;
+}
+
+/* What the solver proved, into the final plan. */
+static void solver_summary(vmp_plan *plan, const planner_assignment *a, double seconds)
+{
+	vmp_plan_solver *sv = &plan->solver;
+	double key[3];
+
+	plan_key(plan, 0, key);
+	sv->placed = key[0];
+	sv->seconds = seconds;
+	if (!a->has_bound) {
+		sv->status = VMP_SOLVER_HEURISTIC;
+		snprintf(sv->note, sizeof(sv->note), "%s",
+			 a->note[0] ? a->note : "no solver time left");
+		return;
+	}
+	sv->bound = a->bound + shared_weight(plan);
+	if (sv->placed > sv->bound + 1e-9) {
+		/* A plan above the bound: the bound is wrong, and nothing is claimed. */
+		sv->status = VMP_SOLVER_HEURISTIC;
+		snprintf(sv->note, sizeof(sv->note), "the solver's bound did not hold");
+		return;
+	}
+	sv->status = sv->placed >= sv->bound - 1e-9 ? VMP_SOLVER_OPTIMAL : VMP_SOLVER_FEASIBLE;
+}
+
 int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs, size_t nreqs,
 		   const vmp_plan_options *opts)
 {
 	vmp_plan_options defaults = {0};
 	search s = {.h = host, .reqs = reqs, .n = nreqs};
+	planner_assignment a = {0};
+	bool use_solver = false, exact = false;
+	double t0 = now_s(), limit;
 	int err;
 
 	*out = NULL;
@@ -306,22 +462,33 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 		for (size_t i = 0; i < nreqs; i++)
 			s.order[i] = i;
 		err = try_order(&s, s.order, false);
-	} else if ((err = try_strategies(&s)) == VMP_OK) {
-		err = repair(&s);
+	} else if ((err = try_strategies(&s)) == VMP_OK && (err = repair(&s)) == VMP_OK) {
+		limit = opts->time_limit_s == 0 ? VMP_PLAN_TIME_LIMIT_DEFAULT : opts->time_limit_s;
+		exact = true; /* a negative limit: the heuristic alone, "no solver time left" */
+		if (s.trial || (err = plan_new(&s.trial, host, reqs, nreqs)) == VMP_OK)
+			err = exact_step(&s, &a, limit - (now_s() - t0), &use_solver);
 	}
 	if (err < 0)
 		goto out;
-	/* The winning order once more, with the reasons (and explanations) kept. */
-	if ((err = run_order(s.best, host, s.best_order, s.best_two_phase, true, opts->explain,
-			     &s.best_value)) < 0)
+	/* The winning plan once more, with the reasons (and explanations) kept. */
+	if (use_solver)
+		err = run_assigned(s.best, host, &a, s.best_order, true, opts->explain,
+				   &s.best_value);
+	else
+		err = run_order(s.best, host, s.best_order, s.best_two_phase, true, opts->explain,
+				&s.best_value);
+	if (err < 0)
 		goto out;
 	planner_rdt_as_libvirt(s.best, host);
+	if (exact)
+		solver_summary(s.best, &a, now_s() - t0);
 	*out = s.best;
 	s.best = NULL;
 	err = VMP_OK;
 out:
 	vmp_plan_free(s.best);
 	vmp_plan_free(s.trial);
+	planner_assignment_free(&a);
 	free(s.best_order);
 	free(s.order);
 	return err;
@@ -334,4 +501,26 @@ int vmp_plan_placed_count(const vmp_plan *plan)
 	for (int i = 0; i < plan->nvms; i++)
 		n += plan->vms[i].placed;
 	return n;
+}
+
+void vmp_plan_solver_describe(char *out, size_t size, const vmp_plan *plan)
+{
+	const vmp_plan_solver *sv = &plan->solver;
+
+	switch (sv->status) {
+	case VMP_SOLVER_OPTIMAL:
+		snprintf(out, size, "optimal: placed %g of %g possible (%.2f s)", sv->placed,
+			 sv->bound, sv->seconds);
+		break;
+	case VMP_SOLVER_FEASIBLE:
+		snprintf(out, size, "feasible, gap %g: placed %g of %g possible (bound; %.2f s)",
+			 sv->bound - sv->placed, sv->placed, sv->bound, sv->seconds);
+		break;
+	case VMP_SOLVER_HEURISTIC:
+		snprintf(out, size, "heuristic (%s)",
+			 sv->note[0] ? sv->note : "no solver time left");
+		break;
+	default:
+		snprintf(out, size, "%s", "");
+	}
 }

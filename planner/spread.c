@@ -42,74 +42,120 @@ int planner_fewest_nodes(const planner_state *st, const vmp_vm_request *r)
 	return cpu_sum >= r->vcpus && mem_sum >= r->memory_bytes ? k : 0;
 }
 
-/* Order a node set by free capacity, most first, so the larger shares go there. */
-static void sort_by_capacity(const planner_state *st, int *nodes, int k, vmp_thread_policy pol)
+/*
+ * The shares of a spread VM are k (vCPUs, memory) pairs, the larger first (planner_split());
+ * a node set holds the VM when each share can be matched to its own node of the set. The
+ * node sets that can be matched into the shares form a transversal matroid, so growing a set
+ * node by node, keeping a node only when the matching grows, finds k nodes whenever any k
+ * nodes of the host hold the VM, whatever order the nodes are tried in.
+ */
+typedef struct spread_match {
+	uint64_t vc[VMP_MAX_CELLS], mem[VMP_MAX_CELLS];
+	int k;
+	int share_node[VMP_MAX_CELLS]; /* the node matched to each share, or -1 */
+	int nodes[VMP_MAX_CELLS];      /* the set so far, in the order it grew */
+	int nset;
+} spread_match;
+
+static bool share_fits(const planner_state *st, const vmp_vm_request *r, const spread_match *m,
+		       int share, int node)
 {
-	for (int i = 1; i < k; i++)
-		for (int j = i; j > 0 && planner_capacity(st, nodes[j], ANY_L3, pol) >
-					     planner_capacity(st, nodes[j - 1], ANY_L3, pol);
-		     j--) {
-			int t = nodes[j];
-			nodes[j] = nodes[j - 1];
-			nodes[j - 1] = t;
-		}
+	return planner_capacity(st, node, ANY_L3, r->threads) >= (int)m->vc[share] &&
+	       planner_mem_room(st, node, r->hugepage_bytes) >= m->mem[share];
 }
 
-/* Would the shares of vm fit on nodes[0..k) (sorted by capacity)? */
-static bool shares_fit(const planner_state *st, const vmp_vm_request *r, const int *nodes, int k)
+/* Augmenting path from node through the shares (Kuhn's algorithm; seen marks shares). */
+static bool augment(const planner_state *st, const vmp_vm_request *r, spread_match *m, int node,
+		    unsigned char *seen)
 {
-	uint64_t mem[VMP_MAX_CELLS], vc[VMP_MAX_CELLS];
-	int unit = r->threads == VMP_THREADS_REQUIRE ? st->max_core : 1;
+	for (int s = 0; s < m->k; s++) {
+		if (seen[s] || !share_fits(st, r, m, s, node))
+			continue;
+		seen[s] = 1;
+		if (m->share_node[s] < 0 || augment(st, r, m, m->share_node[s], seen)) {
+			m->share_node[s] = node;
+			return true;
+		}
+	}
+	return false;
+}
 
-	planner_split(vc, k, r->vcpus, (uint64_t)unit);
-	planner_split(mem, k, r->memory_bytes, r->hugepage_bytes ? r->hugepage_bytes : 1024 * 1024);
-	for (int i = 0; i < k; i++)
-		if (vc[i] == 0 || mem[i] == 0 ||
-		    planner_capacity(st, nodes[i], ANY_L3, r->threads) < (int)vc[i] ||
-		    planner_mem_room(st, nodes[i], r->hugepage_bytes) < mem[i])
+/* Add node to the set when the matching grows with it; whether it did. */
+static bool match_add(const planner_state *st, const vmp_vm_request *r, spread_match *m, int node)
+{
+	unsigned char seen[VMP_MAX_CELLS] = {0};
+	spread_match keep = *m;
+
+	if (m->nset >= m->k)
+		return false;
+	if (!augment(st, r, m, node, seen)) {
+		*m = keep;
+		return false;
+	}
+	m->nodes[m->nset++] = node;
+	return true;
+}
+
+static bool match_init(spread_match *m, const vmp_vm_request *r, int unit, int k)
+{
+	m->k = k;
+	m->nset = 0;
+	planner_split(m->vc, k, r->vcpus, (uint64_t)unit);
+	planner_split(m->mem, k, r->memory_bytes,
+		      r->hugepage_bytes ? r->hugepage_bytes : 1024 * 1024);
+	for (int i = 0; i < k; i++) {
+		m->share_node[i] = -1;
+		if (m->vc[i] == 0 || m->mem[i] == 0)
 			return false;
+	}
 	return true;
 }
 
 /*
  * From node first, grow a set of k nodes by the nearest node (summed over the set) that
- * ok allows; the set into nodes and its total distance, or UINT32_MAX when too few nodes
- * are allowed.
+ * ok allows and that the shares can still be matched to; the nodes in share order into
+ * nodes and the set's total distance, or UINT32_MAX when no such set exists.
  */
-static uint32_t grow_set(const planner_state *st, int first, int k, int *nodes)
+static uint32_t grow_set(const planner_state *st, const vmp_vm_request *r, spread_match *m,
+			 int first, int *nodes)
 {
 	const vmp_host *h = st->h;
 	unsigned char *in = st->tmp.in;
 	uint32_t dist = 0, *to_set = st->tmp.to_set; /* to_set[n]: distance from the set to n */
 
 	memset(in, 0, (size_t)h->nnodes);
-	nodes[0] = first;
+	if (!match_add(st, r, m, first))
+		return UINT32_MAX;
 	in[first] = 1;
 	for (int n = 0; n < h->nnodes; n++)
 		to_set[n] = vmp_host_distance(h, first, n);
-	for (int i = 1; i < k; i++) {
+	while (m->nset < m->k) {
 		int pick = -1;
 		uint32_t pick_d = UINT32_MAX;
 		for (int n = 0; n < h->nnodes; n++)
-			if (!in[n] && st->tmp.ok[n] && to_set[n] < pick_d) {
+			if (!in[n] && st->tmp.ok[n] && (pick < 0 || to_set[n] < pick_d)) {
 				pick = n;
 				pick_d = to_set[n];
 			}
 		if (pick < 0)
 			return UINT32_MAX;
-		nodes[i] = pick;
+		/* Tried once: kept when it holds a share the set still lacks. */
 		in[pick] = 1;
+		if (!match_add(st, r, m, pick))
+			continue;
 		dist += pick_d;
 		for (int n = 0; n < h->nnodes; n++)
 			to_set[n] += vmp_host_distance(h, pick, n);
 	}
+	for (int s = 0; s < m->k; s++)
+		nodes[s] = m->share_node[s];
 	return dist;
 }
 
 /*
  * Choose k >= 2 nodes: from each possible first node, grow the set by the
- * nearest node that can take at least the smallest share, and keep the set
- * with the smallest total distance that the VM fits in.
+ * nearest node that can take a share the set still lacks, and keep the set
+ * with the smallest total distance.
  */
 bool planner_place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int k,
 			  int *l3_used, uint32_t *dist_out)
@@ -119,29 +165,28 @@ bool planner_place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm
 	int unit = r->threads == VMP_THREADS_REQUIRE ? st->max_core : 1;
 	int best[VMP_MAX_CELLS], nodes[VMP_MAX_CELLS];
 	uint32_t best_dist = UINT32_MAX;
-	int min_cpu;
+	spread_match m;
 
-	if ((int)r->vcpus < k)
+	if ((int)r->vcpus < k || !match_init(&m, r, unit, k))
 		return false;
-	/* The smallest share, which every node of the set must at least take. */
-	min_cpu = (int)((r->vcpus / unit) / k) * unit;
-	if (min_cpu == 0)
-		return false;
-	for (int n = 0; n < h->nnodes; n++)
-		st->tmp.ok[n] =
-		    !st->node_skip[n] && planner_capacity(st, n, ANY_L3, r->threads) >= min_cpu &&
-		    planner_mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / k / 2;
+	/* A node that can take no share can never join a set. */
+	for (int n = 0; n < h->nnodes; n++) {
+		st->tmp.ok[n] = 0;
+		for (int s = 0; s < k && !st->node_skip[n] && !st->tmp.ok[n]; s++)
+			st->tmp.ok[n] = share_fits(st, r, &m, s, n);
+	}
 	for (int first = 0; first < h->nnodes; first++) {
 		uint32_t dist;
 
 		if (!st->tmp.ok[first])
 			continue;
-		dist = grow_set(st, first, k, nodes);
-		/* UINT32_MAX (too few nodes) never beats the best. */
+		match_init(&m, r, unit, k);
+		dist = grow_set(st, r, &m, first, nodes);
+		/* Every greedy growth reaches the matroid's rank: when one falls short of k,
+		 * so do all the others. */
+		if (dist == UINT32_MAX)
+			break;
 		if (dist >= best_dist)
-			continue;
-		sort_by_capacity(st, nodes, k, r->threads);
-		if (!shares_fit(st, r, nodes, k))
 			continue;
 		memcpy(best, nodes, sizeof(int) * k);
 		best_dist = dist;

@@ -49,6 +49,7 @@ header_lib() {
 	yaml.h) echo yaml ;;
 	sqlite3.h) echo sqlite ;;
 	archive.h | archive_entry.h) echo archive ;;
+	coin/*) echo cbc ;;
 	esac
 }
 

@@ -402,6 +402,22 @@ typedef struct vmp_host_identity {
 } vmp_host_identity;
 
 /* A plan for a set of VMs on one host. Owned arrays; vmp_plan_free(). */
+/* What the exact solver proved about a batch plan (planner/milp.c). */
+typedef enum vmp_solver_status {
+	VMP_SOLVER_NONE = 0,  /* not run: --order given, or a plan read from an older plan.json */
+	VMP_SOLVER_OPTIMAL,   /* no plan places more VMs (priority-weighted): placed == bound */
+	VMP_SOLVER_FEASIBLE,  /* the solver's bound is above what the plan places: the gap */
+	VMP_SOLVER_HEURISTIC, /* no bound: the time budget ran out first, or the model is too big */
+} vmp_solver_status;
+
+typedef struct vmp_plan_solver {
+	vmp_solver_status status;
+	double placed;  /* priority-weighted VMs placed: 1 + priority each */
+	double bound;   /* the most any plan could place (VMP_SOLVER_OPTIMAL, _FEASIBLE) */
+	double seconds; /* time spent on the batch, heuristic and solver (not in plan.json) */
+	char note[96];  /* why there is no bound (VMP_SOLVER_HEURISTIC) */
+} vmp_plan_solver;
+
 typedef struct vmp_plan {
 	int schema;    /* VMP_PLAN_SCHEMA */
 	char host[17]; /* vmp_host_fingerprint() of the host planned on */
@@ -409,6 +425,7 @@ typedef struct vmp_plan {
 	int nvms;
 	vmp_plan_vm *vms;
 	vmp_host_identity identity; /* the host planned on (identity.h) */
+	vmp_plan_solver solver;     /* batch plans: what the exact solver proved */
 } vmp_plan;
 
 #define VMP_HOST_SCHEMA 1

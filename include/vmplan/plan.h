@@ -17,7 +17,15 @@ typedef enum vmp_plan_order {
 typedef struct vmp_plan_options {
 	vmp_plan_order order;
 	bool explain; /* fill vmp_plan_vm.explain: where each VM went and why */
+	/*
+	 * Batch order: the seconds the heuristic and the exact solver may take together;
+	 * 0 means VMP_PLAN_TIME_LIMIT_DEFAULT, a negative value the heuristic alone.
+	 */
+	double time_limit_s;
 } vmp_plan_options;
+
+/* The default time budget of a batch plan, in seconds (--time-limit). */
+#define VMP_PLAN_TIME_LIMIT_DEFAULT 1.5
 
 /*
  * The objective, in the order it decides (see planner/internal.h for the
@@ -60,6 +68,14 @@ int vmp_plan_reserve(vmp_host *host, const char *policy);
  */
 int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *reqs, size_t nreqs,
 		   const vmp_plan_options *opts);
+
+/**
+ * What the exact solver proved about a batch plan, in words, into out (size bytes):
+ * "optimal: placed 5 of 5 possible", "feasible, gap 1: placed 56 of 57 possible (bound)",
+ * "heuristic (no solver time left)"; "" for a plan without a statement (--order given).
+ * VMs count 1 + priority each.
+ */
+void vmp_plan_solver_describe(char *out, size_t size, const vmp_plan *plan);
 
 /** How many VMs of the plan were placed. */
 int vmp_plan_placed_count(const vmp_plan *plan);

@@ -53,6 +53,7 @@ static void run(const char *label, vmp_host *h, int n, unsigned max_vcpus, vmp_p
 	enum { REPEAT = 5 };
 	double ms[REPEAT];
 	int placed = 0;
+	char solver[160] = "";
 	vmp_vm_request *reqs = mix(n, max_vcpus);
 	vmp_plan_options opts = {.order = order};
 
@@ -66,6 +67,7 @@ static void run(const char *label, vmp_host *h, int n, unsigned max_vcpus, vmp_p
 		}
 		ms[r] = now_ms() - t0;
 		placed = vmp_plan_placed_count(plan);
+		vmp_plan_solver_describe(solver, sizeof(solver), plan);
 		vmp_plan_free(plan);
 	}
 	for (int i = 1; i < REPEAT; i++)
@@ -77,6 +79,8 @@ static void run(const char *label, vmp_host *h, int n, unsigned max_vcpus, vmp_p
 	printf("%-44s %5d VMs %3d nodes %5d PUs  %-5s %9.2f ms (median of %d)  placed %d\n", label,
 	       n, h->nnodes, h->npus, order == VMP_ORDER_BATCH ? "batch" : "given", ms[REPEAT / 2],
 	       REPEAT, placed);
+	if (solver[0]) /* the last run's statement (the budget: VMP_PLAN_TIME_LIMIT_DEFAULT) */
+		printf("%44s solver: %s\n", "", solver);
 	free(reqs);
 }
 
