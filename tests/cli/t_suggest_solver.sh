@@ -28,6 +28,6 @@ f=${VMPLAN_FIXTURES:-}/hwloc-xml/fakeheterodistances.xml
 if [ -r "$f" ]; then
 	run suggest --topology "$f" --reserve none --vm name=a,vcpus=4,memory=64G
 	expect_status 0 "fakeheterodistances: placed on the empty host"
-	expect_in out "1 of 1 VMs placed" "fixture summary"
+	expect_in out "1 of 1 VM placed" "fixture summary"
 fi
 finish
