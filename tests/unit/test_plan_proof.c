@@ -406,9 +406,10 @@ static void medium_request(vmp_vm_request *r, int i, int T)
  * Medium instances (2 to 8 nodes, up to 128 PUs, 10 to 40 VMs asking 1.1 to 1.5 times the
  * host's PUs): no plan, batch or the heuristic alone, ever places more than the solver's
  * bound, batch never fewer than the heuristic alone, and batch reaches the bound (optimal)
- * in most of them within the default time budget (wall-clock). The figures are printed; the
- * floor asserted (60 %) is below the measured 70-80 % so that a busy machine, whose solver
- * gets less done in the same seconds, does not fail it.
+ * in most of them. The budget is wall-clock, so the test gives the solver 5 s, not the default
+ * 1.5: a machine busy with other work (CI runs steps in parallel) still gets more done than
+ * a quiet one does in the default budget. The figures are printed; the floor asserted (60 %)
+ * is below the 70-80 % measured with the default budget.
  */
 static void test_medium_optimum(void **st)
 {
@@ -423,7 +424,7 @@ static void test_medium_optimum(void **st)
 		vmp_host *h = NULL;
 		vmp_vm_request reqs[40];
 		vmp_plan *batch = NULL, *alone = NULL;
-		vmp_plan_options heuristic = {.time_limit_s = -1};
+		vmp_plan_options heuristic = {.time_limit_s = -1}, exact = {.time_limit_s = 5};
 		int n = 0, want;
 
 		snprintf(desc, sizeof(desc), "numa:%d(memory=%dGiB) core:%d pu:%d", nodes,
@@ -434,7 +435,7 @@ static void test_medium_optimum(void **st)
 			medium_request(&reqs[n], n, T);
 			asked += (int)reqs[n].vcpus;
 		}
-		assert_int_equal(vmp_plan_solve(&batch, h, reqs, (size_t)n, NULL), VMP_OK);
+		assert_int_equal(vmp_plan_solve(&batch, h, reqs, (size_t)n, &exact), VMP_OK);
 		assert_int_equal(vmp_plan_solve(&alone, h, reqs, (size_t)n, &heuristic), VMP_OK);
 		assert_null(plan_violation(h, batch));
 		const vmp_plan_solver *sv = &batch->solver;
