@@ -1,5 +1,6 @@
 /* The guest's result line (VMPLAN-RESULT {json}) from a serial log, read with jansson. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +159,7 @@ int guest_result_read_log(guest_report *out, const char *path)
 	char *line = NULL, *found = NULL, last[160] = "";
 	size_t cap = 0;
 	ssize_t len;
+	bool ended = false;
 	int err;
 
 	memset(out, 0, sizeof(*out));
@@ -168,10 +170,15 @@ int guest_result_read_log(guest_report *out, const char *path)
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		char *m = strstr(line, GUEST_RESULT_MARKER);
 
+		/* A line still being written (the serial port is slow under emulation) has no end.
+		 */
+		bool whole = len > 0 && line[len - 1] == '\n';
+
 		line[strcspn(line, "\r\n")] = '\0';
 		if (m) {
 			free(found);
 			found = strdup(m + strlen(GUEST_RESULT_MARKER));
+			ended = whole;
 		} else if (*line) {
 			snprintf(last, sizeof(last), "%s", line);
 		}
@@ -181,6 +188,14 @@ int guest_result_read_log(guest_report *out, const char *path)
 	if (!found) {
 		vmp_error_set("no result line (%s) in the serial log '%s'; its last line: '%s'",
 			      "VMPLAN-RESULT", path, *last ? last : "(the log is empty)");
+		return VMP_ENOTFOUND;
+	}
+	if (!ended) {
+		vmp_error_set(
+		    "the result line (%s) in the serial log '%s' is not complete: the guest "
+		    "stopped, or is still writing it",
+		    "VMPLAN-RESULT", path);
+		free(found);
 		return VMP_ENOTFOUND;
 	}
 	err = guest_result_parse(out, found, path);

@@ -101,7 +101,7 @@ struct guest {
 	double started, reported;
 	unsigned page_kib; /* the hugepages it boots with; 0: normal pages */
 	bool done, have_report;
-	int err;
+	int err, stopped_polls; /* polls that found the domain stopped (its log may still grow) */
 	char why[512];
 	guest_report report;
 };
@@ -200,7 +200,11 @@ static void wait_guests(struct ctx *x, struct guest *g, int n, vmp_bench_variant
 					pids[g[i].vm] = g[i].pid;
 			}
 			g[i].err = guest_result_read_log(&g[i].report, g[i].log);
-			if (g[i].err == VMP_OK || g[i].err == VMP_EINVAL || !active) {
+			/* virtlogd may write the last bytes after the domain stops: one more poll.
+			 */
+			g[i].stopped_polls += !active;
+			if (g[i].err == VMP_OK || g[i].err == VMP_EINVAL ||
+			    g[i].stopped_polls > 1) {
 				if (g[i].err < 0)
 					snprintf(g[i].why, sizeof(g[i].why), "%s%s",
 						 vmp_error_last(),

@@ -125,6 +125,10 @@ static void test_no_line(void **state)
 	write_log(path, sizeof(path), "");
 	assert_int_equal(guest_result_read_log(&r, path), VMP_ENOTFOUND);
 	assert_non_null(strstr(vmp_error_last(), "empty"));
+	/* A result line still being written (slow serial under load) is not read as bad JSON. */
+	write_log(path, sizeof(path), "boot\nVMPLAN-RESULT {\"schema\":1,\"vm\":\"db\",\"topo");
+	assert_int_equal(guest_result_read_log(&r, path), VMP_ENOTFOUND);
+	assert_non_null(strstr(vmp_error_last(), "not complete"));
 	unlink(path);
 	assert_int_equal(guest_result_read_log(&r, path), VMP_ESYS);
 	assert_non_null(strstr(vmp_error_last(), path));
