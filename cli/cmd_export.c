@@ -358,6 +358,9 @@ out:
 }
 
 static const char *const action_names[] = {"skipped", "created", "updated", "unchanged"};
+/* The same outcomes as a dry run says them: what the real run will do. */
+static const char *const dry_names[] = {"skipped", "would be created", "would be updated",
+					"unchanged"};
 
 /* What --live leaves to the next start of a running domain. */
 static const char next_start[] = "memory placement (numatune, hugepages, memtune), cachetune, "
@@ -405,8 +408,9 @@ static void live_event(json_t *e, const vmp_define_result *r)
 		json_object_set_new(e, "at_next_start", json_string(next_start));
 }
 
-/* The text lines about a running domain after its "name: action" line. */
-static void print_running(const vmp_define_result *r, bool live)
+/* The text lines about a running domain after its "name: action" line; a dry run says the
+ * same with "would be". */
+static void print_running(const vmp_define_result *r, bool live, bool dry_run)
 {
 	char kinds[64];
 	int applied = 0;
@@ -414,10 +418,10 @@ static void print_running(const vmp_define_result *r, bool live)
 	if (live && r->npins) {
 		while (applied < r->npins && r->pins[applied].applied)
 			applied++;
-		if (r->live) {
+		if (r->live || dry_run) {
 			pin_kinds(kinds, sizeof(kinds), r);
-			printf("  %s is running: %s applied live; %s\n", r->name, kinds,
-			       next_start);
+			printf("  %s is running: %s %sapplied live; %s\n", r->name, kinds,
+			       dry_run ? "would be " : "", next_start);
 		} else {
 			printf("  %s is running: %d of %d pins applied live, then %s failed (see "
 			       "below); the new tuning takes effect at its next start\n",
@@ -426,9 +430,9 @@ static void print_running(const vmp_define_result *r, bool live)
 		return;
 	}
 	if (r->action == VMP_DEFINE_UPDATED)
-		printf("  %s is running: the new tuning takes effect when it next starts "
+		printf("  %s is running: the new tuning %s effect when it next starts "
 		       "(until then 'vmplan verify' reports the old pins)\n",
-		       r->name);
+		       r->name, dry_run ? "would take" : "takes");
 }
 
 static int do_define(const vmp_plan *plan, const char *plan_path, const char *uri, const char *dir,
@@ -451,10 +455,12 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 			if (plan->vms[i].placed && r->action == VMP_DEFINE_SKIPPED)
 				break;
 			event(!plan->vms[i].placed ? "not placed"
-			      : dry_run            ? "would be"
+			      : dry_run            ? "dry run"
 						   : "defined",
 			      r->name, "result",
-			      plan->vms[i].placed ? action_names[r->action] : "skipped");
+			      !plan->vms[i].placed ? "skipped"
+			      : dry_run            ? dry_names[r->action]
+						   : action_names[r->action]);
 			e = json_array_get(events, json_array_size(events) - 1);
 			if (*r->backup && !dry_run)
 				json_object_set_new(e, "backup", json_string(r->backup));
@@ -474,13 +480,10 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 		if (r->action == VMP_DEFINE_SKIPPED)
 			break; /* an earlier VM failed, or this one was refused before any change */
 		if (dry_run) {
-			printf("%s: would be %s%s\n", r->name, action_names[r->action],
-			       live && r->npins
-				   ? " (it is running: the pins below would be applied live, the "
-				     "rest takes effect at its next start)"
-			       : r->action == VMP_DEFINE_UPDATED && r->running
-				   ? " (it is running: the change takes effect at its next start)"
-				   : "");
+			/* The real run's lines, each in the words of what it will do. */
+			printf("%s: %s\n", r->name, dry_names[r->action]);
+			if (r->running)
+				print_running(r, live, true);
 			for (int k = 0; live && k < r->npins; k++)
 				printf("  would pin %s to CPUs %s live\n", r->pins[k].what,
 				       r->pins[k].cpuset);
@@ -493,7 +496,7 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 			printf(" (previous definition saved in %s)", r->backup);
 		putchar('\n');
 		if (r->running)
-			print_running(r, live);
+			print_running(r, live, false);
 	}
 	vmp_define_results_free(res, plan->nvms);
 	if (err < 0) {
