@@ -17,7 +17,7 @@
 static const char export_usage[] =
     "usage: vmplan export plan.json [--format libvirt|salt|json] [--out-dir DIR]\n"
     "                     [--domain-xml IN.xml | --connect URI --domain NAME] [--vm NAME]\n"
-    "                     [--define URI [--dry-run] [--live]] [--type kvm|qemu]\n"
+    "                     [--define URI [--live]] [--dry-run] [--type kvm|qemu]\n"
     "                     [--salt-state defined|running] [--force] [--json]\n"
     "\n"
     "Write what the plan decided in the form a tool applies it with.\n"
@@ -47,7 +47,10 @@ static const char export_usage[] =
     "                       exported per host into --out-dir/HOST/, and '--define\n"
     "                       fleet' defines each host's VMs through that host's URI\n"
     "                       (hosts from a host.json have none: nothing is defined)\n"
-    "  --dry-run            with --define: show the difference, change nothing\n"
+    "  --dry-run            with --define, --domain-xml or --connect/--domain: show\n"
+    "                       the difference, change and write nothing; both XMLs are\n"
+    "                       laid out the same way by libxml2 first, so only the\n"
+    "                       tuning shows\n"
     "  --live               with --define: also pin the vCPUs, emulator and I/O threads\n"
     "                       of a domain that runs, now (libvirt's live pinning); its\n"
     "                       memory placement (numatune, hugepages), cachetune and the\n"
@@ -250,7 +253,35 @@ static int do_formats(const vmp_plan *plan, const vmp_exporter *ex, const char *
 	return EXIT_PLACED;
 }
 
-static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_name, const char *dir)
+/* A merge's dry run: the XML as it is (named name) against the merge of vm into it, both laid
+ * out by libxml2 alike so that only the tuning shows; nothing is written. */
+static int dry_merge(const vmp_plan_vm *vm, const char *old, const char *name)
+{
+	char merged_name[PATH_MAX + 16], *merged = NULL, *diff = NULL;
+	int err;
+
+	snprintf(merged_name, sizeof(merged_name), "%s (merged)", name);
+	if ((err = vmp_export_libvirt_merge(&merged, NULL, old, name, vm)) < 0 ||
+	    (err = vmp_export_diff(&diff, old, merged, name, merged_name)) < 0) {
+		cli_error("%s", vmp_error_last());
+		free(merged);
+		return cli_status(err);
+	}
+	if (events) {
+		event("dry run", vm->req.name, "result", *diff ? "would be merged" : "unchanged");
+		json_object_set_new(json_array_get(events, json_array_size(events) - 1), "diff",
+				    json_string(diff));
+	} else {
+		printf("%s: %s in %s\n%s", vm->req.name, *diff ? "would be merged" : "unchanged",
+		       name, diff);
+	}
+	free(merged);
+	free(diff);
+	return EXIT_PLACED;
+}
+
+static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_name, const char *dir,
+			 bool dry_run)
 {
 	char *xml = NULL, name[VMP_NAME_MAX], out[PATH_MAX], bak[PATH_MAX];
 	const vmp_plan_vm *vm;
@@ -262,9 +293,11 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 		return cli_status(err);
 	}
 	vmp_domain_xml_name(name, sizeof(name), xml);
+	vm = pick_vm(plan, vm_name, name);
+	err = vm && dry_run ? dry_merge(vm, xml, in) : -1;
 	free(xml);
-	if (!(vm = pick_vm(plan, vm_name, name)))
-		return EXIT_USAGE;
+	if (!vm || err >= 0)
+		return vm ? err : EXIT_USAGE;
 	if (dir) {
 		if ((err = vmp_mkdir_p(dir)) < 0) {
 			cli_error("%s", vmp_error_last());
@@ -317,7 +350,7 @@ static int backup_domain(const char *dir, const char *domain, const char *old)
 }
 
 static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *domain,
-			   const char *vm_name, const char *dir, bool force)
+			   const char *vm_name, const char *dir, bool force, bool dry_run)
 {
 	const vmp_plan_vm *vm;
 	char *old = NULL, *xml = NULL, file[PATH_MAX], label[VMP_NAME_MAX + 16];
@@ -337,6 +370,10 @@ static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *do
 		goto out;
 	}
 	snprintf(label, sizeof(label), "domain '%s'", domain);
+	if (dry_run) {
+		status = dry_merge(vm, old, label);
+		goto out;
+	}
 	if ((err = vmp_export_libvirt_merge(&xml, &len, old, label, vm)) < 0) {
 		cli_error("%s", vmp_error_last());
 		status = cli_status(err);
@@ -614,8 +651,8 @@ static int check_args(const export_args *a)
 		return EXIT_USAGE;
 	} else if (a->domxml && a->domain)
 		why = "give --domain-xml or --connect/--domain, not both";
-	else if (a->dry_run && !a->define)
-		why = "--dry-run goes with --define";
+	else if (a->dry_run && !a->define && !a->domxml && !a->domain)
+		why = "--dry-run goes with --define, --domain-xml or --connect/--domain";
 	else if (a->force && !a->define && !a->domain)
 		why = "--force goes with --define or --connect: it applies another host's plan";
 	else if (a->live && !a->define)
@@ -726,9 +763,10 @@ static int exec_export(int argc, char **argv)
 	else if (a.define)
 		status = do_define(plan, argv[optind], a.define, a.dir, a.dry_run, a.live, a.type);
 	else if (a.domxml)
-		status = do_merge_file(plan, a.domxml, a.vm_name, a.dir);
+		status = do_merge_file(plan, a.domxml, a.vm_name, a.dir, a.dry_run);
 	else if (a.domain)
-		status = do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir, a.force);
+		status =
+		    do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir, a.force, a.dry_run);
 	else
 		status = do_formats(plan, ex, a.dir, &a.opts);
 	vmp_fleet_plan_free(fleet_plan);
