@@ -16,7 +16,8 @@ static void test_fits(void **state)
 	char line[256];
 
 	(void)state;
-	assert_true(vmp_progress_line(line, sizeof(line), "measuring", "memory on node 3", 0.42, 40));
+	assert_true(
+	    vmp_progress_line(line, sizeof(line), "measuring", "memory on node 3", 0.42, 40));
 	assert_int_equal(strlen(line), 39);
 	assert_memory_equal(line, "measuring  42% memory on node 3", 31);
 	assert_string_equal(line + 31, "        ");
@@ -33,8 +34,8 @@ static void test_too_long_kept_whole(void **state)
 	assert_false(vmp_progress_line(line, sizeof(line), "measuring", what, 0.5, 60));
 	assert_string_equal(line, want);
 	/* Exactly width - 1 columns still fits; one more does not. */
-	assert_true(vmp_progress_line(line, sizeof(line), "measuring", what, 0.5,
-				      (int)strlen(want) + 1));
+	assert_true(
+	    vmp_progress_line(line, sizeof(line), "measuring", what, 0.5, (int)strlen(want) + 1));
 	assert_false(
 	    vmp_progress_line(line, sizeof(line), "measuring", what, 0.5, (int)strlen(want)));
 }
