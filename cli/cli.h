@@ -170,4 +170,8 @@ int cli_suggest_fleet(const cli_fleet_args *a);
 struct vmp_fleet_plan;
 int cli_fleet_plan_read(struct vmp_fleet_plan **out, const char *path);
 
+/* A progress line on stderr, "PREFIX  42% WHAT": rewritten in place where it fits the
+ * terminal's width, else printed whole on a line of its own; a newline after the last. */
+void cli_progress(const char *prefix, const char *what, double fraction);
+
 #endif

@@ -339,10 +339,7 @@ bool cli_bench_print_gate(const vmp_bench_run *run)
 static void show_progress(void *opaque, const char *what, double fraction)
 {
 	(void)opaque;
-	fprintf(stderr, "\rbench: %3.0f%% %-60.60s", fraction * 100, what);
-	if (fraction >= 1)
-		fputc('\n', stderr);
-	fflush(stderr);
+	cli_progress("bench:", what, fraction);
 }
 
 static int parse_int(int *out, const char *arg, const char *opt, int lo, int hi)

@@ -17,7 +17,7 @@
 static const char export_usage[] =
     "usage: vmplan export plan.json [--format libvirt|salt|json] [--out-dir DIR]\n"
     "                     [--domain-xml IN.xml | --connect URI --domain NAME] [--vm NAME]\n"
-    "                     [--define URI [--dry-run] [--live]] [--type kvm|qemu]\n"
+    "                     [--define URI [--live]] [--dry-run] [--type kvm|qemu]\n"
     "                     [--salt-state defined|running] [--force] [--json]\n"
     "\n"
     "Write what the plan decided in the form a tool applies it with.\n"
@@ -47,7 +47,10 @@ static const char export_usage[] =
     "                       exported per host into --out-dir/HOST/, and '--define\n"
     "                       fleet' defines each host's VMs through that host's URI\n"
     "                       (hosts from a host.json have none: nothing is defined)\n"
-    "  --dry-run            with --define: show the difference, change nothing\n"
+    "  --dry-run            with --define, --domain-xml or --connect/--domain: show\n"
+    "                       the difference, change and write nothing; both XMLs are\n"
+    "                       laid out the same way by libxml2 first, so only the\n"
+    "                       tuning shows\n"
     "  --live               with --define: also pin the vCPUs, emulator and I/O threads\n"
     "                       of a domain that runs, now (libvirt's live pinning); its\n"
     "                       memory placement (numatune, hugepages), cachetune and the\n"
@@ -250,7 +253,35 @@ static int do_formats(const vmp_plan *plan, const vmp_exporter *ex, const char *
 	return EXIT_PLACED;
 }
 
-static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_name, const char *dir)
+/* A merge's dry run: the XML as it is (named name) against the merge of vm into it, both laid
+ * out by libxml2 alike so that only the tuning shows; nothing is written. */
+static int dry_merge(const vmp_plan_vm *vm, const char *old, const char *name)
+{
+	char merged_name[PATH_MAX + 16], *merged = NULL, *diff = NULL;
+	int err;
+
+	snprintf(merged_name, sizeof(merged_name), "%s (merged)", name);
+	if ((err = vmp_export_libvirt_merge(&merged, NULL, old, name, vm)) < 0 ||
+	    (err = vmp_export_diff(&diff, old, merged, name, merged_name)) < 0) {
+		cli_error("%s", vmp_error_last());
+		free(merged);
+		return cli_status(err);
+	}
+	if (events) {
+		event("dry run", vm->req.name, "result", *diff ? "would be merged" : "unchanged");
+		json_object_set_new(json_array_get(events, json_array_size(events) - 1), "diff",
+				    json_string(diff));
+	} else {
+		printf("%s: %s in %s\n%s", vm->req.name, *diff ? "would be merged" : "unchanged",
+		       name, diff);
+	}
+	free(merged);
+	free(diff);
+	return EXIT_PLACED;
+}
+
+static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_name, const char *dir,
+			 bool dry_run)
 {
 	char *xml = NULL, name[VMP_NAME_MAX], out[PATH_MAX], bak[PATH_MAX];
 	const vmp_plan_vm *vm;
@@ -262,9 +293,11 @@ static int do_merge_file(const vmp_plan *plan, const char *in, const char *vm_na
 		return cli_status(err);
 	}
 	vmp_domain_xml_name(name, sizeof(name), xml);
+	vm = pick_vm(plan, vm_name, name);
+	err = vm && dry_run ? dry_merge(vm, xml, in) : -1;
 	free(xml);
-	if (!(vm = pick_vm(plan, vm_name, name)))
-		return EXIT_USAGE;
+	if (!vm || err >= 0)
+		return vm ? err : EXIT_USAGE;
 	if (dir) {
 		if ((err = vmp_mkdir_p(dir)) < 0) {
 			cli_error("%s", vmp_error_last());
@@ -317,7 +350,7 @@ static int backup_domain(const char *dir, const char *domain, const char *old)
 }
 
 static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *domain,
-			   const char *vm_name, const char *dir, bool force)
+			   const char *vm_name, const char *dir, bool force, bool dry_run)
 {
 	const vmp_plan_vm *vm;
 	char *old = NULL, *xml = NULL, file[PATH_MAX], label[VMP_NAME_MAX + 16];
@@ -337,6 +370,10 @@ static int do_merge_domain(const vmp_plan *plan, const char *uri, const char *do
 		goto out;
 	}
 	snprintf(label, sizeof(label), "domain '%s'", domain);
+	if (dry_run) {
+		status = dry_merge(vm, old, label);
+		goto out;
+	}
 	if ((err = vmp_export_libvirt_merge(&xml, &len, old, label, vm)) < 0) {
 		cli_error("%s", vmp_error_last());
 		status = cli_status(err);
@@ -358,6 +395,9 @@ out:
 }
 
 static const char *const action_names[] = {"skipped", "created", "updated", "unchanged"};
+/* The same outcomes as a dry run says them: what the real run will do. */
+static const char *const dry_names[] = {"skipped", "would be created", "would be updated",
+					"unchanged"};
 
 /* What --live leaves to the next start of a running domain. */
 static const char next_start[] = "memory placement (numatune, hugepages, memtune), cachetune, "
@@ -405,8 +445,9 @@ static void live_event(json_t *e, const vmp_define_result *r)
 		json_object_set_new(e, "at_next_start", json_string(next_start));
 }
 
-/* The text lines about a running domain after its "name: action" line. */
-static void print_running(const vmp_define_result *r, bool live)
+/* The text lines about a running domain after its "name: action" line; a dry run says the
+ * same with "would be". */
+static void print_running(const vmp_define_result *r, bool live, bool dry_run)
 {
 	char kinds[64];
 	int applied = 0;
@@ -414,10 +455,10 @@ static void print_running(const vmp_define_result *r, bool live)
 	if (live && r->npins) {
 		while (applied < r->npins && r->pins[applied].applied)
 			applied++;
-		if (r->live) {
+		if (r->live || dry_run) {
 			pin_kinds(kinds, sizeof(kinds), r);
-			printf("  %s is running: %s applied live; %s\n", r->name, kinds,
-			       next_start);
+			printf("  %s is running: %s %sapplied live; %s\n", r->name, kinds,
+			       dry_run ? "would be " : "", next_start);
 		} else {
 			printf("  %s is running: %d of %d pins applied live, then %s failed (see "
 			       "below); the new tuning takes effect at its next start\n",
@@ -426,9 +467,9 @@ static void print_running(const vmp_define_result *r, bool live)
 		return;
 	}
 	if (r->action == VMP_DEFINE_UPDATED)
-		printf("  %s is running: the new tuning takes effect when it next starts "
+		printf("  %s is running: the new tuning %s effect when it next starts "
 		       "(until then 'vmplan verify' reports the old pins)\n",
-		       r->name);
+		       r->name, dry_run ? "would take" : "takes");
 }
 
 static int do_define(const vmp_plan *plan, const char *plan_path, const char *uri, const char *dir,
@@ -451,10 +492,12 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 			if (plan->vms[i].placed && r->action == VMP_DEFINE_SKIPPED)
 				break;
 			event(!plan->vms[i].placed ? "not placed"
-			      : dry_run            ? "would be"
+			      : dry_run            ? "dry run"
 						   : "defined",
 			      r->name, "result",
-			      plan->vms[i].placed ? action_names[r->action] : "skipped");
+			      !plan->vms[i].placed ? "skipped"
+			      : dry_run            ? dry_names[r->action]
+						   : action_names[r->action]);
 			e = json_array_get(events, json_array_size(events) - 1);
 			if (*r->backup && !dry_run)
 				json_object_set_new(e, "backup", json_string(r->backup));
@@ -474,13 +517,10 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 		if (r->action == VMP_DEFINE_SKIPPED)
 			break; /* an earlier VM failed, or this one was refused before any change */
 		if (dry_run) {
-			printf("%s: would be %s%s\n", r->name, action_names[r->action],
-			       live && r->npins
-				   ? " (it is running: the pins below would be applied live, the "
-				     "rest takes effect at its next start)"
-			       : r->action == VMP_DEFINE_UPDATED && r->running
-				   ? " (it is running: the change takes effect at its next start)"
-				   : "");
+			/* The real run's lines, each in the words of what it will do. */
+			printf("%s: %s\n", r->name, dry_names[r->action]);
+			if (r->running)
+				print_running(r, live, true);
 			for (int k = 0; live && k < r->npins; k++)
 				printf("  would pin %s to CPUs %s live\n", r->pins[k].what,
 				       r->pins[k].cpuset);
@@ -493,7 +533,7 @@ static int do_define(const vmp_plan *plan, const char *plan_path, const char *ur
 			printf(" (previous definition saved in %s)", r->backup);
 		putchar('\n');
 		if (r->running)
-			print_running(r, live);
+			print_running(r, live, false);
 	}
 	vmp_define_results_free(res, plan->nvms);
 	if (err < 0) {
@@ -611,8 +651,8 @@ static int check_args(const export_args *a)
 		return EXIT_USAGE;
 	} else if (a->domxml && a->domain)
 		why = "give --domain-xml or --connect/--domain, not both";
-	else if (a->dry_run && !a->define)
-		why = "--dry-run goes with --define";
+	else if (a->dry_run && !a->define && !a->domxml && !a->domain)
+		why = "--dry-run goes with --define, --domain-xml or --connect/--domain";
 	else if (a->force && !a->define && !a->domain)
 		why = "--force goes with --define or --connect: it applies another host's plan";
 	else if (a->live && !a->define)
@@ -723,9 +763,10 @@ static int exec_export(int argc, char **argv)
 	else if (a.define)
 		status = do_define(plan, argv[optind], a.define, a.dir, a.dry_run, a.live, a.type);
 	else if (a.domxml)
-		status = do_merge_file(plan, a.domxml, a.vm_name, a.dir);
+		status = do_merge_file(plan, a.domxml, a.vm_name, a.dir, a.dry_run);
 	else if (a.domain)
-		status = do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir, a.force);
+		status =
+		    do_merge_domain(plan, a.uri, a.domain, a.vm_name, a.dir, a.force, a.dry_run);
 	else
 		status = do_formats(plan, ex, a.dir, &a.opts);
 	vmp_fleet_plan_free(fleet_plan);

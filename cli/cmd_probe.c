@@ -225,14 +225,11 @@ static void print_summary(const vmp_host *h)
 	free(buf);
 }
 
-/* Progress of a measurement on stderr, on one line that rewrites itself. */
+/* Progress of a measurement on stderr, on one line that rewrites itself where it fits. */
 static void progress(void *opaque, const char *what, double fraction)
 {
 	(void)opaque;
-	fprintf(stderr, "\rmeasuring %-48.48s %3.0f%%", what, fraction * 100);
-	if (fraction >= 1)
-		fputc('\n', stderr);
-	fflush(stderr);
+	cli_progress("measuring", what, fraction);
 }
 
 static int exec_probe(int argc, char **argv)

@@ -18,7 +18,9 @@ expect_true "file written" test -s "$TMP/salt/vmplan.sls"
 
 run export "$PLAN" --define test:///default --force --dry-run --json
 expect_status 0 "define --dry-run --json"
-expect_in out '"result": "created"' "what would happen"
+expect_in out '"action": "dry run"' "a dry run says so"
+expect_in out '"result": "would be created"' "what the real run will do, in one field"
+expect_true "no split action/result" not grep -q '"action": "would be"' "$TMP/out"
 expect_in out '"diff": "--- /dev/null' "the diff"
 expect_in out '"action": "not placed"' "unplaced VM listed"
 

@@ -29,8 +29,9 @@ expect_true "nothing written" test ! -e "$TMP/x"
 # A dry run lists the pins, in the order they would be applied, and changes nothing.
 run export "$TMP/test.json" --define test:///default --force --live --dry-run --out-dir "$TMP/bak"
 expect_status 0 "--live --dry-run"
-expect_in out "test: would be updated (it is running: the pins below would be applied live" \
-	"says the pins would be applied live"
+expect_in out "test: would be updated" "says what the real run will do"
+expect_in out "  test is running: vCPU and emulator pins would be applied live; memory placement" \
+	"says the pins would be applied live, in the real run's words"
 expect_in out "  would pin emulator to CPUs $emulator live" "the emulator pin"
 expect_in out "  would pin vcpu 0 to CPUs $vcpu0 live" "vCPU 0's pin"
 expect_true "emulator first" [ "$(grep -m1 'would pin' "$TMP/out")" = \
@@ -71,6 +72,23 @@ expect_in err "cannot pin running domain 'test' live: it runs 2 vCPUs and 0 I/O 
 	"why"
 expect_true "not reported as updated" not grep -q "test: updated" "$TMP/out"
 expect_true "nothing backed up" test ! -e "$TMP/bak2/test.xml.bak"
+
+# Pin drift: the definition already holds the plan, the running guest not. A test driver
+# file runs the merged domain; the dry run and the real run say it in the same words.
+run export "$TMP/test.json" --connect test:///default --domain test --force
+expect_status 0 "the merged domain"
+{ echo "<node>"; sed 1d "$TMP/out"; echo "</node>"; } >"$TMP/node.xml"
+run export "$TMP/test.json" --define "test://$TMP/node.xml" --force --live --dry-run
+expect_status 0 "drift, dry run"
+expect_in out "test: unchanged" "the definition stays"
+expect_true "no 'would be unchanged'" not grep -q "would be unchanged" "$TMP/out"
+expect_in out "  test is running: vCPU and emulator pins would be applied live" "pins would be applied"
+run export "$TMP/test.json" --define "test://$TMP/node.xml" --force --live --dry-run --json
+expect_in out '"action": "dry run"' "dry run in JSON"
+expect_in out '"result": "unchanged"' "one field says the outcome"
+run export "$TMP/test.json" --define "test://$TMP/node.xml" --force --live --out-dir "$TMP/bak4"
+expect_in out "test: unchanged" "the real run: same word"
+expect_in out "  test is running: 1 of 3 pins applied live" "then pins live"
 
 # Domains that do not run: defined, nothing to pin.
 run export "$PLAN" --define test:///default --force --live --out-dir "$TMP/bak3"
