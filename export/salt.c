@@ -236,39 +236,48 @@ static void tuning_bandwidth(em *m, const vmp_vm_request *r)
 	r->iothread_quota_us ? num(m, r->iothread_quota_us) : null(m);
 }
 
-/* vcpusched, iothreadsched and emulatorsched; vcpus are all the VM's vCPUs. */
-static void tuning_sched(em *m, const vmp_plan_vm *vm, const vmp_cpuset *vcpus)
+/*
+ * One vcpusched or iothreadsched item per thread, in id order: "name" is the list key
+ * (vcpus, iothreads), ids first..last. libvirt keeps <vcpusched vcpus='0-3' .../> as one
+ * element per vCPU in vCPU order (vcpus='0', then '1', ...), and saltext-virt's update()
+ * in modules/virt.py compares the n-th list item with the n-th <vcpusched> element (its
+ * params_mapping entries cpu:tuning:vcpusched:{id}:* on cputune/vcpusched[$id], matched by
+ * salt.utils.xmlutil.change_xml), so one item for the range would rewrite the element and
+ * drop the others on every apply.
+ */
+static void sched_list(em *m, const char *name, int first, int last, vmp_sched sched, int priority)
+{
+	seq_start(m);
+	for (int id = first; id <= last; id++) {
+		char buf[16];
+		map_start(m);
+		sched_keys(m, sched, priority);
+		key(m, name);
+		snprintf(buf, sizeof(buf), "%d", id);
+		quoted(m, buf);
+		map_end(m);
+	}
+	seq_end(m);
+}
+
+/* vcpusched, iothreadsched and emulatorsched. */
+static void tuning_sched(em *m, const vmp_plan_vm *vm)
 {
 	const vmp_vm_request *r = &vm->req;
 
 	key(m, "vcpusched");
-	if (r->vcpu_sched != VMP_SCHED_NONE) {
-		/* Without its vcpus list, Salt would give the scheduler to no vCPU at all. */
-		seq_start(m);
-		map_start(m);
-		sched_keys(m, r->vcpu_sched, r->vcpu_priority);
-		key(m, "vcpus");
-		cpuset(m, vcpus);
-		map_end(m);
-		seq_end(m);
-	} else {
+	/* Without its vcpus, Salt would give the scheduler to no vCPU at all. */
+	if (r->vcpu_sched != VMP_SCHED_NONE)
+		sched_list(m, "vcpus", 0, (int)r->vcpus - 1, r->vcpu_sched, r->vcpu_priority);
+	else
 		null(m);
-	}
 	/* Like vcpusched, iothreadsched names its threads; emulatorsched is one mapping. */
 	key(m, "iothreadsched");
-	if (r->iothread_sched != VMP_SCHED_NONE && (vm->niothreads || r->iothreads)) {
-		vmp_cpuset ids = {0};
-		vmp_cpuset_set_range(&ids, 1, vm->niothreads ? vm->niothreads : (int)r->iothreads);
-		seq_start(m);
-		map_start(m);
-		sched_keys(m, r->iothread_sched, r->vcpu_priority);
-		key(m, "iothreads");
-		cpuset(m, &ids);
-		map_end(m);
-		seq_end(m);
-	} else {
+	if (r->iothread_sched != VMP_SCHED_NONE && (vm->niothreads || r->iothreads))
+		sched_list(m, "iothreads", 1, vm->niothreads ? vm->niothreads : (int)r->iothreads,
+			   r->iothread_sched, r->vcpu_priority);
+	else
 		null(m);
-	}
 	key(m, "emulatorsched");
 	if (r->emulator_sched != VMP_SCHED_NONE) {
 		map_start(m);
@@ -354,7 +363,7 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	map_start(m);
 	tuning_pins(m, vm);
 	tuning_bandwidth(m, &vm->req);
-	tuning_sched(m, vm, &vcpus);
+	tuning_sched(m, vm);
 	tuning_resctrl(m, vm, &vcpus);
 	map_end(m);
 }

@@ -57,6 +57,35 @@ static yaml_node_t *arg(yaml_document_t *d, yaml_node_t *list, const char *name)
 	return NULL;
 }
 
+/*
+ * A vcpusched or iothreadsched list: one item per thread, the n-th naming thread first + n,
+ * in the form libvirt keeps (one <vcpusched vcpus='N'> per vCPU, in order). saltext-virt's
+ * update() (modules/virt.py, its params_mapping entries cpu:tuning:vcpusched:{id}:*) pairs
+ * the n-th item with cputune/vcpusched[n+1] through salt.utils.xmlutil.change_xml, so a
+ * single item for vcpus "0-3" would differ from libvirt's vcpus='0' on every apply.
+ */
+static void assert_sched_items(yaml_document_t *d, yaml_node_t *list, const char *key, int first,
+			       int n, const char *scheduler, const char *priority)
+{
+	assert_int_equal(list->type, YAML_SEQUENCE_NODE);
+	assert_int_equal(list->data.sequence.items.top - list->data.sequence.items.start, n);
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_document_get_node(d, list->data.sequence.items.start[i]);
+		char id[16];
+		snprintf(id, sizeof(id), "%d", first + i);
+		assert_string_equal(sval(get(d, item, key)), id);
+		assert_int_equal(get(d, item, key)->data.scalar.style,
+				 YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+		assert_string_equal(sval(get(d, item, "scheduler")), scheduler);
+		if (priority)
+			assert_string_equal(sval(get(d, item, "priority")), priority);
+		else
+			assert_int_equal(item->data.mapping.pairs.top -
+					     item->data.mapping.pairs.start,
+					 2); /* batch and idle have no priority */
+	}
+}
+
 /* rt's cpu argument: topology, cells, pins, schedulers, cache and bandwidth. */
 static void assert_salt_rt_cpu(yaml_document_t *d, yaml_node_t *list)
 {
@@ -76,12 +105,7 @@ static void assert_salt_rt_cpu(yaml_document_t *d, yaml_node_t *list)
 			 YAML_DOUBLE_QUOTED_SCALAR_STYLE); /* a cpuset, not the number 12 */
 	assert_string_equal(sval(get(d, get(d, tuning, "iothreadpin"), "2")), "1,8");
 	assert_string_equal(sval(get(d, tuning, "emulatorpin")), "0-1");
-	n = get(d, tuning, "vcpusched");
-	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
-	n = yaml_document_get_node(d, *n->data.sequence.items.start);
-	assert_string_equal(sval(get(d, n, "vcpus")), "0-3");
-	assert_string_equal(sval(get(d, n, "scheduler")), "fifo");
-	assert_string_equal(sval(get(d, n, "priority")), "10");
+	assert_sched_items(d, get(d, tuning, "vcpusched"), "vcpus", 0, 4, "fifo", "10");
 	assert_true(is_null(get(d, tuning, "emulatorsched")));
 	assert_true(is_null(get(d, tuning, "iothreadsched")));
 	n = get(d, get(d, get(d, tuning, "cachetune"), "0-3"), "1");
@@ -383,6 +407,44 @@ static void test_salt_memory_backing(void **st)
 	vmp_plan_free(p);
 }
 
+/* Schedulers in the form libvirt keeps them: one item per vCPU and per I/O thread, in id
+ * order, priority only for the real-time ones (see assert_sched_items). */
+static void test_salt_sched(void **st)
+{
+	static const char *const names[] = {"rt"};
+	vmp_plan *p = named_plan(names, 1);
+	vmp_plan_vm *vm = &p->vms[0];
+	vmp_export_opts opts = {0};
+	yaml_document_t d;
+	yaml_node_t *tuning;
+	char *sls;
+
+	(void)st;
+	vm->req.vcpus = 3;
+	free(vm->vcpupin);
+	vm->vcpupin = malloc(3 * sizeof(int));
+	assert_non_null(vm->vcpupin);
+	vm->vcpupin[0] = vm->vcpupin[1] = vm->vcpupin[2] = -1;
+	vm->req.vcpu_sched = VMP_SCHED_RR;
+	vm->req.vcpu_priority = 5;
+	vm->req.iothreads = 2;
+	vm->req.iothread_sched = VMP_SCHED_BATCH;
+	vm->req.emulator_sched = VMP_SCHED_FIFO;
+	sls = salt_load(&d, p, &opts);
+	tuning = get(
+	    &d,
+	    arg(&d, get(&d, get(&d, yaml_document_get_root_node(&d), "rt"), "virt.defined"), "cpu"),
+	    "tuning");
+	assert_sched_items(&d, get(&d, tuning, "vcpusched"), "vcpus", 0, 3, "rr", "5");
+	assert_sched_items(&d, get(&d, tuning, "iothreadsched"), "iothreads", 1, 2, "batch", NULL);
+	/* emulatorsched is one element in libvirt too: one mapping. */
+	assert_string_equal(sval(get(&d, get(&d, tuning, "emulatorsched"), "scheduler")), "fifo");
+	assert_string_equal(sval(get(&d, get(&d, tuning, "emulatorsched"), "priority")), "5");
+	yaml_document_delete(&d);
+	free(sls);
+	vmp_plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +453,7 @@ int main(void)
 	    cmocka_unit_test(test_salt_qemu),
 	    cmocka_unit_test(test_salt_boot),
 	    cmocka_unit_test(test_salt_memory_backing),
+	    cmocka_unit_test(test_salt_sched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

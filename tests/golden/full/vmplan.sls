@@ -38,7 +38,16 @@
         vcpusched:
         - scheduler: fifo
           priority: 10
-          vcpus: "0-3"
+          vcpus: "0"
+        - scheduler: fifo
+          priority: 10
+          vcpus: "1"
+        - scheduler: fifo
+          priority: 10
+          vcpus: "2"
+        - scheduler: fifo
+          priority: 10
+          vcpus: "3"
         iothreadsched: null
         emulatorsched: null
         cachetune:
