@@ -477,10 +477,19 @@ static void mem_param(em *m, const vmp_plan_vm *vm)
 	} else {
 		null(m);
 	}
-	key(m, "nosharepages");
-	r->nosharepages ? str(m, "true") : null(m);
-	key(m, "locked");
-	r->mem_locked ? str(m, "true") : null(m);
+	/* nosharepages, locked and discard are bare elements (<locked/>), and saltext-virt's
+	 * update() removes those for a null through salt.utils.xmlutil's del_text(), whose
+	 * clean_node() call then fails on the element it just removed (it passes the parent
+	 * element where the parent map belongs): the whole update stops with an error. So
+	 * they are written only when set, never as null, and a stale one is left alone. */
+	if (r->nosharepages) {
+		key(m, "nosharepages");
+		str(m, "true");
+	}
+	if (r->mem_locked) {
+		key(m, "locked");
+		str(m, "true");
+	}
 	limit(m, "hard_limit", r->hard_limit_bytes);
 	limit(m, "soft_limit", r->soft_limit_bytes);
 	limit(m, "swap_hard_limit", r->swap_hard_limit_bytes);
@@ -496,9 +505,8 @@ static void mem_param(em *m, const vmp_plan_vm *vm)
 		key(m, "allocation");
 		r->mem_allocation ? str(m, allocations[r->mem_allocation]) : null(m);
 		/* The cells carry discard='yes' (salt_check() saw to it that there are some):
-		 * Salt's update rewrites memoryBacking's <discard/> on every apply. */
-		key(m, "discard");
-		null(m);
+		 * Salt's update rewrites memoryBacking's <discard/> on every apply, and cannot
+		 * remove it (see nosharepages above), so no discard key at all. */
 	}
 	map_end(m);
 }

@@ -82,7 +82,6 @@
       source: null
       access: null
       allocation: null
-      discard: null
   - numatune:
       memory:
         mode: strict
@@ -134,8 +133,6 @@
       boot: 1GiB
       current: 1GiB
       hugepages: null
-      nosharepages: null
-      locked: null
       hard_limit: null
       soft_limit: null
       swap_hard_limit: null
@@ -143,7 +140,6 @@
       source: null
       access: null
       allocation: null
-      discard: null
   - numatune:
       memory:
         mode: preferred
