@@ -238,12 +238,12 @@ static void tuning_bandwidth(em *m, const vmp_vm_request *r)
 
 /*
  * One vcpusched or iothreadsched item per thread, in id order: "name" is the list key
- * (vcpus, iothreads), ids first..last. libvirt keeps <vcpusched vcpus='0-3' .../> as one
- * element per vCPU in vCPU order (vcpus='0', then '1', ...), and saltext-virt's update()
- * in modules/virt.py compares the n-th list item with the n-th <vcpusched> element (its
- * params_mapping entries cpu:tuning:vcpusched:{id}:* on cputune/vcpusched[$id], matched by
- * salt.utils.xmlutil.change_xml), so one item for the range would rewrite the element and
- * drop the others on every apply.
+ * (vcpus, iothreads), ids first..last, each a string (Salt's domain template skips a vcpus
+ * that is a false value, as the number 0 would be). libvirt keeps <vcpusched vcpus='0-3'/>
+ * as one element per vCPU in vCPU order, and saltext-virt's update() (modules/virt.py,
+ * through salt.utils.xmlutil's change_xml()) compares the n-th list item with the n-th
+ * <vcpusched> element: one item for the range would be rewritten, and the other elements
+ * dropped, on every apply.
  */
 static void sched_list(em *m, const char *name, int first, int last, vmp_sched sched, int priority)
 {

@@ -74,9 +74,9 @@ static yaml_node_t *arg(yaml_document_t *d, yaml_node_t *list, const char *name)
 /*
  * A vcpusched or iothreadsched list: one item per thread, the n-th naming thread first + n,
  * in the form libvirt keeps (one <vcpusched vcpus='N'> per vCPU, in order). saltext-virt's
- * update() (modules/virt.py, its params_mapping entries cpu:tuning:vcpusched:{id}:*) pairs
- * the n-th item with cputune/vcpusched[n+1] through salt.utils.xmlutil.change_xml, so a
- * single item for vcpus "0-3" would differ from libvirt's vcpus='0' on every apply.
+ * update() (modules/virt.py, through salt.utils.xmlutil's change_xml()) pairs the n-th item
+ * with the n-th element, so a single item for vcpus "0-3" would differ from libvirt's
+ * vcpus='0' on every apply.
  */
 static void assert_sched_items(yaml_document_t *d, yaml_node_t *list, const char *key, int first,
 			       int n, const char *scheduler, const char *priority)
