@@ -25,6 +25,14 @@ static const char running_note[] =
     "# numatune, memory backing, memtune, cachetune and memorytune take effect at its next\n"
     "# start (vmplan export --define URI --live pins a running domain now).\n";
 
+/* saltext-virt's update() (modules/virt.py) reads <nosharepages/> and <locked/> from the
+ * element it has just created when it is missing, so adding either finds no difference:
+ * on a domain that exists without them, they are saved only with some other change. */
+static const char bare_note[] =
+    "# nosharepages and locked: Salt's update does not count adding them as a change, so a\n"
+    "# domain that already exists without them gets them only together with another change\n"
+    "# (vmplan export --define URI writes them at once).\n";
+
 static int write_handler(void *data, unsigned char *buffer, size_t size)
 {
 	sbuf *b = data;
@@ -662,6 +670,12 @@ static int export_salt(char **out, size_t *len, const vmp_plan *plan, int vm,
 	}
 	if (opts->salt_running && nplaced)
 		write_handler(&buf, (unsigned char *)running_note, strlen(running_note));
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].placed && (vm < 0 || vm == i) &&
+		    (plan->vms[i].req.nosharepages || plan->vms[i].req.mem_locked)) {
+			write_handler(&buf, (unsigned char *)bare_note, strlen(bare_note));
+			break;
+		}
 	yaml_emitter_set_output(&m.e, write_handler, &buf);
 	yaml_emitter_set_unicode(&m.e, 1);
 	yaml_emitter_set_width(&m.e, 100);

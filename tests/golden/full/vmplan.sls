@@ -1,3 +1,6 @@
+# nosharepages and locked: Salt's update does not count adding them as a change, so a
+# domain that already exists without them gets them only together with another change
+# (vmplan export --define URI writes them at once).
 "rt":
   virt.defined:
   - cpu:
