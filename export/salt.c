@@ -25,6 +25,14 @@ static const char running_note[] =
     "# numatune, memory backing, memtune, cachetune and memorytune take effect at its next\n"
     "# start (vmplan export --define URI --live pins a running domain now).\n";
 
+/* saltext-virt's update() (modules/virt.py) reads <nosharepages/> and <locked/> from the
+ * element it has just created when it is missing, so adding either finds no difference:
+ * on a domain that exists without them, they are saved only with some other change. */
+static const char bare_note[] =
+    "# nosharepages and locked: Salt's update does not count adding them as a change, so a\n"
+    "# domain that already exists without them gets them only together with another change\n"
+    "# (vmplan export --define URI writes them at once).\n";
+
 static int write_handler(void *data, unsigned char *buffer, size_t size)
 {
 	sbuf *b = data;
@@ -236,39 +244,48 @@ static void tuning_bandwidth(em *m, const vmp_vm_request *r)
 	r->iothread_quota_us ? num(m, r->iothread_quota_us) : null(m);
 }
 
-/* vcpusched, iothreadsched and emulatorsched; vcpus are all the VM's vCPUs. */
-static void tuning_sched(em *m, const vmp_plan_vm *vm, const vmp_cpuset *vcpus)
+/*
+ * One vcpusched or iothreadsched item per thread, in id order: "name" is the list key
+ * (vcpus, iothreads), ids first..last, each a string (Salt's domain template skips a vcpus
+ * that is a false value, as the number 0 would be). libvirt keeps <vcpusched vcpus='0-3'/>
+ * as one element per vCPU in vCPU order, and saltext-virt's update() (modules/virt.py,
+ * through salt.utils.xmlutil's change_xml()) compares the n-th list item with the n-th
+ * <vcpusched> element: one item for the range would be rewritten, and the other elements
+ * dropped, on every apply.
+ */
+static void sched_list(em *m, const char *name, int first, int last, vmp_sched sched, int priority)
+{
+	seq_start(m);
+	for (int id = first; id <= last; id++) {
+		char buf[16];
+		map_start(m);
+		sched_keys(m, sched, priority);
+		key(m, name);
+		snprintf(buf, sizeof(buf), "%d", id);
+		quoted(m, buf);
+		map_end(m);
+	}
+	seq_end(m);
+}
+
+/* vcpusched, iothreadsched and emulatorsched. */
+static void tuning_sched(em *m, const vmp_plan_vm *vm)
 {
 	const vmp_vm_request *r = &vm->req;
 
 	key(m, "vcpusched");
-	if (r->vcpu_sched != VMP_SCHED_NONE) {
-		/* Without its vcpus list, Salt would give the scheduler to no vCPU at all. */
-		seq_start(m);
-		map_start(m);
-		sched_keys(m, r->vcpu_sched, r->vcpu_priority);
-		key(m, "vcpus");
-		cpuset(m, vcpus);
-		map_end(m);
-		seq_end(m);
-	} else {
+	/* Without its vcpus, Salt would give the scheduler to no vCPU at all. */
+	if (r->vcpu_sched != VMP_SCHED_NONE)
+		sched_list(m, "vcpus", 0, (int)r->vcpus - 1, r->vcpu_sched, r->vcpu_priority);
+	else
 		null(m);
-	}
 	/* Like vcpusched, iothreadsched names its threads; emulatorsched is one mapping. */
 	key(m, "iothreadsched");
-	if (r->iothread_sched != VMP_SCHED_NONE && (vm->niothreads || r->iothreads)) {
-		vmp_cpuset ids = {0};
-		vmp_cpuset_set_range(&ids, 1, vm->niothreads ? vm->niothreads : (int)r->iothreads);
-		seq_start(m);
-		map_start(m);
-		sched_keys(m, r->iothread_sched, r->vcpu_priority);
-		key(m, "iothreads");
-		cpuset(m, &ids);
-		map_end(m);
-		seq_end(m);
-	} else {
+	if (r->iothread_sched != VMP_SCHED_NONE && (vm->niothreads || r->iothreads))
+		sched_list(m, "iothreads", 1, vm->niothreads ? vm->niothreads : (int)r->iothreads,
+			   r->iothread_sched, r->vcpu_priority);
+	else
 		null(m);
-	}
 	key(m, "emulatorsched");
 	if (r->emulator_sched != VMP_SCHED_NONE) {
 		map_start(m);
@@ -354,7 +371,7 @@ static void cpu_tuning(em *m, const vmp_plan_vm *vm)
 	map_start(m);
 	tuning_pins(m, vm);
 	tuning_bandwidth(m, &vm->req);
-	tuning_sched(m, vm, &vcpus);
+	tuning_sched(m, vm);
 	tuning_resctrl(m, vm, &vcpus);
 	map_end(m);
 }
@@ -468,10 +485,19 @@ static void mem_param(em *m, const vmp_plan_vm *vm)
 	} else {
 		null(m);
 	}
-	key(m, "nosharepages");
-	r->nosharepages ? str(m, "true") : null(m);
-	key(m, "locked");
-	r->mem_locked ? str(m, "true") : null(m);
+	/* nosharepages, locked and discard are bare elements (<locked/>), and saltext-virt's
+	 * update() removes those for a null through salt.utils.xmlutil's del_text(), whose
+	 * clean_node() call then fails on the element it just removed (it passes the parent
+	 * element where the parent map belongs): the whole update stops with an error. So
+	 * they are written only when set, never as null, and a stale one is left alone. */
+	if (r->nosharepages) {
+		key(m, "nosharepages");
+		str(m, "true");
+	}
+	if (r->mem_locked) {
+		key(m, "locked");
+		str(m, "true");
+	}
 	limit(m, "hard_limit", r->hard_limit_bytes);
 	limit(m, "soft_limit", r->soft_limit_bytes);
 	limit(m, "swap_hard_limit", r->swap_hard_limit_bytes);
@@ -487,9 +513,8 @@ static void mem_param(em *m, const vmp_plan_vm *vm)
 		key(m, "allocation");
 		r->mem_allocation ? str(m, allocations[r->mem_allocation]) : null(m);
 		/* The cells carry discard='yes' (salt_check() saw to it that there are some):
-		 * Salt's update rewrites memoryBacking's <discard/> on every apply. */
-		key(m, "discard");
-		null(m);
+		 * Salt's update rewrites memoryBacking's <discard/> on every apply, and cannot
+		 * remove it (see nosharepages above), so no discard key at all. */
 	}
 	map_end(m);
 }
@@ -645,6 +670,12 @@ static int export_salt(char **out, size_t *len, const vmp_plan *plan, int vm,
 	}
 	if (opts->salt_running && nplaced)
 		write_handler(&buf, (unsigned char *)running_note, strlen(running_note));
+	for (int i = 0; i < plan->nvms; i++)
+		if (plan->vms[i].placed && (vm < 0 || vm == i) &&
+		    (plan->vms[i].req.nosharepages || plan->vms[i].req.mem_locked)) {
+			write_handler(&buf, (unsigned char *)bare_note, strlen(bare_note));
+			break;
+		}
 	yaml_emitter_set_output(&m.e, write_handler, &buf);
 	yaml_emitter_set_unicode(&m.e, 1);
 	yaml_emitter_set_width(&m.e, 100);

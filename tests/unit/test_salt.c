@@ -17,6 +17,20 @@ static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
 	return NULL;
 }
 
+/* Whether map has key: nosharepages, locked and discard are left out rather than null
+ * (a null makes saltext-virt's update fail on a domain that has the element; see salt.c). */
+static bool has_key(yaml_document_t *d, yaml_node_t *map, const char *key)
+{
+	assert_int_equal(map->type, YAML_MAPPING_NODE);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = yaml_document_get_node(d, p->key);
+		if (k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
+			return true;
+	}
+	return false;
+}
+
 static const char *sval(yaml_node_t *n)
 {
 	assert_int_equal(n->type, YAML_SCALAR_NODE);
@@ -57,6 +71,35 @@ static yaml_node_t *arg(yaml_document_t *d, yaml_node_t *list, const char *name)
 	return NULL;
 }
 
+/*
+ * A vcpusched or iothreadsched list: one item per thread, the n-th naming thread first + n,
+ * in the form libvirt keeps (one <vcpusched vcpus='N'> per vCPU, in order). saltext-virt's
+ * update() (modules/virt.py, through salt.utils.xmlutil's change_xml()) pairs the n-th item
+ * with the n-th element, so a single item for vcpus "0-3" would differ from libvirt's
+ * vcpus='0' on every apply.
+ */
+static void assert_sched_items(yaml_document_t *d, yaml_node_t *list, const char *key, int first,
+			       int n, const char *scheduler, const char *priority)
+{
+	assert_int_equal(list->type, YAML_SEQUENCE_NODE);
+	assert_int_equal(list->data.sequence.items.top - list->data.sequence.items.start, n);
+	for (int i = 0; i < n; i++) {
+		yaml_node_t *item = yaml_document_get_node(d, list->data.sequence.items.start[i]);
+		char id[16];
+		snprintf(id, sizeof(id), "%d", first + i);
+		assert_string_equal(sval(get(d, item, key)), id);
+		assert_int_equal(get(d, item, key)->data.scalar.style,
+				 YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+		assert_string_equal(sval(get(d, item, "scheduler")), scheduler);
+		if (priority)
+			assert_string_equal(sval(get(d, item, "priority")), priority);
+		else
+			assert_int_equal(item->data.mapping.pairs.top -
+					     item->data.mapping.pairs.start,
+					 2); /* batch and idle have no priority */
+	}
+}
+
 /* rt's cpu argument: topology, cells, pins, schedulers, cache and bandwidth. */
 static void assert_salt_rt_cpu(yaml_document_t *d, yaml_node_t *list)
 {
@@ -76,12 +119,7 @@ static void assert_salt_rt_cpu(yaml_document_t *d, yaml_node_t *list)
 			 YAML_DOUBLE_QUOTED_SCALAR_STYLE); /* a cpuset, not the number 12 */
 	assert_string_equal(sval(get(d, get(d, tuning, "iothreadpin"), "2")), "1,8");
 	assert_string_equal(sval(get(d, tuning, "emulatorpin")), "0-1");
-	n = get(d, tuning, "vcpusched");
-	assert_int_equal(n->type, YAML_SEQUENCE_NODE);
-	n = yaml_document_get_node(d, *n->data.sequence.items.start);
-	assert_string_equal(sval(get(d, n, "vcpus")), "0-3");
-	assert_string_equal(sval(get(d, n, "scheduler")), "fifo");
-	assert_string_equal(sval(get(d, n, "priority")), "10");
+	assert_sched_items(d, get(d, tuning, "vcpusched"), "vcpus", 0, 4, "fifo", "10");
 	assert_true(is_null(get(d, tuning, "emulatorsched")));
 	assert_true(is_null(get(d, tuning, "iothreadsched")));
 	n = get(d, get(d, get(d, tuning, "cachetune"), "0-3"), "1");
@@ -143,8 +181,11 @@ static void test_salt(void **st)
 	assert_int_equal(ex->fn(&sls, &len, p, -1, &opts), VMP_OK);
 	assert_int_equal(strlen(sls), len);
 	golden_text("full", "vmplan.sls", sls, false);
+	/* rt has nosharepages and locked: the file says Salt adds them to an existing domain
+	 * only with another change (see salt.c's bare_note). */
+	assert_int_equal(strncmp(sls, "# nosharepages and locked: ", 27), 0);
 	/* State IDs are strings whatever the name: quoted, as a YAML 1.1 reader keeps them. */
-	assert_int_equal(strncmp(sls, "\"rt\":\n", 6), 0);
+	assert_non_null(strstr(sls, "\n\"rt\":\n"));
 	assert_non_null(strstr(sls, "\n\"pool\":\n"));
 	assert_null(strstr(sls, "None"));
 
@@ -165,6 +206,10 @@ static void test_salt(void **st)
 	assert_true(is_null(get(&d, tuning, "vcpupin")));
 	assert_true(is_null(get(&d, tuning, "cachetune")));
 	assert_true(is_null(get(&d, arg(&d, list, "mem"), "hard_limit")));
+	/* Bare elements are left out, never null (a null stops Salt's update, see salt.c). */
+	assert_false(has_key(&d, arg(&d, list, "mem"), "nosharepages"));
+	assert_false(has_key(&d, arg(&d, list, "mem"), "locked"));
+	assert_false(has_key(&d, arg(&d, list, "mem"), "discard"));
 	assert_null(arg(&d, list, "boot"));
 	yaml_document_delete(&d);
 	yaml_parser_delete(&parser);
@@ -174,6 +219,7 @@ static void test_salt(void **st)
 	assert_int_equal(ex->fn(&sls, &len, p, 1, &opts), VMP_OK);
 	assert_non_null(strstr(sls, "virt.running"));
 	assert_null(strstr(sls, "rt\":"));
+	assert_null(strstr(sls, "# nosharepages")); /* pool has neither */
 	free(sls);
 	vmp_plan_free(p);
 }
@@ -374,12 +420,117 @@ static void test_salt_memory_backing(void **st)
 	set(&vm->cells[0].vcpus, "0");
 	sls = salt_load(&d, p, &opts);
 	list = get(&d, get(&d, yaml_document_get_root_node(&d), "db"), "virt.defined");
-	assert_true(is_null(get(&d, arg(&d, list, "mem"), "discard")));
+	assert_false(has_key(&d, arg(&d, list, "mem"), "discard"));
 	cell = get(&d, get(&d, arg(&d, list, "cpu"), "numa"), "0");
 	assert_non_null(cell);
 	assert_string_equal(sval(get(&d, cell, "discard")), "true");
 	yaml_document_delete(&d);
 	free(sls);
+	vmp_plan_free(p);
+}
+
+/* Schedulers in the form libvirt keeps them: one item per vCPU and per I/O thread, in id
+ * order, priority only for the real-time ones (see assert_sched_items). */
+static void test_salt_sched(void **st)
+{
+	static const char *const names[] = {"rt"};
+	vmp_plan *p = named_plan(names, 1);
+	vmp_plan_vm *vm = &p->vms[0];
+	vmp_export_opts opts = {0};
+	yaml_document_t d;
+	yaml_node_t *tuning;
+	char *sls;
+
+	(void)st;
+	vm->req.vcpus = 3;
+	free(vm->vcpupin);
+	vm->vcpupin = malloc(3 * sizeof(int));
+	assert_non_null(vm->vcpupin);
+	vm->vcpupin[0] = vm->vcpupin[1] = vm->vcpupin[2] = -1;
+	vm->req.vcpu_sched = VMP_SCHED_RR;
+	vm->req.vcpu_priority = 5;
+	vm->req.iothreads = 2;
+	vm->req.iothread_sched = VMP_SCHED_BATCH;
+	vm->req.emulator_sched = VMP_SCHED_FIFO;
+	sls = salt_load(&d, p, &opts);
+	tuning = get(
+	    &d,
+	    arg(&d, get(&d, get(&d, yaml_document_get_root_node(&d), "rt"), "virt.defined"), "cpu"),
+	    "tuning");
+	assert_sched_items(&d, get(&d, tuning, "vcpusched"), "vcpus", 0, 3, "rr", "5");
+	assert_sched_items(&d, get(&d, tuning, "iothreadsched"), "iothreads", 1, 2, "batch", NULL);
+	/* emulatorsched is one element in libvirt too: one mapping. */
+	assert_string_equal(sval(get(&d, get(&d, tuning, "emulatorsched"), "scheduler")), "fifo");
+	assert_string_equal(sval(get(&d, get(&d, tuning, "emulatorsched"), "priority")), "5");
+	yaml_document_delete(&d);
+	free(sls);
+	vmp_plan_free(p);
+}
+
+/* item i of a vcpusched or iothreadsched list against libvirt's i-th element. */
+static void assert_item_kept(yaml_document_t *d, yaml_node_t *item, xmlDocPtr kept,
+			     const char *elem, const char *key, int i)
+{
+	static const char *const attrs[] = {"scheduler", "priority"};
+	char expr[128];
+
+	snprintf(expr, sizeof(expr), "/domain/cputune/%s[%d]/@%s", elem, i + 1, key);
+	assert_xpath(kept, expr, sval(get(d, item, key)));
+	for (int a = 0; a < 2; a++) {
+		char *v;
+		snprintf(expr, sizeof(expr), "/domain/cputune/%s[%d]/@%s", elem, i + 1, attrs[a]);
+		v = xstr(kept, expr);
+		if (*v)
+			assert_string_equal(sval(get(d, item, attrs[a])), v);
+		free(v);
+	}
+}
+
+/* The i-th Salt item is libvirt's i-th element, attribute by attribute: what Salt's update
+ * compares (see assert_sched_items). libvirt's test driver keeps the domain vmplan writes
+ * for the same plan. */
+static void test_salt_sched_libvirt(void **st)
+{
+	vmp_plan *p = full_plan();
+	virConnectPtr conn = test_conn();
+	vmp_export_opts opts = {.type = "kvm"};
+	static const char *const elems[][2] = {{"vcpusched", "vcpus"},
+					       {"iothreadsched", "iothreads"}};
+	yaml_document_t d;
+	yaml_node_t *tuning;
+	xmlDocPtr kept;
+	char *xml, *back, *sls;
+
+	(void)st;
+	p->vms[0].req.secure_boot = false;
+	p->vms[0].req.iothread_sched = VMP_SCHED_BATCH;
+	assert_int_equal(vmp_export_libvirt_xml(&xml, NULL, &p->vms[0], "kvm"), VMP_OK);
+	back = libvirt_roundtrip(conn, xml);
+	kept = parse(back);
+	sls = salt_load(&d, p, &opts);
+	tuning = get(
+	    &d,
+	    arg(&d, get(&d, get(&d, yaml_document_get_root_node(&d), "rt"), "virt.defined"), "cpu"),
+	    "tuning");
+	for (int e = 0; e < 2; e++) {
+		yaml_node_t *list = get(&d, tuning, elems[e][0]);
+		char expr[64];
+		int n = (int)(list->data.sequence.items.top - list->data.sequence.items.start);
+		assert_int_equal(list->type, YAML_SEQUENCE_NODE);
+		snprintf(expr, sizeof(expr), "/domain/cputune/%s", elems[e][0]);
+		assert_true(n > 1);
+		assert_int_equal(count(kept, expr), n);
+		for (int i = 0; i < n; i++)
+			assert_item_kept(
+			    &d, yaml_document_get_node(&d, list->data.sequence.items.start[i]),
+			    kept, elems[e][0], elems[e][1], i);
+	}
+	yaml_document_delete(&d);
+	xmlFreeDoc(kept);
+	free(sls);
+	free(back);
+	free(xml);
+	virConnectClose(conn);
 	vmp_plan_free(p);
 }
 
@@ -391,6 +542,8 @@ int main(void)
 	    cmocka_unit_test(test_salt_qemu),
 	    cmocka_unit_test(test_salt_boot),
 	    cmocka_unit_test(test_salt_memory_backing),
+	    cmocka_unit_test(test_salt_sched),
+	    cmocka_unit_test(test_salt_sched_libvirt),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

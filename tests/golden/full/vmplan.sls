@@ -1,3 +1,6 @@
+# nosharepages and locked: Salt's update does not count adding them as a change, so a
+# domain that already exists without them gets them only together with another change
+# (vmplan export --define URI writes them at once).
 "rt":
   virt.defined:
   - cpu:
@@ -38,7 +41,16 @@
         vcpusched:
         - scheduler: fifo
           priority: 10
-          vcpus: "0-3"
+          vcpus: "0"
+        - scheduler: fifo
+          priority: 10
+          vcpus: "1"
+        - scheduler: fifo
+          priority: 10
+          vcpus: "2"
+        - scheduler: fifo
+          priority: 10
+          vcpus: "3"
         iothreadsched: null
         emulatorsched: null
         cachetune:
@@ -73,7 +85,6 @@
       source: null
       access: null
       allocation: null
-      discard: null
   - numatune:
       memory:
         mode: strict
@@ -125,8 +136,6 @@
       boot: 1GiB
       current: 1GiB
       hugepages: null
-      nosharepages: null
-      locked: null
       hard_limit: null
       soft_limit: null
       swap_hard_limit: null
@@ -134,7 +143,6 @@
       source: null
       access: null
       allocation: null
-      discard: null
   - numatune:
       memory:
         mode: preferred
