@@ -107,6 +107,30 @@ static void summarize(free_summary *f, const planner_state *st, const vmp_vm_req
 	}
 }
 
+/* Short of CPUs and no smaller VM would fit either: say what binds, never "lower to 0". */
+static void nothing_fits(char **s, const planner_state *st, const vmp_vm_request *r,
+			 const free_summary *f)
+{
+	int single = 0;
+
+	for (int n = 0; n < st->h->nnodes; n++)
+		single += planner_capacity(st, n, ANY_L3, VMP_THREADS_PREFER);
+	if (f->total_cap > 0 && r->numa_cells > 1)
+		planner_append(s,
+			       "); fewer than %u nodes have free %s, so no even share fits; "
+			       "lower numa, or free CPUs",
+			       r->numa_cells, f->what);
+	else if (r->threads != VMP_THREADS_PREFER && single > 0)
+		planner_append(s,
+			       "); no whole core is free (%d CPUs are, as single threads); "
+			       "use threads=prefer, or free CPUs",
+			       single);
+	else if (single == 0)
+		planner_append(s, "); no CPU is free (all reserved or taken); free CPUs");
+	else
+		planner_append(s, "); free CPUs");
+}
+
 /* Short of CPUs in all: what each node has, and what would fit. */
 static void cores_short(char **s, const planner_state *st, const vmp_vm_request *r,
 			const free_summary *f)
@@ -120,8 +144,11 @@ static void cores_short(char **s, const planner_state *st, const vmp_vm_request 
 	for (int n = 0; n < h->nnodes; n++)
 		planner_append(s, "%snode %d: %d", n ? ", " : " (", h->nodes[n].id,
 			       planner_capacity(st, n, ANY_L3, r->threads));
-	planner_append(s, "); lower vcpus to %d%s, or free CPUs", fits,
-		       r->threads != VMP_THREADS_PREFER ? ", use threads=prefer" : "");
+	if (fits > 0)
+		planner_append(s, "); lower vcpus to %d%s, or free CPUs", fits,
+			       r->threads != VMP_THREADS_PREFER ? ", use threads=prefer" : "");
+	else
+		nothing_fits(s, st, r, f);
 }
 
 /* Short of memory (or of its hugepages) in all. */

@@ -359,6 +359,28 @@ static void test_reason_names_binding_constraint(void **st)
 	assert_int_equal(p->vms[0].bind, VMP_BIND_CORES);
 	vmp_plan_free(p);
 	vmp_host_free(h);
+	/* Nothing smaller would fit either: the hint says what binds, never "lower vcpus to 0". */
+	static const char *const isolate[] = {"name=a,vcpus=2,memory=1G,threads=isolate"};
+	static const char *const one[] = {"name=a,vcpus=1,memory=1G"};
+	static const char *const two_cells[] = {"name=a,vcpus=4,memory=1G,numa=2"};
+	h = synth("pack:2 [numa(memory=16GiB)] core:1 pu:2");
+	vmp_cpuset_parse(&h->reserved, "0,2"); /* one thread of each core */
+	p = solve(h, VMP_ORDER_GIVEN, isolate, 1);
+	assert_null(strstr(p->vms[0].reason, "lower vcpus to 0"));
+	assert_non_null(strstr(p->vms[0].reason, "no whole core is free (2 CPUs are, as single "
+						 "threads); use threads=prefer"));
+	vmp_plan_free(p);
+	vmp_cpuset_parse(&h->reserved, "0-3");
+	p = solve(h, VMP_ORDER_GIVEN, one, 1);
+	assert_null(strstr(p->vms[0].reason, "lower vcpus to 0"));
+	assert_non_null(strstr(p->vms[0].reason, "no CPU is free (all reserved or taken)"));
+	vmp_plan_free(p);
+	vmp_cpuset_parse(&h->reserved, "0-1");
+	p = solve(h, VMP_ORDER_GIVEN, two_cells, 1);
+	assert_null(strstr(p->vms[0].reason, "lower vcpus to 0"));
+	assert_non_null(strstr(p->vms[0].reason, "fewer than 2 nodes have free dedicated vCPUs"));
+	vmp_plan_free(p);
+	vmp_host_free(h);
 	/* Free CPUs of 3 and 8: 11 in all, but even shares place at most 8; the hint must fit. */
 	static const char *const twelve[] = {"name=a,vcpus=12,memory=4G"};
 	static const char *const eight[] = {"name=a,vcpus=8,memory=4G"};
