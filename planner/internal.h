@@ -56,6 +56,8 @@ typedef struct planner_scratch {
 	uint64_t *rooms;        /* by node: fewest_nodes, place_shared */
 	uint32_t *to_set;       /* by node: place_spread */
 	unsigned char *ok, *in; /* by node: place_spread */
+	int *spread_cap;        /* by node: place_spread (capacity when it began) */
+	uint64_t *spread_room;  /* by node: place_spread (memory room when it began) */
 	int *l3_caps;           /* by L3 domain of one node: l3_needed */
 	int *undo_pus;          /* by PU: the undo log of the VM being placed (place_vm) */
 } planner_scratch;
@@ -82,6 +84,7 @@ typedef struct planner_state {
 	uint64_t l3_taken[VMP_RDT_DOMAINS_MAX]; /* ways given out per resctrl L3 domain */
 	unsigned closids;                       /* resctrl groups this plan creates */
 	int max_core;                           /* the most threads of any core */
+	uint32_t min_dist;                      /* the least distance between two nodes */
 	/* Set by the exact solver's realisation: the nodes of the VM being placed, in share
 	 * order (force_k of them); 0 lets the heuristic choose. */
 	const int *force_nodes;
@@ -106,6 +109,7 @@ void planner_state_free(planner_state *st);
 
 /* The most threads any core of the host has (1 at least). */
 int planner_max_core(const vmp_host *h);
+uint32_t planner_min_distance(const vmp_host *h);
 
 /* vCPU capacity of a node, or of one L3 domain of it (l3 >= -1; ANY_L3 for the node). */
 int planner_capacity(const planner_state *st, int node, int l3, vmp_thread_policy pol);
