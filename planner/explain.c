@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "planner/internal.h"
 #include "vmplan/error.h"
@@ -22,23 +23,25 @@ void planner_refuse(vmp_plan_vm *vm, vmp_bind bind, const char *fmt, ...)
 void planner_append(char **buf, const char *fmt, ...)
 {
 	va_list ap;
-	char *add = NULL, *joined = NULL;
+	size_t len = *buf ? strlen(*buf) : 0;
+	char *grown;
 	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&add, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !(grown = realloc(*buf, len + (size_t)n + 1)))
 		return;
-	if (!*buf) {
-		*buf = add;
-		return;
-	}
-	if (asprintf(&joined, "%s%s", *buf, add) >= 0) {
-		free(*buf);
-		*buf = joined;
-	}
-	free(add);
+	*buf = grown;
+	va_start(ap, fmt);
+	vsnprintf(grown + len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether a reason has reached what planner_refuse keeps: more text would be cut. */
+static bool reason_full(char *const *s)
+{
+	return *s && strlen(*s) >= VMP_REASON_MAX;
 }
 
 static int cmp_int_desc(const void *a, const void *b)
@@ -141,7 +144,7 @@ static void cores_short(char **s, const planner_state *st, const vmp_vm_request 
 
 	planner_append(s, "needs %u %s with threads=%s; the host has %d free in all", r->vcpus,
 		       f->what, planner_thread_names[r->threads], f->total_cap);
-	for (int n = 0; n < h->nnodes; n++)
+	for (int n = 0; n < h->nnodes && !reason_full(s); n++)
 		planner_append(s, "%snode %d: %d", n ? ", " : " (", h->nodes[n].id,
 			       planner_capacity(st, n, ANY_L3, r->threads));
 	if (fits > 0)
@@ -167,7 +170,7 @@ static void memory_short(char **s, const planner_state *st, const vmp_vm_request
 	}
 	vmp_size_format(a, sizeof(a), f->total_mem);
 	planner_append(s, "; the host has %s free in all", a);
-	for (int n = 0; n < h->nnodes; n++) {
+	for (int n = 0; n < h->nnodes && !reason_full(s); n++) {
 		vmp_size_format(a, sizeof(a), planner_mem_room(st, n, r->hugepage_bytes));
 		planner_append(s, "%snode %d: %s", n ? ", " : " (", h->nodes[n].id, a);
 	}
@@ -222,7 +225,7 @@ static void cells_short(char **s, const planner_state *st, const vmp_vm_request 
 		    planner_capacity(st, n, ANY_L3, r->threads) >= (int)share &&
 		    planner_mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / r->numa_cells;
 	planner_append(s, "%d node%s can take a share (", fit, fit == 1 ? "" : "s");
-	for (int n = 0; n < h->nnodes; n++) {
+	for (int n = 0; n < h->nnodes && !reason_full(s); n++) {
 		vmp_size_format(b, sizeof(b), planner_mem_room(st, n, r->hugepage_bytes));
 		planner_append(s, "%snode %d: %d, %s", n ? "; " : "", h->nodes[n].id,
 			       planner_capacity(st, n, ANY_L3, r->threads), b);
