@@ -233,6 +233,51 @@ static void cells_short(char **s, const planner_state *st, const vmp_vm_request 
 	planner_append(s, "); lower numa or vcpus, or free capacity");
 }
 
+/* The refusal depends on the request's shape and on what is free: the same shape with
+ * nothing taken or given back since gets the same text (a mix of thousands that do not fit
+ * writes each shape's once). */
+static bool memo_same(const planner_reason_memo *m, const vmp_vm_request *r)
+{
+	return m->valid && m->vcpus == r->vcpus && m->numa_cells == r->numa_cells &&
+	       m->threads == (int)r->threads && m->memory_bytes == r->memory_bytes &&
+	       m->hugepage_bytes == r->hugepage_bytes;
+}
+
+static bool memo_reuse(const planner_state *st, vmp_plan_vm *vm)
+{
+	for (int i = 0; i < PLANNER_MEMO_SHAPES; i++) {
+		const planner_reason_memo *m = &st->tmp.memo[i];
+		if (m->gen == st->gen && memo_same(m, &vm->req)) {
+			memcpy(vm->reason, m->reason, sizeof(vm->reason));
+			vm->bind = (vmp_bind)m->bind;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void memo_keep(const planner_state *st, const vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+	planner_reason_memo *m = &st->tmp.memo[0];
+
+	/* A free slot, or one written before the state last changed, else the first. */
+	for (int i = 0; i < PLANNER_MEMO_SHAPES; i++)
+		if (!st->tmp.memo[i].valid || st->tmp.memo[i].gen != st->gen) {
+			m = &st->tmp.memo[i];
+			break;
+		}
+	*m = (planner_reason_memo){.valid = true,
+				   .gen = st->gen,
+				   .vcpus = r->vcpus,
+				   .numa_cells = r->numa_cells,
+				   .threads = (int)r->threads,
+				   .memory_bytes = r->memory_bytes,
+				   .hugepage_bytes = r->hugepage_bytes,
+				   .bind = (int)vm->bind};
+	memcpy(m->reason, vm->reason, sizeof(m->reason));
+}
+
 void planner_explain_failure(const planner_state *st, vmp_plan_vm *vm)
 {
 	const vmp_host *h = st->h;
@@ -246,6 +291,8 @@ void planner_explain_failure(const planner_state *st, vmp_plan_vm *vm)
 		planner_refuse(vm, VMP_BIND_OTHER, "not placed");
 		return;
 	}
+	if (memo_reuse(st, vm))
+		return;
 	summarize(&f, st, r);
 	if (r->threads == VMP_THREADS_REQUIRE && r->vcpus % st->max_core) {
 		bind = VMP_BIND_SHAPE;
@@ -285,6 +332,7 @@ void planner_explain_failure(const planner_state *st, vmp_plan_vm *vm)
 	}
 	planner_refuse(vm, bind, "%s", s ? s : "cannot be placed");
 	free(s);
+	memo_keep(st, vm);
 }
 
 void planner_explain_shared_failure(const planner_state *st, vmp_plan_vm *vm, int k_max)

@@ -320,6 +320,25 @@ static void test_hugepages(void **st)
 	vmp_host_free(h);
 }
 
+/* A refusal repeated for the same shape is rewritten once something was taken between. */
+static void test_reason_follows_what_is_free(void **st)
+{
+	static const char *const specs[] = {
+	    "name=a,vcpus=50,memory=1G,numa=1", "name=a2,vcpus=50,memory=1G,numa=1",
+	    "name=b,vcpus=4,memory=1G,numa=1", "name=c,vcpus=50,memory=1G,numa=1"};
+	vmp_host *h = synth("pack:2 [numa(memory=16GiB)] core:12 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	p = solve(h, VMP_ORDER_GIVEN, specs, 4);
+	assert_true(p->vms[2].placed);
+	assert_non_null(strstr(p->vms[0].reason, "the host has 48 free in all"));
+	assert_string_equal(p->vms[1].reason, p->vms[0].reason);
+	assert_non_null(strstr(p->vms[3].reason, "the host has 44 free in all"));
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 /* The refusal names the binding constraint with numbers, and what would fit. */
 static void test_reason_names_binding_constraint(void **st)
 {
@@ -704,6 +723,7 @@ int main(void)
 	    cmocka_unit_test(test_deterministic),
 	    cmocka_unit_test(test_hugepages),
 	    cmocka_unit_test(test_reason_names_binding_constraint),
+	    cmocka_unit_test(test_reason_follows_what_is_free),
 	    cmocka_unit_test(test_mb_closids),
 	    cmocka_unit_test(test_mb_no_group_and_huge_cap),
 	    cmocka_unit_test(test_cache_other_node),
