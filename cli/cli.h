@@ -81,8 +81,10 @@ int cli_option_error(const char *cmd, int c, const char *opt);
 /* Print a command's help text. */
 void cli_print_usage(const vmp_command *cmd, FILE *out);
 
-/* Print "vmplan: <message>" on stderr. */
+/* Print "vmplan: <message>" on stderr, control characters shown as \xNN. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write TEXT to OUT with its control characters shown as \xNN. */
+void cli_put_sanitized(FILE *out, const char *text);
 /* The exit status for a negative vmp error code. */
 int cli_status(int err);
 

@@ -29,14 +29,34 @@ static const char exit_text[] =
     "  6  bench --compare-last: a metric regressed beyond the threshold\n"
     "  (nightly: 4 drift, 5 gate, 6 regression; the worst wins, 4 over 6 over 5)\n";
 
+/* Write TEXT with its control characters (ESC, CR, newline, DEL...) shown as \xNN, so that
+ * a value quoted from the command line or a file cannot drive the terminal. */
+void cli_put_sanitized(FILE *out, const char *text)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+		if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else
+			fputc(*c, out);
+	}
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
+	char *text = NULL;
+	int n;
 
-	fputs("vmplan: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
+	fputs("vmplan: ", stderr);
+	if (n >= 0) {
+		cli_put_sanitized(stderr, text);
+		free(text);
+	} else {
+		fputs("(cannot format the message)", stderr);
+	}
 	fputc('\n', stderr);
 }
 

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "planner/internal.h"
 #include "vmplan/error.h"
@@ -22,23 +23,25 @@ void planner_refuse(vmp_plan_vm *vm, vmp_bind bind, const char *fmt, ...)
 void planner_append(char **buf, const char *fmt, ...)
 {
 	va_list ap;
-	char *add = NULL, *joined = NULL;
+	size_t len = *buf ? strlen(*buf) : 0;
+	char *grown;
 	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&add, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (n < 0 || !(grown = realloc(*buf, len + (size_t)n + 1)))
 		return;
-	if (!*buf) {
-		*buf = add;
-		return;
-	}
-	if (asprintf(&joined, "%s%s", *buf, add) >= 0) {
-		free(*buf);
-		*buf = joined;
-	}
-	free(add);
+	*buf = grown;
+	va_start(ap, fmt);
+	vsnprintf(grown + len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether a reason has reached what planner_refuse keeps: more text would be cut. */
+static bool reason_full(char *const *s)
+{
+	return *s && strlen(*s) >= VMP_REASON_MAX;
 }
 
 static int cmp_int_desc(const void *a, const void *b)
@@ -107,6 +110,30 @@ static void summarize(free_summary *f, const planner_state *st, const vmp_vm_req
 	}
 }
 
+/* Short of CPUs and no smaller VM would fit either: say what binds, never "lower to 0". */
+static void nothing_fits(char **s, const planner_state *st, const vmp_vm_request *r,
+			 const free_summary *f)
+{
+	int single = 0;
+
+	for (int n = 0; n < st->h->nnodes; n++)
+		single += planner_capacity(st, n, ANY_L3, VMP_THREADS_PREFER);
+	if (f->total_cap > 0 && r->numa_cells > 1)
+		planner_append(s,
+			       "); fewer than %u nodes have free %s, so no even share fits; "
+			       "lower numa, or free CPUs",
+			       r->numa_cells, f->what);
+	else if (r->threads != VMP_THREADS_PREFER && single > 0)
+		planner_append(s,
+			       "); no whole core is free (%d CPUs are, as single threads); "
+			       "use threads=prefer, or free CPUs",
+			       single);
+	else if (single == 0)
+		planner_append(s, "); no CPU is free (all reserved or taken); free CPUs");
+	else
+		planner_append(s, "); free CPUs");
+}
+
 /* Short of CPUs in all: what each node has, and what would fit. */
 static void cores_short(char **s, const planner_state *st, const vmp_vm_request *r,
 			const free_summary *f)
@@ -117,11 +144,14 @@ static void cores_short(char **s, const planner_state *st, const vmp_vm_request 
 
 	planner_append(s, "needs %u %s with threads=%s; the host has %d free in all", r->vcpus,
 		       f->what, planner_thread_names[r->threads], f->total_cap);
-	for (int n = 0; n < h->nnodes; n++)
+	for (int n = 0; n < h->nnodes && !reason_full(s); n++)
 		planner_append(s, "%snode %d: %d", n ? ", " : " (", h->nodes[n].id,
 			       planner_capacity(st, n, ANY_L3, r->threads));
-	planner_append(s, "); lower vcpus to %d%s, or free CPUs", fits,
-		       r->threads != VMP_THREADS_PREFER ? ", use threads=prefer" : "");
+	if (fits > 0)
+		planner_append(s, "); lower vcpus to %d%s, or free CPUs", fits,
+			       r->threads != VMP_THREADS_PREFER ? ", use threads=prefer" : "");
+	else
+		nothing_fits(s, st, r, f);
 }
 
 /* Short of memory (or of its hugepages) in all. */
@@ -140,7 +170,7 @@ static void memory_short(char **s, const planner_state *st, const vmp_vm_request
 	}
 	vmp_size_format(a, sizeof(a), f->total_mem);
 	planner_append(s, "; the host has %s free in all", a);
-	for (int n = 0; n < h->nnodes; n++) {
+	for (int n = 0; n < h->nnodes && !reason_full(s); n++) {
 		vmp_size_format(a, sizeof(a), planner_mem_room(st, n, r->hugepage_bytes));
 		planner_append(s, "%snode %d: %s", n ? ", " : " (", h->nodes[n].id, a);
 	}
@@ -195,12 +225,57 @@ static void cells_short(char **s, const planner_state *st, const vmp_vm_request 
 		    planner_capacity(st, n, ANY_L3, r->threads) >= (int)share &&
 		    planner_mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / r->numa_cells;
 	planner_append(s, "%d node%s can take a share (", fit, fit == 1 ? "" : "s");
-	for (int n = 0; n < h->nnodes; n++) {
+	for (int n = 0; n < h->nnodes && !reason_full(s); n++) {
 		vmp_size_format(b, sizeof(b), planner_mem_room(st, n, r->hugepage_bytes));
 		planner_append(s, "%snode %d: %d, %s", n ? "; " : "", h->nodes[n].id,
 			       planner_capacity(st, n, ANY_L3, r->threads), b);
 	}
 	planner_append(s, "); lower numa or vcpus, or free capacity");
+}
+
+/* The refusal depends on the request's shape and on what is free: the same shape with
+ * nothing taken or given back since gets the same text (a mix of thousands that do not fit
+ * writes each shape's once). */
+static bool memo_same(const planner_reason_memo *m, const vmp_vm_request *r)
+{
+	return m->valid && m->vcpus == r->vcpus && m->numa_cells == r->numa_cells &&
+	       m->threads == (int)r->threads && m->memory_bytes == r->memory_bytes &&
+	       m->hugepage_bytes == r->hugepage_bytes;
+}
+
+static bool memo_reuse(const planner_state *st, vmp_plan_vm *vm)
+{
+	for (int i = 0; i < PLANNER_MEMO_SHAPES; i++) {
+		const planner_reason_memo *m = &st->tmp.memo[i];
+		if (m->gen == st->gen && memo_same(m, &vm->req)) {
+			memcpy(vm->reason, m->reason, sizeof(vm->reason));
+			vm->bind = (vmp_bind)m->bind;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void memo_keep(const planner_state *st, const vmp_plan_vm *vm)
+{
+	const vmp_vm_request *r = &vm->req;
+	planner_reason_memo *m = &st->tmp.memo[0];
+
+	/* A free slot, or one written before the state last changed, else the first. */
+	for (int i = 0; i < PLANNER_MEMO_SHAPES; i++)
+		if (!st->tmp.memo[i].valid || st->tmp.memo[i].gen != st->gen) {
+			m = &st->tmp.memo[i];
+			break;
+		}
+	*m = (planner_reason_memo){.valid = true,
+				   .gen = st->gen,
+				   .vcpus = r->vcpus,
+				   .numa_cells = r->numa_cells,
+				   .threads = (int)r->threads,
+				   .memory_bytes = r->memory_bytes,
+				   .hugepage_bytes = r->hugepage_bytes,
+				   .bind = (int)vm->bind};
+	memcpy(m->reason, vm->reason, sizeof(m->reason));
 }
 
 void planner_explain_failure(const planner_state *st, vmp_plan_vm *vm)
@@ -216,6 +291,8 @@ void planner_explain_failure(const planner_state *st, vmp_plan_vm *vm)
 		planner_refuse(vm, VMP_BIND_OTHER, "not placed");
 		return;
 	}
+	if (memo_reuse(st, vm))
+		return;
 	summarize(&f, st, r);
 	if (r->threads == VMP_THREADS_REQUIRE && r->vcpus % st->max_core) {
 		bind = VMP_BIND_SHAPE;
@@ -255,6 +332,7 @@ void planner_explain_failure(const planner_state *st, vmp_plan_vm *vm)
 	}
 	planner_refuse(vm, bind, "%s", s ? s : "cannot be placed");
 	free(s);
+	memo_keep(st, vm);
 }
 
 void planner_explain_shared_failure(const planner_state *st, vmp_plan_vm *vm, int k_max)

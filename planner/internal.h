@@ -50,14 +50,29 @@
  * host lands on the stack. Each is owned by the functions named beside it for the length of
  * one call; none of them calls another user of the same array.
  */
+/* A refusal planner_explain_failure wrote, and what it depended on. */
+#define PLANNER_MEMO_SHAPES 16
+typedef struct planner_reason_memo {
+	bool valid;
+	unsigned long gen; /* the state's generation when written */
+	unsigned vcpus, numa_cells;
+	int threads;
+	uint64_t memory_bytes, hugepage_bytes;
+	int bind;
+	char reason[VMP_REASON_MAX];
+} planner_reason_memo;
+
 typedef struct planner_scratch {
-	int *caps;              /* by node: fewest_nodes, even_fit_vcpus, place_shared */
-	int *order;             /* by node: place_shared */
-	uint64_t *rooms;        /* by node: fewest_nodes, place_shared */
-	uint32_t *to_set;       /* by node: place_spread */
-	unsigned char *ok, *in; /* by node: place_spread */
-	int *l3_caps;           /* by L3 domain of one node: l3_needed */
-	int *undo_pus;          /* by PU: the undo log of the VM being placed (place_vm) */
+	int *caps;                 /* by node: fewest_nodes, even_fit_vcpus, place_shared */
+	int *order;                /* by node: place_shared */
+	uint64_t *rooms;           /* by node: fewest_nodes, place_shared */
+	uint32_t *to_set;          /* by node: place_spread */
+	unsigned char *ok, *in;    /* by node: place_spread */
+	int *spread_cap;           /* by node: place_spread (capacity when it began) */
+	uint64_t *spread_room;     /* by node: place_spread (memory room when it began) */
+	planner_reason_memo *memo; /* explain_failure: PLANNER_MEMO_SHAPES of them */
+	int *l3_caps;              /* by L3 domain of one node: l3_needed */
+	int *undo_pus;             /* by PU: the undo log of the VM being placed (place_vm) */
 } planner_scratch;
 
 /* What is still free while a plan is built; indexes are into the host's arrays. */
@@ -82,6 +97,8 @@ typedef struct planner_state {
 	uint64_t l3_taken[VMP_RDT_DOMAINS_MAX]; /* ways given out per resctrl L3 domain */
 	unsigned closids;                       /* resctrl groups this plan creates */
 	int max_core;                           /* the most threads of any core */
+	uint32_t min_dist;                      /* the least distance between two nodes */
+	unsigned long gen;                      /* counts changes to free PUs and memory */
 	/* Set by the exact solver's realisation: the nodes of the VM being placed, in share
 	 * order (force_k of them); 0 lets the heuristic choose. */
 	const int *force_nodes;
@@ -106,6 +123,7 @@ void planner_state_free(planner_state *st);
 
 /* The most threads any core of the host has (1 at least). */
 int planner_max_core(const vmp_host *h);
+uint32_t planner_min_distance(const vmp_host *h);
 
 /* vCPU capacity of a node, or of one L3 domain of it (l3 >= -1; ANY_L3 for the node). */
 int planner_capacity(const planner_state *st, int node, int l3, vmp_thread_policy pol);

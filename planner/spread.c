@@ -60,8 +60,9 @@ typedef struct spread_match {
 static bool share_fits(const planner_state *st, const vmp_vm_request *r, const spread_match *m,
 		       int share, int node)
 {
-	return planner_capacity(st, node, ANY_L3, r->threads) >= (int)m->vc[share] &&
-	       planner_mem_room(st, node, r->hugepage_bytes) >= m->mem[share];
+	(void)r; /* what each node has free is read once per search (place_spread) */
+	return st->tmp.spread_cap[node] >= (int)m->vc[share] &&
+	       st->tmp.spread_room[node] >= m->mem[share];
 }
 
 /* Augmenting path from node through the shares (Kuhn's algorithm; seen marks shares). */
@@ -111,18 +112,34 @@ static bool match_init(spread_match *m, const vmp_vm_request *r, int unit, int k
 	return true;
 }
 
+/* The least a set of k nodes that has nset of them at distance dist can total: each node
+ * still to join is at least min_dist from every node before it. */
+static uint64_t dist_bound(const planner_state *st, int nset, int k, uint32_t dist)
+{
+	uint64_t rest = (uint64_t)(k - 1) * (uint64_t)k / 2 -
+			(uint64_t)(nset ? nset - 1 : 0) * (uint64_t)nset / 2;
+
+	return dist + rest * st->min_dist;
+}
+
+#define SET_NONE  UINT32_MAX       /* no set of k nodes holds the VM */
+#define SET_WORSE (UINT32_MAX - 1) /* the set could not beat the best one found */
+
 /*
  * From node first, grow a set of k nodes by the nearest node (summed over the set) that
  * ok allows and that the shares can still be matched to; the nodes in share order into
- * nodes and the set's total distance, or UINT32_MAX when no such set exists.
+ * nodes and the set's total distance, SET_NONE when no such set exists, or SET_WORSE as
+ * soon as the set cannot total less than beat (the nodes tried are the same either way).
  */
 static uint32_t grow_set(const planner_state *st, const vmp_vm_request *r, spread_match *m,
-			 int first, int *nodes)
+			 int first, int *nodes, uint32_t beat)
 {
 	const vmp_host *h = st->h;
 	unsigned char *in = st->tmp.in;
 	uint32_t dist = 0, *to_set = st->tmp.to_set; /* to_set[n]: distance from the set to n */
 
+	if (beat != SET_NONE && dist_bound(st, 0, m->k, 0) >= beat)
+		return SET_WORSE;
 	memset(in, 0, (size_t)h->nnodes);
 	if (!match_add(st, r, m, first))
 		return UINT32_MAX;
@@ -144,6 +161,8 @@ static uint32_t grow_set(const planner_state *st, const vmp_vm_request *r, sprea
 		if (!match_add(st, r, m, pick))
 			continue;
 		dist += pick_d;
+		if (beat != SET_NONE && dist_bound(st, m->nset, m->k, dist) >= beat)
+			return SET_WORSE;
 		for (int n = 0; n < h->nnodes; n++)
 			to_set[n] += vmp_host_distance(h, pick, n);
 	}
@@ -171,6 +190,8 @@ bool planner_place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm
 		return false;
 	/* A node that can take no share can never join a set. */
 	for (int n = 0; n < h->nnodes; n++) {
+		st->tmp.spread_cap[n] = planner_capacity(st, n, ANY_L3, r->threads);
+		st->tmp.spread_room[n] = planner_mem_room(st, n, r->hugepage_bytes);
 		st->tmp.ok[n] = 0;
 		for (int s = 0; s < k && !st->node_skip[n] && !st->tmp.ok[n]; s++)
 			st->tmp.ok[n] = share_fits(st, r, &m, s, n);
@@ -181,10 +202,10 @@ bool planner_place_spread(planner_state *st, planner_undo *undo, vmp_plan_vm *vm
 		if (!st->tmp.ok[first])
 			continue;
 		match_init(&m, r, unit, k);
-		dist = grow_set(st, r, &m, first, nodes);
+		dist = grow_set(st, r, &m, first, nodes, best_dist);
 		/* Every greedy growth reaches the matroid's rank: when one falls short of k,
 		 * so do all the others. */
-		if (dist == UINT32_MAX)
+		if (dist == SET_NONE)
 			break;
 		if (dist >= best_dist)
 			continue;

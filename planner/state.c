@@ -19,6 +19,20 @@ int planner_max_core(const vmp_host *h)
 	return t;
 }
 
+/* The least distance between two distinct nodes (a bound for the spread search). */
+uint32_t planner_min_distance(const vmp_host *h)
+{
+	uint32_t least = UINT32_MAX;
+
+	if (!h->distances)
+		return h->nnodes > 1 ? vmp_host_distance(h, 0, 1) : 0;
+	for (int a = 0; a < h->nnodes; a++)
+		for (int b = 0; b < h->nnodes; b++)
+			if (a != b && vmp_host_distance(h, a, b) < least)
+				least = vmp_host_distance(h, a, b);
+	return least == UINT32_MAX ? 0 : least;
+}
+
 static bool state_alloc(planner_state *st, const vmp_host *h)
 {
 	size_t nodes = (size_t)h->nnodes, cores = (size_t)h->ncores, pus = (size_t)h->npus;
@@ -42,13 +56,17 @@ static bool state_alloc(planner_state *st, const vmp_host *h)
 	st->tmp.to_set = calloc(nodes + 1, sizeof(uint32_t));
 	st->tmp.ok = calloc(nodes + 1, 1);
 	st->tmp.in = calloc(nodes + 1, 1);
+	st->tmp.spread_cap = calloc(nodes + 1, sizeof(int));
+	st->tmp.spread_room = calloc(nodes + 1, sizeof(uint64_t));
+	st->tmp.memo = calloc(PLANNER_MEMO_SHAPES, sizeof(*st->tmp.memo));
 	st->tmp.l3_caps = calloc((size_t)h->nl3 + 2, sizeof(int));
 	st->tmp.undo_pus = calloc(pus + 1, sizeof(int));
 	return st->pu_free && st->core_nfree && st->core_size && st->core_pu_start && st->core_pu &&
 	       st->node_core_start && st->node_core && st->node_l3_start && st->node_l3 &&
 	       st->mem_free && st->huge_free && st->bw_demand && st->node_skip && st->tmp.caps &&
 	       st->tmp.order && st->tmp.rooms && st->tmp.to_set && st->tmp.ok && st->tmp.in &&
-	       st->tmp.l3_caps && st->tmp.undo_pus;
+	       st->tmp.l3_caps && st->tmp.undo_pus && st->tmp.spread_cap && st->tmp.spread_room &&
+	       st->tmp.memo;
 }
 
 /* The CSR arrays: PUs per core in OS order, cores per node grouped by L3 domain. */
@@ -106,6 +124,7 @@ int planner_state_init(planner_state *st, const vmp_host *h)
 		st->core_nfree[h->pus[p].core] += st->pu_free[p];
 	}
 	st->max_core = planner_max_core(h);
+	st->min_dist = planner_min_distance(h);
 	for (int n = 0; n < h->nnodes; n++) {
 		st->mem_free[n] = h->nodes[n].free_bytes;
 		for (int k = 0; k < h->nodes[n].nhugepages; k++)
@@ -135,6 +154,9 @@ void planner_state_free(planner_state *st)
 	free(st->tmp.to_set);
 	free(st->tmp.ok);
 	free(st->tmp.in);
+	free(st->tmp.spread_cap);
+	free(st->tmp.spread_room);
+	free(st->tmp.memo);
 	free(st->tmp.l3_caps);
 	free(st->tmp.undo_pus);
 	memset(st, 0, sizeof(*st));
@@ -215,6 +237,7 @@ int planner_l3_needed(const planner_state *st, int node, vmp_thread_policy pol, 
 void planner_take_pu(planner_state *st, planner_undo *undo, int p)
 {
 	st->pu_free[p] = 0;
+	st->gen++;
 	st->core_nfree[st->h->pus[p].core]--;
 	undo->pus[undo->npus++] = p;
 }
@@ -222,6 +245,7 @@ void planner_take_pu(planner_state *st, planner_undo *undo, int p)
 static void give_pu(planner_state *st, int p)
 {
 	st->pu_free[p] = 1;
+	st->gen++;
 	st->core_nfree[st->h->pus[p].core]++;
 }
 
@@ -371,6 +395,7 @@ static void mem_move(planner_state *st, int node, uint64_t mem, uint64_t page_by
 {
 	int k = pool_of(st->h, node, page_bytes);
 
+	st->gen++;
 	if (k < 0) {
 		st->mem_free[node] = give ? st->mem_free[node] + mem : st->mem_free[node] - mem;
 		return;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "vmplan/error.h"
+#include "vmplan/host_json.h"
 #include "vmplan/plan.h"
 #include "vmplan/probe.h"
 #include "vmplan/spec.h"
@@ -84,6 +85,66 @@ static void run(const char *label, vmp_host *h, int n, unsigned max_vcpus, vmp_p
 	free(reqs);
 }
 
+static vmp_host *synth(const char *desc);
+
+/* Plan n copies of one spec (named vm0, vm1, ...) once; print the time and the VMs placed. */
+static void run_one(const char *label, vmp_host *h, int n, const char *spec, vmp_plan_order order)
+{
+	vmp_vm_request *reqs = calloc((size_t)n, sizeof(*reqs));
+	vmp_plan_options opts = {.order = order};
+	vmp_plan *plan = NULL;
+	double t0;
+
+	for (int i = 0; reqs && i < n; i++) {
+		char full[160];
+		snprintf(full, sizeof(full), "name=vm%d,%s", i, spec);
+		if (vmp_spec_parse(&reqs[i], full) < 0) {
+			fprintf(stderr, "%s\n", vmp_error_last());
+			exit(1);
+		}
+	}
+	vmp_plan_reserve_auto(&h->reserved, h);
+	t0 = now_ms();
+	if (!reqs || vmp_plan_solve(&plan, h, reqs, (size_t)n, &opts) < 0) {
+		fprintf(stderr, "%s\n", reqs ? vmp_error_last() : "out of memory");
+		exit(1);
+	}
+	printf("%-44s %5d VMs %4d nodes %5d PUs  %-5s %9.2f ms (one run)  placed %d\n", label, n,
+	       h->nnodes, h->npus, order == VMP_ORDER_BATCH ? "batch" : "given", now_ms() - t0,
+	       vmp_plan_placed_count(plan));
+	vmp_plan_free(plan);
+	free(reqs);
+}
+
+/* Scale: one VM of 64 vCPUs over many one-CPU nodes, and a mix of 40,000 VMs. */
+static void scale(const char *host_json)
+{
+	vmp_host *h = NULL;
+
+	printf("\nscale (one run each):\n");
+	h = synth("pack:128 numa:8 core:1 pu:1");
+	run_one("synthetic 1,024 nodes, one 64-vCPU VM", h, 1, "vcpus=64,memory=1G",
+		VMP_ORDER_GIVEN);
+	run_one("synthetic 1,024 nodes, one 64-vCPU VM", h, 1, "vcpus=64,memory=1G",
+		VMP_ORDER_BATCH);
+	vmp_host_free(h);
+	if (host_json && vmp_host_load_json(&h, host_json) == 0) {
+		run_one("host.json, one 64-vCPU VM", h, 1, "vcpus=64,memory=1G", VMP_ORDER_GIVEN);
+		run_one("host.json, one 64-vCPU VM", h, 1, "vcpus=64,memory=1G", VMP_ORDER_BATCH);
+		vmp_host_free(h);
+	} else if (host_json) {
+		fprintf(stderr, "bench_plan: cannot read host.json '%s': %s\n", host_json,
+			vmp_error_last());
+		exit(2);
+	}
+	h = synth("pack:8 numa:8(memory=64GiB) l3:1 core:8 pu:2");
+	run_one("synthetic 64 nodes, 40,000 VMs of 2 vCPUs", h, 40000, "vcpus=2,memory=1G",
+		VMP_ORDER_GIVEN);
+	run_one("synthetic 64 nodes, 40,000 VMs of 2 vCPUs", h, 40000, "vcpus=2,memory=1G",
+		VMP_ORDER_BATCH);
+	vmp_host_free(h);
+}
+
 static vmp_host *synth(const char *desc)
 {
 	vmp_host *h = NULL;
@@ -97,7 +158,8 @@ static vmp_host *synth(const char *desc)
 
 int main(int argc, char **argv)
 {
-	const char *fixture = argc > 1 ? argv[1] : NULL;
+	/* argv[1]: an hwloc XML fixture ("" for none); argv[2]: a host.json for the scale cases */
+	const char *fixture = argc > 1 && argv[1][0] ? argv[1] : NULL;
 	vmp_host *h = NULL;
 
 	if (fixture && (access(fixture, R_OK) != 0 || vmp_probe_xml(&h, fixture) != 0)) {
@@ -136,5 +198,6 @@ int main(int argc, char **argv)
 	run("synthetic 256 nodes, up to 128 vCPUs each", h, 20, 128, VMP_ORDER_BATCH);
 	run("synthetic 256 nodes, up to 128 vCPUs each", h, 20, 128, VMP_ORDER_GIVEN);
 	vmp_host_free(h);
+	scale(argc > 2 ? argv[2] : NULL);
 	return 0;
 }

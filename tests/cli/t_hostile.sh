@@ -147,6 +147,13 @@ else
 		suggest --host "$TMP/locked.json" --vm $ONE
 fi
 
+# --- terminal escapes typed in --vm are shown as \xNN, never written raw to the terminal
+ESC=$(printf '\033')
+bad 2 'invalid VM name '"'"'a\x1b[31mX'"'" suggest --synthetic "$S" --vm "name=a${ESC}[31mX,vcpus=1,memory=1G"
+expect_true "no raw ESC in the name message" not grep -q "$ESC" "$TMP/err"
+bad 2 'not '"'"'1\x1b]0;owned\x07'"'" suggest --synthetic "$S" --vm "name=a,vcpus=1${ESC}]0;owned$(printf '\a'),memory=1G"
+expect_true "no raw ESC or BEL in the vcpus message" not grep -q "[$ESC$(printf '\a')]" "$TMP/err"
+
 # --- 10,000 VMs: a plan (most left out) or a clear message, in well under the time limit
 {
 	echo "vms:"

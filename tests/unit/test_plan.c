@@ -320,6 +320,25 @@ static void test_hugepages(void **st)
 	vmp_host_free(h);
 }
 
+/* A refusal repeated for the same shape is rewritten once something was taken between. */
+static void test_reason_follows_what_is_free(void **st)
+{
+	static const char *const specs[] = {
+	    "name=a,vcpus=50,memory=1G,numa=1", "name=a2,vcpus=50,memory=1G,numa=1",
+	    "name=b,vcpus=4,memory=1G,numa=1", "name=c,vcpus=50,memory=1G,numa=1"};
+	vmp_host *h = synth("pack:2 [numa(memory=16GiB)] core:12 pu:2");
+	vmp_plan *p;
+
+	(void)st;
+	p = solve(h, VMP_ORDER_GIVEN, specs, 4);
+	assert_true(p->vms[2].placed);
+	assert_non_null(strstr(p->vms[0].reason, "the host has 48 free in all"));
+	assert_string_equal(p->vms[1].reason, p->vms[0].reason);
+	assert_non_null(strstr(p->vms[3].reason, "the host has 44 free in all"));
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 /* The refusal names the binding constraint with numbers, and what would fit. */
 static void test_reason_names_binding_constraint(void **st)
 {
@@ -357,6 +376,28 @@ static void test_reason_names_binding_constraint(void **st)
 	p = solve(h, VMP_ORDER_GIVEN, one_cpu, 1);
 	assert_non_null(strstr(p->vms[0].reason, "lower vcpus to 24"));
 	assert_int_equal(p->vms[0].bind, VMP_BIND_CORES);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+	/* Nothing smaller would fit either: the hint says what binds, never "lower vcpus to 0". */
+	static const char *const isolate[] = {"name=a,vcpus=2,memory=1G,threads=isolate"};
+	static const char *const one[] = {"name=a,vcpus=1,memory=1G"};
+	static const char *const two_cells[] = {"name=a,vcpus=4,memory=1G,numa=2"};
+	h = synth("pack:2 [numa(memory=16GiB)] core:1 pu:2");
+	vmp_cpuset_parse(&h->reserved, "0,2"); /* one thread of each core */
+	p = solve(h, VMP_ORDER_GIVEN, isolate, 1);
+	assert_null(strstr(p->vms[0].reason, "lower vcpus to 0"));
+	assert_non_null(strstr(p->vms[0].reason, "no whole core is free (2 CPUs are, as single "
+						 "threads); use threads=prefer"));
+	vmp_plan_free(p);
+	vmp_cpuset_parse(&h->reserved, "0-3");
+	p = solve(h, VMP_ORDER_GIVEN, one, 1);
+	assert_null(strstr(p->vms[0].reason, "lower vcpus to 0"));
+	assert_non_null(strstr(p->vms[0].reason, "no CPU is free (all reserved or taken)"));
+	vmp_plan_free(p);
+	vmp_cpuset_parse(&h->reserved, "0-1");
+	p = solve(h, VMP_ORDER_GIVEN, two_cells, 1);
+	assert_null(strstr(p->vms[0].reason, "lower vcpus to 0"));
+	assert_non_null(strstr(p->vms[0].reason, "fewer than 2 nodes have free dedicated vCPUs"));
 	vmp_plan_free(p);
 	vmp_host_free(h);
 	/* Free CPUs of 3 and 8: 11 in all, but even shares place at most 8; the hint must fit. */
@@ -682,6 +723,7 @@ int main(void)
 	    cmocka_unit_test(test_deterministic),
 	    cmocka_unit_test(test_hugepages),
 	    cmocka_unit_test(test_reason_names_binding_constraint),
+	    cmocka_unit_test(test_reason_follows_what_is_free),
 	    cmocka_unit_test(test_mb_closids),
 	    cmocka_unit_test(test_mb_no_group_and_huge_cap),
 	    cmocka_unit_test(test_cache_other_node),
