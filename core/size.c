@@ -114,3 +114,29 @@ size_t vmp_size_format(char *buf, size_t len, uint64_t bytes)
 		n = snprintf(buf, len, "%" PRIu64 "B", bytes);
 	return n > 0 ? (size_t)n : 0;
 }
+
+size_t vmp_size_human(char *buf, size_t len, uint64_t bytes)
+{
+	static const char *const names[] = {"TiB", "GiB", "MiB", "KiB"};
+	static const uint64_t sizes[] = {TIB, GIB, MIB, KIB};
+	int n;
+
+	for (int i = 0; i < 4; i++) {
+		if (bytes < sizes[i])
+			continue;
+		if (bytes % sizes[i] == 0)
+			break;
+		/* Tenths rounded down: a free amount is never overstated. */
+		n = snprintf(buf, len, "%" PRIu64 ".%" PRIu64 "%s", bytes / sizes[i],
+			     bytes % sizes[i] * 10 / sizes[i], names[i]);
+		return n > 0 ? (size_t)n : 0;
+	}
+	return vmp_size_format(buf, len, bytes);
+}
+
+uint64_t vmp_size_round_down(uint64_t bytes)
+{
+	uint64_t unit = bytes >= 10 * GIB ? GIB : bytes >= MIB ? MIB : 1;
+
+	return bytes - bytes % unit;
+}

@@ -168,12 +168,13 @@ static void memory_short(char **s, const planner_state *st, const vmp_vm_request
 		vmp_size_format(b, sizeof(b), r->hugepage_bytes);
 		planner_append(s, " of %s", b);
 	}
-	vmp_size_format(a, sizeof(a), f->total_mem);
+	vmp_size_human(a, sizeof(a), f->total_mem);
 	planner_append(s, "; the host has %s free in all", a);
 	for (int n = 0; n < h->nnodes && !reason_full(s); n++) {
-		vmp_size_format(a, sizeof(a), planner_mem_room(st, n, r->hugepage_bytes));
+		vmp_size_human(a, sizeof(a), planner_mem_room(st, n, r->hugepage_bytes));
 		planner_append(s, "%snode %d: %s", n ? ", " : " (", h->nodes[n].id, a);
 	}
+	fits = vmp_size_round_down(fits);
 	vmp_size_format(a, sizeof(a), fits);
 	if (fits)
 		planner_append(s, "); lower memory to %s%s", a,
@@ -190,7 +191,7 @@ static void memory_not_beside(char **s, const planner_state *st, const vmp_vm_re
 	const vmp_host *h = st->h;
 	int most = -1;
 	uint64_t most_mem = 0;
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 
 	for (int n = 0; n < h->nnodes; n++)
 		if (planner_capacity(st, n, ANY_L3, r->threads) >= (int)r->vcpus &&
@@ -199,11 +200,12 @@ static void memory_not_beside(char **s, const planner_state *st, const vmp_vm_re
 			most_mem = planner_mem_room(st, n, r->hugepage_bytes);
 		}
 	vmp_size_format(a, sizeof(a), r->memory_bytes);
-	vmp_size_format(b, sizeof(b), most_mem);
+	vmp_size_human(b, sizeof(b), most_mem);
+	vmp_size_format(c, sizeof(c), vmp_size_round_down(most_mem));
 	planner_append(s,
 		       "needs %s of %s on one node with %u free %s; the most such a node "
 		       "has is %s (node %d); lower memory to %s, or allow numa=auto",
-		       a, f->pool, r->vcpus, f->what, b, h->nodes[most].id, b);
+		       a, f->pool, r->vcpus, f->what, b, h->nodes[most].id, c);
 }
 
 /* numa=N: too few nodes can take a share each. */
@@ -353,8 +355,8 @@ void planner_explain_shared_failure(const planner_state *st, vmp_plan_vm *vm, in
 		}
 	}
 	vmp_size_format(a, sizeof(a), r->memory_bytes);
-	vmp_size_format(b, sizeof(b), most);
-	vmp_size_format(c, sizeof(c), total);
+	vmp_size_human(b, sizeof(b), most);
+	vmp_size_human(c, sizeof(c), total);
 	if (total < r->memory_bytes)
 		planner_refuse(vm, r->hugepage_bytes ? VMP_BIND_HUGEPAGES : VMP_BIND_MEMORY,
 			       "cpu=shared needs %s of %s; the host has %s free in all, the most "

@@ -28,4 +28,19 @@ int vmp_size_parse(uint64_t *out, const char *text);
  */
 size_t vmp_size_format(char *buf, size_t len, uint64_t bytes);
 
+/**
+ * Format bytes for reading at a glance: the largest binary unit of which there is at least
+ * one, with tenths rounded down where it does not divide exactly ("7.4GiB", "16GiB", "512B").
+ * Not for values to be given back as input: vmp_size_format() is exact.
+ *
+ * @return as snprintf
+ */
+size_t vmp_size_human(char *buf, size_t len, uint64_t bytes);
+
+/**
+ * Round a size down to a value a person would type: whole GiB from 10 GiB, whole MiB from
+ * 1 MiB, else bytes. For suggestions such as "lower memory to ...": never more than bytes.
+ */
+uint64_t vmp_size_round_down(uint64_t bytes);
+
 #endif

@@ -62,4 +62,10 @@ expect_status 2 "an unknown profile"
 expect_in err "did you mean 'database'?" "the nearest profile"
 run profiles a b
 expect_status 2 "two names"
+# A refusal says sizes in units a person reads, and a suggestion a person can type.
+run suggest --synthetic "pack:1 [numa(memory=8GB)] core:2 pu:1" --vm name=a,vcpus=1,memory=20G
+expect_in out "the host has 7.4GiB free in all (node 0: 7.4GiB)" "free memory in human units"
+expect_in out "lower memory to 7629MiB" "a size to type, never more than is free"
+expect_true "no KiB counts" not grep -q "[0-9]KiB" "$TMP/out"
+
 finish

@@ -181,6 +181,27 @@ static void expect_format(uint64_t bytes, const char *want)
 	assert_string_equal(buf, want);
 }
 
+/* At a glance: the largest unit, tenths rounded down; and sizes a person would type. */
+static void test_human(void **state)
+{
+	char buf[32];
+
+	(void)state;
+	vmp_size_human(buf, sizeof(buf), 7812500 * KIB);
+	assert_string_equal(buf, "7.4GiB"); /* 7.45 GiB: never rounded up */
+	vmp_size_human(buf, sizeof(buf), 16 * GIB);
+	assert_string_equal(buf, "16GiB");
+	vmp_size_human(buf, sizeof(buf), 1536 * KIB);
+	assert_string_equal(buf, "1.5MiB");
+	vmp_size_human(buf, sizeof(buf), 512);
+	assert_string_equal(buf, "512B");
+	vmp_size_human(buf, sizeof(buf), 3 * TIB + TIB / 2);
+	assert_string_equal(buf, "3.5TiB");
+	assert_int_equal(vmp_size_round_down(7812500 * KIB), 7629 * MIB);
+	assert_int_equal(vmp_size_round_down(779733764 * KIB), 743 * GIB);
+	assert_int_equal(vmp_size_round_down(1000), 1000);
+}
+
 static void test_format(void **state)
 {
 	char small[4];
@@ -233,6 +254,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bare_number_is_mib),
 	    cmocka_unit_test(test_units),
+	    cmocka_unit_test(test_human),
 	    cmocka_unit_test(test_spaces),
 	    cmocka_unit_test(test_overflow_boundaries),
 	    cmocka_unit_test(test_bad),
