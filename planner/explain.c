@@ -228,7 +228,7 @@ static void cells_short(char **s, const planner_state *st, const vmp_vm_request 
 		    planner_mem_room(st, n, r->hugepage_bytes) >= r->memory_bytes / r->numa_cells;
 	planner_append(s, "%d node%s can take a share (", fit, fit == 1 ? "" : "s");
 	for (int n = 0; n < h->nnodes && !reason_full(s); n++) {
-		vmp_size_format(b, sizeof(b), planner_mem_room(st, n, r->hugepage_bytes));
+		vmp_size_human(b, sizeof(b), planner_mem_room(st, n, r->hugepage_bytes));
 		planner_append(s, "%snode %d: %d, %s", n ? "; " : "", h->nodes[n].id,
 			       planner_capacity(st, n, ANY_L3, r->threads), b);
 	}
@@ -322,7 +322,7 @@ void planner_explain_failure(const planner_state *st, vmp_plan_vm *vm)
 		bind = VMP_BIND_NUMA;
 		cells_short(&s, st, r, &f);
 	} else {
-		vmp_size_format(a, sizeof(a), f.best_mem);
+		vmp_size_human(a, sizeof(a), f.best_mem);
 		vmp_size_format(b, sizeof(b), r->memory_bytes);
 		planner_append(&s,
 			       "needs %u %s (threads=%s) and %s of %s, but no set of nodes "
@@ -446,7 +446,7 @@ static void brief_spread(char **out, const vmp_host *h, const vmp_plan *plan, in
 	for (int c = 0; c < vm->ncells; c++)
 		planner_append(out, " %d", vm->cells[c].host_node);
 	vmp_size_format(a, sizeof(a), vm->req.memory_bytes);
-	vmp_size_format(b, sizeof(b), most_mem);
+	vmp_size_human(b, sizeof(b), most_mem);
 	if (vm->req.numa_cells > 1)
 		planner_append(out, ", as numa=%u asks\n", vm->req.numa_cells);
 	else if (vm->req.memory_bytes > most_mem)

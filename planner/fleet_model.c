@@ -185,8 +185,8 @@ static fleet_refusal no_fit(const fleet_host *h, const vmp_vm_request *req, char
 		r = FLEET_NODE_FIT;
 	if (why) {
 		vmp_size_format(need, sizeof(need), req->memory_bytes);
-		vmp_size_format(all, sizeof(all), mem_all);
-		vmp_size_format(bm, sizeof(bm), best_mem);
+		vmp_size_human(all, sizeof(all), mem_all);
+		vmp_size_human(bm, sizeof(bm), best_mem);
 		snprintf(why, size,
 			 "needs %d CPUs, %s%s; free %d CPUs, %s in all, best node %d CPUs, %s", pus,
 			 need, req->hugepage_bytes ? " in hugepages" : "", h->free_pus, all,

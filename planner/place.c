@@ -180,7 +180,7 @@ static int cheapest_node(planner_state *st, vmp_plan_vm *vm, int devnode)
 		if (cap < (int)r->vcpus || room < r->memory_bytes) {
 			if (st->explain) {
 				char a[32];
-				vmp_size_format(a, sizeof(a), room);
+				vmp_size_human(a, sizeof(a), room);
 				planner_append(
 				    &vm->explain,
 				    "rejected node %d: %d free vCPUs (threads=%s), %s free "
