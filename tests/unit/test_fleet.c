@@ -24,7 +24,7 @@
 static vmp_fleet *make_fleet(int n, const char *desc, const char *const *labels)
 {
 	vmp_host *hosts[16];
-	char names[16][8];
+	char names[16][16];
 	const char *np[16];
 	vmp_fleet *f;
 
