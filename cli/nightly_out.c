@@ -110,10 +110,13 @@ void nightly_print_text(const nightly *n)
 
 static json_t *verify_json(const nightly *n)
 {
-	json_t *v = json_object(), *drift = json_array(), *idle = json_array();
+	json_t *v, *drift, *idle;
 
 	if (!n->rep)
 		return json_null();
+	v = json_object();
+	drift = json_array();
+	idle = json_array();
 	for (int k = 0; k < n->rep->nmismatches; k++) {
 		const vmp_mismatch *m = &n->rep->mismatches[k];
 
