@@ -261,4 +261,3 @@ int vmp_plan_to_json(char **out, const vmp_plan *plan)
 	*out = buf;
 	return VMP_OK;
 }
-

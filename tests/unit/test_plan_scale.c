@@ -92,10 +92,10 @@ static void test_repeat_in_big_mix(void **st)
  */
 static void test_refusal_reused_only_when_alike(void **st)
 {
-	static const char *const specs[] = {
-	    "name=a,vcpus=3,memory=4G",  "name=b,vcpus=1,memory=6G", "name=c,vcpus=1,memory=1G",
-	    "name=d,vcpus=1,memory=6G",  "name=e,vcpus=1,memory=6G", "name=f,vcpus=2,memory=6G",
-	    "name=g,vcpus=1,memory=512M"};
+	static const char *const specs[] = {"name=a,vcpus=3,memory=4G",  "name=b,vcpus=1,memory=6G",
+					    "name=c,vcpus=1,memory=1G",  "name=d,vcpus=1,memory=6G",
+					    "name=e,vcpus=1,memory=6G",  "name=f,vcpus=2,memory=6G",
+					    "name=g,vcpus=1,memory=512M"};
 	vmp_host *h = synth("numa:1(memory=8GiB) core:5 pu:1");
 	vmp_plan *p = solve(h, VMP_ORDER_GIVEN, specs, 7);
 
@@ -123,8 +123,7 @@ static void assert_jansson_layout(const char *text)
 	char *again;
 
 	assert_non_null(root);
-	again =
-	    json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+	again = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
 	assert_non_null(again);
 	assert_string_equal(again, text);
 	free(again);
