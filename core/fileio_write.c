@@ -429,6 +429,7 @@ int vmp_file_write_atomic(const char *path, const void *data, size_t len)
 int vmp_file_backup(char *out, size_t size, const char *path, const void *data, size_t len)
 {
 	const char *base = strrchr(path, '/');
+	pending *p = NULL;
 	int fd = -1;
 
 	base = base ? base + 1 : path;
@@ -441,16 +442,29 @@ int vmp_file_backup(char *out, size_t size, const char *path, const void *data, 
 	for (int gen = 0; gen < MAX_BACKUPS && fd < 0; gen++) {
 		int n = gen ? snprintf(out, size, "%s.bak.%d", path, gen)
 			    : snprintf(out, size, "%s.bak", path);
+		sigset_t old;
+		int saved;
 		if (n >= (int)size) {
 			vmp_error_set("cannot back up '%s': path too long", path);
 			return VMP_EINVAL;
 		}
 		/* Exclusive and never through a link: an earlier backup, or anything planted
-		 * under its name, stays as it is and the next generation is taken. */
+		 * under its name, stays as it is and the next generation is taken. Listed for
+		 * the signals from its creation: a kill never leaves half a backup. */
+		block_signals(&old);
 		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST) {
+		saved = errno;
+		if (fd >= 0 && !(p = pending_add(out, false))) {
+			close(fd);
+			unlink(out);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			vmp_error_set("out of memory");
+			return VMP_ENOMEM;
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (fd < 0 && saved != EEXIST) {
 			vmp_error_set("cannot back up '%s' to '%s': %s", path, out,
-				      strerror(errno));
+				      strerror(saved));
 			return VMP_ESYS;
 		}
 	}
@@ -462,16 +476,17 @@ int vmp_file_backup(char *out, size_t size, const char *path, const void *data, 
 	if (!write_all(fd, data, len) || fsync(fd) < 0) {
 		int saved = errno;
 		close(fd);
-		unlink(out);
+		pending_drop(p, true);
 		vmp_error_set("cannot back up '%s' to '%s': %s", path, out, strerror(saved));
 		return VMP_ESYS;
 	}
 	if (close(fd) < 0) {
 		int saved = errno;
-		unlink(out);
+		pending_drop(p, true);
 		vmp_error_set("cannot back up '%s' to '%s': %s", path, out, strerror(saved));
 		return VMP_ESYS;
 	}
+	pending_drop(p, false);
 	return VMP_OK;
 }
 
