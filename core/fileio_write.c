@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vmplan/error.h"
@@ -24,10 +26,13 @@
  * signals below blocked, so the handler always sees it whole. */
 typedef struct pending {
 	struct pending *next;
+	bool dir; /* a work folder (vmp_file_workdir_new): removed with the files in it */
 	char path[];
 } pending;
 
 static pending *volatile pending_list;
+/* The program writing into a work folder, stopped before the folder is removed; 0: none. */
+static volatile pid_t guarded_child;
 static const int guarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
 static void block_signals(sigset_t *old)
@@ -40,7 +45,30 @@ static void block_signals(sigset_t *old)
 	sigprocmask(SIG_BLOCK, &set, old);
 }
 
-static pending *pending_add(const char *path)
+/* Remove folder path and the files in it (a work folder holds no folders). Only system
+ * calls, so that the signal handler may use it too. */
+static void remove_flat(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	long n;
+
+	while (fd >= 0 && (n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+		for (long off = 0; off < n;) {
+			/* struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name */
+			unsigned short reclen;
+			const char *name = buf + off + 19;
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			if (strcmp(name, ".") && strcmp(name, ".."))
+				unlinkat(fd, name, 0);
+			off += reclen;
+		}
+	if (fd >= 0)
+		close(fd);
+	rmdir(path);
+}
+
+static pending *pending_add(const char *path, bool dir)
 {
 	size_t n = strlen(path) + 1;
 	pending *p = malloc(sizeof(*p) + n);
@@ -49,6 +77,7 @@ static pending *pending_add(const char *path)
 	if (!p)
 		return NULL;
 	memcpy(p->path, path, n);
+	p->dir = dir;
 	block_signals(&old);
 	p->next = pending_list;
 	pending_list = p;
@@ -64,7 +93,9 @@ static void pending_drop(pending *p, bool remove)
 	if (!p)
 		return;
 	block_signals(&old);
-	if (remove)
+	if (remove && p->dir)
+		remove_flat(p->path);
+	else if (remove)
 		unlink(p->path);
 	for (pending *volatile *q = &pending_list; *q; q = &(*q)->next)
 		if (*q == p) {
@@ -77,9 +108,16 @@ static void pending_drop(pending *p, bool remove)
 
 static void on_signal(int sig)
 {
-	/* unlink() and raise() are async-signal-safe; the list is whole (see pending). */
-	for (pending *p = pending_list; p; p = p->next)
-		unlink(p->path);
+	/* kill(), waitpid(), unlink() and raise() are async-signal-safe; the list is whole (see
+	 * pending). The child goes first, so that it writes nothing into a folder removed. */
+	if (guarded_child > 0 && kill(guarded_child, SIGTERM) == 0)
+		waitpid(guarded_child, NULL, 0);
+	for (pending *p = pending_list; p; p = p->next) {
+		if (p->dir)
+			remove_flat(p->path);
+		else
+			unlink(p->path);
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -241,7 +279,7 @@ static int write_temporary(pending **out, const char *target, const void *data, 
 	block_signals(&old);
 	fd = mkstemp(tmp);
 	saved = errno;
-	*out = fd >= 0 ? pending_add(tmp) : NULL;
+	*out = fd >= 0 ? pending_add(tmp, false) : NULL;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (fd < 0) {
 		vmp_error_set("cannot write '%s': %s", target, strerror(saved));
@@ -391,6 +429,7 @@ int vmp_file_write_atomic(const char *path, const void *data, size_t len)
 int vmp_file_backup(char *out, size_t size, const char *path, const void *data, size_t len)
 {
 	const char *base = strrchr(path, '/');
+	pending *p = NULL;
 	int fd = -1;
 
 	base = base ? base + 1 : path;
@@ -403,16 +442,29 @@ int vmp_file_backup(char *out, size_t size, const char *path, const void *data, 
 	for (int gen = 0; gen < MAX_BACKUPS && fd < 0; gen++) {
 		int n = gen ? snprintf(out, size, "%s.bak.%d", path, gen)
 			    : snprintf(out, size, "%s.bak", path);
+		sigset_t old;
+		int saved;
 		if (n >= (int)size) {
 			vmp_error_set("cannot back up '%s': path too long", path);
 			return VMP_EINVAL;
 		}
 		/* Exclusive and never through a link: an earlier backup, or anything planted
-		 * under its name, stays as it is and the next generation is taken. */
+		 * under its name, stays as it is and the next generation is taken. Listed for
+		 * the signals from its creation: a kill never leaves half a backup. */
+		block_signals(&old);
 		fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (fd < 0 && errno != EEXIST) {
+		saved = errno;
+		if (fd >= 0 && !(p = pending_add(out, false))) {
+			close(fd);
+			unlink(out);
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			vmp_error_set("out of memory");
+			return VMP_ENOMEM;
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (fd < 0 && saved != EEXIST) {
 			vmp_error_set("cannot back up '%s' to '%s': %s", path, out,
-				      strerror(errno));
+				      strerror(saved));
 			return VMP_ESYS;
 		}
 	}
@@ -424,15 +476,63 @@ int vmp_file_backup(char *out, size_t size, const char *path, const void *data, 
 	if (!write_all(fd, data, len) || fsync(fd) < 0) {
 		int saved = errno;
 		close(fd);
-		unlink(out);
+		pending_drop(p, true);
 		vmp_error_set("cannot back up '%s' to '%s': %s", path, out, strerror(saved));
 		return VMP_ESYS;
 	}
 	if (close(fd) < 0) {
 		int saved = errno;
-		unlink(out);
+		pending_drop(p, true);
 		vmp_error_set("cannot back up '%s' to '%s': %s", path, out, strerror(saved));
 		return VMP_ESYS;
 	}
+	pending_drop(p, false);
 	return VMP_OK;
+}
+
+/* ---- work folders ---- */
+
+int vmp_file_workdir_new(char *out, size_t size, const char *dir, const char *name)
+{
+	sigset_t old;
+	pending *p;
+
+	if (snprintf(out, size, "%s/.%s.XXXXXX", dir, name) >= (int)size) {
+		vmp_error_set("cannot write into '%s': path too long", dir);
+		return VMP_ESYS;
+	}
+	/* Signals blocked from creation to listing, as for a temporary file. */
+	block_signals(&old);
+	if (!mkdtemp(out)) {
+		int saved = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		vmp_error_set("cannot write into '%s': %s", dir, strerror(saved));
+		return VMP_ESYS;
+	}
+	if (!(p = pending_add(out, true)))
+		rmdir(out);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (!p) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	return VMP_OK;
+}
+
+void vmp_file_workdir_remove(const char *path)
+{
+	pending *found = NULL;
+	sigset_t old;
+
+	block_signals(&old);
+	for (pending *p = pending_list; p && !found; p = p->next)
+		if (p->dir && !strcmp(p->path, path))
+			found = p;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	pending_drop(found, true);
+}
+
+void vmp_file_guard_child(pid_t pid)
+{
+	guarded_child = pid;
 }

@@ -323,14 +323,115 @@ void vmp_host_fingerprint(char out[17], const vmp_host *host)
 	snprintf(out, 17, "%016" PRIx64, h);
 }
 
+/* Record indices ordered by name, then by index (qsort_r's context: the names). */
+typedef struct names_ctx {
+	const char *names;
+	size_t stride;
+} names_ctx;
+
+static int by_name_then_index(const void *a, const void *b, void *arg)
+{
+	const names_ctx *c = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int d = strcmp(c->names + i * c->stride, c->names + j * c->stride);
+
+	return d ? d : (i > j) - (i < j);
+}
+
+int vmp_names_first_repeat(size_t *out_first, size_t *out_earlier, const char *names, size_t n,
+			   size_t stride)
+{
+	names_ctx c = {.names = names, .stride = stride};
+	size_t *idx = n > 1 ? malloc(n * sizeof(*idx)) : NULL;
+	int found = 0;
+
+	if (n < 2)
+		return 0;
+	if (!idx) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (size_t k = 0; k < n; k++)
+		idx[k] = k;
+	qsort_r(idx, n, sizeof(*idx), by_name_then_index, &c);
+	/* In each run of one name the first entry is its earliest record and the second the
+	 * first repeat; the answer is the run whose second entry comes first. */
+	for (size_t k = 1; k < n; k++) {
+		if (strcmp(names + idx[k] * stride, names + idx[k - 1] * stride) ||
+		    (k >= 2 && !strcmp(names + idx[k - 1] * stride, names + idx[k - 2] * stride)))
+			continue;
+		if (!found || idx[k] < *out_first) {
+			*out_first = idx[k];
+			*out_earlier = idx[k - 1];
+		}
+		found = 1;
+	}
+	free(idx);
+	return found;
+}
+
+/* Grow *arr (of *room elements of size each) to want elements, at most max, zeroing the rest. */
+static int grow(void **arr, int *room, int want, int max, size_t size)
+{
+	void *p;
+
+	if (want > max)
+		want = max;
+	if (want <= *room)
+		return VMP_OK;
+	if (!(p = realloc(*arr, (size_t)want * size))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	memset((char *)p + (size_t)*room * size, 0, (size_t)(want - *room) * size);
+	*arr = p;
+	*room = want;
+	return VMP_OK;
+}
+
+int vmp_plan_vm_reserve(vmp_plan_vm *vm, int niothreads, int ncachetune, int nmemorytune,
+			int ncells)
+{
+	int err;
+
+	if ((err = grow((void **)&vm->iothreadpin, &vm->room_iothreads, niothreads,
+			VMP_MAX_IOTHREADS, sizeof(*vm->iothreadpin))) < 0 ||
+	    (err = grow((void **)&vm->cachetune, &vm->room_cachetune, ncachetune, VMP_MAX_CACHETUNE,
+			sizeof(*vm->cachetune))) < 0 ||
+	    (err = grow((void **)&vm->memorytune, &vm->room_memorytune, nmemorytune,
+			VMP_RDT_DOMAINS_MAX, sizeof(*vm->memorytune))) < 0 ||
+	    (err = grow((void **)&vm->cells, &vm->room_cells, ncells, VMP_MAX_CELLS,
+			sizeof(*vm->cells))) < 0)
+		return err;
+	return VMP_OK;
+}
+
+void vmp_plan_vm_release(vmp_plan_vm *vm)
+{
+	if (!vm)
+		return;
+	free(vm->vcpupin);
+	free(vm->explain);
+	free(vm->iothreadpin);
+	free(vm->cachetune);
+	free(vm->memorytune);
+	free(vm->cells);
+	vm->vcpupin = NULL;
+	vm->explain = NULL;
+	vm->iothreadpin = NULL;
+	vm->cachetune = NULL;
+	vm->memorytune = NULL;
+	vm->cells = NULL;
+	vm->niothreads = vm->ncachetune = vm->nmemorytune = vm->ncells = 0;
+	vm->room_iothreads = vm->room_cachetune = vm->room_memorytune = vm->room_cells = 0;
+}
+
 void vmp_plan_free(vmp_plan *plan)
 {
 	if (!plan)
 		return;
-	for (int i = 0; i < plan->nvms; i++) {
-		free(plan->vms[i].vcpupin);
-		free(plan->vms[i].explain);
-	}
+	for (int i = 0; i < plan->nvms; i++)
+		vmp_plan_vm_release(&plan->vms[i]);
 	free(plan->vms);
 	free(plan);
 }

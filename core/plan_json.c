@@ -1,4 +1,5 @@
-/* plan.json: the plan as data for other tools, written and read back losslessly. */
+/* plan.json: the plan as data for other tools, read back losslessly (written in plan_json_write.c).
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 
 #include "identity_json.h"
 #include "json.h"
+#include "plan_json_internal.h"
 #include "plan_json_solver.h"
 #include "vmplan/error.h"
 #include "vmplan/fileio.h"
@@ -17,7 +19,7 @@
 #include "vmplan/request.h"
 
 /* vmp_bind, as plan.json's refused_by names it. */
-static const char *const bind_keys[] = {
+const char *const vmp_plan_bind_keys[] = {
     [VMP_BIND_NONE] = "none",
     [VMP_BIND_CORES] = "cores",
     [VMP_BIND_MEMORY] = "memory",
@@ -34,205 +36,17 @@ static const char *const bind_keys[] = {
     NULL,
 };
 
-#define MAX_KEYS 64
-
 /* The request keys in the order their fields appear in plan.json; returns their number. */
-static size_t keys_in_json_order(const vmp_request_key *order[MAX_KEYS])
+size_t vmp_plan_json_keys_in_order(const vmp_request_key *order[VMP_PLAN_JSON_MAX_KEYS])
 {
 	size_t n, count = 0;
 	const vmp_request_key *keys = vmp_request_keys_all(&n);
 
-	for (int rank = 0; count < n && rank < MAX_KEYS; rank++)
+	for (int rank = 0; count < n && rank < VMP_PLAN_JSON_MAX_KEYS; rank++)
 		for (size_t k = 0; k < n; k++)
 			if (keys[k].json_rank == rank)
 				order[count++] = &keys[k];
 	return count;
-}
-
-/* ---- writing ---------------------------------------------------------------------------- */
-
-static json_t *u64_json(uint64_t v)
-{
-	return json_integer((json_int_t)v);
-}
-
-/* One field of the request as plan.json holds it; NULL for an empty set (left out). */
-static json_t *field_json(const vmp_request_key *k, const vmp_request_field *f,
-			  const vmp_vm_request *r)
-{
-	const void *p = vmp_request_field_cptr(r, f);
-	json_t *a;
-
-	switch (f->type) {
-	case VMP_FIELD_TEXT:
-		/* The fleet keys are absent when unset, so one-host plan.json stays as it was. */
-		if (!*(const char *)p && (!strcmp(k->name, "host") || !strcmp(k->name, "group")))
-			return NULL;
-		return json_string(p);
-	case VMP_FIELD_UINT:
-		return json_integer(*(const unsigned *)p);
-	case VMP_FIELD_INT:
-		return json_integer(*(const int *)p);
-	case VMP_FIELD_U64:
-		return u64_json(*(const uint64_t *)p);
-	case VMP_FIELD_I64:
-		return json_integer(*(const int64_t *)p);
-	case VMP_FIELD_BOOL:
-		return json_boolean(*(const bool *)p);
-	case VMP_FIELD_ENUM:
-		return json_string(vmp_request_enum_name(k->name, *(const int *)p));
-	case VMP_FIELD_SET:
-		if (!*(const unsigned *)p)
-			return NULL;
-		a = json_array();
-		for (int i = 0; k->names[i]; i++)
-			if (*(const unsigned *)p & (1u << i))
-				json_array_append_new(a, json_string(k->names[i]));
-		return a;
-	case VMP_FIELD_NONE:
-		break;
-	}
-	return NULL;
-}
-
-static json_t *request_json(const vmp_vm_request *r)
-{
-	const vmp_request_key *order[MAX_KEYS];
-	size_t n = keys_in_json_order(order);
-	json_t *o = json_object();
-
-	for (size_t k = 0; k < n; k++)
-		for (size_t f = 0; f < VMP_KEY_FIELDS_MAX && order[k]->fields[f].type; f++) {
-			json_t *v = field_json(order[k], &order[k]->fields[f], r);
-			if (v)
-				json_object_set_new(o, order[k]->fields[f].json, v);
-		}
-	return o;
-}
-
-/* The guest cells of a placed VM, each with the host CPUs its vCPUs are pinned to. */
-static json_t *cells_json(const vmp_plan_vm *vm)
-{
-	json_t *a = json_array();
-
-	for (int i = 0; i < vm->ncells; i++) {
-		const vmp_plan_cell *c = &vm->cells[i];
-		vmp_cpuset host_cpus = {0};
-		json_t *dist = json_array();
-		int v;
-
-		VMP_CPUSET_FOREACH (v, &c->vcpus) {
-			if ((unsigned)v < vm->req.vcpus && vm->vcpupin[v] >= 0)
-				vmp_cpuset_set(&host_cpus, vm->vcpupin[v]);
-		}
-		for (int j = 0; c->distances[i] && j < vm->ncells; j++)
-			json_array_append_new(dist, json_integer(c->distances[j]));
-		json_array_append_new(a, json_pack("{s:i, s:i, s:o, s:o, s:I, s:o}", "id", i,
-						   "host_node", c->host_node, "vcpus",
-						   vmp_json_cpuset_new(&c->vcpus), "cpus",
-						   vmp_json_cpuset_new(&host_cpus), "memory_bytes",
-						   (json_int_t)c->memory_bytes, "distances", dist));
-	}
-	return a;
-}
-
-static json_t *resctrl_json(json_t *o, const vmp_plan_vm *vm)
-{
-	json_t *a = json_array();
-	char mask[32];
-
-	for (int i = 0; i < vm->ncachetune; i++) {
-		const vmp_plan_cachetune *c = &vm->cachetune[i];
-		snprintf(mask, sizeof(mask), "0x%" PRIx64, c->ways_mask);
-		json_array_append_new(a, json_pack("{s:i, s:i, s:s, s:s, s:I}", "level", c->level,
-						   "cache_id", c->cache_id, "type", c->type,
-						   "ways_mask", mask, "size_bytes",
-						   (json_int_t)c->size_bytes));
-	}
-	json_object_set_new(o, "cachetune", a);
-	a = json_array();
-	for (int i = 0; i < vm->nmemorytune; i++)
-		json_array_append_new(a, json_pack("{s:i, s:I}", "node_id",
-						   vm->memorytune[i].node_id, "bandwidth",
-						   (json_int_t)vm->memorytune[i].bandwidth));
-	json_object_set_new(o, "memorytune", a);
-	return o;
-}
-
-/* What only a placed VM has: its pins, cells, topology, hugepages and resctrl. */
-static void placed_json(json_t *o, const vmp_plan_vm *vm)
-{
-	const vmp_vm_request *r = &vm->req;
-	json_t *a = json_array();
-
-	for (unsigned i = 0; i < r->vcpus; i++)
-		json_array_append_new(a, json_integer(vm->vcpupin[i]));
-	json_object_set_new(o, "vcpupin", a);
-	json_object_set_new(o, "pcpus", vmp_json_cpuset_new(&vm->pcpus));
-	json_object_set_new(o, "emulatorpin", vmp_json_cpuset_new(&vm->emulatorpin));
-	a = json_array();
-	for (int i = 0; i < vm->niothreads; i++)
-		json_array_append_new(a, json_pack("{s:i, s:o}", "id", i + 1, "cpuset",
-						   vmp_json_cpuset_new(&vm->iothreadpin[i])));
-	json_object_set_new(o, "iothreadpin", a);
-	json_object_set_new(o, "cells", cells_json(vm));
-	json_object_set_new(o, "topology",
-			    json_pack("{s:i, s:i, s:i, s:i}", "sockets", vm->sockets, "dies",
-				      vm->dies, "cores", vm->cores, "threads", vm->threads));
-	json_object_set_new(o, "hugepages",
-			    r->hugepage_bytes
-				? json_pack("{s:I}", "page_bytes", (json_int_t)r->hugepage_bytes)
-				: json_null());
-	resctrl_json(o, vm);
-}
-
-static json_t *vm_json(const vmp_plan_vm *vm)
-{
-	const vmp_vm_request *r = &vm->req;
-	json_t *o = json_object();
-
-	json_object_set_new(o, "name", json_string(r->name));
-	json_object_set_new(o, "placed", json_boolean(vm->placed));
-	json_object_set_new(o, "reason", vm->placed ? json_null() : json_string(vm->reason));
-	json_object_set_new(o, "refused_by",
-			    vm->placed ? json_null() : json_string(bind_keys[vm->bind]));
-	/* Copies of the request's main fields, for readers of the file. */
-	json_object_set_new(o, "vcpus", json_integer(r->vcpus));
-	json_object_set_new(o, "memory_bytes", u64_json(r->memory_bytes));
-	json_object_set_new(o, "threads",
-			    json_string(vmp_request_enum_name("threads", r->threads)));
-	json_object_set_new(o, "emulator",
-			    json_string(vmp_request_enum_name("emulator", r->emulator)));
-	json_object_set_new(o, "cpu", json_string(vmp_request_enum_name("cpu", r->cpu)));
-	json_object_set_new(o, "request", request_json(r));
-	json_object_set_new(o, "explain", vm->explain ? json_string(vm->explain) : json_null());
-	if (vm->placed)
-		placed_json(o, vm);
-	json_object_set_new(o, "score", json_real(vm->score));
-	return o;
-}
-
-int vmp_plan_to_json(char **out, const vmp_plan *plan)
-{
-	json_t *root = json_object(), *vms = json_array();
-
-	*out = NULL;
-	json_object_set_new(root, "schema", json_integer(plan->schema));
-	json_object_set_new(root, "host", json_string(plan->host));
-	json_object_set_new(root, "hostname", json_string(plan->hostname));
-	for (int i = 0; i < plan->nvms; i++)
-		json_array_append_new(vms, vm_json(&plan->vms[i]));
-	json_object_set_new(root, "vms", vms);
-	vmp_identity_json_add(root, &plan->identity);
-	if (plan->solver.status != VMP_SOLVER_NONE)
-		json_object_set_new(root, "solver", vmp_plan_solver_json(&plan->solver));
-	*out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-	json_decref(root);
-	if (!*out) {
-		vmp_error_set("cannot serialise plan: out of memory");
-		return VMP_ENOMEM;
-	}
-	return VMP_OK;
 }
 
 /* ---- loading: every error names the file and the field, e.g. "vms[1].vcpupin[3]" -------- */
@@ -372,8 +186,8 @@ static int load_field(const loader *l, json_t *o, const vmp_request_key *k,
 
 static int load_request(const loader *outer, json_t *o, vmp_vm_request *r)
 {
-	const vmp_request_key *order[MAX_KEYS];
-	size_t n = keys_in_json_order(order), blame;
+	const vmp_request_key *order[VMP_PLAN_JSON_MAX_KEYS];
+	size_t n = vmp_plan_json_keys_in_order(order), blame;
 	loader l;
 	int err;
 
@@ -430,6 +244,8 @@ static int load_pins(const loader *l, json_t *o, vmp_plan_vm *vm)
 	if (!json_is_array(a) || json_array_size(a) > VMP_MAX_IOTHREADS)
 		return bad(l, "iothreadpin", "expected an array of at most %d entries",
 			   VMP_MAX_IOTHREADS);
+	if (vmp_plan_vm_reserve(vm, (int)json_array_size(a), 0, 0, 0) < 0)
+		return vmp_json_no_memory(&l->c);
 	json_array_foreach(a, i, e)
 	{
 		int64_t id;
@@ -493,6 +309,8 @@ static int load_cells(const loader *l, json_t *o, vmp_plan_vm *vm)
 		return err;
 	if (!json_is_array(a) || json_array_size(a) > VMP_MAX_CELLS)
 		return bad(l, "cells", "expected an array of at most %d cells", VMP_MAX_CELLS);
+	if (vmp_plan_vm_reserve(vm, 0, 0, 0, (int)json_array_size(a)) < 0)
+		return vmp_json_no_memory(&l->c);
 	json_array_foreach(a, i, e)
 	{
 		at(&el, l, ".cells[%zu]", i);
@@ -594,6 +412,8 @@ static int load_resctrl(const loader *l, json_t *o, vmp_plan_vm *vm)
 		if (!json_is_array(a) || json_array_size(a) > VMP_MAX_CACHETUNE)
 			return bad(l, "cachetune", "expected an array of at most %d entries",
 				   VMP_MAX_CACHETUNE);
+		if (vmp_plan_vm_reserve(vm, 0, (int)json_array_size(a), 0, 0) < 0)
+			return vmp_json_no_memory(&l->c);
 		json_array_foreach(a, i, e)
 		{
 			at(&el, l, ".cachetune[%zu]", i);
@@ -607,6 +427,8 @@ static int load_resctrl(const loader *l, json_t *o, vmp_plan_vm *vm)
 		if (!json_is_array(a) || json_array_size(a) > VMP_RDT_DOMAINS_MAX)
 			return bad(l, "memorytune", "expected an array of at most %d entries",
 				   VMP_RDT_DOMAINS_MAX);
+		if (vmp_plan_vm_reserve(vm, 0, 0, (int)json_array_size(a), 0) < 0)
+			return vmp_json_no_memory(&l->c);
 		json_array_foreach(a, i, e)
 		{
 			at(&el, l, ".memorytune[%zu]", i);
@@ -676,8 +498,8 @@ static int load_refused(const loader *l, json_t *o, vmp_plan_vm *vm)
 	vm->bind = VMP_BIND_OTHER;
 	v = json_object_get(o, "refused_by");
 	if (v && !json_is_null(v)) {
-		if ((err = vmp_json_enum(&e, &l->c, o, l->where, "refused_by", true, bind_keys)) <
-		    0)
+		if ((err = vmp_json_enum(&e, &l->c, o, l->where, "refused_by", true,
+					 vmp_plan_bind_keys)) < 0)
 			return err;
 		vm->bind = (vmp_bind)e;
 		if (vm->bind == VMP_BIND_NONE)
@@ -738,16 +560,23 @@ static int load_vms(const loader *l, json_t *root, vmp_plan *plan)
 	{
 		plan->nvms = (int)i + 1;
 		if ((err = load_vm(l, v, &plan->vms[i], i)) < 0)
-			return err;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(plan->vms[j].req.name, plan->vms[i].req.name)) {
-				loader el = *l;
-				snprintf(el.where, sizeof(el.where), "vms[%zu]", i);
-				return bad(&el, "name", "'%s' is already the name of vms[%zu]",
-					   plan->vms[i].req.name, j);
-			}
+			break;
 	}
-	return VMP_OK;
+	/* A repeated name among the VMs read comes before the error that stopped the reading,
+	 * as a check of each VM against the earlier ones would find it. */
+	size_t nread = err < 0 ? i : json_array_size(vms), first, j;
+	int rep = nread ? vmp_names_first_repeat(&first, &j, plan->vms[0].req.name, nread,
+						 sizeof(*plan->vms))
+			: 0;
+	if (rep < 0)
+		return vmp_json_no_memory(&l->c);
+	if (rep) {
+		loader el = *l;
+		snprintf(el.where, sizeof(el.where), "vms[%zu]", first);
+		return bad(&el, "name", "'%s' is already the name of vms[%zu]",
+			   plan->vms[first].req.name, j);
+	}
+	return err < 0 ? err : VMP_OK;
 }
 
 int vmp_plan_from_json(vmp_plan **out, const char *text, const char *name)

@@ -62,6 +62,24 @@ typedef struct planner_reason_memo {
 	char reason[VMP_REASON_MAX];
 } planner_reason_memo;
 
+/*
+ * A VM that did not fit, and what the state was then (place.c): placing depends on the
+ * request and on what is free, so a VM with the same request but its name, placed with the
+ * same cells limit while nothing was taken or given back since, does not fit either and is
+ * refused with the same words, without trying again (a mix of 40,000 copies of one shape).
+ */
+#define PLANNER_FAIL_MEMOS 4
+typedef struct planner_fail_memo {
+	bool valid;
+	unsigned long gen; /* the state's generation when written */
+	int max_cells;
+	vmp_vm_request req; /* its name not compared */
+	bool wrote_score;   /* the try set vm->score (to score) */
+	double score;
+	int bind;
+	char reason[VMP_REASON_MAX];
+} planner_fail_memo;
+
 typedef struct planner_scratch {
 	int *caps;                 /* by node: fewest_nodes, even_fit_vcpus, place_shared */
 	int *order;                /* by node: place_shared */
@@ -71,6 +89,7 @@ typedef struct planner_scratch {
 	int *spread_cap;           /* by node: place_spread (capacity when it began) */
 	uint64_t *spread_room;     /* by node: place_spread (memory room when it began) */
 	planner_reason_memo *memo; /* explain_failure: PLANNER_MEMO_SHAPES of them */
+	planner_fail_memo *fail;   /* place_vm: PLANNER_FAIL_MEMOS of them */
 	int *l3_caps;              /* by L3 domain of one node: l3_needed */
 	int *undo_pus;             /* by PU: the undo log of the VM being placed (place_vm) */
 } planner_scratch;
@@ -98,7 +117,9 @@ typedef struct planner_state {
 	unsigned closids;                       /* resctrl groups this plan creates */
 	int max_core;                           /* the most threads of any core */
 	uint32_t min_dist;                      /* the least distance between two nodes */
-	unsigned long gen;                      /* counts changes to free PUs and memory */
+	/* Counts changes to free PUs and memory; a VM that does not fit puts back what it took
+	 * and the generation it found. */
+	unsigned long gen;
 	/* Set by the exact solver's realisation: the nodes of the VM being placed, in share
 	 * order (force_k of them); 0 lets the heuristic choose. */
 	const int *force_nodes;

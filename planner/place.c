@@ -1,5 +1,7 @@
 /* Placing one VM: dedicated vCPUs on the cheapest node, its threads, and the retry for cache. */
 #include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -463,6 +465,7 @@ static void vm_placed(planner_state *st, vmp_plan_vm *vm)
 			    r->hugepage_bytes / 1024);
 	}
 	vm->placed = true;
+	st->gen++; /* bandwidth promised: a change even where no PU or memory was taken */
 }
 
 /* Try until it fits or no node is left to rule out; false with the reason set. */
@@ -471,6 +474,7 @@ static bool place_retrying(planner_state *st, planner_undo *undo, vmp_plan_vm *v
 {
 	const vmp_vm_request *r = &vm->req;
 	char cache_reason[VMP_REASON_MAX] = "";
+	unsigned long gen = st->gen;
 
 	for (;;) {
 		bool retry = false;
@@ -488,12 +492,62 @@ static bool place_retrying(planner_state *st, planner_undo *undo, vmp_plan_vm *v
 		vm->reason[0] = '\0';
 		vm->bind = VMP_BIND_NONE;
 	}
+	/* Everything taken is given back: the state is as this VM found it. */
+	st->gen = gen;
 	/* Where the other nodes had no room at all, the ways are what bound it. */
 	if (cache_reason[0] && vm->bind != VMP_BIND_CACHE)
 		planner_refuse(vm, VMP_BIND_CACHE, "%s", cache_reason);
 	if (!vm->reason[0])
 		planner_explain_failure(st, vm);
 	return false;
+}
+
+/* Two requests alike but for their names. */
+static bool same_but_name(const vmp_vm_request *a, const vmp_vm_request *b)
+{
+	const size_t skip = offsetof(vmp_vm_request, name) + sizeof(a->name);
+
+	_Static_assert(offsetof(vmp_vm_request, name) == 0, "the name leads the request");
+	return !memcmp((const char *)a + skip, (const char *)b + skip, sizeof(*a) - skip);
+}
+
+/* The refusal of an earlier VM alike, on the same state, given to vm; false when none. */
+static bool fail_memo_reuse(const planner_state *st, vmp_plan_vm *vm, int max_cells)
+{
+	for (int i = 0; i < PLANNER_FAIL_MEMOS; i++) {
+		const planner_fail_memo *m = &st->tmp.fail[i];
+		if (!m->valid || m->gen != st->gen || m->max_cells != max_cells ||
+		    !same_but_name(&m->req, &vm->req))
+			continue;
+		vm_clear(vm);
+		memcpy(vm->reason, m->reason, sizeof(vm->reason));
+		vm->bind = (vmp_bind)m->bind;
+		if (m->wrote_score)
+			vm->score = m->score;
+		return true;
+	}
+	return false;
+}
+
+static void fail_memo_keep(const planner_state *st, const vmp_plan_vm *vm, int max_cells,
+			   bool wrote_score)
+{
+	planner_fail_memo *m = &st->tmp.fail[0];
+
+	/* A free slot, or one written before the state last changed, else the first. */
+	for (int i = 0; i < PLANNER_FAIL_MEMOS; i++)
+		if (!st->tmp.fail[i].valid || st->tmp.fail[i].gen != st->gen) {
+			m = &st->tmp.fail[i];
+			break;
+		}
+	m->valid = true;
+	m->gen = st->gen;
+	m->max_cells = max_cells;
+	m->req = vm->req;
+	m->wrote_score = wrote_score;
+	m->score = vm->score;
+	m->bind = (int)vm->bind;
+	memcpy(m->reason, vm->reason, sizeof(m->reason));
 }
 
 void planner_place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
@@ -520,7 +574,29 @@ void planner_place_vm(planner_state *st, vmp_plan_vm *vm, int max_cells)
 		    "--reserve (or auto) or emulator=share");
 		return;
 	}
-	if (place_retrying(st, &undo, vm, devnode, max_cells))
+	/* Memos only where a refusal writes nothing else: no explanation, no forced nodes. */
+	bool memo = !st->explain && st->force_k == 0;
+	if (memo && fail_memo_reuse(st, vm, max_cells))
+		return;
+	/* Room for what a placement writes: cells as planner_cell_range() allows (a cell holds
+	 * a vCPU at least), or as the exact solver forces. */
+	bool rdt_cache = r->cache_bytes > 0, rdt_mb = r->membw_percent || r->membw_mbps;
+	int cells = (int)(r->numa_cells > r->vcpus ? r->numa_cells : r->vcpus);
+	if (st->force_k > cells)
+		cells = st->force_k;
+	if (vmp_plan_vm_reserve(vm, (int)r->iothreads, rdt_cache ? VMP_MAX_CACHETUNE : 0,
+				rdt_mb ? VMP_RDT_DOMAINS_MAX : 0, cells) < 0) {
+		planner_refuse(vm, VMP_BIND_OTHER, "out of memory");
+		return;
+	}
+	double score = vm->score;
+	vm->score = NAN; /* to tell whether the try wrote a score */
+	if (place_retrying(st, &undo, vm, devnode, max_cells)) {
 		vm_placed(st, vm);
+	} else if (memo) {
+		fail_memo_keep(st, vm, max_cells, !isnan(vm->score));
+	}
+	if (isnan(vm->score))
+		vm->score = score;
 	memset(st->node_skip, 0, (size_t)h->nnodes);
 }

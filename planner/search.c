@@ -48,16 +48,20 @@ static int check_request(const vmp_vm_request *r)
 
 static int check_requests(const vmp_vm_request *reqs, size_t nreqs)
 {
+	size_t repeat = nreqs, earlier;
 	int err;
 
+	/* The first repeated name, found once (a 40,000-VM mix compared pairwise took seconds). */
+	if (nreqs && (err = vmp_names_first_repeat(&repeat, &earlier, reqs[0].name, nreqs,
+						   sizeof(*reqs))) < 0)
+		return err;
 	for (size_t i = 0; i < nreqs; i++) {
 		if ((err = check_request(&reqs[i])) < 0)
 			return err;
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(reqs[i].name, reqs[j].name)) {
-				vmp_error_set("VM name '%s' is used twice", reqs[i].name);
-				return VMP_EINVAL;
-			}
+		if (i == repeat) {
+			vmp_error_set("VM name '%s' is used twice", reqs[i].name);
+			return VMP_EINVAL;
+		}
 	}
 	return VMP_OK;
 }

@@ -59,6 +59,7 @@ static bool state_alloc(planner_state *st, const vmp_host *h)
 	st->tmp.spread_cap = calloc(nodes + 1, sizeof(int));
 	st->tmp.spread_room = calloc(nodes + 1, sizeof(uint64_t));
 	st->tmp.memo = calloc(PLANNER_MEMO_SHAPES, sizeof(*st->tmp.memo));
+	st->tmp.fail = calloc(PLANNER_FAIL_MEMOS, sizeof(*st->tmp.fail));
 	st->tmp.l3_caps = calloc((size_t)h->nl3 + 2, sizeof(int));
 	st->tmp.undo_pus = calloc(pus + 1, sizeof(int));
 	return st->pu_free && st->core_nfree && st->core_size && st->core_pu_start && st->core_pu &&
@@ -66,7 +67,7 @@ static bool state_alloc(planner_state *st, const vmp_host *h)
 	       st->mem_free && st->huge_free && st->bw_demand && st->node_skip && st->tmp.caps &&
 	       st->tmp.order && st->tmp.rooms && st->tmp.to_set && st->tmp.ok && st->tmp.in &&
 	       st->tmp.l3_caps && st->tmp.undo_pus && st->tmp.spread_cap && st->tmp.spread_room &&
-	       st->tmp.memo;
+	       st->tmp.memo && st->tmp.fail;
 }
 
 /* The CSR arrays: PUs per core in OS order, cores per node grouped by L3 domain. */
@@ -157,6 +158,7 @@ void planner_state_free(planner_state *st)
 	free(st->tmp.spread_cap);
 	free(st->tmp.spread_room);
 	free(st->tmp.memo);
+	free(st->tmp.fail);
 	free(st->tmp.l3_caps);
 	free(st->tmp.undo_pus);
 	memset(st, 0, sizeof(*st));

@@ -699,6 +699,7 @@ int vmp_bench_report_write(char **text, char **json, const vmp_bench_report *r,
 	}
 	err = report_finish(text, json, &d, js, opts);
 out:
+	report_end(); /* nothing of a report that failed */
 	free(js);
 	free(script);
 	free(gp.s);

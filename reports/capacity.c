@@ -388,6 +388,7 @@ int vmp_capacity_report_write(char **text, char **json, const vmp_capacity_repor
 		goto out;
 	err = report_finish_docs(text, json, &full, &term, js, opts);
 out:
+	report_end(); /* nothing of a report that failed */
 	free(js);
 	free(csv);
 	capview_free(&v);

@@ -751,6 +751,7 @@ int vmp_host_report_write(char **text, char **json, const vmp_host_report *r,
 	}
 	err = report_finish(text, json, &d, js, opts);
 out:
+	report_end(); /* nothing of a report that failed */
 	free(js);
 	free(script);
 	free(gp.s);

@@ -71,12 +71,16 @@ void gp_end(rbuf *gp, const rchart *c, bool svg);
 /* report.json's "charts": [{file, width, height}] of the PNGs drawn. */
 struct json_t *report_charts_json(const rchart *charts, int n);
 
-/* Write DIR/name atomically. */
+/* Write DIR/name: into the report's set, committed by report_finish_docs() (and a copy for
+ * gnuplot in its work folder); outside a report, atomically on its own. */
 int report_write_file(const char *dir, const char *name, const char *data, size_t len);
 /* Write the gnuplot script and every data file, then run gnuplot in dir. */
 int report_run_gnuplot(const char *dir, const char *script, const vmp_report_opts *opts);
-/* Make the folder, check gnuplot; before anything else is written. */
+/* Make the folder, check gnuplot, start the report's set and work folder; before anything
+ * else is written. */
 int report_prepare(char *gnuplot, size_t size, const vmp_report_opts *opts);
+/* Drop what the report has not committed: its set's temporaries and the work folder. */
+void report_end(void);
 /* Write index.html, summary.md and report.json; hand back the text and the JSON. */
 int report_finish(char **text, char **json_out, const rdoc *d, const char *json,
 		  const vmp_report_opts *opts);

@@ -454,15 +454,40 @@ int rdoc_text(char **out, const rdoc *d)
 
 /* ---- files and gnuplot ---- */
 
+/*
+ * The report being written (one at a time): every file of it goes into one set, committed
+ * together by report_finish_docs() or not at all; gnuplot reads its script and data and
+ * draws its charts in a work folder that a signal removes too.
+ */
+static vmp_fileset *report_set;
+static char report_render[PATH_MAX];
+
+void report_end(void)
+{
+	vmp_fileset_free(report_set);
+	report_set = NULL;
+	if (report_render[0])
+		vmp_file_workdir_remove(report_render);
+	report_render[0] = '\0';
+}
+
 int report_write_file(const char *dir, const char *name, const char *data, size_t len)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], copy[PATH_MAX];
+	int err;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path) ||
+	    snprintf(copy, sizeof(copy), "%s/%s", report_render, name) >= (int)sizeof(copy)) {
 		vmp_error_set("cannot write into '%s': path too long", dir);
 		return VMP_ESYS;
 	}
-	return vmp_file_write_atomic(path, data, len);
+	if (!report_set)
+		return vmp_file_write_atomic(path, data, len);
+	/* gnuplot reads its copy in the work folder; the file itself waits in the set. */
+	if ((err = vmp_fileset_add(report_set, path, data, len)) < 0 ||
+	    (err = vmp_file_write_atomic(copy, data, len)) < 0)
+		return err;
+	return VMP_OK;
 }
 
 int vmp_report_find_gnuplot(char *out, size_t size, const vmp_report_opts *opts)
@@ -500,9 +525,18 @@ int report_prepare(char *gnuplot, size_t size, const vmp_report_opts *opts)
 		vmp_error_set("a report needs an output folder");
 		return VMP_EINVAL;
 	}
-	if ((err = vmp_report_find_gnuplot(gnuplot, size, opts)) < 0)
+	if ((err = vmp_report_find_gnuplot(gnuplot, size, opts)) < 0 ||
+	    (err = vmp_mkdir_p(opts->out_dir)) < 0)
 		return err;
-	return vmp_mkdir_p(opts->out_dir);
+	report_end();
+	if ((err = vmp_fileset_new(&report_set)) < 0 ||
+	    (err = vmp_file_workdir_new(report_render, sizeof(report_render), opts->out_dir,
+					"render")) < 0) {
+		report_render[0] = '\0';
+		report_end();
+		return err;
+	}
+	return VMP_OK;
 }
 
 void gp_begin(rbuf *gp, rchart *c, const char *name, int w, int h)
@@ -558,41 +592,44 @@ static void first_line(char *out, size_t size, const char *path)
 	fclose(f);
 }
 
-/* Remove the render folder tmp; with commit, first move each file gnuplot drew into dir. */
-static int finish_render(const char *dir, const char *tmp, bool commit)
+/* Add each chart gnuplot drew in the work folder (PNG, SVG) to the report's set. */
+static int add_charts(const char *dir)
 {
 	char from[PATH_MAX], to[PATH_MAX];
 	struct dirent *e;
-	DIR *d = opendir(tmp);
+	DIR *d = opendir(report_render);
 	int err = VMP_OK;
 
 	if (!d) {
-		vmp_error_set("cannot read '%s': %s", tmp, strerror(errno));
+		vmp_error_set("cannot read '%s': %s", report_render, strerror(errno));
 		return VMP_ESYS;
 	}
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+	while (err == VMP_OK && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char *data = NULL;
+		size_t len = 0;
+		if (n < 5 ||
+		    (strcmp(e->d_name + n - 4, ".png") && strcmp(e->d_name + n - 4, ".svg")))
 			continue;
-		if (snprintf(from, sizeof(from), "%s/%s", tmp, e->d_name) >= (int)sizeof(from) ||
+		if (snprintf(from, sizeof(from), "%s/%s", report_render, e->d_name) >=
+			(int)sizeof(from) ||
 		    snprintf(to, sizeof(to), "%s/%s", dir, e->d_name) >= (int)sizeof(to)) {
 			vmp_error_set("cannot write into '%s': path too long", dir);
 			err = VMP_ESYS;
-		} else if (commit && err == VMP_OK && rename(from, to) < 0) {
-			vmp_error_set("cannot write '%s': %s", to, strerror(errno));
-			err = VMP_ESYS;
+		} else if ((err = vmp_file_read(&data, &len, from, "chart")) == VMP_OK) {
+			err = vmp_fileset_add(report_set, to, data, len);
 		}
-		unlink(from);
+		free(data);
 	}
 	closedir(d);
-	rmdir(tmp);
 	return err;
 }
 
 static int spawn_gnuplot(const char *prog, const char *tmp, const char *log)
 {
-	/* In the render folder: charts appear in dir only once gnuplot drew them whole. The
-	 * script and its data stay in dir, found through gnuplot's loadpath. */
-	char *argv[] = {"gnuplot", "-e", "set loadpath '..'", "../report.gp", NULL};
+	/* In the work folder, with its own copies of the script and the data: nothing it
+	 * draws reaches dir but through the report's set. */
+	char *argv[] = {"gnuplot", "report.gp", NULL};
 	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int status, rc;
@@ -610,45 +647,45 @@ static int spawn_gnuplot(const char *prog, const char *tmp, const char *log)
 		vmp_error_set("cannot run '%s': %s", prog, strerror(rc));
 		return -1;
 	}
+	/* A signal now stops gnuplot before the work folder goes. */
+	vmp_file_guard_child(pid);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
+			vmp_file_guard_child(0);
 			vmp_error_set("cannot wait for gnuplot: %s", strerror(errno));
 			return -1;
 		}
 	}
+	vmp_file_guard_child(0);
 	return status;
 }
 
 int report_run_gnuplot(const char *dir, const char *script, const vmp_report_opts *opts)
 {
-	char prog[PATH_MAX], log[PATH_MAX], tmp[PATH_MAX], line[256];
+	char prog[PATH_MAX], log[PATH_MAX], line[256];
 	int err, status;
 
+	if (!report_set) {
+		vmp_error_set("cannot draw charts: no report is being written");
+		return VMP_EINVAL;
+	}
 	if ((err = report_write_file(dir, "report.gp", script, strlen(script))) < 0)
 		return err;
 	if ((err = vmp_report_find_gnuplot(prog, sizeof(prog), opts)) < 0)
 		return err;
-	if (snprintf(log, sizeof(log), "%s/gnuplot.log", dir) >= (int)sizeof(log) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.render.XXXXXX", dir) >= (int)sizeof(tmp)) {
+	if (snprintf(log, sizeof(log), "%s/gnuplot.log", dir) >= (int)sizeof(log)) {
 		vmp_error_set("cannot write into '%s': path too long", dir);
 		return VMP_ESYS;
 	}
-	if (!mkdtemp(tmp)) {
-		vmp_error_set("cannot write into '%s': %s", dir, strerror(errno));
+	if ((status = spawn_gnuplot(prog, report_render, log)) < 0)
 		return VMP_ESYS;
-	}
-	if ((status = spawn_gnuplot(prog, tmp, log)) < 0) {
-		finish_render(dir, tmp, false);
-		return VMP_ESYS;
-	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		finish_render(dir, tmp, false);
 		first_line(line, sizeof(line), log);
 		vmp_error_set("gnuplot failed on '%s/report.gp'%s%s (see '%s')", dir,
 			      line[0] ? ": " : "", line, log);
 		return VMP_ESYS;
 	}
-	return finish_render(dir, tmp, true);
+	return add_charts(dir);
 }
 
 void report_bytes(char *buf, size_t size, uint64_t bytes)
@@ -690,6 +727,10 @@ int report_finish_docs(char **text, char **json_out, const rdoc *d, const rdoc *
 	    (err = report_write_file(opts->out_dir, "summary.md", md, strlen(md))) < 0 ||
 	    (err = report_write_file(opts->out_dir, "report.json", json, strlen(json))) < 0)
 		goto out;
+	/* The report's files, charts included, all at once. */
+	if (report_set && (err = vmp_fileset_commit(report_set)) < 0)
+		goto out;
+	report_end();
 	if (text && (err = rdoc_text(text, term)) < 0)
 		goto out;
 	if (json_out && !(*json_out = strdup(json))) {

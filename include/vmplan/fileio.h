@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * The write layer. Every output of vmplan goes through it, with these promises:
@@ -12,8 +13,8 @@
  *   refused with VMP_EINVAL, and nothing is written;
  * - a file is written to a temporary beside it, flushed, then renamed into place; a set
  *   of files is renamed only once every one of them is whole in its temporary;
- * - temporaries are removed on failure and, after vmp_file_guard_signals(), on SIGINT,
- *   SIGTERM, SIGHUP and SIGQUIT;
+ * - temporaries and work folders are removed on failure and, after
+ *   vmp_file_guard_signals(), on SIGINT, SIGTERM, SIGHUP and SIGQUIT;
  * - a device or a pipe (/dev/null, /dev/stdout) is written into, not replaced.
  */
 
@@ -73,6 +74,24 @@ int vmp_file_resolve(char *out, size_t size, const char *path);
  * Signals the caller ignores stay ignored. For programs, once, at start.
  */
 void vmp_file_guard_signals(void);
+
+/**
+ * Make a work folder DIR/.NAME.XXXXXX (mode 0700) for files another program writes
+ * (gnuplot's charts). Until vmp_file_workdir_remove(), a guarded signal (above) removes it
+ * with the files in it; it is meant to hold files only.
+ * @param out the folder's path (size bytes)
+ * @return VMP_OK; VMP_ESYS naming dir; VMP_ENOMEM
+ */
+int vmp_file_workdir_new(char *out, size_t size, const char *dir, const char *name);
+
+/** Remove a work folder of vmp_file_workdir_new() with the files in it. */
+void vmp_file_workdir_remove(const char *path);
+
+/**
+ * The child process writing into a work folder (0: none): a guarded signal stops it
+ * (SIGTERM) and waits for it before removing the folder, so that it leaves nothing.
+ */
+void vmp_file_guard_child(pid_t pid);
 
 /**
  * Create a directory and its missing parents (mode 0755).

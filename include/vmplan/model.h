@@ -354,14 +354,18 @@ typedef struct vmp_plan_vm {
 	vmp_cpuset pcpus;            /* the union of vcpupin; for cpu=shared the pool the
 				      * vCPUs float on */
 	vmp_cpuset emulatorpin;
+	/* The arrays below are owned and allocated as needed (vmp_plan_vm_reserve()), so that a
+	 * VM that is not placed takes no room for them: NULL where none was needed. */
 	int niothreads;
-	vmp_cpuset iothreadpin[VMP_MAX_IOTHREADS];
+	vmp_cpuset *iothreadpin; /* niothreads, at most VMP_MAX_IOTHREADS */
 	int ncachetune;
-	vmp_plan_cachetune cachetune[VMP_MAX_CACHETUNE];
+	vmp_plan_cachetune *cachetune; /* ncachetune, at most VMP_MAX_CACHETUNE */
 	int nmemorytune;
-	vmp_plan_memorytune memorytune[VMP_RDT_DOMAINS_MAX];
+	vmp_plan_memorytune *memorytune; /* nmemorytune, at most VMP_RDT_DOMAINS_MAX */
 	int ncells;
-	vmp_plan_cell cells[VMP_MAX_CELLS];
+	vmp_plan_cell *cells; /* ncells, at most VMP_MAX_CELLS */
+	/* Room in each array: iothreadpin, cachetune, memorytune, cells. */
+	int room_iothreads, room_cachetune, room_memorytune, room_cells;
 	/* Guest CPU topology; sockets * dies * cores * threads == vcpus. */
 	unsigned sockets, dies, cores, threads;
 	double score;  /* higher is better; see the planner's objective */
@@ -464,5 +468,31 @@ void vmp_host_fingerprint(char out[17], const vmp_host *host);
 
 /** Free a plan and everything in it; NULL is fine. */
 void vmp_plan_free(vmp_plan *plan);
+
+/**
+ * Make room in a plan entry's arrays for at least this many I/O threads, cachetune entries,
+ * memorytune entries and cells (each capped at its VMP_MAX_*); what they hold is kept, new
+ * room is zeroed. vmp_plan_free() frees them; an entry outside a plan is released with
+ * vmp_plan_vm_release().
+ *
+ * @return VMP_OK, or VMP_ENOMEM with a message (the entry unchanged)
+ */
+int vmp_plan_vm_reserve(vmp_plan_vm *vm, int niothreads, int ncachetune, int nmemorytune,
+			int ncells);
+
+/** Free what a plan entry owns (pins, arrays, explanation) and zero them; NULL is fine. */
+void vmp_plan_vm_release(vmp_plan_vm *vm);
+
+/**
+ * Find the first repeated name among n records in O(n log n): record k's name is the string
+ * at names + k * stride. The first repeat is the smallest index whose name an earlier record
+ * has, what a check of each record against all earlier ones stops at.
+ *
+ * @param out_first  that index
+ * @param out_earlier the first record with the same name
+ * @return 1 with both set, 0 when every name differs, VMP_ENOMEM with a message
+ */
+int vmp_names_first_repeat(size_t *out_first, size_t *out_earlier, const char *names, size_t n,
+			   size_t stride);
 
 #endif

@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vmplan/error.h"
 #include "vmplan/host_json.h"
 #include "vmplan/plan.h"
+#include "vmplan/plan_json.h"
 #include "vmplan/probe.h"
 #include "vmplan/spec.h"
 
@@ -145,6 +147,82 @@ static void scale(const char *host_json)
 	vmp_host_free(h);
 }
 
+static double cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Plan the n requests once and write plan.json (to memory); print both times, wall and CPU. */
+static void run_json(const char *label, vmp_host *h, vmp_vm_request *reqs, int n,
+		     vmp_plan_order order)
+{
+	vmp_plan_options opts = {.order = order};
+	vmp_plan *plan = NULL;
+	char *json = NULL;
+	double t0 = now_ms(), c0 = cpu_ms(), t1, c1;
+
+	if (vmp_plan_solve(&plan, h, reqs, (size_t)n, &opts) < 0) {
+		fprintf(stderr, "%s\n", vmp_error_last());
+		exit(1);
+	}
+	t1 = now_ms(), c1 = cpu_ms();
+	if (vmp_plan_to_json(&json, plan) < 0) {
+		fprintf(stderr, "%s\n", vmp_error_last());
+		exit(1);
+	}
+	printf("%-36s %5d VMs %-5s plan %8.1f ms (CPU %8.1f)  plan.json %7.1f ms (CPU %7.1f, "
+	       "%zu bytes)  placed %d\n",
+	       label, n, order == VMP_ORDER_BATCH ? "batch" : "given", t1 - t0, c1 - c0,
+	       now_ms() - t1, cpu_ms() - c1, strlen(json), vmp_plan_placed_count(plan));
+	free(json);
+	vmp_plan_free(plan);
+}
+
+/* `bench_plan --scale`: these cases alone, so that the peak memory printed is theirs. */
+static void scale_json(void)
+{
+	vmp_host *h = synth("pack:8 numa:8(memory=64GiB) l3:1 core:8 pu:2");
+	vmp_vm_request *reqs = mix(4000, 4);
+	struct rusage ru;
+
+	printf("plan and plan.json (one run each):\n");
+	vmp_plan_reserve_auto(&h->reserved, h);
+	run_json("64 nodes, a mix of 4,000", h, reqs, 4000, VMP_ORDER_GIVEN);
+	run_json("64 nodes, a mix of 4,000", h, reqs, 4000, VMP_ORDER_BATCH);
+	free(reqs);
+	reqs = calloc(40000, sizeof(*reqs));
+	for (int i = 0; reqs && i < 40000; i++) {
+		char spec[64];
+		snprintf(spec, sizeof(spec), "name=vm%d,vcpus=2,memory=1G", i);
+		if (vmp_spec_parse(&reqs[i], spec) < 0)
+			exit(1);
+	}
+	if (!reqs)
+		exit(1);
+	run_json("64 nodes, 40,000 VMs of 2 vCPUs", h, reqs, 40000, VMP_ORDER_GIVEN);
+	run_json("64 nodes, 40,000 VMs of 2 vCPUs", h, reqs, 40000, VMP_ORDER_BATCH);
+	free(reqs);
+	vmp_host_free(h);
+	h = synth("pack:128 numa:8(memory=4GiB) core:1 pu:1");
+	vmp_plan_reserve_auto(&h->reserved, h);
+	reqs = mix(300, 64);
+	run_json("1,024 nodes, a mix of 300", h, reqs, 300, VMP_ORDER_GIVEN);
+	run_json("1,024 nodes, a mix of 300", h, reqs, 300, VMP_ORDER_BATCH);
+	free(reqs);
+	vmp_host_free(h);
+	/* The host model of 4,096 one-CPU nodes, from hwloc's synthetic topology. */
+	double t0 = now_ms(), c0 = cpu_ms();
+	h = synth("pack:64 numa:64 core:1 pu:1");
+	printf("%-36s %5d nodes        %8.1f ms (CPU %8.1f)\n", "probe --synthetic, 4,096 nodes",
+	       h->nnodes, now_ms() - t0, cpu_ms() - c0);
+	vmp_host_free(h);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("peak memory (the process): %ld KiB\n", ru.ru_maxrss);
+}
+
 static vmp_host *synth(const char *desc)
 {
 	vmp_host *h = NULL;
@@ -161,6 +239,11 @@ int main(int argc, char **argv)
 	/* argv[1]: an hwloc XML fixture ("" for none); argv[2]: a host.json for the scale cases */
 	const char *fixture = argc > 1 && argv[1][0] ? argv[1] : NULL;
 	vmp_host *h = NULL;
+
+	if (fixture && !strcmp(fixture, "--scale")) {
+		scale_json();
+		return 0;
+	}
 
 	if (fixture && (access(fixture, R_OK) != 0 || vmp_probe_xml(&h, fixture) != 0)) {
 		/* A fixture asked for and not read: no figures that look like its. */

@@ -50,6 +50,9 @@ static inline vmp_plan *full_plan(void)
 	assert_non_null(p->vms);
 
 	vm = &p->vms[0];
+	assert_int_equal(vmp_plan_vm_reserve(vm, VMP_MAX_IOTHREADS, VMP_MAX_CACHETUNE,
+					     VMP_RDT_DOMAINS_MAX, VMP_MAX_CELLS),
+			 VMP_OK);
 	r = &vm->req;
 	snprintf(r->name, sizeof(r->name), "rt");
 	snprintf(r->profile, sizeof(r->profile), "realtime");
@@ -104,6 +107,9 @@ static inline vmp_plan *full_plan(void)
 	vm->explain = strdup("node 0 and 1: the device is on node 0\nisolated cores");
 
 	vm = &p->vms[1];
+	assert_int_equal(vmp_plan_vm_reserve(vm, VMP_MAX_IOTHREADS, VMP_MAX_CACHETUNE,
+					     VMP_RDT_DOMAINS_MAX, VMP_MAX_CELLS),
+			 VMP_OK);
 	r = &vm->req;
 	snprintf(r->name, sizeof(r->name), "pool");
 	r->vcpus = 2;
@@ -125,6 +131,9 @@ static inline vmp_plan *full_plan(void)
 	vm->score = 40;
 
 	vm = &p->vms[2];
+	assert_int_equal(vmp_plan_vm_reserve(vm, VMP_MAX_IOTHREADS, VMP_MAX_CACHETUNE,
+					     VMP_RDT_DOMAINS_MAX, VMP_MAX_CELLS),
+			 VMP_OK);
 	r = &vm->req;
 	snprintf(r->name, sizeof(r->name), "big");
 	r->vcpus = 64;

@@ -18,8 +18,30 @@ static void test_json_roundtrip(void **st)
 		assert_true((x.explain == NULL) == (y.explain == NULL));
 		if (x.explain)
 			assert_string_equal(x.explain, y.explain);
+		/* The arrays hold what the counts say; their room may differ. */
+		assert_int_equal(x.ncells, y.ncells);
+		assert_int_equal(x.niothreads, y.niothreads);
+		assert_int_equal(x.ncachetune, y.ncachetune);
+		assert_int_equal(x.nmemorytune, y.nmemorytune);
+		if (x.ncells)
+			assert_memory_equal(x.cells, y.cells, (size_t)x.ncells * sizeof(*x.cells));
+		if (x.niothreads)
+			assert_memory_equal(x.iothreadpin, y.iothreadpin,
+					    (size_t)x.niothreads * sizeof(*x.iothreadpin));
+		if (x.ncachetune)
+			assert_memory_equal(x.cachetune, y.cachetune,
+					    (size_t)x.ncachetune * sizeof(*x.cachetune));
+		if (x.nmemorytune)
+			assert_memory_equal(x.memorytune, y.memorytune,
+					    (size_t)x.nmemorytune * sizeof(*x.memorytune));
 		x.vcpupin = y.vcpupin = NULL;
 		x.explain = y.explain = NULL;
+		x.cells = y.cells = NULL;
+		x.iothreadpin = y.iothreadpin = NULL;
+		x.cachetune = y.cachetune = NULL;
+		x.memorytune = y.memorytune = NULL;
+		x.room_cells = y.room_cells = x.room_iothreads = y.room_iothreads = 0;
+		x.room_cachetune = y.room_cachetune = x.room_memorytune = y.room_memorytune = 0;
 		/* Both were zeroed before being filled, so every byte must match. */
 		assert_memory_equal(&x, &y, sizeof(x));
 	}

@@ -63,9 +63,13 @@ static void qemu(long pid, const char *vcpu_cpus, const char *emu_cpus, const ch
 /* VM i of two: 1 vCPU pinned to CPU i, emulator there too, one cell of 256 MiB on node 0. */
 static vmp_plan_vm vm_on(int i)
 {
+	static vmp_plan_cell cells[2];
 	vmp_plan_vm vm;
 
 	memset(&vm, 0, sizeof(vm));
+	memset(&cells[i], 0, sizeof(cells[i]));
+	vm.cells = &cells[i];
+	vm.room_cells = 1;
 	snprintf(vm.req.name, sizeof(vm.req.name), "%s", i ? "b" : "a");
 	vm.placed = true;
 	vm.req.vcpus = 1;

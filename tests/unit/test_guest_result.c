@@ -137,9 +137,13 @@ static void test_no_line(void **state)
 /* A plan VM of 4 vCPUs in 2 cells of 256 MiB, 2 sockets of 2 cores. */
 static vmp_plan_vm plan_vm(void)
 {
+	static vmp_plan_cell cells[3]; /* the test reads a third cell */
 	vmp_plan_vm vm;
 
 	memset(&vm, 0, sizeof(vm));
+	memset(cells, 0, sizeof(cells));
+	vm.cells = cells;
+	vm.room_cells = 3;
 	snprintf(vm.req.name, sizeof(vm.req.name), "db");
 	vm.req.vcpus = 4;
 	vm.placed = true;

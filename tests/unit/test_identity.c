@@ -208,6 +208,7 @@ static void test_cache_rechecked(void **state)
 					.num_closids = 4,
 					.ndomains = 1,
 					.domains = {{.id = 0, .used_mask = 0x0f}}};
+	assert_int_equal(vmp_plan_vm_reserve(vm, 0, 1, 0, 0), VMP_OK);
 	vm->ncachetune = 1;
 	vm->cachetune[0] = (vmp_plan_cachetune){.level = 3, .cache_id = 0, .ways_mask = 0x30};
 	vmp_plan_host_check(&r, plan, h, true);

@@ -253,6 +253,9 @@ static vmp_plan *named_plan(const char *const *names, int n)
 	assert_non_null(p->vms);
 	for (int i = 0; i < n; i++) {
 		vmp_plan_vm *vm = &p->vms[i];
+		assert_int_equal(vmp_plan_vm_reserve(vm, VMP_MAX_IOTHREADS, VMP_MAX_CACHETUNE,
+						     VMP_RDT_DOMAINS_MAX, VMP_MAX_CELLS),
+				 VMP_OK);
 		snprintf(vm->req.name, sizeof(vm->req.name), "%s", names[i]);
 		vm->req.vcpus = 1;
 		vm->req.memory_bytes = 128ULL << 20;
