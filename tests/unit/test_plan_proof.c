@@ -413,8 +413,10 @@ static void medium_request(vmp_vm_request *r, int i, int T)
  */
 static void test_medium_optimum(void **st)
 {
-	int instances = 20, optimal = 0, heur_optimal = 0, feasible = 0;
+	int instances = getenv("VMPLAN_PROOF_N") ? atoi(getenv("VMPLAN_PROOF_N")) : 20;
+	int optimal = 0, heur_optimal = 0, feasible = 0;
 	double placed = 0, heur = 0, bound = 0, seconds = 0, worst = 1;
+	double budget = getenv("VMPLAN_PROOF_BUDGET") ? atof(getenv("VMPLAN_PROOF_BUDGET")) : 5;
 
 	(void)st;
 	rng_state = 4242;
@@ -424,7 +426,7 @@ static void test_medium_optimum(void **st)
 		vmp_host *h = NULL;
 		vmp_vm_request reqs[40];
 		vmp_plan *batch = NULL, *alone = NULL;
-		vmp_plan_options heuristic = {.time_limit_s = -1}, exact = {.time_limit_s = 5};
+		vmp_plan_options heuristic = {.time_limit_s = -1}, exact = {.time_limit_s = budget};
 		int n = 0, want;
 
 		snprintf(desc, sizeof(desc), "numa:%d(memory=%dGiB) core:%d pu:%d", nodes,
@@ -445,6 +447,10 @@ static void test_medium_optimum(void **st)
 		assert_true(vmp_plan_placed_count(alone) <= sv->bound + 1e-9);
 		assert_true(vmp_plan_placed_count(batch) >= vmp_plan_placed_count(alone));
 		optimal += sv->status == VMP_SOLVER_OPTIMAL;
+		if (getenv("VMPLAN_DEBUG_PROOF"))
+			printf("%2d %s n=%d: %s placed %g bound %g %.2f s\n", t, desc, n,
+			       sv->status == VMP_SOLVER_OPTIMAL ? "optimal" : "feasible",
+			       sv->placed, sv->bound, sv->seconds);
 		feasible += sv->status == VMP_SOLVER_FEASIBLE;
 		heur_optimal += vmp_plan_placed_count(alone) >= sv->bound - 1e-9;
 		placed += sv->placed;
@@ -472,5 +478,7 @@ int main(void)
 	    cmocka_unit_test(test_exhaustive_optimum), cmocka_unit_test(test_batch_beats_first_fit),
 	    cmocka_unit_test(test_medium_optimum),
 	};
+	if (getenv("VMPLAN_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("VMPLAN_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
