@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "planner/milp_model.h"
 #include "vmplan/error.h"
@@ -38,9 +39,12 @@
  * the bound.
  */
 
-/* Past this many share columns the model is not built: CBC's root LP alone would outrun a
- * budget of seconds (200 VMs on 24 nodes, 80,000 columns, took 5 s; 100 VMs, 2.7 s). */
-#define MILP_MAX_COLS 10000
+/* Past this many columns the model is not solved: CBC's time limit does not interrupt its root
+ * stage, which alone would outrun a budget of seconds (before VMs were grouped: 80,000 columns
+ * took 5 s; grouped, the 24-node fixture's 200 VMs of bench_plan are 11,539 columns and take
+ * 7 s; 1,000 VMs of few shapes on 64 nodes, 1.2 s). Past MILP_COUNT_COLS not even counted. */
+#define MILP_MAX_COLS   10000
+#define MILP_COUNT_COLS 1000000
 
 static int add_col(model *m, col_meta c)
 {
@@ -118,7 +122,7 @@ static int build_cols(model *m)
 		for (int k = first; k <= last; k++) {
 			if (add_vm_k(m, g, k) < 0)
 				return -1;
-			if (m->ncols > MILP_MAX_COLS)
+			if (m->ncols > MILP_COUNT_COLS)
 				return 1;
 		}
 	}
@@ -137,11 +141,16 @@ static void objective(model *m, Cbc_Model *cbc)
 		}
 	m->eps_vcpu = 0.004 / (vcpus + 1);
 	m->eps_node = 0.004 / (pen + 1);
+	/* The second pass: the VMs are held by a row; vCPUs count before any node penalty. */
+	if (m->pass == 2) {
+		m->eps_vcpu = pen + 1;
+		m->eps_node = 1;
+	}
 	for (int c = 0; c < m->ncols; c++) {
 		const col_meta *cm = &m->cols[c];
 		double obj = 0;
 		if (cm->node < 0)
-			obj = (1 + milp_group_req(m, cm->g)->priority) +
+			obj = (m->pass == 2 ? 0 : 1 + milp_group_req(m, cm->g)->priority) +
 			      (double)cm->vc * m->eps_vcpu - (cm->k - 1) * m->eps_node;
 		char name[24];
 		/* CBC's MIP start looks columns up by name. */
@@ -255,8 +264,63 @@ static void mem_row(model *m, Cbc_Model *cbc, int n, uint64_t page)
 			   (double)planner_mem_room(&m->st, n, page) / 1048576.0);
 }
 
+/* A host row in the y columns alone: coef weighs vCPUs by policy; mem > 0: memory of pool
+ * page (0: normal) instead. Each is a sum of node rows, there for CBC's knapsack covers. */
+static void host_row(model *m, Cbc_Model *cbc, const double coef[3], bool mem, uint64_t page,
+		     double rhs)
+{
+	int nz = 0;
+
+	for (int c = 0; c < m->ncols; c++) {
+		const col_meta *cm = &m->cols[c];
+		const vmp_vm_request *r = milp_group_req(m, cm->g);
+		uint64_t p =
+		    planner_pool_configured(m->h, r->hugepage_bytes) ? r->hugepage_bytes : 0;
+		double w = mem ? (p == page ? (double)cm->mem / 1048576.0 : 0)
+			       : coef[r->threads] * (double)cm->vc;
+		if (cm->node < 0 && w != 0) {
+			m->row_idx[nz] = c;
+			m->row_val[nz++] = w;
+		}
+	}
+	if (nz)
+		Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'L', rhs);
+}
+
+static void host_rows(model *m, Cbc_Model *cbc)
+{
+	double pus = 0, whole = 0, smin_all = m->T;
+	uint64_t pages[VMP_MAX_CELLS + 1] = {0};
+	int npages = 1;
+
+	for (int n = 0; n < m->h->nnodes; n++) {
+		int smin;
+		whole += whole_cores(&m->st, n, false, &smin);
+		pus += planner_capacity(&m->st, n, ANY_L3, VMP_THREADS_PREFER);
+		smin_all = smin < smin_all ? smin : smin_all;
+	}
+	double all[3] = {1, smin_all, 1}, cores[3] = {0, 1, 1.0 / m->T};
+	host_row(m, cbc, all, false, 0, pus);
+	host_row(m, cbc, cores, false, 0, whole);
+	for (int g = 0; g < m->ngroups && npages <= VMP_MAX_CELLS; g++) {
+		uint64_t page = milp_group_req(m, g)->hugepage_bytes;
+		bool seen = !page || !planner_pool_configured(m->h, page);
+		for (int i = 0; i < npages && !seen; i++)
+			seen = pages[i] == page;
+		if (!seen)
+			pages[npages++] = page;
+	}
+	for (int i = 0; i < npages; i++) {
+		double room = 0;
+		for (int n = 0; n < m->h->nnodes; n++)
+			room += (double)planner_mem_room(&m->st, n, pages[i]) / 1048576.0;
+		host_row(m, cbc, NULL, true, pages[i], room);
+	}
+}
+
 static void node_rows(model *m, Cbc_Model *cbc)
 {
+	host_rows(m, cbc);
 	for (int n = 0; n < m->h->nnodes; n++) {
 		int smin, whole = whole_cores(&m->st, n, false, &smin), whole_T, s2;
 		double pus = planner_capacity(&m->st, n, ANY_L3, VMP_THREADS_PREFER);
@@ -318,25 +382,26 @@ static void solve(model *m, Cbc_Model *cbc, planner_assignment *out, double seco
 			    milp_read_solution(m, Cbc_getColSolution(cbc), out);
 }
 
-static int build_and_solve(model *m, planner_assignment *out, double seconds)
+/* The second pass's row: the weighted VMs at least vms_min. */
+static void vms_row(model *m, Cbc_Model *cbc)
 {
-	Cbc_Model *cbc;
-	int err;
+	int nz = 0;
 
-	if ((err = milp_groups(m)) < 0 || (err = milp_classes(m)) < 0)
-		return err;
-	if ((err = build_cols(m)) != 0) {
-		if (err > 0)
-			snprintf(out->note, sizeof(out->note),
-				 "the exact model is too large (over %d columns)", MILP_MAX_COLS);
-		return err < 0 ? VMP_ENOMEM : VMP_OK;
-	}
-	m->row_idx = malloc(((size_t)m->ncols + 1) * sizeof(*m->row_idx));
-	m->row_val = malloc(((size_t)m->ncols + 1) * sizeof(*m->row_val));
-	if (!m->row_idx || !m->row_val)
-		return VMP_ENOMEM;
-	if (!(cbc = Cbc_newModel()))
-		return VMP_ENOMEM;
+	for (int c = 0; c < m->ncols; c++)
+		if (m->cols[c].node < 0) {
+			m->row_idx[nz] = c;
+			m->row_val[nz++] = 1 + milp_group_req(m, m->cols[c].g)->priority;
+		}
+	Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'G', m->vms_min - 1e-6);
+}
+
+/* The model's columns, objective and rows into a new CBC model; NULL when out of memory. */
+static Cbc_Model *new_cbc(model *m)
+{
+	Cbc_Model *cbc = Cbc_newModel();
+
+	if (!cbc)
+		return NULL;
 	objective(m, cbc);
 	for (int lo = 0; lo < m->ncols;) {
 		int hi = lo + 1;
@@ -346,18 +411,96 @@ static int build_and_solve(model *m, planner_assignment *out, double seconds)
 		lo = hi;
 	}
 	node_rows(m, cbc);
+	if (m->pass == 2)
+		vms_row(m, cbc);
 	if (milp_class_fix(m, cbc) < 0) {
+		Cbc_deleteModel(cbc);
+		return NULL;
+	}
+	return cbc;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The second pass, once the first proved the VM count and time is left: the same VMs, the
+ * most vCPUs, then the fewest nodes, from the first pass's assignment; out takes its
+ * solution when it has one.
+ */
+static int second_pass(model *m, planner_assignment *out, double seconds)
+{
+	planner_assignment more = *out;
+	Cbc_Model *cbc;
+
+	m->pass = 2;
+	m->vms_min = out->bound;
+	m->from = out;
+	if (!(cbc = new_cbc(m)))
+		return VMP_ENOMEM;
+	more.ncells = calloc((size_t)out->nvms + 1, sizeof(*more.ncells));
+	more.nodes = calloc(((size_t)out->nvms + 1) * VMP_MAX_CELLS, sizeof(*more.nodes));
+	if (!more.ncells || !more.nodes) {
+		planner_assignment_free(&more);
 		Cbc_deleteModel(cbc);
 		return VMP_ENOMEM;
 	}
+	Cbc_setObjSense(cbc, -1);
+	Cbc_setLogLevel(cbc, 0);
+	Cbc_setParameter(cbc, "preprocess", "off");
+	Cbc_setParameter(cbc, "timeMode", "elapsed");
+	Cbc_setMaximumSeconds(cbc, seconds);
+	/* Stop once what is left could not be worth one vCPU. */
+	Cbc_setAllowableGap(cbc, m->eps_vcpu - 0.5);
+	milp_start(m, cbc);
+	Cbc_solve(cbc);
+	if (Cbc_bestSolution(cbc) && milp_read_solution(m, Cbc_getColSolution(cbc), &more)) {
+		memcpy(out->ncells, more.ncells, sizeof(int) * (size_t)out->nvms);
+		memcpy(out->nodes, more.nodes, sizeof(int) * (size_t)out->nvms * VMP_MAX_CELLS);
+	}
+	planner_assignment_free(&more);
+	Cbc_deleteModel(cbc);
+	m->from = NULL;
+	return VMP_OK;
+}
+
+static int build_and_solve(model *m, planner_assignment *out, double seconds)
+{
+	Cbc_Model *cbc;
+	double t0 = now_s(), left;
+	int err;
+
+	if ((err = milp_groups(m)) < 0 || (err = milp_classes(m)) < 0)
+		return err;
+	if ((err = build_cols(m)) != 0 || m->ncols > MILP_MAX_COLS) {
+		if (err >= 0)
+			snprintf(out->note, sizeof(out->note),
+				 "the exact model is too large (%s%d columns, at most %d)",
+				 err > 0 ? "over " : "", m->ncols, MILP_MAX_COLS);
+		return err < 0 ? VMP_ENOMEM : VMP_OK;
+	}
+	m->row_idx = malloc(((size_t)m->ncols + 1) * sizeof(*m->row_idx));
+	m->row_val = malloc(((size_t)m->ncols + 1) * sizeof(*m->row_val));
+	if (!m->row_idx || !m->row_val)
+		return VMP_ENOMEM;
 	if (m->ncols == 0) {
 		/* Nothing the model covers: its bound is 0 VMs. */
 		out->proven = out->has_bound = out->has_solution = true;
 		out->bound = 0;
-	} else {
-		solve(m, cbc, out, seconds);
+		return VMP_OK;
 	}
+	if (!(cbc = new_cbc(m)))
+		return VMP_ENOMEM;
+	solve(m, cbc, out, seconds);
 	Cbc_deleteModel(cbc);
+	left = seconds - (now_s() - t0);
+	if (out->proven && out->has_solution && out->has_bound && left > 0.02)
+		return second_pass(m, out, left);
 	return VMP_OK;
 }
 

@@ -27,6 +27,9 @@ static int gkey_cmp(const void *pa, const void *pb)
 {
 	const gkey *a = pa, *b = pb;
 
+	/* The fewest cells first: milp_class_fix() then fixes the most columns. */
+	if (a->last != b->last)
+		return a->last - b->last;
 	if (a->vcpus != b->vcpus)
 		return a->vcpus < b->vcpus ? -1 : 1;
 	if (a->mem != b->mem)
@@ -75,8 +78,14 @@ int milp_groups(model *m)
 		if (!milp_modelled(m->h, r))
 			continue;
 		gkey *k = &keys[nk++];
-		*k = (gkey){r->vcpus, r->memory_bytes, r->hugepage_bytes, (int)r->threads,
-			    r->priority, 0, 0, v};
+		*k = (gkey){r->vcpus,
+			    r->memory_bytes,
+			    r->hugepage_bytes,
+			    (int)r->threads,
+			    r->priority,
+			    0,
+			    0,
+			    v};
 		planner_cell_range(m->h, r, VMP_MAX_CELLS, &k->first, &k->last);
 	}
 	qsort(keys, (size_t)nk, sizeof(*keys), gkey_cmp);
@@ -229,18 +238,20 @@ static int xcol(const model *m, int y, int i, int n)
 	return -1;
 }
 
-/* The column of each share of VM v in the heuristic's plan (by its own nodes), or false. */
+/* The column of each share of VM v in the start (the heuristic's plan, or m->from), or false. */
 static bool start_cols(const model *m, const int *gfirst, int v, int *y, int *xs)
 {
 	const vmp_plan_vm *vm = &m->plan->vms[v];
+	int k = m->from ? m->from->ncells[v] : vm->placed ? vm->ncells : 0;
 
-	if (!vm->placed || m->group_of[v] < 0 ||
-	    (*y = ycol(m, gfirst, m->group_of[v], vm->ncells)) < 0)
+	if (!k || m->group_of[v] < 0 || (*y = ycol(m, gfirst, m->group_of[v], k)) < 0)
 		return false;
-	for (int i = 0; i < vm->ncells; i++)
-		if ((xs[i] = xcol(m, *y, i, vmp_host_node_index(m->h, vm->cells[i].host_node))) <
-		    0)
+	for (int i = 0; i < k; i++) {
+		int n = m->from ? m->from->nodes[(size_t)v * VMP_MAX_CELLS + i]
+				: vmp_host_node_index(m->h, vm->cells[i].host_node);
+		if ((xs[i] = xcol(m, *y, i, n)) < 0)
 			return false;
+	}
 	return true;
 }
 
@@ -260,7 +271,7 @@ static void start_map(const model *m, const int *gfirst, int *map, int *scratch)
 			int v = m->gmember[i];
 			if (!start_cols(m, gfirst, v, &y, xs))
 				continue;
-			for (int c = 0; c < m->plan->vms[v].ncells; c++) {
+			for (int c = 0; c < m->cols[y].k; c++) {
 				int n = m->cols[xs[c]].node;
 				if (use[n] < 0)
 					use[n] = next[head[n]]++;
@@ -294,9 +305,10 @@ static void start_values(const model *m, const int *gfirst, double *val, int *ma
 		if (!start_cols(m, gfirst, v, &y, xs))
 			continue;
 		val[y] += 1;
-		for (int i = 0; i < m->plan->vms[v].ncells; i++) {
+		for (int i = 0; i < m->cols[y].k; i++) {
 			const col_meta *cm = &m->cols[xs[i]];
-			/* The same share on the mapped node: identical nodes have the same columns. */
+			/* The same share on the mapped node: identical nodes have the same columns.
+			 */
 			int c = xcol(m, y, cm->share0, map[cm->node]);
 			if (c >= 0)
 				val[c] += 1;

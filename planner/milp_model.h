@@ -31,6 +31,11 @@ typedef struct model {
 	int *cls_prev;
 	int nclassed; /* nodes that have a previous node in their class */
 	int nfixed;   /* columns milp_class_fix() fixed at 0 */
+	/* The second pass (milp.c): VMs held at vms_min, vCPUs then fewest nodes maximised,
+	 * started from the first pass's assignment `from` (NULL: from the heuristic's plan). */
+	int pass;
+	double vms_min;
+	const planner_assignment *from;
 } model;
 
 /* The request of group g (its first member's). */
