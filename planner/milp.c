@@ -31,9 +31,10 @@
  * any plan. Objective (maximised): per placed VM (1 + priority) + e1 * vCPUs - e2 * (k - 1),
  * with e1 and e2 so small that together they stay within +-0.004, so VMs count first: a
  * solution must place one more (weighted) VM to count as better (CBC's cutoff increment),
- * which prunes the search far more than a lexicographic objective could; vCPUs and then the
- * fewest nodes only break ties between the solutions it meets. Aggregate rows (each node row
- * summed over the host, in y alone) give CBC's knapsack covers something to cut. Cache ways,
+ * which prunes the search far more than a lexicographic objective could. Once that first
+ * pass proves the VM count, a second pass (second_pass()) holds it and maximises vCPUs, then
+ * the fewest nodes, in the time left. Identical nodes: milp_class_fix(). Aggregate rows (each node
+ * row summed over the host, in y alone) give CBC's knapsack covers something to cut. Cache ways,
  * classes of service, bandwidth, cpu=shared VMs and I/O threads on their own CPUs are left to the
  * realisation (search.c), which may refuse what the model placed: the plan then states the gap to
  * the bound.
