@@ -3,24 +3,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <coin/Cbc_C_Interface.h>
-
-#include "planner/internal.h"
+#include "planner/milp_model.h"
 #include "vmplan/error.h"
 
 /*
  * The model, at node level (README, "The exact solver"):
  *
- *   y[v,k]      VM v placed with k cells (binary; at most one k per VM)
- *   x[v,k,t,n]  a share of type t of that placement on node n (binary)
+ *   y[g,k]      VMs of group g placed with k cells (integer; a group is the VMs the model
+ *               cannot tell apart, milp_map.c; most groups hold one VM)
+ *   x[g,k,t,n]  their shares of type t on node n (integer)
  *
  * A VM with k cells takes planner_split()'s k even shares of its vCPUs and memory; equal
  * consecutive shares form a type t with count[t] shares. Rows:
  *
- *   sum_n x[v,k,t,n] = count[t] * y[v,k]      every share of a chosen k has a node
- *   sum_{k,t} x[v,k,t,n] <= 1                  a VM's cells are on distinct nodes
- *   sum_k y[v,k] <= 1
+ *   sum_n x[g,k,t,n] = count[t] * y[g,k]      every share of a chosen k has a node
+ *   sum_t x[g,k,t,n] <= y[g,k]                 a VM's cells are on distinct nodes
+ *   sum_k y[g,k] <= |g|
  *   per node, over its shares:                 (free = not reserved, not used by a domain)
  *     prefer + require + smin * isolate <= free PUs        (isolate holds whole cores)
  *     isolate + require / T <= free whole cores           (T: the most threads of a core)
@@ -28,33 +28,24 @@
  *     memory of each pool <= what the node can back from it
  *
  * Every row holds for any plan vmp_plan_solve() can make, so the solver's bound is a bound on
- * any plan. Objective (maximised): per placed VM (1 + priority) * M + vCPUs * M2 - (k - 1),
- * with M2 above the largest node penalty and M above all vCPUs' worth, so VMs count first,
- * then vCPUs, then the fewest nodes. Cache ways, classes of service, bandwidth, cpu=shared
- * VMs and I/O threads on their own CPUs are left to the realisation (search.c), which may
- * refuse what the model placed: the plan then states the gap to the bound.
+ * any plan. Objective (maximised): per placed VM (1 + priority) + e1 * vCPUs - e2 * (k - 1),
+ * with e1 and e2 so small that together they stay within +-0.004, so VMs count first: a
+ * solution must place one more (weighted) VM to count as better (CBC's cutoff increment),
+ * which prunes the search far more than a lexicographic objective could. Once that first
+ * pass proves the VM count, a second pass (second_pass()) holds it and maximises vCPUs, then
+ * the fewest nodes, in the time left. Identical nodes: milp_class_fix(). Aggregate rows (each node
+ * row summed over the host, in y alone) give CBC's knapsack covers something to cut. Cache ways,
+ * classes of service, bandwidth, cpu=shared VMs and I/O threads on their own CPUs are left to the
+ * realisation (search.c), which may refuse what the model placed: the plan then states the gap to
+ * the bound.
  */
 
-/* Past this many share columns the model is not built: CBC's root LP alone would outrun a
- * budget of seconds (200 VMs on 24 nodes, 80,000 columns, took 5 s; 100 VMs, 2.7 s). */
-#define MILP_MAX_COLS 10000
-
-typedef struct col_meta {
-	int vm, k, share0, count, node; /* node -1: the y column of (vm, k) */
-	uint64_t vc, mem;
-} col_meta;
-
-typedef struct model {
-	const vmp_host *h;
-	const vmp_plan *plan;
-	planner_state st;
-	col_meta *cols;
-	int ncols, cap;
-	int *row_idx;
-	double *row_val;
-	double M, M2;
-	int T;
-} model;
+/* Past this many columns the model is not solved: CBC's time limit does not interrupt its root
+ * stage, which alone would outrun a budget of seconds (before VMs were grouped: 80,000 columns
+ * took 5 s; grouped, the 24-node fixture's 200 VMs of bench_plan are 11,539 columns and take
+ * 7 s; 1,000 VMs of few shapes on 64 nodes, 1.2 s). Past MILP_COUNT_COLS not even counted. */
+#define MILP_MAX_COLS   10000
+#define MILP_COUNT_COLS 1000000
 
 static int add_col(model *m, col_meta c)
 {
@@ -70,8 +61,7 @@ static int add_col(model *m, col_meta c)
 	return m->ncols++;
 }
 
-/* Whether the model covers a request at all: dedicated, and placeable on this host. */
-static bool modelled(const vmp_host *h, const vmp_vm_request *r)
+bool milp_modelled(const vmp_host *h, const vmp_vm_request *r)
 {
 	if (r->cpu == VMP_CPU_SHARED)
 		return false;
@@ -87,10 +77,10 @@ static bool share_fits_empty(const model *m, const vmp_vm_request *r, uint64_t v
 	       planner_mem_room(&m->st, n, r->hugepage_bytes) >= mem;
 }
 
-/* The columns of VM v with k cells: one y, then x per share type and node. */
-static int add_vm_k(model *m, int v, int k)
+/* The columns of group g with k cells: one y, then x per share type and node. */
+static int add_vm_k(model *m, int g, int k)
 {
-	const vmp_vm_request *r = &m->plan->vms[v].req;
+	const vmp_vm_request *r = milp_group_req(m, g);
 	int unit = r->threads == VMP_THREADS_REQUIRE ? m->T : 1;
 	uint64_t vc[VMP_MAX_CELLS], mem[VMP_MAX_CELLS];
 
@@ -109,7 +99,7 @@ static int add_vm_k(model *m, int v, int k)
 		if (nodes <= i)
 			return 0;
 	}
-	if (add_col(m, (col_meta){v, k, 0, k, -1, r->vcpus, r->memory_bytes}) < 0)
+	if (add_col(m, (col_meta){g, k, 0, k, -1, r->vcpus, r->memory_bytes}) < 0)
 		return -1;
 	for (int i = 0; i < k;) {
 		int j = i;
@@ -117,7 +107,7 @@ static int add_vm_k(model *m, int v, int k)
 			j++;
 		for (int n = 0; n < m->h->nnodes; n++)
 			if (share_fits_empty(m, r, vc[i], mem[i], n) &&
-			    add_col(m, (col_meta){v, k, i, j - i, n, vc[i], mem[i]}) < 0)
+			    add_col(m, (col_meta){g, k, i, j - i, n, vc[i], mem[i]}) < 0)
 				return -1;
 		i = j;
 	}
@@ -126,16 +116,14 @@ static int add_vm_k(model *m, int v, int k)
 
 static int build_cols(model *m)
 {
-	for (int v = 0; v < m->plan->nvms; v++) {
-		const vmp_vm_request *r = &m->plan->vms[v].req;
+	for (int g = 0; g < m->ngroups; g++) {
+		const vmp_vm_request *r = milp_group_req(m, g);
 		int first, last;
-		if (!modelled(m->h, r))
-			continue;
 		planner_cell_range(m->h, r, VMP_MAX_CELLS, &first, &last);
 		for (int k = first; k <= last; k++) {
-			if (add_vm_k(m, v, k) < 0)
+			if (add_vm_k(m, g, k) < 0)
 				return -1;
-			if (m->ncols > MILP_MAX_COLS)
+			if (m->ncols > MILP_COUNT_COLS)
 				return 1;
 		}
 	}
@@ -148,25 +136,50 @@ static void objective(model *m, Cbc_Model *cbc)
 
 	for (int c = 0; c < m->ncols; c++)
 		if (m->cols[c].node < 0) {
-			vcpus += (double)m->cols[c].vc;
-			pen += m->cols[c].k - 1;
+			double size = milp_group_size(m, m->cols[c].g);
+			vcpus += (double)m->cols[c].vc * size;
+			pen += (m->cols[c].k - 1) * size;
 		}
-	m->M2 = pen + 1;
-	m->M = (vcpus + 1) * m->M2;
+	m->eps_vcpu = 0.004 / (vcpus + 1);
+	m->eps_node = 0.004 / (pen + 1);
+	/* The second pass: the VMs are held by a row; vCPUs count before any node penalty. */
+	if (m->pass == 2) {
+		m->eps_vcpu = pen + 1;
+		m->eps_node = 1;
+	}
 	for (int c = 0; c < m->ncols; c++) {
 		const col_meta *cm = &m->cols[c];
 		double obj = 0;
 		if (cm->node < 0)
-			obj = (1 + m->plan->vms[cm->vm].req.priority) * m->M +
-			      (double)cm->vc * m->M2 - (cm->k - 1);
+			obj = (m->pass == 2 ? 0 : 1 + milp_group_req(m, cm->g)->priority) +
+			      (double)cm->vc * m->eps_vcpu - (cm->k - 1) * m->eps_node;
 		char name[24];
 		/* CBC's MIP start looks columns up by name. */
 		snprintf(name, sizeof(name), "c%d", c);
-		Cbc_addCol(cbc, name, 0.0, 1.0, obj, 1, 0, NULL, NULL);
+		Cbc_addCol(cbc, name, 0.0, milp_group_size(m, cm->g), obj, 1, 0, NULL, NULL);
 	}
 }
 
-/* The rows of one VM: shares to nodes, distinct nodes, one k. */
+/* Per node, the shares of (g, k) (columns y..end) at most y: each VM on distinct nodes. */
+static void distinct_rows(model *m, Cbc_Model *cbc, int y, int end)
+{
+	for (int n = 0; n < m->h->nnodes; n++) {
+		int nz = 0;
+		for (int c = y + 1; c < end; c++)
+			if (m->cols[c].node == n) {
+				m->row_idx[nz] = c;
+				m->row_val[nz++] = 1;
+			}
+		/* One share column and a group of one: its bound 1 and the = row suffice. */
+		if (nz > 1 || (nz == 1 && milp_group_size(m, m->cols[y].g) > 1)) {
+			m->row_idx[nz] = y;
+			m->row_val[nz++] = -1;
+			Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'L', 0.0);
+		}
+	}
+}
+
+/* The rows of one group: shares to nodes, distinct nodes, one k per VM. */
 static void vm_rows(model *m, Cbc_Model *cbc, int lo, int hi)
 {
 	int nz = 0;
@@ -176,31 +189,23 @@ static void vm_rows(model *m, Cbc_Model *cbc, int lo, int hi)
 			m->row_idx[nz] = c;
 			m->row_val[nz++] = 1;
 		}
-	Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'L', 1.0);
+	Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'L', milp_group_size(m, m->cols[lo].g));
 	for (int c = lo; c < hi;) {
-		int y = c++;
-		while (c < hi && m->cols[c].node >= 0) {
+		int y = c++, end = c;
+		while (end < hi && m->cols[end].node >= 0)
+			end++;
+		while (c < end) {
 			int t0 = c;
 			nz = 0;
 			m->row_idx[nz] = y;
 			m->row_val[nz++] = -(double)m->cols[t0].count;
-			while (c < hi && m->cols[c].node >= 0 &&
-			       m->cols[c].share0 == m->cols[t0].share0) {
+			while (c < end && m->cols[c].share0 == m->cols[t0].share0) {
 				m->row_idx[nz] = c++;
 				m->row_val[nz++] = 1;
 			}
 			Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'E', 0.0);
 		}
-	}
-	for (int n = 0; n < m->h->nnodes; n++) {
-		nz = 0;
-		for (int c = lo; c < hi; c++)
-			if (m->cols[c].node == n) {
-				m->row_idx[nz] = c;
-				m->row_val[nz++] = 1;
-			}
-		if (nz > 1)
-			Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'L', 1.0);
+		distinct_rows(m, cbc, y, end);
 	}
 }
 
@@ -233,7 +238,7 @@ static void cpu_row(model *m, Cbc_Model *cbc, int n, const double coef[3], doubl
 		double w;
 		if (cm->node != n)
 			continue;
-		w = coef[m->plan->vms[cm->vm].req.threads] * (double)cm->vc;
+		w = coef[milp_group_req(m, cm->g)->threads] * (double)cm->vc;
 		if (w != 0) {
 			m->row_idx[nz] = c;
 			m->row_val[nz++] = w;
@@ -249,7 +254,7 @@ static void mem_row(model *m, Cbc_Model *cbc, int n, uint64_t page)
 
 	for (int c = 0; c < m->ncols; c++) {
 		const col_meta *cm = &m->cols[c];
-		uint64_t p = m->plan->vms[cm->vm].req.hugepage_bytes;
+		uint64_t p = milp_group_req(m, cm->g)->hugepage_bytes;
 		if (cm->node != n || (planner_pool_configured(m->h, p) ? p : 0) != page)
 			continue;
 		m->row_idx[nz] = c;
@@ -260,8 +265,63 @@ static void mem_row(model *m, Cbc_Model *cbc, int n, uint64_t page)
 			   (double)planner_mem_room(&m->st, n, page) / 1048576.0);
 }
 
+/* A host row in the y columns alone: coef weighs vCPUs by policy; mem > 0: memory of pool
+ * page (0: normal) instead. Each is a sum of node rows, there for CBC's knapsack covers. */
+static void host_row(model *m, Cbc_Model *cbc, const double coef[3], bool mem, uint64_t page,
+		     double rhs)
+{
+	int nz = 0;
+
+	for (int c = 0; c < m->ncols; c++) {
+		const col_meta *cm = &m->cols[c];
+		const vmp_vm_request *r = milp_group_req(m, cm->g);
+		uint64_t p =
+		    planner_pool_configured(m->h, r->hugepage_bytes) ? r->hugepage_bytes : 0;
+		double w = mem ? (p == page ? (double)cm->mem / 1048576.0 : 0)
+			       : coef[r->threads] * (double)cm->vc;
+		if (cm->node < 0 && w != 0) {
+			m->row_idx[nz] = c;
+			m->row_val[nz++] = w;
+		}
+	}
+	if (nz)
+		Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'L', rhs);
+}
+
+static void host_rows(model *m, Cbc_Model *cbc)
+{
+	double pus = 0, whole = 0, smin_all = m->T;
+	uint64_t pages[VMP_MAX_CELLS + 1] = {0};
+	int npages = 1;
+
+	for (int n = 0; n < m->h->nnodes; n++) {
+		int smin;
+		whole += whole_cores(&m->st, n, false, &smin);
+		pus += planner_capacity(&m->st, n, ANY_L3, VMP_THREADS_PREFER);
+		smin_all = smin < smin_all ? smin : smin_all;
+	}
+	double all[3] = {1, smin_all, 1}, cores[3] = {0, 1, 1.0 / m->T};
+	host_row(m, cbc, all, false, 0, pus);
+	host_row(m, cbc, cores, false, 0, whole);
+	for (int g = 0; g < m->ngroups && npages <= VMP_MAX_CELLS; g++) {
+		uint64_t page = milp_group_req(m, g)->hugepage_bytes;
+		bool seen = !page || !planner_pool_configured(m->h, page);
+		for (int i = 0; i < npages && !seen; i++)
+			seen = pages[i] == page;
+		if (!seen)
+			pages[npages++] = page;
+	}
+	for (int i = 0; i < npages; i++) {
+		double room = 0;
+		for (int n = 0; n < m->h->nnodes; n++)
+			room += (double)planner_mem_room(&m->st, n, pages[i]) / 1048576.0;
+		host_row(m, cbc, NULL, true, pages[i], room);
+	}
+}
+
 static void node_rows(model *m, Cbc_Model *cbc)
 {
+	host_rows(m, cbc);
 	for (int n = 0; n < m->h->nnodes; n++) {
 		int smin, whole = whole_cores(&m->st, n, false, &smin), whole_T, s2;
 		double pus = planner_capacity(&m->st, n, ANY_L3, VMP_THREADS_PREFER);
@@ -274,70 +334,16 @@ static void node_rows(model *m, Cbc_Model *cbc)
 		if (whole_T < whole)
 			cpu_row(m, cbc, n, req, (double)whole_T * m->T);
 		mem_row(m, cbc, n, 0);
-		for (int p = 0; p < m->plan->nvms; p++) {
-			uint64_t page = m->plan->vms[p].req.hugepage_bytes;
+		for (int p = 0; p < m->ngroups; p++) {
+			uint64_t page = milp_group_req(m, p)->hugepage_bytes;
 			bool seen = false;
 			if (!page || !planner_pool_configured(m->h, page))
 				continue;
 			for (int q = 0; q < p && !seen; q++)
-				seen = m->plan->vms[q].req.hugepage_bytes == page;
+				seen = milp_group_req(m, q)->hugepage_bytes == page;
 			if (!seen)
 				mem_row(m, cbc, n, page);
 		}
-	}
-}
-
-/* The heuristic's plan as the solver's first solution (the columns at 1, by name). */
-static void mip_start(model *m, Cbc_Model *cbc)
-{
-	double *val = calloc((size_t)m->ncols + 1, sizeof(*val));
-	char **names = calloc((size_t)m->ncols + 1, sizeof(*names));
-	char *buf = calloc((size_t)m->ncols + 1, 16);
-	int count = 0;
-
-	if (!val || !names || !buf)
-		goto out;
-	for (int c = 0; c < m->ncols; c++) {
-		const col_meta *cm = &m->cols[c];
-		const vmp_plan_vm *vm = &m->plan->vms[cm->vm];
-		bool one = cm->node < 0;
-		if (!vm->placed || vm->ncells != cm->k)
-			continue;
-		for (int i = cm->share0; i < cm->share0 + cm->count && !one; i++)
-			one = vmp_host_node_index(m->h, vm->cells[i].host_node) == cm->node;
-		if (!one)
-			continue;
-		names[count] = buf + (size_t)count * 16;
-		snprintf(names[count], 16, "c%d", c);
-		val[count++] = 1;
-	}
-	if (count)
-		Cbc_setMIPStart(cbc, count, (const char **)names, val);
-out:
-	free(val);
-	free(names);
-	free(buf);
-}
-
-/* The solution into out: per VM its k and nodes in share order. */
-static void read_solution(model *m, Cbc_Model *cbc, planner_assignment *out)
-{
-	const double *x = Cbc_getColSolution(cbc);
-	int fill[VMP_MAX_CELLS];
-
-	for (int c = 0; c < m->ncols; c++) {
-		const col_meta *cm = &m->cols[c];
-		int *nodes = out->nodes + (size_t)cm->vm * VMP_MAX_CELLS;
-		if (x[c] < 0.5)
-			continue;
-		if (cm->node < 0) {
-			out->ncells[cm->vm] = cm->k;
-			memset(fill, 0, sizeof(fill));
-			continue;
-		}
-		/* Columns of one (vm, k) follow its y column, so fill is for this VM. */
-		if (fill[cm->share0] < cm->count)
-			nodes[cm->share0 + fill[cm->share0]++] = cm->node;
 	}
 }
 
@@ -350,9 +356,11 @@ static void solve(model *m, Cbc_Model *cbc, planner_assignment *out, double seco
 	Cbc_setParameter(cbc, "preprocess", "off");
 	Cbc_setParameter(cbc, "timeMode", "elapsed"); /* the budget is wall-clock time */
 	Cbc_setMaximumSeconds(cbc, seconds);
-	/* Stop once what is left could not be worth one vCPU: VMs and vCPUs are then proven. */
-	Cbc_setAllowableGap(cbc, m->M2 - 0.5);
-	mip_start(m, cbc);
+	/* Only one more weighted VM counts (the tie-breaks are worth under 0.004 either way);
+	 * stop once no more could be: the VM count is then proven. */
+	Cbc_setParameter(cbc, "increment", "0.99");
+	Cbc_setAllowableGap(cbc, 0.99);
+	milp_start(m, cbc);
 	Cbc_solve(cbc);
 	out->proven = Cbc_isProvenOptimal(cbc) != 0;
 	/* The bound on the objective, turned into priority-weighted VMs (see objective()). */
@@ -362,53 +370,138 @@ static void solve(model *m, Cbc_Model *cbc, planner_assignment *out, double seco
 		 * above any plan: never claim more than every modelled VM. */
 		double all = 0;
 		for (int c = 0, last = -1; c < m->ncols; c++)
-			if (m->cols[c].node < 0 && m->cols[c].vm != last) {
-				last = m->cols[c].vm;
-				all += 1 + m->plan->vms[last].req.priority;
+			if (m->cols[c].node < 0 && m->cols[c].g != last) {
+				last = m->cols[c].g;
+				all += (1 + milp_group_req(m, last)->priority) *
+				       milp_group_size(m, last);
 			}
-		out->bound = fmin(floor((best + m->M2) / m->M + 1e-9), all);
+		out->bound = fmin(floor(best + 0.0045), all);
 		/* Below its own solution it is no bound either. */
 		out->has_bound = !Cbc_bestSolution(cbc) || best >= Cbc_getObjValue(cbc) - 0.5;
 	}
-	if (Cbc_getNumCols(cbc) > 0 && Cbc_bestSolution(cbc))
-		read_solution(m, cbc, out);
-	out->has_solution = Cbc_bestSolution(cbc) != NULL;
+	out->has_solution = Cbc_getNumCols(cbc) > 0 && Cbc_bestSolution(cbc) &&
+			    milp_read_solution(m, Cbc_getColSolution(cbc), out);
+}
+
+/* The second pass's row: the weighted VMs at least vms_min. */
+static void vms_row(model *m, Cbc_Model *cbc)
+{
+	int nz = 0;
+
+	for (int c = 0; c < m->ncols; c++)
+		if (m->cols[c].node < 0) {
+			m->row_idx[nz] = c;
+			m->row_val[nz++] = 1 + milp_group_req(m, m->cols[c].g)->priority;
+		}
+	Cbc_addRow(cbc, "", nz, m->row_idx, m->row_val, 'G', m->vms_min - 1e-6);
+}
+
+/* The model's columns, objective and rows into a new CBC model; NULL when out of memory. */
+static Cbc_Model *new_cbc(model *m)
+{
+	Cbc_Model *cbc = Cbc_newModel();
+
+	if (!cbc)
+		return NULL;
+	objective(m, cbc);
+	for (int lo = 0; lo < m->ncols;) {
+		int hi = lo + 1;
+		while (hi < m->ncols && m->cols[hi].g == m->cols[lo].g)
+			hi++;
+		vm_rows(m, cbc, lo, hi);
+		lo = hi;
+	}
+	node_rows(m, cbc);
+	if (m->pass == 2)
+		vms_row(m, cbc);
+	if (milp_class_fix(m, cbc) < 0) {
+		Cbc_deleteModel(cbc);
+		return NULL;
+	}
+	return cbc;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The second pass, once the first proved the VM count and time is left: the same VMs, the
+ * most vCPUs, then the fewest nodes, from the first pass's assignment; out takes its
+ * solution when it has one.
+ */
+static int second_pass(model *m, planner_assignment *out, double seconds)
+{
+	planner_assignment more = *out;
+	Cbc_Model *cbc;
+
+	m->pass = 2;
+	m->vms_min = out->bound;
+	m->from = out;
+	if (!(cbc = new_cbc(m)))
+		return VMP_ENOMEM;
+	more.ncells = calloc((size_t)out->nvms + 1, sizeof(*more.ncells));
+	more.nodes = calloc(((size_t)out->nvms + 1) * VMP_MAX_CELLS, sizeof(*more.nodes));
+	if (!more.ncells || !more.nodes) {
+		planner_assignment_free(&more);
+		Cbc_deleteModel(cbc);
+		return VMP_ENOMEM;
+	}
+	Cbc_setObjSense(cbc, -1);
+	Cbc_setLogLevel(cbc, 0);
+	Cbc_setParameter(cbc, "preprocess", "off");
+	Cbc_setParameter(cbc, "timeMode", "elapsed");
+	Cbc_setMaximumSeconds(cbc, seconds);
+	/* Stop once what is left could not be worth one vCPU. */
+	Cbc_setAllowableGap(cbc, m->eps_vcpu - 0.5);
+	milp_start(m, cbc);
+	Cbc_solve(cbc);
+	if (Cbc_bestSolution(cbc) && milp_read_solution(m, Cbc_getColSolution(cbc), &more)) {
+		memcpy(out->ncells, more.ncells, sizeof(int) * (size_t)out->nvms);
+		memcpy(out->nodes, more.nodes, sizeof(int) * (size_t)out->nvms * VMP_MAX_CELLS);
+	}
+	planner_assignment_free(&more);
+	Cbc_deleteModel(cbc);
+	m->from = NULL;
+	return VMP_OK;
 }
 
 static int build_and_solve(model *m, planner_assignment *out, double seconds)
 {
 	Cbc_Model *cbc;
+	double t0 = now_s(), left;
 	int err;
 
-	if ((err = build_cols(m)) != 0) {
-		if (err > 0)
+	if ((err = milp_groups(m)) < 0 || (err = milp_classes(m)) < 0)
+		return err;
+	if ((err = build_cols(m)) != 0 || m->ncols > MILP_MAX_COLS) {
+		if (err >= 0)
 			snprintf(out->note, sizeof(out->note),
-				 "the exact model is too large (over %d columns)", MILP_MAX_COLS);
+				 "the exact model is too large (%s%d columns, at most %d)",
+				 err > 0 ? "over " : "", m->ncols, MILP_MAX_COLS);
 		return err < 0 ? VMP_ENOMEM : VMP_OK;
 	}
 	m->row_idx = malloc(((size_t)m->ncols + 1) * sizeof(*m->row_idx));
 	m->row_val = malloc(((size_t)m->ncols + 1) * sizeof(*m->row_val));
 	if (!m->row_idx || !m->row_val)
 		return VMP_ENOMEM;
-	if (!(cbc = Cbc_newModel()))
-		return VMP_ENOMEM;
-	objective(m, cbc);
-	for (int lo = 0; lo < m->ncols;) {
-		int hi = lo + 1;
-		while (hi < m->ncols && m->cols[hi].vm == m->cols[lo].vm)
-			hi++;
-		vm_rows(m, cbc, lo, hi);
-		lo = hi;
-	}
-	node_rows(m, cbc);
 	if (m->ncols == 0) {
 		/* Nothing the model covers: its bound is 0 VMs. */
 		out->proven = out->has_bound = out->has_solution = true;
 		out->bound = 0;
-	} else {
-		solve(m, cbc, out, seconds);
+		return VMP_OK;
 	}
+	if (!(cbc = new_cbc(m)))
+		return VMP_ENOMEM;
+	solve(m, cbc, out, seconds);
 	Cbc_deleteModel(cbc);
+	left = seconds - (now_s() - t0);
+	if (out->proven && out->has_solution && out->has_bound && left > 0.02)
+		return second_pass(m, out, left);
 	return VMP_OK;
 }
 
@@ -435,6 +528,10 @@ int planner_milp_solve(planner_assignment *out, const vmp_host *h, const vmp_pla
 	err = build_and_solve(&m, out, seconds);
 	planner_state_free(&m.st);
 	free(m.cols);
+	free(m.group_of);
+	free(m.gstart);
+	free(m.gmember);
+	free(m.cls_prev);
 	free(m.row_idx);
 	free(m.row_val);
 	if (err < 0) {

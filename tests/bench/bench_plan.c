@@ -234,9 +234,26 @@ static vmp_host *synth(const char *desc)
 	return h;
 }
 
+/* The exact solver's large models alone (argv[3] "solver"): batch, as in main(). */
+static int solver_only(vmp_host *fixture)
+{
+	vmp_host *h;
+
+	printf("vmplan planner benchmark: the exact solver's large models\n");
+	if (fixture) {
+		run("fixture 192em64t-24n8c2t", fixture, 200, 8, VMP_ORDER_BATCH);
+		vmp_host_free(fixture);
+	}
+	h = synth("pack:8 numa:8(memory=64GiB) l3:1 core:8 pu:2");
+	run("synthetic 64 nodes x 8 cores x 2 threads", h, 1000, 4, VMP_ORDER_BATCH);
+	vmp_host_free(h);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	/* argv[1]: an hwloc XML fixture ("" for none); argv[2]: a host.json for the scale cases */
+	/* argv[1]: an hwloc XML fixture ("" for none); argv[2]: a host.json for the scale cases
+	 * ("" for none); argv[3]: "solver" for solver_only() */
 	const char *fixture = argc > 1 && argv[1][0] ? argv[1] : NULL;
 	vmp_host *h = NULL;
 
@@ -251,6 +268,8 @@ int main(int argc, char **argv)
 			access(fixture, R_OK) ? strerror(errno) : vmp_error_last());
 		return 2;
 	}
+	if (argc > 3 && !strcmp(argv[3], "solver"))
+		return solver_only(h);
 	printf("vmplan planner benchmark\n");
 	if (h) {
 		run("fixture 192em64t-24n8c2t", h, 200, 8, VMP_ORDER_BATCH);
@@ -281,6 +300,6 @@ int main(int argc, char **argv)
 	run("synthetic 256 nodes, up to 128 vCPUs each", h, 20, 128, VMP_ORDER_BATCH);
 	run("synthetic 256 nodes, up to 128 vCPUs each", h, 20, 128, VMP_ORDER_GIVEN);
 	vmp_host_free(h);
-	scale(argc > 2 ? argv[2] : NULL);
+	scale(argc > 2 && argv[2][0] ? argv[2] : NULL);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "planner/internal.h"
+#include "planner/milp_model.h"
 #include "unit/plancheck.h"
 #include "vmplan/error.h"
 #include "vmplan/plan.h"
@@ -76,6 +77,8 @@ static bool rows_take(rows *w, const vmp_vm_request *r, const int *nodes, int k)
 	return true;
 }
 
+static void random_host_rows(rows *w, const vmp_host *h);
+
 /* A host with some PUs held by existing VMs, its own free memory per node, a 1 GiB pool. */
 static vmp_host *random_host(rows *w)
 {
@@ -90,6 +93,22 @@ static vmp_host *random_host(rows *w)
 	for (int p = 0; p < h->npus; p++)
 		if (rnd(6) == 0)
 			vmp_cpuset_set(&h->used, h->pus[p].os_index);
+	for (int n = 0; n < nnodes; n++) {
+		h->nodes[n].free_bytes = (4 + rnd(29)) * GIB;
+		h->nodes[n].nhugepages = 1;
+		h->nodes[n].hugepages[0] = (vmp_hugepages){1048576, 16, rnd(12)};
+	}
+	random_host_rows(w, h);
+	return h;
+}
+
+/* The rows' free amounts of a host (its used PUs, memory and pool). */
+static void random_host_rows(rows *w, const vmp_host *h)
+{
+	int T = w->T;
+
+	memset(w, 0, sizeof(*w));
+	w->T = T;
 	for (int c = 0; c < h->ncores; c++) {
 		int n = -1, nfree = 0, size = 0;
 		for (int p = 0; p < h->npus; p++)
@@ -100,17 +119,14 @@ static vmp_host *random_host(rows *w)
 			}
 		assert_true(n >= 0 && n < MAXN);
 		if (n < 0)
-			return NULL;
+			return;
 		w->pus[n] += nfree;
 		w->whole[n] += nfree == size;
 	}
-	for (int n = 0; n < nnodes; n++) {
-		h->nodes[n].free_bytes = w->mem[n] = (4 + rnd(29)) * GIB;
-		h->nodes[n].nhugepages = 1;
-		h->nodes[n].hugepages[0] = (vmp_hugepages){1048576, 16, rnd(12)};
+	for (int n = 0; n < h->nnodes; n++) {
+		w->mem[n] = h->nodes[n].free_bytes;
 		w->pool[n] = h->nodes[n].hugepages[0].free * GIB;
 	}
-	return h;
 }
 
 static void random_request(vmp_vm_request *r, int i, int T)
@@ -209,6 +225,125 @@ static void test_realise_any_assignment(void **st)
 	assert_true(assigned > instances * 3);
 }
 
+/*
+ * Counts of identical VMs come apart into single VMs: random VMs, each on k distinct random
+ * nodes, summed into counts per share and node; milp_decompose() gives y VMs back, each on
+ * distinct nodes, with the same counts. Counts that put more than y shares on a node refuse.
+ */
+static void test_decompose_counts(void **st)
+{
+	int cases = 300;
+
+	(void)st;
+	rng_state = 13;
+	for (int t = 0; t < cases; t++) {
+		int nn = 2 + (int)rnd(11), k = 1 + (int)rnd(nn < 6 ? (uint32_t)nn : 6);
+		int y = 1 + (int)rnd(40), cnt[6 * 12] = {0}, back[6 * 12] = {0}, perm[12];
+		int *nodes = malloc(sizeof(int) * (size_t)(y * k));
+		assert_non_null(nodes);
+		for (int r = 0; r < y; r++) {
+			for (int n = 0; n < nn; n++)
+				perm[n] = n;
+			for (int s = 0; s < k; s++) {
+				int j = s + (int)rnd((uint32_t)(nn - s)), x = perm[s];
+				perm[s] = perm[j];
+				perm[j] = x;
+				cnt[s * nn + perm[s]]++;
+			}
+		}
+		assert_true(milp_decompose(nodes, cnt, y, k, nn));
+		for (int r = 0; r < y; r++)
+			for (int s = 0; s < k; s++) {
+				for (int u = 0; u < s; u++)
+					assert_int_not_equal(nodes[r * k + s], nodes[r * k + u]);
+				back[s * nn + nodes[r * k + s]]++;
+			}
+		assert_memory_equal(cnt, back, sizeof(cnt));
+		if (k >= 2) {
+			/* One node with more than y shares: no such VMs exist. */
+			for (int s = 0; s < k; s++)
+				for (int n = 0; n < nn; n++)
+					cnt[s * nn + n] = n == 0 ? y : 0;
+			assert_false(milp_decompose(nodes, cnt, y, k, nn));
+		}
+		free(nodes);
+	}
+}
+
+/*
+ * The solver's own assignments, on hosts of identical nodes (classes) and of nodes each its
+ * own, with VMs of few shapes (groups): each assigned VM's nodes are distinct and pass the
+ * rows above (kept apart from the model), and realised, every one of them is placed.
+ */
+static void test_solver_assignments_realise(void **st)
+{
+	int instances = 60, assigned = 0;
+
+	(void)st;
+	rng_state = 31;
+	for (int t = 0; t < instances; t++) {
+		rows w;
+		vmp_host *h = random_host(&w);
+		vmp_vm_request reqs[MAXV], shapes[4];
+		int n = 8 + (int)rnd(MAXV - 8);
+		size_t order[MAXV];
+		vmp_plan *plan = NULL;
+		vmp_plan_options given = {.order = VMP_ORDER_GIVEN};
+		planner_assignment a;
+		planner_state ps;
+
+		if (t % 2 == 0) {
+			/* Identical nodes: nothing held, the same memory and pool. */
+			vmp_cpuset_zero(&h->used);
+			for (int i = 0; i < h->nnodes; i++) {
+				h->nodes[i].free_bytes = h->nodes[0].free_bytes;
+				h->nodes[i].hugepages[0] = h->nodes[0].hugepages[0];
+			}
+			random_host_rows(&w, h);
+		}
+		for (int i = 0; i < 4; i++)
+			random_request(&shapes[i], i, w.T);
+		for (int i = 0; i < n; i++) {
+			reqs[i] = shapes[rnd(4)];
+			snprintf(reqs[i].name, sizeof(reqs[i].name), "v%d", i);
+			order[i] = (size_t)i;
+		}
+		assert_int_equal(vmp_plan_solve(&plan, h, reqs, (size_t)n, &given), VMP_OK);
+		assert_int_equal(planner_milp_solve(&a, h, plan, 0.5), VMP_OK);
+		/* Small models: the heuristic's plan at least, decomposed into single VMs. */
+		if (!a.has_solution)
+			fail_msg("instance %d: no solution (%s)", t, a.note);
+		for (int i = 0; i < n; i++) {
+			plan->vms[i].placed = false;
+			if (a.ncells[i] &&
+			    !rows_take(&w, &reqs[i], a.nodes + i * VMP_MAX_CELLS, a.ncells[i]))
+				fail_msg("instance %d: %s on nodes the rows refuse", t,
+					 reqs[i].name);
+			for (int c = 0; c < a.ncells[i]; c++)
+				for (int d = 0; d < c; d++)
+					assert_int_not_equal(a.nodes[i * VMP_MAX_CELLS + c],
+							     a.nodes[i * VMP_MAX_CELLS + d]);
+		}
+		assert_int_equal(planner_state_init(&ps, h), VMP_OK);
+		planner_realise(&ps, plan, &a, order);
+		planner_state_free(&ps);
+		for (int i = 0; i < n; i++) {
+			if (!a.ncells[i])
+				continue;
+			assigned++;
+			if (!plan->vms[i].placed)
+				fail_msg("instance %d: %s assigned by the solver, not realised: %s",
+					 t, reqs[i].name, plan->vms[i].reason);
+		}
+		assert_null(plan_violation(h, plan));
+		planner_assignment_free(&a);
+		vmp_plan_free(plan);
+		vmp_host_free(h);
+	}
+	printf("realised %d VMs the solver assigned on %d random hosts\n", assigned, instances);
+	assert_true(assigned > instances * 4);
+}
+
 /* plan.json carries the solver's word and reads it back; a plan without it reads as before. */
 static void test_plan_json_solver(void **st)
 {
@@ -253,6 +388,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_realise_any_assignment),
+	    cmocka_unit_test(test_decompose_counts),
+	    cmocka_unit_test(test_solver_assignments_realise),
 	    cmocka_unit_test(test_plan_json_solver),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

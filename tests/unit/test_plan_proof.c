@@ -406,15 +406,28 @@ static void medium_request(vmp_vm_request *r, int i, int T)
  * Medium instances (2 to 8 nodes, up to 128 PUs, 10 to 40 VMs asking 1.1 to 1.5 times the
  * host's PUs): no plan, batch or the heuristic alone, ever places more than the solver's
  * bound, batch never fewer than the heuristic alone, and batch reaches the bound (optimal)
- * in most of them. The budget is wall-clock, so the test gives the solver 5 s, not the default
- * 1.5: a machine busy with other work (CI runs steps in parallel) still gets more done than
- * a quiet one does in the default budget. The figures are printed; the floor asserted (60 %)
- * is below the 70-80 % measured with the default budget.
+ * in most of them. The budget is wall-clock, so the test gives the solver 5 s, not the
+ * default 1.5: CI runs it under sanitizers and beside other steps. The figures are printed;
+ * the floor asserted (70 %) is below what was measured: 57 of 60 at 5 s and 53-56 of 60 at
+ * the default budget on a loaded 2-CPU machine, 10 of 12 at 5 s under ASan. To measure:
+ * VMPLAN_PROOF_N (instances, 60), VMPLAN_PROOF_BUDGET (seconds; 0 the default budget),
+ * VMPLAN_DEBUG_PROOF (a line per instance).
  */
+/* VMPLAN_PROOF_ONLY=",3,14," runs those instances alone (to study them). */
+static bool skip_instance(int t)
+{
+	char key[16];
+
+	snprintf(key, sizeof(key), ",%d,", t);
+	return getenv("VMPLAN_PROOF_ONLY") && !strstr(getenv("VMPLAN_PROOF_ONLY"), key);
+}
+
 static void test_medium_optimum(void **st)
 {
-	int instances = 20, optimal = 0, heur_optimal = 0, feasible = 0;
+	int instances = getenv("VMPLAN_PROOF_N") ? atoi(getenv("VMPLAN_PROOF_N")) : 60;
+	int optimal = 0, heur_optimal = 0, feasible = 0, ran = 0;
 	double placed = 0, heur = 0, bound = 0, seconds = 0, worst = 1;
+	double budget = getenv("VMPLAN_PROOF_BUDGET") ? atof(getenv("VMPLAN_PROOF_BUDGET")) : 5;
 
 	(void)st;
 	rng_state = 4242;
@@ -424,7 +437,7 @@ static void test_medium_optimum(void **st)
 		vmp_host *h = NULL;
 		vmp_vm_request reqs[40];
 		vmp_plan *batch = NULL, *alone = NULL;
-		vmp_plan_options heuristic = {.time_limit_s = -1}, exact = {.time_limit_s = 5};
+		vmp_plan_options heuristic = {.time_limit_s = -1}, exact = {.time_limit_s = budget};
 		int n = 0, want;
 
 		snprintf(desc, sizeof(desc), "numa:%d(memory=%dGiB) core:%d pu:%d", nodes,
@@ -435,6 +448,11 @@ static void test_medium_optimum(void **st)
 			medium_request(&reqs[n], n, T);
 			asked += (int)reqs[n].vcpus;
 		}
+		if (skip_instance(t)) {
+			vmp_host_free(h);
+			continue;
+		}
+		ran++;
 		assert_int_equal(vmp_plan_solve(&batch, h, reqs, (size_t)n, &exact), VMP_OK);
 		assert_int_equal(vmp_plan_solve(&alone, h, reqs, (size_t)n, &heuristic), VMP_OK);
 		assert_null(plan_violation(h, batch));
@@ -445,6 +463,10 @@ static void test_medium_optimum(void **st)
 		assert_true(vmp_plan_placed_count(alone) <= sv->bound + 1e-9);
 		assert_true(vmp_plan_placed_count(batch) >= vmp_plan_placed_count(alone));
 		optimal += sv->status == VMP_SOLVER_OPTIMAL;
+		if (getenv("VMPLAN_DEBUG_PROOF"))
+			printf("%2d %s n=%d: %s placed %g bound %g %.2f s\n", t, desc, n,
+			       sv->status == VMP_SOLVER_OPTIMAL ? "optimal" : "feasible",
+			       sv->placed, sv->bound, sv->seconds);
 		feasible += sv->status == VMP_SOLVER_FEASIBLE;
 		heur_optimal += vmp_plan_placed_count(alone) >= sv->bound - 1e-9;
 		placed += sv->placed;
@@ -460,9 +482,9 @@ static void test_medium_optimum(void **st)
 	printf("medium instances: batch optimal on %d of %d (%d with a gap), placed %.0f of "
 	       "bound %.0f, %.2f s on average; the heuristic alone optimal on %d, placed %.0f "
 	       "(%.1f%% of the bound, worst %.0f%%)\n",
-	       optimal, instances, feasible, placed, bound, seconds / instances, heur_optimal, heur,
+	       optimal, ran, feasible, placed, bound, seconds / ran, heur_optimal, heur,
 	       100.0 * heur / bound, 100.0 * worst);
-	assert_true(optimal * 100 >= 60 * instances);
+	assert_true(optimal * 100 >= 70 * ran);
 }
 
 int main(void)
@@ -472,5 +494,7 @@ int main(void)
 	    cmocka_unit_test(test_exhaustive_optimum), cmocka_unit_test(test_batch_beats_first_fit),
 	    cmocka_unit_test(test_medium_optimum),
 	};
+	if (getenv("VMPLAN_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("VMPLAN_TEST_FILTER"));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
