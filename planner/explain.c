@@ -1,4 +1,5 @@
 /* Why a VM is not placed: the binding constraint, with numbers, and what would fit. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -559,6 +560,16 @@ int vmp_plan_host_needs(char **out, const vmp_host *h, const vmp_plan *plan)
 				       "%s isolates its emulator, but no housekeeping CPU is "
 				       "reserved\n",
 				       plan->vms[i].req.name);
+	for (int d = 0; h->resctrl.l3.present && d < h->resctrl.l3.ndomains; d++) {
+		int id = h->resctrl.l3.domains[d].id;
+		uint64_t w = vmp_plan_default_release(plan, h, id);
+
+		if (w)
+			planner_append(&s,
+				       "cache %d: needs `vmplan hostprep --apply` to release ways "
+				       "0x%" PRIx64 " from the default group\n",
+				       id, w);
+	}
 	*out = s;
 	return VMP_OK;
 }
