@@ -58,6 +58,14 @@ static int l3_node(const vmp_host *h, const vmp_plan_vm *vm, int l3)
 	return -1;
 }
 
+/* The largest bandwidth libvirt accepts in a <memorytune> node, whatever the unit. */
+#define VMP_LIBVIRT_MB_MAX 100
+
+static const char *mb_unit_name(vmp_mb_unit unit)
+{
+	return unit == VMP_MB_AMD_GBS8 ? "1/8 GB/s" : unit == VMP_MB_MBPS ? "MB/s" : "percent";
+}
+
 /* The bandwidth value for one MB domain near host node index node, or 0 when unknown. */
 static unsigned mb_value(const vmp_host *h, const vmp_vm_request *r, int node)
 {
@@ -161,6 +169,18 @@ static void rdt_memorytune(const planner_state *st, vmp_plan_vm *vm)
 				    "membw: cannot express the limit in this host's unit "
 				    "without a measured bandwidth (probe --measure); no "
 				    "limit set\n");
+			vm->nmemorytune = 0;
+			break;
+		}
+		if (v > VMP_LIBVIRT_MB_MAX) {
+			/* libvirt refuses the domain XML (virResctrlAllocSetMemoryBandwidth). */
+			if (st->explain)
+				planner_append(
+				    &vm->explain,
+				    "membw: the limit is %u in this host's unit (%s), but "
+				    "libvirt's <memorytune> takes at most %d; no limit "
+				    "set\n",
+				    v, mb_unit_name(rc->mb.unit), VMP_LIBVIRT_MB_MAX);
 			vm->nmemorytune = 0;
 			break;
 		}

@@ -268,6 +268,37 @@ static void test_default_group_keeps_min(void **st)
 	vmp_host_free(h);
 }
 
+/* libvirt takes at most 100 in a <memorytune>, whatever the host's unit: on AMD (1/8 GB/s)
+ * 2000MBps is 16, set; 20000MBps is 160, not set, and the explanation says why. */
+static void test_memorytune_libvirt_max(void **st)
+{
+	vmp_host *h = host_with_l3(1);
+	vmp_plan *p;
+	vmp_vm_request r;
+	vmp_plan_options o = {.explain = true};
+
+	(void)st;
+	h->resctrl.mb.present = true;
+	h->resctrl.mb.unit = VMP_MB_AMD_GBS8;
+	h->resctrl.mb.bandwidth_gran = 1;
+	h->resctrl.mb.ndomains = 1;
+	h->resctrl.mb.domain_ids[0] = h->l3s[0].id;
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,membw=2000MBps");
+	assert_int_equal(p->vms[0].nmemorytune, 1);
+	assert_int_equal(p->vms[0].memorytune[0].bandwidth, 16);
+	vmp_plan_free(p);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(vmp_spec_parse(&r, "name=a,vcpus=2,memory=128M,membw=20000MBps"), VMP_OK);
+	assert_int_equal(vmp_plan_solve(&p, h, &r, 1, &o), VMP_OK);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].nmemorytune, 0);
+	assert_contains(p->vms[0].explain,
+			"membw: the limit is 160 in this host's unit (1/8 GB/s), "
+			"but libvirt's <memorytune> takes at most 100");
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +310,7 @@ int main(void)
 	    cmocka_unit_test(test_default_group_released),
 	    cmocka_unit_test(test_default_group_shrunk),
 	    cmocka_unit_test(test_default_group_keeps_min),
+	    cmocka_unit_test(test_memorytune_libvirt_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
