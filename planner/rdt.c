@@ -210,7 +210,8 @@ static uint64_t longest_run(uint64_t mask)
 	uint64_t best = 0;
 
 	while (mask) {
-		int lo = __builtin_ctzll(mask), len = __builtin_ctzll(~(mask >> lo));
+		int lo = __builtin_ctzll(mask);
+		int len = ~(mask >> lo) ? __builtin_ctzll(~(mask >> lo)) : 64 - lo;
 		uint64_t run = (len >= 64 ? UINT64_MAX : (UINT64_C(1) << len) - 1) << lo;
 
 		if (__builtin_popcountll(run) > __builtin_popcountll(best))

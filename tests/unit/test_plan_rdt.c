@@ -200,6 +200,11 @@ static void test_default_group_released(void **st)
 	assert_contains(needs, "cache 0: needs `vmplan hostprep --apply` to release ways 0x7c0 "
 			       "from the default group");
 	free(needs);
+	/* --explain (the deciding facts) says it per VM too. */
+	assert_int_equal(vmp_plan_explain_brief(&needs, h, p, 1), VMP_OK);
+	assert_contains(needs, "cache 0: needs `vmplan hostprep --apply` to release ways 0x700 "
+			       "from the default group");
+	free(needs);
 	vmp_plan_free(p);
 
 	/* --resctrl-default keep: no way is free of every group. */
