@@ -82,6 +82,12 @@ static const char suggest_usage[] =
     "                       the kernel does not isolate (isolcpus=) where it\n"
     "                       isolates some, else the first core of each NUMA node\n"
     "                       that has two or more cores\n"
+    "  --resctrl-default shrink|keep\n"
+    "                       L3 ways the default resctrl group holds: shrink\n"
+    "                       (default) plans them where no other way is free and\n"
+    "                       says which ways 'vmplan hostprep --apply' must release\n"
+    "                       first (libvirt takes none of the default group's ways);\n"
+    "                       keep plans only ways no resctrl group holds now\n"
     "  --order batch|given  batch (default) plans the set together: priority, then\n"
     "                       the hardest to fit first, keeping the best of a few\n"
     "                       orders; given places them in the order given, never\n"
@@ -302,6 +308,7 @@ typedef struct suggest_args {
 	vmp_vm_request *reqs;
 	size_t nreqs;
 	bool print_xml, json_out, validate, engine_set;
+	bool keep_default; /* --resctrl-default keep */
 	int explain; /* 0 none, 1 the deciding facts (--explain), 2 the trace (--explain=full) */
 	vmp_bench_options bench; /* --validate's engine */
 } suggest_args;
@@ -381,6 +388,7 @@ static const struct option suggest_longopts[] = {
     {"explain", optional_argument, NULL, 'E'},
     {"reserve", required_argument, NULL, 'r'},
     {"order", required_argument, NULL, 'O'},
+    {"resctrl-default", required_argument, NULL, 'D'},
     {"time-limit", required_argument, NULL, 'L'},
     {"output", required_argument, NULL, 'o'},
     {"xml-dir", required_argument, NULL, 'x'},
@@ -445,6 +453,13 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 				cli_error("bad --order '%s': use batch or given", optarg);
 				return false;
 			}
+			break;
+		case 'D':
+			if (strcmp(optarg, "shrink") && strcmp(optarg, "keep")) {
+				cli_error("bad --resctrl-default '%s': use shrink or keep", optarg);
+				return false;
+			}
+			a->keep_default = !strcmp(optarg, "keep");
 			break;
 		case 'L':
 			if (!read_time_limit(&a->opts, optarg))
@@ -531,6 +546,7 @@ static int make_plan(vmp_host **host, vmp_plan **plan, const suggest_args *a)
 		cli_error("%s", vmp_error_last());
 		return EXIT_USAGE;
 	}
+	(*host)->resctrl.keep_default = a->keep_default;
 	if ((err = vmp_plan_solve(plan, *host, a->reqs, a->nreqs, &a->opts)) < 0) {
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);

@@ -416,14 +416,21 @@ static int load_rdt_cache(vmp_rdt_cache *c, const struct ld *ld, json_t *rdt, co
 	for (size_t i = 0; i < json_array_size(doms); i++) {
 		vmp_rdt_domain *dom = &c->domains[i];
 
+		/* A host.json from before default_mask: the group as the kernel mounts it. */
+		dom->default_mask = c->cbm_mask;
+
 		if ((err = element(&d, dwhere, sizeof(dwhere), ld, doms, where, "domains", i)) <
 			0 ||
 		    (err = vmp_json_int(&dom->id, &ld->c, d, dwhere, "id", true, 0, INT32_MAX)) <
 			0 ||
-		    (err = get_hex(&dom->used_mask, ld, d, dwhere, "used_mask", true)) < 0)
+		    (err = get_hex(&dom->used_mask, ld, d, dwhere, "used_mask", true)) < 0 ||
+		    (err = get_hex(&dom->default_mask, ld, d, dwhere, "default_mask", false)) < 0)
 			return err;
 		if (dom->used_mask & ~c->cbm_mask)
 			return vmp_json_bad(&ld->c, dwhere, "used_mask",
+					    "has ways outside cbm_mask");
+		if (dom->default_mask & ~c->cbm_mask)
+			return vmp_json_bad(&ld->c, dwhere, "default_mask",
 					    "has ways outside cbm_mask");
 		c->ndomains++;
 	}

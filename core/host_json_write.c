@@ -143,8 +143,9 @@ static json_t *rdt_cache_json(struct wr *w, const vmp_rdt_cache *c)
 	set(w, o, "shareable_bits", hex_json(w, c->shareable_bits));
 	for (int i = 0; i < c->ndomains; i++)
 		append(w, doms,
-		       json_pack("{s:i,s:o}", "id", c->domains[i].id, "used_mask",
-				 hex_json(w, c->domains[i].used_mask)));
+		       json_pack("{s:i,s:o,s:o}", "id", c->domains[i].id, "used_mask",
+				 hex_json(w, c->domains[i].used_mask), "default_mask",
+				 hex_json(w, c->domains[i].default_mask)));
 	set(w, o, "domains", doms);
 	return o;
 }

@@ -271,7 +271,11 @@ static int resctrl(vmp_hostprep *hp, const vmp_plan *plan, const vmp_host *host,
 				if (plan->vms[i].cachetune[k].level == 3 &&
 				    plan->vms[i].cachetune[k].cache_id == l3->domains[d].id)
 					vm_ways |= plan->vms[i].cachetune[k].ways_mask;
-		keep = longest_run(l3->cbm_mask & ~vm_ways);
+		/* Where the plan needs none of the default group's ways it keeps them (what the
+		 * planner assumed); else the longest run of the rest (planner/rdt.c). */
+		keep = l3->domains[d].default_mask && !(l3->domains[d].default_mask & vm_ways)
+			   ? l3->domains[d].default_mask
+			   : longest_run(l3->cbm_mask & ~vm_ways);
 		if (!keep || (unsigned)__builtin_popcountll(keep) < l3->min_cbm_bits) {
 			vmp_error_set(
 			    "the plan gives every L3 way of cache %d to VMs: the default "

@@ -1,4 +1,5 @@
 /* Why a VM is not placed: the binding constraint, with numbers, and what would fit. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -466,6 +467,29 @@ static void brief_spread(char **out, const vmp_host *h, const vmp_plan *plan, in
 }
 
 /* Pages of the VM's hugepage size that its cells take from each node, against the pools. */
+/* The L3 ways of vm that the default resctrl group holds now (hostprep releases them). */
+static void brief_cache(char **out, const vmp_host *h, const vmp_plan_vm *vm)
+{
+	const vmp_rdt_cache *l3 = &h->resctrl.l3;
+
+	for (int k = 0; l3->present && k < vm->ncachetune; k++) {
+		const vmp_plan_cachetune *ct = &vm->cachetune[k];
+
+		/* Under CDP code and data share the mask: say it once. */
+		if (ct->level != 3 || (k > 0 && vm->cachetune[k - 1].cache_id == ct->cache_id &&
+				       vm->cachetune[k - 1].level == 3))
+			continue;
+		for (int d = 0; d < l3->ndomains; d++)
+			if (l3->domains[d].id == ct->cache_id &&
+			    (ct->ways_mask & l3->domains[d].default_mask))
+				planner_append(
+				    out,
+				    "cache %d: needs `vmplan hostprep --apply` to release "
+				    "ways 0x%" PRIx64 " from the default group\n",
+				    ct->cache_id, ct->ways_mask & l3->domains[d].default_mask);
+	}
+}
+
 static void brief_hugepages(char **out, const vmp_host *h, const vmp_plan_vm *vm)
 {
 	char size[32];
@@ -534,6 +558,7 @@ int vmp_plan_explain_brief(char **out, const vmp_host *h, const vmp_plan *plan, 
 		if (vm->req.cpu != VMP_CPU_SHARED)
 			brief_device(&s, h, plan, i);
 		brief_hugepages(&s, h, vm);
+		brief_cache(&s, h, vm);
 		brief_score(&s, h, vm);
 	}
 	if (!s) {
@@ -559,6 +584,16 @@ int vmp_plan_host_needs(char **out, const vmp_host *h, const vmp_plan *plan)
 				       "%s isolates its emulator, but no housekeeping CPU is "
 				       "reserved\n",
 				       plan->vms[i].req.name);
+	for (int d = 0; h->resctrl.l3.present && d < h->resctrl.l3.ndomains; d++) {
+		int id = h->resctrl.l3.domains[d].id;
+		uint64_t w = vmp_plan_default_release(plan, h, id);
+
+		if (w)
+			planner_append(&s,
+				       "cache %d: needs `vmplan hostprep --apply` to release ways "
+				       "0x%" PRIx64 " from the default group\n",
+				       id, w);
+	}
 	*out = s;
 	return VMP_OK;
 }

@@ -58,6 +58,14 @@ static int l3_node(const vmp_host *h, const vmp_plan_vm *vm, int l3)
 	return -1;
 }
 
+/* The largest bandwidth libvirt accepts in a <memorytune> node, whatever the unit. */
+#define VMP_LIBVIRT_MB_MAX 100
+
+static const char *mb_unit_name(vmp_mb_unit unit)
+{
+	return unit == VMP_MB_AMD_GBS8 ? "1/8 GB/s" : unit == VMP_MB_MBPS ? "MB/s" : "percent";
+}
+
 /* The bandwidth value for one MB domain near host node index node, or 0 when unknown. */
 static unsigned mb_value(const vmp_host *h, const vmp_vm_request *r, int node)
 {
@@ -164,6 +172,18 @@ static void rdt_memorytune(const planner_state *st, vmp_plan_vm *vm)
 			vm->nmemorytune = 0;
 			break;
 		}
+		if (v > VMP_LIBVIRT_MB_MAX) {
+			/* libvirt refuses the domain XML (virResctrlAllocSetMemoryBandwidth). */
+			if (st->explain)
+				planner_append(
+				    &vm->explain,
+				    "membw: the limit is %u in this host's unit (%s), but "
+				    "libvirt's <memorytune> takes at most %d; no limit "
+				    "set\n",
+				    v, mb_unit_name(rc->mb.unit), VMP_LIBVIRT_MB_MAX);
+			vm->nmemorytune = 0;
+			break;
+		}
 		vm->memorytune[vm->nmemorytune].node_id = ids[i];
 		vm->memorytune[vm->nmemorytune++].bandwidth = v;
 	}
@@ -184,9 +204,91 @@ static int ways_needed(const vmp_resctrl *rc, uint64_t cache_bytes, uint64_t way
 	return ways;
 }
 
+/* The longest run of set bits in mask (the earliest of equal ones), or 0 for none. */
+static uint64_t longest_run(uint64_t mask)
+{
+	uint64_t best = 0;
+
+	while (mask) {
+		int lo = __builtin_ctzll(mask);
+		int len = ~(mask >> lo) ? __builtin_ctzll(~(mask >> lo)) : 64 - lo;
+		uint64_t run = (len >= 64 ? UINT64_MAX : (UINT64_C(1) << len) - 1) << lo;
+
+		if (__builtin_popcountll(run) > __builtin_popcountll(best))
+			best = run;
+		mask &= ~run;
+	}
+	return best;
+}
+
+/*
+ * The ways the default group holds when the plan's domains start, given all the ways the
+ * plan gives out in the domain: what it holds now where the plan needs none of them, else
+ * the longest run of the rest, to which vmplan hostprep --apply shrinks it.
+ */
+static uint64_t default_after(const vmp_rdt_cache *l3, const vmp_rdt_domain *dom, uint64_t all)
+{
+	if (dom->default_mask && !(dom->default_mask & all))
+		return dom->default_mask;
+	return longest_run(l3->cbm_mask & ~all);
+}
+
+/*
+ * The highest run of n ways inside free that the default group may give up: after it, the
+ * rest of the ways (taken: what the plan gave out before) still holds a run of min_cbm_bits
+ * for the default group. 0 when there is none.
+ */
+static uint64_t run_from_default(const vmp_rdt_cache *l3, uint64_t free, uint64_t taken, int n)
+{
+	uint64_t run = n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+	int keep = l3->min_cbm_bits ? (int)l3->min_cbm_bits : 1;
+
+	for (int shift = 64 - n; shift >= 0; shift--)
+		if (((run << shift) & free) == (run << shift) &&
+		    __builtin_popcountll(longest_run(l3->cbm_mask & ~(taken | run << shift))) >=
+			keep)
+			return run << shift;
+	return 0;
+}
+
+/* The refusal of rdt_find_ways() where no free run of ways fits. */
+static void refuse_ways(vmp_plan_vm *vm, const vmp_resctrl *rc, const vmp_rdt_domain *dom,
+			uint64_t free_ways, uint64_t way, int ways, int id)
+{
+	char a[32], b[32];
+	uint64_t held = dom->default_mask & free_ways;
+
+	vmp_size_format(a, sizeof(a), vm->req.cache_bytes);
+	vmp_size_format(b, sizeof(b), way);
+	free_ways &= ~dom->default_mask;
+	if (held && rc->keep_default)
+		planner_refuse(vm, VMP_BIND_CACHE,
+			       "needs %s of L3 (%d contiguous ways of %s) in cache %d, but only "
+			       "ways 0x%" PRIx64 " (%d) are free there: the default resctrl group "
+			       "holds ways 0x%" PRIx64 " and libvirt takes none of them; let "
+			       "vmplan hostprep --apply release them (--resctrl-default shrink) "
+			       "or lower cache",
+			       a, ways, b, id, free_ways, __builtin_popcountll(free_ways), held);
+	else if (held)
+		planner_refuse(vm, VMP_BIND_CACHE,
+			       "needs %s of L3 (%d contiguous ways of %s) in cache %d, but only "
+			       "ways 0x%" PRIx64 " (%d) are free there and the default resctrl "
+			       "group keeps at least %u of them; lower cache",
+			       a, ways, b, id, free_ways | held,
+			       __builtin_popcountll(free_ways | held),
+			       rc->l3.min_cbm_bits ? rc->l3.min_cbm_bits : 1);
+	else
+		planner_refuse(vm, VMP_BIND_CACHE,
+			       "needs %s of L3 (%d contiguous ways of %s) in cache %d, but only "
+			       "ways 0x%" PRIx64 " (%d) are free there; lower cache",
+			       a, ways, b, id, free_ways, __builtin_popcountll(free_ways));
+}
+
 /*
  * Find contiguous free ways for vm in each of its L3 domains l3s[0..nl3): their masks and
- * resctrl domain indexes. False with the refusal set and st->failed_l3 naming the domain.
+ * resctrl domain indexes. Ways no group holds come first; the default group's only where
+ * vmplan hostprep may shrink it (not rc->keep_default). False with the refusal set and
+ * st->failed_l3 naming the domain.
  */
 static bool rdt_find_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, int nl3,
 			  uint64_t *masks, int *doms)
@@ -199,7 +301,8 @@ static bool rdt_find_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, in
 	for (int i = 0; i < nl3; i++) {
 		uint64_t size = h->l3s[l3s[i]].size_bytes, way, free_ways;
 		int ways, id = h->l3s[l3s[i]].id;
-		char a[32], b[32];
+		const vmp_rdt_domain *dom;
+		char a[32];
 
 		way = nbits ? size / (uint64_t)nbits : 0;
 		st->failed_l3 = l3s[i]; /* the domain a refusal below lacked */
@@ -227,15 +330,14 @@ static bool rdt_find_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, in
 				       a, nbits, id);
 			return false;
 		}
-		free_ways =
-		    rc->l3.cbm_mask & ~rc->l3.domains[doms[i]].used_mask & ~st->l3_taken[doms[i]];
-		if (ways > nbits || !(masks[i] = highest_run(free_ways, ways))) {
-			vmp_size_format(a, sizeof(a), r->cache_bytes);
-			vmp_size_format(b, sizeof(b), way);
-			planner_refuse(vm, VMP_BIND_CACHE,
-				       "needs %s of L3 (%d contiguous ways of %s) in cache %d, but "
-				       "only ways 0x%" PRIx64 " (%d) are free there; lower cache",
-				       a, ways, b, id, free_ways, __builtin_popcountll(free_ways));
+		dom = &rc->l3.domains[doms[i]];
+		free_ways = rc->l3.cbm_mask & ~dom->used_mask & ~st->l3_taken[doms[i]];
+		masks[i] = ways > nbits ? 0 : highest_run(free_ways & ~dom->default_mask, ways);
+		if (!masks[i] && ways <= nbits && !rc->keep_default)
+			masks[i] =
+			    run_from_default(&rc->l3, free_ways, st->l3_taken[doms[i]], ways);
+		if (!masks[i]) {
+			refuse_ways(vm, rc, dom, free_ways, way, ways, id);
 			return false;
 		}
 	}
@@ -273,7 +375,7 @@ static void rdt_take_ways(planner_state *st, vmp_plan_vm *vm, const int *l3s, in
 			    "cache %d: %d ways (libvirt takes the size and picks the ways "
 			    "at start, among those no resctrl group holds, the default "
 			    "group included; ways_mask is its pick when the VMs start in "
-			    "plan order after vmplan hostprep --apply)\n",
+			    "plan order)\n",
 			    h->l3s[l3s[i]].id, __builtin_popcountll(masks[i]));
 	}
 }
@@ -348,31 +450,32 @@ static uint64_t libvirt_pick(uint64_t free_ways, int need, int nbits)
 	return best_pos < 0 ? 0 : ((UINT64_C(1) << need) - 1) << best_pos;
 }
 
-/* Re-pick one L3 domain's masks as libvirt will (see planner_rdt_as_libvirt()). */
-static void as_libvirt_domain(vmp_plan *plan, const vmp_rdt_cache *l3, int id)
+/*
+ * Re-pick one L3 domain's masks as libvirt will (see planner_rdt_as_libvirt()); say in the
+ * explanation which of them the default group holds now.
+ */
+static void as_libvirt_domain(vmp_plan *plan, const vmp_rdt_cache *l3, const vmp_rdt_domain *dom)
 {
 	int nbits = 64 - __builtin_clzll(l3->cbm_mask);
-	uint64_t all = 0, rest, free_ways;
+	uint64_t all = 0, free_ways;
 
 	for (int i = 0; i < plan->nvms; i++)
 		for (int k = 0; plan->vms[i].placed && k < plan->vms[i].ncachetune; k++)
 			if (plan->vms[i].cachetune[k].level == 3 &&
-			    plan->vms[i].cachetune[k].cache_id == id)
+			    plan->vms[i].cachetune[k].cache_id == dom->id)
 				all |= plan->vms[i].cachetune[k].ways_mask;
-	rest = l3->cbm_mask & ~all;
-	/* The default group keeps the rest only where it is one run (vmplan hostprep). */
-	if (!all || !rest ||
-	    (rest >> __builtin_ctzll(rest) & ((rest >> __builtin_ctzll(rest)) + 1)))
+	if (!all)
 		return;
-	free_ways = all;
+	/* What libvirt finds free when the first domain starts: every group subtracted. */
+	free_ways = l3->cbm_mask & ~dom->used_mask & ~default_after(l3, dom, all);
 	for (int i = 0; i < plan->nvms; i++) {
 		vmp_plan_vm *vm = &plan->vms[i];
-		uint64_t pick = 0;
+		uint64_t pick = 0, mask = 0;
 
 		for (int k = 0; vm->placed && k < vm->ncachetune; k++) {
 			vmp_plan_cachetune *ct = &vm->cachetune[k];
 
-			if (ct->level != 3 || ct->cache_id != id)
+			if (ct->level != 3 || ct->cache_id != dom->id)
 				continue;
 			/* Code and data (CDP) are picked alike from alike free ways. */
 			if (!pick)
@@ -380,8 +483,14 @@ static void as_libvirt_domain(vmp_plan *plan, const vmp_rdt_cache *l3, int id)
 						    nbits);
 			if (pick)
 				ct->ways_mask = pick;
+			mask = ct->ways_mask;
 		}
 		free_ways &= ~pick;
+		if (vm->explain && (mask & dom->default_mask))
+			planner_append(&vm->explain,
+				       "cache %d: needs `vmplan hostprep --apply` to release ways "
+				       "0x%" PRIx64 " from the default group\n",
+				       dom->id, mask & dom->default_mask);
 	}
 }
 
@@ -392,5 +501,21 @@ void planner_rdt_as_libvirt(vmp_plan *plan, const vmp_host *host)
 	if (!host->resctrl.present || !l3->present)
 		return;
 	for (int d = 0; d < l3->ndomains; d++)
-		as_libvirt_domain(plan, l3, l3->domains[d].id);
+		as_libvirt_domain(plan, l3, &l3->domains[d]);
+}
+
+uint64_t vmp_plan_default_release(const vmp_plan *plan, const vmp_host *host, int cache_id)
+{
+	const vmp_rdt_cache *l3 = &host->resctrl.l3;
+	uint64_t all = 0;
+	int d;
+
+	if (!host->resctrl.present || !l3->present || (d = domain_index(l3, cache_id)) < 0)
+		return 0;
+	for (int i = 0; i < plan->nvms; i++)
+		for (int k = 0; plan->vms[i].placed && k < plan->vms[i].ncachetune; k++)
+			if (plan->vms[i].cachetune[k].level == 3 &&
+			    plan->vms[i].cachetune[k].cache_id == cache_id)
+				all |= plan->vms[i].cachetune[k].ways_mask;
+	return all & l3->domains[d].default_mask;
 }

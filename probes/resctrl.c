@@ -17,11 +17,14 @@
 
 /*
  * What counts as used. A new resctrl group (what libvirt makes for a VM's
- * cachetune) should hold ways that no other group holds. The default group
- * (the root directory) holds every way until libvirt shrinks it, so its
- * ways are not counted; the ways of every other group are. A domain's
- * used_mask is the union of the masks that the non-default groups hold in
- * it, code and data together under CDP.
+ * cachetune) gets ways that no other group holds: libvirt subtracts every
+ * group's ways, the default group's (the root directory) included. The
+ * default group holds every way on a fresh mount and only vmplan hostprep
+ * (or an operator) shrinks it, so its ways are kept apart, in default_mask,
+ * for the planner to hand out only where hostprep will release them. A
+ * domain's used_mask is the union of the masks that the other groups
+ * (libvirt's per-domain groups too) hold in it, code and data together
+ * under CDP.
  *
  * The MB unit. On AMD the values are multiples of 1/8 GB/s, on Intel a
  * percentage, and MB/s when resctrl is mounted with mba_MBps. The vendor
@@ -256,6 +259,7 @@ static vmp_rdt_domain *cache_domain(vmp_rdt_cache *c, int id, bool add)
 		return NULL;
 	c->domains[c->ndomains].id = id;
 	c->domains[c->ndomains].used_mask = 0;
+	c->domains[c->ndomains].default_mask = 0;
 	return &c->domains[c->ndomains++];
 }
 
@@ -339,8 +343,11 @@ static int parse_line(vmp_resctrl *r, char *line, const char *path, bool deflt, 
 			return VMP_EINVAL;
 		}
 		if (deflt) {
-			if (!cache_domain(c, (int)id, true))
+			vmp_rdt_domain *d = cache_domain(c, (int)id, true);
+			if (!d)
 				goto too_many;
+			/* Code and data together under CDP: libvirt subtracts both. */
+			d->default_mask |= mask;
 		} else {
 			vmp_rdt_domain *d = cache_domain(c, (int)id, false);
 			if (!d) {

@@ -76,6 +76,10 @@ typedef struct vmp_rdt_domain {
 	int id;             /* the domain id in schemata lines (the cache id) */
 	uint64_t used_mask; /* ways that the default group or existing groups hold exclusively
 			     * or that the planner must otherwise not hand out */
+	/* Ways the default (root) group holds now: libvirt takes none of them for a new
+	 * group until vmplan hostprep shrinks it. The whole cbm_mask on a fresh mount and in a
+	 * host.json without the key; 0 where nothing is known (libvirt capabilities). */
+	uint64_t default_mask;
 } vmp_rdt_domain;
 
 /* A resctrl cache allocation resource: L3 or L2 (with CDP, code and data share the masks). */
@@ -114,6 +118,9 @@ typedef struct vmp_resctrl {
 	vmp_rdt_cache l3, l2;
 	vmp_rdt_mb mb;
 	unsigned groups_used; /* CLOSIDs already taken, the default group included */
+	/* A planning policy, never saved (suggest --resctrl-default keep): the default group
+	 * keeps its ways, so the planner gives out none of them. */
+	bool keep_default;
 } vmp_resctrl;
 
 /* A PCI device and its locality. */

@@ -94,12 +94,20 @@ int vmp_plan_explain_brief(char **out, const vmp_host *host, const vmp_plan *pla
 /**
  * What the host must do before the plan's domains can start, one line each: hugepages
  * to reserve per node (with the sysfs write that does it) where the pools hold fewer free
- * pages than the plan takes; VMs that isolate their emulator with no housekeeping CPUs.
+ * pages than the plan takes; VMs that isolate their emulator with no housekeeping CPUs;
+ * L3 ways the default resctrl group must release (vmp_plan_default_release()).
  *
  * @param out the text, or NULL when nothing is needed; the caller frees it
  * @return VMP_OK
  */
 int vmp_plan_host_needs(char **out, const vmp_host *host, const vmp_plan *plan);
+
+/**
+ * The L3 ways of cache cache_id that the plan gives its VMs but the host's default resctrl
+ * group holds now: libvirt refuses those domains at start until `vmplan hostprep --apply`
+ * shrinks the default group. 0 when there are none (or the host has no L3 allocation).
+ */
+uint64_t vmp_plan_default_release(const vmp_plan *plan, const vmp_host *host, int cache_id);
 
 /* Capacity, counted by planning (planner/capacity.c). */
 

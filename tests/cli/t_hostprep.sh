@@ -19,6 +19,9 @@ run suggest "${H[@]}" --reserve auto --vm name=db,vcpus=2,memory=1G,hugepages=2M
 	-o "$TMP/plan.json"
 expect_status 0 "plan"
 expect_in out "vcpupin   0:2 1:3" "the dedicated CPUs this test expects"
+# host.json has no default_mask: the default group holds every way, as on a fresh mount.
+expect_in out "cache 0: needs \`vmplan hostprep --apply\` to release ways 0xc0 from the default group" \
+	"the ways hostprep must release"
 
 # The files to review.
 run hostprep "$TMP/plan.json" "${H[@]}" -o "$TMP/files"
@@ -83,6 +86,25 @@ mk $HP '3\n'
 run hostprep "$TMP/plan.json" "${H[@]}" --root "$R" --apply
 expect_status 2 "an undo file is never overwritten"
 expect_in err "holds the old values of an earlier --apply" "why"
+
+# A default group already shrunk to ways 0-1: the plan takes two of ways 2-7, which no group
+# holds; nothing to release, and hostprep leaves the default group its ways (not the longest
+# run of the rest, 4-7, which would take ways 4-7 from under libvirt's pick).
+python3 - "$TMP/host.json" "$TMP/host2.json" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))
+h["resctrl"]["l3"]["domains"][0]["default_mask"] = "03"
+json.dump(h, open(sys.argv[2], "w"))
+PY
+run suggest --host "$TMP/host2.json" --reserve auto --vm name=db,vcpus=2,memory=1G,hugepages=2M,cache=4M \
+	-o "$TMP/plan2.json"
+expect_status 0 "plan with the default group shrunk"
+expect_in out "ways 0xc (4MiB)" "ways no group holds (libvirt's pick: the lowest of the run)"
+expect_true "nothing to release" sh -c "! grep -q 'release ways' '$TMP/out'"
+mk sys/fs/resctrl/schemata 'L3:0=03\nMB:0=100\n'
+run hostprep "$TMP/plan2.json" --host "$TMP/host2.json" --root "$R" --apply --dry-run -o "$TMP/prep2"
+expect_status 0 "--apply --dry-run, default group shrunk"
+expect_in out "would set $R/sys/fs/resctrl/schemata: L3:0=03 -> L3:0=3 " "the default group keeps its ways"
 
 # Refusals.
 run hostprep "$TMP/plan.json" --synthetic "pack:2 [numa(memory=8GB)] core:4 pu:2"

@@ -78,8 +78,8 @@ static void fill_extras(vmp_host *h)
 				.num_closids = 8,
 				.shareable_bits = 0x600,
 				.ndomains = 2};
-	r->l3.domains[0] = (vmp_rdt_domain){0, 0x3};
-	r->l3.domains[1] = (vmp_rdt_domain){5, 0x7f0};
+	r->l3.domains[0] = (vmp_rdt_domain){0, 0x3, 0x7fc};
+	r->l3.domains[1] = (vmp_rdt_domain){5, 0x7f0, 0x00f};
 	r->mb = (vmp_rdt_mb){.present = true,
 			     .min_bandwidth = 0,
 			     .bandwidth_gran = 1,
@@ -160,6 +160,8 @@ static void test_round_trip_synthetic(void **state)
 	assert_false(back->resctrl.l2.present);
 	assert_int_equal(back->resctrl.l3.domains[1].id, 5);
 	assert_int_equal(back->resctrl.l3.domains[1].used_mask, 0x7f0);
+	assert_int_equal(back->resctrl.l3.domains[0].default_mask, 0x7fc);
+	assert_int_equal(back->resctrl.l3.domains[1].default_mask, 0x00f);
 	assert_int_equal(back->resctrl.l3.shareable_bits, 0x600);
 	assert_int_equal(back->resctrl.mb.unit, VMP_MB_AMD_GBS8);
 	assert_int_equal(back->resctrl.mb.num_closids, 12);
@@ -268,6 +270,38 @@ static void expect_refused(void (*edit)(json_t *root), const char *msg)
 static json_t *at(json_t *root, const char *key, size_t i)
 {
 	return json_array_get(json_object_get(root, key), i);
+}
+
+/* A host.json written before default_mask loads with the default group holding every way
+ * (a fresh mount); a mask outside cbm_mask is refused. */
+static void test_default_mask_old_file(void **state)
+{
+	char *text = NULL;
+	vmp_host *h = NULL, *back = NULL;
+	json_t *root, *doms;
+
+	(void)state;
+	assert_int_equal(vmp_probe_synthetic(&h, "pack:2 [numa(memory=8GB)] l3:2 core:2 pu:2"),
+			 VMP_OK);
+	fill_extras(h);
+	assert_int_equal(vmp_host_to_json(&text, h), VMP_OK);
+	root = json_loads(text, 0, NULL);
+	assert_non_null(root);
+	doms = json_object_get(json_object_get(json_object_get(root, "resctrl"), "l3"), "domains");
+	assert_int_equal(json_object_del(json_array_get(doms, 0), "default_mask"), 0);
+	assert_int_equal(json_dump_file(root, path, 0), 0);
+	assert_int_equal(vmp_host_load_json(&back, path), VMP_OK);
+	assert_int_equal(back->resctrl.l3.domains[0].default_mask, 0x7ff);
+	assert_int_equal(back->resctrl.l3.domains[1].default_mask, 0x00f);
+	vmp_host_free(back);
+	back = NULL;
+	json_object_set_new(json_array_get(doms, 0), "default_mask", json_string("fff"));
+	assert_int_equal(json_dump_file(root, path, 0), 0);
+	assert_int_equal(vmp_host_load_json(&back, path), VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "default_mask has ways outside cbm_mask"));
+	json_decref(root);
+	free(text);
+	vmp_host_free(h);
 }
 
 static void edit_memory(json_t *r)
@@ -466,9 +500,13 @@ static void test_bad_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip_synthetic), cmocka_unit_test(test_round_trip_fixtures),
-	    cmocka_unit_test(test_minimal_file),         cmocka_unit_test(test_refused),
-	    cmocka_unit_test(test_check_node_memory),    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_round_trip_synthetic),
+	    cmocka_unit_test(test_round_trip_fixtures),
+	    cmocka_unit_test(test_minimal_file),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_default_mask_old_file),
+	    cmocka_unit_test(test_check_node_memory),
+	    cmocka_unit_test(test_bad_files),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

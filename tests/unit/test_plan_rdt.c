@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -150,13 +151,155 @@ static void test_masks_as_libvirt_picks(void **st)
 	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x180);
 	assert_int_equal(p->vms[1].cachetune[0].ways_mask, 0x600);
 	vmp_plan_free(p);
-	/* An existing group holding way 8 splits the ways no VM has (0x13f) in two runs: the
-	 * default group cannot hold exactly them, and the planner's masks stay. */
+	/* An existing group holding way 8 splits the ways no VM has (0x13f) in two runs;
+	 * hostprep leaves the default group the longer (0x03f), so libvirt finds 0x6c0 free
+	 * and gives a, started first, the run that fits exactly: 0x0c0. */
 	h->resctrl.l3.domains[0].used_mask = 0x100;
 	h->resctrl.groups_used = 2;
 	assert_int_equal(vmp_plan_solve(&p, h, r, 2, &o), VMP_OK);
-	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x600);
-	assert_int_equal(p->vms[1].cachetune[0].ways_mask, 0x0c0);
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x0c0);
+	assert_int_equal(p->vms[1].cachetune[0].ways_mask, 0x600);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* The explanation (or host needs) of a plan contains want. */
+static void assert_contains(const char *text, const char *want)
+{
+	if (!text || !strstr(text, want))
+		fail_msg("'%s' not in:\n%s", want, text ? text : "(null)");
+}
+
+/*
+ * The default group holds every way (a fresh mount): libvirt takes none of them, so the
+ * plan takes them only where hostprep releases them, and says which; with keep, refused.
+ */
+static void test_default_group_released(void **st)
+{
+	vmp_host *h = host_with_l3(1);
+	vmp_vm_request r[2];
+	vmp_plan *p = NULL;
+	vmp_plan_options o = {.order = VMP_ORDER_GIVEN, .explain = true};
+	char *needs = NULL;
+
+	(void)st;
+	h->resctrl.l3.domains[0].default_mask = 0x7ff;
+	memset(r, 0, sizeof(r));
+	assert_int_equal(vmp_spec_parse(&r[0], "name=a,vcpus=2,memory=128M,cache=2M"), VMP_OK);
+	assert_int_equal(vmp_spec_parse(&r[1], "name=b,vcpus=2,memory=128M,cache=3M"), VMP_OK);
+	assert_int_equal(vmp_plan_solve(&p, h, r, 2, &o), VMP_OK);
+	assert_true(p->vms[0].placed && p->vms[1].placed);
+	/* hostprep leaves the default group 0x03f; libvirt then finds 0x7c0 free: a, started
+	 * first, gets the lowest two ways of that run, b the three that are left. */
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x0c0);
+	assert_int_equal(p->vms[1].cachetune[0].ways_mask, 0x700);
+	assert_int_equal(vmp_plan_default_release(p, h, h->l3s[0].id), 0x7c0);
+	assert_contains(p->vms[0].explain, "cache 0: needs `vmplan hostprep --apply` to release "
+					   "ways 0xc0 from the default group");
+	assert_int_equal(vmp_plan_host_needs(&needs, h, p), VMP_OK);
+	assert_contains(needs, "cache 0: needs `vmplan hostprep --apply` to release ways 0x7c0 "
+			       "from the default group");
+	free(needs);
+	/* --explain (the deciding facts) says it per VM too. */
+	assert_int_equal(vmp_plan_explain_brief(&needs, h, p, 1), VMP_OK);
+	assert_contains(needs, "cache 0: needs `vmplan hostprep --apply` to release ways 0x700 "
+			       "from the default group");
+	free(needs);
+	vmp_plan_free(p);
+
+	/* --resctrl-default keep: no way is free of every group. */
+	h->resctrl.keep_default = true;
+	assert_int_equal(vmp_plan_solve(&p, h, r, 2, &o), VMP_OK);
+	assert_false(p->vms[0].placed);
+	assert_contains(p->vms[0].reason, "but only ways 0x0 (0) are free there: the default "
+					  "resctrl group holds ways 0x7ff and libvirt takes none "
+					  "of them");
+	assert_int_equal(vmp_plan_default_release(p, h, h->l3s[0].id), 0);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* A default group hostprep shrank before: the ways outside it are free, nothing to release,
+ * in either mode; beyond them, keep refuses and shrink takes the default group's. */
+static void test_default_group_shrunk(void **st)
+{
+	vmp_host *h = host_with_l3(1);
+	vmp_plan *p;
+	char *needs = (char *)1;
+
+	(void)st;
+	h->resctrl.l3.domains[0].default_mask = 0x00f;
+	for (int keep = 0; keep < 2; keep++) {
+		h->resctrl.keep_default = keep;
+		p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=7M");
+		assert_true(p->vms[0].placed);
+		assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x7f0);
+		assert_int_equal(vmp_plan_host_needs(&needs, h, p), VMP_OK);
+		assert_null(needs);
+		vmp_plan_free(p);
+	}
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=8M");
+	assert_false(p->vms[0].placed);
+	assert_contains(p->vms[0].reason, "the default resctrl group holds ways 0xf");
+	vmp_plan_free(p);
+	h->resctrl.keep_default = false;
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,cache=8M");
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].cachetune[0].ways_mask, 0x7f8);
+	assert_int_equal(vmp_plan_default_release(p, h, h->l3s[0].id), 0x8);
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* The default group keeps min_cbm_bits ways: 11 ways, min 2, a takes 5, b's 5 would leave
+ * one. */
+static void test_default_group_keeps_min(void **st)
+{
+	vmp_host *h = host_with_l3(2);
+	vmp_vm_request r[2];
+	vmp_plan *p = NULL;
+	vmp_plan_options o = {.order = VMP_ORDER_GIVEN};
+
+	(void)st;
+	h->resctrl.l3.domains[0].default_mask = 0x7ff;
+	memset(r, 0, sizeof(r));
+	assert_int_equal(vmp_spec_parse(&r[0], "name=a,vcpus=2,memory=128M,cache=5M"), VMP_OK);
+	assert_int_equal(vmp_spec_parse(&r[1], "name=b,vcpus=2,memory=128M,cache=5M"), VMP_OK);
+	assert_int_equal(vmp_plan_solve(&p, h, r, 2, &o), VMP_OK);
+	assert_true(p->vms[0].placed);
+	assert_false(p->vms[1].placed);
+	assert_contains(p->vms[1].reason, "the default resctrl group keeps at least 2 of them");
+	vmp_plan_free(p);
+	vmp_host_free(h);
+}
+
+/* libvirt takes at most 100 in a <memorytune>, whatever the host's unit: on AMD (1/8 GB/s)
+ * 2000MBps is 16, set; 20000MBps is 160, not set, and the explanation says why. */
+static void test_memorytune_libvirt_max(void **st)
+{
+	vmp_host *h = host_with_l3(1);
+	vmp_plan *p;
+	vmp_vm_request r;
+	vmp_plan_options o = {.explain = true};
+
+	(void)st;
+	h->resctrl.mb.present = true;
+	h->resctrl.mb.unit = VMP_MB_AMD_GBS8;
+	h->resctrl.mb.bandwidth_gran = 1;
+	h->resctrl.mb.ndomains = 1;
+	h->resctrl.mb.domain_ids[0] = h->l3s[0].id;
+	p = solve_one(h, "name=a,vcpus=2,memory=128M,membw=2000MBps");
+	assert_int_equal(p->vms[0].nmemorytune, 1);
+	assert_int_equal(p->vms[0].memorytune[0].bandwidth, 16);
+	vmp_plan_free(p);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(vmp_spec_parse(&r, "name=a,vcpus=2,memory=128M,membw=20000MBps"), VMP_OK);
+	assert_int_equal(vmp_plan_solve(&p, h, &r, 1, &o), VMP_OK);
+	assert_true(p->vms[0].placed);
+	assert_int_equal(p->vms[0].nmemorytune, 0);
+	assert_contains(p->vms[0].explain,
+			"membw: the limit is 160 in this host's unit (1/8 GB/s), "
+			"but libvirt's <memorytune> takes at most 100");
 	vmp_plan_free(p);
 	vmp_host_free(h);
 }
@@ -169,6 +312,10 @@ int main(void)
 	    cmocka_unit_test(test_min_cbm_bits_refuses_too_few),
 	    cmocka_unit_test(test_whole_cache_refused),
 	    cmocka_unit_test(test_masks_as_libvirt_picks),
+	    cmocka_unit_test(test_default_group_released),
+	    cmocka_unit_test(test_default_group_shrunk),
+	    cmocka_unit_test(test_default_group_keeps_min),
+	    cmocka_unit_test(test_memorytune_libvirt_max),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,14 @@ static void test_intel(void **state)
 	assert_int_equal(r.l3.domains[0].used_mask, 0x00f);
 	assert_int_equal(r.l3.domains[1].id, 1);
 	assert_int_equal(r.l3.domains[1].used_mask, 0x7f1);
+	/* The default group's ways, apart: libvirt takes none of them for a new group. */
+	assert_int_equal(r.l3.domains[0].default_mask, 0x7ff);
+	assert_int_equal(r.l3.domains[1].default_mask, 0x7ff);
+	put(R "schemata", "    L3:0=7f0;1=00f\n    MB:0=100;1=100\n");
+	assert_int_equal(vmp_probe_resctrl(&r, root), VMP_OK);
+	assert_int_equal(r.l3.domains[0].default_mask, 0x7f0);
+	assert_int_equal(r.l3.domains[1].default_mask, 0x00f);
+	assert_int_equal(r.l3.domains[0].used_mask, 0x00f);
 	assert_false(r.l2.present);
 	assert_true(r.mb.present);
 	assert_int_equal(r.mb.min_bandwidth, 10);
@@ -158,6 +166,7 @@ static void test_intel_cdp(void **state)
 	assert_int_equal(r.l3.shareable_bits, 0); /* no file: nothing shared */
 	assert_int_equal(r.l3.ndomains, 2);
 	assert_int_equal(r.l3.domains[0].used_mask, 0xf); /* code and data together */
+	assert_int_equal(r.l3.domains[0].default_mask, 0xfffff);
 	assert_int_equal(r.l3.domains[1].used_mask, 0xfffff);
 	assert_true(r.l2.present);
 	assert_false(r.l2.cdp);
