@@ -96,6 +96,26 @@ run suggest --fleet "$TMP/two.yaml" --fleet-policy spread --reserve none \
 expect_status 0 "spread"
 expect_true "spread: two hosts" [ "$(grep -c '"plan": {' "$TMP/out")" = 2 ]
 
+# Keep-together: spread would part t1 and t2; the group keeps them on one host.
+run suggest --fleet "$TMP/two.yaml" --fleet-policy spread --reserve none --explain \
+	--vm name=t1,vcpus=2,memory=1G,together=t --vm name=t2,vcpus=2,memory=1G,together=t \
+	--vm name=z,vcpus=1,memory=1G,group=t --xml-dir "$TMP/txml" -o "$TMP/together.json"
+expect_status 0 "a keep-together group"
+t1=$(cd "$TMP/txml" && ls -d */t1.xml)
+t2=$(cd "$TMP/txml" && ls -d */t2.xml)
+expect_true "together on one host ($t1, $t2)" [ "${t1%/*}" = "${t2%/*}" ]
+expect_in out "chosen for keep-together group 't'" "--explain names the group"
+expect_true "the together key in plan.json" grep -q '"together": "t"' "$TMP/together.json"
+run export "$TMP/together.json" --out-dir "$TMP/texported"
+expect_status 0 "the plan with together= reads back"
+run suggest --fleet "$TMP/two.yaml" --reserve none --vm name=b1,vcpus=6,memory=1G,together=b \
+	--vm name=b2,vcpus=6,memory=1G,together=b
+expect_status 3 "a group no host takes whole"
+expect_in out "keep-together group 'b' (2 VMs): no host of 2 takes it" "why, for the group"
+expect_true "neither member placed" grep -q "0 of 2 VMs placed" "$TMP/out"
+run suggest --vm "name=x,vcpus=1,memory=1G,together=a/b"
+expect_status 2 "a bad keep-together name"
+
 # A VM no host takes: status 3, with the reason.
 run suggest --fleet "$TMP/two.yaml" --reserve none --vm name=huge,vcpus=64,memory=1G
 expect_status 3 "not placed"
