@@ -234,7 +234,7 @@ static fleet_refusal fit_group(fleet_ctx *c, int h, int vm, fleet_take *takes, d
 	fleet_host *fh = &c->hosts[h];
 	bool was_busy = fh->busy;
 	fleet_refusal r = FLEET_OK;
-	char one[512];
+	char one[512] = "";
 	int n = 0;
 
 	*err = VMP_OK;
@@ -323,7 +323,7 @@ static int assign_group(fleet_ctx *c, int vm, bool only_busy, int skip, bool *pl
 	const fleet_vm *v = &c->vms[vm];
 	const int *m = &c->tmembers[v->tg_start];
 	int n = v->tg_n, best = -1, counts[FLEET_NREFUSALS] = {0}, fitting = 0, err = VMP_OK;
-	fleet_take *t = malloc(2 * (size_t)n * sizeof(*t)), *bt = t + n;
+	fleet_take *t = malloc(2 * (size_t)n * sizeof(*t)), *bt;
 	double s = 0, best_score = 0;
 	bool was_busy;
 
@@ -331,6 +331,7 @@ static int assign_group(fleet_ctx *c, int vm, bool only_busy, int skip, bool *pl
 		vmp_error_set("out of memory");
 		return VMP_ENOMEM;
 	}
+	bt = t + n;
 	for (int h = 0; h < c->nhosts; h++) {
 		fleet_refusal r;
 		if (h == skip || (only_busy && !c->hosts[h].busy))
