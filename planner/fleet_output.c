@@ -93,4 +93,3 @@ int fleet_build_output(vmp_fleet_plan **out, fleet_ctx *c)
 	*out = fp;
 	return VMP_OK;
 }
-

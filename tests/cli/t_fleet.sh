@@ -84,6 +84,29 @@ expect_status 0 "defined on each host"
 expect_in out "v1: created" "v1 defined"
 expect_in out "v2: created" "v2 defined"
 
+# --define fleet checks each host is the one planned (identity), before defining anywhere.
+sed 's/<cores>4</<cores>2</' "$TMP/node.xml" >"$TMP/node2.xml"
+sed 's/<cores>4</<cores>6</' "$TMP/node.xml" >"$TMP/node3.xml"
+printf 'hosts:\n  - uri: test://%s/node2.xml\n    name: n2\n  - uri: test://%s/node3.xml\n    name: n3\n' \
+	"$TMP" "$TMP" >"$TMP/ident.yaml"
+run suggest --fleet "$TMP/ident.yaml" --fleet-policy spread --reserve none \
+	--vm name=i1,vcpus=1,memory=256M --vm name=i2,vcpus=1,memory=256M -o "$TMP/iplan.json"
+expect_status 0 "a fleet of two test-driver nodes"
+run export "$TMP/iplan.json" --define fleet
+expect_status 0 "each host the one planned: defined"
+expect_in out "i2: created" "defined on the second host"
+# n3 is now another machine: 8 GiB, not 4.
+sed -e 's/<cores>4</<cores>6</' -e 's/4194304/8388608/' "$TMP/node.xml" >"$TMP/node3.xml"
+run export "$TMP/iplan.json" --define fleet
+expect_status 2 "a host that is not the one planned"
+expect_in err "fleet host 'n3' refused; nothing defined on any host" "the host named"
+expect_in err "the plan is for host" "the difference named"
+expect_true "nothing defined on n2 either" not grep -q "created" "$TMP/out"
+run export "$TMP/iplan.json" --define fleet --force
+expect_status 0 "--force defines anyway"
+expect_in err "warning: --force" "with a warning"
+expect_in out "i1: created" "the first host's VM"
+
 # pack keeps whole hosts free; spread balances.
 printf 'hosts:\n  - host: hosts/small.json\n    name: a\n  - host: hosts/small.json\n    name: b\n' \
 	>"$TMP/two.yaml"
