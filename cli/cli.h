@@ -172,6 +172,25 @@ int cli_suggest_fleet(const cli_fleet_args *a);
 struct vmp_fleet_plan;
 int cli_fleet_plan_read(struct vmp_fleet_plan **out, const char *path);
 
+/* suggest --migrate VM --to URI (cli/migrate.c). */
+enum { OPT_MIGRATE = 0x1700, OPT_MIGRATE_TO };
+#define CLI_MIGRATE_LONGOPTS                                                                       \
+	{"migrate", required_argument, NULL, OPT_MIGRATE},                                         \
+	{                                                                                          \
+		"to", required_argument, NULL, OPT_MIGRATE_TO                                      \
+	}
+typedef struct cli_migrate_args {
+	const char *vm, *from, *to; /* the domain, its host (NULL: qemu:///system), where to */
+	const char *output, *xml_dir, *reserve;
+	const struct vmp_plan_options *opts;
+	bool json_out, print_xml;
+	int explain;
+	/* suggest's own printing of a plan */
+	void (*print)(FILE *out, const vmp_plan *plan, const vmp_host *host, int explain);
+} cli_migrate_args;
+/* Plan a running VM's pins on the destination and write its destination XML; exit status. */
+int cli_suggest_migrate(const cli_migrate_args *a);
+
 /* A progress line on stderr, "PREFIX  42% WHAT": rewritten in place where it fits the
  * terminal's width, else printed whole on a line of its own; a newline after the last. */
 void cli_progress(const char *prefix, const char *what, double fraction);

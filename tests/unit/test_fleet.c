@@ -14,6 +14,7 @@
 #include "vmplan/error.h"
 #include "vmplan/fleet.h"
 #include "vmplan/fleet_plan.h"
+#include "vmplan/migrate.h"
 #include "vmplan/probe.h"
 #include "vmplan/probe_fleet.h"
 #include "vmplan/spec.h"
@@ -286,6 +287,67 @@ static void test_together_planner_refusal(void **st)
 	vmp_fleet_free(f);
 }
 
+/* suggest --migrate: a domain's shape becomes a request through the key table. */
+static void test_migrate_request(void **st)
+{
+	static const char xml[] =
+	    "<domain type='kvm'><name>rt</name><memory unit='GiB'>4</memory><vcpu>4</vcpu>"
+	    "<iothreads>2</iothreads>"
+	    "<memoryBacking><hugepages/><locked/><nosharepages/></memoryBacking>"
+	    "<memtune><hard_limit unit='GiB'>6</hard_limit></memtune>"
+	    "<cputune><vcpupin vcpu='0' cpuset='2'/><period>100000</period><quota>50000</quota>"
+	    "<vcpusched vcpus='0-3' scheduler='fifo' priority='10'/>"
+	    "<cachetune vcpus='0-3'><cache id='0' level='3' type='both' size='3' "
+	    "unit='MiB'/></cachetune>"
+	    "<memorytune vcpus='0-3'><node id='0' bandwidth='40'/></memorytune></cputune>"
+	    "<numatune><memory mode='interleave' nodeset='0-1'/></numatune>"
+	    "<cpu><topology sockets='1' dies='1' cores='2' threads='2'/><numa>"
+	    "<cell id='0' cpus='0-1' memory='2' unit='GiB'/>"
+	    "<cell id='1' cpus='2-3' memory='2' unit='GiB'/></numa></cpu></domain>";
+	char spec[1024];
+	vmp_vm_request r;
+
+	(void)st;
+	if (vmp_migrate_domain_request(&r, spec, sizeof(spec), xml, "domain 'rt'") != VMP_OK)
+		fail_msg("%s", vmp_error_last());
+	assert_string_equal(r.name, "rt");
+	assert_int_equal(r.vcpus, 4);
+	assert_int_equal(r.memory_bytes, 4ULL << 30);
+	assert_int_equal(r.cpu, VMP_CPU_DEDICATED);
+	assert_int_equal(r.threads, VMP_THREADS_REQUIRE);
+	assert_int_equal(r.numa_cells, 2);
+	assert_int_equal(r.mem_mode, VMP_MEM_INTERLEAVE);
+	assert_int_equal(r.iothreads, 2);
+	assert_int_equal(r.hugepage_bytes, 2ULL << 20);
+	assert_true(r.mem_locked);
+	assert_true(r.nosharepages);
+	assert_int_equal(r.hard_limit_bytes, 6ULL << 30);
+	assert_int_equal(r.cache_bytes, 3ULL << 20);
+	assert_int_equal(r.membw_percent, 40);
+	assert_int_equal(r.vcpu_sched, VMP_SCHED_FIFO);
+	assert_int_equal(r.vcpu_priority, 10);
+	assert_int_equal(r.period_us, 100000);
+	assert_int_equal(r.quota_us, 50000);
+	assert_non_null(strstr(spec, "name=rt,vcpus=4,memory=4GiB,cpu=dedicated,threads=require"));
+
+	/* Unpinned: shared; a value vmplan cannot take is named. */
+	assert_int_equal(vmp_migrate_domain_request(&r, spec, sizeof(spec),
+						    "<domain><name>u</name><memory>1048576</memory>"
+						    "<vcpu>1</vcpu></domain>",
+						    "domain 'u'"),
+			 VMP_OK);
+	assert_int_equal(r.cpu, VMP_CPU_SHARED);
+	assert_int_equal(r.memory_bytes, 1ULL << 30);
+	assert_int_equal(vmp_migrate_domain_request(&r, spec, sizeof(spec),
+						    "<domain><name>b</name><memory>1</memory>"
+						    "<vcpu>1</vcpu><cputune><shares>x</shares>"
+						    "</cputune></domain>",
+						    "domain 'b'"),
+			 VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "domain 'b'"));
+	assert_non_null(strstr(vmp_error_last(), "shares"));
+}
+
 static char tmpdir[] = "/tmp/test_fleet.XXXXXX";
 
 static void write_file(const char *name, const char *text)
@@ -448,6 +510,7 @@ int main(void)
 	    cmocka_unit_test(test_together),
 	    cmocka_unit_test(test_together_refused),
 	    cmocka_unit_test(test_together_planner_refusal),
+	    cmocka_unit_test(test_migrate_request),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
