@@ -26,9 +26,10 @@ static int read_source(char **xml, vmp_vm_request *req, char *spec, size_t size,
 		return cli_status(err);
 	}
 	if (!running) {
-		cli_error("domain '%s' on '%s' is not running: --migrate plans a running VM (plan a "
-			  "stopped one with 'vmplan suggest --connect URI --vm SPEC')",
-			  a->vm, from);
+		cli_error(
+		    "domain '%s' on '%s' is not running: --migrate plans a running VM (plan a "
+		    "stopped one with 'vmplan suggest --connect URI --vm SPEC')",
+		    a->vm, from);
 		return EXIT_USAGE;
 	}
 	snprintf(what, sizeof(what), "domain '%s' on '%s'", a->vm, from);
@@ -90,8 +91,7 @@ static int write_outputs(const cli_migrate_args *a, const char *name, const char
 
 /* Print what was found and planned; the merged XML on stdout with --show-xml. */
 static void report(const cli_migrate_args *a, const char *from, const char *spec,
-		   const vmp_plan *plan, const vmp_host *host, const char *merged,
-		   const char *json)
+		   const vmp_plan *plan, const vmp_host *host, const char *merged, const char *json)
 {
 	FILE *out = a->print_xml ? stderr : stdout;
 
@@ -131,8 +131,8 @@ int cli_suggest_migrate(const cli_migrate_args *a)
 		goto out;
 	status = EXIT_RUNTIME;
 	placed = plan->nvms == 1 && plan->vms[0].placed;
-	if (placed && (err = vmp_export_libvirt_merge(&merged, NULL, xml, a->vm, &plan->vms[0])) <
-			  0) {
+	if (placed &&
+	    (err = vmp_export_libvirt_merge(&merged, NULL, xml, a->vm, &plan->vms[0])) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}

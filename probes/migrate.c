@@ -51,8 +51,7 @@ int vmp_migrate_domain_xml(char **out, bool *running, const char *uri, const cha
 		}
 		goto out;
 	}
-	if ((active = virDomainIsActive(dom)) < 0 ||
-	    !(xml = virDomainGetXMLDesc(dom, flags))) {
+	if ((active = virDomainIsActive(dom)) < 0 || !(xml = virDomainGetXMLDesc(dom, flags))) {
 		vmp_error_set("cannot read domain '%s' on '%s': %s", domain, shown,
 			      virGetLastErrorMessage());
 		goto out;
@@ -96,8 +95,8 @@ static int add_text(pairs *p, struct xdoc *x, const char *key, const char *expr)
 }
 
 /* key = the size the first node of expr gives (vattr, or its text), exactly. */
-static int add_size(pairs *p, struct xdoc *x, const char *key, const char *expr,
-		    const char *vattr, const char *deflt)
+static int add_size(pairs *p, struct xdoc *x, const char *key, const char *expr, const char *vattr,
+		    const char *deflt)
 {
 	xmlXPathObjectPtr o = vmp_lvx_eval(x, NULL, expr);
 	char buf[64];
@@ -213,8 +212,8 @@ static void write_spec(char *spec, size_t size, const pairs *p)
 
 	spec[0] = '\0';
 	for (int i = 0; i < p->n && n < size; i++) {
-		int w = snprintf(spec + n, size - n, "%s%s=%s", i ? "," : "", p->keys[i],
-				 p->values[i]);
+		int w =
+		    snprintf(spec + n, size - n, "%s%s=%s", i ? "," : "", p->keys[i], p->values[i]);
 		if (w < 0)
 			break;
 		n += (size_t)w;
