@@ -171,6 +171,10 @@ int cli_suggest_fleet(const cli_fleet_args *a);
  * caller reads it as one host's plan); else the exit status, after saying why. */
 struct vmp_fleet_plan;
 int cli_fleet_plan_read(struct vmp_fleet_plan **out, const char *path);
+/* Before export --define fleet changes anything: every host has a URI and is the machine its
+ * part was planned on (cli_plan_host_check(); force as --force). -1 to go on, else the exit
+ * status after saying why. */
+int cli_fleet_define_check(const struct vmp_fleet_plan *fp, bool force);
 
 /* suggest --migrate VM --to URI (cli/migrate.c). */
 enum { OPT_MIGRATE = 0x1700, OPT_MIGRATE_TO };

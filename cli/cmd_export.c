@@ -701,23 +701,9 @@ static int export_fleet(const export_args *a, const vmp_exporter *ex, const vmp_
 			  path);
 		return EXIT_USAGE;
 	}
-	/* Every host reachable by URI before any is changed. */
-	for (int h = 0; a->define && h < fp->nhosts; h++)
-		if (!fp->hosts[h].uri[0]) {
-			cli_error("host '%s' came from a host.json and has no URI; nothing defined",
-				  fp->hosts[h].name);
-			return EXIT_USAGE;
-		}
-	/* Each host is the machine its part was planned on, as a one-host define checks. */
-	for (int h = 0; a->define && h < fp->nhosts; h++) {
-		int st = cli_plan_host_check(fp->hosts[h].plan, fp->hosts[h].uri, a->force, true,
-					     "define it");
-		if (st >= 0) {
-			cli_error("fleet host '%s' refused; nothing defined on any host",
-				  fp->hosts[h].name);
-			return st;
-		}
-	}
+	if (a->define && (status = cli_fleet_define_check(fp, a->force)) >= 0)
+		return status;
+	status = EXIT_PLACED;
 	for (int h = 0; h < fp->nhosts && status == EXIT_PLACED; h++) {
 		const vmp_fleet_plan_host *fh = &fp->hosts[h];
 		char dir[PATH_MAX];
