@@ -171,6 +171,29 @@ int cli_suggest_fleet(const cli_fleet_args *a);
  * caller reads it as one host's plan); else the exit status, after saying why. */
 struct vmp_fleet_plan;
 int cli_fleet_plan_read(struct vmp_fleet_plan **out, const char *path);
+/* Before export --define fleet changes anything: every host has a URI and is the machine its
+ * part was planned on (cli_plan_host_check(); force as --force). -1 to go on, else the exit
+ * status after saying why. */
+int cli_fleet_define_check(const struct vmp_fleet_plan *fp, bool force);
+
+/* suggest --migrate VM --to URI (cli/migrate.c). */
+enum { OPT_MIGRATE = 0x1700, OPT_MIGRATE_TO };
+#define CLI_MIGRATE_LONGOPTS                                                                       \
+	{"migrate", required_argument, NULL, OPT_MIGRATE},                                         \
+	{                                                                                          \
+		"to", required_argument, NULL, OPT_MIGRATE_TO                                      \
+	}
+typedef struct cli_migrate_args {
+	const char *vm, *from, *to; /* the domain, its host (NULL: qemu:///system), where to */
+	const char *output, *xml_dir, *reserve;
+	const struct vmp_plan_options *opts;
+	bool json_out, print_xml;
+	int explain;
+	/* suggest's own printing of a plan */
+	void (*print)(FILE *out, const vmp_plan *plan, const vmp_host *host, int explain);
+} cli_migrate_args;
+/* Plan a running VM's pins on the destination and write its destination XML; exit status. */
+int cli_suggest_migrate(const cli_migrate_args *a);
 
 /* A progress line on stderr, "PREFIX  42% WHAT": rewritten in place where it fits the
  * terminal's width, else printed whole on a line of its own; a newline after the last. */

@@ -46,7 +46,9 @@ static const char export_usage[] =
     "                       accept' does. A fleet plan (suggest --fleet -o) is\n"
     "                       exported per host into --out-dir/HOST/, and '--define\n"
     "                       fleet' defines each host's VMs through that host's URI\n"
-    "                       (hosts from a host.json have none: nothing is defined)\n"
+    "                       (hosts from a host.json have none: nothing is defined);\n"
+    "                       every host is first checked to be the machine planned,\n"
+    "                       and one that is not refuses the whole define (--force)\n"
     "  --dry-run            with --define, --domain-xml or --connect/--domain: show\n"
     "                       the difference, change and write nothing; both XMLs are\n"
     "                       laid out the same way by libxml2 first, so only the\n"
@@ -699,13 +701,9 @@ static int export_fleet(const export_args *a, const vmp_exporter *ex, const vmp_
 			  path);
 		return EXIT_USAGE;
 	}
-	/* Every host reachable by URI before any is changed. */
-	for (int h = 0; a->define && h < fp->nhosts; h++)
-		if (!fp->hosts[h].uri[0]) {
-			cli_error("host '%s' came from a host.json and has no URI; nothing defined",
-				  fp->hosts[h].name);
-			return EXIT_USAGE;
-		}
+	if (a->define && (status = cli_fleet_define_check(fp, a->force)) >= 0)
+		return status;
+	status = EXIT_PLACED;
 	for (int h = 0; h < fp->nhosts && status == EXIT_PLACED; h++) {
 		const vmp_fleet_plan_host *fh = &fp->hosts[h];
 		char dir[PATH_MAX];

@@ -22,7 +22,8 @@ static const char suggest_usage[] =
     "usage: vmplan suggest [--host host.json | --topology FILE.xml | --synthetic DESC |\n"
     "                       --fsroot DIR | --connect URI |\n"
     "                       --fleet fleet.yaml [--fleet-policy pack|spread]]\n"
-    "                      (--vm SPEC ... | --vms mix.yaml) [--reserve auto|none|CPUSET]\n"
+    "                      (--vm SPEC ... | --vms mix.yaml |\n"
+    "                       --migrate VM --to URI) [--reserve auto|none|CPUSET]\n"
     "                      [--order batch|given] [--time-limit S] [-o plan.json]\n"
     "                      [--xml-dir DIR]\n"
     "                      [--explain[=full]] [--show-xml] [--json] [--type kvm|qemu]\n"
@@ -54,7 +55,18 @@ static const char suggest_usage[] =
     "  --fleet-policy pack|spread\n"
     "                       pack (default): hosts in use first, tightest fit, whole\n"
     "                       hosts kept free; spread: the most headroom left. VM keys\n"
-    "                       host=LABEL and group=NAME (members on different hosts)\n"
+    "                       host=LABEL, group=NAME (members on different hosts) and\n"
+    "                       together=NAME (members on one host, or none placed)\n"
+    "\n"
+    "Migration target (instead of --vm):\n"
+    "  --migrate VM         a running domain on --connect URI (default qemu:///system):\n"
+    "                       its shape (vcpus, memory, hugepages, cpu, threads, numa,\n"
+    "                       memory_mode, iothreads, memtune, cachetune, memorytune,\n"
+    "                       vcpusched, shares, period, quota) from its domain XML\n"
+    "  --to URI             the destination: the VM's pins are planned there, its\n"
+    "                       domains respected; --xml-dir DIR writes DIR/<VM>.xml, the\n"
+    "                       VM's own migratable XML with the new tuning merged in, for\n"
+    "                       'virsh migrate --xml'; --show-xml prints it\n"
     "\n"
     "VMs:\n"
     "  --vm SPEC            name=NAME,vcpus=N,memory=SIZE[,profile=NAME][,KEY=VALUE...]\n"
@@ -303,6 +315,7 @@ out:
 typedef struct suggest_args {
 	const char *output, *xml_dir, *reserve, *type, *mix;
 	const char *fleet, *fleet_policy; /* suggest --fleet (cli/fleet.c) */
+	const char *migrate, *migrate_to; /* suggest --migrate VM --to URI (cli/migrate.c) */
 	cli_host_opts host_opts;
 	vmp_plan_options opts;
 	vmp_vm_request *reqs;
@@ -322,6 +335,25 @@ static bool set_explain(suggest_args *a, const char *arg)
 	}
 	a->opts.explain = true;
 	a->explain = arg ? 2 : 1;
+	return true;
+}
+
+/* --migrate VM --to URI: the VM's shape comes from its domain, the source from --connect. */
+static bool migrate_options_agree(const suggest_args *a)
+{
+	const cli_host_opts *h = &a->host_opts;
+
+	if (!a->migrate != !a->migrate_to) {
+		cli_error("--migrate VM and --to URI go together: the VM and its destination");
+		return false;
+	}
+	if (a->migrate && (a->nreqs || a->mix || a->fleet || a->validate || h->host_json ||
+			   h->topology || h->synthetic || h->fsroot)) {
+		cli_error(
+		    "--migrate takes the VM's shape from its domain on --connect URI; leave out "
+		    "--vm, --vms, --fleet, --validate and the other host options");
+		return false;
+	}
 	return true;
 }
 
@@ -345,6 +377,8 @@ static bool options_agree(const suggest_args *a)
 			  "--fsroot and --connect");
 		return false;
 	}
+	if (!migrate_options_agree(a))
+		return false;
 	if (a->fleet && a->validate) {
 		cli_error("--validate proves a plan on this host; it does not go with --fleet");
 		return false;
@@ -380,6 +414,23 @@ static int suggest_fleet(const suggest_args *a)
 	return cli_suggest_fleet(&f);
 }
 
+/* suggest --migrate: the migration path (cli/migrate.c); the exit status. */
+static int suggest_migrate(const suggest_args *a)
+{
+	cli_migrate_args m = {.vm = a->migrate,
+			      .from = a->host_opts.connect,
+			      .to = a->migrate_to,
+			      .output = a->output,
+			      .xml_dir = a->xml_dir,
+			      .reserve = a->reserve,
+			      .opts = &a->opts,
+			      .json_out = a->json_out,
+			      .print_xml = a->print_xml,
+			      .explain = a->explain,
+			      .print = print_plan};
+	return cli_suggest_migrate(&m);
+}
+
 /* suggest's long options (read_options()). */
 static const struct option suggest_longopts[] = {
     CLI_HOST_LONGOPTS,
@@ -398,6 +449,7 @@ static const struct option suggest_longopts[] = {
     {"validate", no_argument, NULL, 'V'},
     CLI_ENGINE_LONGOPTS,
     CLI_FLEET_LONGOPTS,
+    CLI_MIGRATE_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -427,6 +479,10 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":o:h", suggest_longopts, NULL)) != -1) {
 		if (cli_host_option(&a->host_opts, c, optarg) || fleet_option(a, c, optarg))
 			continue;
+		if (c == OPT_MIGRATE || c == OPT_MIGRATE_TO) {
+			*(c == OPT_MIGRATE ? &a->migrate : &a->migrate_to) = optarg;
+			continue;
+		}
 		switch (c) {
 		case 'v':
 			if ((failed = cli_vms_add_spec(&a->reqs, &a->nreqs, optarg)) != 0) {
@@ -627,6 +683,10 @@ static int exec_suggest(int argc, char **argv)
 		goto out;
 	if (!options_agree(&a)) {
 		status = EXIT_USAGE;
+		goto out;
+	}
+	if (a.migrate) {
+		status = suggest_migrate(&a);
 		goto out;
 	}
 	if (a.mix && (status = cli_vms_add_mix(&a.reqs, &a.nreqs, a.mix)) != 0)

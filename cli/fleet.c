@@ -222,3 +222,25 @@ int cli_fleet_plan_read(vmp_fleet_plan **out, const char *path)
 	free(text);
 	return 0;
 }
+
+int cli_fleet_define_check(const vmp_fleet_plan *fp, bool force)
+{
+	/* Every host reachable by URI before any is changed. */
+	for (int h = 0; h < fp->nhosts; h++)
+		if (!fp->hosts[h].uri[0]) {
+			cli_error("host '%s' came from a host.json and has no URI; nothing defined",
+				  fp->hosts[h].name);
+			return EXIT_USAGE;
+		}
+	/* Each host is the machine its part was planned on, as a one-host define checks. */
+	for (int h = 0; h < fp->nhosts; h++) {
+		int st = cli_plan_host_check(fp->hosts[h].plan, fp->hosts[h].uri, force, true,
+					     "define it");
+		if (st >= 0) {
+			cli_error("fleet host '%s' refused; nothing defined on any host",
+				  fp->hosts[h].name);
+			return st;
+		}
+	}
+	return -1;
+}

@@ -150,7 +150,8 @@ static int load_field(const loader *l, json_t *o, const vmp_request_key *k,
 	case VMP_FIELD_TEXT:
 		/* The fleet keys may be absent (plan.json from before them, or unset). */
 		if ((err = vmp_json_str(p, f->size, &l->c, o, l->where, f->json,
-					strcmp(k->name, "host") && strcmp(k->name, "group"))) < 0)
+					strcmp(k->name, "host") && strcmp(k->name, "group") &&
+					    strcmp(k->name, "together"))) < 0)
 			return err;
 		return recheck_text(l, k, f, r, p);
 	case VMP_FIELD_BOOL:

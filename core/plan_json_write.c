@@ -31,7 +31,8 @@ static json_t *field_json(const vmp_request_key *k, const vmp_request_field *f,
 	switch (f->type) {
 	case VMP_FIELD_TEXT:
 		/* The fleet keys are absent when unset, so one-host plan.json stays as it was. */
-		if (!*(const char *)p && (!strcmp(k->name, "host") || !strcmp(k->name, "group")))
+		if (!*(const char *)p && (!strcmp(k->name, "host") || !strcmp(k->name, "group") ||
+					  !strcmp(k->name, "together")))
 			return NULL;
 		return json_string(p);
 	case VMP_FIELD_UINT:

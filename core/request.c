@@ -180,6 +180,9 @@ static const vmp_request_key keys[] = {
 	 .set = set_fleet_label, .json_rank = 44, .fields = {FIELD("host_label", TEXT, host_label, 0, 0)}},
 	{"group", "NAME", "fleets: anti-affinity group; its members go to different hosts",
 	 .set = set_fleet_label, .json_rank = 45, .fields = {FIELD("group", TEXT, group, 0, 0)}},
+	{"together", "NAME", "fleets: keep-together group; its members go to one host",
+	 .set = set_fleet_label, .json_rank = 46,
+	 .fields = {FIELD("together", TEXT, together, 0, 0)}},
 	/* Refused, not documented: it reads as a QEMU/KVM setting but is VMware's. */
 	{"min_guarantee", "SIZE", "", .set = refuse_min_guarantee, .check = check_min_guarantee,
 	 .json_rank = 15,
@@ -720,10 +723,12 @@ const char *vmp_request_key_suggest(const char *key)
 	return vmp_nearest_name(key, names, n);
 }
 
-/* host= and group=: a fleet label or group name, letters, digits, '.', '-', '_'. */
+/* host=, group= and together=: a fleet label or group name, letters, digits, '.', '-', '_'. */
 static int set_fleet_label(vmp_vm_request *req, const vmp_request_key *key, const char *value)
 {
-	char *dst = !strcmp(key->name, "host") ? req->host_label : req->group;
+	char *dst = !strcmp(key->name, "host")       ? req->host_label
+		    : !strcmp(key->name, "together") ? req->together
+						     : req->group;
 	size_t n = strlen(value);
 
 	if (n == 0 || n >= sizeof(req->group) ||

@@ -10,30 +10,6 @@
 #define FLEET_ROUNDS     4 /* assignment and planning rounds for VMs a host's planner refused */
 #define EXPLAIN_EXAMPLES 4 /* refused hosts named one by one in --explain */
 
-/* One VM's state across rounds. */
-typedef struct fleet_vm {
-	fleet_take take;
-	int nrefused; /* hosts whose planner refused it */
-	int *refused;
-	bool given_up; /* no host takes it */
-	char reason[VMP_REASON_MAX];
-	vmp_bind bind;
-	char *why; /* the fleet part of --explain; owned */
-} fleet_vm;
-
-typedef struct fleet_ctx {
-	vmp_fleet *fleet;
-	const vmp_vm_request *reqs;
-	int nreqs;
-	vmp_fleet_options o;
-	int nhosts;
-	fleet_host *hosts;
-	vmp_plan **plans; /* per host, the latest plan; NULL before */
-	bool *dirty;      /* VMs were added since it was planned */
-	fleet_vm *vms;
-	int *order; /* the order VMs are assigned in */
-} fleet_ctx;
-
 static const char *const refusal_names[FLEET_NREFUSALS] = {
     "",     "down",   "label",     "group",    "housekeeping",
     "CPUs", "memory", "hugepages", "node fit", "planner"};
@@ -98,6 +74,20 @@ static fleet_refusal check_host(fleet_take *t, const fleet_ctx *c, int h, int vm
 	return FLEET_OK;
 }
 
+/* The policy's score of a host left with pus CPUs and mem bytes free: lower is better. */
+static double score_of(const fleet_ctx *c, const fleet_host *h, bool busy, int pus, uint64_t mem)
+{
+	if (c->o.policy == VMP_FLEET_SPREAD) {
+		double cp = h->total_pus ? (double)pus / h->total_pus : 0;
+		double m = h->total_mem ? (double)mem / (double)h->total_mem : 0;
+		return -(cp < m ? cp : m);
+	}
+	/* pack: a host already in use before a whole free one, then the tightest fit in CPUs
+	 * and memory together (one alone strands the other). */
+	return (busy ? 0 : 1e12) + (h->total_pus ? (double)pus / h->total_pus : 0) +
+	       (h->total_mem ? (double)mem / (double)h->total_mem : 0);
+}
+
 /* The policy's score of putting t on h: lower is better. */
 static double score(const fleet_ctx *c, const fleet_host *h, const fleet_take *t)
 {
@@ -108,15 +98,7 @@ static double score(const fleet_ctx *c, const fleet_host *h, const fleet_take *t
 		pus -= t->pus[i];
 		mem -= t->huge < 0 ? t->mem[i] : 0;
 	}
-	if (c->o.policy == VMP_FLEET_SPREAD) {
-		double cp = h->total_pus ? (double)pus / h->total_pus : 0;
-		double m = h->total_mem ? (double)mem / (double)h->total_mem : 0;
-		return -(cp < m ? cp : m);
-	}
-	/* pack: a host already in use before a whole free one, then the tightest fit in CPUs
-	 * and memory together (one alone strands the other). */
-	return (h->busy ? 0 : 1e12) + (h->total_pus ? (double)pus / h->total_pus : 0) +
-	       (h->total_mem ? (double)mem / (double)h->total_mem : 0);
+	return score_of(c, h, h->busy, pus, mem);
 }
 
 /* The reason a VM no host takes gets: how many hosts refused it, and for what. */
@@ -191,6 +173,240 @@ static void explain_choice(fleet_ctx *c, int vm, int h, const fleet_take *t, int
 		(unsigned long long)(fh->total_mem >> 30));
 }
 
+/* ---- keep-together groups: all members on one host, or none placed ---------------------- */
+
+typedef struct together_key {
+	const char *name;
+	int vm;
+} together_key;
+
+static int cmp_together(const void *a, const void *b)
+{
+	const together_key *x = a, *y = b;
+	int d = strcmp(x->name, y->name);
+
+	return d ? d : x->vm - y->vm;
+}
+
+/* List each keep-together group's members in c->tmembers, in request order. */
+static int make_together(fleet_ctx *c)
+{
+	together_key *k;
+	int n = 0;
+
+	for (int i = 0; i < c->nreqs; i++)
+		n += c->reqs[i].together[0] != '\0';
+	if (!n)
+		return VMP_OK;
+	if (!(k = malloc((size_t)n * sizeof(*k))) ||
+	    !(c->tmembers = malloc((size_t)n * sizeof(*c->tmembers)))) {
+		free(k);
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	n = 0;
+	for (int i = 0; i < c->nreqs; i++)
+		if (c->reqs[i].together[0])
+			k[n++] = (together_key){c->reqs[i].together, i};
+	qsort(k, (size_t)n, sizeof(*k), cmp_together);
+	for (int i = 0, j; i < n; i = j) {
+		for (j = i; j < n && !strcmp(k[j].name, k[i].name); j++)
+			c->tmembers[j] = k[j].vm;
+		for (int m = i; m < j; m++) {
+			c->vms[k[m].vm].tg_start = i;
+			c->vms[k[m].vm].tg_n = j - i;
+		}
+	}
+	free(k);
+	return VMP_OK;
+}
+
+/*
+ * Whether host h takes every member of vm's group: each member is checked with the ones
+ * before it applied to the model, then all are given back. takes[] filled; *s the score
+ * with all of them there. The refusal of the first member that does not fit.
+ */
+static fleet_refusal fit_group(fleet_ctx *c, int h, int vm, fleet_take *takes, double *s, char *why,
+			       size_t size, int *err)
+{
+	const fleet_vm *v = &c->vms[vm];
+	const int *m = &c->tmembers[v->tg_start];
+	fleet_host *fh = &c->hosts[h];
+	bool was_busy = fh->busy;
+	fleet_refusal r = FLEET_OK;
+	char one[512] = "";
+	int n = 0;
+
+	*err = VMP_OK;
+	for (; n < v->tg_n; n++) {
+		if ((r = check_host(&takes[n], c, h, m[n], why ? one : NULL, sizeof(one))) !=
+		    FLEET_OK)
+			break;
+		takes[n].host = h;
+		if ((*err = fleet_apply(fh, &takes[n], m[n])) < 0)
+			break;
+	}
+	if (r == FLEET_OK && *err == VMP_OK && s)
+		*s = score_of(c, fh, was_busy, fh->free_pus, fh->free_mem);
+	if (r != FLEET_OK && why)
+		snprintf(why, size, "%.400s (%.64s of group '%.40s')", one, c->reqs[m[n]].name,
+			 c->reqs[vm].together);
+	while (n-- > 0)
+		fleet_release(fh, &takes[n], m[n]);
+	fh->busy = was_busy;
+	return r;
+}
+
+/* No host takes the whole group: every member is refused, with the same reason. */
+static void group_given_up(fleet_ctx *c, int vm, const int *counts)
+{
+	const fleet_vm *v = &c->vms[vm];
+	fleet_vm all = {0};
+	char last[VMP_REASON_MAX] = "";
+
+	for (int i = 0; i < v->tg_n && !last[0]; i++)
+		if (c->vms[c->tmembers[v->tg_start + i]].nrefused)
+			snprintf(last, sizeof(last), "; %.190s",
+				 c->vms[c->tmembers[v->tg_start + i]].reason);
+	no_host_reason(&all, counts, c->nhosts);
+	for (int i = 0; i < v->tg_n; i++) {
+		fleet_vm *mv = &c->vms[c->tmembers[v->tg_start + i]];
+		snprintf(mv->reason, sizeof(mv->reason),
+			 "keep-together group '%.40s' (%d VMs): %.200s%.200s", c->reqs[vm].together,
+			 v->tg_n, all.reason, last);
+		mv->bind = all.bind;
+	}
+}
+
+/* --explain for a group just placed on h: the choice with numbers, then the refusals. */
+static void explain_group(fleet_ctx *c, int vm, int best, int fitting, bool was_busy)
+{
+	const fleet_vm *v = &c->vms[vm];
+	const fleet_host *fh = &c->hosts[best];
+	char *why = NULL, one[640];
+	fleet_take *t = malloc((size_t)v->tg_n * sizeof(*t));
+	int shown = 0, rest = 0, err;
+
+	appendf(&why,
+		"host %s chosen for keep-together group '%s' (%d VMs; %s, of %d that fit all): %s "
+		"host, then %d of %d CPUs and %llu of %llu GiB free\n",
+		fh->src->name, c->reqs[vm].together, v->tg_n,
+		c->o.policy == VMP_FLEET_SPREAD ? "spread: most headroom"
+						: "pack: busy hosts first, tightest",
+		fitting, was_busy ? "a busy" : "a whole free", fh->free_pus, fh->total_pus,
+		(unsigned long long)(fh->free_mem >> 30),
+		(unsigned long long)(fh->total_mem >> 30));
+	for (int h = 0; t && h < c->nhosts; h++) {
+		if (h == best || fit_group(c, h, vm, t, NULL, one, sizeof(one), &err) == FLEET_OK ||
+		    err < 0)
+			continue;
+		if (shown++ < EXPLAIN_EXAMPLES)
+			appendf(&why, "host %s refused the group: %s\n", c->hosts[h].src->name,
+				one);
+		else
+			rest++;
+	}
+	if (rest)
+		appendf(&why, "%d more hosts refused the group\n", rest);
+	free(t);
+	for (int i = 0; why && i < v->tg_n; i++) {
+		fleet_vm *mv = &c->vms[c->tmembers[v->tg_start + i]];
+		free(mv->why);
+		mv->why = strdup(why);
+	}
+	free(why);
+}
+
+/* assign() for a VM of a keep-together group: the whole group to the best host, or none. */
+static int assign_group(fleet_ctx *c, int vm, bool only_busy, int skip, bool *placed)
+{
+	const fleet_vm *v = &c->vms[vm];
+	const int *m = &c->tmembers[v->tg_start];
+	int n = v->tg_n, best = -1, counts[FLEET_NREFUSALS] = {0}, fitting = 0, err = VMP_OK;
+	fleet_take *t = malloc(2 * (size_t)n * sizeof(*t)), *bt;
+	double s = 0, best_score = 0;
+	bool was_busy;
+
+	if (!t) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	bt = t + n;
+	for (int h = 0; h < c->nhosts; h++) {
+		fleet_refusal r;
+		if (h == skip || (only_busy && !c->hosts[h].busy))
+			continue;
+		r = fit_group(c, h, vm, t, &s, NULL, 0, &err);
+		if (err < 0)
+			goto out;
+		counts[r]++;
+		if (r != FLEET_OK || (fitting++, best >= 0 && s >= best_score))
+			continue;
+		best = h;
+		best_score = s;
+		memcpy(bt, t, (size_t)n * sizeof(*t));
+	}
+	if (best < 0) {
+		if (!only_busy)
+			group_given_up(c, vm, counts);
+		goto out;
+	}
+	was_busy = c->hosts[best].busy;
+	for (int i = 0; i < n; i++) {
+		if ((err = fleet_apply(&c->hosts[best], &bt[i], m[i])) < 0)
+			goto out;
+		c->vms[m[i]].take = bt[i];
+	}
+	if (c->o.explain && !only_busy)
+		explain_group(c, vm, best, fitting, was_busy);
+	c->dirty[best] = true;
+	*placed = true;
+out:
+	free(t);
+	return err;
+}
+
+/* One member refused by h's planner takes the group's other members there off h too. */
+static int group_leaves(fleet_ctx *c, int *retry, int n)
+{
+	for (int i = 0, n0 = n; i < n0; i++) {
+		const fleet_vm *v = &c->vms[retry[i]];
+		int h = v->take.host;
+		for (int k = 0; k < v->tg_n; k++) {
+			int mvm = c->tmembers[v->tg_start + k];
+			fleet_vm *mv = &c->vms[mvm];
+			int *r;
+			if (mv->in_retry || mv->take.host != h)
+				continue;
+			if (!(r = realloc(mv->refused, (size_t)(mv->nrefused + 1) * sizeof(*r)))) {
+				vmp_error_set("out of memory");
+				return VMP_ENOMEM;
+			}
+			mv->refused = r;
+			mv->refused[mv->nrefused++] = h;
+			snprintf(
+			    mv->reason, sizeof(mv->reason),
+			    "host %.64s: keep-together group '%.40s': member %.64s refused: %.250s",
+			    c->hosts[h].src->name, c->reqs[mvm].together, c->reqs[retry[i]].name,
+			    v->reason);
+			mv->bind = v->bind;
+			mv->in_retry = true;
+			retry[n++] = mvm;
+		}
+	}
+	return n;
+}
+
+/* Whether a host's planner refused a member of a keep-together group (the group split). */
+static bool group_split(const fleet_ctx *c)
+{
+	for (int h = 0; h < c->nhosts; h++)
+		for (int i = 0; c->plans[h] && i < c->plans[h]->nvms; i++)
+			if (!c->plans[h]->vms[i].placed && c->vms[c->hosts[h].assigned[i]].tg_n > 1)
+				return true;
+	return false;
+}
+
 /*
  * Assign vm to the best host (only hosts in use when only_busy, never skip): its take
  * applied, or given up with a reason. VMP_OK or VMP_ENOMEM.
@@ -203,6 +419,12 @@ static int assign(fleet_ctx *c, int vm, bool only_busy, int skip, bool *placed)
 	fleet_take t, best_take = {.host = -1};
 
 	*placed = false;
+	if (v->take.host >= 0) { /* moved with its keep-together group */
+		*placed = true;
+		return VMP_OK;
+	}
+	if (v->tg_n > 1)
+		return assign_group(c, vm, only_busy, skip, placed);
 	for (int h = 0; h < c->nhosts; h++) {
 		fleet_refusal r;
 		double s;
@@ -429,100 +651,17 @@ static int take_refused(fleet_ctx *c, int *retry)
 			if (c->o.explain)
 				appendf(&v->why, "host %s's planner refused it: %s\n",
 					c->hosts[h].src->name, p->vms[i].reason);
+			v->in_retry = true;
 			retry[n++] = vm;
 		}
 	}
-	for (int i = 0; i < n; i++)
+	if (c->tmembers && (n = group_leaves(c, retry, n)) < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
+		c->vms[retry[i]].in_retry = false;
 		unassign(c, retry[i]);
+	}
 	return n;
-}
-
-/* Prefix the fleet's explanation to the planner's; out of memory keeps the planner's. */
-static void merge_explain(vmp_plan_vm *pv, fleet_vm *v)
-{
-	char *t;
-
-	if (!v->why)
-		return;
-	if (pv->explain) {
-		if ((t = malloc(strlen(v->why) + strlen(pv->explain) + 1))) {
-			strcpy(t, v->why);
-			strcat(t, pv->explain);
-			free(pv->explain);
-			pv->explain = t;
-		}
-		return;
-	}
-	pv->explain = v->why;
-	v->why = NULL;
-}
-
-/* Add a VM no host took to the unplaced plan (its array has room for every VM). */
-static void add_unplaced(vmp_plan *u, const vmp_plan_vm *from, const vmp_vm_request *req,
-			 fleet_vm *v)
-{
-	vmp_plan_vm *pv = &u->vms[u->nvms++];
-
-	if (from)
-		*pv = *from; /* takes its pointers */
-	else
-		memset(pv, 0, sizeof(*pv));
-	pv->req = *req;
-	pv->placed = false;
-	snprintf(pv->reason, sizeof(pv->reason), "%s", v->reason);
-	pv->bind = v->bind ? v->bind : VMP_BIND_OTHER;
-	merge_explain(pv, v);
-}
-
-/* Move host h's plan into the fleet plan: placed VMs stay, refused ones go to unplaced. */
-static void collect_host(fleet_ctx *c, vmp_fleet_plan *fp, int h)
-{
-	vmp_plan *p = c->plans[h];
-	vmp_fleet_plan_host *out = &fp->hosts[fp->nhosts++];
-	int kept = 0;
-
-	snprintf(out->name, sizeof(out->name), "%s", c->hosts[h].src->name);
-	snprintf(out->uri, sizeof(out->uri), "%s", c->hosts[h].src->uri);
-	for (int i = 0; i < p->nvms; i++) {
-		fleet_vm *v = &c->vms[c->hosts[h].assigned[i]];
-		if (!p->vms[i].placed) {
-			snprintf(v->reason, sizeof(v->reason), "host %.64s: %.400s", out->name,
-				 p->vms[i].reason);
-			v->bind = p->vms[i].bind;
-			add_unplaced(fp->unplaced, &p->vms[i], &p->vms[i].req, v);
-			continue;
-		}
-		merge_explain(&p->vms[i], v);
-		p->vms[kept++] = p->vms[i];
-	}
-	p->nvms = kept;
-	out->plan = p;
-	c->plans[h] = NULL;
-}
-
-static int build_output(vmp_fleet_plan **out, fleet_ctx *c)
-{
-	vmp_fleet_plan *fp = calloc(1, sizeof(*fp));
-
-	if (!fp || !(fp->hosts = calloc((size_t)c->nhosts, sizeof(*fp->hosts))) ||
-	    !(fp->unplaced = calloc(1, sizeof(*fp->unplaced))) ||
-	    !(fp->unplaced->vms = calloc((size_t)c->nreqs, sizeof(*fp->unplaced->vms)))) {
-		vmp_fleet_plan_free(fp);
-		vmp_error_set("out of memory");
-		return VMP_ENOMEM;
-	}
-	fp->schema = VMP_FLEET_SCHEMA;
-	snprintf(fp->policy, sizeof(fp->policy), "%s",
-		 c->o.policy == VMP_FLEET_SPREAD ? "spread" : "pack");
-	fp->unplaced->schema = VMP_PLAN_SCHEMA;
-	for (int h = 0; h < c->nhosts; h++)
-		if (c->plans[h])
-			collect_host(c, fp, h);
-	for (int i = 0; i < c->nreqs; i++)
-		if (c->vms[i].take.host < 0)
-			add_unplaced(fp->unplaced, NULL, &c->reqs[i], &c->vms[i]);
-	*out = fp;
-	return VMP_OK;
 }
 
 /* Assign, plan, and move what a host's planner refused to another host, a few rounds. */
@@ -543,8 +682,15 @@ static int run_rounds(fleet_ctx *c, vmp_vm_request *buf, int *pending)
 			return err;
 		if ((err = plan_dirty(c, &po, buf)) < 0)
 			return err;
-		if (round == FLEET_ROUNDS - 1)
+		if (round == FLEET_ROUNDS - 1) {
+			/* Never a group split: the refused member's group leaves its host. */
+			if (c->tmembers && group_split(c)) {
+				if ((err = take_refused(c, pending)) < 0)
+					return err;
+				return plan_dirty(c, &po, buf);
+			}
 			break;
+		}
 		if ((npending = take_refused(c, pending)) <= 0)
 			return npending;
 		/* The hosts those left are planned again without them. */
@@ -581,6 +727,7 @@ static void ctx_free(fleet_ctx *c)
 	free(c->dirty);
 	free(c->vms);
 	free(c->order);
+	free(c->tmembers);
 }
 
 int vmp_fleet_solve(vmp_fleet_plan **out, vmp_fleet *fleet, const vmp_vm_request *reqs,
@@ -615,9 +762,10 @@ int vmp_fleet_solve(vmp_fleet_plan **out, vmp_fleet *fleet, const vmp_vm_request
 			goto out;
 	for (size_t i = 0; i < nreqs; i++)
 		c.vms[i].take.host = -1;
-	if ((err = make_order(&c)) < 0 || (err = run_rounds(&c, buf, pending)) < 0)
+	if ((err = make_order(&c)) < 0 || (err = make_together(&c)) < 0 ||
+	    (err = run_rounds(&c, buf, pending)) < 0)
 		goto out;
-	err = build_output(out, &c);
+	err = fleet_build_output(out, &c);
 out:
 	ctx_free(&c);
 	free(buf);

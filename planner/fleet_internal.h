@@ -75,4 +75,34 @@ void fleet_release(fleet_host *h, const fleet_take *t, int vm);
 /* The headroom left on a host, 0..1: the smaller of free CPUs and free memory fractions. */
 double fleet_headroom(const fleet_host *h);
 
+/* One VM's state across rounds. */
+typedef struct fleet_vm {
+	fleet_take take;
+	int nrefused; /* hosts whose planner refused it */
+	int *refused;
+	bool given_up; /* no host takes it */
+	char reason[VMP_REASON_MAX];
+	vmp_bind bind;
+	char *why;          /* the fleet part of --explain; owned */
+	int tg_start, tg_n; /* its keep-together group: c->tmembers[tg_start..+tg_n); 0 none */
+	bool in_retry;      /* take_refused(): already listed */
+} fleet_vm;
+
+typedef struct fleet_ctx {
+	vmp_fleet *fleet;
+	const vmp_vm_request *reqs;
+	int nreqs;
+	vmp_fleet_options o;
+	int nhosts;
+	fleet_host *hosts;
+	vmp_plan **plans; /* per host, the latest plan; NULL before */
+	bool *dirty;      /* VMs were added since it was planned */
+	fleet_vm *vms;
+	int *order;    /* the order VMs are assigned in */
+	int *tmembers; /* keep-together groups' members, each group together, by name */
+} fleet_ctx;
+
+/* Build the fleet plan from the ctx's host plans (moved out) and the VMs no host took. */
+int fleet_build_output(vmp_fleet_plan **out, fleet_ctx *c);
+
 #endif

@@ -301,7 +301,8 @@ typedef struct vmp_vm_request {
 	unsigned bench_workloads; /* the bench's workloads: bit i for the key bench_workloads'
 				   * i-th value name (request.h); 0 for the default */
 	char host_label[64];      /* fleets: only hosts with this label (fleet.yaml); "" for any */
-	char group[64]; /* fleets: anti-affinity group, members on different hosts; "" none */
+	char group[64];    /* fleets: anti-affinity group, members on different hosts; "" none */
+	char together[64]; /* fleets: keep-together group, members on one host; "" none */
 } vmp_vm_request;
 
 /* One guest NUMA cell and the host node that backs it. */

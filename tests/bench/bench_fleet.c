@@ -130,19 +130,25 @@ static void run(const char *dir, int nvms, vmp_fleet_policy policy, vmp_plan_ord
 int main(int argc, char **argv)
 {
 	int nhosts = argc > 1 ? atoi(argv[1]) : 1000, nvms = argc > 2 ? atoi(argv[2]) : 20000;
+	const char *only = argc > 3 ? argv[3] : NULL;
 	char dir[] = "/tmp/bench_fleet.XXXXXX", cmd[64];
 	struct rusage ru;
 
 	if (nhosts < 1 || nvms < 8) {
-		fprintf(stderr, "usage: bench_fleet [HOSTS [VMS]]\n");
+		fprintf(stderr,
+			"usage: bench_fleet [HOSTS [VMS [pack-batch|spread-batch|pack-given]]]\n");
 		return 2;
 	}
 	if (!mkdtemp(dir))
 		return 1;
 	write_files(dir, nhosts);
-	run(dir, nvms, VMP_FLEET_PACK, VMP_ORDER_BATCH);
-	run(dir, nvms, VMP_FLEET_SPREAD, VMP_ORDER_BATCH);
-	run(dir, nvms, VMP_FLEET_PACK, VMP_ORDER_GIVEN);
+	/* A third argument runs one of them: pack-batch, spread-batch or pack-given. */
+	if (!only || !strcmp(only, "pack-batch"))
+		run(dir, nvms, VMP_FLEET_PACK, VMP_ORDER_BATCH);
+	if (!only || !strcmp(only, "spread-batch"))
+		run(dir, nvms, VMP_FLEET_SPREAD, VMP_ORDER_BATCH);
+	if (!only || !strcmp(only, "pack-given"))
+		run(dir, nvms, VMP_FLEET_PACK, VMP_ORDER_GIVEN);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak memory (max RSS): %.1f MiB\n", ru.ru_maxrss / 1024.0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

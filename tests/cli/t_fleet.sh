@@ -84,6 +84,29 @@ expect_status 0 "defined on each host"
 expect_in out "v1: created" "v1 defined"
 expect_in out "v2: created" "v2 defined"
 
+# --define fleet checks each host is the one planned (identity), before defining anywhere.
+sed 's/<cores>4</<cores>2</' "$TMP/node.xml" >"$TMP/node2.xml"
+sed 's/<cores>4</<cores>6</' "$TMP/node.xml" >"$TMP/node3.xml"
+printf 'hosts:\n  - uri: test://%s/node2.xml\n    name: n2\n  - uri: test://%s/node3.xml\n    name: n3\n' \
+	"$TMP" "$TMP" >"$TMP/ident.yaml"
+run suggest --fleet "$TMP/ident.yaml" --fleet-policy spread --reserve none \
+	--vm name=i1,vcpus=1,memory=256M --vm name=i2,vcpus=1,memory=256M -o "$TMP/iplan.json"
+expect_status 0 "a fleet of two test-driver nodes"
+run export "$TMP/iplan.json" --define fleet
+expect_status 0 "each host the one planned: defined"
+expect_in out "i2: created" "defined on the second host"
+# n3 is now another machine: 8 GiB, not 4.
+sed -e 's/<cores>4</<cores>6</' -e 's/4194304/8388608/' "$TMP/node.xml" >"$TMP/node3.xml"
+run export "$TMP/iplan.json" --define fleet
+expect_status 2 "a host that is not the one planned"
+expect_in err "fleet host 'n3' refused; nothing defined on any host" "the host named"
+expect_in err "the plan is for host" "the difference named"
+expect_true "nothing defined on n2 either" not grep -q "created" "$TMP/out"
+run export "$TMP/iplan.json" --define fleet --force
+expect_status 0 "--force defines anyway"
+expect_in err "warning: --force" "with a warning"
+expect_in out "i1: created" "the first host's VM"
+
 # pack keeps whole hosts free; spread balances.
 printf 'hosts:\n  - host: hosts/small.json\n    name: a\n  - host: hosts/small.json\n    name: b\n' \
 	>"$TMP/two.yaml"
@@ -95,6 +118,26 @@ run suggest --fleet "$TMP/two.yaml" --fleet-policy spread --reserve none \
 	--vm name=x,vcpus=2,memory=1G --vm name=y,vcpus=2,memory=1G --json
 expect_status 0 "spread"
 expect_true "spread: two hosts" [ "$(grep -c '"plan": {' "$TMP/out")" = 2 ]
+
+# Keep-together: spread would part t1 and t2; the group keeps them on one host.
+run suggest --fleet "$TMP/two.yaml" --fleet-policy spread --reserve none --explain \
+	--vm name=t1,vcpus=2,memory=1G,together=t --vm name=t2,vcpus=2,memory=1G,together=t \
+	--vm name=z,vcpus=1,memory=1G,group=t --xml-dir "$TMP/txml" -o "$TMP/together.json"
+expect_status 0 "a keep-together group"
+t1=$(cd "$TMP/txml" && ls -d */t1.xml)
+t2=$(cd "$TMP/txml" && ls -d */t2.xml)
+expect_true "together on one host ($t1, $t2)" [ "${t1%/*}" = "${t2%/*}" ]
+expect_in out "chosen for keep-together group 't'" "--explain names the group"
+expect_true "the together key in plan.json" grep -q '"together": "t"' "$TMP/together.json"
+run export "$TMP/together.json" --out-dir "$TMP/texported"
+expect_status 0 "the plan with together= reads back"
+run suggest --fleet "$TMP/two.yaml" --reserve none --vm name=b1,vcpus=6,memory=1G,together=b \
+	--vm name=b2,vcpus=6,memory=1G,together=b
+expect_status 3 "a group no host takes whole"
+expect_in out "keep-together group 'b' (2 VMs): no host of 2 takes it" "why, for the group"
+expect_true "neither member placed" grep -q "0 of 2 VMs placed" "$TMP/out"
+run suggest --vm "name=x,vcpus=1,memory=1G,together=a/b"
+expect_status 2 "a bad keep-together name"
 
 # A VM no host takes: status 3, with the reason.
 run suggest --fleet "$TMP/two.yaml" --reserve none --vm name=huge,vcpus=64,memory=1G

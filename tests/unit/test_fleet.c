@@ -14,6 +14,7 @@
 #include "vmplan/error.h"
 #include "vmplan/fleet.h"
 #include "vmplan/fleet_plan.h"
+#include "vmplan/migrate.h"
 #include "vmplan/probe.h"
 #include "vmplan/probe_fleet.h"
 #include "vmplan/spec.h"
@@ -201,6 +202,152 @@ static void test_planner_refusal(void **st)
 	vmp_fleet_free(f);
 }
 
+/* Keep-together: w1 and w2 on one host, in both orders and both policies, where without the
+ * group each policy splits them (f beside w1, w2 to another host); d2 shuns w1 (group=db). */
+static void test_together(void **st)
+{
+	static const vmp_fleet_policy pol[] = {VMP_FLEET_PACK, VMP_FLEET_SPREAD};
+	static const vmp_plan_order ord[] = {VMP_ORDER_GIVEN, VMP_ORDER_BATCH};
+	vmp_vm_request r[] = {req("name=w1,vcpus=2,memory=1G,together=web,group=db"),
+			      req("name=f,vcpus=6,memory=1G"),
+			      req("name=w2,vcpus=2,memory=1G,together=web"),
+			      req("name=d2,vcpus=1,memory=1G,group=db")};
+
+	(void)st;
+	assert_string_equal(r[0].together, "web");
+	for (int p = 0; p < 2; p++)
+		for (int o = 0; o < 2; o++) {
+			vmp_fleet *f = make_fleet(3, SMALL, NULL);
+			vmp_fleet_plan *fp = solve_order(f, r, 4, pol[p], ord[o]);
+			if (vmp_fleet_plan_placed_count(fp, NULL) != 4)
+				fail_msg("policy %d order %d: not all placed", p, o);
+			if (strcmp(host_of(fp, "w1"), host_of(fp, "w2")))
+				fail_msg("policy %d order %d: w1 on %s, w2 on %s", p, o,
+					 host_of(fp, "w1"), host_of(fp, "w2"));
+			assert_string_not_equal(host_of(fp, "d2"), host_of(fp, "w1"));
+			vmp_fleet_plan_free(fp);
+			vmp_fleet_free(f);
+		}
+}
+
+/* A group no host takes whole is refused whole, though each member alone fits. */
+static void test_together_refused(void **st)
+{
+	static const vmp_fleet_policy pol[] = {VMP_FLEET_PACK, VMP_FLEET_SPREAD};
+	static const vmp_plan_order ord[] = {VMP_ORDER_GIVEN, VMP_ORDER_BATCH};
+	vmp_vm_request r[] = {req("name=b1,vcpus=4,memory=1G,together=big"),
+			      req("name=b2,vcpus=4,memory=1G,together=big"),
+			      req("name=b3,vcpus=4,memory=1G,together=big"),
+			      req("name=x,vcpus=2,memory=1G")};
+
+	(void)st;
+	for (int p = 0; p < 2; p++)
+		for (int o = 0; o < 2; o++) {
+			vmp_fleet *f = make_fleet(3, SMALL, NULL);
+			vmp_fleet_options opt = {
+			    .order = ord[o], .policy = pol[p], .reserve = "none", .explain = true};
+			vmp_fleet_plan *fp;
+			assert_int_equal(vmp_fleet_solve(&fp, f, r, 4, &opt), VMP_OK);
+			assert_int_equal(vmp_fleet_plan_placed_count(fp, NULL), 1);
+			assert_non_null(host_of(fp, "x"));
+			for (int i = 0; i < 3; i++) {
+				const vmp_plan_vm *u = unplaced(fp, r[i].name);
+				if (!u)
+					fail_msg("%s placed without its group", r[i].name);
+				assert_non_null(
+				    strstr(u->reason, "keep-together group 'big' (3 VMs)"));
+				assert_non_null(strstr(u->reason, "3 CPUs"));
+			}
+			vmp_fleet_plan_free(fp);
+			vmp_fleet_free(f);
+		}
+}
+
+/* A member every host's planner refuses takes its group with it: none placed, all say why. */
+static void test_together_planner_refusal(void **st)
+{
+	vmp_fleet *f = make_fleet(6, SMALL, NULL);
+	vmp_vm_request r[] = {req("name=a,vcpus=3,memory=1G,threads=require,together=t"),
+			      req("name=b,vcpus=1,memory=1G,together=t"),
+			      req("name=c,vcpus=2,memory=1G")};
+	vmp_fleet_plan *fp = solve(f, r, 3, VMP_FLEET_PACK);
+	const vmp_plan_vm *u;
+
+	(void)st;
+	assert_null(host_of(fp, "a"));
+	assert_null(host_of(fp, "b"));
+	assert_non_null(host_of(fp, "c"));
+	if (!(u = unplaced(fp, "b")))
+		fail_msg("b is not among the unplaced");
+	assert_non_null(strstr(u->reason, "member a refused"));
+	for (int h = 0; h < fp->nhosts; h++)
+		for (int i = 0; i < fp->hosts[h].plan->nvms; i++)
+			assert_true(fp->hosts[h].plan->vms[i].placed);
+	vmp_fleet_plan_free(fp);
+	vmp_fleet_free(f);
+}
+
+/* suggest --migrate: a domain's shape becomes a request through the key table. */
+static void test_migrate_request(void **st)
+{
+	static const char xml[] =
+	    "<domain type='kvm'><name>rt</name><memory unit='GiB'>4</memory><vcpu>4</vcpu>"
+	    "<iothreads>2</iothreads>"
+	    "<memoryBacking><hugepages/><locked/><nosharepages/></memoryBacking>"
+	    "<memtune><hard_limit unit='GiB'>6</hard_limit></memtune>"
+	    "<cputune><vcpupin vcpu='0' cpuset='2'/><period>100000</period><quota>50000</quota>"
+	    "<vcpusched vcpus='0-3' scheduler='fifo' priority='10'/>"
+	    "<cachetune vcpus='0-3'><cache id='0' level='3' type='both' size='3' "
+	    "unit='MiB'/></cachetune>"
+	    "<memorytune vcpus='0-3'><node id='0' bandwidth='40'/></memorytune></cputune>"
+	    "<numatune><memory mode='interleave' nodeset='0-1'/></numatune>"
+	    "<cpu><topology sockets='1' dies='1' cores='2' threads='2'/><numa>"
+	    "<cell id='0' cpus='0-1' memory='2' unit='GiB'/>"
+	    "<cell id='1' cpus='2-3' memory='2' unit='GiB'/></numa></cpu></domain>";
+	char spec[1024];
+	vmp_vm_request r;
+
+	(void)st;
+	if (vmp_migrate_domain_request(&r, spec, sizeof(spec), xml, "domain 'rt'") != VMP_OK)
+		fail_msg("%s", vmp_error_last());
+	assert_string_equal(r.name, "rt");
+	assert_int_equal(r.vcpus, 4);
+	assert_int_equal(r.memory_bytes, 4ULL << 30);
+	assert_int_equal(r.cpu, VMP_CPU_DEDICATED);
+	assert_int_equal(r.threads, VMP_THREADS_REQUIRE);
+	assert_int_equal(r.numa_cells, 2);
+	assert_int_equal(r.mem_mode, VMP_MEM_INTERLEAVE);
+	assert_int_equal(r.iothreads, 2);
+	assert_int_equal(r.hugepage_bytes, 2ULL << 20);
+	assert_true(r.mem_locked);
+	assert_true(r.nosharepages);
+	assert_int_equal(r.hard_limit_bytes, 6ULL << 30);
+	assert_int_equal(r.cache_bytes, 3ULL << 20);
+	assert_int_equal(r.membw_percent, 40);
+	assert_int_equal(r.vcpu_sched, VMP_SCHED_FIFO);
+	assert_int_equal(r.vcpu_priority, 10);
+	assert_int_equal(r.period_us, 100000);
+	assert_int_equal(r.quota_us, 50000);
+	assert_non_null(strstr(spec, "name=rt,vcpus=4,memory=4GiB,cpu=dedicated,threads=require"));
+
+	/* Unpinned: shared; a value vmplan cannot take is named. */
+	assert_int_equal(vmp_migrate_domain_request(&r, spec, sizeof(spec),
+						    "<domain><name>u</name><memory>1048576</memory>"
+						    "<vcpu>1</vcpu></domain>",
+						    "domain 'u'"),
+			 VMP_OK);
+	assert_int_equal(r.cpu, VMP_CPU_SHARED);
+	assert_int_equal(r.memory_bytes, 1ULL << 30);
+	assert_int_equal(vmp_migrate_domain_request(&r, spec, sizeof(spec),
+						    "<domain><name>b</name><memory>1</memory>"
+						    "<vcpu>1</vcpu><cputune><shares>x</shares>"
+						    "</cputune></domain>",
+						    "domain 'b'"),
+			 VMP_EINVAL);
+	assert_non_null(strstr(vmp_error_last(), "domain 'b'"));
+	assert_non_null(strstr(vmp_error_last(), "shares"));
+}
+
 static char tmpdir[] = "/tmp/test_fleet.XXXXXX";
 
 static void write_file(const char *name, const char *text)
@@ -352,10 +499,18 @@ static int teardown(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_labels),          cmocka_unit_test(test_anti_affinity),
-	    cmocka_unit_test(test_pack_vs_spread),  cmocka_unit_test(test_pack_improves),
-	    cmocka_unit_test(test_planner_refusal), cmocka_unit_test(test_fleet_file),
-	    cmocka_unit_test(test_host_down),       cmocka_unit_test(test_plan_json_round_trip),
+	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_anti_affinity),
+	    cmocka_unit_test(test_pack_vs_spread),
+	    cmocka_unit_test(test_pack_improves),
+	    cmocka_unit_test(test_planner_refusal),
+	    cmocka_unit_test(test_fleet_file),
+	    cmocka_unit_test(test_host_down),
+	    cmocka_unit_test(test_plan_json_round_trip),
+	    cmocka_unit_test(test_together),
+	    cmocka_unit_test(test_together_refused),
+	    cmocka_unit_test(test_together_planner_refusal),
+	    cmocka_unit_test(test_migrate_request),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -63,6 +63,7 @@ static const struct {
     {"bench_workloads", "stream+noisy"},
     {"host", "ssd"},
     {"group", "db-replicas"},
+    {"together", "web-tier"},
 };
 
 #define NSAMPLES (sizeof(samples) / sizeof(samples[0]))
