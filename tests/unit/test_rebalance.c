@@ -422,7 +422,8 @@ static void test_property_brute_force(void **state)
 	int made = 0, refused = 0, hist[3] = {0};
 
 	(void)state;
-	for (int trial = 0; trial < 100; trial++) {
+	/* 900: trial 842 is the first that needs a move onto a node the planner would not pick. */
+	for (int trial = 0; trial < 900; trial++) {
 		bf b;
 		vmp_fleet *f = random_fleet(&b, &seed);
 		char spec[96];
@@ -444,7 +445,9 @@ static void test_property_brute_force(void **state)
 				fail_msg("trial %d: brute force makes room in %d moves, rebalance "
 					 "does not: %s",
 					 trial, moves, rb->why);
-			assert_int_equal(rb->nsteps, moves);
+			if (rb->nsteps != moves)
+				fail_msg("trial %d: %d steps, brute force needs %d", trial, rb->nsteps,
+					 moves);
 			ck_replay(rb, f);
 			made += moves > 0;
 			hist[moves]++;
