@@ -172,7 +172,8 @@ static void take_memory(vmp_node *nodes, int nnodes, const rb_vm *o)
 			break;
 		}
 		if (!pooled)
-			nd->free_bytes = nd->free_bytes > o->mem[n] ? nd->free_bytes - o->mem[n] : 0;
+			nd->free_bytes =
+			    nd->free_bytes > o->mem[n] ? nd->free_bytes - o->mem[n] : 0;
 	}
 }
 

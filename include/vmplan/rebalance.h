@@ -30,13 +30,13 @@ typedef enum vmp_rebalance_kind {
 typedef struct vmp_rebalance_step {
 	vmp_rebalance_kind kind;
 	char vm[VMP_NAME_MAX];
-	uint64_t memory_bytes;  /* the cost: guest memory copied or moved */
-	int from, to;           /* fleet host indexes (equal for a re-pin) */
-	vmp_cpuset from_cpus;   /* the pins it leaves */
-	vmp_cpuset from_nodes;  /* the nodes (OS ids) its memory leaves */
-	vmp_plan *plan;         /* the VM planned on the destination: one placed VM; owned */
-	int after;              /* the earlier step (index) that frees the room it needs, or -1 */
-	bool temporary;         /* a hop: the same VM moves again in a later step */
+	uint64_t memory_bytes; /* the cost: guest memory copied or moved */
+	int from, to;          /* fleet host indexes (equal for a re-pin) */
+	vmp_cpuset from_cpus;  /* the pins it leaves */
+	vmp_cpuset from_nodes; /* the nodes (OS ids) its memory leaves */
+	vmp_plan *plan;        /* the VM planned on the destination: one placed VM; owned */
+	int after;             /* the earlier step (index) that frees the room it needs, or -1 */
+	bool temporary;        /* a hop: the same VM moves again in a later step */
 } vmp_rebalance_step;
 
 /* A new VM (--make-room) and where it fits once the steps are done. */
@@ -57,9 +57,9 @@ typedef struct vmp_rebalance {
 	vmp_rebalance_fit *fits; /* one per request, in the order given */
 	/* Whole nodes and hosts without a movable VM, before and after (no --make-room). */
 	int free_nodes_before, free_nodes_after, free_hosts_before, free_hosts_after;
-	int moved_vms;      /* VMs the search could move (pinned, memory bound) */
-	long candidates;    /* candidate moves planned */
-	char why[1024];     /* when !done: what binds, host by host */
+	int moved_vms;   /* VMs the search could move (pinned, memory bound) */
+	long candidates; /* candidate moves planned */
+	char why[1024];  /* when !done: what binds, host by host */
 } vmp_rebalance;
 
 /**

@@ -142,7 +142,8 @@ static void ck_feasible(const checker *c, const char *when)
 		for (int n = 0; n < hh->nnodes; n++)
 			if (used[n] > c->cap[h][n])
 				fail_msg("%s: host %d node %d holds %llu of %llu bytes", when, h, n,
-					 (unsigned long long)used[n], (unsigned long long)c->cap[h][n]);
+					 (unsigned long long)used[n],
+					 (unsigned long long)c->cap[h][n]);
 	}
 }
 
@@ -397,8 +398,8 @@ static vmp_fleet *random_fleet(bf *b, unsigned *seed)
 					if (got == want || vmp_cpuset_isset(&hosts[h]->used, cpu) ||
 					    rnd(seed, 2))
 						continue;
-					len += (size_t)snprintf(set + len, sizeof(set) - len, "%s%d",
-								got ? "," : "", cpu);
+					len += (size_t)snprintf(set + len, sizeof(set) - len,
+								"%s%d", got ? "," : "", cpu);
 					got++;
 				}
 				if (got == 0)
@@ -446,8 +447,8 @@ static void test_property_brute_force(void **state)
 					 "does not: %s",
 					 trial, moves, rb->why);
 			if (rb->nsteps != moves)
-				fail_msg("trial %d: %d steps, brute force needs %d", trial, rb->nsteps,
-					 moves);
+				fail_msg("trial %d: %d steps, brute force needs %d", trial,
+					 rb->nsteps, moves);
 			ck_replay(rb, f);
 			made += moves > 0;
 			hist[moves]++;
