@@ -187,8 +187,7 @@ static bool read_options(int *status, rebalance_args *a, int argc, char **argv)
 }
 
 /* The destination XML of each migration step (NULL for re-pins); 0 or the exit status. */
-static int step_xmls(char ***out, const vmp_rebalance *rb, const vmp_fleet *fleet,
-		     const char *type)
+static int step_xmls(char ***out, const vmp_rebalance *rb, const vmp_fleet *fleet, const char *type)
 {
 	char **xmls = calloc((size_t)rb->nsteps + 1, sizeof(*xmls));
 

@@ -44,7 +44,8 @@ static void add_running(rb_search *s, int hi, const vmp_host *h, const vmp_exist
 		if (first < 0)
 			first = n;
 	}
-	v->mem[first] += e->memory_bytes % (uint64_t)k;
+	if (first >= 0)
+		v->mem[first] += e->memory_bytes % (uint64_t)k;
 	for (int n = 0; n < h->nnodes; n++) {
 		uint64_t back = rh->nodes[n].free_bytes + v->mem[n];
 
@@ -95,6 +96,16 @@ static int host_init(rb_search *s, int hi, const vmp_host *h)
 	return VMP_OK;
 }
 
+/* Host, then name: the search's order does not hang on the order libvirt lists domains in. */
+static int by_host_name(const void *a, const void *b)
+{
+	const rb_vm *x = a, *y = b;
+
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	return strcmp(x->req.name, y->req.name);
+}
+
 int rb_state_init(rb_search *s, vmp_fleet *fleet, const vmp_vm_request *reqs, size_t nreqs,
 		  const char *reserve)
 {
@@ -128,6 +139,7 @@ int rb_state_init(rb_search *s, vmp_fleet *fleet, const vmp_vm_request *reqs, si
 		if ((err = host_init(s, i, fh->host)) < 0)
 			return err;
 	}
+	qsort(s->vms, (size_t)s->nmov, sizeof(*s->vms), by_host_name);
 	s->nvms = s->nmov;
 	for (size_t r = 0; r < nreqs; r++) {
 		rb_vm *v = &s->vms[s->nvms++];
