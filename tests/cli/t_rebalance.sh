@@ -115,4 +115,18 @@ expect_in out "--make-room SPEC" "the help names the options"
 run --help
 expect_in out "rebalance" "the command list names it"
 
+
+# Completion and the man page come from the help text.
+complete_words() {
+	bash -c '. "$1"; shift; bin=$1; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_vmplan "$bin"; printf "%s\n" "${COMPREPLY[@]}"' _ \
+		"$VMPLAN_SOURCE_DIR/completions/vmplan.bash" "$VMPLAN" "$@" 2>&1
+}
+out=$(complete_words vmplan re)
+expect_true "the command completes" grep -qx -- "rebalance" <<<"$out"
+out=$(complete_words vmplan rebalance --ma)
+expect_true "its options complete" [ "$(echo $out)" = "--make-room --max-moves" ]
+out=$(complete_words vmplan rebalance --type "")
+expect_true "--type offers kvm and qemu" [ "$(echo $out)" = "kvm qemu" ]
+
 finish
