@@ -164,6 +164,39 @@ static ck_vm ck_from_plan(const checker *c, const char *name, int host, const vm
 	return v;
 }
 
+/* The notes: a step onto CPUs another VM held at the start says which earlier step freed them
+ * (one leaving that host); a VM that moves again is a temporary hop. True when a step needs
+ * an earlier one. */
+static bool ck_notes(const vmp_rebalance *rb, const vmp_fleet *f)
+{
+	checker start;
+	bool chained = false;
+
+	ck_init(&start, f);
+	for (int s = 0; s < rb->nsteps; s++) {
+		const vmp_rebalance_step *st = &rb->steps[s];
+		bool again = false, needs = false;
+
+		for (int i = 0; i < start.n; i++)
+			needs =
+			    needs ||
+			    (start.vms[i].host == st->to && strcmp(start.vms[i].name, st->vm) &&
+			     vmp_cpuset_intersects(&start.vms[i].cpus, &st->plan->vms[0].pcpus));
+		if (needs) {
+			if (st->after < 0 || st->after >= s)
+				fail_msg(
+				    "step %d takes CPUs another VM held; no earlier step named",
+				    s + 1);
+			assert_int_equal(rb->steps[st->after].from, st->to);
+			chained = true;
+		}
+		for (int k = s + 1; k < rb->nsteps; k++)
+			again = again || !strcmp(rb->steps[k].vm, st->vm);
+		assert_int_equal(st->temporary, again);
+	}
+	return chained;
+}
+
 /* Replay every step; feasible after each (a migration while the source still holds the VM,
  * too); the requests fit at the end. */
 static void ck_replay(const vmp_rebalance *rb, const vmp_fleet *f)
@@ -420,7 +453,7 @@ static vmp_fleet *random_fleet(bf *b, unsigned *seed)
 static void test_property_brute_force(void **state)
 {
 	unsigned seed = 20261203u;
-	int made = 0, refused = 0, hist[3] = {0};
+	int made = 0, refused = 0, chained = 0, hist[3] = {0};
 
 	(void)state;
 	/* 900: trial 842 is the first that needs a move onto a node the planner would not pick. */
@@ -450,6 +483,7 @@ static void test_property_brute_force(void **state)
 				fail_msg("trial %d: %d steps, brute force needs %d", trial,
 					 rb->nsteps, moves);
 			ck_replay(rb, f);
+			chained += ck_notes(rb, f);
 			made += moves > 0;
 			hist[moves]++;
 		} else {
@@ -461,11 +495,12 @@ static void test_property_brute_force(void **state)
 		vmp_rebalance_free(rb);
 		vmp_fleet_free(f);
 	}
-	print_message("room in 0/1/2 moves: %d/%d/%d, none: %d\n", hist[0], hist[1], hist[2],
-		      refused);
+	print_message("room in 0/1/2 moves: %d/%d/%d, none: %d; a step after another: %d\n",
+		      hist[0], hist[1], hist[2], refused, chained);
 	/* The random fleets exercise both outcomes, and moves. */
 	assert_true(made > 0);
 	assert_true(refused > 0);
+	assert_true(chained > 0);
 }
 
 int main(void)
