@@ -33,6 +33,20 @@ static int leaf(rb_search *s, int depth)
 	int nodes, hosts;
 	long score;
 
+	if (s->make_room && s->nvms - s->nmov == 1 && depth > 0) {
+		/* One request, and no state of fewer moves took it: only the host the last move
+		 * left can take it now (the destination only fills up, the others are as they
+		 * were). */
+		vmp_cpuset cpus;
+		uint64_t mem[RB_NODES_MAX];
+		int fit = rb_plan(s, s->nmov, s->path[depth - 1].from, -1, &cpus, mem, NULL);
+
+		if (fit < 0)
+			return fit;
+		if (fit && (!s->found || cost < s->best_cost))
+			record(s, depth, cost, 0);
+		return VMP_OK;
+	}
 	if (s->make_room) {
 		int fit = rb_fit(s, NULL, NULL);
 
@@ -74,6 +88,27 @@ static uint64_t place_hash(int h, const vmp_cpuset *cpus, const uint64_t *mem)
 	for (int n = 0; n < RB_NODES_MAX; n++)
 		x = (x ^ mem[n]) * 1099511628211ULL;
 	return x;
+}
+
+/*
+ * Whether the last move may move VM v: with one request, only when the request fits v's host
+ * without v (no state of fewer moves took it, and a host only frees room for it when a VM
+ * leaves or re-pins, which takes no more than leaving). True where the rule does not apply.
+ */
+static bool relieves(rb_search *s, int v)
+{
+	vmp_cpuset cpus;
+	uint64_t mem[RB_NODES_MAX];
+	int host = s->vms[v].host, fit;
+
+	if (!s->make_room || s->nvms - s->nmov != 1)
+		return true;
+	s->vms[v].host = -1;
+	fit = rb_plan(s, s->nmov, host, -1, &cpus, mem, NULL);
+	s->vms[v].host = host;
+	if (fit < 0)
+		s->err = fit;
+	return fit != 0;
 }
 
 static int dfs(rb_search *s, int level);
@@ -132,9 +167,20 @@ static int try_host(rb_search *s, int level, int v, int h)
 
 static int dfs(rb_search *s, int level)
 {
+	uint64_t so_far = path_cost(s, level);
+
 	if (level == s->depth)
 		return leaf(s, level);
 	for (int v = 0; v < s->nmov; v++) {
+		/* Branch and bound on the memory moved: the VMs come cheapest first, so no later
+		 * one can beat the best list either. */
+		if (s->make_room && s->found && so_far + s->vms[v].req.memory_bytes >= s->best_cost)
+			break;
+		if (level == s->depth - 1 && !relieves(s, v)) {
+			if (s->err < 0)
+				return s->err;
+			continue;
+		}
 		/* Two moves of one VM in a row are one move. */
 		if (level > 0 && s->path[level - 1].vm == v)
 			continue;

@@ -96,11 +96,14 @@ static int host_init(rb_search *s, int hi, const vmp_host *h)
 	return VMP_OK;
 }
 
-/* Host, then name: the search's order does not hang on the order libvirt lists domains in. */
-static int by_host_name(const void *a, const void *b)
+/* Memory (the search's bound needs the cheapest moves first), host, name: the order does not
+ * hang on the order libvirt lists domains in. */
+static int by_memory_host_name(const void *a, const void *b)
 {
 	const rb_vm *x = a, *y = b;
 
+	if (x->req.memory_bytes != y->req.memory_bytes)
+		return x->req.memory_bytes < y->req.memory_bytes ? -1 : 1;
 	if (x->host != y->host)
 		return x->host < y->host ? -1 : 1;
 	return strcmp(x->req.name, y->req.name);
@@ -139,7 +142,7 @@ int rb_state_init(rb_search *s, vmp_fleet *fleet, const vmp_vm_request *reqs, si
 		if ((err = host_init(s, i, fh->host)) < 0)
 			return err;
 	}
-	qsort(s->vms, (size_t)s->nmov, sizeof(*s->vms), by_host_name);
+	qsort(s->vms, (size_t)s->nmov, sizeof(*s->vms), by_memory_host_name);
 	s->nvms = s->nmov;
 	for (size_t r = 0; r < nreqs; r++) {
 		rb_vm *v = &s->vms[s->nvms++];
