@@ -108,8 +108,10 @@ void cli_rebalance_print(const vmp_rebalance *rb, const vmp_fleet *fleet, int ma
 		return;
 	}
 	if (!rb->done)
-		printf("nothing to free within %d move%s%s\n", max_moves, max_moves == 1 ? "" : "s",
-		       rb->budget_out ? " (the search stopped at its budget)" : "");
+		printf("nothing to free within %d move%s\n", max_moves, max_moves == 1 ? "" : "s");
+	if (rb->budget_out)
+		printf("the search stopped after %ld candidate moves: the best found by then\n",
+		       rb->candidates);
 	printf("free hosts: %d -> %d, free NUMA nodes: %d -> %d\n", rb->free_hosts_before,
 	       rb->free_hosts_after, rb->free_nodes_before, rb->free_nodes_after);
 }

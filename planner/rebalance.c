@@ -39,7 +39,10 @@ static int leaf(rb_search *s, int depth)
 		 * were). */
 		vmp_cpuset cpus;
 		uint64_t mem[RB_NODES_MAX];
-		int fit = rb_plan(s, s->nmov, s->path[depth - 1].from, -1, &cpus, mem, NULL);
+		int from = s->path[depth - 1].from;
+		int fit = rb_host_allows(s, s->nmov, from)
+			      ? rb_plan(s, s->nmov, from, -1, &cpus, mem, NULL)
+			      : 0;
 
 		if (fit < 0)
 			return fit;
@@ -65,8 +68,8 @@ static int leaf(rb_search *s, int depth)
 	return VMP_OK;
 }
 
-/* Whether a placement of VM v on host h uses a node that holds nothing else (freeing nodes
- * never comes from filling an empty one). */
+/* Whether a re-pin of VM v on host h uses a node that holds nothing else: it frees no more
+ * than it fills (a migration onto an empty node may still free a whole host). */
 static bool lands_on_free(const rb_search *s, int v, int h, const vmp_cpuset *cpus,
 			  const uint64_t *mem)
 {
@@ -103,6 +106,8 @@ static bool relieves(rb_search *s, int v)
 
 	if (!s->make_room || s->nvms - s->nmov != 1)
 		return true;
+	if (!rb_host_allows(s, s->nmov, host))
+		return false;
 	s->vms[v].host = -1;
 	fit = rb_plan(s, s->nmov, host, -1, &cpus, mem, NULL);
 	s->vms[v].host = host;
@@ -143,7 +148,7 @@ static int try_host(rb_search *s, int level, int v, int h)
 		hash = place_hash(h, &cpus, mem);
 		for (int i = 0; i < nseen; i++)
 			dup = dup || seen[i] == hash;
-		if (dup || (!s->make_room && lands_on_free(s, v, h, &cpus, mem)))
+		if (dup || (!s->make_room && h == x->host && lands_on_free(s, v, h, &cpus, mem)))
 			continue;
 		seen[nseen++] = hash;
 		m->vm = v;

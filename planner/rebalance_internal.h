@@ -36,6 +36,7 @@ typedef struct rb_move {
 } rb_move;
 
 typedef struct rb_search {
+	const vmp_fleet *fleet;
 	int nhosts;
 	rb_host *hosts;
 	int nmov, nvms; /* vms[0..nmov) move; vms[nmov..nvms) are the requests */
@@ -71,6 +72,8 @@ int rb_plan(rb_search *s, int v, int h, int target, vmp_cpuset *cpus, uint64_t *
  * requests stay placed (rb_unfit() takes them out). plans: each request's plan, or NULL. */
 int rb_fit(rb_search *s, vmp_plan **plans, int *hosts);
 void rb_unfit(rb_search *s);
+/* Whether request VM v may go to host h: its host= label, its group= not there yet. */
+bool rb_host_allows(const rb_search *s, int v, int h);
 
 /* Whether node n of host h holds no VM (VM skip aside); the free hosts and nodes. */
 bool rb_node_free(const rb_search *s, int h, int n, int skip);

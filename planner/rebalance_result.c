@@ -95,6 +95,15 @@ static int explain_refusals(vmp_rebalance *rb, rb_search *s, const vmp_fleet *fl
 
 			if (!s->hosts[h].usable)
 				continue;
+			if (!rb_host_allows(s, v, h)) {
+				if (len < sizeof(rb->why))
+					len += (size_t)snprintf(
+					    rb->why + len, sizeof(rb->why) - len,
+					    "%s'%s' on host %s: no label '%s'", len ? "; " : "",
+					    s->vms[v].req.name, fleet->hosts[h].name,
+					    s->vms[v].req.host_label);
+				continue;
+			}
 			if ((got = rb_plan(s, v, h, -1, &cpus, mem, &p)) < 0)
 				return got;
 			if (!got && len < sizeof(rb->why))

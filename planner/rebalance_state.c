@@ -115,6 +115,7 @@ int rb_state_init(rb_search *s, vmp_fleet *fleet, const vmp_vm_request *reqs, si
 	size_t nvms = nreqs;
 	int err;
 
+	s->fleet = fleet;
 	s->nhosts = fleet->nhosts;
 	for (int i = 0; i < fleet->nhosts; i++)
 		if (fleet->hosts[i].host)
@@ -239,6 +240,19 @@ int rb_plan(rb_search *s, int v, int h, int target, vmp_cpuset *cpus, uint64_t *
 	return placed;
 }
 
+bool rb_host_allows(const rb_search *s, int v, int h)
+{
+	const vmp_vm_request *r = &s->vms[v].req;
+
+	if (!s->hosts[h].usable ||
+	    (r->host_label[0] && !vmp_fleet_host_has_label(&s->fleet->hosts[h], r->host_label)))
+		return false;
+	for (int i = s->nmov; r->group[0] && i < s->nvms; i++)
+		if (i != v && s->vms[i].host == h && !strcmp(s->vms[i].req.group, r->group))
+			return false;
+	return true;
+}
+
 int rb_fit(rb_search *s, vmp_plan **plans, int *hosts)
 {
 	int all = 1;
@@ -251,7 +265,7 @@ int rb_fit(rb_search *s, vmp_plan **plans, int *hosts)
 		for (int h = 0; h < s->nhosts && !got; h++) {
 			vmp_plan *p = NULL;
 
-			if (!s->hosts[h].usable)
+			if (!rb_host_allows(s, r, h))
 				continue;
 			if ((got = rb_plan(s, r, h, -1, &v->cpus, v->mem, plans ? &p : NULL)) < 0)
 				return got;

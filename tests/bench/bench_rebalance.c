@@ -85,11 +85,12 @@ int main(int argc, char **argv)
 		if (vmp_rebalance_solve(&rb, f, &r, 1, &o) < 0)
 			die("rebalance");
 		t = now_s() - t0;
-		printf("max-moves %d: %s, %d steps, %ld candidate moves planned, %.3f s (%.1f us per "
-		       "candidate)%s\n",
-		       moves, rb->done ? "room made" : "no room", rb->nsteps, rb->candidates, t,
-		       rb->candidates ? t * 1e6 / (double)rb->candidates : 0.0,
-		       rb->budget_out ? ", stopped at the budget" : "");
+		printf(
+		    "max-moves %d: %s, %d steps, %ld candidate moves planned, %.3f s (%.1f us per "
+		    "candidate)%s\n",
+		    moves, rb->done ? "room made" : "no room", rb->nsteps, rb->candidates, t,
+		    rb->candidates ? t * 1e6 / (double)rb->candidates : 0.0,
+		    rb->budget_out ? ", stopped at the budget" : "");
 		vmp_rebalance_free(rb);
 	}
 	getrusage(RUSAGE_SELF, &ru);

@@ -42,6 +42,20 @@ static void add_running(vmp_host *h, const char *name, const char *cpus, uint64_
 	h->nodes[n].free_bytes -= mem;
 }
 
+static vmp_fleet *fleet_labelled(vmp_host **hosts, int n, const char *const *labels)
+{
+	char names[8][16];
+	const char *np[8];
+	vmp_fleet *f;
+
+	for (int i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "h%d", i);
+		np[i] = names[i];
+	}
+	assert_int_equal(vmp_fleet_from_hosts(&f, hosts, np, labels, n), VMP_OK);
+	return f;
+}
+
 static vmp_fleet *fleet_of(vmp_host **hosts, int n)
 {
 	char names[8][16];
@@ -328,6 +342,66 @@ static void test_free_hosts(void **state)
 	vmp_fleet_free(f);
 }
 
+/* host=LABEL: room is made on the labelled host; group=: members on different hosts. */
+static void test_label_and_group(void **state)
+{
+	vmp_host *h[2] = {synthetic(ONE_NODE), synthetic(ONE_NODE)};
+	const char *labels[2] = {NULL, "ssd"};
+	vmp_vm_request r[2] = {req("name=big,vcpus=4,memory=2G,numa=1,host=ssd"),
+			       req("name=g2,vcpus=1,memory=512M,group=db")};
+	vmp_fleet *f;
+	vmp_rebalance *rb;
+
+	(void)state;
+	add_running(h[0], "a", "0", 1 * GIB, 0);
+	add_running(h[1], "b", "0", 1 * GIB, 0);
+	f = fleet_labelled(h, 2, labels);
+	rb = solve(f, r, 1, 4);
+	assert_true(rb->done);
+	assert_int_equal(rb->fits[0].host, 1);
+	assert_int_equal(rb->nsteps, 1);
+	assert_string_equal(rb->steps[0].vm, "b");
+	ck_replay(rb, f);
+	vmp_rebalance_free(rb);
+	/* Two members of group db: both fit on h0 by room, but go to different hosts. */
+	r[0] = req("name=g1,vcpus=1,memory=512M,group=db");
+	rb = solve(f, r, 2, 0);
+	assert_true(rb->done);
+	assert_int_equal(rb->fits[0].host, 0);
+	assert_int_equal(rb->fits[1].host, 1);
+	vmp_rebalance_free(rb);
+	/* The label's refusal is said. */
+	r[0] = req("name=big,vcpus=4,memory=2G,numa=1,host=ssd");
+	rb = solve(f, r, 1, 0);
+	assert_false(rb->done);
+	assert_non_null(strstr(rb->why, "'big' on host h0: no label 'ssd'"));
+	vmp_rebalance_free(rb);
+	vmp_fleet_free(f);
+}
+
+/* Without requests: the one move that frees a host lands on another host's empty node. */
+static void test_free_host_via_empty_node(void **state)
+{
+	vmp_host *h[2] = {synthetic(TWO_NODE), synthetic(ONE_NODE)};
+	vmp_fleet *f;
+	vmp_rebalance *rb;
+
+	(void)state;
+	add_running(h[0], "b", "0-2", 1 * GIB, 0);
+	add_running(h[1], "a", "0-1", 1 * GIB, 0);
+	f = fleet_of(h, 2);
+	rb = solve(f, NULL, 0, 2);
+	assert_true(rb->done);
+	assert_int_equal(rb->free_hosts_before, 0);
+	assert_int_equal(rb->free_hosts_after, 1);
+	assert_int_equal(rb->nsteps, 1);
+	assert_string_equal(rb->steps[0].vm, "a");
+	assert_int_equal(rb->steps[0].plan->vms[0].cells[0].host_node, 1);
+	ck_replay(rb, f);
+	vmp_rebalance_free(rb);
+	vmp_fleet_free(f);
+}
+
 /* ---- the property: rebalance against a brute force of its own ---- */
 
 #define BF_HOSTS 3
@@ -509,6 +583,8 @@ int main(void)
 	    cmocka_unit_test(test_migrate_makes_room),
 	    cmocka_unit_test(test_repin_makes_room),
 	    cmocka_unit_test(test_free_hosts),
+	    cmocka_unit_test(test_free_host_via_empty_node),
+	    cmocka_unit_test(test_label_and_group),
 	    cmocka_unit_test(test_property_brute_force),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
