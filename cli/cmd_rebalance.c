@@ -40,7 +40,8 @@ static const char rebalance_usage[] =
     "Nothing is changed on any host: the steps are a plan.\n"
     "\n"
     "Options:\n"
-    "      --fleet FILE       the fleet (see 'vmplan suggest --help', Fleets)\n"
+    "      --fleet FILE       the fleet: 'hosts:', each 'uri: URI' or 'host: host.json',\n"
+    "                         with 'name:' and 'labels:' (as 'vmplan suggest --fleet')\n"
     "      --make-room SPEC   a VM to make room for, as suggest's --vm SPEC (repeat)\n"
     "      --max-moves N      the most steps, 0 to 8 (default 4)\n"
     "      --reserve POLICY   each host's housekeeping CPUs: auto (default), none, or a\n"
@@ -264,10 +265,14 @@ static int emit(const rebalance_args *a, const vmp_rebalance *rb, const vmp_flee
 	if ((a->json_out || a->output) &&
 	    (status = cli_rebalance_json(&json, rb, fleet, a->max_moves, xmls)) != 0)
 		goto out;
-	if (a->json_out)
+	if (a->json_out) {
 		printf("%s\n", json);
-	else
+		if (rb->make_room && !rb->done)
+			cli_error("no room within %d move%s: %s", a->max_moves,
+				  a->max_moves == 1 ? "" : "s", rb->why);
+	} else {
 		cli_rebalance_print(rb, fleet, a->max_moves);
+	}
 	if (a->xml_dir && (status = write_xml_dir(rb, xmls, a->xml_dir)) != 0)
 		goto out;
 	if (a->output && vmp_file_write_atomic(a->output, json, strlen(json)) < 0) {

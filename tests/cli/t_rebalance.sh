@@ -63,6 +63,12 @@ run rebalance --fleet "$TMP/fleet.yaml" --make-room name=big,vcpus=4,memory=2G,n
 expect_status 3 "no room within 0 moves"
 expect_in err "no room within 0 moves: 'big' on host h0: needs 4 dedicated vCPUs" "what binds"
 expect_in err "'big' on host t2: " "every host named"
+run rebalance --fleet "$TMP/fleet.yaml" --make-room name=big,vcpus=4,memory=2G,numa=1 \
+	--reserve none --max-moves 0 --json
+expect_status 3 "no room, --json"
+expect_in out '"done": false' "the document says so"
+expect_in out '"reason": "needs 4 dedicated vCPUs' "with the refusal"
+expect_in err "no room within 0 moves" "and stderr too"
 # More memory than any host has: no number of moves helps.
 run rebalance --fleet "$TMP/fleet.yaml" --make-room name=huge,vcpus=1,memory=64G --reserve none
 expect_status 3 "no room for 64G"
