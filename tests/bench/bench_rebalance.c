@@ -93,6 +93,22 @@ int main(int argc, char **argv)
 		    rb->budget_out ? ", stopped at the budget" : "");
 		vmp_rebalance_free(rb);
 	}
+	for (int moves = 1; moves <= 2; moves++) {
+		vmp_rebalance_options o = {.max_moves = moves, .reserve = "none"};
+		vmp_rebalance *rb;
+		double t0 = now_s(), t;
+
+		if (vmp_rebalance_solve(&rb, f, NULL, 0, &o) < 0)
+			die("rebalance");
+		t = now_s() - t0;
+		printf(
+		    "no request, max-moves %d: free hosts %d -> %d, nodes %d -> %d, %d steps, %ld "
+		    "candidates, %.3f s%s\n",
+		    moves, rb->free_hosts_before, rb->free_hosts_after, rb->free_nodes_before,
+		    rb->free_nodes_after, rb->nsteps, rb->candidates, t,
+		    rb->budget_out ? ", stopped at the budget" : "");
+		vmp_rebalance_free(rb);
+	}
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak RSS: %.1f MiB\n", ru.ru_maxrss / 1024.0);
 	vmp_fleet_free(f);
