@@ -116,6 +116,22 @@ static bool relieves(rb_search *s, int v)
 	return fit != 0;
 }
 
+/*
+ * Whether moving VM v to host h right after the previous move is the same as the other order,
+ * already tried: two moves on four different hosts give the same states either way (each is
+ * planned on its own destination only), so only the order with the lower VM first is searched.
+ */
+static bool commutes(const rb_search *s, int level, int v, int h)
+{
+	const rb_move *p;
+	int from = s->vms[v].host;
+
+	if (level == 0)
+		return false;
+	p = &s->path[level - 1];
+	return p->vm > v && p->from != from && p->from != h && p->to != from && p->to != h;
+}
+
 static int dfs(rb_search *s, int level);
 
 /* Move VM v to host h where the planner puts it, and onto each one node, then go deeper. */
@@ -192,7 +208,7 @@ static int dfs(rb_search *s, int level)
 		for (int h = 0; h < s->nhosts; h++) {
 			int err;
 
-			if (!s->hosts[h].usable)
+			if (!s->hosts[h].usable || commutes(s, level, v, h))
 				continue;
 			if ((err = try_host(s, level, v, h)) < 0 || s->budget_out)
 				return err;
