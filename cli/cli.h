@@ -36,6 +36,7 @@ extern const vmp_command cmd_accept;
 extern const vmp_command cmd_nightly;
 extern const vmp_command cmd_hostprep;
 extern const vmp_command cmd_profiles;
+extern const vmp_command cmd_rebalance;
 
 /* Terminal colours: only on a terminal, and never when NO_COLOR is set (no-color.org). */
 enum { CLI_RESET, CLI_BOLD, CLI_RED, CLI_GREEN, CLI_YELLOW };

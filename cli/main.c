@@ -13,8 +13,8 @@
 #include "vmplan/version.h"
 
 static const vmp_command *const commands[] = {
-    &cmd_probe,  &cmd_suggest, &cmd_export,  &cmd_verify,   &cmd_bench,
-    &cmd_report, &cmd_accept,  &cmd_nightly, &cmd_hostprep, &cmd_profiles,
+    &cmd_probe,  &cmd_suggest, &cmd_export,   &cmd_verify,   &cmd_bench,     &cmd_report,
+    &cmd_accept, &cmd_nightly, &cmd_hostprep, &cmd_profiles, &cmd_rebalance,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
