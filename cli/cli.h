@@ -165,6 +165,7 @@ typedef struct cli_fleet_args {
 	const vmp_vm_request *reqs;
 	size_t nreqs;
 	bool given, explain, json_out, print_xml;
+	double time_limit_s; /* as vmp_plan_options */
 } cli_fleet_args;
 /* Plan the VMs across the fleet and print or write the fleet plan; the exit status. */
 int cli_suggest_fleet(const cli_fleet_args *a);

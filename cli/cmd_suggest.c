@@ -108,7 +108,9 @@ static const char suggest_usage[] =
     "                       solver together (default 1.5; 0: the heuristic alone);\n"
     "                       the summary says 'optimal' (no plan places more VMs,\n"
     "                       1 + priority each), 'feasible, gap N' with the solver's\n"
-    "                       bound, or 'heuristic' when no bound was reached\n"
+    "                       bound, or 'heuristic' when no bound was reached;\n"
+    "                       with --fleet, all hosts' plans share S (a host whose\n"
+    "                       share is under 20 ms gets the heuristic alone)\n"
     "  --explain[=full]     say per VM what decided where it went: its device's node\n"
     "                       and which VMs hold CPUs there, how its cells were spread,\n"
     "                       its hugepages per node, its score term by term; =full:\n"
@@ -410,7 +412,8 @@ static int suggest_fleet(const suggest_args *a)
 			    .given = a->opts.order == VMP_ORDER_GIVEN,
 			    .explain = a->opts.explain,
 			    .json_out = a->json_out,
-			    .print_xml = a->print_xml};
+			    .print_xml = a->print_xml,
+			    .time_limit_s = a->opts.time_limit_s};
 	return cli_suggest_fleet(&f);
 }
 

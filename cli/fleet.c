@@ -176,7 +176,8 @@ int cli_suggest_fleet(const cli_fleet_args *a)
 {
 	vmp_fleet_options o = {.order = a->given ? VMP_ORDER_GIVEN : VMP_ORDER_BATCH,
 			       .explain = a->explain,
-			       .reserve = a->reserve};
+			       .reserve = a->reserve,
+			       .time_limit_s = a->time_limit_s};
 	vmp_fleet *fleet = NULL;
 	vmp_fleet_plan *fp = NULL;
 	int status, err;

@@ -483,47 +483,6 @@ static void unassign(fleet_ctx *c, int vm)
 	t->host = -1;
 }
 
-/* A VM's sort key for batch order. */
-typedef struct batch_key {
-	int vm, priority;
-	unsigned vcpus;
-	uint64_t memory_bytes;
-} batch_key;
-
-/* Batch order: priority, then the largest first (vCPUs, memory), then as given. */
-static int cmp_batch(const void *a, const void *b)
-{
-	const batch_key *x = a, *y = b;
-
-	if (x->priority != y->priority)
-		return x->priority > y->priority ? -1 : 1;
-	if (x->vcpus != y->vcpus)
-		return x->vcpus > y->vcpus ? -1 : 1;
-	if (x->memory_bytes != y->memory_bytes)
-		return x->memory_bytes > y->memory_bytes ? -1 : 1;
-	return x->vm - y->vm;
-}
-
-static int make_order(fleet_ctx *c)
-{
-	batch_key *k;
-
-	if (!(c->order = malloc((size_t)c->nreqs * sizeof(*c->order))) ||
-	    !(k = malloc((size_t)c->nreqs * sizeof(*k)))) {
-		vmp_error_set("out of memory");
-		return VMP_ENOMEM;
-	}
-	for (int i = 0; i < c->nreqs; i++)
-		k[i] =
-		    (batch_key){i, c->reqs[i].priority, c->reqs[i].vcpus, c->reqs[i].memory_bytes};
-	if (c->o.order == VMP_ORDER_BATCH)
-		qsort(k, (size_t)c->nreqs, sizeof(*k), cmp_batch);
-	for (int i = 0; i < c->nreqs; i++)
-		c->order[i] = k[i].vm;
-	free(k);
-	return VMP_OK;
-}
-
 /*
  * pack, batch: try to empty host h (no existing domains) by moving its VMs to other hosts in
  * use; all of them move, or none. VMP_OK or VMP_ENOMEM.
@@ -602,8 +561,10 @@ static int improve_pack(fleet_ctx *c)
 /* Plan every host whose VMs changed, with the host's own planner. */
 static int plan_dirty(fleet_ctx *c, vmp_plan_options *po, vmp_vm_request *buf)
 {
-	int err;
+	int err, left = 0;
 
+	for (int h = 0; h < c->nhosts; h++)
+		left += c->dirty[h] && c->hosts[h].nassigned;
 	for (int h = 0; h < c->nhosts; h++) {
 		fleet_host *fh = &c->hosts[h];
 		if (!c->dirty[h])
@@ -615,6 +576,7 @@ static int plan_dirty(fleet_ctx *c, vmp_plan_options *po, vmp_vm_request *buf)
 			continue;
 		for (int i = 0; i < fh->nassigned; i++)
 			buf[i] = c->reqs[fh->assigned[i]];
+		po->time_limit_s = fleet_host_budget(c, left--);
 		if ((err = vmp_plan_solve(&c->plans[h], fh->src->host, buf, (size_t)fh->nassigned,
 					  po)) < 0) {
 			char msg[VMP_REASON_MAX];
@@ -730,8 +692,8 @@ static void ctx_free(fleet_ctx *c)
 	free(c->tmembers);
 }
 
-int vmp_fleet_solve(vmp_fleet_plan **out, vmp_fleet *fleet, const vmp_vm_request *reqs,
-		    size_t nreqs, const vmp_fleet_options *opts)
+static int solve_once(vmp_fleet_plan **out, vmp_fleet *fleet, const vmp_vm_request *reqs,
+		      size_t nreqs, const vmp_fleet_options *opts)
 {
 	fleet_ctx c = {.fleet = fleet, .reqs = reqs, .nreqs = (int)nreqs, .nhosts = fleet->nhosts};
 	vmp_vm_request *buf = NULL;
@@ -762,7 +724,11 @@ int vmp_fleet_solve(vmp_fleet_plan **out, vmp_fleet *fleet, const vmp_vm_request
 			goto out;
 	for (size_t i = 0; i < nreqs; i++)
 		c.vms[i].take.host = -1;
-	if ((err = make_order(&c)) < 0 || (err = make_together(&c)) < 0 ||
+	c.t0 = fleet_now_s();
+	c.budget = c.o.time_limit_s > 0   ? c.o.time_limit_s
+		   : c.o.time_limit_s < 0 ? -1
+					  : VMP_PLAN_TIME_LIMIT_DEFAULT;
+	if ((err = fleet_make_order(&c)) < 0 || (err = make_together(&c)) < 0 ||
 	    (err = run_rounds(&c, buf, pending)) < 0)
 		goto out;
 	err = fleet_build_output(out, &c);
@@ -771,4 +737,40 @@ out:
 	free(buf);
 	free(pending);
 	return err;
+}
+
+/* What a fleet plan leaves unplaced, each VM weighted 1 + priority (lower is better). */
+static long unplaced_weight(const vmp_fleet_plan *fp)
+{
+	long w = 0;
+
+	for (int i = 0; i < fp->unplaced->nvms; i++)
+		w += 1 + fp->unplaced->vms[i].req.priority;
+	return w;
+}
+
+int vmp_fleet_solve(vmp_fleet_plan **out, vmp_fleet *fleet, const vmp_vm_request *reqs,
+		    size_t nreqs, const vmp_fleet_options *opts)
+{
+	vmp_fleet_options given = opts ? *opts : (vmp_fleet_options){0};
+	vmp_fleet_plan *alt = NULL;
+	int err;
+
+	if ((err = solve_once(out, fleet, reqs, nreqs, opts)) < 0 || given.order != VMP_ORDER_BATCH)
+		return err;
+	/*
+	 * Batch assigns every VM before the hosts' planners see them, so a host can refuse what
+	 * its totals promised; each VM in turn never can. Batch keeps the given order's plan
+	 * when that places more.
+	 */
+	given.order = VMP_ORDER_GIVEN;
+	if ((err = solve_once(&alt, fleet, reqs, nreqs, &given)) < 0)
+		return VMP_OK; /* the batch plan stands */
+	if (unplaced_weight(alt) < unplaced_weight(*out)) {
+		vmp_fleet_plan_free(*out);
+		*out = alt;
+	} else {
+		vmp_fleet_plan_free(alt);
+	}
+	return VMP_OK;
 }

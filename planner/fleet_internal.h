@@ -100,7 +100,19 @@ typedef struct fleet_ctx {
 	fleet_vm *vms;
 	int *order;    /* the order VMs are assigned in */
 	int *tmembers; /* keep-together groups' members, each group together, by name */
+	double t0;     /* when planning began (CLOCK_MONOTONIC seconds) */
+	double budget; /* the exact solves' seconds, all hosts together; < 0: none */
 } fleet_ctx;
+
+/* c->order: as given, or batch order (priority, then the largest first, then as given). */
+int fleet_make_order(fleet_ctx *c);
+/* CLOCK_MONOTONIC in seconds. */
+double fleet_now_s(void);
+/*
+ * Batch order: the exact solver's share of the fleet's budget for the next host, of `left`
+ * hosts still to plan; the heuristic alone (-1) once a share would be under 20 ms.
+ */
+double fleet_host_budget(fleet_ctx *c, int left);
 
 /* Build the fleet plan from the ctx's host plans (moved out) and the VMs no host took. */
 int fleet_build_output(vmp_fleet_plan **out, fleet_ctx *c);

@@ -285,3 +285,44 @@ void fleet_release(fleet_host *h, const fleet_take *t, int vm)
 	}
 	h->busy = h->nassigned > 0 || h->nexisting > 0 || !vmp_cpuset_empty(&h->src->host->used);
 }
+
+/* A VM's sort key for batch order. */
+typedef struct batch_key {
+	int vm, priority;
+	unsigned vcpus;
+	uint64_t memory_bytes;
+} batch_key;
+
+/* Batch order: priority, then the largest first (vCPUs, memory), then as given. */
+static int cmp_batch(const void *a, const void *b)
+{
+	const batch_key *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->vcpus != y->vcpus)
+		return x->vcpus > y->vcpus ? -1 : 1;
+	if (x->memory_bytes != y->memory_bytes)
+		return x->memory_bytes > y->memory_bytes ? -1 : 1;
+	return x->vm - y->vm;
+}
+
+int fleet_make_order(fleet_ctx *c)
+{
+	batch_key *k;
+
+	if (!(c->order = malloc((size_t)c->nreqs * sizeof(*c->order))) ||
+	    !(k = malloc((size_t)c->nreqs * sizeof(*k)))) {
+		vmp_error_set("out of memory");
+		return VMP_ENOMEM;
+	}
+	for (int i = 0; i < c->nreqs; i++)
+		k[i] =
+		    (batch_key){i, c->reqs[i].priority, c->reqs[i].vcpus, c->reqs[i].memory_bytes};
+	if (c->o.order == VMP_ORDER_BATCH)
+		qsort(k, (size_t)c->nreqs, sizeof(*k), cmp_batch);
+	for (int i = 0; i < c->nreqs; i++)
+		c->order[i] = k[i].vm;
+	free(k);
+	return VMP_OK;
+}

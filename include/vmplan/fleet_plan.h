@@ -20,6 +20,12 @@ typedef struct vmp_fleet_options {
 	vmp_fleet_policy policy;
 	bool explain;        /* each VM's explain says why its host was chosen, others not */
 	const char *reserve; /* each host's --reserve policy; NULL for "auto" */
+	/*
+	 * Batch order: the seconds the hosts' exact solves may take together, shared among
+	 * the hosts being planned (a host's share under 20 ms: its heuristic alone); 0 means
+	 * VMP_PLAN_TIME_LIMIT_DEFAULT, a negative value the heuristic alone on every host.
+	 */
+	double time_limit_s;
 } vmp_fleet_options;
 
 /**

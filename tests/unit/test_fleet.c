@@ -85,6 +85,45 @@ __attribute__((noinline)) static const vmp_plan_vm *unplaced(const vmp_fleet_pla
 	return NULL;
 }
 
+/* --time-limit is the fleet's: hosts share it; a share under 20 ms is the heuristic alone. */
+static void test_fleet_time_budget(void **st)
+{
+	vmp_vm_request r[12];
+	vmp_fleet *f = make_fleet(4, SMALL, NULL);
+	vmp_fleet_options o = {
+	    .order = VMP_ORDER_BATCH, .policy = VMP_FLEET_SPREAD, .reserve = "none"};
+	vmp_fleet_plan *fp;
+
+	(void)st;
+	for (int i = 0; i < 12; i++) {
+		char spec[64];
+		snprintf(spec, sizeof(spec), "name=w%d,vcpus=3,memory=1G", i);
+		r[i] = req(spec);
+	}
+	/* Three VMs of 3 vCPUs a host and 8 CPUs each: every host refuses one, so only the solver
+	 * proves a host's plan. The default budget: every host's plan is proven. */
+	assert_int_equal(vmp_fleet_solve(&fp, f, r, 12, &o), VMP_OK);
+	assert_int_equal(fp->nhosts, 4);
+	for (int h = 0; h < fp->nhosts; h++)
+		assert_int_equal(fp->hosts[h].plan->solver.status, VMP_SOLVER_OPTIMAL);
+	vmp_fleet_plan_free(fp);
+	/* 10 ms in all: every share under 20 ms, the heuristic alone everywhere. */
+	o.time_limit_s = 0.01;
+	assert_int_equal(vmp_fleet_solve(&fp, f, r, 12, &o), VMP_OK);
+	for (int h = 0; h < fp->nhosts; h++) {
+		assert_int_equal(fp->hosts[h].plan->solver.status, VMP_SOLVER_HEURISTIC);
+	}
+	vmp_fleet_plan_free(fp);
+	/* Given order never runs the solver. */
+	o.order = VMP_ORDER_GIVEN;
+	o.time_limit_s = 0;
+	assert_int_equal(vmp_fleet_solve(&fp, f, r, 12, &o), VMP_OK);
+	for (int h = 0; h < fp->nhosts; h++)
+		assert_int_equal(fp->hosts[h].plan->solver.status, VMP_SOLVER_NONE);
+	vmp_fleet_plan_free(fp);
+	vmp_fleet_free(f);
+}
+
 static void test_labels(void **st)
 {
 	static const char *const labels[] = {NULL, "ssd,rack1", NULL};
@@ -511,6 +550,7 @@ int main(void)
 	    cmocka_unit_test(test_together_refused),
 	    cmocka_unit_test(test_together_planner_refusal),
 	    cmocka_unit_test(test_migrate_request),
+	    cmocka_unit_test(test_fleet_time_budget),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
