@@ -36,8 +36,8 @@ static int read_text(char *buf, size_t size, const char *root, const char *rel)
 	FILE *f;
 	size_t n;
 
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	if (!(f = fopen(path, "r")))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, rel) >= sizeof(path) ||
+	    !(f = fopen(path, "r")))
 		return -1;
 	n = fread(buf, 1, size - 1, f);
 	fclose(f);

@@ -130,7 +130,7 @@ bool planner_try_nodes(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, c
 		       int k, int *l3_used)
 {
 	const vmp_vm_request *r = &vm->req;
-	uint64_t mem[VMP_MAX_CELLS], vc[VMP_MAX_CELLS];
+	uint64_t mem[VMP_MAX_CELLS] = {0}, vc[VMP_MAX_CELLS] = {0};
 	int unit = r->threads == VMP_THREADS_REQUIRE ? st->max_core : 1;
 	int pus[VMP_MAX_VCPUS];
 	int v = 0;

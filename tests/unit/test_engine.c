@@ -185,7 +185,7 @@ static void pp_job(engine_worker *w, int j)
 
 static void test_pingpong_on_one_cpu(void **state)
 {
-	int cpu;
+	int cpu = -1;
 	struct pp_test p = {0};
 	engine_team *t;
 

@@ -291,11 +291,11 @@ static void test_together_refused(void **st)
 			assert_non_null(host_of(fp, "x"));
 			for (int i = 0; i < 3; i++) {
 				const vmp_plan_vm *u = unplaced(fp, r[i].name);
+				const char *why = u ? u->reason : "";
 				if (!u)
 					fail_msg("%s placed without its group", r[i].name);
-				assert_non_null(
-				    strstr(u->reason, "keep-together group 'big' (3 VMs)"));
-				assert_non_null(strstr(u->reason, "3 CPUs"));
+				assert_non_null(strstr(why, "keep-together group 'big' (3 VMs)"));
+				assert_non_null(strstr(why, "3 CPUs"));
 			}
 			vmp_fleet_plan_free(fp);
 			vmp_fleet_free(f);
