@@ -94,7 +94,7 @@ static int pick_accel(bool *kvm, virConnectPtr conn, vmp_bench_accel accel, char
 /* One guest of one variant. */
 struct guest {
 	int vm; /* index into the plan */
-	char name[VMP_NAME_MAX + 32];
+	char name[VMP_NAME_MAX + 48];
 	char log[PATH_MAX];
 	virDomainPtr dom;
 	long pid;
@@ -270,7 +270,10 @@ static int run_one_variant(vmp_bench_run *run, struct ctx *x, vmp_bench_variant 
 		if (!vm->placed)
 			continue;
 		gi->vm = i;
-		snprintf(gi->name, sizeof(gi->name), "vmplan-bench-%s-%s", vname, vm->req.name);
+		/* The process id keeps two benches on one libvirtd (a nightly run and one by
+		 * hand) from taking each other's domain names. */
+		snprintf(gi->name, sizeof(gi->name), "vmplan-bench-%ld-%s-%s", (long)getpid(),
+			 vname, vm->req.name);
 		snprintf(gi->log, sizeof(gi->log), "%s/%s.log", x->dir, gi->name);
 		unlink(gi->log);
 		b.name = gi->name;

@@ -93,7 +93,7 @@ grep -q "gate: FAIL" "$TMP/broken.log" || fail "the gate did not fail"
 status=$?
 cat "$TMP/timeout.log"
 [ "$status" -eq 5 ] || fail "timeout: exit status $status, expected 5"
-grep -q "FAILED *vm a *plan: guest result .*no result line (VMPLAN-RESULT) in the serial log '/tmp/vmplan-bench-.*/vmplan-bench-plan-a.log'.*no result within --guest-timeout" \
+grep -q "FAILED *vm a *plan: guest result .*no result line (VMPLAN-RESULT) in the serial log '/tmp/vmplan-bench-.*/vmplan-bench-[0-9]*-plan-a.log'.*no result within --guest-timeout" \
 	"$TMP/timeout.log" || fail "the silent guest is not named with its log"
 [ -z "$(leftovers)" ] || fail "domains left behind after the timeout: $(leftovers)"
 
