@@ -11,6 +11,7 @@
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
 #include "vmplan/fleet.h"
+#include "vmplan/migrate.h"
 #include "vmplan/probe_fleet.h"
 #include "vmplan/rebalance.h"
 #include "vmplan/size.h"
@@ -201,14 +202,18 @@ static int step_xmls(char ***out, const vmp_rebalance *rb, const vmp_fleet *flee
 		const vmp_rebalance_step *st = &rb->steps[i];
 		const char *uri = fleet->hosts[st->from].uri;
 		char *running = NULL, what[VMP_NAME_MAX + 16];
+		bool up;
 		int err;
 
 		if (st->kind != VMP_STEP_MIGRATE)
 			continue;
 		snprintf(what, sizeof(what), "domain '%s'", st->vm);
-		if (uri[0] && (err = vmp_export_domain_xml(&running, uri, st->vm)) == VMP_OK) {
-			err = vmp_export_libvirt_merge(&xmls[i], NULL, running, what,
-						       &st->plan->vms[0]);
+		/* The migratable XML with the host-side tuning alone: libvirt refuses a
+		 * destination XML that changes the guest's ABI. */
+		if (uri[0] &&
+		    (err = vmp_migrate_domain_xml(&running, &up, uri, st->vm)) == VMP_OK) {
+			err = vmp_export_libvirt_merge_tuning(&xmls[i], NULL, running, what,
+							      &st->plan->vms[0]);
 			free(running);
 		} else {
 			err = vmp_export_libvirt_xml(&xmls[i], NULL, &st->plan->vms[0], type);

@@ -72,4 +72,12 @@ void vmp_libvirt_apply_iothreads(xmlNodePtr dom, const vmp_plan_vm *vm);
 void vmp_libvirt_apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm);
 void vmp_libvirt_apply_numatune(xmlNodePtr dom, const vmp_plan_vm *vm);
 
+/*
+ * The host-side tuning alone (libvirt_hosttune.c, vmp_export_libvirt_merge_tuning()): the
+ * <cputune> pins (and cachetune/memorytune where vm has them) and <numatune>, fitted to the
+ * domain's own vCPUs, I/O threads and guest cells. VMP_OK, or VMP_EINVAL (message set, what
+ * naming the domain) when vm's guest cells are not the domain's.
+ */
+int vmp_libvirt_apply_host_tuning(xmlNodePtr dom, const vmp_plan_vm *vm, const char *what);
+
 #endif
