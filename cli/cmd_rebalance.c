@@ -21,7 +21,7 @@
 static const char rebalance_usage[] =
     "usage: vmplan rebalance --fleet fleet.yaml [--make-room SPEC ...] [--max-moves N]\n"
     "                        [--reserve auto|none|CPUSET] [--json] [-o steps.json]\n"
-    "                        [--xml-dir DIR] [--type kvm|qemu]\n"
+    "                        [--xml-dir DIR] [--type kvm|qemu] [--apply [--dry-run]]\n"
     "\n"
     "From the running state of every host of the fleet (existing domains with their\n"
     "pins and memory nodes), find the fewest moves after which the VMs of --make-room\n"
@@ -38,7 +38,7 @@ static const char rebalance_usage[] =
     "\n"
     "Output: the steps numbered, one line each, then where the new VMs fit. A step that\n"
     "needs an earlier one first says so; a VM that moves twice makes a temporary hop.\n"
-    "Nothing is changed on any host: the steps are a plan.\n"
+    "Nothing is changed on any host unless --apply is given.\n"
     "\n"
     "Options:\n"
     "      --fleet FILE       the fleet: 'hosts:', each 'uri: URI' or 'host: host.json',\n"
@@ -54,6 +54,16 @@ static const char rebalance_usage[] =
     "                         domain's definition with the new pins where the host has a\n"
     "                         libvirt URI, else a new domain XML\n"
     "      --type TYPE        the domain type of a new domain XML: kvm (default) or qemu\n"
+    "      --apply            after printing the steps, run them in order through libvirt:\n"
+    "                         a re-pin with virDomainPinVcpuFlags, virDomainPinEmulator,\n"
+    "                         virDomainPinIOThread and virDomainSetNumaParameters (live and\n"
+    "                         persistent where the domain runs, persistent otherwise), a\n"
+    "                         migration with virDomainMigrate3 to the destination's URI\n"
+    "                         with the destination XML (live, persistent there, source\n"
+    "                         undefined); it stops at the first step that fails, says which,\n"
+    "                         and exits 1 (every earlier step left the fleet feasible). Every\n"
+    "                         host of a step needs a libvirt URI: host.json hosts are refused\n"
+    "      --dry-run          with --apply: print the calls it would make, change nothing\n"
     "  -h, --help             show this help\n"
     "\n"
     "Examples:\n"
@@ -62,10 +72,21 @@ static const char rebalance_usage[] =
     "  vmplan rebalance --fleet fleet.yaml\n"
     "\n"
     "Exit status: 0 the requests fit after the steps (without --make-room: always, when\n"
-    "the fleet loads); 3 no room can be made within --max-moves (what binds is said,\n"
-    "host by host); 2 bad usage or input; 1 a runtime error.\n";
+    "the fleet loads), and with --apply every step was applied; 3 no room can be made\n"
+    "within --max-moves (what binds is said, host by host; nothing is applied); 2 bad\n"
+    "usage or input (--apply with a host.json host in a step); 1 a runtime error (--apply:\n"
+    "a step failed).\n";
 
-enum { OPT_MAKE_ROOM = 0x1700, OPT_MAX_MOVES, OPT_RESERVE, OPT_JSON, OPT_XML_DIR, OPT_TYPE };
+enum {
+	OPT_MAKE_ROOM = 0x1700,
+	OPT_MAX_MOVES,
+	OPT_RESERVE,
+	OPT_JSON,
+	OPT_XML_DIR,
+	OPT_TYPE,
+	OPT_APPLY,
+	OPT_DRY_RUN
+};
 
 static const struct option rebalance_longopts[] = {
     {"fleet", required_argument, NULL, OPT_FLEET},
@@ -76,6 +97,8 @@ static const struct option rebalance_longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"xml-dir", required_argument, NULL, OPT_XML_DIR},
     {"type", required_argument, NULL, OPT_TYPE},
+    {"apply", no_argument, NULL, OPT_APPLY},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -168,6 +191,12 @@ static bool read_options(int *status, rebalance_args *a, int argc, char **argv)
 			}
 			a->type = optarg;
 			break;
+		case OPT_APPLY:
+			a->apply = true;
+			break;
+		case OPT_DRY_RUN:
+			a->dry_run = true;
+			break;
 		case 'h':
 			fputs(rebalance_usage, stdout);
 			*status = 0;
@@ -183,6 +212,10 @@ static bool read_options(int *status, rebalance_args *a, int argc, char **argv)
 	}
 	if (!a->fleet) {
 		cli_error("rebalance needs --fleet FILE; see 'vmplan rebalance --help'");
+		return false;
+	}
+	if (a->dry_run && !a->apply) {
+		cli_error("--dry-run goes with --apply; see 'vmplan rebalance --help'");
 		return false;
 	}
 	return true;
@@ -286,6 +319,12 @@ static int emit(const rebalance_args *a, const vmp_rebalance *rb, const vmp_flee
 		goto out;
 	}
 	status = rb->make_room && !rb->done ? EXIT_UNPLACED : EXIT_PLACED;
+	if (a->apply && status == EXIT_PLACED)
+		status =
+		    cli_rebalance_apply(rb, fleet, xmls, a->dry_run, a->json_out ? stderr : stdout);
+	else if (a->apply)
+		cli_error("nothing applied: no room can be made within %d move%s", a->max_moves,
+			  a->max_moves == 1 ? "" : "s");
 out:
 	for (int i = 0; xmls && i < rb->nsteps; i++)
 		free(xmls[i]);

@@ -76,25 +76,38 @@ static unsigned *iothread_ids(xmlNodePtr dom, unsigned *n)
 	return out;
 }
 
+void vmp_libvirt_host_vcpu_pin(vmp_cpuset *out, const vmp_plan_vm *vm, unsigned vcpu)
+{
+	vcpu_cpus(out, vm, vcpu % vm->req.vcpus);
+}
+
+void vmp_libvirt_host_emulator_pin(vmp_cpuset *out, const vmp_plan_vm *vm, unsigned nvcpus)
+{
+	vmp_cpuset one;
+
+	*out = vm->emulatorpin;
+	/* Planned vCPUs the domain does not have: their CPUs go to the emulator, so that the
+	 * domain still holds every CPU the plan gave it. */
+	for (unsigned i = nvcpus; i < vm->req.vcpus; i++) {
+		vcpu_cpus(&one, vm, i);
+		vmp_cpuset_or(out, out, &one);
+	}
+}
+
 /* The pins in <cputune>; VMP_OK or VMP_ENOMEM. */
 static int host_pins(xmlNodePtr dom, xmlNodePtr tune, const vmp_plan_vm *vm, unsigned nvcpus)
 {
 	static const char *const pins[] = {"vcpupin", "emulatorpin", "iothreadpin", NULL};
-	vmp_cpuset emu = vm->emulatorpin, one;
+	vmp_cpuset emu, one;
 	xmlNodePtr after = NULL;
 	unsigned nio, *ios;
 
 	vmp_dom_drop_children(tune, pins);
 	for (unsigned i = 0; i < nvcpus; i++) {
-		vcpu_cpus(&one, vm, i % vm->req.vcpus);
+		vmp_libvirt_host_vcpu_pin(&one, vm, i);
 		add_pin(tune, &after, "vcpupin", "vcpu", i, &one);
 	}
-	/* Planned vCPUs the domain does not have: their CPUs go to the emulator, so that the
-	 * domain still holds every CPU the plan gave it. */
-	for (unsigned i = nvcpus; i < vm->req.vcpus; i++) {
-		vcpu_cpus(&one, vm, i);
-		vmp_cpuset_or(&emu, &emu, &one);
-	}
+	vmp_libvirt_host_emulator_pin(&emu, vm, nvcpus);
 	if (!vmp_cpuset_empty(&emu))
 		add_pin(tune, &after, "emulatorpin", NULL, 0, &emu);
 	ios = iothread_ids(dom, &nio);
@@ -157,9 +170,9 @@ static void host_numatune(xmlNodePtr dom, const vmp_plan_vm *vm, int cells)
 
 	vmp_vm_nodes(&nodes, vm);
 	if (!(mem = vmp_dom_find(tune, "memory")))
-		mem = tune->children ? xmlAddPrevSibling(tune->children,
-							 vmp_dom_new_elem("memory", NULL))
-				     : vmp_dom_child(tune, "memory", NULL);
+		mem = tune->children
+			  ? xmlAddPrevSibling(tune->children, vmp_dom_new_elem("memory", NULL))
+			  : vmp_dom_child(tune, "memory", NULL);
 	if (!(mode = xmlGetProp(mem, BAD_CAST "mode")))
 		vmp_dom_attr(mem, "mode", vmp_mem_mode_name(vm->req.mem_mode));
 	xmlUnsetProp(mem, BAD_CAST "placement");

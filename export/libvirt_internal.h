@@ -80,4 +80,10 @@ void vmp_libvirt_apply_numatune(xmlNodePtr dom, const vmp_plan_vm *vm);
  */
 int vmp_libvirt_apply_host_tuning(xmlNodePtr dom, const vmp_plan_vm *vm, const char *what);
 
+/* The host-side pins of a domain of nvcpus vCPUs (the same in the XML and in a live re-pin):
+ * vCPU vcpu takes the plan's pin of vCPU vcpu modulo the plan's count (a shared vCPU its pool);
+ * the emulator the plan's pin with the CPUs of planned vCPUs beyond nvcpus. */
+void vmp_libvirt_host_vcpu_pin(vmp_cpuset *out, const vmp_plan_vm *vm, unsigned vcpu);
+void vmp_libvirt_host_emulator_pin(vmp_cpuset *out, const vmp_plan_vm *vm, unsigned nvcpus);
+
 #endif
