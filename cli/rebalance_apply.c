@@ -21,12 +21,12 @@ static int check_hosts(const vmp_rebalance *rb, const vmp_fleet *fleet)
 
 		for (int k = 0; k < 2; k++)
 			if (!h[k]->uri[0]) {
-				cli_error("--apply cannot change host '%s' (step %d, %s of '%s'): it "
-					  "is a saved host.json, not a libvirt URI; give the host as "
-					  "'uri:' in the fleet, or apply the steps by hand",
-					  h[k]->name, i + 1,
-					  st->kind == VMP_STEP_MIGRATE ? "migration" : "re-pin",
-					  st->vm);
+				cli_error(
+				    "--apply cannot change host '%s' (step %d, %s of '%s'): it "
+				    "is a saved host.json, not a libvirt URI; give the host as "
+				    "'uri:' in the fleet, or apply the steps by hand",
+				    h[k]->name, i + 1,
+				    st->kind == VMP_STEP_MIGRATE ? "migration" : "re-pin", st->vm);
 				return EXIT_USAGE;
 			}
 	}
@@ -70,8 +70,8 @@ int cli_rebalance_apply(const vmp_rebalance *rb, const vmp_fleet *fleet, char *c
 	err = vmp_rebalance_apply(&failed, steps, rb->nsteps, dry, say, out);
 	free(steps);
 	if (err == VMP_OK) {
-		fprintf(out, dry ? "dry run: nothing changed\n" : "applied: %d step%s\n", rb->nsteps,
-			rb->nsteps == 1 ? "" : "s");
+		fprintf(out, dry ? "dry run: nothing changed\n" : "applied: %d step%s\n",
+			rb->nsteps, rb->nsteps == 1 ? "" : "s");
 		return 0;
 	}
 	if (failed < 0 || err == VMP_EINVAL || err == VMP_ENOMEM) {

@@ -13,7 +13,8 @@
 #include "vmplan/error.h"
 #include "vmplan/rebalance_apply.h"
 
-#define SET_TEXT_MAX 16384 /* a cpuset of VMP_CPUSET_MAX CPUs in libvirt's syntax, every other one */
+#define SET_TEXT_MAX                                                                               \
+	16384 /* a cpuset of VMP_CPUSET_MAX CPUs in libvirt's syntax, every other one */
 
 /* What one libvirt call of a re-pin does. */
 typedef enum call_kind { CALL_VCPU, CALL_EMULATOR, CALL_IOTHREAD, CALL_NUMA } call_kind;
@@ -196,6 +197,46 @@ static int lookup(virDomainPtr *out, virConnectPtr conn, const char *name, const
 	return VMP_OK;
 }
 
+/* A guest of several cells: libvirt has no call for the per-cell memory nodes (memnode), so
+ * the persistent definition gets them through the migration XML's merge, redefined. */
+static int redefine_cells(const applier *a, virConnectPtr conn, virDomainPtr dom)
+{
+	char *xml = NULL, *merged = NULL, what[VMP_NAME_MAX + 16];
+	virDomainPtr defined;
+	int err;
+
+	if (a->st->vm->ncells < 2 || virDomainIsPersistent(dom) != 1)
+		return VMP_OK;
+	if (a->dry) {
+		tell(a,
+		     "would call virDomainDefineXML(%s, its definition with a memnode per guest "
+		     "cell)",
+		     a->st->domain);
+		return VMP_OK;
+	}
+	snprintf(what, sizeof(what), "domain '%s'", a->st->domain);
+	if (!(xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE))) {
+		vmp_error_set("cannot read the definition of %s: %s", what,
+			      vmp_libvirt_last_error());
+		return VMP_ESYS;
+	}
+	if ((err = vmp_export_libvirt_merge_tuning(&merged, NULL, xml, what, a->st->vm)) < 0)
+		goto out;
+	if (!(defined = virDomainDefineXML(conn, merged))) {
+		vmp_error_set("virDomainDefineXML(%s) failed: %s", a->st->domain,
+			      vmp_libvirt_last_error());
+		err = VMP_ESYS;
+		goto out;
+	}
+	virDomainFree(defined);
+	tell(a, "virDomainDefineXML(%s, its definition with a memnode per guest cell)",
+	     a->st->domain);
+out:
+	free(xml);
+	free(merged);
+	return err;
+}
+
 static int apply_repin(const applier *a)
 {
 	const vmp_apply_step *st = a->st;
@@ -205,15 +246,15 @@ static int apply_repin(const applier *a)
 	call *calls = NULL;
 	int err, nvcpus, nio = 0, ncalls = 0, active;
 
-	if ((err = vmp_libvirt_open(&conn, st->uri, a->dry ? VMP_CONN_READ_FIRST : VMP_CONN_WRITE)) <
-		0 ||
+	if ((err = vmp_libvirt_open(&conn, st->uri,
+				    a->dry ? VMP_CONN_READ_FIRST : VMP_CONN_WRITE)) < 0 ||
 	    (err = lookup(&dom, conn, st->domain, st->uri)) < 0)
 		goto out;
 	err = VMP_ESYS;
 	if ((active = virDomainIsActive(dom)) < 0 ||
-	    (nvcpus = virDomainGetVcpusFlags(dom, VIR_DOMAIN_VCPU_MAXIMUM |
-						      (active ? VIR_DOMAIN_AFFECT_LIVE
-							      : VIR_DOMAIN_AFFECT_CONFIG))) <= 0) {
+	    (nvcpus = virDomainGetVcpusFlags(
+		 dom, VIR_DOMAIN_VCPU_MAXIMUM |
+			  (active ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG))) <= 0) {
 		vmp_error_set("cannot read the state of domain '%s' on '%s': %s", st->domain,
 			      st->uri, vmp_libvirt_last_error());
 		goto out;
@@ -225,8 +266,10 @@ static int apply_repin(const applier *a)
 		goto out;
 	}
 	err = VMP_OK;
+	/* The per-cell nodes into the definition before its nodeset changes. */
 	for (int i = 0; i < ncalls && err == VMP_OK; i++)
-		err = run_call(a, dom, &calls[i], active);
+		if (calls[i].kind != CALL_NUMA || (err = redefine_cells(a, conn, dom)) == VMP_OK)
+			err = run_call(a, dom, &calls[i], active);
 out:
 	free(calls);
 	free(ios);
@@ -246,8 +289,8 @@ static int apply_migrate(const applier *a)
 	int nparams = 0, maxparams = 0, err, active;
 	unsigned flags = VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
 
-	if ((err = vmp_libvirt_open(&conn, st->uri, a->dry ? VMP_CONN_READ_FIRST : VMP_CONN_WRITE)) <
-		0 ||
+	if ((err = vmp_libvirt_open(&conn, st->uri,
+				    a->dry ? VMP_CONN_READ_FIRST : VMP_CONN_WRITE)) < 0 ||
 	    (err = lookup(&dom, conn, st->domain, st->uri)) < 0)
 		goto out;
 	err = VMP_ESYS;
@@ -331,8 +374,8 @@ int vmp_rebalance_apply(int *failed, const vmp_apply_step *steps, int n, bool dr
 
 		if (dry && k >= 0) {
 			/* Not there yet: the domain's state is what step k leaves. */
-			tell(&a, "would re-read domain '%s' on %s after step %d and %s it", steps[i].domain,
-			     steps[i].uri, k + 1,
+			tell(&a, "would re-read domain '%s' on %s after step %d and %s it",
+			     steps[i].domain, steps[i].uri, k + 1,
 			     steps[i].kind == VMP_APPLY_MIGRATE ? "migrate" : "re-pin");
 			continue;
 		}

@@ -1,4 +1,5 @@
-/* Applying rebalance steps through libvirt: live re-pins and migrations (export/rebalance_apply.c). */
+/* Applying rebalance steps through libvirt: live re-pins and migrations (export/rebalance_apply.c).
+ */
 #ifndef VMPLAN_REBALANCE_APPLY_H
 #define VMPLAN_REBALANCE_APPLY_H
 
@@ -15,10 +16,10 @@ typedef enum vmp_apply_kind {
 /* One step to apply; every pointer is borrowed. */
 typedef struct vmp_apply_step {
 	vmp_apply_kind kind;
-	const char *domain;   /* the domain's name */
-	const char *uri;      /* the libvirt URI of the host it runs on before the step */
-	const char *dest_uri; /* a migration's destination URI (NULL for a re-pin) */
-	const char *dest_xml; /* a migration's destination XML (VIR_MIGRATE_PARAM_DEST_XML) */
+	const char *domain;    /* the domain's name */
+	const char *uri;       /* the libvirt URI of the host it runs on before the step */
+	const char *dest_uri;  /* a migration's destination URI (NULL for a re-pin) */
+	const char *dest_xml;  /* a migration's destination XML (VIR_MIGRATE_PARAM_DEST_XML) */
 	const vmp_plan_vm *vm; /* the VM as planned on the host it ends on (placed) */
 } vmp_apply_step;
 
@@ -35,9 +36,11 @@ typedef void (*vmp_apply_say)(void *arg, int step, const char *line);
  * (virDomainSetNumaParameters), with VIR_DOMAIN_AFFECT_LIVE|CONFIG for a running domain and
  * CONFIG for one that is not; where the driver refuses the two together it gets them one at a
  * time, and where it takes neither (libvirt's test driver for vCPU pins), the current state
- * (say() tells). A migration calls virDomainMigrate3() to dest_uri with dest_xml as
- * VIR_MIGRATE_PARAM_DEST_XML and VIR_MIGRATE_LIVE|PERSIST_DEST|UNDEFINE_SOURCE (OFFLINE in
- * place of LIVE for a domain that does not run).
+ * (say() tells). A persistent guest of several cells first gets its definition redefined
+ * (virDomainDefineXML of vmp_export_libvirt_merge_tuning()): libvirt has no call for the
+ * per-cell memory nodes (memnode). A migration calls virDomainMigrate3() to dest_uri with dest_xml
+ * as VIR_MIGRATE_PARAM_DEST_XML and VIR_MIGRATE_LIVE|PERSIST_DEST|UNDEFINE_SOURCE (OFFLINE in place
+ * of LIVE for a domain that does not run).
  *
  * @param failed  set to the index of the step that failed, or -1
  * @param steps   the steps, n of them

@@ -25,7 +25,8 @@ static void quiet(void *arg, virErrorPtr e)
 	(void)e;
 }
 
-/* A placed VM (vmp_plan_vm_release() it; its pins stay the caller's) of 2 vCPUs pinned to pins[0], pins[1], the emulator on emu, memory on node. */
+/* A placed VM (vmp_plan_vm_release() it; its pins stay the caller's) of 2 vCPUs pinned to pins[0],
+ * pins[1], the emulator on emu, memory on node. */
 static vmp_plan_vm planned(int *pins, const char *emu, int node)
 {
 	vmp_plan_vm vm;
@@ -123,8 +124,8 @@ static void test_repin_applied(void **st)
 	params = calloc((size_t)nparams, sizeof(*params));
 	assert_non_null(params);
 	assert_int_equal(virDomainGetNumaParameters(dom, params, &nparams, 0), 0);
-	assert_int_equal(virTypedParamsGetString(params, nparams, VIR_DOMAIN_NUMA_NODESET, &nodeset),
-			 1);
+	assert_int_equal(
+	    virTypedParamsGetString(params, nparams, VIR_DOMAIN_NUMA_NODESET, &nodeset), 1);
 	assert_string_equal(nodeset, "1");
 	virTypedParamsFree(params, nparams);
 	virDomainFree(dom);
@@ -183,11 +184,62 @@ static void test_migration_stops(void **st)
 	vmp_plan_vm_release(&b);
 }
 
+/* A running guest of two cells: the pins live, and a memnode per cell in its definition. */
+static void test_repin_cells(void **st)
+{
+	static const char xml[] =
+	    "<domain type='test'><name>cells</name><memory unit='MiB'>512</memory>"
+	    "<vcpu placement='static'>2</vcpu><os><type>hvm</type></os>"
+	    "<cputune><vcpupin vcpu='0' cpuset='0'/><vcpupin vcpu='1' cpuset='8'/></cputune>"
+	    "<numatune><memory mode='strict' nodeset='0-1'/>"
+	    "<memnode cellid='0' mode='strict' nodeset='0'/>"
+	    "<memnode cellid='1' mode='strict' nodeset='1'/></numatune>"
+	    "<cpu><numa><cell id='0' cpus='0' memory='256' unit='MiB'/>"
+	    "<cell id='1' cpus='1' memory='256' unit='MiB'/></numa></cpu></domain>";
+	virConnectPtr conn;
+	virDomainPtr dom;
+	int pins[2] = {9, 1}, failed;
+	vmp_plan_vm vm = planned(pins, "2", 1);
+	vmp_apply_step step = {.kind = VMP_APPLY_REPIN, .domain = "cells", .uri = URI, .vm = &vm};
+	vmp_cpuset got;
+	char *def;
+
+	(void)st;
+	vm.ncells = 2; /* swapped: cell 0 on node 1, cell 1 on node 0 */
+	vm.cells[1].host_node = 0;
+	virSetErrorFunc(NULL, quiet);
+	conn = virConnectOpen(URI);
+	assert_non_null(conn);
+	dom = virDomainDefineXML(conn, xml);
+	assert_non_null(dom);
+	assert_int_equal(virDomainCreate(dom), 0);
+	lines = 0;
+	step.domain = "cells";
+	assert_int_equal(vmp_rebalance_apply(&failed, &step, 1, false, NULL, NULL), VMP_OK);
+	virDomainFree(dom);
+	dom = virDomainLookupByName(conn, "cells");
+	vcpu_pin(&got, dom, 0);
+	assert_set(&got, "9");
+	def = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	assert_non_null(def);
+	assert_non_null(strstr(def, "<memnode cellid='0' mode='strict' nodeset='1'/>"));
+	assert_non_null(strstr(def, "<memnode cellid='1' mode='strict' nodeset='0'/>"));
+	assert_non_null(strstr(def, "<cell id='0' cpus='0' memory='262144' unit='KiB'/>"));
+	free(def);
+	virDomainDestroy(dom);
+	virDomainUndefine(dom);
+	virDomainFree(dom);
+	virConnectClose(conn);
+	vm.vcpupin = NULL;
+	vmp_plan_vm_release(&vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_repin_applied),
 	    cmocka_unit_test(test_migration_stops),
+	    cmocka_unit_test(test_repin_cells),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
