@@ -145,6 +145,12 @@ static call *repin_calls(int *n, const vmp_plan_vm *vm, unsigned nvcpus, const u
 	*n = 0;
 	if (!calls)
 		return NULL;
+	/* The memory first: the call libvirt refuses most (a running domain's nodeset changes
+	 * only in restrictive mode), and when it does, the step has changed nothing. */
+	if (vm->ncells) {
+		calls[k] = (call){.kind = CALL_NUMA};
+		vmp_vm_nodes(&calls[k++].cpus, vm);
+	}
 	for (unsigned i = 0; i < nvcpus; i++) {
 		calls[k] = (call){.kind = CALL_VCPU, .id = i};
 		vmp_libvirt_host_vcpu_pin(&calls[k++].cpus, vm, i);
@@ -157,12 +163,29 @@ static call *repin_calls(int *n, const vmp_plan_vm *vm, unsigned nvcpus, const u
 		if (!vmp_cpuset_empty(cpus))
 			calls[k++] = (call){.kind = CALL_IOTHREAD, .id = ios[i], .cpus = *cpus};
 	}
-	if (vm->ncells) {
-		calls[k] = (call){.kind = CALL_NUMA};
-		vmp_vm_nodes(&calls[k++].cpus, vm);
-	}
 	*n = k;
 	return calls;
+}
+
+/* Whether the domain's memory nodeset (live where it runs) is already nodes. */
+static bool nodeset_is(virDomainPtr dom, bool active, const vmp_cpuset *nodes)
+{
+	virTypedParameterPtr params = NULL;
+	int nparams = 0;
+	const char *text = NULL;
+	unsigned flags = active ? VIR_DOMAIN_AFFECT_LIVE : VIR_DOMAIN_AFFECT_CONFIG;
+	vmp_cpuset cur;
+	bool same = false;
+
+	if (virDomainGetNumaParameters(dom, NULL, &nparams, flags) < 0 || nparams <= 0 ||
+	    !(params = calloc((size_t)nparams, sizeof(*params))))
+		return false;
+	if (virDomainGetNumaParameters(dom, params, &nparams, flags) == 0 &&
+	    virTypedParamsGetString(params, nparams, VIR_DOMAIN_NUMA_NODESET, &text) == 1 && text &&
+	    *text && vmp_cpuset_parse(&cur, text) == VMP_OK)
+		same = vmp_cpuset_equal(&cur, nodes);
+	virTypedParamsFree(params, nparams);
+	return same;
 }
 
 /* One call said and (not dry) made; VMP_OK or VMP_ESYS. */
@@ -172,6 +195,10 @@ static int run_call(const applier *a, virDomainPtr dom, const call *c, bool acti
 	const char *how = active ? "LIVE|CONFIG" : "CONFIG";
 
 	vmp_cpuset_format(set, sizeof(set), &c->cpus);
+	if (c->kind == CALL_NUMA && nodeset_is(dom, active, &c->cpus)) {
+		tell(a, "memory nodeset of %s already %s: no call", a->st->domain, set);
+		return VMP_OK;
+	}
 	if (c->kind == CALL_VCPU)
 		snprintf(target, sizeof(target), "vcpu %u, ", c->id);
 	else if (c->kind == CALL_IOTHREAD)
@@ -266,10 +293,11 @@ static int apply_repin(const applier *a)
 		goto out;
 	}
 	err = VMP_OK;
-	/* The per-cell nodes into the definition before its nodeset changes. */
 	for (int i = 0; i < ncalls && err == VMP_OK; i++)
-		if (calls[i].kind != CALL_NUMA || (err = redefine_cells(a, conn, dom)) == VMP_OK)
-			err = run_call(a, dom, &calls[i], active);
+		err = run_call(a, dom, &calls[i], active);
+	/* Last: where a call above is refused, the definition stays as it was. */
+	if (err == VMP_OK)
+		err = redefine_cells(a, conn, dom);
 out:
 	free(calls);
 	free(ios);

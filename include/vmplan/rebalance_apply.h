@@ -29,11 +29,12 @@ typedef void (*vmp_apply_say)(void *arg, int step, const char *line);
 /**
  * Apply steps in order through libvirt, stopping at the first that fails.
  *
- * A re-pin pins each of the domain's vCPUs (virDomainPinVcpuFlags; vCPU i takes the plan's
- * pin of vCPU i modulo the plan's count), the emulator (virDomainPinEmulator: the plan's
- * emulator pin and the pins of planned vCPUs beyond the domain's count), each I/O thread
- * (virDomainPinIOThread: the plan's, else the emulator's CPUs) and the memory nodeset
- * (virDomainSetNumaParameters), with VIR_DOMAIN_AFFECT_LIVE|CONFIG for a running domain and
+ * A re-pin first sets the memory nodeset (virDomainSetNumaParameters; no call where it is
+ * already the plan's), then pins each of the domain's vCPUs (virDomainPinVcpuFlags; vCPU i
+ * takes the plan's pin of vCPU i modulo the plan's count), the emulator (virDomainPinEmulator: the
+ * plan's emulator pin and the pins of planned vCPUs beyond the domain's count), each I/O thread
+ * (virDomainPinIOThread: the plan's, else the emulator's CPUs), with
+ * VIR_DOMAIN_AFFECT_LIVE|CONFIG for a running domain and
  * CONFIG for one that is not; where the driver refuses the two together it gets them one at a
  * time, and where it takes neither (libvirt's test driver for vCPU pins), the current state
  * (say() tells). A persistent guest of several cells first gets its definition redefined
