@@ -36,8 +36,10 @@ int main(int argc, char **argv)
 	vm.emulatorpin = vm.pcpus;
 	vm.ncells = 1;
 	vm.cells[0].host_node = atoi(argv[4]);
-	step = (vmp_apply_step){.kind = VMP_APPLY_REPIN, .domain = argv[2], .uri = argv[1], .vm = &vm};
-	err = vmp_rebalance_apply(&failed, &step, 1, argc > 5 && !strcmp(argv[5], "dry"), say, NULL);
+	step =
+	    (vmp_apply_step){.kind = VMP_APPLY_REPIN, .domain = argv[2], .uri = argv[1], .vm = &vm};
+	err =
+	    vmp_rebalance_apply(&failed, &step, 1, argc > 5 && !strcmp(argv[5], "dry"), say, NULL);
 	if (err < 0)
 		fprintf(stderr, "step %d failed: %s\n", failed + 1, vmp_error_last());
 	vmp_plan_vm_release(&vm);
