@@ -37,7 +37,7 @@ int cli_rebalance_apply(const vmp_rebalance *rb, const vmp_fleet *fleet, char *c
 			bool dry, FILE *out)
 {
 	vmp_apply_step *steps;
-	int status, failed, err;
+	int status, failed, applied, err;
 
 	if (rb->make_room && !rb->done) {
 		cli_error("nothing applied: no room can be made within the moves allowed");
@@ -67,7 +67,7 @@ int cli_rebalance_apply(const vmp_rebalance *rb, const vmp_fleet *fleet, char *c
 		};
 	}
 	fprintf(out, dry ? "dry run: --apply would call, changing nothing:\n" : "applying:\n");
-	err = vmp_rebalance_apply(&failed, steps, rb->nsteps, dry, say, out);
+	err = vmp_rebalance_apply(&failed, &applied, steps, rb->nsteps, dry, say, out);
 	free(steps);
 	if (err == VMP_OK) {
 		fprintf(out, dry ? "dry run: nothing changed\n" : "applied: %d step%s\n",
@@ -83,14 +83,14 @@ int cli_rebalance_apply(const vmp_rebalance *rb, const vmp_fleet *fleet, char *c
 		  rb->steps[failed].vm, vmp_error_last());
 	if (dry)
 		cli_error("dry run: nothing was changed");
-	else if (failed == 0)
+	else if (applied == 0)
 		cli_error("no step was applied: the fleet is as it was");
-	else if (failed == 1)
+	else if (applied == 1)
 		cli_error("step 1 was applied and left the fleet feasible (every step is planned "
 			  "so); nothing after step 2 was run");
 	else
 		cli_error("steps 1-%d were applied and left the fleet feasible (every step is "
 			  "planned so); nothing after step %d was run",
-			  failed, failed + 1);
+			  applied, applied + 1);
 	return EXIT_RUNTIME;
 }

@@ -385,20 +385,13 @@ static int check_step(const vmp_apply_step *st, int i)
 	return VMP_OK;
 }
 
-int vmp_rebalance_apply(int *failed, const vmp_apply_step *steps, int n, bool dry,
-			vmp_apply_say say, void *arg)
+/* Run (or, dry, tell) steps in order; *applied counts those done. */
+static int run_steps(int *failed, int *applied, const vmp_apply_step *steps, int n, bool dry,
+		     vmp_apply_say say, void *arg)
 {
-	int err;
-
-	*failed = -1;
-	for (int i = 0; i < n; i++)
-		if ((err = check_step(&steps[i], i)) < 0) {
-			*failed = i;
-			return err;
-		}
 	for (int i = 0; i < n; i++) {
 		applier a = {.step = i, .st = &steps[i], .dry = dry, .say = say, .arg = arg};
-		int k = arrives_by(steps, i);
+		int k = arrives_by(steps, i), err;
 
 		if (dry && k >= 0) {
 			/* Not there yet: the domain's state is what step k leaves. */
@@ -412,6 +405,26 @@ int vmp_rebalance_apply(int *failed, const vmp_apply_step *steps, int n, bool dr
 			*failed = i;
 			return err;
 		}
+		*applied += !dry;
 	}
 	return VMP_OK;
+}
+
+int vmp_rebalance_apply(int *failed, int *applied, const vmp_apply_step *steps, int n, bool dry,
+			vmp_apply_say say, void *arg)
+{
+	int err;
+
+	*failed = -1;
+	*applied = 0;
+	for (int i = 0; i < n; i++)
+		if ((err = check_step(&steps[i], i)) < 0) {
+			*failed = i;
+			return err;
+		}
+	/* A dry run first, told to no one: every host answers and every domain is where the step
+	 * needs it before anything changes. */
+	if (!dry && (err = run_steps(failed, applied, steps, n, true, NULL, NULL)) < 0)
+		return err;
+	return run_steps(failed, applied, steps, n, dry, say, arg);
 }

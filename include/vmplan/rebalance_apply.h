@@ -43,7 +43,12 @@ typedef void (*vmp_apply_say)(void *arg, int step, const char *line);
  * as VIR_MIGRATE_PARAM_DEST_XML and VIR_MIGRATE_LIVE|PERSIST_DEST|UNDEFINE_SOURCE (OFFLINE in place
  * of LIVE for a domain that does not run).
  *
+ * Before anything changes, the whole list is run dry (quietly): a host that does not answer or
+ * a domain that is not where its step needs it stops the list with nothing applied.
+ *
  * @param failed  set to the index of the step that failed, or -1
+ * @param applied set to how many steps were applied (those before *failed; 0 when dry or when
+ *                the dry check failed)
  * @param steps   the steps, n of them
  * @param dry     only say what would be called: connect read-only (where the domain is there
  *                before the step) and change nothing
@@ -53,7 +58,7 @@ typedef void (*vmp_apply_say)(void *arg, int step, const char *line);
  *         when libvirt refuses a step (the message names the call and has libvirt's reason;
  *         the steps before it stay applied, nothing after it is run); VMP_ENOMEM
  */
-int vmp_rebalance_apply(int *failed, const vmp_apply_step *steps, int n, bool dry,
+int vmp_rebalance_apply(int *failed, int *applied, const vmp_apply_step *steps, int n, bool dry,
 			vmp_apply_say say, void *arg);
 
 #endif

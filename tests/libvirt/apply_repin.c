@@ -17,7 +17,7 @@ int main(int argc, char **argv)
 {
 	vmp_plan_vm vm;
 	vmp_apply_step step;
-	int failed, err;
+	int failed, applied, err;
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: apply_repin URI DOMAIN CPU NODE [dry]\n");
@@ -38,8 +38,8 @@ int main(int argc, char **argv)
 	vm.cells[0].host_node = atoi(argv[4]);
 	step =
 	    (vmp_apply_step){.kind = VMP_APPLY_REPIN, .domain = argv[2], .uri = argv[1], .vm = &vm};
-	err =
-	    vmp_rebalance_apply(&failed, &step, 1, argc > 5 && !strcmp(argv[5], "dry"), say, NULL);
+	err = vmp_rebalance_apply(&failed, &applied, &step, 1, argc > 5 && !strcmp(argv[5], "dry"),
+				  say, NULL);
 	if (err < 0)
 		fprintf(stderr, "step %d failed: %s\n", failed + 1, vmp_error_last());
 	vmp_plan_vm_release(&vm);

@@ -82,7 +82,7 @@ static void test_repin_applied(void **st)
 {
 	virConnectPtr conn;
 	virDomainPtr dom;
-	int pins[2] = {3, 5}, failed;
+	int pins[2] = {3, 5}, failed, applied;
 	vmp_plan_vm vm = planned(pins, "9-10", 1);
 	vmp_apply_step step = {.kind = VMP_APPLY_REPIN, .domain = "test", .uri = URI, .vm = &vm};
 	unsigned char emu[4];
@@ -101,14 +101,17 @@ static void test_repin_applied(void **st)
 
 	/* Dry: told, nothing changed. */
 	lines = 0;
-	assert_int_equal(vmp_rebalance_apply(&failed, &step, 1, true, count_lines, NULL), VMP_OK);
+	assert_int_equal(vmp_rebalance_apply(&failed, &applied, &step, 1, true, count_lines, NULL),
+			 VMP_OK);
 	assert_int_equal(lines, 4); /* 2 vCPUs, the emulator, the nodeset */
 	vcpu_pin(&got, dom, 0);
 	assert_int_not_equal(vmp_cpuset_count(&got), 1);
 
 	lines = 0;
-	assert_int_equal(vmp_rebalance_apply(&failed, &step, 1, false, count_lines, NULL), VMP_OK);
+	assert_int_equal(vmp_rebalance_apply(&failed, &applied, &step, 1, false, count_lines, NULL),
+			 VMP_OK);
 	assert_int_equal(failed, -1);
+	assert_int_equal(applied, 1);
 	assert_int_equal(lines, 4);
 	vcpu_pin(&got, dom, 0);
 	assert_set(&got, "3");
@@ -140,7 +143,7 @@ static void test_migration_stops(void **st)
 {
 	virConnectPtr conn;
 	virDomainPtr dom;
-	int first[2] = {1, 2}, last[2] = {7, 8}, failed;
+	int first[2] = {1, 2}, last[2] = {7, 8}, failed, applied;
 	vmp_plan_vm a = planned(first, "0", 0), b = planned(last, "0", 0);
 	vmp_apply_step steps[3] = {
 	    {.kind = VMP_APPLY_REPIN, .domain = "test", .uri = URI, .vm = &a},
@@ -158,8 +161,10 @@ static void test_migration_stops(void **st)
 	virSetErrorFunc(NULL, quiet);
 	conn = virConnectOpen(URI);
 	assert_non_null(conn);
-	assert_int_equal(vmp_rebalance_apply(&failed, steps, 3, false, NULL, NULL), VMP_ESYS);
+	assert_int_equal(vmp_rebalance_apply(&failed, &applied, steps, 3, false, NULL, NULL),
+			 VMP_ESYS);
 	assert_int_equal(failed, 1);
+	assert_int_equal(applied, 1);
 	assert_non_null(strstr(vmp_error_last(), "virDomainMigrate3(test"));
 	dom = virDomainLookupByName(conn, "test");
 	assert_non_null(dom);
@@ -167,12 +172,34 @@ static void test_migration_stops(void **st)
 	assert_set(&got, "1"); /* step 1's, not step 3's */
 	vcpu_pin(&got, dom, 1);
 	assert_set(&got, "2");
+
+	/* A domain that is not there in step 3: the dry check before anything stops the list,
+	 * step 1 not run (its pins would be 7 and 8). */
+	steps[0].vm = &b;
+	steps[1] =
+	    (vmp_apply_step){.kind = VMP_APPLY_REPIN, .domain = "test", .uri = URI, .vm = &a};
+	steps[2].domain = "nosuch";
+	assert_int_equal(vmp_rebalance_apply(&failed, &applied, steps, 3, false, NULL, NULL),
+			 VMP_ENOTFOUND);
+	assert_int_equal(failed, 2);
+	assert_int_equal(applied, 0);
+	assert_non_null(strstr(vmp_error_last(), "no domain 'nosuch'"));
+	vcpu_pin(&got, dom, 0);
+	assert_set(&got, "1");
 	virDomainFree(dom);
+	steps[1] = (vmp_apply_step){.kind = VMP_APPLY_MIGRATE,
+				    .domain = "test",
+				    .uri = URI,
+				    .dest_uri = URI,
+				    .dest_xml = "<domain/>",
+				    .vm = &a};
+	steps[2].domain = "test";
 
 	/* A step without what it needs: nothing at all is run. */
 	steps[1].dest_xml = NULL;
 	steps[0].vm = &b;
-	assert_int_equal(vmp_rebalance_apply(&failed, steps, 3, false, NULL, NULL), VMP_EINVAL);
+	assert_int_equal(vmp_rebalance_apply(&failed, &applied, steps, 3, false, NULL, NULL),
+			 VMP_EINVAL);
 	assert_int_equal(failed, 1);
 	dom = virDomainLookupByName(conn, "test");
 	vcpu_pin(&got, dom, 0);
@@ -198,7 +225,7 @@ static void test_repin_cells(void **st)
 	    "<cell id='1' cpus='1' memory='256' unit='MiB'/></numa></cpu></domain>";
 	virConnectPtr conn;
 	virDomainPtr dom;
-	int pins[2] = {9, 1}, failed;
+	int pins[2] = {9, 1}, failed, applied;
 	vmp_plan_vm vm = planned(pins, "2", 1);
 	vmp_apply_step step = {.kind = VMP_APPLY_REPIN, .domain = "cells", .uri = URI, .vm = &vm};
 	vmp_cpuset got;
@@ -215,7 +242,8 @@ static void test_repin_cells(void **st)
 	assert_int_equal(virDomainCreate(dom), 0);
 	lines = 0;
 	step.domain = "cells";
-	assert_int_equal(vmp_rebalance_apply(&failed, &step, 1, false, NULL, NULL), VMP_OK);
+	assert_int_equal(vmp_rebalance_apply(&failed, &applied, &step, 1, false, NULL, NULL),
+			 VMP_OK);
 	virDomainFree(dom);
 	dom = virDomainLookupByName(conn, "cells");
 	vcpu_pin(&got, dom, 0);
