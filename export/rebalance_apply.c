@@ -329,6 +329,9 @@ static int apply_migrate(const applier *a)
 	}
 	flags |= active ? VIR_MIGRATE_LIVE : VIR_MIGRATE_OFFLINE;
 	if (a->dry) {
+		/* The destination must answer too. */
+		if ((err = vmp_libvirt_open(&dconn, st->dest_uri, VMP_CONN_READ_FIRST)) < 0)
+			goto out;
 		tell(a, "would call virDomainMigrate3(%s, to %s, DEST_XML (%zu bytes), %s)",
 		     st->domain, st->dest_uri, strlen(st->dest_xml),
 		     active ? "LIVE|PERSIST_DEST|UNDEFINE_SOURCE"
