@@ -37,7 +37,7 @@ typedef void (*vmp_apply_say)(void *arg, int step, const char *line);
  * VIR_DOMAIN_AFFECT_LIVE|CONFIG for a running domain and
  * CONFIG for one that is not; where the driver refuses the two together it gets them one at a
  * time, and where it takes neither (libvirt's test driver for vCPU pins), the current state
- * (say() tells). A persistent guest of several cells first gets its definition redefined
+ * (say() tells). A persistent guest of several cells then gets its definition redefined
  * (virDomainDefineXML of vmp_export_libvirt_merge_tuning()): libvirt has no call for the
  * per-cell memory nodes (memnode). A migration calls virDomainMigrate3() to dest_uri with dest_xml
  * as VIR_MIGRATE_PARAM_DEST_XML and VIR_MIGRATE_LIVE|PERSIST_DEST|UNDEFINE_SOURCE (OFFLINE in place
