@@ -11,6 +11,7 @@
 #include "vmplan/export.h"
 #include "vmplan/fileio.h"
 #include "vmplan/fleet.h"
+#include "vmplan/migrate.h"
 #include "vmplan/probe_fleet.h"
 #include "vmplan/rebalance.h"
 #include "vmplan/size.h"
@@ -20,7 +21,7 @@
 static const char rebalance_usage[] =
     "usage: vmplan rebalance --fleet fleet.yaml [--make-room SPEC ...] [--max-moves N]\n"
     "                        [--reserve auto|none|CPUSET] [--json] [-o steps.json]\n"
-    "                        [--xml-dir DIR] [--type kvm|qemu]\n"
+    "                        [--xml-dir DIR] [--type kvm|qemu] [--apply [--dry-run]]\n"
     "\n"
     "From the running state of every host of the fleet (existing domains with their\n"
     "pins and memory nodes), find the fewest moves after which the VMs of --make-room\n"
@@ -32,12 +33,12 @@ static const char rebalance_usage[] =
     "a migration needs room on the destination while the source still runs the VM).\n"
     "0 moves are tried, then 1, 2, ... up to --max-moves; among the shortest lists the\n"
     "one moving the least memory wins. A running VM is modelled as one dedicated vCPU\n"
-    "per pinned CPU and one guest cell per memory node; domains without pins or without\n"
+    "per pinned CPU and its own guest cell count; domains without pins or without\n"
     "a memory nodeset stay where they are.\n"
     "\n"
     "Output: the steps numbered, one line each, then where the new VMs fit. A step that\n"
     "needs an earlier one first says so; a VM that moves twice makes a temporary hop.\n"
-    "Nothing is changed on any host: the steps are a plan.\n"
+    "Nothing is changed on any host unless --apply is given.\n"
     "\n"
     "Options:\n"
     "      --fleet FILE       the fleet: 'hosts:', each 'uri: URI' or 'host: host.json',\n"
@@ -50,21 +51,46 @@ static const char rebalance_usage[] =
     "  -o, --output FILE      write the steps document to FILE\n"
     "      --xml-dir DIR      write DIR/<step>-<vm>.xml, the destination domain XML of\n"
     "                         each migration (for 'virsh migrate --xml'): the running\n"
-    "                         domain's definition with the new pins where the host has a\n"
-    "                         libvirt URI, else a new domain XML\n"
+    "                         domain's migratable XML with only its <cputune> pins and\n"
+    "                         <numatune> changed (a moved VM keeps its guest cells) where\n"
+    "                         the host has a libvirt URI, else a new domain XML\n"
     "      --type TYPE        the domain type of a new domain XML: kvm (default) or qemu\n"
+    "      --apply            after printing the steps, run them in order through libvirt:\n"
+    "                         a re-pin with virDomainSetNumaParameters, then\n"
+    "                         virDomainPinVcpuFlags, virDomainPinEmulator and\n"
+    "                         virDomainPinIOThread (live and persistent where the domain\n"
+    "                         runs, persistent otherwise); a migration with\n"
+    "                         virDomainMigrate3 to the destination's URI with the\n"
+    "                         destination XML (live, persistent there, source undefined).\n"
+    "                         It stops at the first step that fails, says which, and\n"
+    "                         exits 1 (every earlier step left the fleet feasible). Every\n"
+    "                         host of a step needs a libvirt URI: host.json hosts are\n"
+    "                         refused (exit 2)\n"
+    "      --dry-run          with --apply: print the calls it would make, change nothing\n"
     "  -h, --help             show this help\n"
     "\n"
     "Examples:\n"
     "  vmplan rebalance --fleet fleet.yaml --make-room name=db,vcpus=8,memory=32G\n"
     "  vmplan rebalance --fleet fleet.yaml --max-moves 2 -o steps.json --xml-dir steps\n"
     "  vmplan rebalance --fleet fleet.yaml\n"
+    "  vmplan rebalance --fleet fleet.yaml --make-room name=db,vcpus=8 --apply --dry-run\n"
     "\n"
     "Exit status: 0 the requests fit after the steps (without --make-room: always, when\n"
-    "the fleet loads); 3 no room can be made within --max-moves (what binds is said,\n"
-    "host by host); 2 bad usage or input; 1 a runtime error.\n";
+    "the fleet loads), and with --apply every step was applied; 3 no room can be made\n"
+    "within --max-moves (what binds is said, host by host; nothing is applied); 2 bad\n"
+    "usage or input (--apply with a host.json host in a step); 1 a runtime error (--apply:\n"
+    "a step failed).\n";
 
-enum { OPT_MAKE_ROOM = 0x1700, OPT_MAX_MOVES, OPT_RESERVE, OPT_JSON, OPT_XML_DIR, OPT_TYPE };
+enum {
+	OPT_MAKE_ROOM = 0x1700,
+	OPT_MAX_MOVES,
+	OPT_RESERVE,
+	OPT_JSON,
+	OPT_XML_DIR,
+	OPT_TYPE,
+	OPT_APPLY,
+	OPT_DRY_RUN
+};
 
 static const struct option rebalance_longopts[] = {
     {"fleet", required_argument, NULL, OPT_FLEET},
@@ -75,6 +101,8 @@ static const struct option rebalance_longopts[] = {
     {"output", required_argument, NULL, 'o'},
     {"xml-dir", required_argument, NULL, OPT_XML_DIR},
     {"type", required_argument, NULL, OPT_TYPE},
+    {"apply", no_argument, NULL, OPT_APPLY},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -167,6 +195,12 @@ static bool read_options(int *status, rebalance_args *a, int argc, char **argv)
 			}
 			a->type = optarg;
 			break;
+		case OPT_APPLY:
+			a->apply = true;
+			break;
+		case OPT_DRY_RUN:
+			a->dry_run = true;
+			break;
 		case 'h':
 			fputs(rebalance_usage, stdout);
 			*status = 0;
@@ -182,6 +216,10 @@ static bool read_options(int *status, rebalance_args *a, int argc, char **argv)
 	}
 	if (!a->fleet) {
 		cli_error("rebalance needs --fleet FILE; see 'vmplan rebalance --help'");
+		return false;
+	}
+	if (a->dry_run && !a->apply) {
+		cli_error("--dry-run goes with --apply; see 'vmplan rebalance --help'");
 		return false;
 	}
 	return true;
@@ -201,14 +239,18 @@ static int step_xmls(char ***out, const vmp_rebalance *rb, const vmp_fleet *flee
 		const vmp_rebalance_step *st = &rb->steps[i];
 		const char *uri = fleet->hosts[st->from].uri;
 		char *running = NULL, what[VMP_NAME_MAX + 16];
+		bool up;
 		int err;
 
 		if (st->kind != VMP_STEP_MIGRATE)
 			continue;
 		snprintf(what, sizeof(what), "domain '%s'", st->vm);
-		if (uri[0] && (err = vmp_export_domain_xml(&running, uri, st->vm)) == VMP_OK) {
-			err = vmp_export_libvirt_merge(&xmls[i], NULL, running, what,
-						       &st->plan->vms[0]);
+		/* The migratable XML with the host-side tuning alone: libvirt refuses a
+		 * destination XML that changes the guest's ABI. */
+		if (uri[0] &&
+		    (err = vmp_migrate_domain_xml(&running, &up, uri, st->vm)) == VMP_OK) {
+			err = vmp_export_libvirt_merge_tuning(&xmls[i], NULL, running, what,
+							      &st->plan->vms[0]);
 			free(running);
 		} else {
 			err = vmp_export_libvirt_xml(&xmls[i], NULL, &st->plan->vms[0], type);
@@ -281,6 +323,12 @@ static int emit(const rebalance_args *a, const vmp_rebalance *rb, const vmp_flee
 		goto out;
 	}
 	status = rb->make_room && !rb->done ? EXIT_UNPLACED : EXIT_PLACED;
+	if (a->apply && status == EXIT_PLACED)
+		status =
+		    cli_rebalance_apply(rb, fleet, xmls, a->dry_run, a->json_out ? stderr : stdout);
+	else if (a->apply)
+		cli_error("nothing applied: no room can be made within %d move%s", a->max_moves,
+			  a->max_moves == 1 ? "" : "s");
 out:
 	for (int i = 0; xmls && i < rb->nsteps; i++)
 		free(xmls[i]);

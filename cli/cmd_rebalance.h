@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "vmplan/fleet.h"
 #include "vmplan/rebalance.h"
@@ -14,6 +15,7 @@ typedef struct rebalance_args {
 	size_t nreqs;
 	int max_moves;
 	bool json_out;
+	bool apply, dry_run; /* --apply, --dry-run */
 } rebalance_args;
 
 /* The steps numbered, one line each, then where the new VMs fit or what was freed. */
@@ -28,5 +30,14 @@ void cli_rebalance_print(const vmp_rebalance *rb, const vmp_fleet *fleet, int ma
  */
 int cli_rebalance_json(char **out, const vmp_rebalance *rb, const vmp_fleet *fleet, int max_moves,
 		       char *const *xmls);
+
+/*
+ * --apply (cli/rebalance_apply.c): the steps through libvirt in order (dry: what would be
+ * called), told on out; refused (2) where a step's host is a saved host.json; stops at the first
+ * step that fails, saying which and that the earlier ones left the fleet feasible (1). xmls[i] is
+ * step i's destination XML. 0, or the exit status after saying why.
+ */
+int cli_rebalance_apply(const vmp_rebalance *rb, const vmp_fleet *fleet, char *const *xmls,
+			bool dry, FILE *out);
 
 #endif

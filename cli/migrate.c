@@ -37,6 +37,9 @@ static int read_source(char **xml, vmp_vm_request *req, char *spec, size_t size,
 		cli_error("%s", vmp_error_last());
 		return cli_status(err);
 	}
+	/* A migration keeps the guest's cells: one where the domain has none. */
+	if (!req->numa_cells)
+		req->numa_cells = 1;
 	return 0;
 }
 
@@ -132,7 +135,7 @@ int cli_suggest_migrate(const cli_migrate_args *a)
 	status = EXIT_RUNTIME;
 	placed = plan->nvms == 1 && plan->vms[0].placed;
 	if (placed &&
-	    (err = vmp_export_libvirt_merge(&merged, NULL, xml, a->vm, &plan->vms[0])) < 0) {
+	    (err = vmp_export_libvirt_merge_tuning(&merged, NULL, xml, a->vm, &plan->vms[0])) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}

@@ -427,8 +427,10 @@ static void strip_owned_blank_text(xmlNodePtr dom)
 				strip_blank_text(n, true);
 }
 
-int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const char *what,
-			     const vmp_plan_vm *vm)
+/* Parse in_xml, let apply rewrite the <domain> (strip: the elements it owns lose their
+ * indentation, so that libxml2 can indent anew), and write the result. */
+static int merge_with(char **out, size_t *len, const char *in_xml, const char *what,
+		      const vmp_plan_vm *vm, bool tuning_only)
 {
 	xmlDocPtr doc;
 	xmlNodePtr dom;
@@ -438,7 +440,6 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 	*out = NULL;
 	if ((err = check_placed(vm)) < 0)
 		return err;
-	/* The indentation goes (strip_owned_blank_text()) so that libxml2 can indent anew. */
 	if (!(doc = vmp_xml_parse(in_xml, strlen(in_xml), what, 0, why, sizeof(why)))) {
 		vmp_error_set("cannot merge into %s: %s", what, why);
 		return VMP_EINVAL;
@@ -450,13 +451,31 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 		xmlFreeDoc(doc);
 		return VMP_EINVAL;
 	}
-	strip_owned_blank_text(dom);
-	vmp_libvirt_apply(dom, vm);
+	if (tuning_only) {
+		strip_indentation(dom);
+		err = vmp_libvirt_apply_host_tuning(dom, vm, what);
+	} else {
+		strip_owned_blank_text(dom);
+		vmp_libvirt_apply(dom, vm);
+	}
 	/* Once more: an element that held white space alone may now hold elements too. */
 	strip_indentation(dom);
-	err = vmp_xml_dump(out, len, doc);
+	if (err == VMP_OK)
+		err = vmp_xml_dump(out, len, doc);
 	xmlFreeDoc(doc);
 	return err;
+}
+
+int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const char *what,
+			     const vmp_plan_vm *vm)
+{
+	return merge_with(out, len, in_xml, what, vm, false);
+}
+
+int vmp_export_libvirt_merge_tuning(char **out, size_t *len, const char *in_xml, const char *what,
+				    const vmp_plan_vm *vm)
+{
+	return merge_with(out, len, in_xml, what, vm, true);
 }
 
 int vmp_export_libvirt_dir_add(vmp_fileset *set, const vmp_plan *plan, const char *dir,

@@ -72,4 +72,18 @@ void vmp_libvirt_apply_iothreads(xmlNodePtr dom, const vmp_plan_vm *vm);
 void vmp_libvirt_apply_cputune(xmlNodePtr dom, const vmp_plan_vm *vm);
 void vmp_libvirt_apply_numatune(xmlNodePtr dom, const vmp_plan_vm *vm);
 
+/*
+ * The host-side tuning alone (libvirt_hosttune.c, vmp_export_libvirt_merge_tuning()): the
+ * <cputune> pins (and cachetune/memorytune where vm has them) and <numatune>, fitted to the
+ * domain's own vCPUs, I/O threads and guest cells. VMP_OK, or VMP_EINVAL (message set, what
+ * naming the domain) when vm's guest cells are not the domain's.
+ */
+int vmp_libvirt_apply_host_tuning(xmlNodePtr dom, const vmp_plan_vm *vm, const char *what);
+
+/* The host-side pins of a domain of nvcpus vCPUs (the same in the XML and in a live re-pin):
+ * vCPU vcpu takes the plan's pin of vCPU vcpu modulo the plan's count (a shared vCPU its pool);
+ * the emulator the plan's pin with the CPUs of planned vCPUs beyond nvcpus. */
+void vmp_libvirt_host_vcpu_pin(vmp_cpuset *out, const vmp_plan_vm *vm, unsigned vcpu);
+void vmp_libvirt_host_emulator_pin(vmp_cpuset *out, const vmp_plan_vm *vm, unsigned nvcpus);
+
 #endif

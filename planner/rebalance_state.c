@@ -14,7 +14,8 @@ static bool movable(const vmp_host *h, const vmp_existing_vm *e)
 
 	vmp_cpuset_and(&on, &e->cpus, &h->online);
 	if (vmp_cpuset_empty(&on) || vmp_cpuset_empty(&e->nodes) || e->memory_bytes == 0 ||
-	    vmp_cpuset_count(&on) > VMP_MAX_VCPUS || vmp_cpuset_count(&e->nodes) > VMP_MAX_CELLS)
+	    vmp_cpuset_count(&on) > VMP_MAX_VCPUS || vmp_cpuset_count(&e->nodes) > VMP_MAX_CELLS ||
+	    e->guest_cells > VMP_MAX_CELLS)
 		return false;
 	VMP_CPUSET_FOREACH (id, &e->nodes)
 		if (vmp_host_node_index(h, id) < 0)
@@ -22,8 +23,9 @@ static bool movable(const vmp_host *h, const vmp_existing_vm *e)
 	return true;
 }
 
-/* The request a running VM is planned as: one dedicated vCPU per pinned CPU, a guest cell per
- * node; its memory spread evenly over its nodes, as the probe counts it. */
+/* The request a running VM is planned as: one dedicated vCPU per pinned CPU, its own guest cell
+ * count (a move may not change the guest's ABI; a cell per node where the count is unknown); its
+ * memory spread evenly over its nodes, as the probe counts it. */
 static void add_running(rb_search *s, int hi, const vmp_host *h, const vmp_existing_vm *e)
 {
 	rb_vm *v = &s->vms[s->nmov++];
@@ -35,7 +37,7 @@ static void add_running(rb_search *s, int hi, const vmp_host *h, const vmp_exist
 	vmp_cpuset_and(&v->cpus, &e->cpus, &h->online);
 	v->req.vcpus = (unsigned)vmp_cpuset_count(&v->cpus);
 	v->req.memory_bytes = e->memory_bytes;
-	v->req.numa_cells = (unsigned)k;
+	v->req.numa_cells = (unsigned)(e->guest_cells > 0 ? e->guest_cells : k);
 	v->host = hi;
 	VMP_CPUSET_FOREACH (id, &e->nodes) {
 		int n = vmp_host_node_index(h, id);

@@ -313,6 +313,17 @@ static int apply_domain(vmp_host *h, const char *xml, vmp_existing_vm *vm, struc
 
 	if ((err = pinned_cpus(&x, &vm->cpus)) < 0)
 		goto out;
+	{
+		/* A migration or re-pin may not change the guest's cells (its ABI). */
+		xmlXPathObjectPtr cells = vmp_lvx_eval(&x, NULL, "/domain/cpu/numa/cell");
+
+		if (!cells) {
+			err = vmp_lvx_no_memory();
+			goto out;
+		}
+		vm->guest_cells = vmp_lvx_len(cells) > 0 ? vmp_lvx_len(cells) : 1;
+		xmlXPathFreeObject(cells);
+	}
 	vmp_cpuset_and(&mine, &vm->cpus, &h->online);
 	vmp_cpuset_or(&h->used, &h->used, &mine);
 

@@ -101,6 +101,29 @@ int vmp_export_libvirt_merge(char **out, size_t *len, const char *in_xml, const 
 			     const vmp_plan_vm *vm);
 
 /**
+ * Merge only a VM's host-side tuning into an existing domain XML: what a live migration's
+ * destination XML (VIR_MIGRATE_PARAM_DEST_XML, `virsh migrate --xml`) or a live re-pin may
+ * change without touching the guest's ABI. In <cputune>: vcpupin for each of the domain's
+ * vCPUs (vCPU i takes the plan's pin of vCPU i modulo the plan's count; a shared vCPU its
+ * pool), emulatorpin (the plan's, with the pins of planned vCPUs beyond the domain's count),
+ * iothreadpin for each of the domain's I/O threads (the plan's, else the emulator's CPUs), and
+ * cachetune/memorytune where the plan has them (else the domain's stay). In <numatune>: the
+ * memory nodeset (the domain's mode kept) and one memnode per guest cell. Everything else --
+ * <vcpu>, <memory>, <cpu> and its cells, <memoryBacking>, the other <cputune> children -- stays
+ * as the domain has it.
+ *
+ * @param out    the merged document; the caller frees it with free()
+ * @param len    its length, or NULL
+ * @param in_xml the existing domain XML
+ * @param what   a name for in_xml in messages
+ * @param vm     a placed VM of a plan, planned with the domain's guest cell count
+ * @return VMP_OK; VMP_EINVAL when in_xml does not parse, is not a <domain>, has no <vcpu>,
+ *         vm is not placed, or vm's guest cells are not as many as the domain's; VMP_ENOMEM
+ */
+int vmp_export_libvirt_merge_tuning(char **out, size_t *len, const char *in_xml, const char *what,
+				    const vmp_plan_vm *vm);
+
+/**
  * Merge a VM's tuning into a domain XML file (vmp_export_libvirt_merge()). The
  * previous content of in_path is first saved as a new backup generation beside out_path
  * (<out_path>.bak, .bak.1, ...: vmp_file_backup()), then the merged XML is written to

@@ -137,6 +137,7 @@ typedef struct vmp_existing_vm {
 	vmp_cpuset cpus; /* PUs its vCPUs (and emulator, iothreads) are pinned to */
 	uint64_t memory_bytes;
 	vmp_cpuset nodes; /* OS ids of the nodes its memory is bound to; empty if unbound */
+	int guest_cells;  /* its guest NUMA cells (<cpu><numa>; 1 without any); 0 where unknown */
 } vmp_existing_vm;
 
 /*

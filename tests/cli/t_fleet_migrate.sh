@@ -51,6 +51,9 @@ expect_true "the VM's own devices kept (merged, not new)" grep -q '/var/lib/db.i
 expect_true "its uuid kept" grep -q '<uuid>' "$TMP/xml/db.xml"
 expect_true "hugepages kept" grep -q '<page size="2048"' "$TMP/xml/db.xml"
 expect_true "shares kept" grep -q '<shares>2048</shares>' "$TMP/xml/db.xml"
+expect_true "the guest's ABI kept: no <cpu> topology or cells added" \
+	not grep -Eq '<cpu[ >/]' "$TMP/xml/db.xml"
+expect_true "its <vcpu> as it was" grep -q '<vcpu placement="static">2</vcpu>' "$TMP/xml/db.xml"
 expect_true "plan.json written" grep -q '"vcpupin"' "$TMP/plan.json"
 if command -v virsh >/dev/null; then
 	expect_true "the XML is one libvirt's test driver defines" \

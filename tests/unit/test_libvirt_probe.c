@@ -417,9 +417,11 @@ static void test_domains(void **state)
 	assert_cpus(&vm->cpus, "4-5");
 	assert_cpus(&vm->nodes, "1");
 	assert_true(vm->memory_bytes == GIB);
+	assert_int_equal(vm->guest_cells, 1); /* no <cpu><numa>: one cell */
 	vm = find_vm(h, "cells");
 	assert_cpus(&vm->cpus, "0");
 	assert_cpus(&vm->nodes, "0-1");
+	assert_int_equal(vm->guest_cells, 2);
 	assert_cpus(&h->used, "0,4-5");
 
 	/* 512 pages of 2 MiB held by 'huge'; its memory is not taken from normal memory. */

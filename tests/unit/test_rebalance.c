@@ -342,6 +342,34 @@ static void test_free_hosts(void **state)
 	vmp_fleet_free(f);
 }
 
+/* A moved VM keeps its guest cells (a migration may not change the guest's ABI): a VM of two
+ * guest cells with its memory on one node is planned with two cells on the destination. */
+static void test_keeps_guest_cells(void **state)
+{
+	vmp_host *h[2] = {synthetic(TWO_NODE), synthetic(TWO_NODE)};
+	vmp_fleet *f;
+	vmp_rebalance *rb;
+	const vmp_plan_vm *vm;
+
+	(void)state;
+	add_running(h[0], "g", "0-1", 1 * GIB, 0);
+	h[0]->existing[0].guest_cells = 2;
+	add_running(h[1], "pinned", "0", 1 * GIB, 0);
+	vmp_cpuset_zero(&h[1]->existing[0].nodes); /* unbound memory: it never moves */
+	f = fleet_of(h, 2);
+	rb = solve(f, NULL, 0, 4);
+	assert_true(rb->done);
+	assert_int_equal(rb->nsteps, 1);
+	assert_int_equal(rb->steps[0].kind, VMP_STEP_MIGRATE);
+	assert_string_equal(rb->steps[0].vm, "g");
+	vm = &rb->steps[0].plan->vms[0];
+	assert_true(vm->placed);
+	assert_int_equal(vm->ncells, 2);
+	assert_int_not_equal(vm->cells[0].host_node, vm->cells[1].host_node);
+	vmp_rebalance_free(rb);
+	vmp_fleet_free(f);
+}
+
 /* host=LABEL: room is made on the labelled host; group=: members on different hosts. */
 static void test_label_and_group(void **state)
 {
@@ -583,6 +611,7 @@ int main(void)
 	    cmocka_unit_test(test_migrate_makes_room),
 	    cmocka_unit_test(test_repin_makes_room),
 	    cmocka_unit_test(test_free_hosts),
+	    cmocka_unit_test(test_keeps_guest_cells),
 	    cmocka_unit_test(test_free_host_via_empty_node),
 	    cmocka_unit_test(test_label_and_group),
 	    cmocka_unit_test(test_property_brute_force),
