@@ -1,5 +1,6 @@
 /* Probing a fleet's hosts in parallel: each thread opens its own libvirt connection. */
 #include <libvirt/libvirt.h>
+#include <libxml/parser.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,11 +61,13 @@ int vmp_fleet_probe(vmp_fleet *fleet, int threads, vmp_fleet_progress_fn progres
 	pthread_t tids[PROBE_THREADS_MAX];
 	int started = 0;
 
-	/* libvirt's global state is set up once, before threads use it. */
+	/* libvirt's and libxml2's global state are set up once, before threads use them (two
+	 * threads initialising libxml2 at once each made its global mutex: one leaked). */
 	if (virInitialize() < 0) {
 		vmp_error_set("cannot initialise libvirt");
 		return VMP_ESYS;
 	}
+	xmlInitParser();
 	if (threads < 1)
 		threads = 1;
 	if (threads > PROBE_THREADS_MAX)
