@@ -169,6 +169,10 @@ typedef struct cli_fleet_args {
 } cli_fleet_args;
 /* Plan the VMs across the fleet and print or write the fleet plan; the exit status. */
 int cli_suggest_fleet(const cli_fleet_args *a);
+/* Load fleet.yaml and probe its hosts (progress on a terminal); hosts that are down are
+ * named. 0 or the exit status. */
+struct vmp_fleet;
+int cli_fleet_load(struct vmp_fleet **out, const char *path);
 /* A fleet plan.json into *out (export reads it back); *out NULL and 0 for any other file (the
  * caller reads it as one host's plan); else the exit status, after saying why. */
 struct vmp_fleet_plan;

@@ -16,8 +16,6 @@
 #include "vmplan/rebalance.h"
 #include "vmplan/size.h"
 
-#define REBALANCE_PROBE_THREADS 16
-
 static const char rebalance_usage[] =
     "usage: vmplan rebalance --fleet fleet.yaml [--make-room SPEC ...] [--max-moves N]\n"
     "                        [--reserve auto|none|CPUSET] [--json] [-o steps.json]\n"
@@ -106,38 +104,6 @@ static const struct option rebalance_longopts[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
-
-static void progress(void *arg, int done, int total, const vmp_fleet_host *fh)
-{
-	(void)arg;
-	(void)fh;
-	fprintf(stderr, "\rprobing hosts: %d/%d", done, total);
-	if (done == total)
-		fprintf(stderr, "\r%*s\r", 40, "");
-	fflush(stderr);
-}
-
-/* Load and probe the fleet; hosts that are down are named. 0 or the exit status. */
-static int load_fleet(vmp_fleet **out, const char *path)
-{
-	int err;
-
-	if ((err = vmp_fleet_load(out, path)) < 0 ||
-	    (err = vmp_fleet_probe(*out, REBALANCE_PROBE_THREADS, isatty(2) ? progress : NULL,
-				   NULL)) < 0) {
-		cli_error("%s", vmp_error_last());
-		return cli_status(err);
-	}
-	for (int i = 0; i < (*out)->nhosts; i++)
-		if ((*out)->hosts[i].down)
-			cli_error("host '%s' left out: %s", (*out)->hosts[i].name,
-				  (*out)->hosts[i].error);
-	if (vmp_fleet_up_count(*out) == 0) {
-		cli_error("no host of fleet '%s' could be loaded", path);
-		return EXIT_RUNTIME;
-	}
-	return 0;
-}
 
 static bool read_max_moves(rebalance_args *a, const char *text)
 {
@@ -347,7 +313,7 @@ static int exec_rebalance(int argc, char **argv)
 
 	if (!read_options(&status, &a, argc, argv))
 		goto out;
-	if ((status = load_fleet(&fleet, a.fleet)) != 0)
+	if ((status = cli_fleet_load(&fleet, a.fleet)) != 0)
 		goto out;
 	o = (vmp_rebalance_options){.max_moves = a.max_moves, .reserve = a.reserve};
 	if ((err = vmp_rebalance_solve(&rb, fleet, a.reqs, a.nreqs, &o)) < 0) {

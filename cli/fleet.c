@@ -27,7 +27,7 @@ static void progress(void *arg, int done, int total, const vmp_fleet_host *fh)
 }
 
 /* Load and probe the fleet; hosts that are down are named. 0 or the exit status. */
-static int load_fleet(vmp_fleet **out, const char *path)
+int cli_fleet_load(vmp_fleet **out, const char *path)
 {
 	int err;
 
@@ -190,7 +190,7 @@ int cli_suggest_fleet(const cli_fleet_args *a)
 		cli_error("bad --fleet-policy '%s': use pack or spread", a->policy);
 		return EXIT_USAGE;
 	}
-	if ((status = load_fleet(&fleet, a->fleet)) != 0)
+	if ((status = cli_fleet_load(&fleet, a->fleet)) != 0)
 		goto out;
 	if ((err = vmp_fleet_solve(&fp, fleet, a->reqs, a->nreqs, &o)) < 0) {
 		cli_error("%s", vmp_error_last());
