@@ -8,7 +8,21 @@ set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
 URI=qemu:///system
 TMP=$(mktemp -d /tmp/vmplan-guest-bench.XXXXXX)
-leftovers() { virsh -c "$URI" list --all --name 2>/dev/null | grep '^vmplan-bench-'; }
+# Only this test's guests: their names carry the process id of the vmplan that started them
+# (vmplan-bench-PID-VARIANT-VM), so another run sharing this libvirtd is left alone.
+PIDS=""
+leftovers() {
+	[ -n "$PIDS" ] || return 0
+	virsh -c "$URI" list --all --name 2>/dev/null | grep -E "^vmplan-bench-($PIDS)-"
+}
+# vmplan LOG ARGS...: runs vmplan in the background to learn its process id, waits for it.
+vmplan() {
+	log=$1
+	shift
+	"$VMPLAN" "$@" >"$log" 2>&1 &
+	PIDS="${PIDS:+$PIDS|}$!"
+	wait $!
+}
 cleanup() {
 	for d in $(leftovers); do virsh -c "$URI" destroy "$d" >/dev/null 2>&1; done
 	rm -rf "$TMP"
@@ -24,15 +38,14 @@ ls /boot/vmlinuz-*-cloud-amd64* >/dev/null 2>&1 ||
 	skip "no /boot/vmlinuz-*-cloud-amd64 (install linux-image-cloud-amd64)"
 [ -x "$(dirname "$VMPLAN")/vmplan-guest" ] || skip "no vmplan-guest beside $VMPLAN"
 command -v python3 >/dev/null || skip "python3 is missing (to edit the plan)"
-[ -z "$(leftovers)" ] || skip "vmplan-bench-* domains already run here: $(leftovers)"
 
 "$VMPLAN" suggest --vm name=a,vcpus=1,memory=256M --vm name=b,vcpus=1,memory=256M \
 	--reserve none -o "$TMP/plan.json" >"$TMP/suggest.log" 2>&1 || fail "suggest"
 
 # A good plan: exit 0, both guests reported in every variant, the topology as planned.
 start=$(date +%s.%N)
-"$VMPLAN" bench "$TMP/plan.json" --engine guest --guest-accel tcg -o "$TMP/results.json" \
-	>"$TMP/good.log" 2>&1
+vmplan "$TMP/good.log" bench "$TMP/plan.json" --engine guest --guest-accel tcg \
+	-o "$TMP/results.json"
 status=$?
 end=$(date +%s.%N)
 cat "$TMP/good.log"
@@ -77,8 +90,8 @@ for c in b["cells"]:
 	c["cpus"] = a["pcpus"]
 json.dump(p, open(sys.argv[2], "w"), indent=2)
 PY
-"$VMPLAN" bench "$TMP/broken.json" --engine guest --guest-accel tcg --baseline unpinned \
-	>"$TMP/broken.log" 2>&1
+vmplan "$TMP/broken.log" bench "$TMP/broken.json" --engine guest --guest-accel tcg \
+	--baseline unpinned
 status=$?
 cat "$TMP/broken.log"
 [ "$status" -eq 5 ] || fail "two VMs on one CPU: exit status $status, expected 5"
@@ -88,8 +101,8 @@ grep -q "gate: FAIL" "$TMP/broken.log" || fail "the gate did not fail"
 [ -z "$(leftovers)" ] || fail "domains left behind: $(leftovers)"
 
 # Guests that cannot report within a second: a clear error naming the log, exit 5.
-"$VMPLAN" bench "$TMP/plan.json" --engine guest --guest-accel tcg --baseline unpinned \
-	--guest-timeout 1 >"$TMP/timeout.log" 2>&1
+vmplan "$TMP/timeout.log" bench "$TMP/plan.json" --engine guest --guest-accel tcg \
+	--baseline unpinned --guest-timeout 1
 status=$?
 cat "$TMP/timeout.log"
 [ "$status" -eq 5 ] || fail "timeout: exit status $status, expected 5"
@@ -98,9 +111,9 @@ grep -q "FAILED *vm a *plan: guest result .*no result line (VMPLAN-RESULT) in th
 [ -z "$(leftovers)" ] || fail "domains left behind after the timeout: $(leftovers)"
 
 # suggest --validate with the guest engine: the gate passes, so plan.json is written.
-"$VMPLAN" suggest --vm name=a,vcpus=1,memory=256M --vm name=b,vcpus=1,memory=256M \
-	--reserve none --validate --engine guest --guest-accel tcg -o "$TMP/validated.json" \
-	>"$TMP/validate.log" 2>&1 || fail "suggest --validate --engine guest"
+vmplan "$TMP/validate.log" suggest --vm name=a,vcpus=1,memory=256M \
+	--vm name=b,vcpus=1,memory=256M --reserve none --validate --engine guest \
+	--guest-accel tcg -o "$TMP/validated.json" || fail "suggest --validate --engine guest"
 grep -q "decided by the placement and topology checks alone" "$TMP/validate.log" ||
 	fail "suggest --validate did not bench with the guest engine"
 [ -s "$TMP/validated.json" ] || fail "suggest --validate wrote no plan"
@@ -109,6 +122,7 @@ grep -q "decided by the placement and topology checks alone" "$TMP/validate.log"
 # Ctrl-C while the guests run: they are destroyed, the error says so.
 "$VMPLAN" bench "$TMP/plan.json" --engine guest --guest-accel tcg >"$TMP/sigint.log" 2>&1 &
 pid=$!
+PIDS="${PIDS:+$PIDS|}$pid"
 for _ in $(seq 1 150); do
 	[ -n "$(leftovers)" ] && break
 	sleep 0.2
