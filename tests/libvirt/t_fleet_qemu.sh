@@ -4,23 +4,12 @@
 # Skips (77) where libvirtd does not answer; tests/libvirt/start-daemons.sh starts it.
 set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
-URI=qemu:///system
+. "$(dirname "$0")/lib.sh"
 REAL=vmplan-fleet-real-$$
 TD=vmplan-fleet-td-$$
-TMP=$(mktemp -d)
-cleanup() {
-	virsh -c "$URI" destroy "$REAL" >/dev/null 2>&1
-	virsh -c "$URI" undefine "$REAL" --nvram >/dev/null 2>&1
-	virsh -c "$URI" undefine "$TD" --nvram >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-skip() { echo "skip: $*"; exit 77; }
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
+DOMAINS="$REAL $TD"
 
-command -v virsh >/dev/null || skip "virsh is missing (libvirt-clients)"
-virsh -c "$URI" version >/dev/null 2>&1 ||
-	skip "libvirtd does not answer on $URI (run tests/libvirt/start-daemons.sh as root)"
+need_libvirtd
 
 # A test-driver host of 4 CPUs, 4 GiB; the destination of the migration holds CPUs 0-1.
 cat >"$TMP/node.xml" <<'XML'

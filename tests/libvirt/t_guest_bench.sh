@@ -6,8 +6,7 @@
 # Skips (77) where libvirtd, the guest kernel or vmplan-guest is missing.
 set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
-URI=qemu:///system
-TMP=$(mktemp -d /tmp/vmplan-guest-bench.XXXXXX)
+. "$(dirname "$0")/lib.sh"
 # Only this test's guests: their names carry the process id of the vmplan that started them
 # (vmplan-bench-PID-VARIANT-VM), so another run sharing this libvirtd is left alone.
 PIDS=""
@@ -23,17 +22,9 @@ vmplan() {
 	PIDS="${PIDS:+$PIDS|}$!"
 	wait $!
 }
-cleanup() {
-	for d in $(leftovers); do virsh -c "$URI" destroy "$d" >/dev/null 2>&1; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-skip() { echo "skip: $*"; exit 77; }
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
+cleanup_more() { for d in $(leftovers); do virsh -c "$URI" destroy "$d" >/dev/null 2>&1; done; }
 
-command -v virsh >/dev/null || skip "virsh is missing (libvirt-clients)"
-virsh -c "$URI" version >/dev/null 2>&1 ||
-	skip "libvirtd does not answer on $URI (run tests/libvirt/start-daemons.sh as root)"
+need_libvirtd
 ls /boot/vmlinuz-*-cloud-amd64* >/dev/null 2>&1 ||
 	skip "no /boot/vmlinuz-*-cloud-amd64 (install linux-image-cloud-amd64)"
 [ -x "$(dirname "$VMPLAN")/vmplan-guest" ] || skip "no vmplan-guest beside $VMPLAN"

@@ -5,28 +5,14 @@
 set -u
 : "${MAKE_GUEST_IMAGE:?MAKE_GUEST_IMAGE must name the image helper}"
 : "${VMPLAN_GUEST:?VMPLAN_GUEST must name the guest program}"
-URI=qemu:///system
+. "$(dirname "$0")/lib.sh"
 NAME=vmplan-guest-boot-$$
+DOMAINS="$NAME $NAME-bad"
 LIMIT=${GUEST_BOOT_LIMIT:-60} # seconds to wait for the result (about 6 s here, more if busy)
 WORKLOADS=${GUEST_WORKLOADS:-stream,latency}
-TMP=$(mktemp -d /tmp/vmplan-guest-boot.XXXXXX)
 chmod 755 "$TMP" # QEMU may run as another user and must reach the image and the log
-cleanup() {
-	virsh -c "$URI" destroy "$NAME" >/dev/null 2>&1
-	virsh -c "$URI" destroy "$NAME-bad" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-skip() { echo "skip: $*"; exit 77; }
-fail() {
-	echo "FAIL: $*"
-	for f in "$TMP"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -c 4000 "$f"; }; done
-	exit 1
-}
 
-command -v virsh >/dev/null || skip "virsh is missing (libvirt-clients)"
-virsh -c "$URI" version >/dev/null 2>&1 ||
-	skip "libvirtd does not answer on $URI (run tests/libvirt/start-daemons.sh as root)"
+need_libvirtd
 KERNEL=$("$MAKE_GUEST_IMAGE" "$TMP/initrd.img" "$VMPLAN_GUEST") || fail "cannot write the image"
 [ -n "$KERNEL" ] || skip "no /boot/vmlinuz-*-cloud-amd64 (install linux-image-cloud-amd64)"
 [ -s "$TMP/initrd.img" ] || fail "the image is empty"

@@ -4,21 +4,11 @@
 # Skips (77) where libvirtd cannot run; tests/libvirt/start-daemons.sh starts it.
 set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
-URI=qemu:///system
+. "$(dirname "$0")/lib.sh"
 NAME=vmplan-t-nightly-$$
-TMP=$(mktemp -d)
-cleanup() {
-	virsh -c "$URI" destroy "$NAME" >/dev/null 2>&1
-	virsh -c "$URI" undefine "$NAME" --nvram >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-skip() { echo "skip: $*"; exit 77; }
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
+DOMAINS="$NAME"
 
-command -v virsh >/dev/null || skip "virsh is missing (libvirt-clients)"
-virsh -c "$URI" version >/dev/null 2>&1 ||
-	skip "libvirtd does not answer on $URI (run tests/libvirt/start-daemons.sh as root)"
+need_libvirtd
 [ "$(nproc)" -gt 1 ] || skip "one CPU: no other CPU to re-pin the vCPU to"
 
 export VMPLAN_STATE_DIR=$TMP/state VMPLAN_SYSTEMD_DIR=$TMP/units

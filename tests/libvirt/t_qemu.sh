@@ -3,23 +3,13 @@
 # Skips (77) where libvirtd cannot run; tests/libvirt/start-daemons.sh starts it.
 set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
-URI=qemu:///system
+. "$(dirname "$0")/lib.sh"
 # Software emulation (TCG), as DESIGN.md says for these machines: nested KVM is unreliable
 # here (QEMU aborts on some hosts with "failed to set MSR 0x10a").
 NAME=vmplan-it-$$
-TMP=$(mktemp -d)
-cleanup() {
-	virsh -c "$URI" destroy "$NAME" >/dev/null 2>&1
-	virsh -c "$URI" undefine "$NAME" --nvram >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-skip() { echo "skip: $*"; exit 77; }
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
+DOMAINS="$NAME"
 
-command -v virsh >/dev/null || skip "virsh is missing (libvirt-clients)"
-virsh -c "$URI" version >/dev/null 2>&1 ||
-	skip "libvirtd does not answer on $URI (run tests/libvirt/start-daemons.sh as root)"
+need_libvirtd
 
 # 1 vCPU, 128 MiB and an I/O thread, planned for this very host. No memtune hard_limit:
 # this sandbox refuses the RLIMIT_MEMLOCK raise it needs at start.

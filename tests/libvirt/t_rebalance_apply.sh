@@ -3,21 +3,11 @@
 # live, persistent and from /proc. Skips (77) where libvirtd does not answer.
 set -u
 : "${APPLY_REPIN:?APPLY_REPIN must name the apply_repin program}"
-URI=qemu:///system
+. "$(dirname "$0")/lib.sh"
 NAME=vmplan-repin-$$
-TMP=$(mktemp -d)
-cleanup() {
-	virsh -c "$URI" destroy "$NAME" >/dev/null 2>&1
-	virsh -c "$URI" undefine "$NAME" --nvram >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-skip() { echo "skip: $*"; exit 77; }
-fail() { echo "FAIL: $*"; for f in "$TMP"/*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
+DOMAINS="$NAME"
 
-command -v virsh >/dev/null || skip "virsh is missing (libvirt-clients)"
-virsh -c "$URI" version >/dev/null 2>&1 ||
-	skip "libvirtd does not answer on $URI (run tests/libvirt/start-daemons.sh as root)"
+need_libvirtd
 LAST=$(($(getconf _NPROCESSORS_ONLN) - 1))
 [ "$LAST" -ge 1 ] || skip "one CPU: nowhere to re-pin to"
 
