@@ -586,6 +586,10 @@ static int count_host(vmp_capacity_report *r, int pol, int i, const vmp_host *h,
 			memset(c, 0, sizeof(*c));
 			c->bind = mix->bind;
 			snprintf(c->reason, sizeof(c->reason), "%s", mix->reason);
+			/* None beside a mix that does not fit: as proven as that 0. */
+			c->proof = mix->proof == VMP_CAPACITY_OPTIMAL ? VMP_CAPACITY_OPTIMAL
+								      : VMP_CAPACITY_HEURISTIC;
+			c->bound = c->proof == VMP_CAPACITY_OPTIMAL ? 0 : -1;
 		} else if ((err = count_beside(c, h, r->shapes, ns, &r->shapes[u], 1,
 					       VMP_CAPACITY_LIMIT, b)) < 0) {
 			return err;

@@ -21,7 +21,7 @@
 typedef enum vmp_capacity_proof {
 	VMP_CAPACITY_HEURISTIC = 0, /* the exact solver gave no bound (no time, or not run) */
 	VMP_CAPACITY_OPTIMAL,       /* no plan of vmplan's kind places more: count == bound */
-	VMP_CAPACITY_BOUNDED,       /* the exact solver's bound is above the count */
+	VMP_CAPACITY_BOUNDED,       /* the solver ran; its bound (or the resources') is above */
 } vmp_capacity_proof;
 
 /** "optimal", "bounded" or "heuristic"; static. */
