@@ -420,7 +420,7 @@ static int count_beside(vmp_capacity_count *out, const vmp_host *host, const vmp
 {
 	vmp_plan *fit = NULL, *fail = NULL, *exact = NULL;
 	int lo, hi, err;
-	double t0 = now_s();
+	double t0;
 
 	memset(out, 0, sizeof(*out));
 	if (limit > VMP_CAPACITY_LIMIT || limit < 1)

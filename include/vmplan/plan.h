@@ -114,9 +114,10 @@ uint64_t vmp_plan_default_release(const vmp_plan *plan, const vmp_host *host, in
 /**
  * Count the copies of a unit that fit a host, by planning: copy k of the unit is
  * the requests renamed "<k>-<name>" and all copies are planned together with
- * vmp_plan_solve() (batch order). A doubling search and bisection find a count
- * n such that n copies are all placed and n + 1 are not; the binding resource is
- * read from the refusal of a VM of the n + 1 copies.
+ * vmp_plan_solve() (batch order, the heuristic alone). A doubling search and bisection
+ * find a count n such that n copies are all placed and n + 1 are not; the binding
+ * resource is read from the refusal of a VM of the n + 1 copies. out->bound is the
+ * host's resource bound; out->proof is optimal only where the count reaches it.
  *
  * @param out   the count, the binding resource and what stays free
  * @param host  the host, with its reservation already set
