@@ -16,6 +16,7 @@ static const char report_usage[] =
     "usage: vmplan report capacity (--host F | --topology F.xml | --synthetic DESC)...\n"
     "                      (--vms mix.yaml | --vm SPEC ...) [--reserve auto|none|CPUSET]\n"
     "                      --out DIR [--svg] [--json | --csv] [--detail]\n"
+    "                      [--time-limit S]\n"
     "       vmplan report bench --history DB [--host FINGERPRINT|HOSTNAME] --out DIR\n"
     "                      [--days N] [--svg] [--json]\n"
     "       vmplan report host [host options] [--plan plan.json]\n"
@@ -33,7 +34,12 @@ static const char report_usage[] =
     "          many of each shape fit an empty fleet, and what is stranded (lone SMT\n"
     "          siblings, CPUs on nodes without memory, memory on nodes without free\n"
     "          CPUs); the same under --reserve auto and none. Counted by the planner\n"
-    "          itself (N copies are all placed, N+1 are not, up to 1024). The\n"
+    "          itself (N copies are all placed, N+1 are not, up to 1024): by the\n"
+    "          heuristic, then once by the exact solver (a shape asked for one copy\n"
+    "          more than the host's CPUs and memory hold, the mix for one more than\n"
+    "          the heuristic placed); the better count is kept. Each count is marked\n"
+    "          'optimal' (no plan places more), '>= N (bound M)' (the solver's bound)\n"
+    "          or '>= N (heuristic)' (no bound from the solver in time). The\n"
     "          terminal gets a summary (--detail: every table); capacity.csv holds\n"
     "          the counts for spreadsheets. Every --host, --topology, --synthetic,\n"
     "          --fsroot or --connect adds a host to the fleet.\n"
@@ -68,6 +74,9 @@ static const char report_usage[] =
     "  --json               print report.json instead of the summary\n"
     "  --csv                capacity: print capacity.csv instead of the summary\n"
     "  --detail             capacity: print every table, not only the summary\n"
+    "  --time-limit S       capacity: the exact solver's seconds for the report,\n"
+    "                       shared by its counts (default 60, at most 1 per count;\n"
+    "                       0: the heuristic alone)\n"
     "  -h, --help           show this help\n";
 
 enum {
@@ -81,7 +90,8 @@ enum {
 	OPT_JSON,
 	OPT_CSV,
 	OPT_DETAIL,
-	OPT_DAYS
+	OPT_DAYS,
+	OPT_TIME_LIMIT
 };
 
 typedef struct report_args {
@@ -91,7 +101,9 @@ typedef struct report_args {
 	int nhosts;
 	vmp_vm_request *reqs;
 	size_t nreqs;
-	int days; /* report bench: the last days of runs; 0: all */
+	int days;            /* report bench: the last days of runs; 0: all */
+	double time_limit_s; /* report capacity: the exact solver's budget; 0: default, < 0: none */
+	bool time_limit;     /* --time-limit was given */
 } report_args;
 
 static int add_host(report_args *a, int c, const char *arg)
@@ -134,8 +146,8 @@ static int run_capacity(const report_args *a, const vmp_report_opts *opts)
 	for (int i = 0; i < a->nhosts; i++)
 		if ((err = cli_load_host(&hosts[i], &a->hosts[i])) < 0)
 			goto out;
-	if ((err = vmp_capacity_report_new(&r, hosts, a->nhosts, a->reqs, a->nreqs, a->reserve)) <
-	    0)
+	if ((err = vmp_capacity_report_new_limit(&r, hosts, a->nhosts, a->reqs, a->nreqs,
+						 a->reserve, a->time_limit_s)) < 0)
 		goto out;
 	err = vmp_capacity_report_write(&text, &json, r, opts);
 	if (err >= 0 && a->csv) {
@@ -202,6 +214,21 @@ out:
 	return status;
 }
 
+/* --time-limit S of report capacity: 0 means the heuristic alone. */
+static bool read_time_limit(report_args *a, const char *arg)
+{
+	char *end;
+	double t = strtod(arg, &end);
+
+	if (end == arg || *end || !(t >= 0 && t <= 86400)) {
+		cli_error("bad --time-limit '%s': seconds from 0 to 86400", arg);
+		return false;
+	}
+	a->time_limit_s = t > 0 ? t : -1;
+	a->time_limit = true;
+	return true;
+}
+
 /* Read the options after the report's name; false, with *status, where the command ends. */
 static bool read_options(int *status, report_args *a, int argc, char **argv)
 {
@@ -218,6 +245,7 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 	    {"days", required_argument, NULL, OPT_DAYS},
 	    {"csv", no_argument, NULL, OPT_CSV},
 	    {"detail", no_argument, NULL, OPT_DETAIL},
+	    {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -285,6 +313,10 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 		case OPT_DETAIL:
 			a->detail = true;
 			break;
+		case OPT_TIME_LIMIT:
+			if (!read_time_limit(a, optarg))
+				return false;
+			break;
 		case 'h':
 			fputs(report_usage, stdout);
 			*status = 0;
@@ -307,8 +339,10 @@ static bool read_options(int *status, report_args *a, int argc, char **argv)
 		cli_error("--csv and --json both take the summary's place; give one");
 		return false;
 	}
-	if ((a->csv || a->detail) && strcmp(a->kind, "capacity")) {
-		cli_error("--%s is for report capacity", a->csv ? "csv" : "detail");
+	if ((a->csv || a->detail || a->time_limit) && strcmp(a->kind, "capacity")) {
+		cli_error("--%s is for report capacity", a->csv      ? "csv"
+							 : a->detail ? "detail"
+								     : "time-limit");
 		return false;
 	}
 	return true;

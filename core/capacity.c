@@ -27,6 +27,18 @@ const char *vmp_bind_name(vmp_bind bind)
 	return bind_names[bind];
 }
 
+const char *vmp_capacity_proof_name(vmp_capacity_proof proof)
+{
+	switch (proof) {
+	case VMP_CAPACITY_OPTIMAL:
+		return "optimal";
+	case VMP_CAPACITY_BOUNDED:
+		return "bounded";
+	default:
+		return "heuristic";
+	}
+}
+
 const vmp_capacity_count *vmp_capacity_at(const vmp_capacity_report *r, int policy, int host,
 					  int unit)
 {

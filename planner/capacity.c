@@ -1,18 +1,22 @@
 /* Capacity: how many copies of a shape (or of a mix) fit each host, counted by planning. */
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vmplan/error.h"
 #include "vmplan/plan.h"
 
 /* Plan the base requests (a whole mix, or none) and k copies of the unit together. */
 static int solve_copies(vmp_plan **out, const vmp_host *host, const vmp_vm_request *base,
-			size_t nbase, const vmp_vm_request *unit, size_t n, int k)
+			size_t nbase, const vmp_vm_request *unit, size_t n, int k,
+			double time_limit_s)
 {
-	/* The heuristic alone: a count plans dozens of times, and the exact solver would spend
-	 * its whole budget on each (the solver in counting is left for later). */
-	vmp_plan_options opts = {.order = VMP_ORDER_BATCH, .time_limit_s = -1};
+	/* Negative: the heuristic alone (the counting search plans dozens of times); the exact
+	 * solver gets one solve per count (exact_count()). */
+	vmp_plan_options opts = {.order = VMP_ORDER_BATCH, .time_limit_s = time_limit_s};
 	vmp_vm_request *reqs = malloc(sizeof(*reqs) * (nbase + n * (size_t)k + 1));
 	int err;
 
@@ -171,54 +175,55 @@ static bool all_placed(const vmp_plan *p)
 	return vmp_plan_placed_count(p) == p->nvms;
 }
 
-/* Count the copies of a unit that fit beside the base requests (see count_copies). */
-static int count_beside(vmp_capacity_count *out, const vmp_host *host, const vmp_vm_request *base,
-			size_t nbase, const vmp_vm_request *unit, size_t n, int limit)
+/* Double until a count fails (or the limit fits), then bisect: *lo copies fit (*fit, NULL for
+ * 0), *hi do not (*fail; -1 and NULL when the limit fits). The heuristic alone. */
+static int search_copies(int *lo, int *hi, vmp_plan **fit, vmp_plan **fail, const vmp_host *host,
+			 const vmp_vm_request *base, size_t nbase, const vmp_vm_request *unit,
+			 size_t n, int limit)
 {
-	vmp_plan *fit = NULL, *fail = NULL, *p = NULL;
-	int lo = 0, hi = -1, k = 1, err = VMP_OK;
+	vmp_plan *p = NULL;
+	int k = 1, err;
 
-	memset(out, 0, sizeof(*out));
-	if (limit > VMP_CAPACITY_LIMIT || limit < 1)
-		limit = VMP_CAPACITY_LIMIT;
-	/* Double until a count fails (or the limit fits), then bisect: lo fits, hi does not. */
+	*lo = 0;
+	*hi = -1;
 	for (;;) {
 		if (k > limit)
 			k = limit;
-		if ((err = solve_copies(&p, host, base, nbase, unit, n, k)) < 0)
-			goto out;
-		if (all_placed(p)) {
-			vmp_plan_free(fit);
-			fit = p;
-			lo = k;
-			p = NULL;
-			if (k == limit)
-				break;
-			k *= 2;
-		} else {
-			fail = p;
-			hi = k;
-			p = NULL;
+		if ((err = solve_copies(&p, host, base, nbase, unit, n, k, -1)) < 0)
+			return err;
+		if (!all_placed(p)) {
+			*fail = p;
+			*hi = k;
 			break;
 		}
+		vmp_plan_free(*fit);
+		*fit = p;
+		*lo = k;
+		if (k == limit)
+			return VMP_OK;
+		k *= 2;
 	}
-	while (hi > lo + 1) {
-		int mid = lo + (hi - lo) / 2;
-		if ((err = solve_copies(&p, host, base, nbase, unit, n, mid)) < 0)
-			goto out;
+	while (*hi > *lo + 1) {
+		int mid = *lo + (*hi - *lo) / 2;
+		if ((err = solve_copies(&p, host, base, nbase, unit, n, mid, -1)) < 0)
+			return err;
 		if (all_placed(p)) {
-			vmp_plan_free(fit);
-			fit = p;
-			lo = mid;
+			vmp_plan_free(*fit);
+			*fit = p;
+			*lo = mid;
 		} else {
-			vmp_plan_free(fail);
-			fail = p;
-			hi = mid;
+			vmp_plan_free(*fail);
+			*fail = p;
+			*hi = mid;
 		}
-		p = NULL;
 	}
-	out->count = lo;
-	out->capped = hi < 0;
+	return VMP_OK;
+}
+
+/* Why the next copy is refused, from a plan that leaves a VM out (NULL: none does). */
+static void refusal(vmp_capacity_count *out, const vmp_host *host, const vmp_plan *fail,
+		    const vmp_vm_request *base, size_t nbase)
+{
 	out->bind = VMP_BIND_NONE;
 	/* The refusal of a copy tells more than that of a base VM it displaced. */
 	for (int j = 0; fail && j < fail->nvms; j++) {
@@ -236,23 +241,241 @@ static int count_beside(vmp_capacity_count *out, const vmp_host *host, const vmp
 		if (out->bind == VMP_BIND_HUGEPAGES &&
 		    !pool_configured(host, vm->req.hugepage_bytes))
 			out->bind = VMP_BIND_MEMORY;
-		break;
+		return;
+	}
+}
+
+/* What one copy of reqs takes of what the resource bound counts: PUs, whole cores, memory. */
+static void demand(long *pus, long *cores, uint64_t *mem, const vmp_vm_request *reqs, size_t n)
+{
+	*pus = *cores = 0;
+	*mem = 0;
+	for (size_t i = 0; i < n; i++) {
+		*mem += reqs[i].memory_bytes;
+		if (reqs[i].cpu == VMP_CPU_SHARED)
+			continue;
+		*pus += reqs[i].vcpus;
+		if (reqs[i].threads == VMP_THREADS_ISOLATE)
+			*cores += reqs[i].vcpus;
+	}
+}
+
+/*
+ * The most copies of a unit that can fit beside the base by the host's totals alone: every
+ * dedicated vCPU takes a free PU, each vCPU of threads=isolate a whole free core, and all
+ * memory comes from free memory or a hugepage pool; -1 when the unit takes none of these.
+ */
+static int resource_bound(const vmp_host *h, const vmp_vm_request *base, size_t nbase,
+			  const vmp_vm_request *unit, size_t n)
+{
+	vmp_cpuset held, free_cpus;
+	long pus, cores = 0, bpus, bcores, upus, ucores, best = -1;
+	uint64_t mem = 0, bmem, umem;
+
+	vmp_cpuset_or(&held, &h->reserved, &h->used);
+	vmp_cpuset_andnot(&free_cpus, &h->online, &held);
+	pus = vmp_cpuset_count(&free_cpus);
+	for (int c = 0; c < h->ncores; c++)
+		cores += vmp_cpuset_subset(&h->cores[c].pus, &free_cpus);
+	for (int nd = 0; nd < h->nnodes; nd++) {
+		mem += h->nodes[nd].free_bytes;
+		for (int k = 0; k < h->nodes[nd].nhugepages; k++)
+			mem += h->nodes[nd].hugepages[k].free * h->nodes[nd].hugepages[k].size_kib *
+			       1024;
+	}
+	demand(&bpus, &bcores, &bmem, base, nbase);
+	demand(&upus, &ucores, &umem, unit, n);
+	if (bpus > pus || bcores > cores || bmem > mem)
+		return 0;
+	pus -= bpus;
+	cores -= bcores;
+	mem -= bmem;
+	if (upus > 0)
+		best = pus / upus;
+	if (ucores > 0 && (best < 0 || cores / ucores < best))
+		best = cores / ucores;
+	if (umem > 0 && (best < 0 || (long)(mem / umem) < best))
+		best = mem / umem > (uint64_t)INT_MAX ? INT_MAX : (long)(mem / umem);
+	return best > INT_MAX ? INT_MAX : (int)best;
+}
+
+/*
+ * Whole copies of the unit a plan places beside all of its base (-1 where a VM of the base is
+ * out). VMs of one shape are interchangeable: per shape of the unit, its VMs placed over its
+ * VMs in one copy.
+ */
+static int complete_copies(const vmp_plan *p, size_t nbase, const vmp_vm_request *unit, size_t n)
+{
+	int best = INT_MAX;
+
+	for (size_t i = 0; i < nbase; i++)
+		if (!p->vms[i].placed)
+			return -1;
+	for (size_t i = 0; i < n; i++) {
+		int per = 0, placed = 0;
+		for (size_t j = 0; j < n; j++)
+			per += vmp_capacity_same_shape(&unit[i], &unit[j]);
+		for (size_t v = nbase; v < (size_t)p->nvms; v++)
+			placed += p->vms[v].placed &&
+				  vmp_capacity_same_shape(&unit[i], &unit[(v - nbase) % n]);
+		if (placed / per < best)
+			best = placed / per;
+	}
+	return best == INT_MAX ? 0 : best;
+}
+
+/* The copies of the unit that the exact solver's bound (priority-weighted VMs) allows. */
+static int solver_bound(const vmp_plan *p, const vmp_vm_request *base, size_t nbase,
+			const vmp_vm_request *unit, size_t n)
+{
+	double wbase = 0, w = 0, c;
+
+	for (size_t i = 0; i < nbase; i++)
+		wbase += 1 + base[i].priority;
+	for (size_t i = 0; i < n; i++)
+		w += 1 + unit[i].priority;
+	if (w <= 0)
+		return INT_MAX;
+	/* Any plan with the base and c copies weighs wbase + c * w at least. */
+	c = floor((p->solver.bound - wbase) / w + 1e-9);
+	return c < 0 ? 0 : c > INT_MAX ? INT_MAX : (int)c;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The exact solver's time for the counts of one report, shared by the counts still to make. */
+typedef struct cap_budget {
+	double left_s; /* <= 0: the heuristic alone */
+	double max_s;  /* the most one count takes */
+	int counts;    /* counts still to make */
+} cap_budget;
+
+static double budget_share(const cap_budget *b)
+{
+	double s;
+
+	if (b->left_s <= 0 || b->counts < 1)
+		return -1;
+	s = b->left_s / b->counts;
+	return s < b->max_s ? s : b->max_s;
+}
+
+/*
+ * One exact solve for a count the heuristic made (out->count, out->bound from resources):
+ * a shape asks for one copy more than the resources hold (the solver maximises VMs placed,
+ * and identical copies are one group in its model), a mix one more than the heuristic
+ * placed. *exact: that plan where it places more than the heuristic (else NULL).
+ */
+static int exact_count(vmp_capacity_count *out, vmp_plan **exact, const vmp_host *host,
+		       const vmp_vm_request *base, size_t nbase, const vmp_vm_request *unit,
+		       size_t n, int limit, double seconds)
+{
+	vmp_plan *p = NULL;
+	int ask, got, err;
+
+	*exact = NULL;
+	out->proof = VMP_CAPACITY_HEURISTIC;
+	if (out->bound >= 0 && out->count >= out->bound)
+		goto proven;
+	if (out->capped || seconds <= 0)
+		return VMP_OK;
+	ask = n > 1 ? out->count + 1
+		    : (out->bound >= 0 && out->bound < limit ? out->bound : limit) + 1;
+	if ((err = solve_copies(&p, host, base, nbase, unit, n, ask, seconds)) < 0)
+		return err;
+	if (p->solver.status == VMP_SOLVER_OPTIMAL || p->solver.status == VMP_SOLVER_FEASIBLE) {
+		int sb = solver_bound(p, base, nbase, unit, n);
+		/* A bound of ask or more says nothing: no more than ask were asked for. */
+		if (sb < ask && (out->bound < 0 || sb < out->bound))
+			out->bound = sb;
+		out->proof = VMP_CAPACITY_BOUNDED;
+	}
+	got = complete_copies(p, nbase, unit, n);
+	if (got > out->count) {
+		out->count = got < limit ? got : limit;
+		out->capped = got >= limit;
+		*exact = p;
+		p = NULL;
+	}
+	vmp_plan_free(p);
+	if (out->bound < 0 || out->count < out->bound)
+		return VMP_OK;
+proven:
+	out->proof = VMP_CAPACITY_OPTIMAL;
+	out->capped = false;
+	return VMP_OK;
+}
+
+/* Count the copies of a unit that fit beside the base requests (see count_copies); with the
+ * exact solver where b gives it time (NULL: none). */
+static int count_beside(vmp_capacity_count *out, const vmp_host *host, const vmp_vm_request *base,
+			size_t nbase, const vmp_vm_request *unit, size_t n, int limit,
+			cap_budget *b)
+{
+	vmp_plan *fit = NULL, *fail = NULL, *exact = NULL;
+	int lo, hi, err;
+	double t0;
+
+	memset(out, 0, sizeof(*out));
+	if (limit > VMP_CAPACITY_LIMIT || limit < 1)
+		limit = VMP_CAPACITY_LIMIT;
+	if ((err = search_copies(&lo, &hi, &fit, &fail, host, base, nbase, unit, n, limit)) < 0)
+		goto out;
+	out->count = out->heuristic = lo;
+	out->capped = hi < 0;
+	out->bound = resource_bound(host, base, nbase, unit, n);
+	t0 = now_s();
+	if ((err = exact_count(out, &exact, host, base, nbase, unit, n, limit,
+			       b ? budget_share(b) : -1)) < 0)
+		goto out;
+	if (b) {
+		b->counts--;
+		b->left_s -= now_s() - t0;
+	}
+	if (exact) { /* the exact plan is both: what fits, and what is refused next */
+		vmp_plan_free(fit);
+		vmp_plan_free(fail);
+		fit = exact;
+		fail = NULL;
+		exact = NULL;
+		refusal(out, host, fit, base, nbase);
+		if (out->bind == VMP_BIND_NONE && !out->capped)
+			snprintf(out->reason, sizeof(out->reason),
+				 "the exact solver placed all %d copies asked for (more were not "
+				 "asked)",
+				 out->count);
+	} else {
+		refusal(out, host, fail, base, nbase);
 	}
 	/* Beside a base, no copy fitting still leaves the base's plan to measure. */
-	if (!fit && nbase && (err = solve_copies(&fit, host, base, nbase, unit, n, 0)) < 0)
+	if (!fit && nbase && (err = solve_copies(&fit, host, base, nbase, unit, n, 0, -1)) < 0)
 		goto out;
 	err = leftovers(out, host, fit, unit, n);
 out:
-	vmp_plan_free(p);
 	vmp_plan_free(fit);
 	vmp_plan_free(fail);
+	vmp_plan_free(exact);
 	return err;
 }
 
 int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
 			      const vmp_vm_request *unit, size_t n, int limit)
 {
-	return count_beside(out, host, NULL, 0, unit, n, limit);
+	return count_beside(out, host, NULL, 0, unit, n, limit, NULL);
+}
+
+int vmp_capacity_count_exact(vmp_capacity_count *out, const vmp_host *host,
+			     const vmp_vm_request *unit, size_t n, int limit, double time_limit_s)
+{
+	cap_budget b = {.left_s = time_limit_s, .max_s = time_limit_s, .counts = 1};
+
+	return count_beside(out, host, NULL, 0, unit, n, limit, &b);
 }
 
 static int popcount64(uint64_t v)
@@ -330,7 +553,7 @@ static int node_headroom(vmp_capacity_node *out, const vmp_host *h, const vmp_pl
 }
 
 /* Under one policy, every count of host i; for policy 0 also its headroom after the mix. */
-static int count_host(vmp_capacity_report *r, int pol, int i, const vmp_host *h)
+static int count_host(vmp_capacity_report *r, int pol, int i, const vmp_host *h, cap_budget *b)
 {
 	const vmp_capacity_count *mix = vmp_capacity_at(r, pol, i, r->nshapes);
 	size_t ns = (size_t)r->nshapes;
@@ -347,8 +570,8 @@ static int count_host(vmp_capacity_report *r, int pol, int i, const vmp_host *h)
 				same = v;
 		if (same >= 0)
 			*c = *vmp_capacity_at(r, pol, i, same);
-		else if ((err = vmp_capacity_count_copies(c, h, unit, u < r->nshapes ? 1 : ns,
-							  VMP_CAPACITY_LIMIT)) < 0)
+		else if ((err = count_beside(c, h, NULL, 0, unit, u < r->nshapes ? 1 : ns,
+					     VMP_CAPACITY_LIMIT, b)) < 0)
 			return err;
 	}
 	for (int u = 0; u < r->nshapes; u++) {
@@ -363,8 +586,12 @@ static int count_host(vmp_capacity_report *r, int pol, int i, const vmp_host *h)
 			memset(c, 0, sizeof(*c));
 			c->bind = mix->bind;
 			snprintf(c->reason, sizeof(c->reason), "%s", mix->reason);
+			/* None beside a mix that does not fit: as proven as that 0. */
+			c->proof = mix->proof == VMP_CAPACITY_OPTIMAL ? VMP_CAPACITY_OPTIMAL
+								      : VMP_CAPACITY_HEURISTIC;
+			c->bound = c->proof == VMP_CAPACITY_OPTIMAL ? 0 : -1;
 		} else if ((err = count_beside(c, h, r->shapes, ns, &r->shapes[u], 1,
-					       VMP_CAPACITY_LIMIT)) < 0) {
+					       VMP_CAPACITY_LIMIT, b)) < 0) {
 			return err;
 		}
 	}
@@ -378,17 +605,47 @@ static int count_host(vmp_capacity_report *r, int pol, int i, const vmp_host *h)
 		vmp_error_set("out of memory");
 		return VMP_ENOMEM;
 	}
-	if ((err = solve_copies(&plan, h, NULL, 0, r->shapes, ns, 1)) < 0)
+	if ((err = solve_copies(&plan, h, NULL, 0, r->shapes, ns, 1, -1)) < 0)
 		return err;
 	err = node_headroom(r->hosts[i].headroom, h, plan);
 	vmp_plan_free(plan);
 	return err;
 }
 
+/* The exact solves of a report: per policy and host, each shape once, the mix, and each shape
+ * beside it. */
+static cap_budget report_budget(const vmp_vm_request *shapes, size_t nshapes, int npolicies,
+				int nhosts, double time_limit_s)
+{
+	cap_budget b = {.left_s = time_limit_s, .max_s = time_limit_s};
+	int distinct = 0;
+
+	if (time_limit_s == 0) {
+		b.left_s = VMP_CAPACITY_TIME_LIMIT_DEFAULT;
+		b.max_s = VMP_CAPACITY_COUNT_LIMIT_DEFAULT;
+	}
+	for (size_t u = 0; u < nshapes; u++) {
+		bool seen = false;
+		for (size_t v = 0; v < u && !seen; v++)
+			seen = vmp_capacity_same_shape(&shapes[v], &shapes[u]);
+		distinct += !seen;
+	}
+	b.counts = npolicies * nhosts * (2 * distinct + 1);
+	return b;
+}
+
 int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
 			    const vmp_vm_request *shapes, size_t nshapes, const char *reserve)
 {
+	return vmp_capacity_report_new_limit(out, hosts, nhosts, shapes, nshapes, reserve, 0);
+}
+
+int vmp_capacity_report_new_limit(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
+				  const vmp_vm_request *shapes, size_t nshapes, const char *reserve,
+				  double time_limit_s)
+{
 	vmp_capacity_report *r = NULL;
+	cap_budget b;
 	vmp_cpuset *saved = NULL;
 	int err = VMP_ENOMEM, units = (int)nshapes + 1;
 
@@ -441,10 +698,11 @@ int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, i
 		for (int n = 0; n < h->nnodes; n++)
 			ch->memory_bytes += h->nodes[n].memory_bytes;
 	}
+	b = report_budget(shapes, nshapes, r->npolicies, nhosts, time_limit_s);
 	for (int pol = 0; pol < r->npolicies; pol++)
 		for (int i = 0; i < nhosts; i++) {
 			if ((err = vmp_plan_reserve(hosts[i], r->policies[pol])) < 0 ||
-			    (err = count_host(r, pol, i, hosts[i])) < 0)
+			    (err = count_host(r, pol, i, hosts[i], &b)) < 0)
 				goto out;
 		}
 	*out = r;

@@ -120,6 +120,62 @@ long capview_more(const capview *v, int p, int k, bool *capped)
 	return n;
 }
 
+/* Add one host's count to a fleet figure's proof. */
+static void proof_add(capproof *pf, const vmp_capacity_count *c)
+{
+	if (c->proof != VMP_CAPACITY_OPTIMAL && pf->proof == VMP_CAPACITY_OPTIMAL)
+		pf->proof = c->proof;
+	if (c->proof == VMP_CAPACITY_HEURISTIC)
+		pf->proof = VMP_CAPACITY_HEURISTIC;
+	if (c->bound < 0 || pf->bound < 0)
+		pf->bound = -1;
+	else
+		pf->bound += c->bound;
+}
+
+void capview_alone_proof(capproof *out, const capview *v, int p, int k)
+{
+	out->proof = VMP_CAPACITY_OPTIMAL;
+	out->bound = 0;
+	for (int i = 0; i < v->r->nhosts; i++)
+		proof_add(out, vmp_capacity_at(v->r, p, i, v->g[k].first));
+}
+
+void capview_more_proof(capproof *out, const capview *v, int p, int k)
+{
+	int m = capview_mix_host(v, p);
+
+	out->proof = VMP_CAPACITY_OPTIMAL;
+	out->bound = 0;
+	for (int i = 0; m >= 0 && i < v->r->nhosts; i++)
+		proof_add(out, i == m ? vmp_capacity_beside_at(v->r, p, i, v->g[k].first)
+				      : vmp_capacity_at(v->r, p, i, v->g[k].first));
+}
+
+void capview_mix_proof(capproof *out, const capview *v, int p)
+{
+	out->proof = VMP_CAPACITY_OPTIMAL;
+	out->bound = 0;
+	for (int i = 0; i < v->r->nhosts; i++)
+		proof_add(out, vmp_capacity_at(v->r, p, i, v->r->nshapes));
+}
+
+void capview_count_text(char *buf, size_t size, long n, bool capped, const capproof *pf)
+{
+	if (n < 0)
+		snprintf(buf, size, "-");
+	else if (capped)
+		snprintf(buf, size, "%ld+", n);
+	else if (pf->proof == VMP_CAPACITY_OPTIMAL)
+		snprintf(buf, size, "%ld (optimal)", n);
+	else if (pf->proof == VMP_CAPACITY_BOUNDED && pf->bound >= 0)
+		snprintf(buf, size, ">= %ld (bound %ld)", n, pf->bound);
+	else if (pf->bound >= 0)
+		snprintf(buf, size, ">= %ld (heuristic, bound %ld)", n, pf->bound);
+	else
+		snprintf(buf, size, ">= %ld (heuristic)", n);
+}
+
 const char *capview_more_binds(const capview *v, int p, int k)
 {
 	int m = capview_mix_host(v, p);
@@ -164,14 +220,19 @@ bool capview_host_headroom(vmp_capacity_node *out, const vmp_capacity_host *h)
 
 static json_t *count_json(const vmp_capacity_count *c)
 {
-	return json_pack("{s:i, s:b, s:s, s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:I}", "count",
-			 c->count, "capped", c->capped, "binds", vmp_bind_name(c->bind), "reason",
-			 c->reason, "free_pus", c->free_pus, "free_cores", c->free_cores,
-			 "free_memory_bytes", (json_int_t)c->free_memory_bytes,
-			 "free_hugepage_bytes", (json_int_t)c->free_hugepage_bytes,
-			 "stranded_siblings", c->stranded_siblings, "stranded_cpus",
-			 c->stranded_cpus, "stranded_memory_bytes",
-			 (json_int_t)c->stranded_memory_bytes);
+	json_t *o =
+	    json_pack("{s:i, s:b, s:s, s:s, s:i, s:i, s:I, s:I, s:i, s:i, s:I}", "count", c->count,
+		      "capped", c->capped, "binds", vmp_bind_name(c->bind), "reason", c->reason,
+		      "free_pus", c->free_pus, "free_cores", c->free_cores, "free_memory_bytes",
+		      (json_int_t)c->free_memory_bytes, "free_hugepage_bytes",
+		      (json_int_t)c->free_hugepage_bytes, "stranded_siblings", c->stranded_siblings,
+		      "stranded_cpus", c->stranded_cpus, "stranded_memory_bytes",
+		      (json_int_t)c->stranded_memory_bytes);
+
+	json_object_set_new(o, "proof", json_string(vmp_capacity_proof_name(c->proof)));
+	json_object_set_new(o, "bound", c->bound < 0 ? json_null() : json_integer(c->bound));
+	json_object_set_new(o, "heuristic_count", json_integer(c->heuristic));
+	return o;
 }
 
 static json_t *node_json(const vmp_capacity_node *x)
@@ -205,6 +266,17 @@ static json_t *hosts_json(const vmp_capacity_report *r)
 	return a;
 }
 
+/* A fleet figure's proof as PREFIXproof and PREFIXbound (null: none). */
+static void proof_json(json_t *o, const char *prefix, const capproof *pf)
+{
+	char key[32];
+
+	snprintf(key, sizeof(key), "%sproof", prefix);
+	json_object_set_new(o, key, json_string(vmp_capacity_proof_name(pf->proof)));
+	snprintf(key, sizeof(key), "%sbound", prefix);
+	json_object_set_new(o, key, pf->bound < 0 ? json_null() : json_integer(pf->bound));
+}
+
 static json_t *groups_json(const capview *v)
 {
 	json_t *a = json_array();
@@ -218,12 +290,18 @@ static json_t *groups_json(const capview *v)
 		for (int p = 0; p < v->r->npolicies; p++) {
 			bool c1, c2;
 			long alone = capview_alone(v, p, k, &c1), more = capview_more(v, p, k, &c2);
-			json_array_append_new(
-			    fleet,
-			    json_pack("{s:s, s:I, s:b, s:o, s:b, s:s}", "policy", v->r->policies[p],
+			capproof pa, pm;
+			json_t *o;
+			capview_alone_proof(&pa, v, p, k);
+			capview_more_proof(&pm, v, p, k);
+			o = json_pack("{s:s, s:I, s:b, s:o, s:b, s:s}", "policy", v->r->policies[p],
 				      "alone", (json_int_t)alone, "alone_capped", c1, "more",
 				      more < 0 ? json_null() : json_integer(more), "more_capped",
-				      c2, "more_binds", capview_more_binds(v, p, k)));
+				      c2, "more_binds", capview_more_binds(v, p, k));
+			proof_json(o, "alone_", &pa);
+			if (more >= 0)
+				proof_json(o, "more_", &pm);
+			json_array_append_new(fleet, o);
 		}
 		json_array_append_new(
 		    a, json_pack("{s:s, s:s, s:i, s:I, s:o, s:o}", "shape", v->g[k].name, "profile",
@@ -282,8 +360,12 @@ static char *capacity_json(const capview *v, const rchart *charts, int ncharts)
 	for (int p = 0; p < r->npolicies; p++) {
 		bool capped;
 		long n = capview_mix_total(v, p, &capped);
-		json_array_append_new(a, json_pack("{s:s, s:I, s:b}", "policy", r->policies[p],
-						   "count", (json_int_t)n, "capped", capped));
+		capproof pf;
+		json_t *o = json_pack("{s:s, s:I, s:b}", "policy", r->policies[p], "count",
+				      (json_int_t)n, "capped", capped);
+		capview_mix_proof(&pf, v, p);
+		proof_json(o, "", &pf);
+		json_array_append_new(a, o);
 	}
 	json_object_set_new(root, "whole_mix", a);
 	json_object_set_new(root, "charts", report_charts_json(charts, ncharts));
@@ -316,6 +398,17 @@ static void csv_count(rbuf *b, const vmp_capacity_count *c, bool last)
 	csv_field(b, c->capped ? "" : c->reason, last);
 }
 
+/* The proof columns after the others: what is proven of a count, and its bound. */
+static void csv_proof(rbuf *b, const vmp_capacity_count *c, bool last)
+{
+	char n[32] = "";
+
+	csv_field(b, vmp_capacity_proof_name(c->proof), false);
+	if (c->bound >= 0)
+		snprintf(n, sizeof(n), "%d", c->bound);
+	csv_field(b, n, last);
+}
+
 /* Per policy, host and shape (then the whole mix): one row for spreadsheets. */
 static char *capacity_csv_text(const capview *v)
 {
@@ -324,7 +417,8 @@ static char *capacity_csv_text(const capview *v)
 	char n[32];
 
 	rbuf_add(&b, "policy,host,shape,vms,vms_in_mix,fits_alone,alone_binds,alone_reason,"
-		     "more_beside_mix,beside_binds,beside_reason\n");
+		     "more_beside_mix,beside_binds,beside_reason,alone_proof,alone_bound,"
+		     "beside_proof,beside_bound\n");
 	for (int p = 0; p < r->npolicies; p++)
 		for (int i = 0; i < r->nhosts; i++)
 			for (int k = 0; k <= v->ngroups; k++) {
@@ -338,9 +432,14 @@ static char *capacity_csv_text(const capview *v)
 				csv_field(&b, n, false);
 				csv_count(&b, vmp_capacity_at(r, p, i, u), false);
 				if (k < v->ngroups)
-					csv_count(&b, vmp_capacity_beside_at(r, p, i, u), true);
+					csv_count(&b, vmp_capacity_beside_at(r, p, i, u), false);
 				else /* the same columns on every row */
-					rbuf_add(&b, ",,\n");
+					rbuf_add(&b, ",,,");
+				csv_proof(&b, vmp_capacity_at(r, p, i, u), false);
+				if (k < v->ngroups)
+					csv_proof(&b, vmp_capacity_beside_at(r, p, i, u), true);
+				else
+					rbuf_add(&b, ",\n");
 			}
 	return rbuf_take(&b);
 }

@@ -4,14 +4,6 @@
 
 #include "reports/capview.h"
 
-static void count_text(char *buf, size_t size, long n, bool capped)
-{
-	if (n < 0)
-		snprintf(buf, size, "-");
-	else
-		snprintf(buf, size, "%ld%s", n, capped ? "+" : "");
-}
-
 /* The answer first: the whole mix, then per shape how many more fit and what stops them. */
 static void doc_lead(rdoc *d, const capview *v)
 {
@@ -19,6 +11,8 @@ static void doc_lead(rdoc *d, const capview *v)
 	int m = capview_mix_host(v, 0);
 	bool capped;
 	long mix = capview_mix_total(v, 0, &capped);
+	char n[64];
+	capproof pf;
 
 	rdoc_p(d, "%d host%s%s%s, %d VM%s in %d shape%s, reserve %s.", r->nhosts,
 	       r->nhosts == 1 ? "" : "s", r->nhosts == 1 ? " " : "",
@@ -27,17 +21,19 @@ static void doc_lead(rdoc *d, const capview *v)
 	if (m < 0)
 		rdoc_p(d, "The whole mix fits no host: %s.",
 		       vmp_capacity_at(r, 0, 0, r->nshapes)->reason);
-	else
+	capview_mix_proof(&pf, v, 0);
+	capview_count_text(n, sizeof(n), mix, capped, &pf);
+	if (m >= 0)
 		rdoc_p(d,
-		       "The whole mix fits %ld%s time%s on the fleet. With one mix placed on %s, "
+		       "The whole mix fits %s time%s on the fleet. With one mix placed on %s, "
 		       "this many more VMs of each shape fit%s ('alone': on an empty fleet):",
-		       mix, capped ? "+" : "", mix == 1 ? "" : "s", r->hosts[m].label,
+		       n, mix == 1 ? "" : "s", r->hosts[m].label,
 		       r->nhosts > 1 ? " (that host beside the mix, the other hosts empty)" : "");
 }
 
 static void doc_shapes(rdoc *d, const capview *v, bool members)
 {
-	char a[32], b[32];
+	char a[64], b[64];
 
 	rdoc_table(d, members ? 6 : 5);
 	rdoc_cell(d, "shape");
@@ -50,12 +46,15 @@ static void doc_shapes(rdoc *d, const capview *v, bool members)
 	for (int k = 0; k < v->ngroups; k++) {
 		bool c1, c2;
 		long more = capview_more(v, 0, k, &c1), alone = capview_alone(v, 0, k, &c2);
+		capproof pm, pa;
+		capview_more_proof(&pm, v, 0, k);
+		capview_alone_proof(&pa, v, 0, k);
 		rdoc_cell(d, "%s", v->g[k].name);
 		rdoc_cell(d, "%d", v->g[k].n);
 		if (members)
 			rdoc_cell(d, "%s", v->g[k].members);
-		count_text(a, sizeof(a), more, c1);
-		count_text(b, sizeof(b), alone, c2);
+		capview_count_text(a, sizeof(a), more, c1, &pm);
+		capview_count_text(b, sizeof(b), alone, c2, &pa);
 		rdoc_cell(d, "%s", a);
 		rdoc_cell(d, "%s", more < 0 ? "the mix does not fit" : capview_more_binds(v, 0, k));
 		rdoc_cell(d, "%s", b);
@@ -66,9 +65,10 @@ static void doc_shapes(rdoc *d, const capview *v, bool members)
 static void doc_policy_lines(rdoc *d, const capview *v)
 {
 	for (int p = 1; p < v->r->npolicies; p++) {
-		char zero[512] = "", why[160] = "";
+		char zero[512] = "", why[160] = "", n[64];
 		bool capped;
 		long mix = capview_mix_total(v, p, &capped);
+		capproof pf;
 		for (int k = 0; k < v->ngroups; k++) {
 			const vmp_capacity_count *c = vmp_capacity_at(v->r, p, 0, v->g[k].first);
 			const char *w = capview_zero_why(v, p, c, k);
@@ -80,8 +80,10 @@ static void doc_policy_lines(rdoc *d, const capview *v)
 			if (w && !why[0])
 				snprintf(why, sizeof(why), " (%s)", w);
 		}
-		rdoc_p(d, "Under reserve %s the whole mix fits %ld%s time%s.%s%s%s%s",
-		       v->r->policies[p], mix, capped ? "+" : "", mix == 1 ? "" : "s",
+		capview_mix_proof(&pf, v, p);
+		capview_count_text(n, sizeof(n), mix, capped, &pf);
+		rdoc_p(d, "Under reserve %s the whole mix fits %s time%s.%s%s%s%s",
+		       v->r->policies[p], n, mix == 1 ? "" : "s",
 		       zero[0] ? " Not one fits of " : "", zero, why, zero[0] ? "." : "");
 	}
 }
@@ -165,11 +167,14 @@ static void doc_nodes(rdoc *d, const capview *v, const rchart *charts, int nchar
 static void count_cell(rdoc *d, const capview *v, int p, const vmp_capacity_count *c, int k)
 {
 	const char *why = capview_zero_why(v, p, c, k);
+	capproof pf = {.proof = c->proof, .bound = c->bound};
+	char n[64];
 
+	capview_count_text(n, sizeof(n), c->count, c->capped, &pf);
 	if (why)
-		rdoc_cell(d, "0 (%s)", why);
+		rdoc_cell(d, "%s; %s", n, why);
 	else
-		rdoc_cell(d, "%d%s (%s)", c->count, c->capped ? "+" : "", vmp_bind_name(c->bind));
+		rdoc_cell(d, "%s; %s", n, vmp_bind_name(c->bind));
 }
 
 /* Per host and shape under policy 0: alone, beside the mix, what is free and stranded. */
@@ -300,7 +305,12 @@ static void doc_detail(rdoc *d, const capview *v, const rchart *charts, int ncha
 	rdoc_p(d,
 	       "Each count is what vmplan's planner places: N copies are all placed and N+1 "
 	       "are not; '+' marks a count that stopped at the limit of %d. Beside the mix: "
-	       "the whole mix and N copies of the shape planned together.",
+	       "the whole mix and N copies of the shape planned together. The heuristic "
+	       "counts first, then the exact solver once: 'optimal' means no plan of "
+	       "vmplan's kind places more (the solver's bound, or the host's free CPUs and "
+	       "memory, equals the count); '>= N (bound M)': the solver found N and "
+	       "proved that no plan places more than M; 'heuristic': the solver gave no "
+	       "bound in its time. A fleet figure is optimal when each host's count is.",
 	       VMP_CAPACITY_LIMIT);
 }
 

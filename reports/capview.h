@@ -32,6 +32,18 @@ long capview_alone(const capview *v, int p, int k, bool *capped);
 long capview_more(const capview *v, int p, int k, bool *capped);
 /* What stops the next copy of group k beside the mix (on the mix's host), or "". */
 const char *capview_more_binds(const capview *v, int p, int k);
+/* What is proven of a figure summed over hosts: optimal where every count is, the bounds'
+ * sum where every count has a bound (else -1), heuristic where a count has none. */
+typedef struct capproof {
+	vmp_capacity_proof proof;
+	long bound;
+} capproof;
+void capview_alone_proof(capproof *out, const capview *v, int p, int k);
+void capview_more_proof(capproof *out, const capview *v, int p, int k);
+void capview_mix_proof(capproof *out, const capview *v, int p);
+/* A count and its mark: "7 (optimal)", ">= 7 (bound 9)", ">= 7 (heuristic)", "1024+". */
+void capview_count_text(char *buf, size_t size, long n, bool capped, const capproof *pf);
+
 /* Why a count of 0 is 0, in words, when the cause is a policy (housekeeping), or NULL. */
 const char *capview_zero_why(const capview *v, int p, const vmp_capacity_count *c, int k);
 /* Per host: the nodes' headroom summed (false when the mix does not fit the host). */

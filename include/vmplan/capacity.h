@@ -10,6 +10,23 @@
 /* The most copies of one shape (or of the whole mix) the capacity search counts. */
 #define VMP_CAPACITY_LIMIT 1024
 
+/*
+ * The exact solver's time budget of a whole capacity report when none is given (seconds, shared
+ * by every count), and the most one count takes of it then.
+ */
+#define VMP_CAPACITY_TIME_LIMIT_DEFAULT  60.0
+#define VMP_CAPACITY_COUNT_LIMIT_DEFAULT 1.0
+
+/* What is known about a count beyond the copies placed. */
+typedef enum vmp_capacity_proof {
+	VMP_CAPACITY_HEURISTIC = 0, /* the exact solver gave no bound (no time, or not run) */
+	VMP_CAPACITY_OPTIMAL,       /* no plan of vmplan's kind places more: count == bound */
+	VMP_CAPACITY_BOUNDED,       /* the solver ran; its bound (or the resources') is above */
+} vmp_capacity_proof;
+
+/** "optimal", "bounded" or "heuristic"; static. */
+const char *vmp_capacity_proof_name(vmp_capacity_proof proof);
+
 /** A short name of a binding resource ("cores", "memory", ...); static. */
 const char *vmp_bind_name(vmp_bind bind);
 
@@ -19,6 +36,12 @@ typedef struct vmp_capacity_count {
 	bool capped; /* count reached VMP_CAPACITY_LIMIT; more may fit */
 	vmp_bind bind;
 	char reason[VMP_REASON_MAX]; /* the planner's reason for a VM of copy count + 1 */
+	vmp_capacity_proof proof;
+	/* The most copies any plan places: the exact solver's bound, or the host's free PUs,
+	 * whole cores and memory over one copy's (a resource bound); -1 when neither is known. */
+	int bound;
+	int heuristic; /* the count of the heuristic alone (count is the better of it and the
+			* exact solver's) */
 	/* After count copies: */
 	int free_pus;   /* PUs no vCPU, reservation, idle sibling or VM holds */
 	int free_cores; /* cores all of whose PUs are free */

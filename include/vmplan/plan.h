@@ -114,9 +114,10 @@ uint64_t vmp_plan_default_release(const vmp_plan *plan, const vmp_host *host, in
 /**
  * Count the copies of a unit that fit a host, by planning: copy k of the unit is
  * the requests renamed "<k>-<name>" and all copies are planned together with
- * vmp_plan_solve() (batch order). A doubling search and bisection find a count
- * n such that n copies are all placed and n + 1 are not; the binding resource is
- * read from the refusal of a VM of the n + 1 copies.
+ * vmp_plan_solve() (batch order, the heuristic alone). A doubling search and bisection
+ * find a count n such that n copies are all placed and n + 1 are not; the binding
+ * resource is read from the refusal of a VM of the n + 1 copies. out->bound is the
+ * host's resource bound; out->proof is optimal only where the count reaches it.
  *
  * @param out   the count, the binding resource and what stays free
  * @param host  the host, with its reservation already set
@@ -142,4 +143,27 @@ int vmp_capacity_count_copies(vmp_capacity_count *out, const vmp_host *host,
  */
 int vmp_capacity_report_new(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
 			    const vmp_vm_request *shapes, size_t nshapes, const char *reserve);
+
+/**
+ * Count as vmp_capacity_count_copies() (the heuristic's count, the floor), then once with the
+ * exact solver: a shape alone (n == 1) asked for one copy more than the host's resources hold
+ * (at most limit + 1), so that the copies placed are the count and the solver's bound bounds
+ * it; a whole mix (n > 1) asked for one copy more than the heuristic's count. out->proof and
+ * out->bound say what is proven.
+ *
+ * @param time_limit_s the exact solve's budget (heuristic and solver together); <= 0: none
+ * @return as vmp_capacity_count_copies()
+ */
+int vmp_capacity_count_exact(vmp_capacity_count *out, const vmp_host *host,
+			     const vmp_vm_request *unit, size_t n, int limit, double time_limit_s);
+
+/**
+ * vmp_capacity_report_new() with the exact solver's budget for the whole report: time_limit_s
+ * seconds shared by every count (what one count leaves goes to the rest); 0:
+ * VMP_CAPACITY_TIME_LIMIT_DEFAULT, at most VMP_CAPACITY_COUNT_LIMIT_DEFAULT per count;
+ * negative: the heuristic alone. vmp_capacity_report_new() is this with 0.
+ */
+int vmp_capacity_report_new_limit(vmp_capacity_report **out, vmp_host *const *hosts, int nhosts,
+				  const vmp_vm_request *shapes, size_t nshapes, const char *reserve,
+				  double time_limit_s);
 #endif

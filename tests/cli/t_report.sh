@@ -106,7 +106,7 @@ expect_status 0 "7 databases are placed"
 run suggest --synthetic "$SYN" "${specs[@]}"
 expect_status 3 "8 databases are not"
 expect_true "db fits 7 in the summary" \
-	grep -qE '^\| database, 4 vCPUs, 8 GiB \| 1 \| db \| [0-9]+ \| [^|]+ \| 7 \|$' \
+	grep -qE '^\| database, 4 vCPUs, 8 GiB \| 1 \| db \| [^|]+ \| [^|]+ \| 7 \(optimal\) \|$' \
 	"$TMP/cap2/summary.md"
 expect_true "summary.md escapes no hyphen" grep -qF 'latency-critical' "$TMP/cap2/summary.md"
 
@@ -122,13 +122,33 @@ expect_in out 'auto,synthetic,"2 vCPUs, 2 GiB","w1, w2",2,' "a CSV row per shape
 if command -v python3 >/dev/null; then
 	fields=$(python3 -c 'import csv, sys
 print(sorted(set(len(r) for r in csv.reader(open(sys.argv[1])))))' "$TMP/out")
-	expect_true "every CSV row has 11 fields" test "$fields" = "[11]"
+	expect_true "every CSV row has 15 fields" test "$fields" = "[15]"
 fi
 run report capacity --synthetic "$SYN" --vms "$MIX" --out "$TMP/cap3" --detail
 expect_in out "Per host (reserve auto)" "--detail prints the per host table"
-expect_in out "0 (emulator=isolate needs housekeeping CPUs" "a 0 under reserve none says why"
+expect_in out "0 (optimal); emulator=isolate needs housekeeping CPUs" "a 0 under reserve none says why"
 run report capacity --synthetic "$SYN" "${specs[@]}" --out "$TMP/cap3" --csv --json
 expect_status 2 "--csv with --json"
+
+# The exact solver: each count says whether it is proven. On 2 nodes of 6 PUs, copies of
+# 3 vCPUs in 2 cells: the heuristic places 3, the exact solver all 4 that 12 PUs hold.
+FRAG="numa:2(memory=8GiB) core:6 pu:1"
+ONE=(--vm name=a,vcpus=3,memory=3G,numa=2 --reserve none --out "$TMP/cap4")
+run report capacity --synthetic "$FRAG" "${ONE[@]}" --csv
+expect_status 0 "report capacity with the exact solver"
+expect_in out 'none,synthetic,"3 vCPUs, 3 GiB",a,1,4,' "the exact solver counts 4"
+expect_true "the count of 4 is proven optimal" grep -q ',optimal,4,' "$TMP/out"
+run report capacity --synthetic "$FRAG" "${ONE[@]}" --time-limit 0
+expect_status 0 "report capacity with the heuristic alone"
+expect_in out ">= 3 (heuristic, bound 4)" "the heuristic's count is marked"
+run report capacity --synthetic "$FRAG" "${ONE[@]}" --detail
+expect_in out "4 (optimal)" "the summary marks a proven count"
+expect_in out "'>= N (bound M)'" "--detail says what the marks mean"
+run report capacity --synthetic "$FRAG" "${ONE[@]}" --time-limit soon
+expect_status 2 "a bad --time-limit"
+expect_in err "bad --time-limit 'soon'" "a bad --time-limit is named"
+run report host --synthetic "$FRAG" --out "$TMP/cap4" --time-limit 1
+expect_status 2 "--time-limit is for capacity"
 
 # Host report with a plan.
 run suggest --synthetic "$SYN" --vms "$MIX" -o "$TMP/plan.json"
