@@ -360,6 +360,13 @@ static void solve(model *m, Cbc_Model *cbc, planner_assignment *out, double seco
 	 * stop once no more could be: the VM count is then proven. */
 	Cbc_setParameter(cbc, "increment", "0.99");
 	Cbc_setAllowableGap(cbc, 0.99);
+	/* One round of root cuts, no strong branching: on test_plan_proof's medium instances the
+	 * optimum is found in the tree sooner than through the root's cut loop (27 rounds took
+	 * 1.3 s of the 1.5 under load), and a round of cuts with the tree's own suffices for the
+	 * bound (README "The exact solver": 58-59 of 60 proven optimal at the default budget,
+	 * 54 with CBC's defaults). */
+	Cbc_setParameter(cbc, "passCuts", "1");
+	Cbc_setParameter(cbc, "strong", "0");
 	milp_start(m, cbc);
 	Cbc_solve(cbc);
 	out->proven = Cbc_isProvenOptimal(cbc) != 0;
