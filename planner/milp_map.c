@@ -321,32 +321,26 @@ void milp_start(model *m, Cbc_Model *cbc)
 	size_t nn = (size_t)m->h->nnodes + 1, nc = (size_t)m->ncols + 1;
 	double *val = calloc(nc, sizeof(*val));
 	int *gfirst = malloc(((size_t)m->ngroups + 1) * sizeof(*gfirst));
-	int *map = malloc(nn * 7 * sizeof(*map)), count = 0;
-	char **names = calloc(nc, sizeof(*names));
-	char *buf = calloc(nc, 16);
+	int *map = malloc(nn * 7 * sizeof(*map));
+	int *idx = malloc(nc * sizeof(*idx));
 
-	if (!val || !gfirst || !map || !names || !buf)
+	if (!val || !gfirst || !map || !idx)
 		goto out;
 	for (int g = 0; g < m->ngroups; g++)
 		gfirst[g] = -1;
 	for (int c = m->ncols - 1; c >= 0; c--)
 		gfirst[m->cols[c].g] = c;
 	start_values(m, gfirst, val, map, map + nn);
-	for (int c = 0; c < m->ncols; c++) {
-		if (val[c] < 0.5)
-			continue;
-		names[count] = buf + (size_t)count * 16;
-		snprintf(names[count], 16, "c%d", c);
-		val[count++] = val[c];
-	}
-	if (count)
-		Cbc_setMIPStart(cbc, count, (const char **)names, val);
+	/* Every column, zeros too: CBC completes a partial start by an LP, which may leave it
+	 * fractional and then drops it. */
+	for (int c = 0; c < m->ncols; c++)
+		idx[c] = c;
+	Cbc_setMIPStartI(cbc, m->ncols, idx, val);
 out:
 	free(val);
 	free(gfirst);
 	free(map);
-	free(names);
-	free(buf);
+	free(idx);
 }
 
 /* The edges of one decomposition: endpoints, colours, and by vertex and colour the edge. */

@@ -20,6 +20,14 @@ typedef struct model {
 	int ncols, cap;
 	int *row_idx;
 	double *row_val;
+	/* The model gathered for Cbc_loadProblem() (milp.c): per column its objective and upper
+	 * bound, the rows as (row, column, value) entries with their bounds. */
+	double *obj, *colub;
+	int *rrow, *rcol;
+	double *rval, *rowlb, *rowub;
+	size_t nnz, nzcap;
+	int nrows, rowcap;
+	bool oom;
 	double eps_vcpu, eps_node; /* the objective's weights below one VM's (milp.c) */
 	int T;
 	/* VMs the model cannot tell apart form a group (milp_map.c): its members are

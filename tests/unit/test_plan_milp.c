@@ -344,6 +344,56 @@ static void test_solver_assignments_realise(void **st)
 	assert_true(assigned > instances * 4);
 }
 
+/*
+ * The heuristic's plan is the solver's first solution: CBC takes it whole, before any search,
+ * so even with no time to search the solver's assignment places as many VMs as the plan. (A
+ * start of the non-zero columns alone, completed by CBC with an LP, came out fractional and
+ * was dropped on most of these.)
+ */
+static void test_warm_start_kept(void **st)
+{
+	int kept = 0, instances = 20;
+
+	(void)st;
+	rng_state = 77;
+	for (int t = 0; t < instances; t++) {
+		vmp_host *h = NULL;
+		vmp_vm_request reqs[40];
+		vmp_plan *plan = NULL;
+		vmp_plan_options given = {.order = VMP_ORDER_GIVEN};
+		planner_assignment a;
+		char desc[96];
+		int n = 20 + (int)rnd(20), T = 1 + (int)rnd(2), placed = 0, assigned = 0;
+
+		/* Medium hosts, VMs asking more than they hold (test_plan_proof's kind). */
+		snprintf(desc, sizeof(desc), "numa:%d(memory=%dGiB) core:%d pu:%d", 4 + (int)rnd(5),
+			 16 + 16 * (int)rnd(2), 4 + (int)rnd(4), T);
+		assert_int_equal(vmp_probe_synthetic(&h, desc), VMP_OK);
+		for (int i = 0; i < n; i++) {
+			char spec[128];
+			int vcpus = 1 + (int)rnd(12);
+			snprintf(spec, sizeof(spec), "name=w%d,vcpus=%d,memory=%uG,threads=%s", i,
+				 vcpus, 1 + rnd(24), rnd(3) ? "prefer" : "isolate");
+			assert_int_equal(vmp_spec_parse(&reqs[i], spec), VMP_OK);
+		}
+		assert_int_equal(vmp_plan_solve(&plan, h, reqs, (size_t)n, &given), VMP_OK);
+		/* A millisecond: CBC stops at its first time check, after the start. */
+		assert_int_equal(planner_milp_solve(&a, h, plan, 0.001), VMP_OK);
+		for (int i = 0; i < n; i++) {
+			placed += plan->vms[i].placed;
+			assigned += a.has_solution && a.ncells[i] > 0;
+		}
+		if (assigned < placed)
+			fail_msg("instance %d (%s): the solver's %d VMs, the start placed %d", t,
+				 desc, assigned, placed);
+		kept++;
+		planner_assignment_free(&a);
+		vmp_plan_free(plan);
+		vmp_host_free(h);
+	}
+	assert_int_equal(kept, instances);
+}
+
 /* plan.json carries the solver's word and reads it back; a plan without it reads as before. */
 static void test_plan_json_solver(void **st)
 {
@@ -391,6 +441,7 @@ int main(void)
 	    cmocka_unit_test(test_decompose_counts),
 	    cmocka_unit_test(test_solver_assignments_realise),
 	    cmocka_unit_test(test_plan_json_solver),
+	    cmocka_unit_test(test_warm_start_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -408,8 +408,8 @@ static void medium_request(vmp_vm_request *r, int i, int T)
  * bound, batch never fewer than the heuristic alone, and batch reaches the bound (optimal)
  * in most of them. The budget is wall-clock, so the test gives the solver 5 s, not the
  * default 1.5: CI runs it under sanitizers and beside other steps. The figures are printed;
- * the floor asserted (70 %) is below what was measured: 57 of 60 at 5 s and 53-56 of 60 at
- * the default budget on a loaded 2-CPU machine, 10 of 12 at 5 s under ASan. To measure:
+ * the floor asserted (85 %) is below what was measured on a loaded 2-CPU machine: 58-59 of
+ * 60 at the default budget, 59 at 5 s, 58 at 5 s under ASan. To measure:
  * VMPLAN_PROOF_N (instances, 60), VMPLAN_PROOF_BUDGET (seconds; 0 the default budget),
  * VMPLAN_DEBUG_PROOF (a line per instance).
  */
@@ -484,7 +484,7 @@ static void test_medium_optimum(void **st)
 	       "(%.1f%% of the bound, worst %.0f%%)\n",
 	       optimal, ran, feasible, placed, bound, seconds / ran, heur_optimal, heur,
 	       100.0 * heur / bound, 100.0 * worst);
-	assert_true(optimal * 100 >= 70 * ran);
+	assert_true(optimal * 100 >= 85 * ran);
 }
 
 int main(void)
