@@ -28,8 +28,7 @@ static const gm_scenario gm_scenarios[] = {
     {"2 sockets x 4 nodes B", "pack:2 numa:4(memory=32GiB) l3:1 core:6 pu:2", NULL, false, 2},
     {"2 sockets x 4 nodes C", "pack:2 numa:4(memory=32GiB) l3:1 core:6 pu:2", NULL, true, 3},
     {"2 sockets x 4 nodes D", "pack:2 numa:4(memory=32GiB) l3:1 core:6 pu:2", NULL, true, 4},
-    {"2 sockets x 4 nodes, no SMT", "pack:2 numa:4(memory=16GiB) l3:1 core:8 pu:1", NULL, false,
-     5},
+    {"2 sockets x 4 nodes, no SMT", "pack:2 numa:4(memory=16GiB) l3:1 core:8 pu:1", NULL, false, 5},
     {"4 nodes A", "numa:4(memory=64GiB) l3:2 core:8 pu:2", NULL, false, 6},
     {"4 nodes B", "numa:4(memory=64GiB) l3:2 core:8 pu:2", NULL, true, 7},
     {"2 nodes SMT A", "pack:2 numa:1(memory=96GiB) l3:1 core:12 pu:2", NULL, false, 8},
@@ -103,7 +102,8 @@ static int gm_mix(vmp_vm_request *reqs, const vmp_host *h, const gm_scenario *s,
 
 	gm_rng = s->seed * 7919 + 17;
 	for (int i = 0; i < h->nnodes; i++) {
-		uint64_t pool = h->nodes[i].nhugepages ? h->nodes[i].hugepages[0].free * GM_PAGE : 0;
+		uint64_t pool =
+		    h->nodes[i].nhugepages ? h->nodes[i].hugepages[0].free * GM_PAGE : 0;
 		mem += h->nodes[i].free_bytes + pool;
 		/* The smallest node that has CPUs: what every cell must fit without oversize. */
 		if (vmp_cpuset_count(&h->nodes[i].cpus) &&
@@ -144,8 +144,7 @@ static int gm_mix(vmp_vm_request *reqs, const vmp_host *h, const gm_scenario *s,
 			 pol == 2   ? "isolate"
 			 : pol == 3 ? "require"
 				    : "prefer",
-			 cells == 2 ? ",numa=2" : "",
-			 huge ? ",hugepages=2M" : "");
+			 cells == 2 ? ",numa=2" : "", huge ? ",hugepages=2M" : "");
 		if (vmp_spec_parse(&reqs[n], spec) < 0)
 			return -1;
 		asked_pus += (long)vcpus * (pol == 2 ? T : 1);
@@ -262,7 +261,8 @@ static int gm_first_fit(const vmp_host *h, const vmp_vm_request *reqs, int n)
 			s.pages[i] = h->nodes[i].nhugepages ? h->nodes[i].hugepages[0].free : 0;
 		}
 		for (int v = 0; v < n; v++) {
-			int pick[VMP_MAX_CELLS], k = reqs[v].numa_cells ? (int)reqs[v].numa_cells : 1;
+			int pick[VMP_MAX_CELLS],
+			    k = reqs[v].numa_cells ? (int)reqs[v].numa_cells : 1;
 			placed += k <= h->nnodes && gm_perm(&s, &reqs[v], k, 0, pick);
 		}
 	}
@@ -275,8 +275,8 @@ static int gm_first_fit(const vmp_host *h, const vmp_vm_request *reqs, int n)
 /* One scenario's figures. */
 typedef struct gm_result {
 	int nvms, given, first_fit, batch;
-	double bound;     /* the exact solver's bound on batch, -1 when none */
-	bool optimal;     /* batch reached it */
+	double bound; /* the exact solver's bound on batch, -1 when none */
+	bool optimal; /* batch reached it */
 	double given_ms, ff_ms, batch_ms;
 	char violation[160]; /* "" or what a plan broke (checked by the caller) */
 } gm_result;
