@@ -290,22 +290,49 @@ static bool one_node_held(const planner_state *st, const vmp_vm_request *r)
 	return false;
 }
 
-/* Given order did not spread vm over the partly used nodes: say so after the reason. */
+/*
+ * Given order does not spread vm over partly used nodes: say what one node lacks, when a
+ * spread would have held it (else the usual reason: nothing would).
+ */
 static void refuse_spread(const planner_state *st, vmp_plan_vm *vm)
 {
-	static const char why[] = "; given order does not spread a VM that one node holds over "
-				  "partly used nodes (it would strand their room): --order batch "
-				  "or numa=2 may place it";
-	size_t len;
+	const vmp_host *h = st->h;
+	const vmp_vm_request *r = &vm->req;
+	int cpu_node = 0, most_cpus = -1, mem_node = 0;
+	uint64_t most_mem = 0;
+	char want[32], have[32];
 
-	if (!vm->reason[0])
+	if (!planner_fewest_nodes(st, r)) {
 		planner_explain_failure(st, vm);
-	len = strlen(vm->reason);
-	if (len + sizeof(why) <= sizeof(vm->reason))
-		memcpy(vm->reason + len, why, sizeof(why));
+		return;
+	}
+	for (int n = 0; n < h->nnodes; n++) {
+		int cap = planner_capacity(st, n, ANY_L3, r->threads);
+		uint64_t room = planner_mem_room(st, n, r->hugepage_bytes);
+		if (cap > most_cpus) {
+			most_cpus = cap;
+			cpu_node = n;
+		}
+		if (room > most_mem || n == 0) {
+			most_mem = room;
+			mem_node = n;
+		}
+	}
+	vmp_size_human(want, sizeof(want), r->memory_bytes);
+	vmp_size_human(have, sizeof(have), most_mem);
+	planner_refuse(
+	    vm, VMP_BIND_NODE_FIT,
+	    "needs %u dedicated vCPUs (threads=%s) and %s of %s on one node, but no node "
+	    "has both now: the most CPUs free are %d (node %d), the most %s %s (node %d); "
+	    "given order does not spread a VM that one node of the host holds over "
+	    "partly used nodes (it would strand their room): --order batch or numa=N "
+	    "may place it",
+	    r->vcpus, planner_thread_names[r->threads], want,
+	    r->hugepage_bytes ? "hugepage memory" : "memory", most_cpus, h->nodes[cpu_node].id,
+	    r->hugepage_bytes ? "hugepage memory" : "memory", have, h->nodes[mem_node].id);
 	if (st->explain)
-		planner_append(&vm->explain, "not spread: one node of the host holds it%s\n",
-			       " (given order keeps the partly used nodes' room whole)");
+		planner_append(&vm->explain, "not spread: one node of the host holds it (given "
+					     "order keeps the partly used nodes' room whole)\n");
 }
 
 /* Dedicated vCPUs: one node when one fits (lowest cost), else the fewest nearest nodes. */

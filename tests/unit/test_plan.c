@@ -263,8 +263,10 @@ static void test_batch_beats_given(void **st)
 	assert_int_equal(vmp_plan_placed_count(given), 2);
 	assert_int_not_equal(given->vms[0].cells[0].host_node, given->vms[1].cells[0].host_node);
 	assert_false(given->vms[2].placed);
-	assert_non_null(strstr(given->vms[2].reason, "given order does not spread a VM that one "
-						     "node holds"));
+	assert_int_equal(given->vms[2].bind, VMP_BIND_NODE_FIT);
+	assert_non_null(strstr(given->vms[2].reason, "no node has both now: the most CPUs free "
+						     "are 2 (node 0)"));
+	assert_non_null(strstr(given->vms[2].reason, "given order does not spread a VM"));
 	assert_int_equal(vmp_plan_placed_count(batch), 3);
 	for (int i = 0; i < 4; i++)
 		assert_true(!batch->vms[i].placed || batch->vms[i].ncells == 1);
