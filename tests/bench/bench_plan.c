@@ -268,7 +268,8 @@ static vmp_plan *given_plan(const vmp_host *h, const vmp_vm_request *reqs, int n
 	return plan;
 }
 
-/* Given order against Nova's first fit and batch (argv[1] "given"), on test_plan_given's
+/* Given order against Nova's first fit (host cells in order; pack and spread: sorted as
+ * Nova does since Xena) and batch (argv[1] "given"), on test_plan_given's
  * scenarios: with every VM cut to fit one node, then as drawn (oversize: VMs no node holds,
  * which Nova refuses and vmplan spreads). */
 static int given_table(const char *fixtures)
@@ -280,11 +281,12 @@ static int given_table(const char *fixtures)
 	printf("vmplan planner benchmark: given order vs Nova's first fit (fixtures: %s)\n",
 	       fixtures);
 	for (int oversize = 0; oversize < 2; oversize++) {
-		int tg = 0, tf = 0, tb = 0, below = 0;
-		printf("\n%s\n%-28s %4s %6s %9s %6s %9s %6s %9s %s\n",
+		int tg = 0, tf = 0, tp = 0, ts = 0, tb = 0, below = 0;
+		printf("\n%s\n%-28s %4s %6s %9s %6s %9s %6s %6s %6s %9s %s\n",
 		       oversize ? "as drawn (VMs larger than any node included):"
 				: "each VM fits one node of the empty host:",
-		       "scenario", "VMs", "given", "ms", "first", "ms", "batch", "ms", "solver");
+		       "scenario", "VMs", "given", "ms", "first", "ms", "pack", "spread", "batch",
+		       "ms", "solver");
 		for (int s = 0; s < GM_NSCENARIOS; s++) {
 			vmp_host *h = NULL;
 			double gms, fms, bms, t0;
@@ -303,8 +305,12 @@ static int given_table(const char *fixtures)
 			fms = now_ms() - t0;
 			vmp_plan_solver_describe(solver, sizeof(solver), batch);
 			int g = vmp_plan_placed_count(given), b = vmp_plan_placed_count(batch);
-			printf("%-28s %4d %6d %9.2f %6d %9.2f %6d %9.2f %s\n",
-			       gm_scenarios[s].label, n, g, gms, ff, fms, b, bms, solver);
+			int fp = gm_first_fit_mode(h, reqs, n, GM_PACK);
+			int fs = gm_first_fit_mode(h, reqs, n, GM_SPREAD);
+			printf("%-28s %4d %6d %9.2f %6d %9.2f %6d %6d %6d %9.2f %s\n",
+			       gm_scenarios[s].label, n, g, gms, ff, fms, fp, fs, b, bms, solver);
+			tp += fp;
+			ts += fs;
 			tg += g;
 			tf += ff;
 			tb += b;
@@ -313,8 +319,9 @@ static int given_table(const char *fixtures)
 			vmp_plan_free(batch);
 			vmp_host_free(h);
 		}
-		printf("total: given %d, first fit %d, batch %d; given below first fit on %d\n", tg,
-		       tf, tb, below);
+		printf("total: given %d, first fit %d (Nova's pack %d, spread %d), batch %d; given "
+		       "below first fit on %d\n",
+		       tg, tf, tp, ts, tb, below);
 	}
 	free(reqs);
 	return 0;

@@ -160,11 +160,17 @@ static int gm_mix(vmp_vm_request *reqs, const vmp_host *h, const gm_scenario *s,
  * cells are taken in order and the first permutation of k distinct nodes that fits each
  * cell wins, else the VM is refused. isolate takes a whole core per vCPU, require whole
  * cores of the host's SMT width, prefer any free PUs (holes in partly used cores first:
- * the kindest reading for Nova). Memory from the node, or its 2M pool.
+ * the kindest reading for Nova). Memory from the node, or its 2M pool. Since Xena Nova
+ * sorts the host's cells before that ([compute] packing_host_numa_cells_allocation_strategy):
+ * GM_PACK tries the most used first, GM_SPREAD the least used (free PUs, then memory).
  */
+#define GM_PACK   1
+#define GM_SPREAD 2
 typedef struct gm_nova {
 	const vmp_host *h;
 	int T;
+	int mode;       /* 0: host cells in order; GM_PACK / GM_SPREAD: sorted as Nova since Xena */
+	int *order;     /* by position: the node tried there */
 	int *core_free; /* by core */
 	uint64_t *mem, *pages;
 } gm_nova;
@@ -228,7 +234,8 @@ static bool gm_perm(gm_nova *s, const vmp_vm_request *r, int k, int i, int *pick
 			gm_cell_take(s, pick[j], r, k);
 		return true;
 	}
-	for (int n = 0; n < s->h->nnodes; n++) {
+	for (int pos = 0; pos < s->h->nnodes; pos++) {
+		int n = s->order[pos];
 		bool used = false;
 		for (int j = 0; j < i; j++)
 			used |= pick[j] == n;
@@ -241,16 +248,49 @@ static bool gm_perm(gm_nova *s, const vmp_vm_request *r, int k, int i, int *pick
 	return false;
 }
 
-/* VMs Nova's first fit places, in the given order; -1 out of memory. */
-static int gm_first_fit(const vmp_host *h, const vmp_vm_request *reqs, int n)
+/* Free PUs of a node, then its memory for r: what Nova's sort weighs. */
+static bool gm_freer(const gm_nova *s, const vmp_vm_request *r, int a, int b)
 {
-	gm_nova s = {.h = h, .T = gm_max_core(h)};
+	int pa = 0, pb = 0;
+	uint64_t ma = r->hugepage_bytes ? s->pages[a] * GM_PAGE : s->mem[a];
+	uint64_t mb = r->hugepage_bytes ? s->pages[b] * GM_PAGE : s->mem[b];
+
+	for (int c = 0; c < s->h->ncores; c++) {
+		pa += s->h->cores[c].node == a ? s->core_free[c] : 0;
+		pb += s->h->cores[c].node == b ? s->core_free[c] : 0;
+	}
+	return pa != pb ? pa > pb : ma > mb;
+}
+
+/* The order the host's cells are tried in for r (a stable insertion sort by mode). */
+static void gm_sort_cells(gm_nova *s, const vmp_vm_request *r)
+{
+	for (int i = 0; i < s->h->nnodes; i++)
+		s->order[i] = i;
+	for (int i = 1; s->mode && i < s->h->nnodes; i++)
+		for (int j = i; j > 0; j--) {
+			int a = s->order[j - 1], b = s->order[j];
+			bool swap =
+			    s->mode == GM_SPREAD ? gm_freer(s, r, b, a) : gm_freer(s, r, a, b);
+			if (!swap)
+				break;
+			s->order[j - 1] = b;
+			s->order[j] = a;
+		}
+}
+
+/* VMs Nova's first fit places, in the given order, host cells sorted by mode; -1 out of
+ * memory. */
+static int gm_first_fit_mode(const vmp_host *h, const vmp_vm_request *reqs, int n, int mode)
+{
+	gm_nova s = {.h = h, .T = gm_max_core(h), .mode = mode};
 	int placed = -1;
 
 	s.core_free = calloc((size_t)h->ncores, sizeof(int));
 	s.mem = calloc((size_t)h->nnodes, sizeof(uint64_t));
 	s.pages = calloc((size_t)h->nnodes, sizeof(uint64_t));
-	if (s.core_free && s.mem && s.pages) {
+	s.order = calloc((size_t)h->nnodes, sizeof(int));
+	if (s.core_free && s.mem && s.pages && s.order) {
 		placed = 0;
 		for (int p = 0; p < h->npus; p++)
 			s.core_free[h->pus[p].core] +=
@@ -263,13 +303,21 @@ static int gm_first_fit(const vmp_host *h, const vmp_vm_request *reqs, int n)
 		for (int v = 0; v < n; v++) {
 			int pick[VMP_MAX_CELLS],
 			    k = reqs[v].numa_cells ? (int)reqs[v].numa_cells : 1;
+			gm_sort_cells(&s, &reqs[v]);
 			placed += k <= h->nnodes && gm_perm(&s, &reqs[v], k, 0, pick);
 		}
 	}
 	free(s.core_free);
 	free(s.mem);
 	free(s.pages);
+	free(s.order);
 	return placed;
+}
+
+/* Nova's first fit with the host's cells in order (before Xena; the comparison). */
+static int gm_first_fit(const vmp_host *h, const vmp_vm_request *reqs, int n)
+{
+	return gm_first_fit_mode(h, reqs, n, 0);
 }
 
 /* One scenario's figures. */
