@@ -26,6 +26,16 @@
  *        + 30 * (distance to the device's node - 10) / 10
  *        + 10 * bandwidth demand on the node / its measured triad bandwidth
  *
+ * In --order given (one VM at a time, never revisited) the fit term is instead, with cl and
+ * ml the shares of the node's free PUs and memory (of its pool) the VM leaves:
+ *
+ *   fit = 10 * (cl when less memory than the VM's is left, + ml when fewer PUs than it takes
+ *               are left: what is stranded) + 10 * |cl - ml|   (the room keeps its shape)
+ *
+ * and a VM that one node of the host (as it was before the plan) holds is not spread over
+ * partly used nodes: it is refused (tests/unit/test_plan_given.c measures both against
+ * Nova's first fit; a best-fit or packing term placed fewer VMs there).
+ *
  * Batch mode tries a few orders (priority first, then the VMs that are
  * hardest to fit), repairs the best one (search.c) and keeps the best plan
  * by the objective above.
@@ -124,6 +134,9 @@ typedef struct planner_state {
 	 * order (force_k of them); 0 lets the heuristic choose. */
 	const int *force_nodes;
 	int force_k;
+	/* --order given: VMs arrive one at a time, never revisited (given_fit() in place.c). */
+	bool given;
+	int *cap_empty; /* by node and thread policy (node * 3 + policy): capacity when it began */
 	planner_scratch tmp;
 } planner_state;
 
@@ -151,6 +164,11 @@ int planner_capacity(const planner_state *st, int node, int l3, vmp_thread_polic
 
 /* How many L3 domains n vCPUs would span on a node: now, or on the empty node. */
 int planner_l3_needed(const planner_state *st, int node, vmp_thread_policy pol, int n, bool empty);
+
+/* What a node could hold when the state began (before this plan's VMs): vCPUs under pol, and
+ * bytes from the pool of page_bytes (0: normal memory). */
+int planner_capacity_empty(const planner_state *st, int node, vmp_thread_policy pol);
+uint64_t planner_mem_room_empty(const planner_state *st, int node, uint64_t page_bytes);
 
 /* Take one PU (free) for the VM being placed, and log it for undo. */
 void planner_take_pu(planner_state *st, planner_undo *undo, int p);

@@ -101,6 +101,30 @@ static void guest_topology(vmp_plan_vm *vm, const vmp_host *h, int max_core)
 
 /* ---- dedicated vCPUs ---- */
 
+/*
+ * Given order's fit (internal.h): the shares of the node's CPUs (free PUs) and memory (its
+ * pool's) that placing n vCPUs of r leaves, cl and ml. What a node keeps of one resource once
+ * the other is too short for another VM like r is stranded; then the two shares should stay
+ * alike, so that the node's room keeps the shape VMs ask for.
+ */
+static double given_fit(const planner_state *st, const vmp_vm_request *r, int node, int n)
+{
+	int pus = planner_capacity_empty(st, node, VMP_THREADS_PREFER);
+	int free_pus = planner_capacity(st, node, ANY_L3, VMP_THREADS_PREFER);
+	int take = r->threads == VMP_THREADS_ISOLATE ? n * st->max_core : n;
+	uint64_t mem = planner_mem_room_empty(st, node, r->hugepage_bytes);
+	double room = (double)planner_mem_room(st, node, r->hugepage_bytes);
+	double m = (double)r->memory_bytes * n / r->vcpus;
+	double cl = (free_pus - take) / (double)(pus > 0 ? pus : 1);
+	double ml = (room - m) / (mem > 0 ? (double)mem : 1.0), stranded = 0;
+
+	if (room - m < m)
+		stranded += cl;
+	if (free_pus - take < take)
+		stranded += ml;
+	return COST_FIT * (stranded + fabs(cl - ml));
+}
+
 /* The cost of putting n vCPUs of r on node (lower is better); terms into out. */
 static double node_cost(const planner_state *st, const vmp_vm_request *r, int node, int n,
 			int devnode, double *terms)
@@ -109,7 +133,10 @@ static double node_cost(const planner_state *st, const vmp_vm_request *r, int no
 	int cap = planner_capacity(st, node, ANY_L3, r->threads);
 	double fit, l3, dev = 0, bw = 0;
 
-	fit = COST_FIT * (cap - n) / (double)(cap > 0 ? cap : 1);
+	if (st->given)
+		fit = given_fit(st, r, node, n);
+	else
+		fit = COST_FIT * (cap - n) / (double)(cap > 0 ? cap : 1);
 	l3 = COST_L3 * (planner_l3_needed(st, node, r->threads, n, false) -
 			planner_l3_needed(st, node, r->threads, n, true));
 	if (devnode >= 0)
@@ -253,6 +280,61 @@ static bool place_forced(planner_state *st, planner_undo *undo, vmp_plan_vm *vm,
 	return true;
 }
 
+/* Whether one node of the host, as it was before this plan's VMs, would hold all of r. */
+static bool one_node_held(const planner_state *st, const vmp_vm_request *r)
+{
+	for (int n = 0; n < st->h->nnodes; n++)
+		if (planner_capacity_empty(st, n, r->threads) >= (int)r->vcpus &&
+		    planner_mem_room_empty(st, n, r->hugepage_bytes) >= r->memory_bytes)
+			return true;
+	return false;
+}
+
+/*
+ * Given order does not spread vm over partly used nodes: say what one node lacks, when a
+ * spread would have held it (else the usual reason: nothing would).
+ */
+static void refuse_spread(const planner_state *st, vmp_plan_vm *vm)
+{
+	const vmp_host *h = st->h;
+	const vmp_vm_request *r = &vm->req;
+	int cpu_node = 0, most_cpus = -1, mem_node = 0;
+	uint64_t most_mem = 0;
+	char want[32], have[32];
+
+	if (!planner_fewest_nodes(st, r)) {
+		planner_explain_failure(st, vm);
+		return;
+	}
+	for (int n = 0; n < h->nnodes; n++) {
+		int cap = planner_capacity(st, n, ANY_L3, r->threads);
+		uint64_t room = planner_mem_room(st, n, r->hugepage_bytes);
+		if (cap > most_cpus) {
+			most_cpus = cap;
+			cpu_node = n;
+		}
+		if (room > most_mem || n == 0) {
+			most_mem = room;
+			mem_node = n;
+		}
+	}
+	vmp_size_human(want, sizeof(want), r->memory_bytes);
+	vmp_size_human(have, sizeof(have), most_mem);
+	planner_refuse(
+	    vm, VMP_BIND_NODE_FIT,
+	    "needs %u dedicated vCPUs (threads=%s) and %s of %s on one node, but no node "
+	    "has both now: the most CPUs free are %d (node %d), the most %s %s (node %d); "
+	    "given order does not spread a VM that one node of the host holds over "
+	    "partly used nodes (it would strand their room): --order batch or numa=N "
+	    "may place it",
+	    r->vcpus, planner_thread_names[r->threads], want,
+	    r->hugepage_bytes ? "hugepage memory" : "memory", most_cpus, h->nodes[cpu_node].id,
+	    r->hugepage_bytes ? "hugepage memory" : "memory", have, h->nodes[mem_node].id);
+	if (st->explain)
+		planner_append(&vm->explain, "not spread: one node of the host holds it (given "
+					     "order keeps the partly used nodes' room whole)\n");
+}
+
 /* Dedicated vCPUs: one node when one fits (lowest cost), else the fewest nearest nodes. */
 static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *vm, int devnode,
 			    int max_cells)
@@ -274,6 +356,11 @@ static bool place_dedicated(planner_state *st, planner_undo *undo, vmp_plan_vm *
 	if (st->force_k > 0)
 		ok = place_forced(st, undo, vm, &l3_used, &dist);
 	for (int k = k_first; k <= k_last && !ok && st->force_k == 0; k++) {
+		/* Given order spreads only what no node holds (internal.h). */
+		if (k == 2 && !r->numa_cells && st->given && one_node_held(st, r)) {
+			refuse_spread(st, vm);
+			return false;
+		}
 		/* Spreading: start at the fewest nodes that could hold it. */
 		if (k == 2 && !r->numa_cells) {
 			int fewest = planner_fewest_nodes(st, r);

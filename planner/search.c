@@ -127,13 +127,14 @@ static void vm_reset(vmp_plan_vm *vm)
  * does not crowd out smaller ones that fit whole.
  */
 static int run_order(vmp_plan *plan, const vmp_host *h, const size_t *order, bool two_phase,
-		     bool final, bool explain, double *value)
+		     bool final, bool explain, bool given, double *value)
 {
 	planner_state st;
 	int err;
 
 	if ((err = planner_state_init(&st, h)) < 0)
 		return err;
+	st.given = given;
 	st.explain = explain && final;
 	st.reasons = final;
 	for (int i = 0; i < plan->nvms; i++)
@@ -196,6 +197,7 @@ typedef struct search {
 	size_t *best_order;
 	bool best_two_phase;
 	size_t *order; /* the order being tried */
+	bool given;    /* --order given */
 } search;
 
 /* Run one order; keep the plan when it beats the best so far. */
@@ -206,7 +208,7 @@ static int try_order(search *s, const size_t *order, bool two_phase)
 
 	if (!s->trial && (err = plan_new(&s->trial, s->h, s->reqs, s->n)) < 0)
 		return err;
-	if ((err = run_order(s->trial, s->h, order, two_phase, false, false, &value)) < 0)
+	if ((err = run_order(s->trial, s->h, order, two_phase, false, false, s->given, &value)) < 0)
 		return err;
 	if (!s->best || value > s->best_value + 1e-9) {
 		vmp_plan *t = s->best;
@@ -463,6 +465,7 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 		goto out;
 	}
 	if (opts->order == VMP_ORDER_GIVEN) {
+		s.given = true;
 		for (size_t i = 0; i < nreqs; i++)
 			s.order[i] = i;
 		err = try_order(&s, s.order, false);
@@ -480,7 +483,7 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 				   &s.best_value);
 	else
 		err = run_order(s.best, host, s.best_order, s.best_two_phase, true, opts->explain,
-				&s.best_value);
+				s.given, &s.best_value);
 	if (err < 0)
 		goto out;
 	planner_rdt_as_libvirt(s.best, host);

@@ -62,12 +62,13 @@ static bool state_alloc(planner_state *st, const vmp_host *h)
 	st->tmp.fail = calloc(PLANNER_FAIL_MEMOS, sizeof(*st->tmp.fail));
 	st->tmp.l3_caps = calloc((size_t)h->nl3 + 2, sizeof(int));
 	st->tmp.undo_pus = calloc(pus + 1, sizeof(int));
-	return st->pu_free && st->core_nfree && st->core_size && st->core_pu_start && st->core_pu &&
-	       st->node_core_start && st->node_core && st->node_l3_start && st->node_l3 &&
-	       st->mem_free && st->huge_free && st->bw_demand && st->node_skip && st->tmp.caps &&
-	       st->tmp.order && st->tmp.rooms && st->tmp.to_set && st->tmp.ok && st->tmp.in &&
-	       st->tmp.l3_caps && st->tmp.undo_pus && st->tmp.spread_cap && st->tmp.spread_room &&
-	       st->tmp.memo && st->tmp.fail;
+	st->cap_empty = calloc(nodes * 3 + 1, sizeof(int));
+	return st->cap_empty && st->pu_free && st->core_nfree && st->core_size &&
+	       st->core_pu_start && st->core_pu && st->node_core_start && st->node_core &&
+	       st->node_l3_start && st->node_l3 && st->mem_free && st->huge_free && st->bw_demand &&
+	       st->node_skip && st->tmp.caps && st->tmp.order && st->tmp.rooms && st->tmp.to_set &&
+	       st->tmp.ok && st->tmp.in && st->tmp.l3_caps && st->tmp.undo_pus &&
+	       st->tmp.spread_cap && st->tmp.spread_room && st->tmp.memo && st->tmp.fail;
 }
 
 /* The CSR arrays: PUs per core in OS order, cores per node grouped by L3 domain. */
@@ -126,6 +127,10 @@ int planner_state_init(planner_state *st, const vmp_host *h)
 	}
 	st->max_core = planner_max_core(h);
 	st->min_dist = planner_min_distance(h);
+	for (int n = 0; n < h->nnodes; n++)
+		for (int pol = 0; pol < 3; pol++)
+			st->cap_empty[n * 3 + pol] =
+			    planner_capacity(st, n, ANY_L3, (vmp_thread_policy)pol);
 	for (int n = 0; n < h->nnodes; n++) {
 		st->mem_free[n] = h->nodes[n].free_bytes;
 		for (int k = 0; k < h->nodes[n].nhugepages; k++)
@@ -161,6 +166,7 @@ void planner_state_free(planner_state *st)
 	free(st->tmp.fail);
 	free(st->tmp.l3_caps);
 	free(st->tmp.undo_pus);
+	free(st->cap_empty);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -391,6 +397,24 @@ uint64_t planner_mem_room(const planner_state *st, int node, uint64_t page_bytes
 				  : st->mem_free[node];
 	}
 	return st->huge_free[node][k] * page_bytes;
+}
+
+int planner_capacity_empty(const planner_state *st, int node, vmp_thread_policy pol)
+{
+	return st->cap_empty[node * 3 + (int)pol];
+}
+
+uint64_t planner_mem_room_empty(const planner_state *st, int node, uint64_t page_bytes)
+{
+	const vmp_node *n = &st->h->nodes[node];
+	int k = pool_of(st->h, node, page_bytes);
+
+	if (k < 0) {
+		if (page_bytes && planner_pool_configured(st->h, page_bytes))
+			return 0;
+		return page_bytes ? n->free_bytes / page_bytes * page_bytes : n->free_bytes;
+	}
+	return n->hugepages[k].free * page_bytes;
 }
 
 static void mem_move(planner_state *st, int node, uint64_t mem, uint64_t page_bytes, bool give)

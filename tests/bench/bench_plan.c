@@ -14,6 +14,8 @@
 #include "vmplan/probe.h"
 #include "vmplan/spec.h"
 
+#include "../unit/given_mix.h"
+
 static uint64_t rng = 1;
 static unsigned rnd(unsigned n)
 {
@@ -250,6 +252,81 @@ static int solver_only(vmp_host *fixture)
 	return 0;
 }
 
+/* One plan of a given-order scenario: the VMs placed, the time into *ms. */
+static vmp_plan *given_plan(const vmp_host *h, const vmp_vm_request *reqs, int n,
+			    vmp_plan_order order, double *ms)
+{
+	vmp_plan_options opts = {.order = order};
+	vmp_plan *plan = NULL;
+	double t0 = now_ms();
+
+	if (vmp_plan_solve(&plan, h, reqs, (size_t)n, &opts) < 0) {
+		fprintf(stderr, "%s\n", vmp_error_last());
+		exit(1);
+	}
+	*ms = now_ms() - t0;
+	return plan;
+}
+
+/* Given order against Nova's first fit (host cells in order; pack and spread: sorted as
+ * Nova does since Xena) and batch (argv[1] "given"), on test_plan_given's
+ * scenarios: with every VM cut to fit one node, then as drawn (oversize: VMs no node holds,
+ * which Nova refuses and vmplan spreads). */
+static int given_table(const char *fixtures)
+{
+	vmp_vm_request *reqs = calloc(GM_MAX_VMS, sizeof(*reqs));
+
+	if (!reqs)
+		return 1;
+	printf("vmplan planner benchmark: given order vs Nova's first fit (fixtures: %s)\n",
+	       fixtures);
+	for (int oversize = 0; oversize < 2; oversize++) {
+		int tg = 0, tf = 0, tp = 0, ts = 0, tb = 0, below = 0;
+		printf("\n%s\n%-28s %4s %6s %9s %6s %9s %6s %6s %6s %9s %s\n",
+		       oversize ? "as drawn (VMs larger than any node included):"
+				: "each VM fits one node of the empty host:",
+		       "scenario", "VMs", "given", "ms", "first", "ms", "pack", "spread", "batch",
+		       "ms", "solver");
+		for (int s = 0; s < GM_NSCENARIOS; s++) {
+			vmp_host *h = NULL;
+			double gms, fms, bms, t0;
+			char solver[160];
+			int rc = gm_host(&h, &gm_scenarios[s], fixtures), n, ff;
+			if (rc == 1)
+				continue;
+			if (rc < 0 || (n = gm_mix(reqs, h, &gm_scenarios[s], oversize)) < 0) {
+				fprintf(stderr, "%s\n", vmp_error_last());
+				return 1;
+			}
+			vmp_plan *given = given_plan(h, reqs, n, VMP_ORDER_GIVEN, &gms);
+			vmp_plan *batch = given_plan(h, reqs, n, VMP_ORDER_BATCH, &bms);
+			t0 = now_ms();
+			ff = gm_first_fit(h, reqs, n);
+			fms = now_ms() - t0;
+			vmp_plan_solver_describe(solver, sizeof(solver), batch);
+			int g = vmp_plan_placed_count(given), b = vmp_plan_placed_count(batch);
+			int fp = gm_first_fit_mode(h, reqs, n, GM_PACK);
+			int fs = gm_first_fit_mode(h, reqs, n, GM_SPREAD);
+			printf("%-28s %4d %6d %9.2f %6d %9.2f %6d %6d %6d %9.2f %s\n",
+			       gm_scenarios[s].label, n, g, gms, ff, fms, fp, fs, b, bms, solver);
+			tp += fp;
+			ts += fs;
+			tg += g;
+			tf += ff;
+			tb += b;
+			below += g < ff;
+			vmp_plan_free(given);
+			vmp_plan_free(batch);
+			vmp_host_free(h);
+		}
+		printf("total: given %d, first fit %d (Nova's pack %d, spread %d), batch %d; given "
+		       "below first fit on %d\n",
+		       tg, tf, tp, ts, tb, below);
+	}
+	free(reqs);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	/* argv[1]: an hwloc XML fixture ("" for none); argv[2]: a host.json for the scale cases
@@ -257,6 +334,8 @@ int main(int argc, char **argv)
 	const char *fixture = argc > 1 && argv[1][0] ? argv[1] : NULL;
 	vmp_host *h = NULL;
 
+	if (fixture && !strcmp(fixture, "given"))
+		return given_table(argc > 2 && argv[2][0] ? argv[2] : "../shared/fixtures");
 	if (fixture && !strcmp(fixture, "--scale")) {
 		scale_json();
 		return 0;
