@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "cmd_rebalance.h"
 #include "vmplan/error.h"
@@ -124,9 +125,7 @@ static bool read_options(int *status, rebalance_args *a, int argc, char **argv)
 {
 	int c, failed;
 
-	*status = EXIT_USAGE;
-	optind = 1;
-	opterr = 0;
+	cli_getopt_start(status);
 	while ((c = getopt_long(argc, argv, ":o:h", rebalance_longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FLEET:
@@ -155,11 +154,8 @@ static bool read_options(int *status, rebalance_args *a, int argc, char **argv)
 			a->xml_dir = optarg;
 			break;
 		case OPT_TYPE:
-			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
-				cli_error("bad --type '%s': use kvm or qemu", optarg);
+			if (!cli_domain_type(&a->type, optarg))
 				return false;
-			}
-			a->type = optarg;
 			break;
 		case OPT_APPLY:
 			a->apply = true;
@@ -176,10 +172,8 @@ static bool read_options(int *status, rebalance_args *a, int argc, char **argv)
 			return false;
 		}
 	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s'; see 'vmplan rebalance --help'", argv[optind]);
+	if (!cli_no_more_args("rebalance", argc, argv, optind))
 		return false;
-	}
 	if (!a->fleet) {
 		cli_error("rebalance needs --fleet FILE; see 'vmplan rebalance --help'");
 		return false;
@@ -221,10 +215,8 @@ static int step_xmls(char ***out, const vmp_rebalance *rb, const vmp_fleet *flee
 		} else {
 			err = vmp_export_libvirt_xml(&xmls[i], NULL, &st->plan->vms[0], type);
 		}
-		if (err < 0) {
-			cli_error("%s", vmp_error_last());
-			return cli_status(err);
-		}
+		if (err < 0)
+			return cli_fail(err);
 	}
 	return 0;
 }
@@ -255,10 +247,8 @@ static int write_xml_dir(const vmp_rebalance *rb, char *const *xmls, const char 
 		err = vmp_fileset_commit(set);
 out:
 	vmp_fileset_free(set);
-	if (err < 0) {
-		cli_error("%s", vmp_error_last());
-		return cli_status(err);
-	}
+	if (err < 0)
+		return cli_fail(err);
 	return 0;
 }
 
@@ -283,8 +273,7 @@ static int emit(const rebalance_args *a, const vmp_rebalance *rb, const vmp_flee
 	}
 	if (a->xml_dir && (status = write_xml_dir(rb, xmls, a->xml_dir)) != 0)
 		goto out;
-	if (a->output && vmp_file_write_atomic(a->output, json, strlen(json)) < 0) {
-		cli_error("%s", vmp_error_last());
+	if (a->output && cli_write_text(a->output, json) < 0) {
 		status = EXIT_RUNTIME;
 		goto out;
 	}
@@ -317,8 +306,7 @@ static int exec_rebalance(int argc, char **argv)
 		goto out;
 	o = (vmp_rebalance_options){.max_moves = a.max_moves, .reserve = a.reserve};
 	if ((err = vmp_rebalance_solve(&rb, fleet, a.reqs, a.nreqs, &o)) < 0) {
-		cli_error("%s", vmp_error_last());
-		status = cli_status(err);
+		status = cli_fail(err);
 		goto out;
 	}
 	status = emit(&a, rb, fleet);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "cli.h"
 #include "vmplan/bench.h"
 #include "vmplan/error.h"
@@ -476,13 +477,19 @@ static bool read_time_limit(vmp_plan_options *opts, const char *arg)
 /* Read the command line; false, with *status, where the command ends. */
 static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 {
-	int c, failed;
+	static const cli_word orders[] = {
+	    {"batch", VMP_ORDER_BATCH}, {"given", VMP_ORDER_GIVEN}, {NULL, 0}};
+	static const cli_word defaults[] = {{"shrink", 0}, {"keep", 1}, {NULL, 0}};
+	int c, failed, word, taken;
 
-	*status = EXIT_USAGE;
-	optind = 1;
-	opterr = 0;
+	cli_getopt_start(status);
 	while ((c = getopt_long(argc, argv, ":o:h", suggest_longopts, NULL)) != -1) {
 		if (cli_host_option(&a->host_opts, c, optarg) || fleet_option(a, c, optarg))
+			continue;
+		if ((taken = cli_bench_engine_take(&a->bench, c, optarg)) < 0)
+			return false;
+		a->engine_set |= taken > 0;
+		if (taken)
 			continue;
 		if (c == OPT_MIGRATE || c == OPT_MIGRATE_TO) {
 			*(c == OPT_MIGRATE ? &a->migrate : &a->migrate_to) = optarg;
@@ -506,21 +513,14 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 				return false;
 			break;
 		case 'O':
-			if (!strcmp(optarg, "batch")) {
-				a->opts.order = VMP_ORDER_BATCH;
-			} else if (!strcmp(optarg, "given")) {
-				a->opts.order = VMP_ORDER_GIVEN;
-			} else {
-				cli_error("bad --order '%s': use batch or given", optarg);
+			if (cli_parse_word(&word, "--order", optarg, orders) < 0)
 				return false;
-			}
+			a->opts.order = (vmp_plan_order)word;
 			break;
 		case 'D':
-			if (strcmp(optarg, "shrink") && strcmp(optarg, "keep")) {
-				cli_error("bad --resctrl-default '%s': use shrink or keep", optarg);
+			if (cli_parse_word(&word, "--resctrl-default", optarg, defaults) < 0)
 				return false;
-			}
-			a->keep_default = !strcmp(optarg, "keep");
+			a->keep_default = word;
 			break;
 		case 'L':
 			if (!read_time_limit(&a->opts, optarg))
@@ -538,24 +538,12 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 		case 'V':
 			a->validate = true;
 			break;
-		case OPT_ENGINE:
-		case OPT_GUEST_ACCEL:
-		case OPT_GUEST_KERNEL:
-		case OPT_GUEST_MEMORY:
-		case OPT_GUEST_TIMEOUT:
-			if (cli_bench_engine_option(&a->bench, c, optarg) < 0)
-				return false;
-			a->engine_set = true;
-			break;
 		case 'X':
 			a->print_xml = true;
 			break;
 		case 't':
-			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
-				cli_error("bad --type '%s': use kvm or qemu", optarg);
+			if (!cli_domain_type(&a->type, optarg))
 				return false;
-			}
-			a->type = optarg;
 			break;
 		case 'h':
 			print_suggest_usage(stdout);
@@ -566,11 +554,7 @@ static bool read_options(int *status, suggest_args *a, int argc, char **argv)
 			return false;
 		}
 	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s'; see 'vmplan suggest --help'", argv[optind]);
-		return false;
-	}
-	return true;
+	return cli_no_more_args("suggest", argc, argv, optind);
 }
 
 /* Load the host, reserve its housekeeping CPUs and plan; 0, or the failure's exit status. */
@@ -599,19 +583,15 @@ static int make_plan(vmp_host **host, vmp_plan **plan, const suggest_args *a)
 {
 	int err;
 
-	if ((err = load_host(host, a)) < 0) {
-		cli_error("%s", vmp_error_last());
-		return cli_status(err);
-	}
+	if ((err = load_host(host, a)) < 0)
+		return cli_fail(err);
 	if (vmp_plan_reserve(*host, a->reserve) < 0) {
 		cli_error("%s", vmp_error_last());
 		return EXIT_USAGE;
 	}
 	(*host)->resctrl.keep_default = a->keep_default;
-	if ((err = vmp_plan_solve(plan, *host, a->reqs, a->nreqs, &a->opts)) < 0) {
-		cli_error("%s", vmp_error_last());
-		return cli_status(err);
-	}
+	if ((err = vmp_plan_solve(plan, *host, a->reqs, a->nreqs, &a->opts)) < 0)
+		return cli_fail(err);
 	return 0;
 }
 
