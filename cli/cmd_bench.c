@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "vmplan/bench.h"
 #include "vmplan/error.h"
@@ -342,40 +343,9 @@ static void show_progress(void *opaque, const char *what, double fraction)
 	cli_progress("bench:", what, fraction);
 }
 
-static int parse_int(int *out, const char *arg, const char *opt, int lo, int hi)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (!*arg || *end || v < lo || v > hi) {
-		cli_error("bad %s '%s': expected a whole number from %d to %d", opt, arg, lo, hi);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-static int parse_double(double *out, const char *arg, const char *opt, double lo, double hi)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (!*arg || *end || !(v >= lo && v <= hi)) {
-		cli_error("bad %s '%s': expected a number from %g to %g", opt, arg, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 enum {
 	OPT_BASELINE = 0x2000,
-	OPT_WORKLOAD,
-	OPT_REPS,
-	OPT_SECONDS,
 	OPT_HISTORY,
-	OPT_COMPARE,
-	OPT_THRESHOLD,
 	OPT_JSON,
 	OPT_FORCE,
 };
@@ -392,43 +362,39 @@ typedef struct bench_args {
 
 static int parse_baseline(unsigned *out, const char *arg)
 {
-	if (!strcmp(arg, "unpinned"))
-		*out = VMP_BENCH_BASE_UNPINNED;
-	else if (!strcmp(arg, "naive"))
-		*out = VMP_BENCH_BASE_NAIVE;
-	else if (!strcmp(arg, "both"))
-		*out = VMP_BENCH_BASE_UNPINNED | VMP_BENCH_BASE_NAIVE;
-	else {
-		cli_error("bad --baseline '%s': use unpinned, naive or both", arg);
+	static const cli_word baselines[] = {
+	    {"unpinned", VMP_BENCH_BASE_UNPINNED},
+	    {"naive", VMP_BENCH_BASE_NAIVE},
+	    {"both", VMP_BENCH_BASE_UNPINNED | VMP_BENCH_BASE_NAIVE},
+	    {NULL, 0}};
+	int v;
+
+	if (cli_parse_word(&v, "--baseline", arg, baselines) < 0)
 		return -1;
-	}
+	*out = (unsigned)v;
 	return 0;
 }
 
 int cli_bench_engine_option(vmp_bench_options *o, int c, const char *arg)
 {
+	static const cli_word engines[] = {
+	    {"host", VMP_BENCH_ENGINE_HOST}, {"guest", VMP_BENCH_ENGINE_GUEST}, {NULL, 0}};
+	static const cli_word accels[] = {{"kvm", VMP_BENCH_ACCEL_KVM},
+					  {"tcg", VMP_BENCH_ACCEL_TCG},
+					  {"auto", VMP_BENCH_ACCEL_AUTO},
+					  {NULL, 0}};
+	int v;
+
 	switch (c) {
 	case OPT_ENGINE:
-		if (!strcmp(arg, "host"))
-			o->engine = VMP_BENCH_ENGINE_HOST;
-		else if (!strcmp(arg, "guest"))
-			o->engine = VMP_BENCH_ENGINE_GUEST;
-		else {
-			cli_error("bad --engine '%s': use host or guest", arg);
+		if (cli_parse_word(&v, "--engine", arg, engines) < 0)
 			return -1;
-		}
+		o->engine = (vmp_bench_engine)v;
 		return 0;
 	case OPT_GUEST_ACCEL:
-		if (!strcmp(arg, "auto"))
-			o->guest_accel = VMP_BENCH_ACCEL_AUTO;
-		else if (!strcmp(arg, "kvm"))
-			o->guest_accel = VMP_BENCH_ACCEL_KVM;
-		else if (!strcmp(arg, "tcg"))
-			o->guest_accel = VMP_BENCH_ACCEL_TCG;
-		else {
-			cli_error("bad --guest-accel '%s': use kvm, tcg or auto", arg);
+		if (cli_parse_word(&v, "--guest-accel", arg, accels) < 0)
 			return -1;
-		}
+		o->guest_accel = (vmp_bench_accel)v;
 		return 0;
 	case OPT_GUEST_KERNEL:
 		o->guest_kernel = arg;
@@ -441,7 +407,7 @@ int cli_bench_engine_option(vmp_bench_options *o, int c, const char *arg)
 		}
 		return 0;
 	case OPT_GUEST_TIMEOUT:
-		return parse_double(&o->guest_timeout_s, arg, "--guest-timeout", 1, 86400);
+		return cli_parse_double(&o->guest_timeout_s, arg, "--guest-timeout", 1, 86400);
 	default:
 		o->connect_uri = arg;
 		return 0;
@@ -453,12 +419,8 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"baseline", required_argument, NULL, OPT_BASELINE},
-	    {"workload", required_argument, NULL, OPT_WORKLOAD},
-	    {"reps", required_argument, NULL, OPT_REPS},
-	    {"seconds", required_argument, NULL, OPT_SECONDS},
+	    CLI_RUN_LONGOPTS,
 	    {"history", required_argument, NULL, OPT_HISTORY},
-	    {"compare-last", required_argument, NULL, OPT_COMPARE},
-	    {"threshold", required_argument, NULL, OPT_THRESHOLD},
 	    {"output", required_argument, NULL, 'o'},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"force", no_argument, NULL, OPT_FORCE},
@@ -467,42 +429,25 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int c;
+	int c, taken;
 
-	*status = EXIT_USAGE;
-	optind = 1;
-	opterr = 0;
+	cli_getopt_start(status);
 	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		if (!(taken = cli_bench_engine_take(&a->opts, c, optarg)))
+			taken = cli_bench_run_take(&a->opts, &a->compare_last, &a->threshold, c,
+						   optarg);
+		if (taken < 0)
+			return false;
+		a->threshold_set |= taken && c == OPT_RUN_THRESHOLD;
+		if (taken)
+			continue;
 		switch (c) {
 		case OPT_BASELINE:
 			if (parse_baseline(&a->opts.baselines, optarg) < 0)
 				return false;
 			break;
-		case OPT_WORKLOAD:
-			if (vmp_bench_workloads_parse(&a->opts, optarg) < 0) {
-				cli_error("bad --workload: %s", vmp_error_last());
-				return false;
-			}
-			break;
-		case OPT_REPS:
-			if (parse_int(&a->opts.reps, optarg, "--reps", 1, 1000) < 0)
-				return false;
-			break;
-		case OPT_SECONDS:
-			if (parse_double(&a->opts.seconds, optarg, "--seconds", 0.001, 3600) < 0)
-				return false;
-			break;
 		case OPT_HISTORY:
 			a->history_path = optarg;
-			break;
-		case OPT_COMPARE:
-			if (parse_int(&a->compare_last, optarg, "--compare-last", 1, 100000) < 0)
-				return false;
-			break;
-		case OPT_THRESHOLD:
-			if (parse_double(&a->threshold, optarg, "--threshold", 0, 1000) < 0)
-				return false;
-			a->threshold_set = true;
 			break;
 		case 'o':
 			a->output = optarg;
@@ -513,15 +458,6 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 		case OPT_FORCE:
 			a->opts.force = true;
 			break;
-		case OPT_ENGINE:
-		case OPT_GUEST_ACCEL:
-		case OPT_GUEST_KERNEL:
-		case OPT_GUEST_MEMORY:
-		case OPT_GUEST_TIMEOUT:
-		case OPT_GUEST_CONNECT:
-			if (cli_bench_engine_option(&a->opts, c, optarg) < 0)
-				return false;
-			break;
 		case 'h':
 			fputs(bench_usage, stdout);
 			*status = 0;
@@ -531,10 +467,8 @@ static bool read_options(int *status, bench_args *a, int argc, char **argv)
 			return false;
 		}
 	}
-	if (optind + 1 < argc) {
-		cli_error("unexpected argument '%s'; see 'vmplan bench --help'", argv[optind + 1]);
+	if (!cli_no_more_args("bench", argc, argv, optind + 1))
 		return false;
-	}
 	if ((a->compare_last || a->threshold_set) && !a->history_path) {
 		cli_error("--compare-last and --threshold need --history DB");
 		return false;
@@ -561,31 +495,18 @@ static int run_plan(vmp_bench_run **run, vmp_plan **plan, vmp_host **host, vmp_h
 {
 	int err;
 
-	if ((err = vmp_plan_load_json(plan, a->plan_path)) < 0) {
-		cli_error("%s", vmp_error_last());
-		return cli_status(err);
-	}
+	if ((err = vmp_plan_load_json(plan, a->plan_path)) < 0)
+		return cli_fail(err);
 	if ((err = vmp_probe_live(host)) < 0) {
 		cli_error("%s", vmp_error_last());
 		return EXIT_RUNTIME;
 	}
 	/* Open the history first: a bad file should not cost a whole bench. */
-	if (a->history_path && (err = vmp_history_open(hist, a->history_path)) < 0) {
-		cli_error("%s", vmp_error_last());
-		return cli_status(err);
-	}
+	if (a->history_path && (err = vmp_history_open(hist, a->history_path)) < 0)
+		return cli_fail(err);
 	if (isatty(STDERR_FILENO))
 		a->opts.progress = show_progress;
-	/* vmplan-guest is installed beside vmplan. */
-	{
-		static char self[4096];
-		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-		if (len > 0) {
-			self[len] = '\0';
-			a->opts.guest_argv0 = self;
-		}
-	}
+	cli_bench_find_self(&a->opts);
 	if ((err = vmp_bench_run_plan(run, *plan, *host, &a->opts)) < 0) {
 		cli_error("%s%s", vmp_error_last(),
 			  err == VMP_EINVAL && strstr(vmp_error_last(), "bench it on that host")
@@ -637,10 +558,8 @@ static int report_run(const bench_args *a, const vmp_bench_run *run, vmp_history
 		cli_error("%s", vmp_error_last());
 		goto out;
 	}
-	if (a->output && (err = vmp_file_write_atomic(a->output, text, strlen(text))) < 0) {
-		cli_error("%s", vmp_error_last());
+	if (a->output && (err = cli_write_text(a->output, text)) < 0)
 		goto out;
-	}
 	if (hist && (err = vmp_history_store(hist, run, NULL)) < 0) {
 		cli_error("%s", vmp_error_last());
 		goto out;

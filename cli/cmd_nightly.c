@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
 #include "nightly.h"
 #include "vmplan/error.h"
@@ -78,19 +79,7 @@ static const char nightly_usage[] =
     "unreachable, a report or the history not written: said, and the other steps\n"
     "still run); 2 bad usage, no accepted plan, or the host changed.\n";
 
-enum {
-	OPT_STATE_DIR = 0x4000,
-	OPT_NCONNECT,
-	OPT_NWORKLOAD,
-	OPT_NREPS,
-	OPT_NSECONDS,
-	OPT_NCOMPARE,
-	OPT_NTHRESHOLD,
-	OPT_KEEP_DAYS,
-	OPT_SKIP,
-	OPT_NJSON,
-	OPT_PROM
-};
+enum { OPT_STATE_DIR = 0x4000, OPT_NCONNECT, OPT_KEEP_DAYS, OPT_SKIP, OPT_NJSON, OPT_PROM };
 
 /* Record a failed step; the run goes on. */
 static void step_failed(nightly *n, const char *step)
@@ -101,48 +90,19 @@ static void step_failed(nightly *n, const char *step)
 			 vmp_error_last());
 }
 
-static int parse_number(double *out, const char *arg, const char *opt, double lo, double hi)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (!*arg || *end || !(v >= lo && v <= hi)) {
-		cli_error("bad %s '%s': expected a number from %g to %g", opt, arg, lo, hi);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int parse_int(int *out, const char *arg, const char *opt, int lo, int hi)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (!*arg || *end || v < lo || v > hi) {
-		cli_error("bad %s '%s': expected a whole number from %d to %d", opt, arg, lo, hi);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
 static int parse_skip(nightly *n, const char *arg)
 {
+	static const cli_word steps[] = {{"verify", 1}, {"bench", 2}, {"reports", 3}, {NULL, 0}};
 	char buf[256], *save = NULL;
+	int step;
 
 	snprintf(buf, sizeof(buf), "%s", arg);
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(t, "verify"))
-			n->skip_verify = true;
-		else if (!strcmp(t, "bench"))
-			n->skip_bench = true;
-		else if (!strcmp(t, "reports"))
-			n->skip_reports = true;
-		else {
-			cli_error("bad --skip '%s': use verify, bench or reports", t);
+		if (cli_parse_word(&step, "--skip", t, steps) < 0)
 			return -1;
-		}
+		n->skip_verify |= step == 1;
+		n->skip_bench |= step == 2;
+		n->skip_reports |= step == 3;
 	}
 	return 0;
 }
@@ -150,6 +110,10 @@ static int parse_skip(nightly *n, const char *arg)
 /* One option of nightly's own; 0, or -1 after a message. */
 static int take_option(nightly *n, int c, const char *arg)
 {
+	int taken = cli_bench_run_take(&n->bo, &n->compare_last, &n->threshold, c, arg);
+
+	if (taken)
+		return taken < 0 ? -1 : 0;
 	switch (c) {
 	case OPT_STATE_DIR:
 		n->state_dir = arg;
@@ -157,22 +121,8 @@ static int take_option(nightly *n, int c, const char *arg)
 	case OPT_NCONNECT:
 		n->uri = arg;
 		return 0;
-	case OPT_NWORKLOAD:
-		if (vmp_bench_workloads_parse(&n->bo, arg) < 0) {
-			cli_error("bad --workload: %s", vmp_error_last());
-			return -1;
-		}
-		return 0;
-	case OPT_NREPS:
-		return parse_int(&n->bo.reps, arg, "--reps", 1, 1000);
-	case OPT_NSECONDS:
-		return parse_number(&n->bo.seconds, arg, "--seconds", 0.001, 3600);
-	case OPT_NCOMPARE:
-		return parse_int(&n->compare_last, arg, "--compare-last", 1, 100000);
-	case OPT_NTHRESHOLD:
-		return parse_number(&n->threshold, arg, "--threshold", 0, 1000);
 	case OPT_KEEP_DAYS:
-		return parse_int(&n->keep_days, arg, "--keep-days", 0, 100000);
+		return cli_parse_int(&n->keep_days, arg, "--keep-days", 0, 100000);
 	case OPT_SKIP:
 		return parse_skip(n, arg);
 	case OPT_NJSON:
@@ -192,11 +142,7 @@ static bool read_options(int *status, nightly *n, int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"state-dir", required_argument, NULL, OPT_STATE_DIR},
 	    {"connect", required_argument, NULL, OPT_NCONNECT},
-	    {"workload", required_argument, NULL, OPT_NWORKLOAD},
-	    {"reps", required_argument, NULL, OPT_NREPS},
-	    {"seconds", required_argument, NULL, OPT_NSECONDS},
-	    {"compare-last", required_argument, NULL, OPT_NCOMPARE},
-	    {"threshold", required_argument, NULL, OPT_NTHRESHOLD},
+	    CLI_RUN_LONGOPTS,
 	    {"keep-days", required_argument, NULL, OPT_KEEP_DAYS},
 	    {"skip", required_argument, NULL, OPT_SKIP},
 	    {"json", no_argument, NULL, OPT_NJSON},
@@ -207,9 +153,7 @@ static bool read_options(int *status, nightly *n, int argc, char **argv)
 	};
 	int c;
 
-	*status = EXIT_USAGE;
-	optind = 1;
-	opterr = 0;
+	cli_getopt_start(status);
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(nightly_usage, stdout);
@@ -223,10 +167,8 @@ static bool read_options(int *status, nightly *n, int argc, char **argv)
 		if (take_option(n, c, optarg) < 0)
 			return false;
 	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s'; see 'vmplan nightly --help'", argv[optind]);
+	if (!cli_no_more_args("nightly", argc, argv, optind))
 		return false;
-	}
 	if (n->bo.engine == VMP_BENCH_ENGINE_HOST &&
 	    (n->bo.guest_kernel || n->bo.guest_memory_bytes || n->bo.guest_timeout_s ||
 	     n->bo.guest_accel)) {
@@ -300,18 +242,6 @@ static void do_verify(nightly *n)
 	}
 }
 
-/* vmplan-guest is installed beside vmplan. */
-static void find_self(vmp_bench_options *bo)
-{
-	static char self[4096];
-	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (len > 0) {
-		self[len] = '\0';
-		bo->guest_argv0 = self;
-	}
-}
-
 static void do_bench(nightly *n)
 {
 	char path[PATH_MAX];
@@ -322,7 +252,7 @@ static void do_bench(nightly *n)
 		step_failed(n, "history");
 		return;
 	}
-	find_self(&n->bo);
+	cli_bench_find_self(&n->bo);
 	if (n->bo.engine == VMP_BENCH_ENGINE_GUEST)
 		n->bo.connect_uri = n->uri;
 	if (vmp_bench_run_plan(&n->run, n->plan, n->live, &n->bo) < 0) {
