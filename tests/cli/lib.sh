@@ -3,6 +3,7 @@ set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/testnode.sh"
 failures=0
 checks=0
 

@@ -9,18 +9,7 @@ expect_in out "1 of 1 VM placed" "the VM placed"
 expect_in out "vcpupin" "pins shown"
 
 # A node file: one node of 4 CPUs; domain 'busy' holds CPUs 0-2 and 3 GiB of the 4.
-cat >"$TMP/node.xml" <<'EOF'
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>4194304</memory>
-  <domain type='test'>
-    <name>busy</name><memory unit='MiB'>3072</memory>
-    <vcpu placement='static' cpuset='0-2'>3</vcpu>
-    <numatune><memory mode='strict' nodeset='0'/></numatune>
-    <os><type>hvm</type></os>
-  </domain>
-</node>
-EOF
+test_node "$TMP/node.xml" 1 4194304 busy:3072:0-2:3:0
 uri="test://$TMP/node.xml"
 run suggest --connect "$uri" --reserve none --vm name=a,vcpus=1,memory=512M --show-xml
 expect_status 0 "a VM beside an existing one"

@@ -6,18 +6,7 @@ expect_status 0 "probe big"
 run probe --synthetic "pack:1 [numa(memory=16GB)] core:4 pu:2" -o "$TMP/small.json"
 expect_status 0 "probe small"
 # A test-driver node of 4 CPUs; domain 'busy' holds CPUs 0-2 and 3 GiB of the 4.
-cat >"$TMP/node.xml" <<'XML'
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>4194304</memory>
-  <domain type='test'>
-    <name>busy</name><memory unit='MiB'>3072</memory>
-    <vcpu placement='static' cpuset='0-2'>3</vcpu>
-    <numatune><memory mode='strict' nodeset='0'/></numatune>
-    <os><type>hvm</type></os>
-  </domain>
-</node>
-XML
+test_node "$TMP/node.xml" 1 4194304 busy:3072:0-2:3:0
 mkdir "$TMP/hosts"
 mv "$TMP/big.json" "$TMP/small.json" "$TMP/hosts/"
 cat >"$TMP/fleet.yaml" <<EOF

@@ -19,17 +19,7 @@ cat >"$TMP/src.xml" <<'XML'
   </domain>
 </node>
 XML
-cat >"$TMP/dst.xml" <<'XML'
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>8388608</memory>
-  <domain type='test'>
-    <name>busy</name><memory unit='MiB'>1024</memory>
-    <vcpu placement='static' cpuset='0-1'>2</vcpu>
-    <os><type>hvm</type></os>
-  </domain>
-</node>
-XML
+test_node "$TMP/dst.xml" 1 8388608 busy:1024:0-1:2
 # The test driver runs every domain of its node file (a stopped VM is refused: see
 # tests/libvirt/t_fleet_qemu.sh).
 SRC="test://$TMP/src.xml"

@@ -6,25 +6,11 @@
 run probe --synthetic "pack:1 [numa(memory=8GB)] core:4 pu:1" -o "$TMP/empty.json"
 expect_status 0 "probe"
 for h in h0 h1; do
-	sed -e "s/\"existing\": \[\]/\"existing\": [{\"name\": \"vm-$h\", \"cpus\": \"0-1\", \"memory_bytes\": 2147483648, \"nodes\": \"0\"}]/" \
-		-e 's/"used": ""/"used": "0-1"/' \
-		-e 's/"free_bytes": 8000000000/"free_bytes": 5852516352/' \
-		"$TMP/empty.json" >"$TMP/$h.json"
+	running_host_json "$TMP/empty.json" "$TMP/$h.json" "vm-$h"
 done
 expect_true "the running VM in the host.json" grep -q '"name": "vm-h0"' "$TMP/h0.json"
 # A test-driver host of 4 CPUs: web3 holds CPUs 2-3 and 1 GiB of node 0.
-cat >"$TMP/node.xml" <<'XML'
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>8388608</memory>
-  <domain type='test'>
-    <name>web3</name><memory unit='MiB'>1024</memory>
-    <vcpu placement='static' cpuset='2-3'>2</vcpu>
-    <numatune><memory mode='strict' nodeset='0'/></numatune>
-    <os><type>hvm</type></os>
-  </domain>
-</node>
-XML
+test_node "$TMP/node.xml" 1 8388608 web3:1024:2-3:2:0
 cat >"$TMP/fleet.yaml" <<EOF
 hosts:
   - host: h0.json
@@ -79,24 +65,7 @@ expect_status 0 "free hosts"
 expect_in out "free hosts: 0 -> 1" "one host freed"
 
 # A two-node test-driver host: a live re-pin gathers a and b on one node.
-cat >"$TMP/two.xml" <<'XML'
-<node>
-  <cpu><nodes>2</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>8388608</memory>
-  <domain type='test'>
-    <name>a</name><memory unit='MiB'>1024</memory>
-    <vcpu placement='static' cpuset='0-1'>2</vcpu>
-    <numatune><memory mode='strict' nodeset='0'/></numatune>
-    <os><type>hvm</type></os>
-  </domain>
-  <domain type='test'>
-    <name>b</name><memory unit='MiB'>1024</memory>
-    <vcpu placement='static' cpuset='4-5'>2</vcpu>
-    <numatune><memory mode='strict' nodeset='1'/></numatune>
-    <os><type>hvm</type></os>
-  </domain>
-</node>
-XML
+test_node "$TMP/two.xml" 2 8388608 a:1024:0-1:2:0 b:1024:4-5:2:1
 printf 'hosts:\n  - uri: test://%s/two.xml\n    name: two\n' "$TMP" >"$TMP/two.yaml"
 run rebalance --fleet "$TMP/two.yaml" --make-room name=big,vcpus=4,memory=2G,numa=1 \
 	--reserve none

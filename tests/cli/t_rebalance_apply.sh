@@ -3,24 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # A two-node test-driver host: a live re-pin gathers a and b on one node.
-cat >"$TMP/two.xml" <<'XML'
-<node>
-  <cpu><nodes>2</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>8388608</memory>
-  <domain type='test'>
-    <name>a</name><memory unit='MiB'>1024</memory>
-    <vcpu placement='static' cpuset='0-1'>2</vcpu>
-    <numatune><memory mode='strict' nodeset='0'/></numatune>
-    <os><type>hvm</type></os>
-  </domain>
-  <domain type='test'>
-    <name>b</name><memory unit='MiB'>1024</memory>
-    <vcpu placement='static' cpuset='4-5'>2</vcpu>
-    <numatune><memory mode='strict' nodeset='1'/></numatune>
-    <os><type>hvm</type></os>
-  </domain>
-</node>
-XML
+test_node "$TMP/two.xml" 2 8388608 a:1024:0-1:2:0 b:1024:4-5:2:1
 printf 'hosts:\n  - uri: test://%s/two.xml\n    name: two\n' "$TMP" >"$TMP/two.yaml"
 ROOM="--make-room name=big,vcpus=4,memory=2G,numa=1 --reserve none"
 
@@ -47,18 +30,7 @@ expect_in err "--dry-run goes with --apply" "said so"
 # Two one-node test-driver hosts, 2 CPUs busy on each: the 4-vCPU VM needs a migration, which
 # the test driver cannot do.
 for h in t1 t2; do
-	cat >"$TMP/$h.xml" <<XML
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>8388608</memory>
-  <domain type='test'>
-    <name>vm-$h</name><memory unit='MiB'>1024</memory>
-    <vcpu placement='static' cpuset='2-3'>2</vcpu>
-    <numatune><memory mode='strict' nodeset='0'/></numatune>
-    <os><type>hvm</type></os>
-  </domain>
-</node>
-XML
+	test_node "$TMP/$h.xml" 1 8388608 "vm-$h:1024:2-3:2:0"
 done
 printf 'hosts:\n  - uri: test://%s/t1.xml\n    name: t1\n  - uri: test://%s/t2.xml\n    name: t2\n' \
 	"$TMP" "$TMP" >"$TMP/pair.yaml"
@@ -81,10 +53,7 @@ expect_true "nothing after it" not grep -q "applied: " "$TMP/out"
 # A host given as host.json cannot be changed: refused before anything runs.
 run probe --synthetic "pack:1 [numa(memory=8GB)] core:4 pu:1" -o "$TMP/empty.json"
 expect_status 0 "probe"
-sed -e 's/"existing": \[\]/"existing": [{"name": "vm-h0", "cpus": "0-1", "memory_bytes": 2147483648, "nodes": "0"}]/' \
-	-e 's/"used": ""/"used": "0-1"/' \
-	-e 's/"free_bytes": 8000000000/"free_bytes": 5852516352/' \
-	"$TMP/empty.json" >"$TMP/h0.json"
+running_host_json "$TMP/empty.json" "$TMP/h0.json" vm-h0
 printf 'hosts:\n  - host: h0.json\n    name: h0\n  - uri: test://%s/t2.xml\n    name: t2\n' \
 	"$TMP" >"$TMP/mixed.yaml"
 run rebalance --fleet "$TMP/mixed.yaml" $ROOM --apply

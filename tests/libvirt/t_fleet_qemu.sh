@@ -5,6 +5,7 @@
 set -u
 : "${VMPLAN:?VMPLAN must name the vmplan binary}"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../cli/testnode.sh"
 REAL=vmplan-fleet-real-$$
 TD=vmplan-fleet-td-$$
 DOMAINS="$REAL $TD"
@@ -12,23 +13,8 @@ DOMAINS="$REAL $TD"
 need_libvirtd
 
 # A test-driver host of 4 CPUs, 4 GiB; the destination of the migration holds CPUs 0-1.
-cat >"$TMP/node.xml" <<'XML'
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>4194304</memory>
-</node>
-XML
-cat >"$TMP/dst.xml" <<'XML'
-<node>
-  <cpu><nodes>1</nodes><sockets>1</sockets><cores>4</cores><threads>1</threads></cpu>
-  <memory>4194304</memory>
-  <domain type='test'>
-    <name>busy</name><memory unit='MiB'>1024</memory>
-    <vcpu placement='static' cpuset='0-1'>2</vcpu>
-    <os><type>hvm</type></os>
-  </domain>
-</node>
-XML
+test_node "$TMP/node.xml" 1 4194304
+test_node "$TMP/dst.xml" 1 4194304 busy:1024:0-1:2
 cat >"$TMP/fleet.yaml" <<EOF
 hosts:
   - uri: $URI
