@@ -16,16 +16,7 @@
 #include "vmplan/error.h"
 #include "vmplan/history.h"
 
-static char dir[] = "/tmp/vmplan-history-XXXXXX";
-static char path[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(path, sizeof(path), "%s/h.db", dir);
-	unlink(path);
-	return 0;
-}
+#include "histdb.h"
 
 /* A run with one plan result per (vm, workload) and the same for a baseline. */
 static void fill_run(vmp_bench_run *run, vmp_bench_result *rs, const char *host,
@@ -300,10 +291,9 @@ int main(void)
 	};
 	int rc;
 
-	if (!mkdtemp(dir))
+	if (histdb_start("history") < 0)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	unlink(path);
-	rmdir(dir);
+	histdb_end();
 	return rc;
 }

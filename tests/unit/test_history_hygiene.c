@@ -16,16 +16,7 @@
 #include "vmplan/error.h"
 #include "vmplan/report.h"
 
-static char dir[] = "/tmp/vmplan-hygiene-XXXXXX";
-static char path[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(path, sizeof(path), "%s/h.db", dir);
-	unlink(path);
-	return 0;
-}
+#include "histdb.h"
 
 /* A run of one plan result (compute, higher is better) with these settings. */
 static void fill_run(vmp_bench_run *run, vmp_bench_result *r, const char *when, int reps,
@@ -186,10 +177,9 @@ int main(void)
 	};
 	int rc;
 
-	if (!mkdtemp(dir))
+	if (histdb_start("hygiene") < 0)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	unlink(path);
-	rmdir(dir);
+	histdb_end();
 	return rc;
 }
