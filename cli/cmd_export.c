@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 
+#include "args.h"
 #include "cli.h"
 #include "vmplan/error.h"
 #include "vmplan/export.h"
@@ -606,19 +607,19 @@ static int parse_args(export_args *a, int argc, char **argv)
 			a->live = true;
 			break;
 		case OPT_TYPE:
-			if (strcmp(optarg, "kvm") && strcmp(optarg, "qemu")) {
-				cli_error("bad --type '%s': use kvm or qemu", optarg);
+			if (!cli_domain_type(&a->type, optarg))
 				return EXIT_USAGE;
-			}
-			a->type = optarg;
 			break;
-		case OPT_SALT:
-			if (strcmp(optarg, "defined") && strcmp(optarg, "running")) {
-				cli_error("bad --salt-state '%s': use defined or running", optarg);
+		case OPT_SALT: {
+			static const cli_word states[] = {
+			    {"defined", 0}, {"running", 1}, {NULL, 0}};
+			int running;
+
+			if (cli_parse_word(&running, "--salt-state", optarg, states) < 0)
 				return EXIT_USAGE;
-			}
-			a->opts.salt_running = !strcmp(optarg, "running");
+			a->opts.salt_running = running;
 			break;
+		}
 		case OPT_JSON:
 			a->want_json = true;
 			break;

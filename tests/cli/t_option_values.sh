@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bad option values of bench, nightly, suggest and rebalance (cli/args.c): message and exit 2.
+# Bad option values of bench, nightly, suggest, rebalance and export (cli/args.c): message and exit 2.
 . "$(dirname "$0")/lib.sh"
 
 # bad ERR_TEXT ARGS...: vmplan ARGS... exits 2 and says ERR_TEXT.
@@ -35,5 +35,7 @@ bad "--engine and --guest-* choose how --validate benches; add --validate" sugge
 	--vm name=a,vcpus=1,memory=1G --synthetic "pack:1 core:2 pu:1"
 bad "bad --type 'xen': use kvm or qemu" rebalance --type xen
 bad "unexpected argument 'zz'; see 'vmplan rebalance --help'" rebalance zz
+bad "bad --type 'xen': use kvm or qemu" export --type xen plan.json
+bad "bad --salt-state 'up': use defined or running" export --salt-state up plan.json
 
 finish
