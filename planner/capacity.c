@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "planner/internal.h"
 #include "vmplan/error.h"
 #include "vmplan/plan.h"
 
@@ -341,14 +341,6 @@ static int solver_bound(const vmp_plan *p, const vmp_vm_request *base, size_t nb
 	return c < 0 ? 0 : c > INT_MAX ? INT_MAX : (int)c;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The exact solver's time for the counts of one report, shared by the counts still to make. */
 typedef struct cap_budget {
 	double left_s; /* <= 0: the heuristic alone */
@@ -430,13 +422,13 @@ static int count_beside(vmp_capacity_count *out, const vmp_host *host, const vmp
 	out->count = out->heuristic = lo;
 	out->capped = hi < 0;
 	out->bound = resource_bound(host, base, nbase, unit, n);
-	t0 = now_s();
+	t0 = planner_now_s();
 	if ((err = exact_count(out, &exact, host, base, nbase, unit, n, limit,
 			       b ? budget_share(b) : -1)) < 0)
 		goto out;
 	if (b) {
 		b->counts--;
-		b->left_s -= now_s() - t0;
+		b->left_s -= planner_now_s() - t0;
 	}
 	if (exact) { /* the exact plan is both: what fits, and what is refused next */
 		vmp_plan_free(fit);

@@ -724,7 +724,7 @@ static int solve_once(vmp_fleet_plan **out, vmp_fleet *fleet, const vmp_vm_reque
 			goto out;
 	for (size_t i = 0; i < nreqs; i++)
 		c.vms[i].take.host = -1;
-	c.t0 = fleet_now_s();
+	c.t0 = planner_now_s();
 	c.budget = c.o.time_limit_s > 0   ? c.o.time_limit_s
 		   : c.o.time_limit_s < 0 ? -1
 					  : VMP_PLAN_TIME_LIMIT_DEFAULT;

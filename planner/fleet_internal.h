@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "planner/internal.h"
 #include "vmplan/fleet_plan.h"
 
 #define FLEET_NODES_MAX 64 /* nodes of one host the model tracks (more: the host is skipped) */
@@ -106,8 +107,6 @@ typedef struct fleet_ctx {
 
 /* c->order: as given, or batch order (priority, then the largest first, then as given). */
 int fleet_make_order(fleet_ctx *c);
-/* CLOCK_MONOTONIC in seconds. */
-double fleet_now_s(void);
 /*
  * Batch order: the exact solver's share of the fleet's budget for the next host, of `left`
  * hosts still to plan; the heuristic alone (-1) once a share would be under 20 ms.

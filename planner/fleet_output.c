@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "fleet_internal.h"
 #include "vmplan/error.h"
@@ -95,21 +94,13 @@ int fleet_build_output(vmp_fleet_plan **out, fleet_ctx *c)
 	return VMP_OK;
 }
 
-double fleet_now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Batch order: the exact solver's share of the fleet's budget for the next host, of `left`
  * hosts still to plan; the heuristic alone (-1) once a share would be under 20 ms.
  */
 double fleet_host_budget(fleet_ctx *c, int left)
 {
-	double spent = fleet_now_s() - c->t0, share;
+	double spent = planner_now_s() - c->t0, share;
 
 	if (c->o.order != VMP_ORDER_BATCH || c->budget < 0 || left <= 0)
 		return -1;

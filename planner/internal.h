@@ -302,4 +302,7 @@ void planner_assignment_free(planner_assignment *a);
 void planner_realise(planner_state *st, vmp_plan *plan, const planner_assignment *a,
 		     const size_t *order);
 
+/* CLOCK_MONOTONIC in seconds: what the planner's time budgets are measured with. */
+double planner_now_s(void);
+
 #endif

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "planner/internal.h"
 #include "planner/milp_model.h"
 #include "vmplan/error.h"
 
@@ -501,14 +501,6 @@ static Cbc_Model *new_cbc(model *m)
 	return cbc;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * The second pass, once the first proved the VM count and time is left: the same VMs, the
  * most vCPUs, then the fewest nodes, from the first pass's assignment; out takes its
@@ -553,7 +545,7 @@ static int second_pass(model *m, planner_assignment *out, double seconds)
 static int build_and_solve(model *m, planner_assignment *out, double seconds)
 {
 	Cbc_Model *cbc;
-	double t0 = now_s(), left;
+	double t0 = planner_now_s(), left;
 	int err;
 
 	if ((err = milp_groups(m)) < 0 || (err = milp_classes(m)) < 0)
@@ -581,7 +573,7 @@ static int build_and_solve(model *m, planner_assignment *out, double seconds)
 		return VMP_ENOMEM;
 	solve(m, cbc, out, seconds);
 	Cbc_deleteModel(cbc);
-	left = seconds - (now_s() - t0);
+	left = seconds - (planner_now_s() - t0);
 	if (out->proven && out->has_solution && out->has_bound && left > 0.02)
 		return second_pass(m, out, left);
 	return VMP_OK;

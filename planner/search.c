@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "planner/internal.h"
 #include "vmplan/error.h"
@@ -365,14 +364,6 @@ static bool key_better(const double a[3], const double b[3])
 	return false;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The weight of the shared VMs, which the model leaves to the realisation (a bound on them). */
 static double shared_weight(const vmp_plan *plan)
 {
@@ -449,7 +440,7 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 	search s = {.h = host, .reqs = reqs, .n = nreqs};
 	planner_assignment a = {0};
 	bool use_solver = false, exact = false;
-	double t0 = now_s(), limit;
+	double t0 = planner_now_s(), limit;
 	int err;
 
 	*out = NULL;
@@ -473,7 +464,7 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 		limit = opts->time_limit_s == 0 ? VMP_PLAN_TIME_LIMIT_DEFAULT : opts->time_limit_s;
 		exact = true; /* a negative limit: the heuristic alone, "no solver time left" */
 		if (s.trial || (err = plan_new(&s.trial, host, reqs, nreqs)) == VMP_OK)
-			err = exact_step(&s, &a, limit - (now_s() - t0), &use_solver);
+			err = exact_step(&s, &a, limit - (planner_now_s() - t0), &use_solver);
 	}
 	if (err < 0)
 		goto out;
@@ -488,7 +479,7 @@ int vmp_plan_solve(vmp_plan **out, const vmp_host *host, const vmp_vm_request *r
 		goto out;
 	planner_rdt_as_libvirt(s.best, host);
 	if (exact)
-		solver_summary(s.best, &a, now_s() - t0);
+		solver_summary(s.best, &a, planner_now_s() - t0);
 	*out = s.best;
 	s.best = NULL;
 	err = VMP_OK;

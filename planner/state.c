@@ -1,6 +1,7 @@
 /* The planner's free state: CPU capacity, taking and giving back PUs and memory, undo. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "planner/internal.h"
 #include "vmplan/error.h"
@@ -447,4 +448,12 @@ void planner_undo_apply(planner_state *st, planner_undo *undo, uint64_t page_byt
 	for (int i = 0; i < undo->nmem; i++)
 		mem_move(st, undo->mem_node[i], undo->mem_bytes[i], page_bytes, true);
 	undo->npus = undo->nmem = 0;
+}
+
+double planner_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
